@@ -1,0 +1,142 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// readJSON reads the whole (size-limited) body and decodes it strictly into
+// dst: JSON content type, valid UTF-8, no unknown fields, exactly one value.
+// It returns the raw body so writes can fingerprint it for idempotency.
+// Every failure names the field it concerns.
+func readJSON(c *gin.Context, dst any) ([]byte, error) {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, &requestError{status: http.StatusUnsupportedMediaType, typ: typeMediaType,
+				title: "Unsupported Media Type", detail: "send the body as application/json",
+				fields: []FieldError{{Field: "Content-Type", Code: "unsupported_media_type", Message: "must be application/json"}}}
+		}
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, typ: typeTooLarge,
+				title: "Request body too large", detail: fmt.Sprintf("the body exceeds %d bytes", mbe.Limit)}
+		}
+		return nil, malformed("", "unreadable_body", "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, malformed("", "empty_body", "a JSON object body is required")
+	}
+	if !utf8.Valid(body) {
+		return nil, malformed("", "invalid_utf8", "the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return nil, decodeError(err)
+	}
+	if dec.More() {
+		return nil, malformed("", "trailing_data", "the body must hold exactly one JSON object")
+	}
+	return body, nil
+}
+
+// decodeError names the offending field of a JSON decoding failure.
+func decodeError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return malformed("", "malformed_json", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se))
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return malformed(field, "wrong_type", fmt.Sprintf("%s must be %s, not a JSON %s", field, jsonKind(te.Type.Kind().String()), te.Value))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return malformed("", "malformed_json", "the JSON body ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return malformed(name, "unknown_field", fmt.Sprintf("unknown field %q", name))
+	}
+	return malformed("", "malformed_json", err.Error())
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(kind string) string {
+	switch kind {
+	case "int", "int64", "int32":
+		return "an integer"
+	case "float64", "float32":
+		return "a number"
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return "of another type"
+}
+
+// idempotency reads the Idempotency-Key header and fingerprints the request
+// (method, path, body) so a reused key with another request is detected.
+func idempotency(c *gin.Context, body []byte) (*alliance.Idempotency, error) {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		return nil, nil
+	}
+	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return nil, malformed("Idempotency-Key", "invalid_header", "1-255 visible ASCII characters, e.g. a UUID")
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", c.Request.Method, c.Request.URL.Path)
+	h.Write(body)
+	return &alliance.Idempotency{Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// pathInt parses an integer path parameter such as a session number.
+func pathInt(c *gin.Context, name string) (int, error) {
+	n, err := strconv.Atoi(c.Param(name))
+	if err != nil {
+		return 0, malformed(name, "invalid_value", name+" must be an integer")
+	}
+	return n, nil
+}
+
+// pageParams reads the cursor-pagination query parameters.
+func pageParams(c *gin.Context) (alliance.Page, error) {
+	var p alliance.Page
+	if s := c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return p, malformed("limit", "invalid_value", "limit must be an integer")
+		}
+		if n < 1 || n > alliance.MaxLimit {
+			return p, malformed("limit", "out_of_range", fmt.Sprintf("limit must be between 1 and %d", alliance.MaxLimit))
+		}
+		p.Limit = n
+	}
+	p.After = c.Query("after")
+	return p, nil
+}

@@ -1,0 +1,322 @@
+package api
+
+import (
+	"time"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// --- instruments ---
+
+// AnchorResponse is one labelled point of a response scale.
+type AnchorResponse struct {
+	Value float64 `json:"value" example:"1"`
+	Label string  `json:"label" example:"Seldom"`
+}
+
+// ScaleResponse is the response scale every item of a form shares.
+type ScaleResponse struct {
+	Min     float64          `json:"min" example:"1"`
+	Max     float64          `json:"max" example:"5"`
+	Step    float64          `json:"step" example:"1"`
+	Anchors []AnchorResponse `json:"anchors"`
+}
+
+// ItemResponse is one item: its key (answers are positional in key order),
+// its subscale, whether it is reverse-keyed, our short label and, when the
+// deployment supplied licensed texts, the item text per language.
+type ItemResponse struct {
+	Key      int               `json:"key" example:"1"`
+	Subscale string            `json:"subscale,omitempty" example:"task"`
+	Reverse  bool              `json:"reverse"`
+	Label    string            `json:"label" example:"sessions clarify how to change"`
+	Text     map[string]string `json:"text,omitempty"`
+}
+
+// SubscaleResponse names a subscale and its item keys.
+type SubscaleResponse struct {
+	Key   string `json:"key" example:"goal"`
+	Label string `json:"label" example:"Goal"`
+	Items []int  `json:"items" example:"4,6,8,11"`
+}
+
+// InstrumentResponse is everything a frontend needs to render a form.
+type InstrumentResponse struct {
+	ID            string             `json:"id" example:"wai_sr_client"`
+	Family        string             `json:"family" example:"wai_sr"`
+	Name          string             `json:"name" example:"Working Alliance Inventory, short revised, client form"`
+	Role          string             `json:"role" example:"client" enums:"client,counsellor"`
+	Version       string             `json:"version" example:"1"`
+	Citation      string             `json:"citation"`
+	LicenceNote   string             `json:"licence_note"`
+	Unverified    []string           `json:"unverified"`
+	ParallelForms []string           `json:"parallel_forms" example:"wai_sr_therapist"`
+	Scale         ScaleResponse      `json:"scale"`
+	Items         []ItemResponse     `json:"items"`
+	Subscales     []SubscaleResponse `json:"subscales"`
+	// MaxMissingFraction is the form's own cap on unanswered items (null: none).
+	MaxMissingFraction *float64 `json:"max_missing_fraction"`
+}
+
+// InstrumentList is the catalogue.
+type InstrumentList struct {
+	Items []InstrumentResponse `json:"items"`
+}
+
+func toInstrumentResponse(f *instrument.Form, all []*instrument.Form) InstrumentResponse {
+	out := InstrumentResponse{
+		ID: f.ID, Family: f.Family, Name: f.Name, Role: f.Role, Version: f.Version,
+		Citation: f.Citation, LicenceNote: f.LicenceNote, Unverified: f.Unverified,
+		ParallelForms: []string{}, MaxMissingFraction: f.MaxMissingFraction,
+		Scale:     ScaleResponse{Min: f.Scale.Min, Max: f.Scale.Max, Step: f.Scale.Step, Anchors: []AnchorResponse{}},
+		Items:     make([]ItemResponse, len(f.Items)),
+		Subscales: make([]SubscaleResponse, len(f.Subscales)),
+	}
+	if out.Unverified == nil {
+		out.Unverified = []string{}
+	}
+	for _, g := range all {
+		if g.ID != f.ID && f.Parallel(g) {
+			out.ParallelForms = append(out.ParallelForms, g.ID)
+		}
+	}
+	for _, a := range f.Scale.Anchors {
+		out.Scale.Anchors = append(out.Scale.Anchors, AnchorResponse(a))
+	}
+	for i, it := range f.Items {
+		out.Items[i] = ItemResponse{Key: it.Key, Subscale: it.Subscale, Reverse: it.Reverse, Label: it.Label, Text: it.Text}
+	}
+	for i, s := range f.Subscales {
+		out.Subscales[i] = SubscaleResponse{Key: s.Key, Label: s.Label, Items: s.Items}
+	}
+	return out
+}
+
+// --- studies ---
+
+// FormsBody names the instrument form each role answers in a study.
+type FormsBody struct {
+	Client     string `json:"client,omitempty" example:"wai_sr_client"`
+	Counsellor string `json:"counsellor,omitempty" example:"wai_sr_therapist"`
+}
+
+// MissingPolicyBody is the study's missing-item policy: a (sub)scale of k
+// items is scored, by the mean of the answered items, when at most
+// floor(max_missing_fraction·k) items are unanswered.
+type MissingPolicyBody struct {
+	MaxMissingFraction *float64 `json:"max_missing_fraction" example:"0.25"`
+}
+
+// CreateStudyRequest creates a study.
+type CreateStudyRequest struct {
+	Name          string             `json:"name" example:"Keyworker alliance 2026"`
+	Description   string             `json:"description,omitempty" example:"Parallel WAI-SR after sessions 1, 3 and 6"`
+	Forms         FormsBody          `json:"forms"`
+	MissingPolicy *MissingPolicyBody `json:"missing_policy,omitempty"`
+}
+
+// StudyResponse is a study.
+type StudyResponse struct {
+	ID            string            `json:"id" example:"st_01jd8x2k4m5n6p7q8r9s0t1v2w"`
+	Name          string            `json:"name"`
+	Description   string            `json:"description"`
+	Forms         FormsBody         `json:"forms"`
+	MissingPolicy MissingPolicyBody `json:"missing_policy"`
+	CreatedAt     time.Time         `json:"created_at"`
+}
+
+// StudyList is one page of studies; Next is the cursor of the next page.
+type StudyList struct {
+	Items []StudyResponse `json:"items"`
+	Next  *string         `json:"next"`
+}
+
+func toStudyResponse(s alliance.Study) StudyResponse {
+	f := s.Policy.MaxMissingFraction
+	return StudyResponse{
+		ID: s.ID, Name: s.Name, Description: s.Description,
+		Forms:         FormsBody{Client: s.Forms[alliance.RoleClient], Counsellor: s.Forms[alliance.RoleCounsellor]},
+		MissingPolicy: MissingPolicyBody{MaxMissingFraction: &f},
+		CreatedAt:     s.CreatedAt,
+	}
+}
+
+// --- dyads ---
+
+// CreateDyadRequest adds a dyad to a study. Codes are pseudonyms chosen by
+// the study team; never names.
+type CreateDyadRequest struct {
+	ClientCode     string `json:"client_code" example:"C-017"`
+	CounsellorCode string `json:"counsellor_code" example:"K-03"`
+}
+
+// DyadResponse is a dyad.
+type DyadResponse struct {
+	ID             string    `json:"id" example:"dy_01jd8x2k4m5n6p7q8r9s0t1v2w"`
+	StudyID        string    `json:"study_id"`
+	ClientCode     string    `json:"client_code" example:"C-017"`
+	CounsellorCode string    `json:"counsellor_code" example:"K-03"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// DyadList is one page of dyads; Next is the cursor of the next page.
+type DyadList struct {
+	Items []DyadResponse `json:"items"`
+	Next  *string        `json:"next"`
+}
+
+func toDyadResponse(d alliance.Dyad) DyadResponse {
+	return DyadResponse(d)
+}
+
+// --- ratings ---
+
+// CreateRatingRequest is one rater's answers for one session. Answers are
+// positional in item-key order (answers[0] is item 1); null is an
+// unanswered item.
+type CreateRatingRequest struct {
+	Session     int        `json:"session" example:"1" minimum:"1"`
+	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
+	Role        string     `json:"role" example:"client" enums:"client,counsellor"`
+	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5"`
+}
+
+// AmendRatingRequest replaces a rating; session and role come from the path.
+type AmendRatingRequest struct {
+	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
+	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,4"`
+}
+
+// ScoreResponse is one scale's score. Mean is on the item metric (1–5 on
+// the WAI-SR); sum is on the full-form metric (prorated as mean × items
+// when items are missing). Both are null, with a reason, when too many
+// items are missing under the study's policy.
+type ScoreResponse struct {
+	Mean     *float64 `json:"mean" example:"4.5"`
+	Sum      *float64 `json:"sum" example:"18"`
+	Answered int      `json:"answered" example:"4"`
+	Items    int      `json:"items" example:"4"`
+	Prorated bool     `json:"prorated"`
+	Reason   string   `json:"reason,omitempty" example:"too_many_missing"`
+}
+
+// ScoresResponse holds the total and per-subscale scores.
+type ScoresResponse struct {
+	Total     ScoreResponse            `json:"total"`
+	Subscales map[string]ScoreResponse `json:"subscales"`
+}
+
+// RatingResponse is one version of a rating with its raw answers, scores
+// and the rules that produced them.
+type RatingResponse struct {
+	ID             string            `json:"id" example:"ra_01jd8x2k4m5n6p7q8r9s0t1v2w"`
+	StudyID        string            `json:"study_id"`
+	DyadID         string            `json:"dyad_id"`
+	Session        int               `json:"session" example:"1"`
+	SessionDate    *string           `json:"session_date" example:"2026-11-23" format:"date"`
+	Role           string            `json:"role" example:"client" enums:"client,counsellor"`
+	Instrument     string            `json:"instrument" example:"wai_sr_client"`
+	Answers        []*float64        `json:"answers"`
+	Scores         ScoresResponse    `json:"scores"`
+	MissingPolicy  MissingPolicyBody `json:"missing_policy"`
+	ScoringVersion string            `json:"scoring_version" example:"1"`
+	Version        int               `json:"version" example:"1"`
+	CreatedAt      time.Time         `json:"created_at"`
+	SupersededAt   *time.Time        `json:"superseded_at"`
+}
+
+// RatingList lists ratings (a dyad's current ones, or one rating's history).
+type RatingList struct {
+	Items []RatingResponse `json:"items"`
+}
+
+func toScoreResponse(s instrument.Score) ScoreResponse { return ScoreResponse(s) }
+
+func toRatingResponse(r alliance.Rating) RatingResponse {
+	f := r.Policy.MaxMissingFraction
+	out := RatingResponse{
+		ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Session: r.Session, Role: string(r.Role),
+		Instrument: r.FormID, Answers: r.Answers,
+		Scores:         ScoresResponse{Total: toScoreResponse(r.Scores.Total), Subscales: map[string]ScoreResponse{}},
+		MissingPolicy:  MissingPolicyBody{MaxMissingFraction: &f},
+		ScoringVersion: r.ScoringVersion, Version: r.Version, CreatedAt: r.CreatedAt, SupersededAt: r.SupersededAt,
+	}
+	for k, v := range r.Scores.Subscales {
+		out.Scores.Subscales[k] = toScoreResponse(v)
+	}
+	if r.SessionDate != nil {
+		d := r.SessionDate.String()
+		out.SessionDate = &d
+	}
+	return out
+}
+
+func toRatingList(rs []alliance.Rating) RatingList {
+	out := RatingList{Items: make([]RatingResponse, len(rs))}
+	for i, r := range rs {
+		out.Items[i] = toRatingResponse(r)
+	}
+	return out
+}
+
+// --- sessions ---
+
+// DifferenceResponse is client − counsellor on the item-mean metric for one
+// scale; difference is null, with a reason, when either score is missing.
+type DifferenceResponse struct {
+	Client     *float64 `json:"client" example:"4.5"`
+	Counsellor *float64 `json:"counsellor" example:"3.58"`
+	Difference *float64 `json:"difference" example:"0.92"`
+	Reason     string   `json:"reason,omitempty" example:"score_missing"`
+}
+
+// ComparisonResponse is the basic comparison of a complete session.
+type ComparisonResponse struct {
+	Metric    string                        `json:"metric" example:"item_mean"`
+	Direction string                        `json:"direction" example:"client_minus_counsellor"`
+	Total     DifferenceResponse            `json:"total"`
+	Subscales map[string]DifferenceResponse `json:"subscales"`
+}
+
+// SessionResponse shows both sides of one dyad session.
+type SessionResponse struct {
+	DyadID     string              `json:"dyad_id"`
+	Session    int                 `json:"session" example:"1"`
+	Complete   bool                `json:"complete"`
+	Client     *RatingResponse     `json:"client"`
+	Counsellor *RatingResponse     `json:"counsellor"`
+	Comparison *ComparisonResponse `json:"comparison"`
+}
+
+func toDifferenceResponse(d alliance.Difference) DifferenceResponse {
+	return DifferenceResponse{Client: d.Client, Counsellor: d.Counsellor, Difference: d.Value, Reason: d.Reason}
+}
+
+func toSessionResponse(s alliance.Session) SessionResponse {
+	out := SessionResponse{DyadID: s.Dyad.ID, Session: s.Number, Complete: s.Complete()}
+	if s.Client != nil {
+		r := toRatingResponse(*s.Client)
+		out.Client = &r
+	}
+	if s.Counsellor != nil {
+		r := toRatingResponse(*s.Counsellor)
+		out.Counsellor = &r
+	}
+	if s.Comparison != nil {
+		c := &ComparisonResponse{Metric: "item_mean", Direction: "client_minus_counsellor",
+			Total: toDifferenceResponse(s.Comparison.Total), Subscales: map[string]DifferenceResponse{}}
+		for k, v := range s.Comparison.Subscales {
+			c.Subscales[k] = toDifferenceResponse(v)
+		}
+		out.Comparison = c
+	}
+	return out
+}
+
+// --- health ---
+
+// StatusResponse is the body of a healthy health check.
+type StatusResponse struct {
+	Status string `json:"status" example:"ok"`
+}

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// Problem is an RFC 9457 problem detail, the body of every error response.
+type Problem struct {
+	Type     string       `json:"type" example:"urn:alliance:problem:validation-error"`
+	Title    string       `json:"title" example:"Invalid input"`
+	Status   int          `json:"status" example:"422"`
+	Detail   string       `json:"detail,omitempty" example:"answers[3]: item 4: 6 is outside 1..5"`
+	Instance string       `json:"instance,omitempty" example:"/v1/dyads/dy_01j.../ratings"`
+	Errors   []FieldError `json:"errors,omitempty"`
+	// RequestID lets an operator find the request in the logs.
+	RequestID string `json:"request_id,omitempty" example:"5f0c6a0e9b6d4f1a"`
+}
+
+// FieldError names one bad field of a request: a JSON field such as
+// "answers[3]", a query parameter, a path parameter or a header.
+type FieldError struct {
+	Field   string `json:"field" example:"answers[3]"`
+	Code    string `json:"code" example:"out_of_range"`
+	Message string `json:"message" example:"item 4: 6 is outside 1..5"`
+}
+
+// Problem type URIs. They are stable identifiers that clients may switch
+// on; the README lists them.
+const (
+	typeMalformed    = "urn:alliance:problem:malformed-request"
+	typeValidation   = "urn:alliance:problem:validation-error"
+	typeConflict     = "urn:alliance:problem:conflict"
+	typeIdempotency  = "urn:alliance:problem:idempotency-key-reuse"
+	typeTooLarge     = "urn:alliance:problem:body-too-large"
+	typeMediaType    = "urn:alliance:problem:unsupported-media-type"
+	typeUnavailable  = "urn:alliance:problem:unavailable"
+	typeNotFound     = "about:blank"
+	typeInternal     = "about:blank"
+	problemMediaType = "application/problem+json"
+)
+
+// requestError is an error the transport layer itself detects (bad JSON,
+// bad query, oversized body) with its status and fields already decided.
+type requestError struct {
+	status int
+	typ    string
+	title  string
+	detail string
+	fields []FieldError
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+func malformed(field, code, msg string) error {
+	return &requestError{
+		status: http.StatusBadRequest, typ: typeMalformed, title: "Malformed request", detail: msg,
+		fields: []FieldError{{Field: field, Code: code, Message: msg}},
+	}
+}
+
+// problemFor is the one place that maps an error to an HTTP problem. No
+// handler chooses a status for an error itself.
+func problemFor(err error) Problem {
+	var re *requestError
+	var ve *alliance.ValidationError
+	switch {
+	case errors.As(err, &re):
+		return Problem{Type: re.typ, Title: re.title, Status: re.status, Detail: re.detail, Errors: re.fields}
+	case errors.As(err, &ve):
+		fields := make([]FieldError, len(ve.Fields))
+		for i, f := range ve.Fields {
+			fields[i] = FieldError(f)
+		}
+		return Problem{Type: typeValidation, Title: "Invalid input", Status: http.StatusUnprocessableEntity,
+			Detail: "one or more fields are invalid; see errors", Errors: fields}
+	case errors.Is(err, alliance.ErrIdempotencyMismatch):
+		return Problem{Type: typeIdempotency, Title: "Idempotency key reused", Status: http.StatusConflict,
+			Detail: "this Idempotency-Key was already used for a different request; use a new key for a new request"}
+	case errors.Is(err, alliance.ErrNotFound):
+		return Problem{Type: typeNotFound, Title: "Not Found", Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, alliance.ErrConflict):
+		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: conflictDetail(err)}
+	case errors.Is(err, alliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return Problem{Type: typeUnavailable, Title: "Service Unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "the database cannot serve this request right now; retry later"}
+	}
+	return Problem{Type: typeInternal, Title: "Internal Server Error", Status: http.StatusInternalServerError,
+		Detail: "an unexpected error occurred; the request id identifies it in the server log"}
+}
+
+// conflictDetail keeps the domain's explanation without the sentinel's
+// own text at its end.
+func conflictDetail(err error) string {
+	if msg := strings.TrimSuffix(err.Error(), ": "+alliance.ErrConflict.Error()); msg != err.Error() {
+		return msg
+	}
+	return "the request conflicts with existing data"
+}
+
+// writeProblem sends err as problem+json and logs it at a level that
+// matches who is at fault: the client (debug) or the server (error).
+func writeProblem(c *gin.Context, log *slog.Logger, err error) {
+	p := problemFor(err)
+	p.Instance = c.Request.URL.Path
+	p.RequestID = c.GetString(requestIDKey)
+	if p.Status >= 500 {
+		log.ErrorContext(c.Request.Context(), "request failed", "request_id", p.RequestID, "status", p.Status, "err", err)
+	} else {
+		log.DebugContext(c.Request.Context(), "request refused", "request_id", p.RequestID, "status", p.Status, "err", err)
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
+	}
+	c.Header("Content-Type", problemMediaType)
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(p.Status, p)
+}

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// createRating godoc
+//
+//	@Summary		Submit one rater's rating of a session
+//	@Description	Validates the answers against the study's form for the role, scores them (per subscale and total: mean, sum, answered, prorated) and stores answers and scores in one transaction. A second rating for the same session and role is 409: amend it with PUT. Send an Idempotency-Key to make retries safe: the same key and body returns the first result (with Idempotent-Replayed: true); the same key with another body is 409.
+//	@Tags			ratings
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Param			id				path		string				true	"dyad id"
+//	@Param			Idempotency-Key	header		string				false	"client-chosen unique key, e.g. a UUID"
+//	@Param			body			body		CreateRatingRequest	true	"the rating"
+//	@Success		201				{object}	RatingResponse
+//	@Failure		400				{object}	Problem
+//	@Failure		404				{object}	Problem
+//	@Failure		409				{object}	Problem
+//	@Failure		413				{object}	Problem
+//	@Failure		415				{object}	Problem
+//	@Failure		422				{object}	Problem
+//	@Failure		503				{object}	Problem
+//	@Router			/v1/dyads/{id}/ratings [post]
+func (s *server) createRating(c *gin.Context) error {
+	var req CreateRatingRequest
+	body, err := readJSON(c, &req)
+	if err != nil {
+		return err
+	}
+	idem, err := idempotency(c, body)
+	if err != nil {
+		return err
+	}
+	r, replayed, err := s.svc.SubmitRating(c.Request.Context(), c.Param("id"), alliance.RatingInput(req), idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Header("Location", ratingPath(r))
+	c.JSON(http.StatusCreated, toRatingResponse(r))
+	return nil
+}
+
+// amendRating godoc
+//
+//	@Summary		Amend a rating
+//	@Description	Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+//	@Tags			ratings
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Param			id				path		string				true	"dyad id"
+//	@Param			session			path		int					true	"session number"
+//	@Param			role			path		string				true	"client or counsellor"	Enums(client, counsellor)
+//	@Param			Idempotency-Key	header		string				false	"client-chosen unique key, e.g. a UUID"
+//	@Param			body			body		AmendRatingRequest	true	"the new answers"
+//	@Success		200				{object}	RatingResponse
+//	@Failure		400				{object}	Problem
+//	@Failure		404				{object}	Problem
+//	@Failure		409				{object}	Problem
+//	@Failure		413				{object}	Problem
+//	@Failure		415				{object}	Problem
+//	@Failure		422				{object}	Problem
+//	@Failure		503				{object}	Problem
+//	@Router			/v1/dyads/{id}/sessions/{session}/ratings/{role} [put]
+func (s *server) amendRating(c *gin.Context) error {
+	session, err := pathInt(c, "session")
+	if err != nil {
+		return err
+	}
+	var req AmendRatingRequest
+	body, err := readJSON(c, &req)
+	if err != nil {
+		return err
+	}
+	idem, err := idempotency(c, body)
+	if err != nil {
+		return err
+	}
+	in := alliance.RatingInput{Session: session, SessionDate: req.SessionDate, Role: c.Param("role"), Answers: req.Answers}
+	r, replayed, err := s.svc.AmendRating(c.Request.Context(), c.Param("id"), in, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(http.StatusOK, toRatingResponse(r))
+	return nil
+}
+
+// getRating godoc
+//
+//	@Summary	Get the current rating of a role for a session
+//	@Tags		ratings
+//	@Produce	json,application/problem+json
+//	@Param		id		path		string	true	"dyad id"
+//	@Param		session	path		int		true	"session number"
+//	@Param		role	path		string	true	"client or counsellor"	Enums(client, counsellor)
+//	@Success	200		{object}	RatingResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Router		/v1/dyads/{id}/sessions/{session}/ratings/{role} [get]
+func (s *server) getRating(c *gin.Context) error {
+	session, role, err := sessionRole(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.svc.FindRating(c.Request.Context(), c.Param("id"), session, role)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toRatingResponse(r))
+	return nil
+}
+
+// ratingHistory godoc
+//
+//	@Summary	Every version of a rating, oldest first
+//	@Tags		ratings
+//	@Produce	json,application/problem+json
+//	@Param		id		path		string	true	"dyad id"
+//	@Param		session	path		int		true	"session number"
+//	@Param		role	path		string	true	"client or counsellor"	Enums(client, counsellor)
+//	@Success	200		{object}	RatingList
+//	@Failure	400		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Router		/v1/dyads/{id}/sessions/{session}/ratings/{role}/history [get]
+func (s *server) ratingHistory(c *gin.Context) error {
+	session, role, err := sessionRole(c)
+	if err != nil {
+		return err
+	}
+	rs, err := s.svc.RatingHistory(c.Request.Context(), c.Param("id"), session, role)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toRatingList(rs))
+	return nil
+}
+
+// listRatings godoc
+//
+//	@Summary	A dyad's current ratings over all sessions, by session and role
+//	@Tags		ratings
+//	@Produce	json,application/problem+json
+//	@Param		id	path		string	true	"dyad id"
+//	@Success	200	{object}	RatingList
+//	@Failure	404	{object}	Problem
+//	@Router		/v1/dyads/{id}/ratings [get]
+func (s *server) listRatings(c *gin.Context) error {
+	rs, err := s.svc.FindDyadRatings(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toRatingList(rs))
+	return nil
+}
+
+// getSession godoc
+//
+//	@Summary		Both sides of one dyad session
+//	@Description	The client's and the counsellor's current ratings side by side, whether the pair is complete and, when it is, the client − counsellor difference on the item-mean metric per subscale and in total.
+//	@Tags			sessions
+//	@Produce		json,application/problem+json
+//	@Param			id		path		string	true	"dyad id"
+//	@Param			session	path		int		true	"session number"
+//	@Success		200		{object}	SessionResponse
+//	@Failure		400		{object}	Problem
+//	@Failure		404		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Router			/v1/dyads/{id}/sessions/{session} [get]
+func (s *server) getSession(c *gin.Context) error {
+	session, err := pathInt(c, "session")
+	if err != nil {
+		return err
+	}
+	ss, err := s.svc.FindSession(c.Request.Context(), c.Param("id"), session)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toSessionResponse(ss))
+	return nil
+}
+
+func sessionRole(c *gin.Context) (int, alliance.Role, error) {
+	session, err := pathInt(c, "session")
+	if err != nil {
+		return 0, "", err
+	}
+	role, err := alliance.ParseRole("role", c.Param("role"))
+	return session, role, err
+}
+
+func ratingPath(r alliance.Rating) string {
+	return "/v1/dyads/" + r.DyadID + "/sessions/" + strconv.Itoa(r.Session) + "/ratings/" + string(r.Role)
+}

@@ -1,0 +1,27 @@
+package api
+
+import "github.com/gin-gonic/gin"
+
+// routes is the whole route table in one place.
+func (s *server) routes(r *gin.Engine) {
+	r.GET("/healthz", s.wrap(s.healthz))
+	r.GET("/readyz", s.wrap(s.readyz))
+
+	v1 := r.Group("/v1")
+	v1.GET("/instruments", s.wrap(s.listInstruments))
+	v1.GET("/instruments/:id", s.wrap(s.getInstrument))
+
+	v1.POST("/studies", s.wrap(s.createStudy))
+	v1.GET("/studies", s.wrap(s.listStudies))
+	v1.GET("/studies/:id", s.wrap(s.getStudy))
+	v1.POST("/studies/:id/dyads", s.wrap(s.createDyad))
+	v1.GET("/studies/:id/dyads", s.wrap(s.listDyads))
+
+	v1.GET("/dyads/:id", s.wrap(s.getDyad))
+	v1.POST("/dyads/:id/ratings", s.wrap(s.createRating))
+	v1.GET("/dyads/:id/ratings", s.wrap(s.listRatings))
+	v1.GET("/dyads/:id/sessions/:session", s.wrap(s.getSession))
+	v1.GET("/dyads/:id/sessions/:session/ratings/:role", s.wrap(s.getRating))
+	v1.PUT("/dyads/:id/sessions/:session/ratings/:role", s.wrap(s.amendRating))
+	v1.GET("/dyads/:id/sessions/:session/ratings/:role/history", s.wrap(s.ratingHistory))
+}

@@ -1,0 +1,60 @@
+// Package api is the HTTP transport of alliance: the gin router, middleware,
+// one file of handlers per resource, request and response types with swag
+// annotations, and the single mapping from errors to problem+json. It holds
+// no SQL and no statistics.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// Deps is what the HTTP layer needs from the rest of the program.
+type Deps struct {
+	Service      *alliance.Service
+	Log          *slog.Logger
+	MaxBodyBytes int64
+}
+
+// server carries the dependencies into the handlers.
+type server struct {
+	svc *alliance.Service
+	log *slog.Logger
+}
+
+// handlerFunc is a gin handler that returns its error, so every failure
+// goes through writeProblem and no handler picks a status for an error.
+type handlerFunc func(c *gin.Context) error
+
+func (s *server) wrap(h handlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			writeProblem(c, s.log, err)
+		}
+	}
+}
+
+// NewHandler builds the complete HTTP handler of the service.
+func NewHandler(d Deps) http.Handler {
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	s := &server{svc: d.Service, log: d.Log}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), securityHeaders(), limitBody(d.MaxBodyBytes))
+	r.NoRoute(s.wrap(func(c *gin.Context) error {
+		return &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
+	}))
+	r.NoMethod(s.wrap(func(c *gin.Context) error {
+		return &requestError{status: http.StatusMethodNotAllowed, typ: typeNotFound, title: "Method Not Allowed",
+			detail: "this endpoint does not support " + c.Request.Method}
+	}))
+	s.routes(r)
+	return r
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// createStudy godoc
+//
+//	@Summary		Create a study
+//	@Description	A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+//	@Tags			studies
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Param			body	body		CreateStudyRequest	true	"the study"
+//	@Success		201		{object}	StudyResponse
+//	@Failure		400		{object}	Problem
+//	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Router			/v1/studies [post]
+func (s *server) createStudy(c *gin.Context) error {
+	var req CreateStudyRequest
+	if _, err := readJSON(c, &req); err != nil {
+		return err
+	}
+	in := alliance.StudyInput{
+		Name: req.Name, Description: req.Description,
+		ClientForm: req.Forms.Client, CounsellorForm: req.Forms.Counsellor,
+	}
+	if req.MissingPolicy != nil {
+		in.MaxMissingFraction = req.MissingPolicy.MaxMissingFraction
+	}
+	st, err := s.svc.CreateStudy(c.Request.Context(), in)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/v1/studies/"+st.ID)
+	c.JSON(http.StatusCreated, toStudyResponse(st))
+	return nil
+}
+
+// listStudies godoc
+//
+//	@Summary	List studies, oldest first
+//	@Tags		studies
+//	@Produce	json,application/problem+json
+//	@Param		limit	query		int		false	"page size (1-500, default 50)"
+//	@Param		after	query		string	false	"cursor: the next value of the previous page"
+//	@Success	200		{object}	StudyList
+//	@Failure	400		{object}	Problem
+//	@Router		/v1/studies [get]
+func (s *server) listStudies(c *gin.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	sts, err := s.svc.FindStudies(c.Request.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := StudyList{Items: make([]StudyResponse, len(sts))}
+	for i, st := range sts {
+		out.Items[i] = toStudyResponse(st)
+	}
+	out.Next = nextCursor(len(sts), p, func() string { return sts[len(sts)-1].ID })
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// getStudy godoc
+//
+//	@Summary	Get a study
+//	@Tags		studies
+//	@Produce	json,application/problem+json
+//	@Param		id	path		string	true	"study id"
+//	@Success	200	{object}	StudyResponse
+//	@Failure	404	{object}	Problem
+//	@Router		/v1/studies/{id} [get]
+func (s *server) getStudy(c *gin.Context) error {
+	st, err := s.svc.FindStudyByID(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toStudyResponse(st))
+	return nil
+}
+
+// nextCursor returns the cursor of the next page, or nil when this page was
+// not full (so there is nothing after it).
+func nextCursor(n int, p alliance.Page, last func() string) *string {
+	limit := p.Limit
+	if limit == 0 {
+		limit = alliance.DefaultLimit
+	}
+	if n < limit {
+		return nil
+	}
+	cur := last()
+	return &cur
+}

@@ -1,0 +1,177 @@
+// Command alliance serves the alliance API: parallel client and counsellor
+// working-alliance ratings, scored and compared.
+//
+//	@title						alliance API
+//	@version					1
+//	@description				Collects the client's and the counsellor's rating of the same session on parallel forms of a working-alliance instrument, scores both and compares them. Errors are RFC 9457 application/problem+json with an errors array naming each bad field.
+//	@license.name				See the repository's LICENSE file
+//	@BasePath					/
+//	@schemes					http https
+//	@produce					json
+//	@consumes					json
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mattn/go-isatty"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/config"
+	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "alliance:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: alliance <command> [flags]
+
+commands:
+  serve     run the HTTP API (applies migrations first unless -migrate-on-start=false)
+  migrate   apply pending schema migrations and exit
+  version   print the version
+
+Run 'alliance <command> -h' for the flags; each flag also reads an ALLIANCE_* variable.
+`
+
+// run is main without globals, so tests can drive the binary's logic.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "serve", "migrate":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	cfg, err := config.Load("alliance "+cmd, rest, getenv, isTerminal(stderr), stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cmd == "migrate" {
+		return st.Migrate(ctx, log)
+	}
+	return serve(ctx, cfg, st, log)
+}
+
+func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) error {
+	log.Info("starting alliance", "version", version(), "config", cfg)
+	if cfg.MigrateOnStart {
+		if err := st.Migrate(ctx, log); err != nil {
+			return err
+		}
+	}
+	cat := instrument.Builtin()
+	if cfg.ItemTexts != "" {
+		f, err := os.Open(cfg.ItemTexts)
+		if err != nil {
+			return fmt.Errorf("ALLIANCE_ITEM_TEXTS: %w", err)
+		}
+		cat, err = cat.WithTexts(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("ALLIANCE_ITEM_TEXTS %s: %w", cfg.ItemTexts, err)
+		}
+	}
+	gin.SetMode(gin.ReleaseMode)
+	h := api.NewHandler(api.Deps{
+		Service:      alliance.NewService(st, cat),
+		Log:          log,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	})
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/v1/instruments")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// version reports the module version and VCS revision the binary was built
+// from, as recorded by the Go toolchain.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "alliance (unknown version)"
+	}
+	v := "alliance " + bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += " " + s.Value
+		}
+	}
+	return v + " " + bi.GoVersion
+}

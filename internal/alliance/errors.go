@@ -1,0 +1,67 @@
+package alliance
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors let the transport layer choose a status without knowing
+// which store or rule produced the failure. Wrap them with context using %w.
+var (
+	// ErrNotFound means the addressed study, dyad, session or rating does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the write collides with existing data, e.g. a second
+	// rating for the same dyad, session and role, or a duplicate dyad code.
+	ErrConflict = errors.New("conflict")
+	// ErrIdempotencyMismatch means an Idempotency-Key was reused with a
+	// different request, which must never silently return the first result.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+	// ErrIdempotencyKeyTaken is returned by a Store when the idempotency key
+	// was committed by a concurrent request; the service then replays it.
+	ErrIdempotencyKeyTaken = errors.New("idempotency key already recorded")
+	// ErrUnavailable means the database cannot serve the request right now
+	// (locked, read-only, timed out); retrying later may succeed.
+	ErrUnavailable = errors.New("storage unavailable")
+)
+
+// FieldError names one invalid field of a request, so a frontend can point
+// the user at it. Field uses the request's JSON names, e.g. "answers[3]".
+type FieldError struct {
+	Field   string
+	Code    string
+	Message string
+}
+
+// ValidationError collects every invalid field of one request, so clients
+// can fix all of them in one round trip.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, 0, len(e.Fields))
+	for _, f := range e.Fields {
+		msgs = append(msgs, f.Field+": "+f.Message)
+	}
+	return "invalid input: " + strings.Join(msgs, "; ")
+}
+
+// invalid builds a ValidationError for a single field.
+func invalid(field, code, msg string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Code: code, Message: msg}}}
+}
+
+// fieldErrors accumulates validation failures while a request is checked.
+type fieldErrors []FieldError
+
+func (fe *fieldErrors) add(field, code, msg string) {
+	*fe = append(*fe, FieldError{Field: field, Code: code, Message: msg})
+}
+
+// err returns nil when nothing was added, so callers can `return fe.err()`.
+func (fe fieldErrors) err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: fe}
+}

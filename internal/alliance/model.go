@@ -1,0 +1,160 @@
+// Package alliance is the domain of the service: studies, dyads, parallel
+// client and counsellor ratings, and the use cases that validate, score and
+// compare them. It knows nothing of HTTP or SQL; the Store interface is what
+// it needs from persistence.
+package alliance
+
+import (
+	"time"
+
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// Role is which side of the dyad gave a rating.
+type Role string
+
+// The two rater roles of a dyad. Forms declare which role they are for.
+const (
+	RoleClient     Role = "client"
+	RoleCounsellor Role = "counsellor"
+)
+
+// Roles lists the roles in their canonical order (client first), which is
+// the order used wherever both sides are shown together.
+var Roles = []Role{RoleClient, RoleCounsellor}
+
+// ParseRole accepts exactly the two role names; anything else is a
+// validation error on the named field.
+func ParseRole(field, s string) (Role, error) {
+	switch Role(s) {
+	case RoleClient, RoleCounsellor:
+		return Role(s), nil
+	}
+	return "", invalid(field, "invalid_value", `must be "client" or "counsellor"`)
+}
+
+// Study fixes which instrument form each role answers and how missing items
+// are scored, so every rating in it is comparable.
+type Study struct {
+	ID          string
+	Name        string
+	Description string
+	// Forms maps a role to the instrument form id it answers. A role without
+	// a form cannot submit ratings in this study (e.g. SRS is client-only).
+	Forms     map[Role]string
+	Policy    instrument.Policy
+	CreatedAt time.Time
+}
+
+// Dyad is one client and one counsellor in a study, identified only by
+// pseudonymous codes chosen by the study team.
+type Dyad struct {
+	ID             string
+	StudyID        string
+	ClientCode     string
+	CounsellorCode string
+	CreatedAt      time.Time
+}
+
+// Rating is one role's answers for one dyad session, with the scores they
+// produced. Raw answers are always kept so scores can be recomputed when the
+// scoring rules change; ScoringVersion and Policy say which rules were used.
+type Rating struct {
+	ID             string
+	StudyID        string
+	DyadID         string
+	Session        int
+	SessionDate    *Date
+	Role           Role
+	FormID         string
+	Answers        []*float64
+	Scores         instrument.Scores
+	Policy         instrument.Policy
+	ScoringVersion string
+	// Version counts amendments: 1 for the first submission. Earlier
+	// versions stay in the history with SupersededAt set.
+	Version      int
+	CreatedAt    time.Time
+	SupersededAt *time.Time
+}
+
+// Date is a calendar date without time zone, as sessions are recorded.
+type Date struct {
+	time.Time
+}
+
+// String formats the date as ISO 8601 (YYYY-MM-DD).
+func (d Date) String() string { return d.Format(time.DateOnly) }
+
+// ParseDate parses an ISO 8601 calendar date for the named field.
+func ParseDate(field, s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, invalid(field, "invalid_date", "must be a date in the form YYYY-MM-DD")
+	}
+	return Date{t}, nil
+}
+
+// Page selects one page of a list in a stable order: items after the
+// cursor After (an opaque id, empty for the first page), at most Limit.
+type Page struct {
+	Limit int
+	After string
+}
+
+// Page limits: a default that suits a UI and a ceiling that keeps one
+// response bounded.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// DyadFilter narrows a study's dyad list.
+type DyadFilter struct {
+	StudyID        string
+	CounsellorCode string
+	Page           Page
+}
+
+// Idempotency identifies a retried write: the client's key and a
+// fingerprint of the request, so the same key with another body is refused.
+type Idempotency struct {
+	Key         string
+	Fingerprint string
+}
+
+// IdempotencyRecord is what the store remembers of a committed keyed write.
+type IdempotencyRecord struct {
+	Key         string
+	Fingerprint string
+	RatingID    string
+}
+
+// Session is what is known of one dyad session: each role's current rating
+// (nil when not yet submitted) and, when both exist, their comparison.
+type Session struct {
+	Dyad       Dyad
+	Number     int
+	Client     *Rating
+	Counsellor *Rating
+	Comparison *Comparison
+}
+
+// Complete reports whether both sides have rated the session.
+func (s Session) Complete() bool { return s.Client != nil && s.Counsellor != nil }
+
+// Comparison is the basic per-session comparison: client minus counsellor
+// on the item-mean metric, per subscale and in total.
+type Comparison struct {
+	Total     Difference
+	Subscales map[string]Difference
+}
+
+// Difference is client − counsellor for one scale; Value is nil with a
+// Reason when either side's score is missing.
+type Difference struct {
+	Client     *float64
+	Counsellor *float64
+	Value      *float64
+	Reason     string
+}

@@ -1,0 +1,303 @@
+package alliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// MaxSession bounds session numbers; far above any real course of care,
+// it keeps typing accidents like 20251123 out of the data.
+const MaxSession = 10000
+
+// RatingInput is one rater's submission for one session. Answers are
+// positional in the form's item order; nil is an unanswered item.
+type RatingInput struct {
+	Session     int
+	SessionDate string
+	Role        string
+	Answers     []*float64
+}
+
+// checkedRating is a RatingInput that passed validation, with the form
+// that scores it.
+type checkedRating struct {
+	dyad  Dyad
+	study Study
+	form  *instrument.Form
+	role  Role
+	date  *Date
+}
+
+// SubmitRating validates and scores the first rating of a role for a
+// session and stores it atomically. With an idempotency key, a retry of the
+// same request returns the first result (replayed is true) and a different
+// request under the same key is refused.
+func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInput, idem *Idempotency) (r Rating, replayed bool, err error) {
+	if r, ok, err := s.replay(ctx, idem); ok || err != nil {
+		return r, ok, err
+	}
+	c, err := s.checkRating(ctx, dyadID, in)
+	if err != nil {
+		return Rating{}, false, err
+	}
+	r = s.newRating(c, in, 1)
+	err = s.store.CreateRating(ctx, r, idem)
+	switch {
+	case errors.Is(err, ErrIdempotencyKeyTaken):
+		// A concurrent request with the same key committed first.
+		r, ok, err := s.replay(ctx, idem)
+		if err == nil && !ok {
+			err = fmt.Errorf("idempotency key %q vanished: %w", idem.Key, ErrConflict)
+		}
+		return r, ok, err
+	case errors.Is(err, ErrConflict):
+		return Rating{}, false, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", in.Session, c.role, err)
+	case err != nil:
+		return Rating{}, false, fmt.Errorf("store rating: %w", err)
+	}
+	return r, false, nil
+}
+
+// AmendRating replaces the current rating of a role for a session with a
+// new version, keeping the earlier one in the history. Sending the current
+// answers again changes nothing, so a retried PUT is harmless.
+func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput, idem *Idempotency) (r Rating, replayed bool, err error) {
+	if r, ok, err := s.replay(ctx, idem); ok || err != nil {
+		return r, ok, err
+	}
+	c, err := s.checkRating(ctx, dyadID, in)
+	if err != nil {
+		return Rating{}, false, err
+	}
+	prev, err := s.FindRating(ctx, dyadID, in.Session, c.role)
+	if err != nil {
+		return Rating{}, false, fmt.Errorf("no %s rating of session %d to amend; submit it with POST first: %w", c.role, in.Session, err)
+	}
+	if sameAnswers(prev.Answers, in.Answers) && sameDate(prev.SessionDate, c.date) {
+		return prev, true, nil
+	}
+	r = s.newRating(c, in, prev.Version+1)
+	err = s.store.AmendRating(ctx, prev, r, idem)
+	switch {
+	case errors.Is(err, ErrIdempotencyKeyTaken):
+		r, ok, err := s.replay(ctx, idem)
+		if err == nil && !ok {
+			err = fmt.Errorf("idempotency key %q vanished: %w", idem.Key, ErrConflict)
+		}
+		return r, ok, err
+	case errors.Is(err, ErrConflict):
+		return Rating{}, false, fmt.Errorf("the rating was amended concurrently; fetch it and retry: %w", err)
+	case err != nil:
+		return Rating{}, false, fmt.Errorf("amend rating: %w", err)
+	}
+	return r, false, nil
+}
+
+// replay returns the rating a committed idempotency key points to. It
+// reports ok=false when the key is new (or absent), and
+// ErrIdempotencyMismatch when the key was used for another request.
+func (s *Service) replay(ctx context.Context, idem *Idempotency) (Rating, bool, error) {
+	if idem == nil {
+		return Rating{}, false, nil
+	}
+	rec, err := s.store.FindIdempotency(ctx, idem.Key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Rating{}, false, nil
+	case err != nil:
+		return Rating{}, false, fmt.Errorf("find idempotency key: %w", err)
+	case rec.Fingerprint != idem.Fingerprint:
+		return Rating{}, false, ErrIdempotencyMismatch
+	}
+	r, err := s.store.FindRatingByID(ctx, rec.RatingID)
+	if err != nil {
+		return Rating{}, false, fmt.Errorf("find replayed rating %s: %w", rec.RatingID, err)
+	}
+	return r, true, nil
+}
+
+// checkRating validates a submission against its dyad's study and form,
+// collecting every bad field before answering.
+func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput) (checkedRating, error) {
+	var fe fieldErrors
+	var c checkedRating
+	if in.Session < 1 || in.Session > MaxSession {
+		fe.add("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	}
+	if in.SessionDate != "" {
+		d, err := ParseDate("session_date", in.SessionDate)
+		if err != nil {
+			fe = append(fe, fieldsOf(err)...)
+		} else {
+			c.date = &d
+		}
+	}
+	role, err := ParseRole("role", in.Role)
+	if err != nil {
+		fe = append(fe, fieldsOf(err)...)
+	}
+	c.role = role
+
+	if c.dyad, err = s.FindDyadByID(ctx, dyadID); err != nil {
+		return c, err
+	}
+	if c.study, err = s.FindStudyByID(ctx, c.dyad.StudyID); err != nil {
+		return c, err
+	}
+	if role != "" {
+		id, ok := c.study.Forms[role]
+		if !ok {
+			fe.add("role", "role_not_allowed", fmt.Sprintf("the %s role does not rate in this study", role))
+		} else if c.form, err = s.FindForm(id); err != nil {
+			return c, fmt.Errorf("study %s form: %w", c.study.ID, err)
+		}
+	}
+	switch {
+	case in.Answers == nil:
+		fe.add("answers", "required", "answers are required, one per item in form order (null for an unanswered item)")
+	case c.form != nil:
+		for _, e := range c.form.Validate(in.Answers) {
+			fe.add(e.Field, e.Code, e.Message)
+		}
+		if !slices.ContainsFunc(in.Answers, func(v *float64) bool { return v != nil }) {
+			fe.add("answers", "no_answers", "at least one item must be answered")
+		}
+	}
+	return c, fe.err()
+}
+
+func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating {
+	return Rating{
+		ID:             newID("ra"),
+		StudyID:        c.study.ID,
+		DyadID:         c.dyad.ID,
+		Session:        in.Session,
+		SessionDate:    c.date,
+		Role:           c.role,
+		FormID:         c.form.ID,
+		Answers:        in.Answers,
+		Scores:         c.form.Score(in.Answers, c.study.Policy),
+		Policy:         c.study.Policy,
+		ScoringVersion: instrument.ScoringVersion,
+		Version:        version,
+		CreatedAt:      s.now(),
+	}
+}
+
+// FindRating returns the current rating of one role for one session.
+func (s *Service) FindRating(ctx context.Context, dyadID string, session int, role Role) (Rating, error) {
+	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
+		return Rating{}, err
+	}
+	rs, err := s.store.FindRatings(ctx, dyadID, session)
+	if err != nil {
+		return Rating{}, err
+	}
+	for _, r := range rs {
+		if r.Role == role {
+			return r, nil
+		}
+	}
+	return Rating{}, fmt.Errorf("%s rating of session %d: %w", role, session, ErrNotFound)
+}
+
+// FindDyadRatings returns a dyad's current ratings over all sessions,
+// ordered by session and role: the data of its trajectory.
+func (s *Service) FindDyadRatings(ctx context.Context, dyadID string) ([]Rating, error) {
+	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
+		return nil, err
+	}
+	return s.store.FindRatings(ctx, dyadID, 0)
+}
+
+// RatingHistory returns every version of one role's rating for a session,
+// oldest first.
+func (s *Service) RatingHistory(ctx context.Context, dyadID string, session int, role Role) ([]Rating, error) {
+	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
+		return nil, err
+	}
+	rs, err := s.store.FindRatingHistory(ctx, dyadID, session, role)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%s rating of session %d: %w", role, session, ErrNotFound)
+	}
+	return rs, nil
+}
+
+// FindSession returns both sides of one dyad session and, when both have
+// rated it, their comparison. A session nobody rated yet is not an error:
+// frontends poll it to see whether the pair is complete.
+func (s *Service) FindSession(ctx context.Context, dyadID string, session int) (Session, error) {
+	if session < 1 || session > MaxSession {
+		return Session{}, invalid("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	}
+	d, err := s.FindDyadByID(ctx, dyadID)
+	if err != nil {
+		return Session{}, err
+	}
+	rs, err := s.store.FindRatings(ctx, dyadID, session)
+	if err != nil {
+		return Session{}, err
+	}
+	out := Session{Dyad: d, Number: session}
+	for i := range rs {
+		switch rs[i].Role {
+		case RoleClient:
+			out.Client = &rs[i]
+		case RoleCounsellor:
+			out.Counsellor = &rs[i]
+		}
+	}
+	if out.Complete() {
+		cmp := Compare(out.Client.Scores, out.Counsellor.Scores)
+		out.Comparison = &cmp
+	}
+	return out, nil
+}
+
+// Compare subtracts the counsellor's from the client's item-mean scores,
+// per subscale and in total. Positive means the client rates higher, the
+// usual direction in the literature.
+func Compare(client, counsellor instrument.Scores) Comparison {
+	c := Comparison{Total: difference(client.Total, counsellor.Total), Subscales: map[string]Difference{}}
+	for k, cs := range client.Subscales {
+		c.Subscales[k] = difference(cs, counsellor.Subscales[k])
+	}
+	return c
+}
+
+func difference(c, t instrument.Score) Difference {
+	d := Difference{Client: c.Mean, Counsellor: t.Mean}
+	if c.Mean == nil || t.Mean == nil {
+		d.Reason = "score_missing"
+		return d
+	}
+	v := *c.Mean - *t.Mean
+	d.Value = &v
+	return d
+}
+
+func sameAnswers(a, b []*float64) bool {
+	return slices.EqualFunc(a, b, func(x, y *float64) bool {
+		return (x == nil && y == nil) || (x != nil && y != nil && *x == *y)
+	})
+}
+
+func sameDate(a, b *Date) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(b.Time))
+}
+
+// fieldsOf unpacks a ValidationError so checks can be merged.
+func fieldsOf(err error) []FieldError {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve.Fields
+	}
+	return []FieldError{{Field: "", Code: "invalid", Message: err.Error()}}
+}

@@ -1,0 +1,224 @@
+package alliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// Service holds the use cases. Handlers call it; it validates input,
+// scores ratings and talks to the Store.
+type Service struct {
+	store     Store
+	catalogue *instrument.Catalogue
+	now       func() time.Time
+}
+
+// NewService wires the use cases to a store and an instrument catalogue.
+func NewService(store Store, catalogue *instrument.Catalogue) *Service {
+	return &Service{store: store, catalogue: catalogue, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// newID returns an opaque, time-ordered id with a short type prefix, so ids
+// sort in creation order (stable cursor pagination) and are recognisable
+// in logs without revealing anything about the person behind them.
+func newID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.Make().String())
+}
+
+// Forms lists the instrument catalogue for frontends that render forms.
+func (s *Service) Forms() []*instrument.Form { return s.catalogue.Forms() }
+
+// FindForm returns one instrument form.
+func (s *Service) FindForm(id string) (*instrument.Form, error) {
+	f, ok := s.catalogue.Form(id)
+	if !ok {
+		return nil, fmt.Errorf("instrument %q: %w", id, ErrNotFound)
+	}
+	return f, nil
+}
+
+// Ready reports whether the service can serve requests that need the database.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// StudyInput is a request to create a study. An empty form id means the
+// role does not rate in this study; MaxMissingFraction nil means the default.
+type StudyInput struct {
+	Name               string
+	Description        string
+	ClientForm         string
+	CounsellorForm     string
+	MaxMissingFraction *float64
+}
+
+// CreateStudy validates the forms (they must exist, suit their role and be
+// parallel forms of one family) and stores the study.
+func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error) {
+	var fe fieldErrors
+	name := strings.TrimSpace(in.Name)
+	switch {
+	case name == "":
+		fe.add("name", "required", "a study needs a name")
+	case utf8.RuneCountInString(name) > 200:
+		fe.add("name", "too_long", "at most 200 characters")
+	}
+	if utf8.RuneCountInString(in.Description) > 2000 {
+		fe.add("description", "too_long", "at most 2000 characters")
+	}
+	forms := map[Role]string{}
+	var picked []*instrument.Form
+	for _, rf := range []struct {
+		role Role
+		id   string
+	}{{RoleClient, in.ClientForm}, {RoleCounsellor, in.CounsellorForm}} {
+		if rf.id == "" {
+			continue
+		}
+		field := "forms." + string(rf.role)
+		f, ok := s.catalogue.Form(rf.id)
+		switch {
+		case !ok:
+			fe.add(field, "unknown_instrument", fmt.Sprintf("no instrument form %q; see GET /v1/instruments", rf.id))
+		case Role(f.Role) != rf.role:
+			fe.add(field, "role_mismatch", fmt.Sprintf("form %q is for the %s role", f.ID, f.Role))
+		default:
+			forms[rf.role] = f.ID
+			picked = append(picked, f)
+		}
+	}
+	if in.ClientForm == "" && in.CounsellorForm == "" {
+		fe.add("forms", "required", "name the instrument form of at least one role")
+	}
+	if len(picked) == 2 && !picked[0].Parallel(picked[1]) {
+		fe.add("forms.counsellor", "not_parallel", fmt.Sprintf("form %q is not a parallel form of %q", picked[1].ID, picked[0].ID))
+	}
+	policy := instrument.DefaultPolicy()
+	if in.MaxMissingFraction != nil {
+		policy.MaxMissingFraction = *in.MaxMissingFraction
+		if err := policy.Validate(); err != nil {
+			fe.add("missing_policy.max_missing_fraction", "out_of_range", err.Error())
+		}
+	}
+	if err := fe.err(); err != nil {
+		return Study{}, err
+	}
+	st := Study{
+		ID:          newID("st"),
+		Name:        name,
+		Description: in.Description,
+		Forms:       forms,
+		Policy:      policy,
+		CreatedAt:   s.now(),
+	}
+	if err := s.store.CreateStudy(ctx, st); err != nil {
+		return Study{}, fmt.Errorf("create study: %w", err)
+	}
+	return st, nil
+}
+
+// FindStudyByID returns one study.
+func (s *Service) FindStudyByID(ctx context.Context, id string) (Study, error) {
+	st, err := s.store.FindStudyByID(ctx, id)
+	if err != nil {
+		return Study{}, fmt.Errorf("study %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// FindStudies returns one page of studies in creation order.
+func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
+	p, err := checkPage(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindStudies(ctx, p)
+}
+
+// DyadInput is a request to add a dyad to a study.
+type DyadInput struct {
+	ClientCode     string
+	CounsellorCode string
+}
+
+// codePattern keeps codes pseudonymous-looking: no spaces, no @, short.
+// It does not make a name safe, but it stops e-mail addresses and full
+// names with spaces, the usual accidents.
+var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func checkCode(fe *fieldErrors, field, code string) {
+	switch {
+	case code == "":
+		fe.add(field, "required", "a pseudonymous code is required")
+	case !codePattern.MatchString(code):
+		fe.add(field, "invalid_code", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit; never a name")
+	}
+}
+
+// CreateDyad adds a dyad to an existing study; the client code is unique
+// within the study.
+func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) (Dyad, error) {
+	var fe fieldErrors
+	checkCode(&fe, "client_code", in.ClientCode)
+	checkCode(&fe, "counsellor_code", in.CounsellorCode)
+	if err := fe.err(); err != nil {
+		return Dyad{}, err
+	}
+	if _, err := s.FindStudyByID(ctx, studyID); err != nil {
+		return Dyad{}, err
+	}
+	d := Dyad{
+		ID:             newID("dy"),
+		StudyID:        studyID,
+		ClientCode:     in.ClientCode,
+		CounsellorCode: in.CounsellorCode,
+		CreatedAt:      s.now(),
+	}
+	if err := s.store.CreateDyad(ctx, d); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Dyad{}, fmt.Errorf("client code %q already has a dyad in this study: %w", in.ClientCode, err)
+		}
+		return Dyad{}, fmt.Errorf("create dyad: %w", err)
+	}
+	return d, nil
+}
+
+// FindDyadByID returns one dyad.
+func (s *Service) FindDyadByID(ctx context.Context, id string) (Dyad, error) {
+	d, err := s.store.FindDyadByID(ctx, id)
+	if err != nil {
+		return Dyad{}, fmt.Errorf("dyad %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// FindDyads returns one page of a study's dyads, optionally only those of
+// one counsellor.
+func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
+	p, err := checkPage(f.Page)
+	if err != nil {
+		return nil, err
+	}
+	f.Page = p
+	if _, err := s.FindStudyByID(ctx, f.StudyID); err != nil {
+		return nil, err
+	}
+	return s.store.FindDyads(ctx, f)
+}
+
+func checkPage(p Page) (Page, error) {
+	switch {
+	case p.Limit == 0:
+		p.Limit = DefaultLimit
+	case p.Limit < 1 || p.Limit > MaxLimit:
+		return p, invalid("limit", "out_of_range", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	}
+	return p, nil
+}

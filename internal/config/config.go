@@ -1,0 +1,138 @@
+// Package config reads the service's settings from ALLIANCE_* environment
+// variables and command-line flags. Every setting has one name, one default
+// (here) and is validated once, so a typo fails at start-up and not at the
+// first request.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one process.
+type Config struct {
+	HTTPAddr        string
+	DatabaseURL     string
+	LogLevel        slog.Level
+	LogFormat       string // "text" or "json"
+	MigrateOnStart  bool
+	ItemTexts       string // optional path of a licensed item-text file
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+}
+
+// setting describes one option: its flag name, environment variable,
+// default and help text. The table is the single source for all three.
+type setting struct {
+	flag, env, def, help string
+}
+
+var settings = []setting{
+	{"addr", "ALLIANCE_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address"},
+	{"database-url", "ALLIANCE_DATABASE_URL", "alliance.db", "SQLite file path (or sqlite://path)"},
+	{"log-level", "ALLIANCE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "ALLIANCE_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)"},
+	{"migrate-on-start", "ALLIANCE_MIGRATE_ON_START", "true", "apply schema migrations when serve starts"},
+	{"item-texts", "ALLIANCE_ITEM_TEXTS", "", "path of a JSON file with licensed item texts (optional)"},
+	{"max-body-bytes", "ALLIANCE_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes"},
+	{"shutdown-timeout", "ALLIANCE_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGTERM"},
+}
+
+// Load builds the configuration from flags in args (which win) and
+// getenv. isTerminal decides the default log format.
+func Load(name string, args []string, getenv func(string) string, isTerminal bool, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vals := map[string]*string{}
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		vals[s.flag] = fs.String(s.flag, def, s.help+" ["+s.env+"]")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	get := func(flag string) string { return strings.TrimSpace(*vals[flag]) }
+
+	var c Config
+	var errs []error
+	bad := func(flag string, why string) {
+		for _, s := range settings {
+			if s.flag == flag {
+				errs = append(errs, fmt.Errorf("%s (-%s) = %q: %s", s.env, flag, get(flag), why))
+			}
+		}
+	}
+	c.HTTPAddr = get("addr")
+	if c.HTTPAddr == "" {
+		bad("addr", "must not be empty")
+	}
+	c.DatabaseURL = get("database-url")
+	if c.DatabaseURL == "" {
+		bad("database-url", "must not be empty")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
+		bad("log-level", "must be debug, info, warn or error")
+	}
+	switch c.LogFormat = get("log-format"); c.LogFormat {
+	case "":
+		c.LogFormat = "json"
+		if isTerminal {
+			c.LogFormat = "text"
+		}
+	case "text", "json":
+	default:
+		bad("log-format", "must be text or json")
+	}
+	var err error
+	if c.MigrateOnStart, err = strconv.ParseBool(get("migrate-on-start")); err != nil {
+		bad("migrate-on-start", "must be true or false")
+	}
+	c.ItemTexts = get("item-texts")
+	if c.MaxBodyBytes, err = strconv.ParseInt(get("max-body-bytes"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
+		bad("max-body-bytes", "must be an integer of at least 1024")
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be a positive duration such as 15s")
+	}
+	return c, errors.Join(errs...)
+}
+
+// LogValue prints the configuration at start-up with any password in the
+// database URL masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("database_url", MaskURL(c.DatabaseURL)),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.String("log_format", c.LogFormat),
+		slog.Bool("migrate_on_start", c.MigrateOnStart),
+		slog.String("item_texts", c.ItemTexts),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+	)
+}
+
+// MaskURL hides the password of a URL-shaped database address.
+func MaskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

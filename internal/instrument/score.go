@@ -1,0 +1,187 @@
+package instrument
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// ScoringVersion identifies the scoring rules in this file. It is stored
+// with every score so that results stay reproducible; bump it whenever the
+// rules (keying, proration, rounding) change.
+const ScoringVersion = "1"
+
+// FieldError codes, stable for API clients.
+const (
+	CodeWrongCount = "wrong_count"
+	CodeOutOfRange = "out_of_range"
+	CodeNotOnStep  = "not_on_step"
+)
+
+// ReasonTooManyMissing is Score.Reason when more items are missing than the
+// policy allows.
+const ReasonTooManyMissing = "too_many_missing"
+
+// stepTolerance is the allowed distance from the step grid, in steps, so
+// that decimal inputs such as 7.3 on a 0.1 grid survive float rounding.
+const stepTolerance = 1e-9
+
+// FieldError names one bad answer so that an API can report every problem
+// at once, each against the field that caused it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Validate checks a positional answers slice against the form: the count
+// must equal the number of items and every non-nil answer must lie in the
+// scale range on the step grid. nil means unanswered and is allowed here;
+// whether too much is missing is a scoring question (see Score). Validate
+// returns nil when the answers are valid.
+func (f *Form) Validate(answers []*float64) []FieldError {
+	if len(answers) != len(f.Items) {
+		return []FieldError{{Field: "answers", Code: CodeWrongCount,
+			Message: fmt.Sprintf("got %d answers, form %s has %d items", len(answers), f.ID, len(f.Items))}}
+	}
+	var errs []FieldError
+	s := f.Scale
+	for i, a := range answers {
+		if a == nil {
+			continue
+		}
+		x, key := *a, f.Items[i].Key
+		field := fmt.Sprintf("answers[%d]", i)
+		switch {
+		case !(x >= s.Min && x <= s.Max): // also catches NaN
+			errs = append(errs, FieldError{Field: field, Code: CodeOutOfRange,
+				Message: fmt.Sprintf("item %d: %s is outside %s..%s", key, num(x), num(s.Min), num(s.Max))})
+		case !s.onStep(x):
+			errs = append(errs, FieldError{Field: field, Code: CodeNotOnStep,
+				Message: fmt.Sprintf("item %d: %s is not on the %s..%s scale in steps of %s", key, num(x), num(s.Min), num(s.Max), num(s.Step))})
+		}
+	}
+	return errs
+}
+
+func (s Scale) onStep(x float64) bool {
+	q := (x - s.Min) / s.Step
+	return math.Abs(q-math.Round(q)) <= stepTolerance
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// Policy is the study's missing-item policy. No instrument-specific
+// proration rule is known, so it is a project choice and is stored with
+// every score.
+type Policy struct {
+	// MaxMissingFraction: a (sub)scale of k items is scored when at most
+	// floor(MaxMissingFraction*k + 1e-9) items are missing.
+	MaxMissingFraction float64 `json:"max_missing_fraction"`
+}
+
+// DefaultPolicy allows 25% missing: at most 1 of a 4-item subscale and 3 of
+// a 12-item total, i.e. the common "at least 75% answered" practice.
+func DefaultPolicy() Policy { return Policy{MaxMissingFraction: 0.25} }
+
+// Validate rejects fractions outside [0, 1); 1 would allow scoring nothing.
+func (p Policy) Validate() error {
+	if !(p.MaxMissingFraction >= 0 && p.MaxMissingFraction < 1) {
+		return fmt.Errorf("instrument: max missing fraction %v is outside [0, 1)", p.MaxMissingFraction)
+	}
+	return nil
+}
+
+// Score is one scale or subscale score. Both metrics are kept: the item
+// mean stays on the response scale and is comparable across forms with
+// missing items; the sum matches published norms.
+type Score struct {
+	// Mean is the item-metric mean of the keyed answered items; nil when
+	// not scorable.
+	Mean *float64 `json:"mean"`
+	// Sum is on the full-form metric (Mean*Items when prorated); nil when
+	// not scorable. Sums of integer answers are exact.
+	Sum      *float64 `json:"sum"`
+	Answered int      `json:"answered"`
+	Items    int      `json:"items"`
+	// Prorated is true when scored with missing items.
+	Prorated bool `json:"prorated"`
+	// Reason is "" when scored and ReasonTooManyMissing when Mean is nil.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Scores is the total and per-subscale scores of one set of answers.
+type Scores struct {
+	Total Score `json:"total"`
+	// Subscales is keyed by subscale key; empty (not nil) when the form has none.
+	Subscales map[string]Score `json:"subscales"`
+}
+
+// Keyed returns the answers after reverse keying (Min+Max-x) so that a
+// higher value always means a stronger alliance; nil stays nil. Callers use
+// it for item-level agreement. The input is not modified.
+func (f *Form) Keyed(answers []*float64) []*float64 {
+	out := make([]*float64, len(answers))
+	for i, a := range answers {
+		if a == nil {
+			continue
+		}
+		v := *a
+		if i < len(f.Items) && f.Items[i].Reverse {
+			v = f.Scale.Min + f.Scale.Max - v
+		}
+		out[i] = &v
+	}
+	return out
+}
+
+// Score scores answers that passed Validate (other input does not panic
+// but gives meaningless numbers). The effective missing-item fraction is
+// the smaller of the policy's and the form's cap; a policy outside [0, 1)
+// is clamped into it. Nothing is rounded.
+func (f *Form) Score(answers []*float64, p Policy) Scores {
+	frac := p.MaxMissingFraction
+	if !(frac >= 0) { // negative or NaN
+		frac = 0
+	}
+	frac = math.Min(frac, 1)
+	if f.MaxMissingFraction != nil {
+		frac = math.Min(frac, *f.MaxMissingFraction)
+	}
+	keyed := f.Keyed(answers)
+	all := make([]int, len(f.Items))
+	for i, it := range f.Items {
+		all[i] = it.Key
+	}
+	out := Scores{Total: scoreItems(keyed, all, frac), Subscales: make(map[string]Score, len(f.Subscales))}
+	for _, s := range f.Subscales {
+		out.Subscales[s.Key] = scoreItems(keyed, s.Items, frac)
+	}
+	return out
+}
+
+// scoreItems scores the items with the given keys (1-based positions).
+func scoreItems(keyed []*float64, keys []int, frac float64) Score {
+	s := Score{Items: len(keys)}
+	var sum float64
+	for _, k := range keys {
+		if i := k - 1; i >= 0 && i < len(keyed) && keyed[i] != nil {
+			sum += *keyed[i]
+			s.Answered++
+		}
+	}
+	missing := s.Items - s.Answered
+	if s.Answered == 0 || missing > int(math.Floor(frac*float64(s.Items)+1e-9)) {
+		s.Reason = ReasonTooManyMissing
+		return s
+	}
+	mean := sum / float64(s.Answered)
+	if missing > 0 {
+		sum = mean * float64(s.Items)
+		s.Prorated = true
+	}
+	s.Mean, s.Sum = &mean, &sum
+	return s
+}

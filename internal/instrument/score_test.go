@@ -1,0 +1,356 @@
+package instrument_test
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// ans builds a positional answers slice; NaN in the input means unanswered.
+func ans(xs ...float64) []*float64 {
+	out := make([]*float64, len(xs))
+	for i, x := range xs {
+		if !math.IsNaN(x) {
+			out[i] = &x
+		}
+	}
+	return out
+}
+
+var miss = math.NaN()
+
+func TestValidate(t *testing.T) {
+	c := instrument.Builtin()
+	wai := "wai_sr_client"
+	tests := []struct {
+		name    string
+		form    string
+		answers []*float64
+		want    []instrument.FieldError // Message checked by substring
+	}{
+		{"valid", wai, ans(5, 4, 5, 4, 5, 5, 4, 4, 5, 4, 4, 5), nil},
+		{"nil allowed", wai, ans(miss, 4, 5, 4, 5, 5, 4, 4, 5, 4, 4, miss), nil},
+		{"all nil", wai, make([]*float64, 12), nil},
+		{"too few", wai, ans(1, 2, 3), []instrument.FieldError{{Field: "answers", Code: "wrong_count", Message: "got 3"}}},
+		{"too many", "srs_client", ans(1, 2, 3, 4, 5), []instrument.FieldError{{Field: "answers", Code: "wrong_count", Message: "has 4 items"}}},
+		{"nil slice", "srs_client", nil, []instrument.FieldError{{Field: "answers", Code: "wrong_count"}}},
+		{"out of range", wai, ans(1, 1, 1, 6, 1, 1, 1, 1, 1, 1, 1, 0),
+			[]instrument.FieldError{
+				{Field: "answers[3]", Code: "out_of_range", Message: "item 4: 6 is outside 1..5"},
+				{Field: "answers[11]", Code: "out_of_range", Message: "item 12: 0 is outside 1..5"},
+			}},
+		{"not on step", wai, ans(1, 1, 3.5, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+			[]instrument.FieldError{{Field: "answers[2]", Code: "not_on_step", Message: "item 3: 3.5"}}},
+		{"wai_s 7 ok, 8 not", "wai_s_client", ans(7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8),
+			[]instrument.FieldError{{Field: "answers[11]", Code: "out_of_range", Message: "outside 1..7"}}},
+		{"srs 7.3 and bounds ok", "srs_client", ans(7.3, 0, 10, 0.1), nil},
+		{"srs 7.35 not on step", "srs_client", ans(7.35, 9.9, 8, 1),
+			[]instrument.FieldError{{Field: "answers[0]", Code: "not_on_step", Message: "item 1: 7.35"}}},
+		{"srs negative", "srs_client", ans(-0.1, 5, 5, 5),
+			[]instrument.FieldError{{Field: "answers[0]", Code: "out_of_range", Message: "-0.1 is outside 0..10"}}},
+		{"srs above max", "srs_client", ans(5, 5, 5, 10.1),
+			[]instrument.FieldError{{Field: "answers[3]", Code: "out_of_range", Message: "item 4"}}},
+		{"NaN and Inf", "srs_client", []*float64{new(math.NaN()), new(math.Inf(1)), new(math.Inf(-1)), nil},
+			[]instrument.FieldError{
+				{Field: "answers[0]", Code: "out_of_range", Message: "NaN"},
+				{Field: "answers[1]", Code: "out_of_range", Message: "+Inf"},
+				{Field: "answers[2]", Code: "out_of_range", Message: "-Inf"},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := mustForm(t, c, tt.form).Validate(tt.answers)
+			if tt.want == nil {
+				if got != nil {
+					t.Fatalf("Validate = %v, want nil", got)
+				}
+				return
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("Validate = %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i].Field != tt.want[i].Field || got[i].Code != tt.want[i].Code || !strings.Contains(got[i].Message, tt.want[i].Message) {
+					t.Errorf("error %d = %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	for _, tt := range []struct {
+		frac float64
+		ok   bool
+	}{{0, true}, {0.25, true}, {0.99, true}, {1, false}, {-0.01, false}, {math.NaN(), false}} {
+		if err := (instrument.Policy{MaxMissingFraction: tt.frac}).Validate(); (err == nil) != tt.ok {
+			t.Errorf("Policy{%v}.Validate() = %v", tt.frac, err)
+		}
+	}
+	if instrument.DefaultPolicy().MaxMissingFraction != 0.25 {
+		t.Errorf("DefaultPolicy = %+v", instrument.DefaultPolicy())
+	}
+}
+
+func TestKeyed(t *testing.T) {
+	c := instrument.Builtin()
+	in := ans(1, 1, 1, 2, 1, 1, 1, 1, 1, 7, 1, miss)
+	got := mustForm(t, c, "wai_s_client").Keyed(in)
+	want := []float64{1, 1, 1, 6, 1, 1, 1, 1, 1, 1, 1} // item 4: 8-2 = 6; item 10: 8-7 = 1
+	for i, w := range want {
+		if got[i] == nil || *got[i] != w {
+			t.Errorf("keyed[%d] = %v, want %v", i, got[i], w)
+		}
+	}
+	if got[11] != nil {
+		t.Errorf("keyed[11] = %v, want nil", *got[11])
+	}
+	if *in[3] != 2 || got[3] == in[3] {
+		t.Errorf("Keyed modified or aliased its input")
+	}
+	sr := ans(1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2)
+	for i, v := range mustForm(t, c, "wai_sr_therapist").Keyed(sr) {
+		if *v != *sr[i] {
+			t.Errorf("WAI-SR has no reverse items, keyed[%d] = %v", i, *v)
+		}
+	}
+}
+
+// want describes one expected Score; mean < 0 means not scorable.
+type want struct {
+	mean, sum       float64
+	answered, items int
+	prorated        bool
+}
+
+var notScored = want{mean: -1}
+
+func checkScore(t *testing.T, name string, got instrument.Score, w want) {
+	t.Helper()
+	if w.mean < 0 {
+		if got.Mean != nil || got.Sum != nil || got.Reason != "too_many_missing" || got.Prorated {
+			t.Errorf("%s = %+v, want not scored with reason too_many_missing", name, got)
+		}
+		return
+	}
+	if got.Mean == nil || got.Sum == nil || got.Reason != "" {
+		t.Fatalf("%s = %+v, want scored", name, got)
+	}
+	if got.Answered != w.answered || got.Items != w.items || got.Prorated != w.prorated {
+		t.Errorf("%s answered/items/prorated = %d/%d/%v, want %d/%d/%v", name,
+			got.Answered, got.Items, got.Prorated, w.answered, w.items, w.prorated)
+	}
+	approxEqual(t, *got.Mean, w.mean, 1e-12)
+	approxEqual(t, *got.Sum, w.sum, 1e-12)
+}
+
+func TestScore(t *testing.T) {
+	c := instrument.Builtin()
+	def := instrument.DefaultPolicy()
+	tests := []struct {
+		name    string
+		form    string
+		answers []*float64
+		policy  instrument.Policy
+		total   want
+		subs    map[string]want
+	}{
+		{
+			// Synthetic dyad, reference §4.7, client C.
+			// goal {4,6,8,11} = 4+5+4+4 = 17; task {1,2,10,12} = 5+4+4+5 = 18;
+			// bond {3,5,7,9} = 5+5+4+5 = 19; total 54, mean 54/12 = 4.5.
+			name: "dyad client", form: "wai_sr_client", policy: def,
+			answers: ans(5, 4, 5, 4, 5, 5, 4, 4, 5, 4, 4, 5),
+			total:   want{4.5, 54, 12, 12, false},
+			subs: map[string]want{
+				"goal": {4.25, 17, 4, 4, false}, "task": {4.5, 18, 4, 4, false}, "bond": {4.75, 19, 4, 4, false},
+			},
+		},
+		{
+			// Synthetic dyad, reference §4.7, therapist T.
+			// goal {4,6,8,11} = 4+3+3+3 = 13; task {1,2,10,12} = 4+3+3+4 = 14;
+			// bond {3,5,7,9} = 4+4+4+4 = 16; total 43, mean 43/12 = 3.58333…
+			name: "dyad therapist", form: "wai_sr_therapist", policy: def,
+			answers: ans(4, 3, 4, 4, 4, 3, 4, 3, 4, 3, 3, 4),
+			total:   want{43.0 / 12, 43, 12, 12, false},
+			subs: map[string]want{
+				"goal": {3.25, 13, 4, 4, false}, "task": {3.5, 14, 4, 4, false}, "bond": {4, 16, 4, 4, false},
+			},
+		},
+		{
+			// Client C with item 4 missing: goal {6,8,11} = 5+4+4 = 13 over 3,
+			// prorated sum 13/3*4; total 54-4 = 50 over 11, prorated 50/11*12.
+			name: "one missing prorates", form: "wai_sr_client", policy: def,
+			answers: ans(5, 4, 5, miss, 5, 5, 4, 4, 5, 4, 4, 5),
+			total:   want{50.0 / 11, 50.0 / 11 * 12, 11, 12, true},
+			subs: map[string]want{
+				"goal": {13.0 / 3, 13.0 / 3 * 4, 3, 4, true}, "task": {4.5, 18, 4, 4, false}, "bond": {4.75, 19, 4, 4, false},
+			},
+		},
+		{
+			// Items 4 and 6 missing: goal has 2 of 4 missing (> 1) → nil;
+			// total 54-4-5 = 45 over 10 = 4.5, 2 of 12 missing (<= 3) → prorated 54.
+			name: "two missing in subscale", form: "wai_sr_client", policy: def,
+			answers: ans(5, 4, 5, miss, 5, miss, 4, 4, 5, 4, 4, 5),
+			total:   want{4.5, 54, 10, 12, true},
+			subs:    map[string]want{"goal": notScored, "task": {4.5, 18, 4, 4, false}, "bond": {4.75, 19, 4, 4, false}},
+		},
+		{
+			// Items 1, 3, 4, 6 missing: 4 of 12 (> 3) → total nil; task {2,10,12} = 4+4+5 = 13;
+			// bond {5,7,9} = 5+4+5 = 14; goal 2 missing → nil.
+			name: "four missing in total", form: "wai_sr_client", policy: def,
+			answers: ans(miss, 4, miss, miss, 5, miss, 4, 4, 5, 4, 4, 5),
+			total:   notScored,
+			subs: map[string]want{
+				"goal": notScored, "task": {13.0 / 3, 13.0 / 3 * 4, 3, 4, true}, "bond": {14.0 / 3, 14.0 / 3 * 4, 3, 4, true},
+			},
+		},
+		{
+			name: "strict policy", form: "wai_sr_client", policy: instrument.Policy{MaxMissingFraction: 0},
+			answers: ans(5, 4, 5, miss, 5, 5, 4, 4, 5, 4, 4, 5),
+			total:   notScored,
+			subs:    map[string]want{"goal": notScored, "task": {4.5, 18, 4, 4, false}, "bond": {4.75, 19, 4, 4, false}},
+		},
+		{
+			name: "nothing answered", form: "wai_sr_client", policy: instrument.Policy{MaxMissingFraction: 0.99},
+			answers: make([]*float64, 12),
+			total:   notScored,
+			subs:    map[string]want{"goal": notScored, "task": notScored, "bond": notScored},
+		},
+		{
+			// Raw 5 5 6 2 6 5 6 5 7 1 6 5; items 4 and 10 reverse: 8-2 = 6, 8-1 = 7.
+			// Keyed 5 5 6 6 6 5 6 5 7 7 6 5: task {1,2,8,12} = 5+5+5+5 = 20;
+			// bond {3,5,7,9} = 6+6+6+7 = 25; goal {4,6,10,11} = 6+5+7+6 = 24; total 69.
+			name: "wai_s client reverse keys", form: "wai_s_client", policy: def,
+			answers: ans(5, 5, 6, 2, 6, 5, 6, 5, 7, 1, 6, 5),
+			total:   want{69.0 / 12, 69, 12, 12, false},
+			subs: map[string]want{
+				"task": {5, 20, 4, 4, false}, "bond": {6.25, 25, 4, 4, false}, "goal": {6, 24, 4, 4, false},
+			},
+		},
+		{
+			// Same answers on the therapist form (reversal mirrors the client form), item 11 missing:
+			// goal {4,6,10} keyed = 6+5+7 = 18 over 3 → 6, prorated 24; total 69-6 = 63 over 11.
+			name: "wai_s therapist reverse keys", form: "wai_s_therapist", policy: def,
+			answers: ans(5, 5, 6, 2, 6, 5, 6, 5, 7, 1, miss, 5),
+			total:   want{63.0 / 11, 63.0 / 11 * 12, 11, 12, true},
+			subs: map[string]want{
+				"task": {5, 20, 4, 4, false}, "bond": {6.25, 25, 4, 4, false}, "goal": {6, 24, 3, 4, true},
+			},
+		},
+		{
+			// 7.3 + 8.5 + 9 + 10 = 34.8, mean 8.7.
+			name: "srs", form: "srs_client", policy: def,
+			answers: ans(7.3, 8.5, 9, 10),
+			total:   want{8.7, 34.8, 4, 4, false},
+			subs:    map[string]want{},
+		},
+		{
+			name: "srs maximum", form: "srs_client", policy: def,
+			answers: ans(10, 10, 10, 10),
+			total:   want{10, 40, 4, 4, false},
+			subs:    map[string]want{},
+		},
+		{
+			// The form cap (0) beats the laxer study policy.
+			name: "srs one missing", form: "srs_client", policy: instrument.Policy{MaxMissingFraction: 0.5},
+			answers: ans(7.3, miss, 9, 10),
+			total:   notScored,
+			subs:    map[string]want{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustForm(t, c, tt.form)
+			if errs := f.Validate(tt.answers); errs != nil {
+				t.Fatalf("test answers invalid: %v", errs)
+			}
+			got := f.Score(tt.answers, tt.policy)
+			checkScore(t, "total", got.Total, tt.total)
+			if got.Subscales == nil {
+				t.Fatal("Subscales is nil, want a map")
+			}
+			gotKeys := slices.Sorted(maps.Keys(got.Subscales))
+			wantKeys := slices.Sorted(maps.Keys(tt.subs))
+			if !slices.Equal(gotKeys, wantKeys) {
+				t.Fatalf("subscales %v, want %v", gotKeys, wantKeys)
+			}
+			for k, w := range tt.subs {
+				checkScore(t, k, got.Subscales[k], w)
+			}
+		})
+	}
+}
+
+// TestScoreExactSums checks that integer sums are exact, not mean*k.
+func TestScoreExactSums(t *testing.T) {
+	f := mustForm(t, instrument.Builtin(), "wai_sr_therapist")
+	for a := 1.0; a <= 5; a++ {
+		for b := 1.0; b <= 5; b++ {
+			answers := ans(a, b, a, b, a, b, a, b, a, a, b, b)
+			s := f.Score(answers, instrument.DefaultPolicy())
+			if want := 6*a + 6*b; *s.Total.Sum != want {
+				t.Fatalf("sum = %v, want exactly %v", *s.Total.Sum, want)
+			}
+		}
+	}
+}
+
+// FuzzValidateScore checks that Validate and Score never panic and that a
+// valid input scores within the response scale.
+func FuzzValidateScore(f *testing.F) {
+	f.Add(uint8(0), true, []byte{1, 4, 1, 3, 0, 0, 1, 4}, 0.25)
+	f.Add(uint8(1), true, []byte{3, 0, 3, 1, 3, 2, 3, 3, 3, 4, 3, 5, 3, 6}, 0.5)
+	f.Add(uint8(2), false, []byte{2, 9, 2, 200}, -1.0)
+	f.Add(uint8(4), true, []byte{2, 3, 2, 73, 2, 100, 0, 0}, 0.0)
+	forms := instrument.Builtin().Forms()
+	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.1, 0.05, 3.5, 7.35, 1e300}
+	f.Fuzz(func(t *testing.T, which uint8, exact bool, raw []byte, frac float64) {
+		form := forms[int(which)%len(forms)]
+		s := form.Scale
+		n := len(raw) / 2
+		if exact {
+			n = len(form.Items)
+		}
+		steps := int(math.Round((s.Max - s.Min) / s.Step))
+		answers := make([]*float64, n)
+		for i := range answers {
+			var c, v byte
+			if 2*i+1 < len(raw) {
+				c, v = raw[2*i], raw[2*i+1]
+			}
+			var x float64
+			switch c % 4 {
+			case 0:
+				continue // unanswered
+			case 1:
+				x = s.Min + float64(v)*s.Step // may overshoot Max
+			case 2:
+				x = s.Min + float64(int(v)%(steps+1))*s.Step // on the grid
+			case 3:
+				x = specials[int(v)%len(specials)]
+			}
+			answers[i] = &x
+		}
+		p := instrument.Policy{MaxMissingFraction: frac}
+		errs := form.Validate(answers)
+		scores := form.Score(answers, p)
+		_ = form.Keyed(answers)
+		if errs != nil {
+			return
+		}
+		all := append([]instrument.Score{scores.Total}, slices.Collect(maps.Values(scores.Subscales))...)
+		for _, sc := range all {
+			if sc.Answered > sc.Items || (sc.Mean == nil) != (sc.Reason != "") || (sc.Mean == nil) != (sc.Sum == nil) {
+				t.Fatalf("inconsistent score %+v", sc)
+			}
+			if sc.Mean != nil && !(*sc.Mean >= s.Min && *sc.Mean <= s.Max) {
+				t.Fatalf("%s: mean %v outside %v..%v for %v", form.ID, *sc.Mean, s.Min, s.Max, answers)
+			}
+		}
+	})
+}
