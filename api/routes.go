@@ -6,6 +6,8 @@ import "github.com/gin-gonic/gin"
 func (s *server) routes(r *gin.Engine) {
 	r.GET("/healthz", s.wrap(s.healthz))
 	r.GET("/readyz", s.wrap(s.readyz))
+	r.GET("/openapi.json", s.wrap(s.openAPI))
+	r.GET("/docs/*any", docsUI())
 
 	v1 := r.Group("/v1")
 	v1.GET("/instruments", s.wrap(s.listInstruments))

@@ -1,14 +1,15 @@
 // Command alliance serves the alliance API: parallel client and counsellor
 // working-alliance ratings, scored and compared.
 //
-//	@title						alliance API
-//	@version					1
-//	@description				Collects the client's and the counsellor's rating of the same session on parallel forms of a working-alliance instrument, scores both and compares them. Errors are RFC 9457 application/problem+json with an errors array naming each bad field.
-//	@license.name				See the repository's LICENSE file
-//	@BasePath					/
-//	@schemes					http https
-//	@produce					json
-//	@consumes					json
+//	@title			alliance API
+//	@version		1
+//	@description	Collects the client's and the counsellor's rating of the same session on parallel forms of a working-alliance instrument, scores both and compares them. Errors are RFC 9457 application/problem+json with an errors array naming each bad field.
+//	@license.name	MIT
+//	@license.url	https://opensource.org/license/mit
+//	@BasePath		/
+//	@schemes		http https
+//	@produce		json
+//	@consumes		json
 package main
 
 import (

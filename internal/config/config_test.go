@@ -1,0 +1,70 @@
+package config_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load("t", nil, env(nil), false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Config{
+		HTTPAddr: "127.0.0.1:8080", DatabaseURL: "alliance.db", LogLevel: slog.LevelInfo, LogFormat: "json",
+		MigrateOnStart: true, MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
+	}
+	if c != want {
+		t.Errorf("Load() = %+v, want %+v", c, want)
+	}
+	if c, _ := config.Load("t", nil, env(nil), true, io.Discard); c.LogFormat != "text" {
+		t.Errorf("log format on a terminal = %q, want text", c.LogFormat)
+	}
+}
+
+func TestEnvironmentAndFlags(t *testing.T) {
+	e := env(map[string]string{
+		"ALLIANCE_HTTP_ADDR": ":9000", "ALLIANCE_DATABASE_URL": "/data/a.db", "ALLIANCE_LOG_LEVEL": "debug",
+		"ALLIANCE_MIGRATE_ON_START": "false",
+	})
+	c, err := config.Load("t", []string{"-addr", ":9100"}, e, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != ":9100" || c.DatabaseURL != "/data/a.db" || c.LogLevel != slog.LevelDebug || c.MigrateOnStart {
+		t.Errorf("Load = %+v; want flag to win over env and env over defaults", c)
+	}
+}
+
+func TestInvalidNamesTheVariable(t *testing.T) {
+	tests := []struct{ env, val string }{
+		{"ALLIANCE_LOG_LEVEL", "loud"},
+		{"ALLIANCE_LOG_FORMAT", "xml"},
+		{"ALLIANCE_MIGRATE_ON_START", "perhaps"},
+		{"ALLIANCE_MAX_BODY_BYTES", "12"},
+		{"ALLIANCE_SHUTDOWN_TIMEOUT", "soon"},
+	}
+	for _, tt := range tests {
+		_, err := config.Load("t", nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.env) {
+			t.Errorf("Load(%s=%q) error = %v, want one naming %s", tt.env, tt.val, err, tt.env)
+		}
+	}
+}
+
+func TestMaskURL(t *testing.T) {
+	got := config.MaskURL("postgres://alice:s3cret@db:5432/alliance")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "alice") {
+		t.Errorf("MaskURL = %q, want the password hidden and the user kept", got)
+	}
+	if got := config.MaskURL("alliance.db"); got != "alliance.db" {
+		t.Errorf("MaskURL(path) = %q, want it unchanged", got)
+	}
+}

@@ -1,0 +1,200 @@
+# Generates fixtures.json for internal/stats from R's psych and epiR.
+# Usage (from this directory): Rscript gen_fixtures.R  (or ./gen_fixtures.sh)
+# The Go tests only read fixtures.json; CI does not run R.
+suppressPackageStartupMessages({
+  library(psych)
+  library(epiR)
+})
+
+RNGkind("Mersenne-Twister", "Inversion", "Rejection")
+set.seed(20240601)
+
+# ---- minimal JSON writer (full precision, no jsonlite dependency) ----
+arr <- function(x) structure(as.numeric(x), class = "jsarr")
+mat <- function(m) lapply(seq_len(nrow(m)), function(i) arr(m[i, ]))
+num <- function(v) {
+  if (is.null(v) || length(v) == 0 || is.na(v) || !is.finite(v)) return("null")
+  sprintf("%.17g", v)
+}
+to_json <- function(x) {
+  if (inherits(x, "jsarr")) return(paste0("[", paste(vapply(unclass(x), num, ""), collapse = ","), "]"))
+  if (is.null(x)) return("null")
+  if (is.list(x)) {
+    if (!is.null(names(x))) {
+      body <- vapply(names(x), function(k) paste0("\"", k, "\":", to_json(x[[k]])), "")
+      return(paste0("{", paste(body, collapse = ","), "}"))
+    }
+    return(paste0("[", paste(vapply(x, to_json, ""), collapse = ",\n"), "]"))
+  }
+  if (is.character(x)) return(paste0("\"", x, "\""))
+  if (is.logical(x)) return(if (is.na(x)) "null" else tolower(as.character(x)))
+  if (length(x) != 1) stop("scalar expected; wrap vectors with arr()")
+  num(x)
+}
+
+# ---- data sets ----
+sf <- matrix(c(9, 2, 5, 8,
+               6, 1, 3, 2,
+               8, 4, 6, 8,
+               7, 1, 2, 6,
+               10, 5, 6, 9,
+               6, 2, 4, 7), ncol = 4, byrow = TRUE)
+wright <- c(494, 395, 516, 434, 476, 557, 413, 442, 650, 433, 417, 656, 267, 478, 178, 423, 427)
+mini <- c(512, 430, 520, 428, 500, 600, 364, 380, 658, 445, 432, 626, 260, 477, 259, 350, 451)
+dyadC <- c(5, 4, 5, 4, 5, 5, 4, 4, 5, 4, 4, 5)
+dyadT <- c(4, 3, 4, 4, 4, 3, 4, 3, 4, 3, 3, 4)
+likert <- function(latent, shift = 0, sd = 0.7) pmin(5, pmax(1, round(4 + shift + 0.8 * latent + rnorm(length(latent), sd = sd))))
+
+lat <- rnorm(30)
+wai_c <- likert(lat, 0.4)            # client: ceiling-heavy
+wai_t <- likert(lat, -0.3)           # therapist: lower
+cont_x <- round(rnorm(25, 50, 10), 3)
+cont_y <- round(0.8 * cont_x + 12 + rnorm(25, 0, 6), 3)
+cont_z <- round(cont_x + rnorm(25, 3, 8), 3)
+neg_x <- c(3, 1, 4, 1, 5, 2, 6, 5, 3, 5)
+neg_y <- c(2, 5, 1, 4, 1, 4, 2, 2, 5, 3)
+tie_x <- c(5, 5, 5, 4, 5, 5, 3, 5, 4, 5, 5, 2)
+tie_y <- c(5, 4, 5, 4, 5, 3, 3, 5, 4, 4, 5, 3)
+
+icc_sets <- list(
+  list(name = "shrout_fleiss", x = sf, conf = 0.95),
+  list(name = "pefr_first", x = cbind(wright, mini), conf = 0.95),
+  list(name = "wai_ceiling_30x2", x = cbind(wai_c, wai_t), conf = 0.95),
+  list(name = "continuous_25x3", x = cbind(cont_x, cont_y, cont_z), conf = 0.90),
+  list(name = "negative_10x2", x = cbind(neg_x, neg_y), conf = 0.95),
+  list(name = "ties_12x2", x = cbind(tie_x, tie_y), conf = 0.95),
+  list(name = "small_3x2", x = cbind(c(1, 2, 4), c(2, 2, 5)), conf = 0.95),
+  list(name = "small_4x3", x = cbind(c(2, 4, 3, 5), c(3, 4, 3, 4), c(1, 5, 2, 5)), conf = 0.95),
+  list(name = "dyad_items_12x2", x = cbind(dyadC, dyadT), conf = 0.95)
+)
+
+icc_fix <- lapply(icc_sets, function(s) {
+  r <- suppressWarnings(suppressMessages(psych::ICC(s$x, lmer = FALSE, alpha = 1 - s$conf)))
+  res <- r$results
+  forms <- lapply(seq_len(6), function(i) list(
+    type = res$type[i], icc = res$ICC[i], f = res$F[i], df1 = res$df1[i], df2 = res$df2[i],
+    p = res$p[i], lower = res[["lower bound"]][i], upper = res[["upper bound"]][i]))
+  list(name = s$name, conf = s$conf, x = mat(s$x), n = r$n.obs, k = r$n.judge,
+       msr = r$stats["MS", "subjects"], msc = r$stats["MS", "Judges"],
+       mse = r$stats["MS", "Residual"], msw = r$MSW, forms = forms)
+})
+
+pair_sets <- list(
+  list(name = "pefr_first", x = wright, y = mini, conf = 0.95),
+  list(name = "wai_ceiling_30", x = wai_c, y = wai_t, conf = 0.95),
+  list(name = "continuous_25", x = cont_x, y = cont_y, conf = 0.90),
+  list(name = "negative_10", x = neg_x, y = neg_y, conf = 0.95),
+  list(name = "ties_12", x = tie_x, y = tie_y, conf = 0.95),
+  list(name = "small_3", x = c(1, 2, 4), y = c(2, 2, 5), conf = 0.95),
+  list(name = "small_4", x = c(2, 4, 3, 5), y = c(3, 4, 3, 4), conf = 0.95)
+)
+
+cor_fix <- function(x, y, conf) {
+  ct <- cor.test(x, y, conf.level = conf)
+  ci <- if (is.null(ct$conf.int)) c(NA, NA) else ct$conf.int
+  list(r = unname(cor(x, y)), p = ct$p.value, lower = ci[1], upper = ci[2])
+}
+lm_fix <- function(x, y) {
+  s <- summary(lm(y ~ x))
+  co <- s$coefficients
+  list(intercept = co[1, 1], slope = co[2, 1],
+       se = if (length(x) > 2) co[2, 2] else NA, p = if (length(x) > 2) co[2, 4] else NA)
+}
+pair_fix <- lapply(pair_sets, function(s) {
+  x <- s$x; y <- s$y; n <- length(x); conf <- s$conf
+  sp <- cor_fix(rank(x), rank(y), conf)
+  sp$rho <- unname(cor(x, y, method = "spearman"))
+  cc <- epiR::epi.ccc(x, y, ci = "z-transform", conf.level = conf)
+  d <- x - y; m <- (x + y) / 2
+  tq <- qt((1 + conf) / 2, n - 1)
+  bias <- mean(d); s_d <- sd(d); mult <- 1.96
+  se_b <- s_d / sqrt(n); se_l <- sqrt(3 * s_d^2 / n)
+  lo <- bias - mult * s_d; up <- bias + mult * s_d
+  list(name = s$name, conf = conf, x = arr(x), y = arr(y),
+       pearson = cor_fix(x, y, conf), spearman = sp,
+       ccc = list(est = cc$rho.c$est, lower = cc$rho.c$lower, upper = cc$rho.c$upper,
+                  s_shift = cc$s.shift, l_shift = cc$l.shift, c_b = cc$C.b),
+       ba = list(multiplier = mult, bias = bias, sd = s_d, lower = lo, upper = up,
+                 bias_lower = bias - tq * se_b, bias_upper = bias + tq * se_b,
+                 lower_lower = lo - tq * se_l, lower_upper = lo + tq * se_l,
+                 upper_lower = up - tq * se_l, upper_upper = up + tq * se_l,
+                 trend = lm_fix(m, d)),
+       slope = lm_fix(x, y))
+})
+
+# WAI-SR-like 40 x 12 with one latent factor; a copy with a constant item (psych drops it).
+lat40 <- rnorm(40)
+wai12 <- sapply(1:12, function(j) likert(lat40, 0.2, 0.8))
+wai12const <- wai12; wai12const[, 5] <- 5
+negitems <- cbind(c(1, 2, 3, 4, 5, 2, 3), c(2, 2, 4, 5, 5, 1, 3), c(5, 4, 3, 1, 2, 4, 3))
+alpha_sets <- list(
+  list(name = "shrout_fleiss_6x4", x = sf),
+  list(name = "wai12_40x12", x = wai12),
+  list(name = "wai12_const_item", x = wai12const),
+  list(name = "small_4x3", x = cbind(c(2, 4, 3, 5), c(3, 4, 3, 4), c(1, 5, 2, 5))),
+  list(name = "negative_item_7x3", x = negitems),
+  list(name = "pefr_two_items", x = cbind(wright, mini))
+)
+alpha_fix <- lapply(alpha_sets, function(s) {
+  a <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(s$x), check.keys = FALSE, warnings = FALSE)))
+  list(name = s$name, x = mat(s$x), n = nrow(s$x), k = a$nvar,
+       raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha,
+       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]])
+})
+
+sas <- matrix(c(0, 4, 1, 0, 8, 0, 0, 1, 5), 3, byrow = TRUE)
+expand <- function(tab) {
+  idx <- which(tab > 0, arr.ind = TRUE)
+  a <- rep(idx[, 1], tab[idx]); b <- rep(idx[, 2], tab[idx])
+  list(a = a, b = b)
+}
+sasv <- expand(sas)
+anx2 <- c(3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4)
+anx3 <- c(2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2)
+kappa_sets <- list(
+  list(name = "sas_3x3", a = sasv$a, b = sasv$b, levels = 1:3, conf = 0.95),
+  list(name = "anxiety_r2_r3", a = anx2, b = anx3, levels = 1:6, conf = 0.95),
+  list(name = "wai_item_1to5", a = wai_c, b = wai_t, levels = 1:5, conf = 0.95),
+  list(name = "wai_item_1to7_sparse", a = wai_c, b = wai_t, levels = 1:7, conf = 0.90),
+  list(name = "perfect_5", a = c(1, 2, 3, 3, 2), b = c(1, 2, 3, 3, 2), levels = 1:4, conf = 0.95),
+  list(name = "small_4", a = c(1, 2, 2, 3), b = c(2, 2, 3, 3), levels = 1:3, conf = 0.95)
+)
+kappa_fix <- lapply(kappa_sets, function(s) {
+  K <- length(s$levels)
+  lin <- 1 - abs(outer(1:K, 1:K, "-")) / (K - 1)
+  q <- suppressWarnings(suppressMessages(psych::cohen.kappa(cbind(s$a, s$b), levels = s$levels, alpha = 1 - s$conf)))
+  l <- suppressWarnings(suppressMessages(psych::cohen.kappa(cbind(s$a, s$b), w = lin, levels = s$levels, alpha = 1 - s$conf)))
+  list(name = s$name, conf = s$conf, a = arr(s$a), b = arr(s$b), levels = arr(s$levels),
+       unweighted = list(value = q$kappa, var = q$var.kappa, lower = q$confid[1, 1], upper = q$confid[1, 3]),
+       quadratic = list(value = q$weighted.kappa, var = q$var.weighted, lower = q$confid[2, 1], upper = q$confid[2, 3]),
+       linear = list(value = l$weighted.kappa, var = l$var.weighted, lower = l$confid[2, 1], upper = l$confid[2, 3]))
+})
+
+# Profile indices by their textbook definitions (Cronbach & Gleser 1953; James et al. 1984).
+profile_fix <- function(name, c, t, lo, hi) {
+  k <- length(c); pv <- function(v) mean((v - mean(v))^2)
+  s_c <- sqrt(pv(c)); s_t <- sqrt(pv(t))
+  d2 <- sum((c - t)^2); elev <- k * (mean(c) - mean(t))^2; scat <- k * (s_c - s_t)^2
+  A <- hi - lo + 1; su <- (A^2 - 1) / 12; sbar <- mean((c - t)^2 / 2)
+  q <- sbar / su
+  rwg <- if (q > 1) 0 else k * (1 - q) / (k * (1 - q) + q)
+  rp <- if (k >= 3 && s_c > 0 && s_t > 0) cor(c, t) else NA
+  list(name = name, c = arr(c), t = arr(t), scale_min = lo, scale_max = hi,
+       mean_diff = mean(c) - mean(t), mean_abs_diff = mean(abs(c - t)), d2 = d2, d = sqrt(d2),
+       elevation = elev, scatter = scat, shape = d2 - elev - scat, profile_r = rp, rwg_j = rwg)
+}
+pc <- likert(rnorm(12), 0.5); pt <- likert(rnorm(12), -0.2)
+prof_fix <- list(
+  profile_fix("synthetic_dyad", dyadC, dyadT, 1, 5),
+  profile_fix("random_dyad", pc, pt, 1, 5),
+  profile_fix("wide_disagreement_1to7", c(7, 6, 7, 1, 2, 7), c(1, 2, 1, 7, 6, 2), 1, 7)
+)
+
+out <- list(
+  meta = list(r_version = R.version.string,
+              psych = as.character(packageVersion("psych")),
+              epiR = as.character(packageVersion("epiR")),
+              seed = 20240601),
+  icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix)
+writeLines(to_json(out), "fixtures.json")
+cat("wrote fixtures.json\n")
