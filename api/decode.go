@@ -10,6 +10,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -50,16 +52,17 @@ func readJSON(c *gin.Context, dst any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return nil, decodeError(err)
+		return nil, decodeError(err, body, reflect.TypeOf(dst))
 	}
-	if dec.More() {
+	// More() is false before a stray '}' or ']', so ask for the next token.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, malformed("", "trailing_data", "the body must hold exactly one JSON object")
 	}
 	return body, nil
 }
 
 // decodeError names the offending field of a JSON decoding failure.
-func decodeError(err error) error {
+func decodeError(err error, body []byte, dst reflect.Type) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -75,9 +78,62 @@ func decodeError(err error) error {
 		return malformed("", "malformed_json", "the JSON body ends too early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		var doc any
+		if json.Unmarshal(body, &doc) == nil {
+			if path := unknownField(doc, dst, ""); path != "" {
+				name = path
+			}
+		}
 		return malformed(name, "unknown_field", fmt.Sprintf("unknown field %q", name))
 	}
 	return malformed("", "malformed_json", err.Error())
+}
+
+// unknownField finds the dotted path of the first object key in doc that
+// the Go type t has no field for; encoding/json reports only the bare name.
+func unknownField(doc any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch v := doc.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		fields := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			fields[strings.ToLower(name)] = f.Type
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ft, ok := fields[strings.ToLower(k)]
+			if !ok {
+				return prefix + k
+			}
+			if p := unknownField(v[k], ft, prefix+k+"."); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return ""
+		}
+		for i, e := range v {
+			if p := unknownField(e, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // jsonKind names a Go kind the way a JSON client thinks of it.

@@ -78,7 +78,7 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 		return Rating{}, false, fmt.Errorf("no %s rating of session %d to amend; submit it with POST first: %w", c.role, in.Session, err)
 	}
 	if sameAnswers(prev.Answers, in.Answers) && sameDate(prev.SessionDate, c.date) {
-		return prev, true, nil
+		return prev, false, nil
 	}
 	r = s.newRating(c, in, prev.Version+1)
 	err = s.store.AmendRating(ctx, prev, r, idem)

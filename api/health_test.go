@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/alliance-project/alliance/api"
+)
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if s := decode[api.StatusResponse](t, e.expect(http.StatusOK, http.MethodGet, "/healthz", "")); s.Status != "ok" {
+		t.Errorf("GET /healthz status = %q, want ok", s.Status)
+	}
+	if s := decode[api.StatusResponse](t, e.expect(http.StatusOK, http.MethodGet, "/readyz", "")); s.Status != "ready" {
+		t.Errorf("GET /readyz status = %q, want ready", s.Status)
+	}
+}
+
+func TestReadyzUnmigrated(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, envOptions{noMigrate: true})
+	e.allow5xx = true
+	if s := decode[api.StatusResponse](t, e.expect(http.StatusOK, http.MethodGet, "/healthz", "")); s.Status != "ok" {
+		t.Errorf("GET /healthz status = %q, want ok: liveness does not need the schema", s.Status)
+	}
+	rec := e.do(http.MethodGet, "/readyz", "")
+	checkProblem(t, rec, "GET /readyz (no migrations applied)", problemWant{status: http.StatusServiceUnavailable, typ: typeUnavailable})
+	if ra := rec.Header().Get("Retry-After"); ra == "" {
+		t.Error("GET /readyz 503 has no Retry-After header")
+	}
+}
+
+func TestRouting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/v1/nothing-here", http.StatusNotFound},
+		{http.MethodGet, "/v2/studies", http.StatusNotFound},
+		{http.MethodGet, "/", http.StatusNotFound},
+		{http.MethodDelete, "/v1/studies", http.StatusMethodNotAllowed},
+		{http.MethodPatch, "/v1/instruments/wai_sr_client", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/v1/dyads/dy_x/sessions/1/ratings/client", http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		rec := e.do(tt.method, tt.path, "")
+		checkProblem(t, rec, tt.method+" "+tt.path, problemWant{status: tt.want, typ: typeBlank})
+	}
+}
+
+func TestResponseHeaders(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := e.expect(http.StatusOK, http.MethodGet, "/v1/instruments", "", "X-Request-ID", "trace-42")
+	if got := rec.Header().Get("X-Request-ID"); got != "trace-42" {
+		t.Errorf("X-Request-ID = %q, want the caller's trace-42 echoed", got)
+	}
+	if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+	}
+	p := checkProblem(t, e.do(http.MethodGet, "/v1/studies/st_nope", "", "X-Request-ID", "trace-43"),
+		"GET /v1/studies/st_nope", problemWant{status: http.StatusNotFound, typ: typeBlank})
+	if p.RequestID != "trace-43" || p.Instance != "/v1/studies/st_nope" {
+		t.Errorf("problem request_id/instance = %q/%q, want trace-43 and /v1/studies/st_nope", p.RequestID, p.Instance)
+	}
+}
