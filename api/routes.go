@@ -18,6 +18,8 @@ func (s *server) routes(r *gin.Engine) {
 	v1.GET("/studies/:id", s.wrap(s.getStudy))
 	v1.POST("/studies/:id/dyads", s.wrap(s.createDyad))
 	v1.GET("/studies/:id/dyads", s.wrap(s.listDyads))
+	v1.GET("/studies/:id/export", s.wrap(s.exportStudy))
+	v1.GET("/studies/:id/codebook", s.wrap(s.codebook))
 
 	v1.GET("/dyads/:id", s.wrap(s.getDyad))
 	v1.POST("/dyads/:id/ratings", s.wrap(s.createRating))

@@ -1,6 +1,9 @@
 package alliance
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is the persistence the domain needs. Implementations translate
 // their own errors to ErrNotFound, ErrConflict, ErrIdempotencyKeyTaken and
@@ -33,6 +36,13 @@ type Store interface {
 	FindRatingHistory(ctx context.Context, dyadID string, session int, role Role) ([]Rating, error)
 
 	FindIdempotency(ctx context.Context, key string) (IdempotencyRecord, error)
+
+	// StreamStudyRatings calls fn for every current rating of a study, with
+	// its dyad's codes, ordered by dyad, session and role, without holding
+	// them all in memory. With since, only ratings stored after it are
+	// streamed; wholeSessions then keeps both ratings of any session in
+	// which either changed.
+	StreamStudyRatings(ctx context.Context, studyID string, since *time.Time, wholeSessions bool, fn func(ExportRow) error) error
 
 	// Ping reports whether the database answers and its schema is current.
 	Ping(ctx context.Context) error

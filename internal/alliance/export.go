@@ -1,0 +1,361 @@
+package alliance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// Export shapes: long is one row per rating (tidy data for R and pandas),
+// wide is one row per dyad session with both sides beside each other
+// (ready for APIM and response-surface models).
+const (
+	ShapeLong = "long"
+	ShapeWide = "wide"
+)
+
+// ExportQuery selects what an export holds.
+type ExportQuery struct {
+	Shape        string
+	Items        bool // one column per raw answer
+	Scores       bool // mean, sum, answered, prorated per scale
+	UpdatedSince *time.Time
+}
+
+// ExportRow is one current rating with the codes of its dyad, as the store
+// streams it for exports.
+type ExportRow struct {
+	Rating         Rating
+	ClientCode     string
+	CounsellorCode string
+}
+
+// Column describes one export column for the codebook.
+type Column struct {
+	Name        string
+	Type        string // "string", "integer", "number", "boolean", "date", "datetime"
+	Description string
+}
+
+// Table is an export's column set plus a producer of its rows. Values are
+// nil (missing), string, int, float64 or bool, in column order.
+type Table struct {
+	Columns []Column
+	Rows    func(ctx context.Context, emit func([]any) error) error
+}
+
+// ParseExportQuery validates the export parameters, naming the query
+// parameter at fault.
+func ParseExportQuery(shape, include, updatedSince string) (ExportQuery, error) {
+	var fe fieldErrors
+	q := ExportQuery{Shape: shape}
+	switch shape {
+	case "":
+		q.Shape = ShapeLong
+	case ShapeLong, ShapeWide:
+	default:
+		fe.add("shape", "invalid_value", `must be "long" or "wide"`)
+	}
+	if include == "" {
+		include = "scores"
+	}
+	for _, part := range strings.Split(include, ",") {
+		switch strings.TrimSpace(part) {
+		case "items":
+			q.Items = true
+		case "scores":
+			q.Scores = true
+		default:
+			fe.add("include", "invalid_value", `a comma-separated list of "items" and "scores"`)
+		}
+	}
+	if updatedSince != "" {
+		t, err := time.Parse(time.RFC3339Nano, updatedSince)
+		if err != nil {
+			fe.add("updated_since", "invalid_value", "must be an RFC 3339 time, e.g. 2026-11-23T00:00:00Z")
+		} else {
+			t = t.UTC()
+			q.UpdatedSince = &t
+		}
+	}
+	return q, fe.err()
+}
+
+// ExportStudy describes and produces a study's export. The column set
+// depends only on the study's forms and the query, never on the data, so
+// scripts that read it keep working as the study grows. Rows are streamed
+// from the store: memory stays flat whatever the study's size.
+func (s *Service) ExportStudy(ctx context.Context, studyID string, q ExportQuery) (Table, error) {
+	st, err := s.FindStudyByID(ctx, studyID)
+	if err != nil {
+		return Table{}, err
+	}
+	form, err := s.exportForm(st)
+	if err != nil {
+		return Table{}, err
+	}
+	ex := exporter{study: st, form: form, q: q}
+	stream := func(ctx context.Context, fn func(ExportRow) error) error {
+		return s.store.StreamStudyRatings(ctx, st.ID, q.UpdatedSince, q.Shape == ShapeWide, fn)
+	}
+	if q.Shape == ShapeWide {
+		return Table{Columns: ex.wideColumns(), Rows: func(ctx context.Context, emit func([]any) error) error {
+			return ex.wideRows(ctx, stream, emit)
+		}}, nil
+	}
+	return Table{Columns: ex.longColumns(), Rows: func(ctx context.Context, emit func([]any) error) error {
+		return stream(ctx, func(r ExportRow) error { return emit(ex.longRow(r)) })
+	}}, nil
+}
+
+// exportForm returns one of the study's forms; both are parallel, so either
+// gives the item keys and subscales that fix the column set.
+func (s *Service) exportForm(st Study) (*instrument.Form, error) {
+	for _, role := range Roles {
+		if id, ok := st.Forms[role]; ok {
+			return s.FindForm(id)
+		}
+	}
+	return nil, fmt.Errorf("study %s names no form: %w", st.ID, ErrNotFound)
+}
+
+type exporter struct {
+	study Study
+	form  *instrument.Form
+	q     ExportQuery
+}
+
+// scales lists "total" and the form's subscales in form order.
+func (ex exporter) scales() []string {
+	out := []string{"total"}
+	for _, sub := range ex.form.Subscales {
+		out = append(out, sub.Key)
+	}
+	return out
+}
+
+func (ex exporter) idColumns() []Column {
+	return []Column{
+		{"study_id", "string", "study id"},
+		{"dyad_id", "string", "dyad id"},
+		{"client_code", "string", "pseudonymous client code"},
+		{"counsellor_code", "string", "pseudonymous counsellor code (dyads are nested in counsellors)"},
+		{"session", "integer", "session number of the dyad, from 1"},
+	}
+}
+
+// scoreColumns are the score columns of one scale, prefixed (e.g.
+// "client_goal") in the wide shape.
+func (ex exporter) scoreColumns(prefix, who string) []Column {
+	var out []Column
+	for _, sc := range ex.scales() {
+		out = append(out,
+			Column{prefix + sc + "_mean", "number", who + sc + " score, mean of answered items (item metric " + scaleRange(ex.form) + "); missing when too many items are unanswered"},
+			Column{prefix + sc + "_sum", "number", who + sc + " score, sum (prorated as mean × items when items are missing)"},
+			Column{prefix + sc + "_answered", "integer", who + "number of answered items of " + sc},
+			Column{prefix + sc + "_prorated", "boolean", who + sc + " scored with missing items"},
+		)
+	}
+	return out
+}
+
+func (ex exporter) itemColumns(prefix, who string) []Column {
+	out := make([]Column, len(ex.form.Items))
+	for i, it := range ex.form.Items {
+		desc := fmt.Sprintf("%sraw answer to item %d (%s", who, it.Key, it.Label)
+		if it.Subscale != "" {
+			desc += "; " + it.Subscale
+		}
+		if it.Reverse {
+			desc += "; reverse-keyed: scored as min + max − answer"
+		}
+		out[i] = Column{fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc + "); missing when unanswered"}
+	}
+	return out
+}
+
+func (ex exporter) longColumns() []Column {
+	cols := append(ex.idColumns(),
+		Column{"session_date", "date", "date of the session (ISO 8601), when given"},
+		Column{"role", "string", "who rated: client or counsellor"},
+		Column{"instrument", "string", "instrument form id"},
+		Column{"rating_id", "string", "id of this version of the rating"},
+		Column{"version", "integer", "rating version (1 = first submission; higher = amended)"},
+		Column{"updated_at", "datetime", "when this version was stored (RFC 3339, UTC)"},
+		Column{"scoring_version", "string", "version of the scoring rules"},
+		Column{"max_missing_fraction", "number", "missing-item policy the scores were computed with"},
+	)
+	if ex.q.Scores {
+		cols = append(cols, ex.scoreColumns("", "")...)
+	}
+	if ex.q.Items {
+		cols = append(cols, ex.itemColumns("", "")...)
+	}
+	return cols
+}
+
+func (ex exporter) longRow(r ExportRow) []any {
+	ra := r.Rating
+	row := []any{ex.study.ID, ra.DyadID, r.ClientCode, r.CounsellorCode, ra.Session, dateValue(ra.SessionDate),
+		string(ra.Role), ra.FormID, ra.ID, ra.Version, ra.CreatedAt.Format(time.RFC3339Nano),
+		ra.ScoringVersion, ra.Policy.MaxMissingFraction}
+	if ex.q.Scores {
+		row = ex.appendScores(row, &ra)
+	}
+	if ex.q.Items {
+		row = ex.appendItems(row, &ra)
+	}
+	return row
+}
+
+func (ex exporter) wideColumns() []Column {
+	cols := append(ex.idColumns(),
+		Column{"session_date", "date", "date of the session (the client's, else the counsellor's), when given"},
+		Column{"complete", "boolean", "both sides rated the session"},
+		Column{"client_instrument", "string", "client's form id"},
+		Column{"counsellor_instrument", "string", "counsellor's form id"},
+		Column{"updated_at", "datetime", "latest store time of the two ratings (RFC 3339, UTC)"},
+	)
+	if ex.q.Scores {
+		cols = append(cols, ex.scoreColumns("client_", "client's ")...)
+		cols = append(cols, ex.scoreColumns("counsellor_", "counsellor's ")...)
+		for _, sc := range ex.scales() {
+			cols = append(cols, Column{"diff_" + sc, "number", "client − counsellor " + sc + " mean (item metric); missing unless both are scored"})
+		}
+	}
+	if ex.q.Items {
+		cols = append(cols, ex.itemColumns("client_", "client's ")...)
+		cols = append(cols, ex.itemColumns("counsellor_", "counsellor's ")...)
+	}
+	return cols
+}
+
+// wideRows groups the stream (ordered by dyad, session, role) into one row
+// per dyad session.
+func (ex exporter) wideRows(ctx context.Context, stream func(context.Context, func(ExportRow) error) error, emit func([]any) error) error {
+	var cur *ExportRow
+	var pair [2]*Rating // client, counsellor
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		return emit(ex.wideRow(*cur, pair[0], pair[1]))
+	}
+	err := stream(ctx, func(r ExportRow) error {
+		if cur != nil && (cur.Rating.DyadID != r.Rating.DyadID || cur.Rating.Session != r.Rating.Session) {
+			if err := flush(); err != nil {
+				return err
+			}
+			pair = [2]*Rating{}
+		}
+		rr := r
+		cur = &rr
+		if r.Rating.Role == RoleClient {
+			pair[0] = &rr.Rating
+		} else {
+			pair[1] = &rr.Rating
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
+	date, updated := dateValue(nil), time.Time{}
+	for _, ra := range []*Rating{counsellor, client} {
+		if ra == nil {
+			continue
+		}
+		if ra.SessionDate != nil {
+			date = dateValue(ra.SessionDate)
+		}
+		if ra.CreatedAt.After(updated) {
+			updated = ra.CreatedAt
+		}
+	}
+	row := []any{ex.study.ID, r.Rating.DyadID, r.ClientCode, r.CounsellorCode, r.Rating.Session, date,
+		client != nil && counsellor != nil, formOf(client), formOf(counsellor), updated.Format(time.RFC3339Nano)}
+	if ex.q.Scores {
+		row = ex.appendScores(row, client)
+		row = ex.appendScores(row, counsellor)
+		for _, sc := range ex.scales() {
+			c, t := scoreOf(client, sc).Mean, scoreOf(counsellor, sc).Mean
+			if c != nil && t != nil {
+				row = append(row, *c-*t)
+			} else {
+				row = append(row, nil)
+			}
+		}
+	}
+	if ex.q.Items {
+		row = ex.appendItems(row, client)
+		row = ex.appendItems(row, counsellor)
+	}
+	return row
+}
+
+// appendScores adds the four score columns of every scale; a nil rating
+// (the side that has not rated) gives missing values.
+func (ex exporter) appendScores(row []any, r *Rating) []any {
+	for _, sc := range ex.scales() {
+		if r == nil {
+			row = append(row, nil, nil, nil, nil)
+			continue
+		}
+		s := scoreOf(r, sc)
+		row = append(row, floatValue(s.Mean), floatValue(s.Sum), s.Answered, s.Prorated)
+	}
+	return row
+}
+
+func (ex exporter) appendItems(row []any, r *Rating) []any {
+	for i := range ex.form.Items {
+		if r == nil || i >= len(r.Answers) {
+			row = append(row, nil)
+			continue
+		}
+		row = append(row, floatValue(r.Answers[i]))
+	}
+	return row
+}
+
+func scoreOf(r *Rating, scale string) instrument.Score {
+	if r == nil {
+		return instrument.Score{}
+	}
+	if scale == "total" {
+		return r.Scores.Total
+	}
+	return r.Scores.Subscales[scale]
+}
+
+func formOf(r *Rating) any {
+	if r == nil {
+		return nil
+	}
+	return r.FormID
+}
+
+func floatValue(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func dateValue(d *Date) any {
+	if d == nil {
+		return nil
+	}
+	return d.String()
+}
+
+func scaleRange(f *instrument.Form) string {
+	return fmt.Sprintf("%g–%g", f.Scale.Min, f.Scale.Max)
+}
