@@ -704,6 +704,63 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/studies/{id}/codebook": {
+            "get": {
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "exports"
+                ],
+                "summary": "Data dictionary of a study's export",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "long",
+                            "wide"
+                        ],
+                        "type": "string",
+                        "description": "long (default) or wide",
+                        "name": "shape",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "comma-separated: scores (default), items",
+                        "name": "include",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CodebookResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/studies/{id}/dyads": {
             "get": {
                 "produces": [
@@ -838,6 +895,81 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/v1/studies/{id}/export": {
+            "get": {
+                "description": "Streams the study's current ratings. long: one row per rating (tidy; ready for R and pandas). wide: one row per dyad session with client and counsellor side by side and client − counsellor differences. The column set depends only on the study's forms and the query (see the codebook). CSV follows RFC 4180 with a header row; missing values are empty; dates are ISO 8601; text fields that a spreadsheet would run as a formula are prefixed with an apostrophe.",
+                "produces": [
+                    "text/csv",
+                    "application/x-ndjson",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "exports"
+                ],
+                "summary": "Export a study's ratings as CSV or NDJSON",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "csv",
+                            "ndjson"
+                        ],
+                        "type": "string",
+                        "description": "csv (default) or ndjson",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "long",
+                            "wide"
+                        ],
+                        "type": "string",
+                        "description": "long (default) or wide",
+                        "name": "shape",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "comma-separated: scores (default), items",
+                        "name": "include",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)",
+                        "name": "updated_since",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the export",
+                        "schema": {
+                            "type": "string"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
@@ -881,6 +1013,56 @@ const docTemplate = `{
                 "value": {
                     "type": "number",
                     "example": 1
+                }
+            }
+        },
+        "api.CodebookResponse": {
+            "type": "object",
+            "properties": {
+                "columns": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ColumnResponse"
+                    }
+                },
+                "missing": {
+                    "type": "string",
+                    "example": "empty field in CSV, null in NDJSON"
+                },
+                "shape": {
+                    "type": "string",
+                    "enum": [
+                        "long",
+                        "wide"
+                    ],
+                    "example": "wide"
+                },
+                "study_id": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.ColumnResponse": {
+            "type": "object",
+            "properties": {
+                "description": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "client_total_mean"
+                },
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "string",
+                        "integer",
+                        "number",
+                        "boolean",
+                        "date",
+                        "datetime"
+                    ],
+                    "example": "number"
                 }
             }
         },
