@@ -78,9 +78,9 @@ func TestExportStreamsWithFlatMemory(t *testing.T) {
 		if nLarge < 3*nSmall {
 			t.Fatalf("export %s: large %d bytes vs small %d; want about four times", q, nLarge, nSmall)
 		}
-		// Buffering would add at least the extra 3/4 of the large file;
-		// streaming adds nothing but noise.
-		if extra := peakLarge - peakSmall; extra > (nLarge-nSmall)/4 {
+		// Buffering would hold at least the extra bytes (in fact several
+		// times more as Go values); streaming adds only GC noise (~1 MB).
+		if extra := peakLarge - peakSmall; extra > nLarge-nSmall {
 			t.Errorf("export %s: peak heap grew %d bytes more for a %d bytes larger file: not streamed", q, extra, nLarge-nSmall)
 		}
 	}
