@@ -42,6 +42,10 @@ const (
 	typeTooLarge     = "urn:alliance:problem:body-too-large"
 	typeMediaType    = "urn:alliance:problem:unsupported-media-type"
 	typeUnavailable  = "urn:alliance:problem:unavailable"
+	typeUnauth       = "urn:alliance:problem:unauthenticated"
+	typeForbidden    = "urn:alliance:problem:forbidden"
+	typeGone         = "urn:alliance:problem:survey-link-gone"
+	typeRateLimited  = "urn:alliance:problem:rate-limited"
 	typeNotFound     = "about:blank"
 	typeInternal     = "about:blank"
 	problemMediaType = "application/problem+json"
@@ -71,7 +75,20 @@ func malformed(field, code, msg string) error {
 func problemFor(err error) Problem {
 	var re *requestError
 	var ve *alliance.ValidationError
+	var rl *rateLimited
 	switch {
+	case errors.As(err, &rl):
+		return Problem{Type: typeRateLimited, Title: "Too Many Requests", Status: http.StatusTooManyRequests,
+			Detail: "too many writes from this credential or address; retry after the Retry-After seconds"}
+	case errors.Is(err, alliance.ErrUnauthenticated):
+		return Problem{Type: typeUnauth, Title: "Unauthorized", Status: http.StatusUnauthorized,
+			Detail: "send a valid API key or survey token as 'Authorization: Bearer <token>'"}
+	case errors.Is(err, alliance.ErrForbidden):
+		return Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: "this credential may not do this"}
+	case errors.Is(err, alliance.ErrGone):
+		return Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone,
+			Detail: "this survey link was already used or has expired"}
 	case errors.As(err, &re):
 		return Problem{Type: re.typ, Title: re.title, Status: re.status, Detail: re.detail, Errors: re.fields}
 	case errors.As(err, &ve):
@@ -116,8 +133,16 @@ func writeProblem(c *gin.Context, log *slog.Logger, err error) {
 	} else {
 		log.DebugContext(c.Request.Context(), "request refused", "request_id", p.RequestID, "status", p.Status, "err", err)
 	}
-	if p.Status == http.StatusServiceUnavailable {
+	switch p.Status {
+	case http.StatusServiceUnavailable:
 		c.Header("Retry-After", "1")
+	case http.StatusUnauthorized:
+		c.Header("WWW-Authenticate", `Bearer realm="alliance"`)
+	case http.StatusTooManyRequests:
+		var rl *rateLimited
+		if errors.As(err, &rl) {
+			c.Header("Retry-After", retryAfterSeconds(rl.retryAfter))
+		}
 	}
 	c.Header("Content-Type", problemMediaType)
 	c.Header("Cache-Control", "no-store")

@@ -7,7 +7,9 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -18,12 +20,18 @@ type Deps struct {
 	Service      *alliance.Service
 	Log          *slog.Logger
 	MaxBodyBytes int64
+	// RateLimits caps writes per credential and per address (zero: none).
+	RateLimits RateLimits
+	// CORSOrigins lists the browser origins (survey frontends) allowed to
+	// call the API; empty sends no CORS headers.
+	CORSOrigins []string
 }
 
 // server carries the dependencies into the handlers.
 type server struct {
-	svc *alliance.Service
-	log *slog.Logger
+	svc    *alliance.Service
+	log    *slog.Logger
+	limits *limiters
 }
 
 // handlerFunc is a gin handler that returns its error, so every failure
@@ -43,11 +51,21 @@ func NewHandler(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
-	s := &server{svc: d.Service, log: d.Log}
+	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), securityHeaders(), limitBody(d.MaxBodyBytes))
+	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), securityHeaders())
+	if len(d.CORSOrigins) > 0 {
+		r.Use(cors.New(cors.Config{
+			AllowOrigins:  d.CORSOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
+			AllowHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"},
+			ExposeHeaders: []string{"Location", "Idempotent-Replayed", "Retry-After", "X-Request-ID"},
+			MaxAge:        time.Hour,
+		}))
+	}
+	r.Use(limitBody(d.MaxBodyBytes)) // AUTH-WIRING-PENDING: s.authorize
 	r.NoRoute(s.wrap(func(c *gin.Context) error {
 		return &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
 	}))

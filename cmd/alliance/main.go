@@ -110,6 +110,11 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 			return fmt.Errorf("ALLIANCE_ITEM_TEXTS %s: %w", cfg.ItemTexts, err)
 		}
 	}
+	if cfg.Demo {
+		if _, err := seedDemo(ctx, alliance.NewService(st, cat), log, "http://"+cfg.HTTPAddr); err != nil {
+			return err
+		}
+	}
 	gin.SetMode(gin.ReleaseMode)
 	h := api.NewHandler(api.Deps{
 		Service:      alliance.NewService(st, cat),

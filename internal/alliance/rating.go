@@ -45,7 +45,7 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 		return Rating{}, false, err
 	}
 	r = s.newRating(c, in, 1)
-	err = s.store.CreateRating(ctx, r, idem)
+	err = s.store.CreateRating(ctx, r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, nil, ratingAudit(r)))
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		// A concurrent request with the same key committed first.
@@ -81,7 +81,7 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 		return prev, false, nil
 	}
 	r = s.newRating(c, in, prev.Version+1)
-	err = s.store.AmendRating(ctx, prev, r, idem)
+	err = s.store.AmendRating(ctx, prev, r, idem, s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, ratingAudit(prev), ratingAudit(r)))
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		r, ok, err := s.replay(ctx, idem)

@@ -62,6 +62,9 @@ type StudyInput struct {
 // CreateStudy validates the forms (they must exist, suit their role and be
 // parallel forms of one family) and stores the study.
 func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error) {
+	if ActorFrom(ctx).StudyID != "" {
+		return Study{}, fmt.Errorf("a key bound to a study cannot create studies: %w", ErrForbidden)
+	}
 	var fe fieldErrors
 	name := strings.TrimSpace(in.Name)
 	switch {
@@ -118,7 +121,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		Policy:      policy,
 		CreatedAt:   s.now(),
 	}
-	if err := s.store.CreateStudy(ctx, st); err != nil {
+	if err := s.store.CreateStudy(ctx, st, s.audit(ctx, "study.create", "study", st.ID, st.ID, nil, studyAudit(st))); err != nil {
 		return Study{}, fmt.Errorf("create study: %w", err)
 	}
 	return st, nil
@@ -127,6 +130,9 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 // FindStudyByID returns one study.
 func (s *Service) FindStudyByID(ctx context.Context, id string) (Study, error) {
 	st, err := s.store.FindStudyByID(ctx, id)
+	if err == nil && !ActorFrom(ctx).sees(st.ID) {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return Study{}, fmt.Errorf("study %s: %w", id, err)
 	}
@@ -138,6 +144,14 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 	p, err := checkPage(p)
 	if err != nil {
 		return nil, err
+	}
+	if bound := ActorFrom(ctx).StudyID; bound != "" {
+		// A key bound to one study lists that study only.
+		st, err := s.FindStudyByID(ctx, bound)
+		if err != nil || st.ID <= p.After {
+			return nil, err
+		}
+		return []Study{st}, nil
 	}
 	return s.store.FindStudies(ctx, p)
 }
@@ -181,7 +195,11 @@ func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) 
 		CounsellorCode: in.CounsellorCode,
 		CreatedAt:      s.now(),
 	}
-	if err := s.store.CreateDyad(ctx, d); err != nil {
+	after := struct {
+		ClientCode     string `json:"client_code"`
+		CounsellorCode string `json:"counsellor_code"`
+	}{d.ClientCode, d.CounsellorCode}
+	if err := s.store.CreateDyad(ctx, d, s.audit(ctx, "dyad.create", "dyad", d.ID, studyID, nil, after)); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return Dyad{}, fmt.Errorf("client code %q already has a dyad in this study: %w", in.ClientCode, err)
 		}
@@ -193,6 +211,9 @@ func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) 
 // FindDyadByID returns one dyad.
 func (s *Service) FindDyadByID(ctx context.Context, id string) (Dyad, error) {
 	d, err := s.store.FindDyadByID(ctx, id)
+	if err == nil && !ActorFrom(ctx).sees(d.StudyID) {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return Dyad{}, fmt.Errorf("dyad %s: %w", id, err)
 	}
@@ -211,6 +232,14 @@ func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
 		return nil, err
 	}
 	return s.store.FindDyads(ctx, f)
+}
+
+func studyAudit(st Study) any {
+	return struct {
+		Name               string          `json:"name"`
+		Forms              map[Role]string `json:"forms"`
+		MaxMissingFraction float64         `json:"max_missing_fraction"`
+	}{st.Name, st.Forms, st.Policy.MaxMissingFraction}
 }
 
 func checkPage(p Page) (Page, error) {

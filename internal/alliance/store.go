@@ -10,11 +10,11 @@ import (
 // ErrUnavailable, and make every method that writes atomic: a failed call
 // leaves nothing behind.
 type Store interface {
-	CreateStudy(ctx context.Context, s Study) error
+	CreateStudy(ctx context.Context, s Study, audit ...AuditEntry) error
 	FindStudyByID(ctx context.Context, id string) (Study, error)
 	FindStudies(ctx context.Context, p Page) ([]Study, error)
 
-	CreateDyad(ctx context.Context, d Dyad) error
+	CreateDyad(ctx context.Context, d Dyad, audit ...AuditEntry) error
 	FindDyadByID(ctx context.Context, id string) (Dyad, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
 
@@ -22,11 +22,11 @@ type Store interface {
 	// not nil, records the key in the same transaction. A current rating for
 	// the same dyad, session and role yields ErrConflict; a recorded key
 	// yields ErrIdempotencyKeyTaken.
-	CreateRating(ctx context.Context, r Rating, idem *Idempotency) error
+	CreateRating(ctx context.Context, r Rating, idem *Idempotency, audit ...AuditEntry) error
 	// AmendRating supersedes the current version prev and inserts r as the
 	// next version, in one transaction. If prev is no longer current (a
 	// concurrent amendment won), it yields ErrConflict.
-	AmendRating(ctx context.Context, prev, r Rating, idem *Idempotency) error
+	AmendRating(ctx context.Context, prev, r Rating, idem *Idempotency, audit ...AuditEntry) error
 	// FindRatingByID returns one version of a rating, current or not.
 	FindRatingByID(ctx context.Context, id string) (Rating, error)
 	// FindRatings returns the current ratings of a dyad, ordered by session
@@ -34,6 +34,13 @@ type Store interface {
 	FindRatings(ctx context.Context, dyadID string, session int) ([]Rating, error)
 	// FindRatingHistory returns every version of one rating, oldest first.
 	FindRatingHistory(ctx context.Context, dyadID string, session int, role Role) ([]Rating, error)
+
+	// FindStudyRatings returns the current ratings of a study at one
+	// session per dyad: session sel.Number, or each dyad's first (last)
+	// complete session, or, for a dyad never complete, its first (last)
+	// rated session. Only the fields agreement needs are guaranteed:
+	// StudyID, DyadID, Session, Role, FormID, Answers and Scores.
+	FindStudyRatings(ctx context.Context, studyID string, sel SessionSelector) ([]Rating, error)
 
 	FindIdempotency(ctx context.Context, key string) (IdempotencyRecord, error)
 
@@ -43,6 +50,24 @@ type Store interface {
 	// streamed; wholeSessions then keeps both ratings of any session in
 	// which either changed.
 	StreamStudyRatings(ctx context.Context, studyID string, since *time.Time, wholeSessions bool, fn func(ExportRow) error) error
+
+	// Writes take the audit entries to append in their own transaction, so
+	// the log has exactly the writes that were committed.
+
+	CreateKey(ctx context.Context, k Key, audit ...AuditEntry) error
+	FindKeyByID(ctx context.Context, id string) (Key, error)
+	// FindKeys lists keys in creation order; studyID "" lists all.
+	FindKeys(ctx context.Context, studyID string, p Page) ([]Key, error)
+	CountKeys(ctx context.Context) (int, error)
+	RevokeKey(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+
+	CreateInvitation(ctx context.Context, inv Invitation, audit ...AuditEntry) error
+	FindInvitationByID(ctx context.Context, id string) (Invitation, error)
+	// CreateInvitedRating uses up invitation invID (ErrGone if it is used or
+	// expired at now) and inserts r, in one transaction.
+	CreateInvitedRating(ctx context.Context, invID string, now time.Time, r Rating, audit ...AuditEntry) error
+
+	FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 
 	// Ping reports whether the database answers and its schema is current.
 	Ping(ctx context.Context) error

@@ -26,6 +26,7 @@ type Config struct {
 	ItemTexts       string // optional path of a licensed item-text file
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	Demo            bool // seed an empty database with a synthetic demo study
 }
 
 // setting describes one option: its flag name, environment variable,
@@ -43,6 +44,7 @@ var settings = []setting{
 	{"item-texts", "ALLIANCE_ITEM_TEXTS", "", "path of a JSON file with licensed item texts (optional)"},
 	{"max-body-bytes", "ALLIANCE_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes"},
 	{"shutdown-timeout", "ALLIANCE_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGTERM"},
+	{"demo", "ALLIANCE_DEMO", "false", "fill an empty database with a synthetic, clearly labelled demo study"},
 }
 
 // Load builds the configuration from flags in args (which win) and
@@ -58,6 +60,7 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 		}
 		vals[s.flag] = fs.String(s.flag, def, s.help+" ["+s.env+"]")
 	}
+	args = bareBool(args, "demo")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -107,7 +110,23 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be a positive duration such as 15s")
 	}
+	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
+		bad("demo", "must be true or false")
+	}
 	return c, errors.Join(errs...)
+}
+
+// bareBool lets a boolean setting be given as a bare flag (-demo, --demo),
+// which the string-valued flag set would otherwise refuse.
+func bareBool(args []string, name string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "-"+name || a == "--"+name {
+			a += "=true"
+		}
+		out[i] = a
+	}
+	return out
 }
 
 // LogValue prints the configuration at start-up with any password in the
@@ -122,6 +141,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("item_texts", c.ItemTexts),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Bool("demo", c.Demo),
 	)
 }
 

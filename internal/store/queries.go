@@ -12,9 +12,9 @@ import (
 )
 
 // CreateStudy inserts a study.
-func (s *Store) CreateStudy(ctx context.Context, st alliance.Study) error {
+func (s *Store) CreateStudy(ctx context.Context, st alliance.Study, audit ...alliance.AuditEntry) error {
 	row := toStudyRow(st)
-	return translate(s.db.WithContext(ctx).Create(&row).Error)
+	return s.inTx(ctx, audit, func(tx *gorm.DB) error { return translate(tx.Create(&row).Error) })
 }
 
 // FindStudyByID returns one study or ErrNotFound.
@@ -40,9 +40,9 @@ func (s *Store) FindStudies(ctx context.Context, p alliance.Page) ([]alliance.St
 }
 
 // CreateDyad inserts a dyad; a taken client code yields ErrConflict.
-func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad) error {
+func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad, audit ...alliance.AuditEntry) error {
 	row := toDyadRow(d)
-	return translate(s.db.WithContext(ctx).Create(&row).Error)
+	return s.inTx(ctx, audit, func(tx *gorm.DB) error { return translate(tx.Create(&row).Error) })
 }
 
 // FindDyadByID returns one dyad or ErrNotFound.
@@ -80,14 +80,14 @@ func page(q *gorm.DB, p alliance.Page) *gorm.DB {
 	return q.Order("id").Limit(p.Limit)
 }
 
-// CreateRating claims the idempotency key (if any) and inserts the rating in
-// one transaction.
-func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency) error {
+// CreateRating claims the idempotency key (if any), inserts the rating and
+// appends its audit entries in one transaction.
+func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
 	row, err := toRatingRow(r)
 	if err != nil {
 		return err
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
 		if err := claimKey(tx, idem, r); err != nil {
 			return err
 		}
@@ -98,12 +98,12 @@ func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *allia
 // AmendRating supersedes prev and inserts r in one transaction. The
 // conditional update is the optimistic lock: if prev is no longer current,
 // nothing is written and ErrConflict is returned.
-func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency) error {
+func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
 	row, err := toRatingRow(r)
 	if err != nil {
 		return err
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
 		if err := claimKey(tx, idem, r); err != nil {
 			return err
 		}

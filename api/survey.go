@@ -1,0 +1,143 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// CreateInvitationRequest asks for a one-time survey link.
+type CreateInvitationRequest struct {
+	Session   int    `json:"session" example:"3" minimum:"1"`
+	Role      string `json:"role" example:"client" enums:"client,counsellor"`
+	ExpiresIn string `json:"expires_in,omitempty" example:"72h"`
+}
+
+// InvitationResponse is a new survey link. The token is shown once: hand
+// it to the rater (e.g. in a link to your survey page), which sends it as
+// "Authorization: Bearer <token>" to url_path.
+type InvitationResponse struct {
+	ID        string    `json:"id"`
+	DyadID    string    `json:"dyad_id"`
+	Session   int       `json:"session" example:"3"`
+	Role      string    `json:"role" example:"client"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Token     string    `json:"token" example:"als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"`
+	URLPath   string    `json:"url_path" example:"/v1/survey"`
+}
+
+// SurveyResponse is what a survey-token holder sees: the session and role
+// the link is for and the form to render. Nothing about the other rater.
+type SurveyResponse struct {
+	Session    int                `json:"session" example:"3"`
+	Role       string             `json:"role" example:"client"`
+	ExpiresAt  time.Time          `json:"expires_at"`
+	Instrument InstrumentResponse `json:"instrument"`
+}
+
+// SurveySubmission is the rater's answers, in form item order.
+type SurveySubmission struct {
+	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
+	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5"`
+}
+
+// SurveyReceipt confirms a stored survey rating.
+type SurveyReceipt struct {
+	ID         string    `json:"id"`
+	Session    int       `json:"session" example:"3"`
+	Role       string    `json:"role" example:"client"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// createInvitation godoc
+//
+//	@Summary	Create a one-time survey link for one rater of one session
+//	@Tags		access
+//	@Accept		json
+//	@Produce	json,application/problem+json
+//	@Security	BearerAuth
+//	@Param		id		path		string					true	"dyad id"
+//	@Param		body	body		CreateInvitationRequest	true	"session, role and lifetime (default 168h, at most 2160h)"
+//	@Success	201		{object}	InvitationResponse
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	404		{object}	Problem
+//	@Failure	422		{object}	Problem
+//	@Failure	429		{object}	Problem
+//	@Router		/v1/dyads/{id}/invitations [post]
+func (s *server) createInvitation(c *gin.Context) error {
+	var req CreateInvitationRequest
+	if _, err := readJSON(c, &req); err != nil {
+		return err
+	}
+	inv, tok, err := s.svc.CreateInvitation(c.Request.Context(), c.Param("id"), alliance.InvitationInput(req))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, InvitationResponse{ID: inv.ID, DyadID: inv.DyadID, Session: inv.Session,
+		Role: string(inv.Role), ExpiresAt: inv.ExpiresAt, Token: tok, URLPath: "/v1/survey"})
+	return nil
+}
+
+// getSurvey godoc
+//
+//	@Summary		The form a survey link asks the rater to fill in
+//	@Description	Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
+//	@Tags			survey
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Success		200	{object}	SurveyResponse
+//	@Failure		401	{object}	Problem
+//	@Failure		403	{object}	Problem
+//	@Failure		410	{object}	Problem
+//	@Router			/v1/survey [get]
+func (s *server) getSurvey(c *gin.Context) error {
+	inv, st, err := s.svc.SurveyForm(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	f, err := s.svc.FindForm(st.Forms[inv.Role])
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, SurveyResponse{Session: inv.Session, Role: string(inv.Role), ExpiresAt: inv.ExpiresAt,
+		Instrument: toInstrumentResponse(f, s.svc.Forms())})
+	return nil
+}
+
+// submitSurvey godoc
+//
+//	@Summary		Submit the rating a survey link is for
+//	@Description	Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater.
+//	@Tags			survey
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			body	body		SurveySubmission	true	"the answers"
+//	@Success		201		{object}	SurveyReceipt
+//	@Failure		400		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Failure		409		{object}	Problem
+//	@Failure		410		{object}	Problem
+//	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Failure		429		{object}	Problem
+//	@Router			/v1/survey [post]
+func (s *server) submitSurvey(c *gin.Context) error {
+	var req SurveySubmission
+	if _, err := readJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.svc.SubmitSurvey(c.Request.Context(), alliance.SurveyInput(req))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, SurveyReceipt{ID: r.ID, Session: r.Session, Role: string(r.Role), ReceivedAt: r.CreatedAt})
+	return nil
+}
