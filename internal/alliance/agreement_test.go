@@ -309,8 +309,7 @@ func TestStudyAgreementMatchesStats(t *testing.T) {
 	var dyads [][]session
 	var c, tt []float64 // expected totals at session 1
 	for i, pc := range profiles {
-		pt := shift(profiles[(i+3)%len(profiles)], -0.0)
-		pt = shift(pt, float64(i%3)-1)
+		pt := shift(profiles[(i+3)%len(profiles)], float64(i%3)-1)
 		dyads = append(dyads, []session{{pc, pt}, {shift(pc, 1), pt}})
 		c, tt = append(c, mean(pc)), append(tt, mean(pt))
 	}
