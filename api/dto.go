@@ -56,7 +56,7 @@ type InstrumentResponse struct {
 	Items         []ItemResponse     `json:"items"`
 	Subscales     []SubscaleResponse `json:"subscales"`
 	// MaxMissingFraction is the form's own cap on unanswered items (null: none).
-	MaxMissingFraction *float64 `json:"max_missing_fraction"`
+	MaxMissingFraction *float64 `json:"max_missing_fraction" extensions:"x-nullable"`
 }
 
 // InstrumentList is the catalogue.
@@ -105,7 +105,7 @@ type FormsBody struct {
 // items is scored, by the mean of the answered items, when at most
 // floor(max_missing_fraction·k) items are unanswered.
 type MissingPolicyBody struct {
-	MaxMissingFraction *float64 `json:"max_missing_fraction" example:"0.25"`
+	MaxMissingFraction *float64 `json:"max_missing_fraction" example:"0.25" extensions:"x-nullable"`
 }
 
 // CreateStudyRequest creates a study.
@@ -113,7 +113,7 @@ type CreateStudyRequest struct {
 	Name          string             `json:"name" example:"Keyworker alliance 2026"`
 	Description   string             `json:"description,omitempty" example:"Parallel WAI-SR after sessions 1, 3 and 6"`
 	Forms         FormsBody          `json:"forms"`
-	MissingPolicy *MissingPolicyBody `json:"missing_policy,omitempty"`
+	MissingPolicy *MissingPolicyBody `json:"missing_policy,omitempty" extensions:"x-nullable"`
 }
 
 // StudyResponse is a study.
@@ -123,13 +123,13 @@ type StudyResponse struct {
 	Description   string            `json:"description"`
 	Forms         FormsBody         `json:"forms"`
 	MissingPolicy MissingPolicyBody `json:"missing_policy"`
-	CreatedAt     time.Time         `json:"created_at"`
+	CreatedAt     time.Time         `json:"created_at" format:"date-time"`
 }
 
 // StudyList is one page of studies; Next is the cursor of the next page.
 type StudyList struct {
 	Items []StudyResponse `json:"items"`
-	Next  *string         `json:"next"`
+	Next  *string         `json:"next" extensions:"x-nullable"`
 }
 
 func toStudyResponse(s alliance.Study) StudyResponse {
@@ -157,13 +157,13 @@ type DyadResponse struct {
 	StudyID        string    `json:"study_id"`
 	ClientCode     string    `json:"client_code" example:"C-017"`
 	CounsellorCode string    `json:"counsellor_code" example:"K-03"`
-	CreatedAt      time.Time `json:"created_at"`
+	CreatedAt      time.Time `json:"created_at" format:"date-time"`
 }
 
 // DyadList is one page of dyads; Next is the cursor of the next page.
 type DyadList struct {
 	Items []DyadResponse `json:"items"`
-	Next  *string        `json:"next"`
+	Next  *string        `json:"next" extensions:"x-nullable"`
 }
 
 func toDyadResponse(d alliance.Dyad) DyadResponse {
@@ -193,8 +193,8 @@ type AmendRatingRequest struct {
 // when items are missing). Both are null, with a reason, when too many
 // items are missing under the study's policy.
 type ScoreResponse struct {
-	Mean     *float64 `json:"mean" example:"4.5"`
-	Sum      *float64 `json:"sum" example:"18"`
+	Mean     *float64 `json:"mean" example:"4.5" extensions:"x-nullable"`
+	Sum      *float64 `json:"sum" example:"18" extensions:"x-nullable"`
 	Answered int      `json:"answered" example:"4"`
 	Items    int      `json:"items" example:"4"`
 	Prorated bool     `json:"prorated"`
@@ -214,7 +214,7 @@ type RatingResponse struct {
 	StudyID        string            `json:"study_id"`
 	DyadID         string            `json:"dyad_id"`
 	Session        int               `json:"session" example:"1"`
-	SessionDate    *string           `json:"session_date" example:"2026-11-23" format:"date"`
+	SessionDate    *string           `json:"session_date" example:"2026-11-23" format:"date" extensions:"x-nullable"`
 	Role           string            `json:"role" example:"client" enums:"client,counsellor"`
 	Instrument     string            `json:"instrument" example:"wai_sr_client"`
 	Answers        []*float64        `json:"answers"`
@@ -222,8 +222,8 @@ type RatingResponse struct {
 	MissingPolicy  MissingPolicyBody `json:"missing_policy"`
 	ScoringVersion string            `json:"scoring_version" example:"1"`
 	Version        int               `json:"version" example:"1"`
-	CreatedAt      time.Time         `json:"created_at"`
-	SupersededAt   *time.Time        `json:"superseded_at"`
+	CreatedAt      time.Time         `json:"created_at" format:"date-time"`
+	SupersededAt   *time.Time        `json:"superseded_at" format:"date-time" extensions:"x-nullable"`
 }
 
 // RatingList lists ratings (a dyad's current ones, or one rating's history).
@@ -265,9 +265,9 @@ func toRatingList(rs []alliance.Rating) RatingList {
 // DifferenceResponse is client − counsellor on the item-mean metric for one
 // scale; difference is null, with a reason, when either score is missing.
 type DifferenceResponse struct {
-	Client     *float64 `json:"client" example:"4.5"`
-	Counsellor *float64 `json:"counsellor" example:"3.58"`
-	Difference *float64 `json:"difference" example:"0.92"`
+	Client     *float64 `json:"client" example:"4.5" extensions:"x-nullable"`
+	Counsellor *float64 `json:"counsellor" example:"3.58" extensions:"x-nullable"`
+	Difference *float64 `json:"difference" example:"0.92" extensions:"x-nullable"`
 	Reason     string   `json:"reason,omitempty" example:"score_missing"`
 }
 
@@ -284,9 +284,9 @@ type SessionResponse struct {
 	DyadID     string              `json:"dyad_id"`
 	Session    int                 `json:"session" example:"1"`
 	Complete   bool                `json:"complete"`
-	Client     *RatingResponse     `json:"client"`
-	Counsellor *RatingResponse     `json:"counsellor"`
-	Comparison *ComparisonResponse `json:"comparison"`
+	Client     *RatingResponse     `json:"client" extensions:"x-nullable"`
+	Counsellor *RatingResponse     `json:"counsellor" extensions:"x-nullable"`
+	Comparison *ComparisonResponse `json:"comparison" extensions:"x-nullable"`
 }
 
 func toDifferenceResponse(d alliance.Difference) DifferenceResponse {

@@ -18,6 +18,7 @@ import (
 //	@Param			id		path		string				true	"study id"
 //	@Param			body	body		CreateDyadRequest	true	"the dyad"
 //	@Success		201		{object}	DyadResponse
+//	@Header			201		{string}	Location	"/v1/dyads/{id}"
 //	@Failure		400		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem

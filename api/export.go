@@ -36,12 +36,13 @@ type CodebookResponse struct {
 //	@Description	Streams the study's current ratings. long: one row per rating (tidy; ready for R and pandas). wide: one row per dyad session with client and counsellor side by side and client − counsellor differences. The column set depends only on the study's forms and the query (see the codebook). CSV follows RFC 4180 with a header row; missing values are empty; dates are ISO 8601; text fields that a spreadsheet would run as a formula are prefixed with an apostrophe.
 //	@Tags			exports
 //	@Produce		text/csv,application/x-ndjson,application/problem+json
-//	@Param			id				path		string	true	"study id"
-//	@Param			format			query		string	false	"csv (default) or ndjson"	Enums(csv, ndjson)
-//	@Param			shape			query		string	false	"long (default) or wide"	Enums(long, wide)
-//	@Param			include			query		string	false	"comma-separated: scores (default), items"
-//	@Param			updated_since	query		string	false	"only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)"
-//	@Success		200				{string}	string	"the export"
+//	@Param			id				path		string				true	"study id"
+//	@Param			format			query		string				false	"csv (default) or ndjson"	Enums(csv, ndjson)
+//	@Param			shape			query		string				false	"long (default) or wide"	Enums(long, wide)
+//	@Param			include			query		string				false	"comma-separated: scores (default), items"
+//	@Param			updated_since	query		string				false	"only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)"	Format(date-time)
+//	@Success		200				{file}		file				"the export: CSV (RFC 4180, header row) or NDJSON (one JSON object per line), columns as in the codebook"
+//	@Header			200				{string}	Content-Disposition	"attachment; filename=alliance-STUDY-SHAPE.csv (or .ndjson)"
 //	@Failure		404				{object}	Problem
 //	@Failure		422				{object}	Problem
 //	@Router			/v1/studies/{id}/export [get]

@@ -25,6 +25,7 @@ func (s *server) healthz(c *gin.Context) error {
 //	@Produce	json,application/problem+json
 //	@Success	200	{object}	StatusResponse
 //	@Failure	503	{object}	Problem
+//	@Header		503	{string}	Retry-After	"seconds to wait before retrying"
 //	@Router		/readyz [get]
 func (s *server) readyz(c *gin.Context) error {
 	if err := s.svc.Ready(c.Request.Context()); err != nil {

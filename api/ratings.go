@@ -20,6 +20,7 @@ import (
 //	@Param			Idempotency-Key	header		string				false	"client-chosen unique key, e.g. a UUID"
 //	@Param			body			body		CreateRatingRequest	true	"the rating"
 //	@Success		201				{object}	RatingResponse
+//	@Header			201				{string}	Location	"/v1/dyads/{id}/sessions/{session}/ratings/{role}"
 //	@Failure		400				{object}	Problem
 //	@Failure		404				{object}	Problem
 //	@Failure		409				{object}	Problem
@@ -27,6 +28,7 @@ import (
 //	@Failure		415				{object}	Problem
 //	@Failure		422				{object}	Problem
 //	@Failure		503				{object}	Problem
+//	@Header			503				{string}	Retry-After	"seconds to wait before retrying"
 //	@Router			/v1/dyads/{id}/ratings [post]
 func (s *server) createRating(c *gin.Context) error {
 	var req CreateRatingRequest
@@ -70,6 +72,7 @@ func (s *server) createRating(c *gin.Context) error {
 //	@Failure		415				{object}	Problem
 //	@Failure		422				{object}	Problem
 //	@Failure		503				{object}	Problem
+//	@Header			503				{string}	Retry-After	"seconds to wait before retrying"
 //	@Router			/v1/dyads/{id}/sessions/{session}/ratings/{role} [put]
 func (s *server) amendRating(c *gin.Context) error {
 	session, err := pathInt(c, "session")

@@ -17,6 +17,7 @@ import (
 //	@Produce		json,application/problem+json
 //	@Param			body	body		CreateStudyRequest	true	"the study"
 //	@Success		201		{object}	StudyResponse
+//	@Header			201		{string}	Location	"/v1/studies/{id}"
 //	@Failure		400		{object}	Problem
 //	@Failure		413		{object}	Problem
 //	@Failure		415		{object}	Problem

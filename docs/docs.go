@@ -62,6 +62,100 @@ const docTemplate = `{
                         "description": "Service Unavailable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "string",
+                                "description": "seconds to wait before retrying"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/audit": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every committed write, oldest first: who (key or survey token id), what, when, and before/after for amendments. No API call can change it.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Read the audit log",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "only this study",
+                        "name": "study_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "only this actor, e.g. key:\u003cid\u003e",
+                        "name": "actor",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "only this action, e.g. rating.amend",
+                        "name": "action",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "only this resource",
+                        "name": "resource_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "RFC 3339 time",
+                        "name": "since",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor: the next value of the previous page",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.AuditList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     }
                 }
@@ -95,6 +189,136 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dyads/{id}/agreement": {
+            "get": {
+                "description": "For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Agreement trajectory of a dyad over its sessions",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.DyadAgreementResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dyads/{id}/invitations": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Create a one-time survey link for one rater of one session",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "session, role and lifetime (default 168h, at most 2160h)",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CreateInvitationRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.InvitationResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -178,6 +402,12 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/api.RatingResponse"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/dyads/{id}/sessions/{session}/ratings/{role}"
+                            }
                         }
                     },
                     "400": {
@@ -220,6 +450,12 @@ const docTemplate = `{
                         "description": "Service Unavailable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "string",
+                                "description": "seconds to wait before retrying"
+                            }
                         }
                     }
                 }
@@ -273,6 +509,67 @@ const docTemplate = `{
                     },
                     "422": {
                         "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dyads/{id}/sessions/{session}/agreement": {
+            "get": {
+                "description": "Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = \"session\" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Agreement of one dyad session",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "session number",
+                        "name": "session",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.SessionAgreementResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -446,6 +743,12 @@ const docTemplate = `{
                         "description": "Service Unavailable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "string",
+                                "description": "seconds to wait before retrying"
+                            }
                         }
                     }
                 }
@@ -572,6 +875,195 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/keys": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "List API keys (never their secrets)",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor: the next value of the previous page",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.KeyList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Create an API key",
+                "parameters": [
+                    {
+                        "description": "the key",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CreateKeyRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.CreatedKeyResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/keys/{id}": {
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Revoke an API key for good",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.KeyResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/studies": {
             "get": {
                 "produces": [
@@ -640,6 +1132,12 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/api.StudyResponse"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/studies/{id}"
+                            }
                         }
                     },
                     "400": {
@@ -697,6 +1195,94 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/agreement": {
+            "get": {
+                "description": "One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Agreement between clients and counsellors across a study's dyads",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "scales to report: total and/or subscale keys (default all); repeat or comma-separate",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "agreement band on the item-mean metric (default 0.5, ≥ 0)",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "Bland–Altman limits multiplier (default 1.96, \u003e 0)",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.StudyAgreementResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -855,6 +1441,12 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/api.DyadResponse"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/dyads/{id}"
+                            }
                         }
                     },
                     "400": {
@@ -944,6 +1536,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "string",
+                        "format": "date-time",
                         "description": "only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)",
                         "name": "updated_since",
                         "in": "query"
@@ -951,9 +1544,15 @@ const docTemplate = `{
                 ],
                 "responses": {
                     "200": {
-                        "description": "the export",
+                        "description": "the export: CSV (RFC 4180, header row) or NDJSON (one JSON object per line), columns as in the codebook",
                         "schema": {
-                            "type": "string"
+                            "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "attachment; filename=alliance-STUDY-SHAPE.csv (or .ndjson)"
+                            }
                         }
                     },
                     "404": {
@@ -970,9 +1569,199 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/v1/survey": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "survey"
+                ],
+                "summary": "The form a survey link asks the rater to fill in",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.SurveyResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "410": {
+                        "description": "Gone",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "survey"
+                ],
+                "summary": "Submit the rating a survey link is for",
+                "parameters": [
+                    {
+                        "description": "the answers",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.SurveySubmission"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.SurveyReceipt"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "410": {
+                        "description": "Gone",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
+        "api.AlphaResponse": {
+            "type": "object",
+            "properties": {
+                "dropped_items": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
+                },
+                "feldt_lower": {
+                    "type": "number",
+                    "example": 0.86
+                },
+                "feldt_upper": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "form": {
+                    "type": "string",
+                    "example": "wai_sr_client"
+                },
+                "k": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 38
+                },
+                "n_ratings": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "raw_alpha": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "std_alpha": {
+                    "type": "number",
+                    "example": 0.91
+                }
+            }
+        },
         "api.AmendRatingRequest": {
             "type": "object",
             "properties": {
@@ -1013,6 +1802,161 @@ const docTemplate = `{
                 "value": {
                     "type": "number",
                     "example": 1
+                }
+            }
+        },
+        "api.AuditEntryResponse": {
+            "type": "object",
+            "properties": {
+                "action": {
+                    "type": "string",
+                    "example": "rating.amend"
+                },
+                "actor": {
+                    "type": "string",
+                    "example": "key:01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "after": {
+                    "type": "string"
+                },
+                "at": {
+                    "type": "string"
+                },
+                "before": {
+                    "description": "Before and After are the changed resource as JSON text (null when\nnot applicable).",
+                    "type": "string"
+                },
+                "id": {
+                    "type": "integer",
+                    "example": 42
+                },
+                "resource": {
+                    "type": "string",
+                    "example": "rating"
+                },
+                "resource_id": {
+                    "type": "string"
+                },
+                "study_id": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.AuditList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.AuditEntryResponse"
+                    }
+                },
+                "next": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.BlandAltmanResponse": {
+            "type": "object",
+            "properties": {
+                "bias": {
+                    "type": "number",
+                    "example": 0.5
+                },
+                "bias_ci": {
+                    "$ref": "#/definitions/api.IntervalResponse"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "lower_loa": {
+                    "type": "number",
+                    "example": -0.68
+                },
+                "lower_loa_ci": {
+                    "$ref": "#/definitions/api.IntervalResponse"
+                },
+                "multiplier": {
+                    "type": "number",
+                    "example": 1.96
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "proportional_bias": {
+                    "$ref": "#/definitions/api.SlopeResponse"
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "sd_diff": {
+                    "type": "number",
+                    "example": 0.6
+                },
+                "upper_loa": {
+                    "type": "number",
+                    "example": 1.68
+                },
+                "upper_loa_ci": {
+                    "$ref": "#/definitions/api.IntervalResponse"
+                }
+            }
+        },
+        "api.CCCResponse": {
+            "type": "object",
+            "properties": {
+                "c_b": {
+                    "type": "number",
+                    "example": 0.8
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "location_shift": {
+                    "type": "number",
+                    "example": 0.9
+                },
+                "lower": {
+                    "type": "number",
+                    "example": 0.1
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "pearson_r": {
+                    "type": "number",
+                    "example": 0.36
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "zero_variance"
+                },
+                "rho_c": {
+                    "type": "number",
+                    "example": 0.3
+                },
+                "scale_shift": {
+                    "type": "number",
+                    "example": 1.1
+                },
+                "se": {
+                    "type": "number",
+                    "example": 0.1
+                },
+                "upper": {
+                    "type": "number",
+                    "example": 0.48
                 }
             }
         },
@@ -1088,6 +2032,42 @@ const docTemplate = `{
                 }
             }
         },
+        "api.CorrelationResponse": {
+            "type": "object",
+            "properties": {
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "lower": {
+                    "type": "number",
+                    "example": 0.05
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "p": {
+                    "type": "number",
+                    "example": 0.02
+                },
+                "r": {
+                    "type": "number",
+                    "example": 0.36
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "zero_variance"
+                },
+                "upper": {
+                    "type": "number",
+                    "example": 0.61
+                }
+            }
+        },
         "api.CreateDyadRequest": {
             "type": "object",
             "properties": {
@@ -1098,6 +2078,50 @@ const docTemplate = `{
                 "counsellor_code": {
                     "type": "string",
                     "example": "K-03"
+                }
+            }
+        },
+        "api.CreateInvitationRequest": {
+            "type": "object",
+            "properties": {
+                "expires_in": {
+                    "type": "string",
+                    "example": "72h"
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor"
+                    ],
+                    "example": "client"
+                },
+                "session": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "example": 3
+                }
+            }
+        },
+        "api.CreateKeyRequest": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "tablet frontend, ward 3"
+                },
+                "scopes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "collect"
+                    ]
+                },
+                "study_id": {
+                    "type": "string",
+                    "example": "st_01jd8x2k4m5n6p7q8r9s0t1v2w"
                 }
             }
         },
@@ -1155,11 +2179,79 @@ const docTemplate = `{
                     "$ref": "#/definitions/api.FormsBody"
                 },
                 "missing_policy": {
-                    "$ref": "#/definitions/api.MissingPolicyBody"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.MissingPolicyBody"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "name": {
                     "type": "string",
                     "example": "Keyworker alliance 2026"
+                }
+            }
+        },
+        "api.CreatedKeyResponse": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "created_by": {
+                    "type": "string",
+                    "example": "key:01jd8x0000000000000000000a"
+                },
+                "id": {
+                    "type": "string",
+                    "example": "01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "revoked_at": {
+                    "type": "string"
+                },
+                "scopes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "collect"
+                    ]
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "token": {
+                    "type": "string",
+                    "example": "alk_01jd8x2k4m5n6p7q8r9s0t1v2w.q2Jx…"
+                }
+            }
+        },
+        "api.DescriptiveResponse": {
+            "type": "object",
+            "properties": {
+                "max": {
+                    "type": "number",
+                    "example": 5
+                },
+                "mean": {
+                    "type": "number",
+                    "example": 4.2
+                },
+                "min": {
+                    "type": "number",
+                    "example": 2.75
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "sd": {
+                    "type": "number",
+                    "example": 0.55
                 }
             }
         },
@@ -1168,19 +2260,110 @@ const docTemplate = `{
             "properties": {
                 "client": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 4.5
                 },
                 "counsellor": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 3.58
                 },
                 "difference": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.92
                 },
                 "reason": {
                     "type": "string",
                     "example": "score_missing"
+                }
+            }
+        },
+        "api.DirectionResponse": {
+            "type": "object",
+            "properties": {
+                "band": {
+                    "type": "number",
+                    "example": 0.5
+                },
+                "client_higher": {
+                    "type": "integer",
+                    "example": 18
+                },
+                "counsellor_higher": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "within_band": {
+                    "type": "integer",
+                    "example": 20
+                }
+            }
+        },
+        "api.DyadAgreementResponse": {
+            "type": "object",
+            "properties": {
+                "client_code": {
+                    "type": "string",
+                    "example": "C-017"
+                },
+                "counsellor_code": {
+                    "type": "string",
+                    "example": "K-03"
+                },
+                "difference_slopes": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.SlopeResponse"
+                    }
+                },
+                "direction": {
+                    "type": "string",
+                    "example": "client_minus_counsellor"
+                },
+                "dyad_id": {
+                    "type": "string"
+                },
+                "metric": {
+                    "type": "string",
+                    "example": "item_mean"
+                },
+                "n_complete": {
+                    "type": "integer",
+                    "example": 5
+                },
+                "n_incomplete": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "n_sessions": {
+                    "type": "integer",
+                    "example": 6
+                },
+                "scales": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "total",
+                        "goal",
+                        "task",
+                        "bond"
+                    ]
+                },
+                "sessions": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.SessionTrajectoryResponse"
+                    }
+                },
+                "study_id": {
+                    "type": "string"
                 }
             }
         },
@@ -1194,7 +2377,8 @@ const docTemplate = `{
                     }
                 },
                 "next": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -1210,7 +2394,8 @@ const docTemplate = `{
                     "example": "K-03"
                 },
                 "created_at": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string",
@@ -1251,6 +2436,101 @@ const docTemplate = `{
                 }
             }
         },
+        "api.ICCFormResponse": {
+            "type": "object",
+            "properties": {
+                "df1": {
+                    "type": "number",
+                    "example": 39
+                },
+                "df2": {
+                    "type": "number",
+                    "example": 39
+                },
+                "f": {
+                    "type": "number",
+                    "example": 3.2
+                },
+                "lower": {
+                    "type": "number",
+                    "example": 0.12
+                },
+                "mcgraw_wong": {
+                    "type": "string",
+                    "example": "ICC(A,1)"
+                },
+                "model": {
+                    "type": "string",
+                    "example": "two-way random, absolute agreement, single rater"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "p": {
+                    "type": "number",
+                    "example": 0.0002
+                },
+                "shrout_fleiss": {
+                    "type": "string",
+                    "example": "ICC(2,1)"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "ICC2"
+                },
+                "upper": {
+                    "type": "number",
+                    "example": 0.63
+                },
+                "value": {
+                    "type": "number",
+                    "example": 0.41
+                }
+            }
+        },
+        "api.ICCResponse": {
+            "type": "object",
+            "properties": {
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "forms": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ICCFormResponse"
+                    }
+                },
+                "k": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "msc": {
+                    "type": "number"
+                },
+                "mse": {
+                    "type": "number"
+                },
+                "msr": {
+                    "type": "number"
+                },
+                "msw": {
+                    "type": "number"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "zero_variance"
+                }
+            }
+        },
         "api.InstrumentList": {
             "type": "object",
             "properties": {
@@ -1287,7 +2567,8 @@ const docTemplate = `{
                 },
                 "max_missing_fraction": {
                     "description": "MaxMissingFraction is the form's own cap on unanswered items (null: none).",
-                    "type": "number"
+                    "type": "number",
+                    "x-nullable": true
                 },
                 "name": {
                     "type": "string",
@@ -1331,6 +2612,162 @@ const docTemplate = `{
                 }
             }
         },
+        "api.IntervalResponse": {
+            "type": "object",
+            "properties": {
+                "lower": {
+                    "type": "number"
+                },
+                "upper": {
+                    "type": "number"
+                }
+            }
+        },
+        "api.InvitationResponse": {
+            "type": "object",
+            "properties": {
+                "dyad_id": {
+                    "type": "string"
+                },
+                "expires_at": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "token": {
+                    "type": "string",
+                    "example": "als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"
+                },
+                "url_path": {
+                    "type": "string",
+                    "example": "/v1/survey"
+                }
+            }
+        },
+        "api.ItemAgreementResponse": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ItemPairResponse"
+                    }
+                },
+                "k_both": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "k_items": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "profile": {
+                    "$ref": "#/definitions/api.ProfileResponse"
+                },
+                "scale_max": {
+                    "type": "number",
+                    "example": 5
+                },
+                "scale_min": {
+                    "type": "number",
+                    "example": 1
+                },
+                "within_dyad_icc": {
+                    "$ref": "#/definitions/api.ICCResponse"
+                }
+            }
+        },
+        "api.ItemKappaResponse": {
+            "type": "object",
+            "properties": {
+                "item": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "linear": {
+                    "$ref": "#/definitions/api.KappaEstimateResponse"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "quadratic": {
+                    "$ref": "#/definitions/api.KappaEstimateResponse"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "zero_variance"
+                },
+                "unweighted": {
+                    "$ref": "#/definitions/api.KappaEstimateResponse"
+                }
+            }
+        },
+        "api.ItemKappasResponse": {
+            "type": "object",
+            "properties": {
+                "categories": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    },
+                    "example": [
+                        1,
+                        2,
+                        3,
+                        4,
+                        5
+                    ]
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ItemKappaResponse"
+                    }
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "scale_not_integer_stepped"
+                }
+            }
+        },
+        "api.ItemPairResponse": {
+            "type": "object",
+            "properties": {
+                "client": {
+                    "type": "number",
+                    "example": 5
+                },
+                "counsellor": {
+                    "type": "number",
+                    "example": 4
+                },
+                "difference": {
+                    "type": "number",
+                    "example": 1
+                },
+                "item": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
         "api.ItemResponse": {
             "type": "object",
             "properties": {
@@ -1357,11 +2794,81 @@ const docTemplate = `{
                 }
             }
         },
+        "api.KappaEstimateResponse": {
+            "type": "object",
+            "properties": {
+                "lower": {
+                    "type": "number",
+                    "example": 0.1
+                },
+                "upper": {
+                    "type": "number",
+                    "example": 0.5
+                },
+                "value": {
+                    "type": "number",
+                    "example": 0.3
+                },
+                "variance": {
+                    "type": "number",
+                    "example": 0.01
+                }
+            }
+        },
+        "api.KeyList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.KeyResponse"
+                    }
+                },
+                "next": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.KeyResponse": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "created_by": {
+                    "type": "string",
+                    "example": "key:01jd8x0000000000000000000a"
+                },
+                "id": {
+                    "type": "string",
+                    "example": "01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "revoked_at": {
+                    "type": "string"
+                },
+                "scopes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "collect"
+                    ]
+                },
+                "study_id": {
+                    "type": "string"
+                }
+            }
+        },
         "api.MissingPolicyBody": {
             "type": "object",
             "properties": {
                 "max_missing_fraction": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.25
                 }
             }
@@ -1402,6 +2909,66 @@ const docTemplate = `{
                 }
             }
         },
+        "api.ProfileResponse": {
+            "type": "object",
+            "properties": {
+                "d": {
+                    "type": "number",
+                    "example": 3.6056
+                },
+                "d2": {
+                    "type": "number",
+                    "example": 13
+                },
+                "elevation": {
+                    "type": "number",
+                    "example": 10.0833
+                },
+                "mean_abs_difference": {
+                    "type": "number",
+                    "example": 0.9167
+                },
+                "mean_difference": {
+                    "type": "number",
+                    "example": 0.9167
+                },
+                "mean_item_variance": {
+                    "type": "number",
+                    "example": 0.5417
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "profile_r": {
+                    "type": "number",
+                    "example": 0.5071
+                },
+                "profile_r_reason": {
+                    "type": "string",
+                    "example": "zero_variance"
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "rwg_j": {
+                    "type": "number",
+                    "example": 0.97
+                },
+                "scatter": {
+                    "type": "number",
+                    "example": 0.0006
+                },
+                "shape": {
+                    "type": "number",
+                    "example": 2.9161
+                }
+            }
+        },
         "api.RatingList": {
             "type": "object",
             "properties": {
@@ -1423,7 +2990,8 @@ const docTemplate = `{
                     }
                 },
                 "created_at": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "dyad_id": {
                     "type": "string"
@@ -1461,17 +3029,97 @@ const docTemplate = `{
                 "session_date": {
                     "type": "string",
                     "format": "date",
+                    "x-nullable": true,
                     "example": "2026-11-23"
                 },
                 "study_id": {
                     "type": "string"
                 },
                 "superseded_at": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 },
                 "version": {
                     "type": "integer",
                     "example": 1
+                }
+            }
+        },
+        "api.ScaleAgreementResponse": {
+            "type": "object",
+            "properties": {
+                "bland_altman": {
+                    "$ref": "#/definitions/api.BlandAltmanResponse"
+                },
+                "ccc": {
+                    "$ref": "#/definitions/api.CCCResponse"
+                },
+                "client": {
+                    "$ref": "#/definitions/api.DescriptiveResponse"
+                },
+                "counsellor": {
+                    "$ref": "#/definitions/api.DescriptiveResponse"
+                },
+                "difference": {
+                    "$ref": "#/definitions/api.DescriptiveResponse"
+                },
+                "direction": {
+                    "$ref": "#/definitions/api.DirectionResponse"
+                },
+                "icc": {
+                    "$ref": "#/definitions/api.ICCResponse"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "n_incomplete": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "n_score_missing": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "pearson": {
+                    "$ref": "#/definitions/api.CorrelationResponse"
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "spearman": {
+                    "$ref": "#/definitions/api.CorrelationResponse"
+                }
+            }
+        },
+        "api.ScaleDifferenceResponse": {
+            "type": "object",
+            "properties": {
+                "abs_difference": {
+                    "type": "number",
+                    "example": 0.9167
+                },
+                "client": {
+                    "type": "number",
+                    "example": 4.5
+                },
+                "counsellor": {
+                    "type": "number",
+                    "example": 3.5833
+                },
+                "difference": {
+                    "type": "number",
+                    "example": 0.9167
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "counsellor_rating_missing"
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
                 }
             }
         },
@@ -1511,6 +3159,7 @@ const docTemplate = `{
                 },
                 "mean": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 4.5
                 },
                 "prorated": {
@@ -1522,6 +3171,7 @@ const docTemplate = `{
                 },
                 "sum": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 18
                 }
             }
@@ -1540,20 +3190,75 @@ const docTemplate = `{
                 }
             }
         },
+        "api.SessionAgreementResponse": {
+            "type": "object",
+            "properties": {
+                "client_form": {
+                    "type": "string",
+                    "example": "wai_sr_client"
+                },
+                "counsellor_form": {
+                    "type": "string",
+                    "example": "wai_sr_therapist"
+                },
+                "direction": {
+                    "type": "string",
+                    "example": "client_minus_counsellor"
+                },
+                "dyad_id": {
+                    "type": "string"
+                },
+                "item_level": {
+                    "$ref": "#/definitions/api.ItemAgreementResponse"
+                },
+                "metric": {
+                    "type": "string",
+                    "example": "item_mean"
+                },
+                "scales": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ScaleDifferenceResponse"
+                    }
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "study_id": {
+                    "type": "string"
+                }
+            }
+        },
         "api.SessionResponse": {
             "type": "object",
             "properties": {
                 "client": {
-                    "$ref": "#/definitions/api.RatingResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.RatingResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "comparison": {
-                    "$ref": "#/definitions/api.ComparisonResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.ComparisonResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "complete": {
                     "type": "boolean"
                 },
                 "counsellor": {
-                    "$ref": "#/definitions/api.RatingResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.RatingResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "dyad_id": {
                     "type": "string"
@@ -1564,12 +3269,143 @@ const docTemplate = `{
                 }
             }
         },
+        "api.SessionTrajectoryResponse": {
+            "type": "object",
+            "properties": {
+                "complete": {
+                    "type": "boolean"
+                },
+                "missing": {
+                    "type": "string",
+                    "example": "counsellor"
+                },
+                "scales": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ScaleDifferenceResponse"
+                    }
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 3
+                }
+            }
+        },
+        "api.SlopeResponse": {
+            "type": "object",
+            "properties": {
+                "intercept": {
+                    "type": "number",
+                    "example": 0.8
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 6
+                },
+                "p": {
+                    "type": "number",
+                    "example": 0.04
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "se": {
+                    "type": "number",
+                    "example": 0.02
+                },
+                "slope": {
+                    "type": "number",
+                    "example": -0.05
+                }
+            }
+        },
         "api.StatusResponse": {
             "type": "object",
             "properties": {
                 "status": {
                     "type": "string",
                     "example": "ok"
+                }
+            }
+        },
+        "api.StudyAgreementResponse": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.AlphaResponse"
+                    }
+                },
+                "band": {
+                    "type": "number",
+                    "example": 0.5
+                },
+                "client_form": {
+                    "type": "string",
+                    "example": "wai_sr_client"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "counsellor_form": {
+                    "type": "string",
+                    "example": "wai_sr_therapist"
+                },
+                "direction": {
+                    "type": "string",
+                    "example": "client_minus_counsellor"
+                },
+                "item_kappa": {
+                    "$ref": "#/definitions/api.ItemKappasResponse"
+                },
+                "metric": {
+                    "type": "string",
+                    "example": "item_mean"
+                },
+                "multiplier": {
+                    "type": "number",
+                    "example": 1.96
+                },
+                "n_complete": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "n_dyads": {
+                    "type": "integer",
+                    "example": 42
+                },
+                "n_incomplete": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "note": {
+                    "type": "string"
+                },
+                "scales": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ScaleAgreementResponse"
+                    }
+                },
+                "session": {
+                    "type": "string",
+                    "example": "first"
+                },
+                "session_rule": {
+                    "type": "string"
+                },
+                "study_id": {
+                    "type": "string"
                 }
             }
         },
@@ -1583,7 +3419,8 @@ const docTemplate = `{
                     }
                 },
                 "next": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -1591,7 +3428,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "created_at": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "description": {
                     "type": "string"
@@ -1633,6 +3471,74 @@ const docTemplate = `{
                 "label": {
                     "type": "string",
                     "example": "Goal"
+                }
+            }
+        },
+        "api.SurveyReceipt": {
+            "type": "object",
+            "properties": {
+                "id": {
+                    "type": "string"
+                },
+                "received_at": {
+                    "type": "string"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 3
+                }
+            }
+        },
+        "api.SurveyResponse": {
+            "type": "object",
+            "properties": {
+                "expires_at": {
+                    "type": "string"
+                },
+                "instrument": {
+                    "$ref": "#/definitions/api.InstrumentResponse"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 3
+                }
+            }
+        },
+        "api.SurveySubmission": {
+            "type": "object",
+            "properties": {
+                "answers": {
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        5,
+                        4,
+                        5,
+                        4,
+                        5,
+                        5,
+                        4,
+                        4,
+                        5,
+                        4,
+                        4,
+                        5
+                    ]
+                },
+                "session_date": {
+                    "type": "string",
+                    "format": "date",
+                    "example": "2026-11-23"
                 }
             }
         }

@@ -12,26 +12,41 @@ import (
 	"log/slog"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql
 var files embed.FS
 
 // Dialect names a SQL dialect with its own migration directory.
 type Dialect string
 
-// Supported dialects.
+// Supported dialects. The value is also the directory of the dialect's files.
 const (
-	SQLite Dialect = "sqlite"
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
 )
 
 // NewProvider returns a goose provider over the embedded files of dialect.
-// A nil logger keeps goose quiet.
+// A nil logger keeps goose quiet. On PostgreSQL the provider takes a
+// session-level advisory lock while it migrates, so several instances
+// starting at once apply each migration exactly once.
 func NewProvider(db *sql.DB, dialect Dialect, log *slog.Logger) (*goose.Provider, error) {
 	var gd goose.Dialect
+	var opts []goose.ProviderOption
 	switch dialect {
 	case SQLite:
 		gd = goose.DialectSQLite3
+	case Postgres:
+		gd = goose.DialectPostgres
+		// Poll for the lock every second (goose's default is 5 s) for up
+		// to 5 minutes: a second instance starts serving soon after the
+		// first has migrated.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	default:
 		return nil, fmt.Errorf("no migrations for dialect %q", dialect)
 	}
@@ -39,7 +54,6 @@ func NewProvider(db *sql.DB, dialect Dialect, log *slog.Logger) (*goose.Provider
 	if err != nil {
 		return nil, err
 	}
-	var opts []goose.ProviderOption
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}

@@ -2,10 +2,17 @@ package migrations_test
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/alliance-project/alliance/migrations"
@@ -21,35 +28,143 @@ func openSQLite(t *testing.T) *sql.DB {
 	return db
 }
 
-// TestUpDownUp proves every migration can be applied, rolled back and
-// applied again on a fresh database: down steps are real, not decoration.
-func TestUpDownUp(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := openSQLite(t)
-	p, err := migrations.NewProvider(db, migrations.SQLite, nil)
+// openPostgres connects to a fresh database on the server named by
+// ALLIANCE_TEST_POSTGRES_URL (dropped when the test ends), or skips.
+// internal/store has the same helper for the store's tests.
+func openPostgres(t *testing.T) *sql.DB {
+	t.Helper()
+	admin := os.Getenv("ALLIANCE_TEST_POSTGRES_URL")
+	if admin == "" {
+		t.Skip("ALLIANCE_TEST_POSTGRES_URL is not set: skipping the PostgreSQL variant " +
+			"(run `scripts/postgres-test.sh go test ./...` to start a throwaway PostgreSQL 15)")
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal("ALLIANCE_TEST_POSTGRES_URL must be a postgres:// URL")
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "alliance_mig_" + hex.EncodeToString(b)
+	exec := func(q string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.ExecContext(ctx, q)
+		return err
+	}
+	if err := exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	db, err := sql.Open("pgx", u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatalf("up: %v", err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var dialects = []struct {
+	dialect migrations.Dialect
+	open    func(*testing.T) *sql.DB
+	// tableCount counts the tables named $1 (the ratings table after down).
+	tableCount string
+}{
+	{migrations.SQLite, openSQLite, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`},
+	{migrations.Postgres, openPostgres, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`},
+}
+
+// TestSameVersions proves every dialect has a file for every migration
+// version, so a schema change is never made for one backend only.
+func TestSameVersions(t *testing.T) {
+	t.Parallel()
+	db := openSQLite(t) // providers only list their sources here; nothing connects
+	var want []int64
+	for i, d := range dialects {
+		p, err := migrations.NewProvider(db, d.dialect, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, s := range p.ListSources() {
+			got = append(got, s.Version)
+		}
+		if len(got) == 0 {
+			t.Fatalf("%s: no migrations embedded", d.dialect)
+		}
+		if i == 0 {
+			want = got
+		} else if !slices.Equal(got, want) {
+			t.Errorf("%s versions = %v, %s versions = %v; want the same", d.dialect, got, dialects[0].dialect, want)
+		}
 	}
-	pending, err := migrations.Pending(ctx, db, migrations.SQLite)
-	if err != nil || pending {
-		t.Fatalf("Pending after up = %v, %v; want false, nil", pending, err)
+}
+
+// TestUpDownUp proves every migration can be applied, rolled back and
+// applied again on a fresh database of each dialect: down steps are real,
+// not decoration.
+func TestUpDownUp(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := d.open(t)
+			p, err := migrations.NewProvider(db, d.dialect, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			pending, err := migrations.Pending(ctx, db, d.dialect)
+			if err != nil || pending {
+				t.Fatalf("Pending after up = %v, %v; want false, nil", pending, err)
+			}
+			if _, err := p.DownTo(ctx, 0); err != nil {
+				t.Fatalf("down: %v", err)
+			}
+			var n int
+			if err := db.QueryRow(d.tableCount, "ratings").Scan(&n); err != nil || n != 0 {
+				t.Fatalf("ratings table after down: count %d, err %v; want 0", n, err)
+			}
+			if pending, _ := migrations.Pending(ctx, db, d.dialect); !pending {
+				t.Fatal("Pending after down = false, want true")
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("second up: %v", err)
+			}
+		})
 	}
-	if _, err := p.DownTo(ctx, 0); err != nil {
-		t.Fatalf("down: %v", err)
+}
+
+// TestConcurrentUpPostgres starts several migrators at once, as several
+// instances starting together do: the advisory lock lets one apply the
+// migrations and the others find nothing left to do.
+func TestConcurrentUpPostgres(t *testing.T) {
+	t.Parallel()
+	db := openPostgres(t)
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- migrations.Up(ctx, db, migrations.Postgres, nil) }()
 	}
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ratings'`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("ratings table after down: count %d, err %v; want 0", n, err)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Up: %v", err)
+		}
 	}
-	if pending, _ := migrations.Pending(ctx, db, migrations.SQLite); !pending {
-		t.Fatal("Pending after down = false, want true")
-	}
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatalf("second up: %v", err)
+	if pending, err := migrations.Pending(ctx, db, migrations.Postgres); err != nil || pending {
+		t.Fatalf("Pending after concurrent up = %v, %v; want false, nil", pending, err)
 	}
 }
 

@@ -80,7 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	st, err := store.Open(ctx, cfg.DatabaseURL, log,
+		store.WithMaxOpenConns(cfg.DBMaxOpenConns), store.WithMaxIdleConns(cfg.DBMaxIdleConns),
+		store.WithConnMaxLifetime(cfg.DBConnMaxLifetime), store.WithConnMaxIdleTime(cfg.DBConnMaxIdleTime),
+		store.WithStatementTimeout(cfg.DBStatementTimeout))
 	if err != nil {
 		return err
 	}
@@ -110,16 +113,19 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 			return fmt.Errorf("ALLIANCE_ITEM_TEXTS %s: %w", cfg.ItemTexts, err)
 		}
 	}
+	svc := alliance.NewService(st, cat)
 	if cfg.Demo {
-		if _, err := seedDemo(ctx, alliance.NewService(st, cat), log, "http://"+cfg.HTTPAddr); err != nil {
+		if _, err := seedDemo(ctx, svc, log, "http://"+cfg.HTTPAddr); err != nil {
 			return err
 		}
 	}
 	gin.SetMode(gin.ReleaseMode)
 	h := api.NewHandler(api.Deps{
-		Service:      alliance.NewService(st, cat),
+		Service:      svc,
 		Log:          log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		RateLimits:   api.RateLimits{PerCredential: cfg.RateLimit, PerIP: cfg.RateLimitIP, Burst: cfg.RateLimitBurst},
+		CORSOrigins:  cfg.CORSOrigins,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

@@ -24,7 +24,9 @@ type Service struct {
 
 // NewService wires the use cases to a store and an instrument catalogue.
 func NewService(store Store, catalogue *instrument.Catalogue) *Service {
-	return &Service{store: store, catalogue: catalogue, now: func() time.Time { return time.Now().UTC() }}
+	// Microseconds: PostgreSQL keeps no more, and a replayed response must
+	// equal the first one byte for byte.
+	return &Service{store: store, catalogue: catalogue, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
 // newID returns an opaque, time-ordered id with a short type prefix, so ids

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,6 +28,21 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	Demo            bool // seed an empty database with a synthetic demo study
+
+	// PostgreSQL connection pool (SQLite ignores these).
+	DBMaxOpenConns     int
+	DBMaxIdleConns     int
+	DBConnMaxLifetime  time.Duration
+	DBConnMaxIdleTime  time.Duration
+	DBStatementTimeout time.Duration
+
+	// Abuse limits on writes: per credential and per client address, in
+	// requests per second (0: off), with a shared burst.
+	RateLimit      float64
+	RateLimitIP    float64
+	RateLimitBurst int
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
 }
 
 // setting describes one option: its flag name, environment variable,
@@ -37,7 +53,7 @@ type setting struct {
 
 var settings = []setting{
 	{"addr", "ALLIANCE_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address"},
-	{"database-url", "ALLIANCE_DATABASE_URL", "alliance.db", "SQLite file path (or sqlite://path)"},
+	{"database-url", "ALLIANCE_DATABASE_URL", "alliance.db", "SQLite file path, sqlite://path, or postgres:// URL"},
 	{"log-level", "ALLIANCE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "ALLIANCE_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)"},
 	{"migrate-on-start", "ALLIANCE_MIGRATE_ON_START", "true", "apply schema migrations when serve starts"},
@@ -45,6 +61,15 @@ var settings = []setting{
 	{"max-body-bytes", "ALLIANCE_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes"},
 	{"shutdown-timeout", "ALLIANCE_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGTERM"},
 	{"demo", "ALLIANCE_DEMO", "false", "fill an empty database with a synthetic, clearly labelled demo study"},
+	{"db-max-open-conns", "ALLIANCE_DB_MAX_OPEN_CONNS", "10", "PostgreSQL: most open connections per instance (0: no limit)"},
+	{"db-max-idle-conns", "ALLIANCE_DB_MAX_IDLE_CONNS", "10", "PostgreSQL: idle connections kept in the pool"},
+	{"db-conn-max-lifetime", "ALLIANCE_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: close connections older than this (0: never)"},
+	{"db-conn-max-idle-time", "ALLIANCE_DB_CONN_MAX_IDLE_TIME", "5m", "PostgreSQL: close connections idle this long (0: never)"},
+	{"db-statement-timeout", "ALLIANCE_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: cancel statements running longer (503); 0: none"},
+	{"rate-limit", "ALLIANCE_RATE_LIMIT", "20", "writes per second per API key or survey token (0: off)"},
+	{"rate-limit-ip", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
+	{"rate-limit-burst", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
+	{"cors-origins", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
 }
 
 // Load builds the configuration from flags in args (which win) and
@@ -113,6 +138,40 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
 		bad("demo", "must be true or false")
 	}
+	count := func(flag string) int {
+		n, err := strconv.Atoi(get(flag))
+		if err != nil || n < 0 {
+			bad(flag, "must be a whole number of at least 0")
+		}
+		return n
+	}
+	span := func(flag string) time.Duration {
+		d, err := time.ParseDuration(get(flag))
+		if err != nil || d < 0 {
+			bad(flag, "must be a duration such as 30s, or 0")
+		}
+		return d
+	}
+	perSecond := func(flag string) float64 {
+		r, err := strconv.ParseFloat(get(flag), 64)
+		if err != nil || r < 0 || math.IsInf(r, 0) {
+			bad(flag, "must be a number of requests per second, 0 for no limit")
+		}
+		return r
+	}
+	c.DBMaxOpenConns, c.DBMaxIdleConns = count("db-max-open-conns"), count("db-max-idle-conns")
+	c.DBConnMaxLifetime, c.DBConnMaxIdleTime = span("db-conn-max-lifetime"), span("db-conn-max-idle-time")
+	c.DBStatementTimeout = span("db-statement-timeout")
+	c.RateLimit, c.RateLimitIP, c.RateLimitBurst = perSecond("rate-limit"), perSecond("rate-limit-ip"), count("rate-limit-burst")
+	for _, o := range strings.Split(get("cors-origins"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+			bad("cors-origins", "each origin must look like https://host[:port]")
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -142,6 +201,15 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Bool("demo", c.Demo),
+		slog.Int("db_max_open_conns", c.DBMaxOpenConns),
+		slog.Int("db_max_idle_conns", c.DBMaxIdleConns),
+		slog.Duration("db_conn_max_lifetime", c.DBConnMaxLifetime),
+		slog.Duration("db_conn_max_idle_time", c.DBConnMaxIdleTime),
+		slog.Duration("db_statement_timeout", c.DBStatementTimeout),
+		slog.Float64("rate_limit", c.RateLimit),
+		slog.Float64("rate_limit_ip", c.RateLimitIP),
+		slog.Int("rate_limit_burst", c.RateLimitBurst),
+		slog.Any("cors_origins", c.CORSOrigins),
 	)
 }
 

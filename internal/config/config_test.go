@@ -3,6 +3,7 @@ package config_test
 import (
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +21,10 @@ func TestDefaults(t *testing.T) {
 	want := config.Config{
 		HTTPAddr: "127.0.0.1:8080", DatabaseURL: "alliance.db", LogLevel: slog.LevelInfo, LogFormat: "json",
 		MigrateOnStart: true, MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
+		DBMaxOpenConns: 10, DBMaxIdleConns: 10, DBConnMaxLifetime: 30 * time.Minute, DBConnMaxIdleTime: 5 * time.Minute,
+		DBStatementTimeout: 30 * time.Second, RateLimit: 20, RateLimitIP: 50, RateLimitBurst: 40,
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}
 	if c, _ := config.Load("t", nil, env(nil), true, io.Discard); c.LogFormat != "text" {
@@ -50,12 +53,23 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"ALLIANCE_MIGRATE_ON_START", "perhaps"},
 		{"ALLIANCE_MAX_BODY_BYTES", "12"},
 		{"ALLIANCE_SHUTDOWN_TIMEOUT", "soon"},
+		{"ALLIANCE_DB_MAX_OPEN_CONNS", "-1"},
+		{"ALLIANCE_DB_STATEMENT_TIMEOUT", "forever"},
+		{"ALLIANCE_RATE_LIMIT", "fast"},
+		{"ALLIANCE_CORS_ORIGINS", "survey.example.org"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load("t", nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.env) {
 			t.Errorf("Load(%s=%q) error = %v, want one naming %s", tt.env, tt.val, err, tt.env)
 		}
+	}
+}
+
+func TestCORSOrigins(t *testing.T) {
+	c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_CORS_ORIGINS": "https://a.example.org, http://localhost:5173"}), false, io.Discard)
+	if err != nil || !reflect.DeepEqual(c.CORSOrigins, []string{"https://a.example.org", "http://localhost:5173"}) {
+		t.Errorf("CORSOrigins = %q, %v", c.CORSOrigins, err)
 	}
 }
 

@@ -96,12 +96,14 @@ func appendAudit(tx *gorm.DB, entries []alliance.AuditEntry) error {
 
 // inTx runs fn in one transaction; the audit entries are appended last.
 func (s *Store) inTx(ctx context.Context, audit []alliance.AuditEntry, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// translate again: an error raised at COMMIT (a deferred constraint, a
+	// lost connection) comes from Transaction itself, not from fn.
+	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
 		return appendAudit(tx, audit)
-	})
+	}))
 }
 
 // CreateKey stores a new API key (its hash) with its audit entry.

@@ -2,41 +2,193 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gorm.io/gorm/schema"
+
+	"github.com/alliance-project/alliance/internal/alliance"
 )
 
-// TestSchemaParity proves the GORM row structs and the migration SQL agree:
-// every field of every row struct has its column after the migrations ran.
-func TestSchemaParity(t *testing.T) {
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// openMigrated opens url and applies every migration.
+func openMigrated(t *testing.T, url string) *Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := Open(ctx, url, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// backends opens a fresh migrated store on each backend; the PostgreSQL
+// one skips without ALLIANCE_TEST_POSTGRES_URL.
+var backends = []struct {
+	name string
+	open func(t *testing.T) *Store
+}{
+	{"sqlite", func(t *testing.T) *Store { return openMigrated(t, filepath.Join(t.TempDir(), "p.db")) }},
+	{"postgres", func(t *testing.T) *Store { return openMigrated(t, PostgresForTest(t)) }},
+}
+
+var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}}
+
+// TestAuditLogAppendOnly: on each backend the database itself refuses to
+// change or remove an audit entry, and the store reports a conflict.
+func TestAuditLogAppendOnly(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			st := b.open(t)
+			db := st.db.WithContext(context.Background())
+			row := auditRow{At: time.Now().UTC(), Actor: "a", Action: "create", Resource: "study", ResourceID: "st_1"}
+			if err := db.Create(&row).Error; err != nil || row.ID == 0 {
+				t.Fatalf("insert audit entry: id %d, %v", row.ID, err)
+			}
+			if err := translate(db.Model(&auditRow{}).Where("id = ?", row.ID).Update("actor", "b").Error); !errors.Is(err, alliance.ErrConflict) {
+				t.Errorf("UPDATE audit_log = %v, want ErrConflict", err)
+			}
+			if err := translate(db.Where("id = ?", row.ID).Delete(&auditRow{}).Error); !errors.Is(err, alliance.ErrConflict) {
+				t.Errorf("DELETE FROM audit_log = %v, want ErrConflict", err)
+			}
+		})
+	}
+}
+
+// TestSchemaParity proves the GORM row structs and the migration SQL agree:
+// every field of every row struct has its column after the migrations ran,
+// on each backend.
+func TestSchemaParity(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			st := b.open(t)
+			m := st.db.Migrator()
+			for _, row := range rowTypes {
+				if !m.HasTable(row) {
+					t.Errorf("table of %T is missing", row)
+					continue
+				}
+				sch, err := schema.Parse(row, &sync.Map{}, st.db.NamingStrategy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range sch.Fields {
+					if f.DBName != "" && !m.HasColumn(row, f.DBName) {
+						t.Errorf("%s.%s: no column for field %s", sch.Table, f.DBName, f.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDialectSchemasMatch proves migrations/sqlite and migrations/postgres
+// build the same schema as far as the store can tell: the same tables, and
+// in each the same columns with the same nullability and kind of type, and
+// the same named indexes over the same columns. (Inline UNIQUE constraints
+// are not listed by GORM on either dialect; the contract suite checks them
+// by their effect: duplicate client codes and ratings are conflicts.)
+func TestDialectSchemasMatch(t *testing.T) {
+	t.Parallel()
+	SkipWithoutPostgres(t)
+	lite := describeSchema(t, backends[0].open(t))
+	pg := describeSchema(t, backends[1].open(t))
+	if diff := cmp.Diff(lite, pg); diff != "" {
+		t.Errorf("schemas differ (-sqlite +postgres):\n%s", diff)
+	}
+	if len(lite) < len(rowTypes) {
+		t.Errorf("described %d tables, want at least %d: %v", len(lite), len(rowTypes), lite)
+	}
+}
+
+// describeSchema lists, per table of ours, one line per column
+// ("name kind null|not null") and per secondary index ("index|unique
+// (cols)"), sorted, in words both dialects share.
+func describeSchema(t *testing.T, st *Store) map[string][]string {
+	t.Helper()
 	m := st.db.Migrator()
-	for _, row := range []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}} {
-		if !m.HasTable(row) {
-			t.Errorf("table of %T is missing", row)
-			continue
+	tables, err := m.GetTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, table := range tables {
+		if table == "goose_db_version" || strings.HasPrefix(table, "sqlite_") {
+			continue // goose's bookkeeping, and SQLite's own
 		}
-		sch, err := schema.Parse(row, &sync.Map{}, st.db.NamingStrategy)
+		cols, err := m.ColumnTypes(table)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range sch.Fields {
-			if f.DBName != "" && !m.HasColumn(row, f.DBName) {
-				t.Errorf("%s.%s: no column for field %s", sch.Table, f.DBName, f.Name)
+		var lines []string
+		for _, c := range cols {
+			null := "not null"
+			if pk, _ := c.PrimaryKey(); pk {
+				// SQLite lets a TEXT PRIMARY KEY hold NULL unless it says
+				// NOT NULL (a documented quirk); the store always sets ids.
+				null = "primary key"
+			} else if n, ok := c.Nullable(); !ok {
+				t.Fatalf("%s.%s: nullability unknown", table, c.Name())
+			} else if n {
+				null = "null"
 			}
+			lines = append(lines, fmt.Sprintf("column %s %s %s", c.Name(), typeKind(t, table, c.DatabaseTypeName()), null))
 		}
+		idx, err := m.GetIndexes(table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ix := range idx {
+			if pk, _ := ix.PrimaryKey(); pk {
+				continue
+			}
+			kind := "index"
+			if u, _ := ix.Unique(); u {
+				kind = "unique"
+			}
+			// Sorted: GORM's PostgreSQL migrator lists an index's columns
+			// in table order, not index order.
+			cols := slices.Sorted(slices.Values(ix.Columns()))
+			lines = append(lines, fmt.Sprintf("%s (%s)", kind, strings.Join(cols, ", ")))
+		}
+		slices.Sort(lines)
+		out[table] = lines
 	}
+	return out
+}
+
+// typeKind folds each dialect's type names onto the Go type a row field
+// scans into.
+func typeKind(t *testing.T, table, dbType string) string {
+	t.Helper()
+	switch strings.ToLower(dbType) {
+	case "text", "varchar":
+		return "text"
+	case "integer", "int", "int4", "int8", "bigint":
+		return "integer"
+	case "real", "double precision", "float8":
+		return "float"
+	case "datetime", "timestamptz", "timestamp with time zone":
+		return "time"
+	}
+	t.Errorf("%s: unexpected column type %q", table, dbType)
+	return dbType
 }

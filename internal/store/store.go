@@ -1,6 +1,8 @@
-// Package store implements alliance.Store with GORM on SQLite (the embedded
-// default). GORM maps rows and builds queries; the schema belongs to the
-// goose migrations and is never auto-migrated.
+// Package store implements alliance.Store with GORM, on SQLite (the
+// embedded default) or PostgreSQL (several instances on one database).
+// GORM maps rows and builds queries; the schema belongs to the goose
+// migrations and is never auto-migrated. Queries stay portable: the same
+// code runs on both backends, and the same contract tests prove it.
 package store
 
 import (
@@ -33,15 +35,80 @@ type Store struct {
 
 var _ alliance.Store = (*Store)(nil)
 
-// Open connects to the database named by url: a file path or a sqlite://
-// URL opens (and creates) an SQLite file. The connection is tuned for
-// durability: WAL journal, synchronous=FULL (a committed rating survives a
-// power cut, not only a crash), foreign keys on, a busy timeout, and
-// BEGIN IMMEDIATE transactions so concurrent writers queue instead of
+// Options tunes the PostgreSQL connection pool and statement timeout. The
+// values mean what they mean to database/sql and PostgreSQL: MaxOpenConns
+// 0 is unlimited, ConnMaxLifetime and ConnMaxIdleTime 0 keep connections
+// forever, StatementTimeout 0 leaves the server's (or the URL's
+// statement_timeout) in force. SQLite ignores them: one file on one
+// machine, serialised by BEGIN IMMEDIATE and the busy timeout.
+type Options struct {
+	MaxOpenConns     int
+	MaxIdleConns     int
+	ConnMaxLifetime  time.Duration
+	ConnMaxIdleTime  time.Duration
+	StatementTimeout time.Duration
+}
+
+// DefaultOptions are the settings Open uses for every option not given:
+// 10 connections per instance (so 8 instances stay under PostgreSQL's
+// default max_connections of 100), all of them kept idle, recycled after
+// 30 minutes or 5 idle minutes, and no statement running over 30 seconds.
+func DefaultOptions() Options {
+	return Options{
+		MaxOpenConns:     10,
+		MaxIdleConns:     10,
+		ConnMaxLifetime:  30 * time.Minute,
+		ConnMaxIdleTime:  5 * time.Minute,
+		StatementTimeout: 30 * time.Second,
+	}
+}
+
+// Option changes one of the Options of Open.
+type Option func(*Options)
+
+// WithMaxOpenConns caps the open connections of this instance (0: no cap).
+func WithMaxOpenConns(n int) Option { return func(o *Options) { o.MaxOpenConns = n } }
+
+// WithMaxIdleConns sets how many idle connections the pool keeps.
+func WithMaxIdleConns(n int) Option { return func(o *Options) { o.MaxIdleConns = n } }
+
+// WithConnMaxLifetime closes connections older than d (0: never), so a
+// failover or a PgBouncer restart is picked up.
+func WithConnMaxLifetime(d time.Duration) Option {
+	return func(o *Options) { o.ConnMaxLifetime = d }
+}
+
+// WithConnMaxIdleTime closes connections idle for longer than d (0: never).
+func WithConnMaxIdleTime(d time.Duration) Option {
+	return func(o *Options) { o.ConnMaxIdleTime = d }
+}
+
+// WithStatementTimeout makes PostgreSQL cancel any statement running longer
+// than d (its statement_timeout); such a request fails with
+// alliance.ErrUnavailable. 0 sets no timeout of ours.
+func WithStatementTimeout(d time.Duration) Option {
+	return func(o *Options) { o.StatementTimeout = d }
+}
+
+// IsPostgresURL reports whether url selects the PostgreSQL backend.
+func IsPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open connects to the database named by url. A postgres:// or
+// postgresql:// URL opens PostgreSQL (see openPostgres); a file path or a
+// sqlite:// URL opens (and creates) an SQLite file. The SQLite connection is
+// tuned for durability: WAL journal, synchronous=FULL (a committed rating
+// survives a power cut, not only a crash), foreign keys on, a busy timeout,
+// and BEGIN IMMEDIATE transactions so concurrent writers queue instead of
 // failing on lock upgrades.
-func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
-	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
-		return nil, errors.New("PostgreSQL is not supported by this build yet; use an SQLite file path")
+func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) (*Store, error) {
+	if IsPostgresURL(rawURL) {
+		o := DefaultOptions()
+		for _, opt := range opts {
+			opt(&o)
+		}
+		return openPostgres(ctx, rawURL, log, o)
 	}
 	path := strings.TrimPrefix(rawURL, "sqlite://")
 	if path == "" {
@@ -60,18 +127,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 
-	gl := logger.NewSlogLogger(log, logger.Config{
-		SlowThreshold:             500 * time.Millisecond,
-		LogLevel:                  logger.Warn,
-		IgnoreRecordNotFoundError: true,
-		ParameterizedQueries:      true, // never log answers or codes
-	})
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:                 gl,
-		TranslateError:         true,
-		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-	})
+	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -86,6 +142,24 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite}, nil
 }
 
+// gormConfig is the GORM configuration of both backends: slog logging
+// without parameter values, driver errors translated to GORM's sentinels,
+// no implicit transactions around single statements, and UTC timestamps.
+func gormConfig(log *slog.Logger) *gorm.Config {
+	gl := logger.NewSlogLogger(log, logger.Config{
+		SlowThreshold:             500 * time.Millisecond,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true, // never log answers or codes
+	})
+	return &gorm.Config{
+		Logger:                 gl,
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+}
+
 // Close releases the connection pool.
 func (s *Store) Close() error { return s.sqlDB.Close() }
 
@@ -96,6 +170,9 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 
 // DB exposes the underlying connection pool for migrations and backups.
 func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// Dialect names the backend: migrations.SQLite or migrations.Postgres.
+func (s *Store) Dialect() migrations.Dialect { return s.dialect }
 
 // Ping reports whether the database answers and has every migration.
 func (s *Store) Ping(ctx context.Context) error {
@@ -126,6 +203,9 @@ func translate(err error) error {
 		return alliance.ErrConflict
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
 		return alliance.ErrNotFound
+	case errors.Is(err, gorm.ErrCheckConstraintViolated):
+		// As SQLite's generic constraint error below.
+		return alliance.ErrConflict
 	case errors.As(err, &se):
 		switch se.Code {
 		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrReadonly, sqlite3.ErrFull,
@@ -135,5 +215,5 @@ func translate(err error) error {
 			return alliance.ErrConflict
 		}
 	}
-	return err
+	return translatePostgres(err)
 }

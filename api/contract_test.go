@@ -1,0 +1,942 @@
+package api_test
+
+// The contract test: every operation documented in docs/swagger.json (the
+// document swag generates from the handler annotations and /openapi.json
+// serves) is driven against the real router over a real, migrated SQLite
+// store, and every response — status, Content-Type, documented headers and
+// body — is validated against that document with kin-openapi. The test
+// fails when
+//   - a route the gin router serves is not documented (or the other way round),
+//   - a response carries a status its operation does not document,
+//   - a body, Content-Type or documented header does not match the document,
+//   - a documented operation or status is neither exercised here nor listed
+//     in notExercised with the reason it cannot be produced.
+//
+// Two explicit, reasoned lists relax it, and fail when they go stale:
+// pendingOperations (documented but not routed yet) and knownNullGaps
+// (nulls the annotations in reach cannot declare).
+//
+// When the document changes, regenerate it (`go generate ./api`) first: the
+// test reads the generated file, not the annotations.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gin-gonic/gin"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/store"
+)
+
+// swaggerPath is the generated Swagger 2.0 document, relative to api/.
+const swaggerPath = "../docs/swagger.json"
+
+// undocumentedRoutes are gin routes that are deliberately not operations of
+// the document, with the reason.
+var undocumentedRoutes = map[string]string{
+	// The Swagger UI: static HTML, JS and CSS for people, not part of the
+	// API a client programs against. Checked separately below (it serves).
+	"GET /docs/*any": "Swagger UI assets",
+	// The document itself: Swagger 2.0 cannot usefully describe its own
+	// schema, and TestContractOpenAPIJSON checks it serves exactly
+	// docs/swagger.json.
+	"GET /openapi.json": "the OpenAPI document itself",
+}
+
+// notExercised lists documented "METHOD /path status" triples this test
+// cannot produce, with the reason. Every other documented status must be
+// produced by a case below, so a status added to the annotations without a
+// case (or a case removed) fails the test.
+var notExercised = map[string]string{}
+
+// pendingOperations are documented operations this test does not drive
+// yet, with the reason. Keep it short: the point is to drive everything.
+var pendingOperations = map[string]string{
+	"GET /v1/audit":                   accessPending,
+	"POST /v1/dyads/{id}/invitations": accessPending,
+	"GET /v1/keys":                    accessPending,
+	"POST /v1/keys":                   accessPending,
+	"DELETE /v1/keys/{id}":            accessPending,
+	"GET /v1/survey":                  accessPending,
+	"POST /v1/survey":                 accessPending,
+}
+
+// accessPending: api/keys.go, api/survey.go and api/access.go annotate
+// these operations, but their HTTP wiring "follows in its own change"
+// (commit 9bb9e49): the router does not serve them yet and their
+// @Security BearerAuth has no securityDefinitions. Drive them here (and
+// empty this list) when that change lands.
+const accessPending = "annotated but not routed yet (access-control HTTP wiring pending)"
+
+// knownNullGaps are places where the service sends null but the document
+// does not allow it, for a reason that cannot be fixed from the
+// annotations this test's owner may change. Keys are regular expressions
+// over "METHOD /path/template /json/pointer/of/the/value". Only a null
+// value refused with "Value is not nullable" at a matching place is
+// tolerated (and logged); every other mismatch still fails, and a gap that
+// no longer occurs fails the test so the list cannot go stale.
+var knownNullGaps = map[string]string{
+	// []*float64: null is an unanswered item. swag has no struct tag that
+	// reaches the items of an array (extensions:"x-nullable" marks the
+	// array itself), so the items stay non-nullable without a code change
+	// (a named nullable item type) in api/dto.go.
+	`^(POST|PUT|GET) \S+ (.*/)?answers/\d+$`: "swag cannot mark array items x-nullable (answers of []*float64)",
+	// api/agreement.go belongs to another engineer: its *float64 and
+	// *struct fields carry no extensions:"x-nullable" tag.
+	`^GET /v1/(studies/\{id\}|dyads/\{id\}|dyads/\{id\}/sessions/\{session\})/agreement /`: "api/agreement.go pointer fields lack extensions:\"x-nullable\"",
+}
+
+// contractSpec loads docs/swagger.json, converts it to OpenAPI 3 and builds
+// a router over it.
+func contractSpec(t *testing.T) (*openapi3.T, routers.Router, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(swaggerPath)
+	if err != nil {
+		t.Fatalf("read %s: %v (run `go generate ./api`)", swaggerPath, err)
+	}
+	var doc2 openapi2.T
+	if err := json.Unmarshal(raw, &doc2); err != nil {
+		t.Fatalf("parse %s: %v", swaggerPath, err)
+	}
+	doc3, err := openapi2conv.ToV3(&doc2)
+	if err != nil {
+		t.Fatalf("convert %s to OpenAPI 3: %v", swaggerPath, err)
+	}
+	// Operations still being written are taken out before validation:
+	// their annotations may be unfinished (e.g. a security requirement
+	// whose scheme is not defined yet), which would fail every test here.
+	for key := range pendingOperations {
+		method, path, _ := strings.Cut(key, " ")
+		item := doc3.Paths.Value(path)
+		if item == nil || item.GetOperation(method) == nil {
+			t.Errorf("pendingOperations lists %s, which the document does not have; remove it", key)
+			continue
+		}
+		item.SetOperation(method, nil)
+		if len(item.Operations()) == 0 {
+			doc3.Paths.Delete(path)
+		}
+	}
+	if err := doc3.Validate(t.Context()); err != nil {
+		t.Fatalf("%s is not a valid document once converted to OpenAPI 3: %v", swaggerPath, err)
+	}
+	router, err := gorillamux.NewRouter(doc3)
+	if err != nil {
+		t.Fatalf("gorillamux.NewRouter: %v", err)
+	}
+	return doc3, router, raw
+}
+
+// contractHandler is the real router over a real SQLite store in a
+// temporary directory, migrated unless migrate is false.
+func contractHandler(t *testing.T, migrate bool) http.Handler {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "contract.db"), log)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if migrate {
+		if err := st.Migrate(t.Context(), nil); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	return api.NewHandler(api.Deps{
+		Service:      alliance.NewService(st, instrument.Builtin()),
+		Log:          log,
+		MaxBodyBytes: 1 << 20,
+	})
+}
+
+// contractState carries the ids the cases create for later cases.
+type contractState struct {
+	// h is the service under test, for checks that need a second request.
+	h                      http.Handler
+	study, clientOnlyStudy string
+	// dyad has a complete session 1 (amended once, so it has a history) and
+	// a session 2 rated by the client only, with too many items missing.
+	dyad string
+	// soloDyad belongs to the client-only study.
+	soloDyad string
+}
+
+// contractCase is one request and the status it must produce.
+type contractCase struct {
+	name   string
+	method string
+	// path is the operation's path template in the document.
+	path string
+	want int
+	// req builds the concrete request.
+	req func(s *contractState) *http.Request
+	// invalidRequest marks a request that is meant to break the documented
+	// request contract (a 4xx case); it is not validated as a request.
+	invalidRequest bool
+	// check, when set, looks further at a response that passed validation
+	// (and records ids for later cases).
+	check func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder)
+}
+
+const (
+	contractClient    = `[5,4,5,4,5,5,4,4,5,4,4,5]`
+	contractTherapist = `[4,3,4,4,4,3,4,3,4,3,3,4]`
+	// Items 1-6 unanswered: the total is prorated, most subscales have too
+	// many missing and are null.
+	contractSparse = `[null,null,null,null,null,null,4,4,5,4,null,5]`
+)
+
+func TestContract(t *testing.T) {
+	doc, router, _ := contractSpec(t)
+	h := contractHandler(t, true)
+	s := &contractState{h: h}
+
+	cases := []contractCase{
+		// --- health ---
+		{name: "live", method: "GET", path: "/healthz", want: 200, req: get("/healthz")},
+		{name: "ready", method: "GET", path: "/readyz", want: 200, req: get("/readyz")},
+
+		// --- instruments ---
+		{name: "catalogue", method: "GET", path: "/v1/instruments", want: 200, req: get("/v1/instruments")},
+		{name: "form", method: "GET", path: "/v1/instruments/{id}", want: 200, req: get("/v1/instruments/wai_sr_client")},
+		{name: "unknown form", method: "GET", path: "/v1/instruments/{id}", want: 404, req: get("/v1/instruments/nope")},
+
+		// --- studies ---
+		{name: "create study", method: "POST", path: "/v1/studies", want: 201,
+			req: postJSON("/v1/studies", `{"name":"Contract","description":"contract test","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"},"missing_policy":{"max_missing_fraction":0.25}}`),
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				s.study = field(t, rec, "id")
+			}},
+		{name: "create client-only study", method: "POST", path: "/v1/studies", want: 201,
+			req: postJSON("/v1/studies", `{"name":"Client only","forms":{"client":"wai_sr_client"}}`),
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				s.clientOnlyStudy = field(t, rec, "id")
+			}},
+		{name: "study: malformed JSON", method: "POST", path: "/v1/studies", want: 400, invalidRequest: true,
+			req: postJSON("/v1/studies", `{"name":`)},
+		{name: "study: body too large", method: "POST", path: "/v1/studies", want: 413, invalidRequest: true,
+			req: postJSON("/v1/studies", `{"name":"`+strings.Repeat("x", 1<<20)+`"}`)},
+		{name: "study: not JSON", method: "POST", path: "/v1/studies", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/studies", `name=x`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "study: unknown form", method: "POST", path: "/v1/studies", want: 422, invalidRequest: true,
+			req: postJSON("/v1/studies", `{"name":"x","forms":{"client":"nope"}}`)},
+		{name: "list studies, full page", method: "GET", path: "/v1/studies", want: 200, req: get("/v1/studies?limit=1"),
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if field(t, rec, "next") == "" {
+					t.Error("a full page has no next cursor; the case means to exercise a non-null next")
+				}
+			}},
+		{name: "list studies, last page", method: "GET", path: "/v1/studies", want: 200, req: get("/v1/studies")},
+		{name: "list studies: bad limit", method: "GET", path: "/v1/studies", want: 400, req: get("/v1/studies?limit=abc"), invalidRequest: true},
+		{name: "get study", method: "GET", path: "/v1/studies/{id}", want: 200, req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study)(s) }},
+		{name: "unknown study", method: "GET", path: "/v1/studies/{id}", want: 404, req: get("/v1/studies/st_nope")},
+
+		// --- dyads ---
+		{name: "create dyad", method: "POST", path: "/v1/studies/{id}/dyads", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"C-001","counsellor_code":"K-01"}`)(s)
+			},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) { s.dyad = field(t, rec, "id") }},
+		{name: "create dyad in client-only study", method: "POST", path: "/v1/studies/{id}/dyads", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.clientOnlyStudy+"/dyads", `{"client_code":"C-001","counsellor_code":"K-01"}`)(s)
+			},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) { s.soloDyad = field(t, rec, "id") }},
+		{name: "dyad: duplicate client code", method: "POST", path: "/v1/studies/{id}/dyads", want: 409,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"C-001","counsellor_code":"K-02"}`)(s)
+			}},
+		{name: "dyad: unknown study", method: "POST", path: "/v1/studies/{id}/dyads", want: 404,
+			req: postJSON("/v1/studies/st_nope/dyads", `{"client_code":"C-002","counsellor_code":"K-01"}`)},
+		{name: "dyad: malformed JSON", method: "POST", path: "/v1/studies/{id}/dyads", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return postJSON("/v1/studies/"+s.study+"/dyads", `[`)(s) }},
+		{name: "dyad: body too large", method: "POST", path: "/v1/studies/{id}/dyads", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "dyad: not JSON", method: "POST", path: "/v1/studies/{id}/dyads", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/studies/"+s.study+"/dyads", `<dyad/>`)(s), "Content-Type", "application/xml")
+			}},
+		{name: "dyad: bad code", method: "POST", path: "/v1/studies/{id}/dyads", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"Jane Doe","counsellor_code":""}`)(s)
+			}},
+		{name: "list dyads", method: "GET", path: "/v1/studies/{id}/dyads", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/dyads?counsellor_code=K-01&limit=1")(s)
+			}},
+		{name: "list dyads: bad limit", method: "GET", path: "/v1/studies/{id}/dyads", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/dyads?limit=0")(s) }},
+		{name: "list dyads: unknown study", method: "GET", path: "/v1/studies/{id}/dyads", want: 404, req: get("/v1/studies/st_nope/dyads")},
+		{name: "get dyad", method: "GET", path: "/v1/dyads/{id}", want: 200, req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad)(s) }},
+		{name: "unknown dyad", method: "GET", path: "/v1/dyads/{id}", want: 404, req: get("/v1/dyads/dy_nope")},
+
+		// --- ratings ---
+		{name: "rate session 1, client", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":1,"session_date":"2026-11-23","role":"client","answers":`+contractClient+`}`)(s),
+					"Idempotency-Key", "contract-1")
+			}},
+		{name: "rate session 1, client, replayed", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":1,"session_date":"2026-11-23","role":"client","answers":`+contractClient+`}`)(s),
+					"Idempotency-Key", "contract-1")
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if rec.Header().Get("Idempotent-Replayed") != "true" {
+					t.Error("a replay has no Idempotent-Replayed: true")
+				}
+			}},
+		{name: "rate session 1, counsellor", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":1,"role":"counsellor","answers":`+contractTherapist+`}`)(s)
+			}},
+		{name: "rate session 2, client, sparse (null answers, null scores)", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":2,"role":"client","answers":`+contractSparse+`}`)(s)
+			}},
+		{name: "rate session 1 in client-only study", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.soloDyad+"/ratings", `{"session":1,"role":"client","answers":`+contractClient+`}`)(s)
+			}},
+		{name: "rating: second rating of a session", method: "POST", path: "/v1/dyads/{id}/ratings", want: 409,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":1,"role":"client","answers":`+contractClient+`}`)(s)
+			}},
+		{name: "rating: unknown dyad", method: "POST", path: "/v1/dyads/{id}/ratings", want: 404,
+			req: postJSON("/v1/dyads/dy_nope/ratings", `{"session":1,"role":"client","answers":`+contractClient+`}`)},
+		{name: "rating: malformed JSON", method: "POST", path: "/v1/dyads/{id}/ratings", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":"one"}`)(s)
+			}},
+		{name: "rating: body too large", method: "POST", path: "/v1/dyads/{id}/ratings", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"role":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "rating: not JSON", method: "POST", path: "/v1/dyads/{id}/ratings", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/dyads/"+s.dyad+"/ratings", `session=1`)(s), "Content-Type", "application/x-www-form-urlencoded")
+			}},
+		{name: "rating: answer out of range", method: "POST", path: "/v1/dyads/{id}/ratings", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":3,"role":"client","answers":[9,4,5,4,5,5,4,4,5,4,4,5]}`)(s)
+			}},
+		{name: "rating: database out of time", method: "POST", path: "/v1/dyads/{id}/ratings", want: 503,
+			req: func(s *contractState) *http.Request {
+				return expired(postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":4,"role":"client","answers":`+contractClient+`}`)(s))
+			}},
+		{name: "amend session 1, client", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 200,
+			req: func(s *contractState) *http.Request {
+				return withHeader(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"session_date":"2026-11-23","answers":[5,4,5,4,5,5,4,4,5,4,4,4]}`)(s),
+					"Idempotency-Key", "contract-amend-1")
+			}},
+		{name: "amend: key reused with another body", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 409,
+			req: func(s *contractState) *http.Request {
+				return withHeader(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"answers":`+contractClient+`}`)(s),
+					"Idempotency-Key", "contract-amend-1")
+			}},
+		{name: "amend: no such rating", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 404,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/dyads/"+s.dyad+"/sessions/7/ratings/client", `{"answers":`+contractClient+`}`)(s)
+			}},
+		{name: "amend: session not a number", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/dyads/"+s.dyad+"/sessions/one/ratings/client", `{"answers":`+contractClient+`}`)(s)
+			}},
+		{name: "amend: body too large", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"session_date":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "amend: not JSON", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `answers`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "amend: too few answers", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"answers":[5,4]}`)(s)
+			}},
+		{name: "amend: database out of time", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 503,
+			req: func(s *contractState) *http.Request {
+				return expired(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"answers":`+contractClient+`}`)(s))
+			}},
+		{name: "current ratings", method: "GET", path: "/v1/dyads/{id}/ratings", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/ratings")(s) }},
+		{name: "current ratings: unknown dyad", method: "GET", path: "/v1/dyads/{id}/ratings", want: 404, req: get("/v1/dyads/dy_nope/ratings")},
+		{name: "get rating", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/2/ratings/client")(s)
+			}},
+		{name: "get rating: session not a number", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/x/ratings/client")(s)
+			}},
+		{name: "get rating: none", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 404,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/2/ratings/counsellor")(s)
+			}},
+		{name: "get rating: unknown role", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/1/ratings/therapist")(s)
+			}},
+		{name: "rating history", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/history", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/1/ratings/client/history")(s)
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				var l api.RatingList
+				if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil || len(l.Items) != 2 || l.Items[0].SupersededAt == nil {
+					t.Errorf("history = %s, want two versions, the first superseded", rec.Body)
+				}
+			}},
+		{name: "rating history: session not a number", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/history", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/x/ratings/client/history")(s)
+			}},
+		{name: "rating history: none", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/history", want: 404,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/9/ratings/client/history")(s)
+			}},
+		{name: "rating history: unknown role", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/history", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/sessions/1/ratings/therapist/history")(s)
+			}},
+
+		// --- sessions ---
+		{name: "complete session", method: "GET", path: "/v1/dyads/{id}/sessions/{session}", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/1")(s) }},
+		{name: "half-rated session (null counsellor, null comparison)", method: "GET", path: "/v1/dyads/{id}/sessions/{session}", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/2")(s) }},
+		{name: "session: not a number", method: "GET", path: "/v1/dyads/{id}/sessions/{session}", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/x")(s) }},
+		{name: "session: unknown dyad", method: "GET", path: "/v1/dyads/{id}/sessions/{session}", want: 404, req: get("/v1/dyads/dy_nope/sessions/1")},
+		{name: "session: number below 1", method: "GET", path: "/v1/dyads/{id}/sessions/{session}", want: 422,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/0")(s) }},
+
+		// --- agreement ---
+		{name: "session agreement", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/agreement", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/1/agreement")(s) }},
+		{name: "session agreement: not a number", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/agreement", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/x/agreement")(s) }},
+		{name: "session agreement: unrated session", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/agreement", want: 404,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/9/agreement")(s) }},
+		{name: "session agreement: one side only", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/agreement", want: 422,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/sessions/2/agreement")(s) }},
+		{name: "session agreement: database out of time", method: "GET", path: "/v1/dyads/{id}/sessions/{session}/agreement", want: 503,
+			req: func(s *contractState) *http.Request {
+				return expired(get("/v1/dyads/" + s.dyad + "/sessions/1/agreement")(s))
+			}},
+		{name: "dyad agreement", method: "GET", path: "/v1/dyads/{id}/agreement", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/agreement")(s) }},
+		{name: "dyad agreement: unknown dyad", method: "GET", path: "/v1/dyads/{id}/agreement", want: 404, req: get("/v1/dyads/dy_nope/agreement")},
+		{name: "dyad agreement: client-only study", method: "GET", path: "/v1/dyads/{id}/agreement", want: 422,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.soloDyad + "/agreement")(s) }},
+		{name: "dyad agreement: database out of time", method: "GET", path: "/v1/dyads/{id}/agreement", want: 503,
+			req: func(s *contractState) *http.Request { return expired(get("/v1/dyads/" + s.dyad + "/agreement")(s)) }},
+		{name: "study agreement", method: "GET", path: "/v1/studies/{id}/agreement", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/agreement?session=first&scale=total&scale=goal&band=0.5&multiplier=1.96&conf=0.9")(s)
+			}},
+		{name: "study agreement: band not a number", method: "GET", path: "/v1/studies/{id}/agreement", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/agreement?band=wide")(s) }},
+		{name: "study agreement: unknown study", method: "GET", path: "/v1/studies/{id}/agreement", want: 404, req: get("/v1/studies/st_nope/agreement")},
+		{name: "study agreement: conf out of range", method: "GET", path: "/v1/studies/{id}/agreement", want: 422,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/agreement?conf=2")(s) }},
+		{name: "study agreement: database out of time", method: "GET", path: "/v1/studies/{id}/agreement", want: 503,
+			req: func(s *contractState) *http.Request { return expired(get("/v1/studies/" + s.study + "/agreement")(s)) }},
+
+		// --- exports ---
+		{name: "export csv long", method: "GET", path: "/v1/studies/{id}/export", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/export?format=csv&shape=long&include=items,scores")(s)
+			},
+			check: checkExport("long", "items,scores")},
+		{name: "export ndjson wide", method: "GET", path: "/v1/studies/{id}/export", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/export?format=ndjson&shape=wide&updated_since=2000-01-01T00:00:00Z")(s)
+			},
+			check: checkExport("wide", "")},
+		{name: "export: unknown study", method: "GET", path: "/v1/studies/{id}/export", want: 404, req: get("/v1/studies/st_nope/export")},
+		{name: "export: unknown format", method: "GET", path: "/v1/studies/{id}/export", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/export?format=xlsx")(s) }},
+		{name: "codebook", method: "GET", path: "/v1/studies/{id}/codebook", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/codebook?shape=wide&include=items")(s)
+			}},
+		{name: "codebook: unknown study", method: "GET", path: "/v1/studies/{id}/codebook", want: 404, req: get("/v1/studies/st_nope/codebook")},
+		{name: "codebook: unknown shape", method: "GET", path: "/v1/studies/{id}/codebook", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/codebook?shape=tall")(s) }},
+	}
+
+	exercised := map[string]bool{} // "METHOD /path status"
+	gaps := newGapTracker(t)
+	for _, c := range cases {
+		ok := t.Run(c.name, func(t *testing.T) {
+			req := c.req(s)
+			exercised[fmt.Sprintf("%s %s %d", c.method, c.path, c.want)] = true
+			rec := driveContract(t, gaps, router, h, c, req)
+			if rec != nil && c.check != nil && rec.Code == c.want {
+				c.check(t, s, rec)
+			}
+		})
+		if !ok && c.want/100 == 2 && c.check != nil {
+			// Later cases depend on the state this one records.
+			t.Fatalf("case %q failed; later cases depend on it", c.name)
+		}
+	}
+
+	// 503 from /readyz needs a second service over an unmigrated store.
+	t.Run("not ready: schema not migrated", func(t *testing.T) {
+		c := contractCase{method: "GET", path: "/readyz", want: 503, req: get("/readyz")}
+		exercised["GET /readyz 503"] = true
+		rec := driveContract(t, gaps, router, contractHandler(t, false), c, c.req(nil))
+		if rec != nil && rec.Header().Get("Retry-After") == "" {
+			t.Error("503 without Retry-After")
+		}
+	})
+
+	t.Run("known gaps still occur", gaps.checkStale)
+
+	t.Run("every documented operation and status is exercised", func(t *testing.T) {
+		for _, path := range doc.Paths.InMatchingOrder() {
+			for method, op := range doc.Paths.Value(path).Operations() {
+				if reason, ok := pendingOperations[method+" "+path]; ok {
+					t.Logf("not driven: %s %s: %s", method, path, reason)
+					continue
+				}
+				for status := range op.Responses.Map() {
+					key := method + " " + path + " " + status
+					switch {
+					case exercised[key]:
+						if reason, ok := notExercised[key]; ok {
+							t.Errorf("%s is exercised but listed in notExercised (%s); remove it there", key, reason)
+						}
+					case notExercised[key] != "":
+						t.Logf("not exercised: %s: %s", key, notExercised[key])
+					default:
+						t.Errorf("documented %s is not exercised: add a case, or list it in notExercised with the reason", key)
+					}
+				}
+			}
+		}
+		for key := range exercised {
+			method, rest, _ := strings.Cut(key, " ")
+			path, status, _ := strings.Cut(rest, " ")
+			item := doc.Paths.Value(path)
+			if item == nil || item.GetOperation(method) == nil || item.GetOperation(method).Responses.Value(status) == nil {
+				t.Errorf("case for %s: the document has no such operation and status", key)
+			}
+		}
+	})
+}
+
+// driveContract validates the request (unless the case means it to be
+// invalid), serves it through the real router and validates the response
+// against the document. It returns nil when the request could not be sent.
+func driveContract(t *testing.T, gaps *gapTracker, router routers.Router, h http.Handler, c contractCase, req *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	if req.Method != c.method {
+		t.Fatalf("case builds a %s request for a %s operation", req.Method, c.method)
+	}
+	// Keep the body so the validator and the router can both read it.
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+
+	route, pathParams, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s: the document has no operation for it: %v", req.Method, req.URL, err)
+	}
+	if route.Path != c.path {
+		t.Fatalf("%s %s matched the documented %s, the case says %s", req.Method, req.URL, route.Path, c.path)
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: pathParams,
+		Route:      route,
+		Options: &openapi3filter.Options{
+			// A documented status is part of the contract: an undocumented
+			// one fails (by default kin-openapi lets it through).
+			IncludeResponseStatus: true,
+			MultiError:            true,
+		},
+	}
+	if !c.invalidRequest {
+		// ValidateRequest reads the body; give it its own copy.
+		vreq := req.Clone(req.Context())
+		vreq.Body = io.NopCloser(bytes.NewReader(body))
+		in := *input
+		in.Request = vreq
+		if err := gaps.filter(t, c.method+" "+c.path, openapi3filter.ValidateRequest(req.Context(), &in)); err != nil {
+			t.Errorf("%s %s: the request breaks the documented contract (mark the case invalidRequest if it means to):\n%v", req.Method, req.URL, err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	if rec.Code != c.want {
+		t.Errorf("%s %s = %d, want %d; body: %.400s", req.Method, req.URL.Path, rec.Code, c.want, rec.Body)
+	}
+	ct := rec.Header().Get("Content-Type")
+	// Swagger 2.0 lists one produces set per operation, so the converted
+	// document allows every produced type for every status. Hold each side
+	// to its own: errors are problem+json, successes never are.
+	if isProblem := strings.HasPrefix(ct, "application/problem+json"); isProblem != (rec.Code >= 400) {
+		t.Errorf("%s %s: status %d with Content-Type %q", req.Method, req.URL.Path, rec.Code, ct)
+	}
+
+	resp := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: input,
+		Status:                 rec.Code,
+		Header:                 rec.Header(),
+		Options:                input.Options,
+	}
+	resp.SetBodyBytes(rec.Body.Bytes())
+	if err := gaps.filter(t, c.method+" "+c.path, openapi3filter.ValidateResponse(req.Context(), resp)); err != nil {
+		t.Errorf("%s %s %d: the response breaks the document:\n%v\nbody: %.2000s", req.Method, req.URL.Path, rec.Code, err, rec.Body)
+	}
+	// kin-openapi checks documented headers only when present (Swagger 2.0
+	// headers cannot be required); a documented header must be sent.
+	if r := route.Operation.Responses.Status(rec.Code); r != nil && r.Value != nil {
+		for name := range r.Value.Headers {
+			if rec.Header().Get(name) == "" {
+				t.Errorf("%s %s %d: documented header %s is missing", req.Method, req.URL.Path, rec.Code, name)
+			}
+		}
+	}
+	return rec
+}
+
+// checkExport parses an export and compares its columns with the codebook
+// of the same shape. The document declares the export body a file (a CSV
+// or NDJSON attachment, which Swagger 2.0 cannot give a schema per media
+// type), so its format is checked here.
+func checkExport(shape, include string) func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+	return func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+		t.Helper()
+		ct := rec.Header().Get("Content-Type")
+		var header []string
+		var rows int
+		switch {
+		case strings.HasPrefix(ct, "text/csv"):
+			recs, err := csv.NewReader(bytes.NewReader(rec.Body.Bytes())).ReadAll()
+			if err != nil || len(recs) < 2 {
+				t.Fatalf("CSV export does not parse to a header and rows: %v\n%s", err, rec.Body)
+			}
+			header, rows = recs[0], len(recs)-1
+		case strings.HasPrefix(ct, "application/x-ndjson"):
+			sc := bufio.NewScanner(bytes.NewReader(rec.Body.Bytes()))
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				keys, err := orderedKeys(sc.Bytes())
+				if err != nil {
+					t.Fatalf("NDJSON line %d is not a JSON object: %v\n%s", rows+1, err, sc.Bytes())
+				}
+				if header == nil {
+					header = keys
+				} else if !slices.Equal(keys, header) {
+					t.Errorf("NDJSON line %d has keys %v, line 1 has %v", rows+1, keys, header)
+				}
+				rows++
+			}
+			if rows == 0 {
+				t.Fatalf("NDJSON export is empty")
+			}
+		default:
+			t.Fatalf("export Content-Type %q", ct)
+		}
+		q := "?shape=" + shape
+		if include != "" {
+			q += "&include=" + include
+		}
+		cb := httptest.NewRecorder()
+		// The codebook response itself is validated by its own case.
+		s.h.ServeHTTP(cb, httptest.NewRequest("GET", "/v1/studies/"+s.study+"/codebook"+q, nil))
+		var book api.CodebookResponse
+		if err := json.Unmarshal(cb.Body.Bytes(), &book); err != nil {
+			t.Fatalf("codebook: %v", err)
+		}
+		var names []string
+		for _, c := range book.Columns {
+			names = append(names, c.Name)
+		}
+		if !slices.Equal(header, names) {
+			t.Errorf("export columns %v, codebook columns %v", header, names)
+		}
+	}
+}
+
+// orderedKeys returns the keys of a JSON object in document order.
+func orderedKeys(line []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not an object")
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, tok.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// TestContractRoutesDocumented fails when the router serves a route that
+// the document does not describe, or the document describes one the router
+// does not serve.
+func TestContractRoutesDocumented(t *testing.T) {
+	doc, _, _ := contractSpec(t)
+	engine, ok := contractHandler(t, true).(*gin.Engine)
+	if !ok {
+		t.Fatal("api.NewHandler no longer returns a *gin.Engine; enumerate its routes another way")
+	}
+	ginParam := regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
+	served := map[string]bool{}
+	for _, r := range engine.Routes() {
+		key := r.Method + " " + r.Path
+		if _, ok := undocumentedRoutes[key]; ok {
+			continue
+		}
+		path := ginParam.ReplaceAllString(r.Path, "{$1}")
+		served[r.Method+" "+path] = true
+		if reason, ok := pendingOperations[r.Method+" "+path]; ok {
+			t.Logf("not checked: %s: %s", key, reason)
+			continue
+		}
+		if item := doc.Paths.Find(path); item == nil || item.GetOperation(r.Method) == nil {
+			t.Errorf("route %s is served but not documented: annotate its handler and run `go generate ./api`", key)
+		}
+	}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method := range doc.Paths.Value(path).Operations() {
+			if !served[method+" "+path] {
+				t.Errorf("%s %s is documented but the router does not serve it", method, path)
+			}
+		}
+	}
+	for key := range undocumentedRoutes {
+		method, path, _ := strings.Cut(key, " ")
+		if !slices.ContainsFunc(engine.Routes(), func(r gin.RouteInfo) bool { return r.Method == method && r.Path == path }) {
+			t.Errorf("undocumentedRoutes lists %s, which the router no longer serves", key)
+		}
+	}
+}
+
+// TestContractOpenAPIJSON checks /openapi.json serves the same document as
+// docs/swagger.json, and the UI is served.
+func TestContractOpenAPIJSON(t *testing.T) {
+	_, _, raw := contractSpec(t)
+	h := contractHandler(t, true)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /openapi.json = %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	var served, file any
+	if err := json.Unmarshal(rec.Body.Bytes(), &served); err != nil {
+		t.Fatalf("/openapi.json is not JSON: %v", err)
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	// swag's docs.go template always writes "host": "{{.Host}}", which is
+	// "" when no @host is annotated; the generated swagger.json leaves the
+	// key out. Both mean "the host serving the document" to a client.
+	if m, ok := served.(map[string]any); ok && m["host"] == "" {
+		if _, inFile := file.(map[string]any)["host"]; !inFile {
+			delete(m, "host")
+		}
+	}
+	if d := cmp.Diff(file, served); d != "" {
+		t.Errorf("/openapi.json differs from %s (-file +served):\n%s", swaggerPath, d)
+	}
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/docs/index.html", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("GET /docs/index.html = %d %q, want the Swagger UI", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+// --- request builders ---
+
+func get(target string) func(*contractState) *http.Request {
+	return func(*contractState) *http.Request { return httptest.NewRequest(http.MethodGet, target, nil) }
+}
+
+func postJSON(target, body string) func(*contractState) *http.Request {
+	return func(*contractState) *http.Request { return jsonRequest(http.MethodPost, target, body) }
+}
+
+func putJSON(target, body string) func(*contractState) *http.Request {
+	return func(*contractState) *http.Request { return jsonRequest(http.MethodPut, target, body) }
+}
+
+func jsonRequest(method, target, body string) *http.Request {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
+func withHeader(r *http.Request, name, value string) *http.Request {
+	r.Header.Set(name, value)
+	return r
+}
+
+// expired gives the request a deadline that has already passed, as when
+// the database is too slow to answer in time: the service's 503.
+func expired(r *http.Request) *http.Request {
+	ctx, cancel := context.WithDeadline(r.Context(), time.Now().Add(-time.Second))
+	_ = cancel // the context is already done; nothing to release later
+	return r.WithContext(ctx)
+}
+
+// field returns a top-level string field of a JSON response ("" if null).
+func field(t *testing.T, rec *httptest.ResponseRecorder, name string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v", err)
+	}
+	s, _ := m[name].(string)
+	return s
+}
+
+// gapTracker applies knownNullGaps and counts what each one excused.
+type gapTracker struct {
+	res  map[string]*regexp.Regexp
+	hits map[string]int
+}
+
+func newGapTracker(t *testing.T) *gapTracker {
+	g := &gapTracker{res: map[string]*regexp.Regexp{}, hits: map[string]int{}}
+	for expr := range knownNullGaps {
+		g.res[expr] = regexp.MustCompile(expr)
+	}
+	return g
+}
+
+// filter returns err unless every schema error in it is a null at a known
+// gap; the excused ones are logged.
+func (g *gapTracker) filter(t *testing.T, op string, err error) error {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	leaves, other := schemaLeaves(err)
+	if other {
+		return err
+	}
+	var excused []string
+	for _, l := range leaves {
+		se := l.err
+		at := op + " /" + strings.Join(l.path, "/")
+		matched := ""
+		if se.Value == nil && se.SchemaField == "nullable" {
+			for expr, re := range g.res {
+				if re.MatchString(at) {
+					matched = expr
+					break
+				}
+			}
+		}
+		if matched == "" {
+			return err
+		}
+		excused = append(excused, at)
+		g.hits[matched]++
+	}
+	for _, at := range excused {
+		t.Logf("known gap, null tolerated: %s", at)
+	}
+	return nil
+}
+
+func (g *gapTracker) checkStale(t *testing.T) {
+	for expr, reason := range knownNullGaps {
+		if g.hits[expr] == 0 {
+			t.Errorf("known gap %q (%s) no longer occurs: remove it from knownNullGaps", expr, reason)
+		}
+	}
+}
+
+// schemaLeaf is one schema error with the full JSON pointer of its value.
+type schemaLeaf struct {
+	path []string
+	err  *openapi3.SchemaError
+}
+
+// schemaLeaves flattens a kin-openapi validation error into its innermost
+// schema errors, descending into allOf (swag wraps a $ref that carries
+// x-nullable or a description in a one-member allOf; every member must
+// match, so its errors are the errors). other is true when the error holds
+// anything else (a wrong status, Content-Type, undecodable body...).
+func schemaLeaves(err error) (leaves []schemaLeaf, other bool) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, x := range e {
+			l, o := schemaLeaves(x)
+			leaves, other = append(leaves, l...), other || o
+		}
+		return leaves, other
+	case *openapi3filter.RequestError:
+		if e.Err == nil {
+			return nil, true
+		}
+		return schemaLeaves(e.Err)
+	case *openapi3filter.ResponseError:
+		if e.Err == nil {
+			return nil, true
+		}
+		return schemaLeaves(e.Err)
+	case *openapi3.SchemaError:
+		var inner openapi3.MultiError
+		if e.SchemaField == "allOf" && errors.As(e.Origin, &inner) {
+			// kin-openapi has already prefixed the inner pointers.
+			return schemaLeaves(inner)
+		}
+		return []schemaLeaf{{path: e.JSONPointer(), err: e}}, false
+	}
+	return nil, true
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Usage: scripts/postgres-test.sh COMMAND [ARG...]
+#
+# Runs COMMAND with ALLIANCE_TEST_POSTGRES_URL pointing at a throwaway
+# PostgreSQL cluster: initdb in a temporary directory, a free port on
+# 127.0.0.1, trust authentication, fsync off (test data only). The cluster
+# is stopped and deleted when COMMAND ends, however it ends; the exit status
+# is COMMAND's.
+#
+#   scripts/postgres-test.sh go test -race ./...
+#
+# If ALLIANCE_TEST_POSTGRES_URL is already set, COMMAND runs against that
+# server instead. Server binaries are looked for in $PG_BINDIR,
+# /usr/lib/postgresql/15/bin, the PATH and /usr/lib/postgresql/*/bin; if
+# there are none and apt-get is usable (root), postgresql-15 (or
+# postgresql) is installed. Without PostgreSQL COMMAND still runs and the
+# PostgreSQL tests skip. PostgreSQL refuses to run as root, so as root the
+# server runs as the `postgres` user.
+set -euo pipefail
+
+if [ $# -eq 0 ]; then
+  sed -n '2,20s/^# \{0,1\}//p' "$0" >&2
+  exit 2
+fi
+
+say() { printf 'postgres-test: %s\n' "$*" >&2; }
+
+if [ -n "${ALLIANCE_TEST_POSTGRES_URL:-}" ]; then
+  say "using the server in ALLIANCE_TEST_POSTGRES_URL"
+  exec "$@"
+fi
+
+find_bindir() {
+  local d
+  for d in "${PG_BINDIR:-}" /usr/lib/postgresql/15/bin; do
+    if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  done
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v pg_ctl)")"; return 0
+  fi
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
+
+bindir=$(find_bindir || true)
+if [ -z "$bindir" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "no PostgreSQL server binaries; installing them with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  if apt-get update -qq >&2 &&
+     { apt-get install -y -qq --no-install-recommends postgresql-15 >&2 ||
+       apt-get install -y -qq --no-install-recommends postgresql >&2; }; then
+    bindir=$(find_bindir || true)
+  fi
+fi
+if [ -z "$bindir" ]; then
+  say "PostgreSQL server binaries (initdb, pg_ctl) not found and not installable:"
+  say "running without PostgreSQL; the PostgreSQL tests will SKIP"
+  exec "$@"
+fi
+
+# The server refuses to run as root: as root, run it as `postgres`.
+as_server_user() {
+  if [ "$(id -u)" -ne 0 ]; then
+    "$@"
+  elif command -v runuser >/dev/null 2>&1; then
+    runuser -u postgres -- "$@"
+  else
+    su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+  fi
+}
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  say "running as root and there is no 'postgres' user to run the server as:"
+  say "running without PostgreSQL; the PostgreSQL tests will SKIP"
+  exec "$@"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/alliance-pg.XXXXXX")
+if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp"; fi
+started=
+cleanup() {
+  if [ -n "$started" ]; then
+    as_server_user "$bindir/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cd "$tmp" # the server user may not be able to read the caller's directory
+as_server_user "$bindir/initdb" -D "$tmp/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >"$tmp/initdb.log" 2>&1 || {
+  cat "$tmp/initdb.log" >&2; say "initdb failed"; exit 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 40000))
+  port_free "$port" || continue
+  if as_server_user "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 -s \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start; then
+    started=1
+    break
+  fi
+done
+cd - >/dev/null
+if [ -z "$started" ]; then
+  tail -20 "$tmp/server.log" >&2 || true
+  say "could not start PostgreSQL"
+  exit 1
+fi
+
+export ALLIANCE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+say "PostgreSQL $("$bindir/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp); ALLIANCE_TEST_POSTGRES_URL is set"
+status=0
+"$@" || status=$?
+exit "$status"
