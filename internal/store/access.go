@@ -95,7 +95,16 @@ func appendAudit(tx *gorm.DB, entries []alliance.AuditEntry) error {
 }
 
 // inTx runs fn in one transaction; the audit entries are appended last.
+// Every write of the store goes through it.
 func (s *Store) inTx(ctx context.Context, audit []alliance.AuditEntry, fn func(tx *gorm.DB) error) error {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	// translate again: an error raised at COMMIT (a deferred constraint, a
 	// lost connection) comes from Transaction itself, not from fn.
 	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

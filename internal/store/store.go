@@ -31,6 +31,11 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect migrations.Dialect
+	// writer serialises write transactions on SQLite, which has one writer
+	// anyway: waiting in a Go queue is fair and prompt, where connections
+	// racing for the file lock back off in SQLite's busy handler for up to
+	// the busy timeout. nil on PostgreSQL.
+	writer chan struct{}
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -139,7 +144,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: make(chan struct{}, 1)}, nil
 }
 
 // gormConfig is the GORM configuration of both backends: slog logging

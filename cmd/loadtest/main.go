@@ -1,0 +1,673 @@
+// Command loadtest measures the alliance API on loopback and, in the same
+// run and with the same load settings, the ceiling of its stack: a bare
+// gin handler that inserts the same rating row with GORM into SQLite (WAL,
+// one writer, the pragmas of internal/store).
+//
+//	loadtest -url http://127.0.0.1:18181 -mode=compare -c 32 -duration 10s
+//
+// Modes:
+//
+//	ratings    seed a study and dyads, then POST ratings with Idempotency-Keys
+//	agreement  seed a study of -dyads × -sessions complete sessions, then GET
+//	           the study agreement (-agreement-path)
+//	ceiling    the bare gin+GORM+SQLite insert, started in-process on 127.0.0.1:0
+//	compare    ratings against -url, then ceiling; prints ours/ceiling
+//
+// It refuses any target that is not a loopback address: it is a benchmark,
+// not a load generator for other people's servers. Every run is bounded by
+// -n requests or -duration (at most 10 minutes).
+//
+// The result is one JSON line on stdout; a human summary goes to stderr.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/oklog/ulid/v2"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+func main() {
+	os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// maxDuration bounds a timed run; maxRequests bounds a counted one.
+const (
+	maxDuration = 10 * time.Minute
+	maxRequests = 10_000_000
+	maxSession  = 10000 // the API's session bound
+)
+
+type options struct {
+	url           string
+	conns         int
+	n             int
+	duration      time.Duration
+	mode          string
+	dyads         int
+	sessions      int
+	agreementPath string
+	dbDir         string
+	headers       headerList
+}
+
+// headerList collects repeated -H "Name: value" flags (e.g. an API key).
+type headerList []string
+
+func (h *headerList) String() string { return strings.Join(*h, ", ") }
+func (h *headerList) Set(v string) error {
+	name, _, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("header %q: want \"Name: value\"", v)
+	}
+	*h = append(*h, v)
+	return nil
+}
+
+func (h headerList) apply(r *http.Request) {
+	for _, kv := range h {
+		name, value, _ := strings.Cut(kv, ":")
+		r.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of a running alliance server (loopback only)")
+	fs.IntVar(&o.conns, "c", 32, "concurrent connections (one worker each)")
+	fs.IntVar(&o.n, "n", 0, "total requests (0: run for -duration)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run when -n is 0")
+	fs.StringVar(&o.mode, "mode", "ratings", "ratings, agreement, ceiling or compare")
+	fs.IntVar(&o.dyads, "dyads", 0, "dyads to seed (default: -c for ratings, 100 for agreement)")
+	fs.IntVar(&o.sessions, "sessions", 10, "complete sessions per dyad to seed in agreement mode")
+	fs.StringVar(&o.agreementPath, "agreement-path", "/v1/studies/{study}/agreement", "agreement request path; {study} is replaced")
+	fs.StringVar(&o.dbDir, "db-dir", "", "directory for the ceiling's SQLite file (default: a new temporary directory)")
+	fs.Var(&o.headers, "H", "extra request header \"Name: value\" (repeatable), e.g. an API key")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case o.conns < 1 || o.conns > 1024:
+		return o, errors.New("-c must be 1..1024")
+	case o.n < 0 || o.n > maxRequests:
+		return o, fmt.Errorf("-n must be 0..%d", maxRequests)
+	case o.n == 0 && (o.duration <= 0 || o.duration > maxDuration):
+		return o, fmt.Errorf("-duration must be in (0, %v]", maxDuration)
+	case o.dyads < 0 || o.dyads > 100_000:
+		return o, errors.New("-dyads must be 0..100000")
+	case o.sessions < 1 || o.sessions > maxSession:
+		return o, fmt.Errorf("-sessions must be 1..%d", maxSession)
+	}
+	switch o.mode {
+	case "ratings", "agreement", "ceiling", "compare":
+	default:
+		return o, fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	if o.mode != "ceiling" {
+		if err := checkLoopback(o.url); err != nil {
+			return o, err
+		}
+		o.url = strings.TrimRight(o.url, "/")
+	}
+	if o.dyads == 0 {
+		o.dyads = o.conns
+		if o.mode == "agreement" {
+			o.dyads = 100
+		}
+	}
+	return o, nil
+}
+
+// checkLoopback refuses any URL whose host is not a loopback address (a
+// name must resolve to loopback addresses only).
+func checkLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("-url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("-url %q: want http:// or https://", raw)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return fmt.Errorf("-url %q has no host", raw)
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("-url %q: %s is not a loopback address; loadtest only targets this machine", raw, host)
+		}
+		return nil
+	}
+	if host != "localhost" {
+		return fmt.Errorf("-url %q: only loopback addresses or localhost are allowed", raw)
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return fmt.Errorf("-url %q: cannot resolve localhost: %v", raw, err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("-url %q: localhost resolves to %s, not loopback", raw, ip)
+		}
+	}
+	return nil
+}
+
+// Result is one measured run.
+type Result struct {
+	Mode       string         `json:"mode"`
+	Target     string         `json:"target"`
+	Conns      int            `json:"conns"`
+	Requests   int            `json:"requests"`
+	OK         int            `json:"ok"`
+	Errors     map[string]int `json:"errors"`
+	Seconds    float64        `json:"seconds"`
+	RPS        float64        `json:"rps"` // successful requests per second
+	P50ms      float64        `json:"p50_ms"`
+	P90ms      float64        `json:"p90_ms"`
+	P99ms      float64        `json:"p99_ms"`
+	MaxMs      float64        `json:"max_ms"`
+	Seeded     int            `json:"seeded,omitempty"`
+	SeedSecond float64        `json:"seed_seconds,omitempty"`
+	GOMAXPROCS int            `json:"gomaxprocs"`
+}
+
+func (r Result) human() string {
+	errs := "none"
+	if len(r.Errors) > 0 {
+		var parts []string
+		for k, v := range r.Errors {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		}
+		slices.Sort(parts)
+		errs = strings.Join(parts, " ")
+	}
+	return fmt.Sprintf("%-9s %s\n  %d requests, %d ok in %.2fs at %d connections: %.0f req/s\n  latency p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n  errors: %s\n",
+		r.Mode, r.Target, r.Requests, r.OK, r.Seconds, r.Conns, r.RPS, r.P50ms, r.P90ms, r.P99ms, r.MaxMs, errs)
+}
+
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "loadtest:", err)
+		}
+		return 2
+	}
+	var out any
+	switch o.mode {
+	case "ratings":
+		var r Result
+		if r, err = runRatings(ctx, o, o.url); err == nil {
+			fmt.Fprint(stderr, r.human())
+			out = r
+		}
+	case "agreement":
+		var r Result
+		if r, err = runAgreement(ctx, o); err == nil {
+			fmt.Fprint(stderr, r.human())
+			out = r
+		}
+	case "ceiling":
+		var r Result
+		if r, err = runCeiling(ctx, o); err == nil {
+			fmt.Fprint(stderr, r.human())
+			out = r
+		}
+	case "compare":
+		var ours, ceil Result
+		if ours, err = runRatings(ctx, o, o.url); err != nil {
+			break
+		}
+		fmt.Fprint(stderr, ours.human())
+		if ceil, err = runCeiling(ctx, o); err != nil {
+			break
+		}
+		fmt.Fprint(stderr, ceil.human())
+		c := Comparison{Mode: "compare", Ours: ours, Ceiling: ceil}
+		if ceil.RPS > 0 {
+			c.RatioRPS = round(ours.RPS/ceil.RPS, 3)
+		}
+		if ceil.P99ms > 0 {
+			c.RatioP99 = round(ours.P99ms/ceil.P99ms, 3)
+		}
+		fmt.Fprintf(stderr, "ours/ceiling: throughput %.2f×, p99 latency %.2f×\n", c.RatioRPS, c.RatioP99)
+		out = c
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	b, _ := json.Marshal(out)
+	fmt.Fprintln(stdout, string(b))
+	return 0
+}
+
+// Comparison is the result of -mode=compare.
+type Comparison struct {
+	Mode     string  `json:"mode"`
+	Ours     Result  `json:"ours"`
+	Ceiling  Result  `json:"ceiling"`
+	RatioRPS float64 `json:"ratio_rps"` // ours/ceiling throughput
+	RatioP99 float64 `json:"ratio_p99"` // ours/ceiling p99 latency
+}
+
+func newClient(conns int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+	}
+}
+
+// --- the load engine ---
+
+// request builds request i; ok=false ends the worker (capacity reached).
+type requestFunc func(i int) (req *http.Request, ok bool)
+
+// load runs o.conns workers that each send requests until -n requests
+// were started or -duration has passed, and measures them.
+func load(ctx context.Context, o options, mode, target string, client *http.Client, build requestFunc, want int) Result {
+	var next atomic.Int64
+	deadline := time.Now().Add(o.duration)
+	type workerStats struct {
+		lat    []time.Duration
+		errors map[string]int
+		sent   int
+	}
+	stats := make([]workerStats, o.conns)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range o.conns {
+		wg.Go(func() {
+			st := &stats[w]
+			st.errors = map[string]int{}
+			for {
+				if ctx.Err() != nil || (o.n == 0 && time.Now().After(deadline)) {
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if o.n > 0 && i >= o.n {
+					return
+				}
+				req, ok := build(i)
+				if !ok {
+					return
+				}
+				st.sent++
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					st.errors["transport"]++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				d := time.Since(t0)
+				if resp.StatusCode != want {
+					st.errors[fmt.Sprintf("status_%d", resp.StatusCode)]++
+					continue
+				}
+				st.lat = append(st.lat, d)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	r := Result{Mode: mode, Target: target, Conns: o.conns, Errors: map[string]int{}, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	var lat []time.Duration
+	for _, st := range stats {
+		r.Requests += st.sent
+		lat = append(lat, st.lat...)
+		for k, v := range st.errors {
+			r.Errors[k] += v
+		}
+	}
+	slices.Sort(lat)
+	r.OK = len(lat)
+	r.Seconds = round(elapsed.Seconds(), 3)
+	r.RPS = round(float64(r.OK)/elapsed.Seconds(), 1)
+	r.P50ms, r.P90ms, r.P99ms = pct(lat, 0.50), pct(lat, 0.90), pct(lat, 0.99)
+	if len(lat) > 0 {
+		r.MaxMs = ms(lat[len(lat)-1])
+	}
+	return r
+}
+
+// pct is the nearest-rank percentile of sorted durations, in ms.
+func pct(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return ms(sorted[max(k, 0)])
+}
+
+func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 3) }
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+// --- ratings ---
+
+var answerSets = [][]int{
+	{5, 4, 5, 4, 5, 5, 4, 4, 5, 4, 4, 5},
+	{4, 3, 4, 4, 4, 3, 4, 3, 4, 3, 3, 4},
+	{3, 3, 2, 4, 3, 5, 3, 2, 4, 3, 3, 4},
+}
+
+// ratingBody is the body of request i over d dyads: the dyad is i mod d,
+// and each dyad's slots run session 1 client, session 1 counsellor, 2…
+func ratingBody(i, d int) (dyad, session int, role string, body []byte) {
+	dyad, slot := i%d, i/d
+	session, role = slot/2+1, []string{"client", "counsellor"}[slot%2]
+	body, _ = json.Marshal(map[string]any{"session": session, "role": role, "answers": answerSets[i%len(answerSets)]})
+	return dyad, session, role, body
+}
+
+func ratingRequests(base string, dyads []string, runID string, headers headerList) requestFunc {
+	return func(i int) (*http.Request, bool) {
+		d, session, _, body := ratingBody(i, len(dyads))
+		if session > maxSession {
+			return nil, false
+		}
+		req, _ := http.NewRequest(http.MethodPost, base+"/v1/dyads/"+dyads[d]+"/ratings", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("%s-%d", runID, i))
+		headers.apply(req)
+		return req, true
+	}
+}
+
+func runID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "lt-" + hex.EncodeToString(b[:])
+}
+
+// post sends one JSON request and decodes the 201 body into out.
+func post(ctx context.Context, client *http.Client, headers headerList, u string, in, out any) error {
+	b, _ := json.Marshal(in)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	headers.apply(req)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s = %d: %.300s", u, resp.StatusCode, body)
+	}
+	if out != nil {
+		return json.Unmarshal(body, out)
+	}
+	return nil
+}
+
+// seed creates a WAI-SR study and n dyads in it.
+func seed(ctx context.Context, client *http.Client, o options, base string, n int) (string, []string, error) {
+	var st struct{ ID string }
+	err := post(ctx, client, o.headers, base+"/v1/studies", map[string]any{
+		"name":  "loadtest " + time.Now().UTC().Format(time.RFC3339),
+		"forms": map[string]string{"client": "wai_sr_client", "counsellor": "wai_sr_therapist"},
+	}, &st)
+	if err != nil {
+		return "", nil, fmt.Errorf("seed study: %w", err)
+	}
+	tag := runID()[3:]
+	dyads := make([]string, n)
+	errc := make(chan error, 1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, 8) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				var d struct{ ID string }
+				err := post(ctx, client, o.headers, base+"/v1/studies/"+st.ID+"/dyads",
+					map[string]string{"client_code": fmt.Sprintf("LT-%s-%06d", tag, i), "counsellor_code": fmt.Sprintf("K-%03d", i%50)}, &d)
+				if err != nil {
+					select {
+					case errc <- fmt.Errorf("seed dyad: %w", err):
+					default:
+					}
+					return
+				}
+				dyads[i] = d.ID
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return "", nil, err
+	default:
+	}
+	return st.ID, dyads, nil
+}
+
+func runRatings(ctx context.Context, o options, base string) (Result, error) {
+	client := newClient(o.conns)
+	defer client.CloseIdleConnections()
+	_, dyads, err := seed(ctx, client, o, base, o.dyads)
+	if err != nil {
+		return Result{}, err
+	}
+	return load(ctx, o, "ratings", base, client, ratingRequests(base, dyads, runID(), o.headers), http.StatusCreated), nil
+}
+
+// --- agreement ---
+
+func runAgreement(ctx context.Context, o options) (Result, error) {
+	client := newClient(o.conns)
+	defer client.CloseIdleConnections()
+	t0 := time.Now()
+	studyID, dyads, err := seed(ctx, client, o, o.url, o.dyads)
+	if err != nil {
+		return Result{}, err
+	}
+	// Seed every dyad with o.sessions complete sessions (both roles),
+	// with the same bounded engine and all connections.
+	total := len(dyads) * o.sessions * 2
+	so := o
+	so.n, so.duration = total, maxDuration
+	sr := load(ctx, so, "seed", o.url, client, ratingRequests(o.url, dyads, runID(), o.headers), http.StatusCreated)
+	if sr.OK != total {
+		return Result{}, fmt.Errorf("seeding %d ratings: only %d stored; errors %v", total, sr.OK, sr.Errors)
+	}
+	seedTime := time.Since(t0)
+
+	path := o.url + strings.ReplaceAll(o.agreementPath, "{study}", studyID)
+	r := load(ctx, o, "agreement", path, client, func(int) (*http.Request, bool) {
+		req, _ := http.NewRequest(http.MethodGet, path, nil)
+		o.headers.apply(req)
+		return req, true
+	}, http.StatusOK)
+	r.Seeded, r.SeedSecond = total, round(seedTime.Seconds(), 2)
+	return r, nil
+}
+
+// --- the ceiling: bare gin + GORM + SQLite ---
+
+// ceilingRow has the column shape of the ratings table.
+type ceilingRow struct {
+	ID                 string `gorm:"primaryKey"`
+	StudyID            string
+	DyadID             string
+	Session            int
+	SessionDate        *string
+	Role               string
+	FormID             string
+	Answers            string
+	Scores             string
+	MaxMissingFraction float64
+	ScoringVersion     string
+	Version            int
+	CreatedAt          time.Time
+	SupersededAt       *time.Time
+}
+
+func (ceilingRow) TableName() string { return "ratings" }
+
+// ceilingDDL is the ratings table of migrations/sqlite/00001_init.sql with
+// its unique indexes, minus the foreign keys (the ceiling has no studies or
+// dyads to point at).
+const ceilingDDL = `
+CREATE TABLE IF NOT EXISTS ratings (
+    id                   TEXT PRIMARY KEY,
+    study_id             TEXT NOT NULL,
+    dyad_id              TEXT NOT NULL,
+    session              INTEGER NOT NULL CHECK (session >= 1),
+    session_date         TEXT,
+    role                 TEXT NOT NULL CHECK (role IN ('client', 'counsellor')),
+    form_id              TEXT NOT NULL,
+    answers              TEXT NOT NULL,
+    scores               TEXT NOT NULL,
+    max_missing_fraction REAL NOT NULL,
+    scoring_version      TEXT NOT NULL,
+    version              INTEGER NOT NULL CHECK (version >= 1),
+    created_at           DATETIME NOT NULL,
+    superseded_at        DATETIME,
+    UNIQUE (dyad_id, session, role, version)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ratings_current ON ratings (dyad_id, session, role) WHERE superseded_at IS NULL;
+CREATE INDEX IF NOT EXISTS ratings_study_session ON ratings (study_id, session) WHERE superseded_at IS NULL;`
+
+// ceilingScores is a scores document of the size the service stores.
+const ceilingScores = `{"total":{"mean":4.5,"sum":54,"answered":12,"items":12,"prorated":false},"subscales":{"bond":{"mean":4.75,"sum":19,"answered":4,"items":4,"prorated":false},"goal":{"mean":4.25,"sum":17,"answered":4,"items":4,"prorated":false},"task":{"mean":4.5,"sum":18,"answered":4,"items":4,"prorated":false}}}`
+
+// startCeiling serves the bare insert handler on 127.0.0.1:0 over a fresh
+// SQLite file in dir and returns its base URL and a stop function.
+func startCeiling(dir string) (string, func(), error) {
+	// The same pragmas as internal/store.Open.
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + filepath.Join(dir, "ceiling.db") + "?" + q.Encode()
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return "", nil, err
+	}
+	sqlDB.SetMaxOpenConns(1) // a single writer
+	if err := db.Exec(ceilingDDL).Error; err != nil {
+		_ = sqlDB.Close()
+		return "", nil, fmt.Errorf("ceiling schema: %w", err)
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.POST("/v1/dyads/:id/ratings", func(c *gin.Context) {
+		var req struct {
+			Session int        `json:"session"`
+			Role    string     `json:"role"`
+			Answers []*float64 `json:"answers"`
+		}
+		if err := c.ShouldBindJSON(&req); err != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+			return
+		}
+		answers, _ := json.Marshal(req.Answers)
+		row := ceilingRow{
+			ID: "ra_" + strings.ToLower(ulid.Make().String()), StudyID: "st_ceiling", DyadID: c.Param("id"),
+			Session: req.Session, Role: req.Role, FormID: "wai_sr_client", Answers: string(answers),
+			Scores: ceilingScores, MaxMissingFraction: 0.25, ScoringVersion: "1", Version: 1,
+			CreatedAt: time.Now().UTC(),
+		}
+		if err := db.WithContext(c.Request.Context()).Create(&row).Error; err != nil {
+			c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
+			return
+		}
+		c.JSON(http.StatusCreated, row)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = sqlDB.Close()
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = sqlDB.Close()
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+func runCeiling(ctx context.Context, o options) (Result, error) {
+	dir := o.dbDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "loadtest-ceiling-")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o750); err != nil {
+		return Result{}, err
+	}
+	base, stop, err := startCeiling(dir)
+	if err != nil {
+		return Result{}, err
+	}
+	defer stop()
+	client := newClient(o.conns)
+	defer client.CloseIdleConnections()
+	dyads := make([]string, o.dyads)
+	for i := range dyads {
+		dyads[i] = fmt.Sprintf("dy_ceiling_%06d", i)
+	}
+	return load(ctx, o, "ceiling", base, client, ratingRequests(base, dyads, runID(), nil), http.StatusCreated), nil
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/store"
+)
+
+func TestCheckLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:8080", true},
+		{"http://127.9.9.9:1", true},
+		{"http://[::1]:8080", true},
+		{"http://localhost:8080", true},
+		{"https://127.0.0.1", true},
+		{"http://10.0.0.1:8080", false},
+		{"http://0.0.0.0:8080", false},
+		{"http://example.com", false},
+		{"http://localhost.example.com", false},
+		{"http://127.0.0.1.nip.io", false},
+		{"http://[::ffff:8.8.8.8]", false},
+		{"ftp://127.0.0.1", false},
+		{"127.0.0.1:8080", false},
+		{"http://", false},
+	} {
+		err := checkLoopback(tc.url)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkLoopback(%q) = %v, want ok=%v", tc.url, err, tc.ok)
+		}
+	}
+}
+
+func TestFlagsAreBounded(t *testing.T) {
+	for _, args := range [][]string{
+		{"-url", "http://192.168.1.1"},
+		{"-c", "0"},
+		{"-n", "-1"},
+		{"-duration", "0s"},
+		{"-duration", "11m"},
+		{"-mode", "flood"},
+		{"-H", "no-colon"},
+	} {
+		var stderr bytes.Buffer
+		if code := realMain(context.Background(), args, &bytes.Buffer{}, &stderr); code == 0 {
+			t.Errorf("loadtest %v exited 0, want a refusal", args)
+		}
+	}
+}
+
+// ltServer serves the real API over a fresh SQLite file on loopback.
+func ltServer(t *testing.T) string {
+	t.Helper()
+	gin.SetMode(gin.ReleaseMode)
+	log := slog.New(slog.DiscardHandler)
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "lt.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.NewHandler(api.Deps{
+		Service: alliance.NewService(st, instrument.Builtin()), Log: log, MaxBodyBytes: 1 << 20,
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func ltRun[T any](t *testing.T, args ...string) T {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := realMain(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("loadtest %v = exit %d\n%s", args, code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("stdout has %d lines, want one JSON line:\n%s", len(lines), stdout.String())
+	}
+	var v T
+	if err := json.Unmarshal([]byte(lines[0]), &v); err != nil {
+		t.Fatalf("decode %s: %v", lines[0], err)
+	}
+	if !strings.Contains(stderr.String(), "req/s") {
+		t.Errorf("no human summary on stderr:\n%s", stderr.String())
+	}
+	return v
+}
+
+func checkResult(t *testing.T, r Result, mode string, n int) {
+	t.Helper()
+	if r.Mode != mode || r.Requests != n || r.OK != n || len(r.Errors) != 0 {
+		t.Errorf("%s: requests %d ok %d errors %v, want %d ok and no errors", mode, r.Requests, r.OK, r.Errors, n)
+	}
+	if !(r.RPS > 0 && r.P50ms > 0 && r.P50ms <= r.P90ms && r.P90ms <= r.P99ms && r.P99ms <= r.MaxMs) {
+		t.Errorf("%s: implausible figures %+v", mode, r)
+	}
+}
+
+func TestRatingsModeAgainstTheRealHandler(t *testing.T) {
+	url := ltServer(t)
+	r := ltRun[Result](t, "-url", url, "-mode=ratings", "-c", "4", "-n", "120", "-dyads", "3")
+	checkResult(t, r, "ratings", 120)
+}
+
+func TestCeilingAndCompare(t *testing.T) {
+	r := ltRun[Result](t, "-mode=ceiling", "-c", "4", "-n", "100", "-db-dir", t.TempDir())
+	checkResult(t, r, "ceiling", 100)
+
+	c := ltRun[Comparison](t, "-url", ltServer(t), "-mode=compare", "-c", "4", "-n", "60")
+	checkResult(t, c.Ours, "ratings", 60)
+	checkResult(t, c.Ceiling, "ceiling", 60)
+	if c.RatioRPS <= 0 || c.RatioP99 <= 0 {
+		t.Errorf("ratios %v / %v, want positive", c.RatioRPS, c.RatioP99)
+	}
+}
+
+func TestAgreementMode(t *testing.T) {
+	r := ltRun[Result](t, "-url", ltServer(t), "-mode=agreement", "-c", "4", "-n", "20", "-dyads", "5", "-sessions", "3")
+	checkResult(t, r, "agreement", 20)
+	if r.Seeded != 5*3*2 {
+		t.Errorf("seeded %d ratings, want 30", r.Seeded)
+	}
+}
+
+func TestDurationBoundsTheRun(t *testing.T) {
+	r := ltRun[Result](t, "-mode=ceiling", "-c", "2", "-duration", "300ms")
+	if r.Seconds > 2 || r.OK == 0 {
+		t.Errorf("a 300ms run took %vs with %d ok", r.Seconds, r.OK)
+	}
+}
