@@ -17,6 +17,7 @@ import (
 //	@Description	Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
 //	@Tags			agreement
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id		path		string	true	"dyad id"
 //	@Param			session	path		int		true	"session number"
 //	@Success		200		{object}	SessionAgreementResponse
@@ -24,6 +25,8 @@ import (
 //	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		503		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
 //	@Router			/v1/dyads/{id}/sessions/{session}/agreement [get]
 func (s *server) getSessionAgreement(c *gin.Context) error {
 	session, err := pathInt(c, "session")
@@ -44,11 +47,14 @@ func (s *server) getSessionAgreement(c *gin.Context) error {
 //	@Description	For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.
 //	@Tags			agreement
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id	path		string	true	"dyad id"
 //	@Success		200	{object}	DyadAgreementResponse
 //	@Failure		404	{object}	Problem
 //	@Failure		422	{object}	Problem
 //	@Failure		503	{object}	Problem
+//	@Failure		401	{object}	Problem
+//	@Failure		403	{object}	Problem
 //	@Router			/v1/dyads/{id}/agreement [get]
 func (s *server) getDyadAgreement(c *gin.Context) error {
 	a, err := s.svc.DyadAgreement(c.Request.Context(), c.Param("id"))
@@ -65,6 +71,7 @@ func (s *server) getDyadAgreement(c *gin.Context) error {
 //	@Description	One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.
 //	@Tags			agreement
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id			path		string		true	"study id"
 //	@Param			session		query		string		false	"a session number, first or last (default first)"
 //	@Param			scale		query		[]string	false	"scales to report: total and/or subscale keys (default all); repeat or comma-separate"	collectionFormat(multi)
@@ -76,6 +83,8 @@ func (s *server) getDyadAgreement(c *gin.Context) error {
 //	@Failure		404			{object}	Problem
 //	@Failure		422			{object}	Problem
 //	@Failure		503			{object}	Problem
+//	@Failure		401			{object}	Problem
+//	@Failure		403			{object}	Problem
 //	@Router			/v1/studies/{id}/agreement [get]
 func (s *server) getStudyAgreement(c *gin.Context) error {
 	q := alliance.AgreementQuery{Session: c.Query("session")}
@@ -141,10 +150,10 @@ const (
 // its score is missing (score_missing).
 type ScaleDifferenceResponse struct {
 	Scale         string   `json:"scale" example:"total"`
-	Client        *float64 `json:"client" example:"4.5"`
-	Counsellor    *float64 `json:"counsellor" example:"3.5833"`
-	Difference    *float64 `json:"difference" example:"0.9167"`
-	AbsDifference *float64 `json:"abs_difference" example:"0.9167"`
+	Client        *float64 `json:"client" extensions:"x-nullable" example:"4.5"`
+	Counsellor    *float64 `json:"counsellor" extensions:"x-nullable" example:"3.5833"`
+	Difference    *float64 `json:"difference" extensions:"x-nullable" example:"0.9167"`
+	AbsDifference *float64 `json:"abs_difference" extensions:"x-nullable" example:"0.9167"`
 	Reason        string   `json:"reason,omitempty" example:"counsellor_rating_missing"`
 }
 
@@ -164,13 +173,13 @@ type ICCFormResponse struct {
 	ShroutFleiss string   `json:"shrout_fleiss" example:"ICC(2,1)"`
 	Model        string   `json:"model" example:"two-way random, absolute agreement, single rater"`
 	N            int      `json:"n" example:"40"`
-	Value        *float64 `json:"value" example:"0.41"`
-	F            *float64 `json:"f" example:"3.2"`
+	Value        *float64 `json:"value" extensions:"x-nullable" example:"0.41"`
+	F            *float64 `json:"f" extensions:"x-nullable" example:"3.2"`
 	DF1          float64  `json:"df1" example:"39"`
 	DF2          float64  `json:"df2" example:"39"`
-	P            *float64 `json:"p" example:"0.0002"`
-	Lower        *float64 `json:"lower" example:"0.12"`
-	Upper        *float64 `json:"upper" example:"0.63"`
+	P            *float64 `json:"p" extensions:"x-nullable" example:"0.0002"`
+	Lower        *float64 `json:"lower" extensions:"x-nullable" example:"0.12"`
+	Upper        *float64 `json:"upper" extensions:"x-nullable" example:"0.63"`
 }
 
 // ICCResponse is the two-way ANOVA behind the ICCs (targets × raters) and
@@ -181,10 +190,10 @@ type ICCResponse struct {
 	K           int               `json:"k" example:"2"`
 	Conf        float64           `json:"conf" example:"0.95"`
 	Reason      string            `json:"reason,omitempty" example:"zero_variance"`
-	MSR         *float64          `json:"msr"`
-	MSC         *float64          `json:"msc"`
-	MSE         *float64          `json:"mse"`
-	MSW         *float64          `json:"msw"`
+	MSR         *float64          `json:"msr" extensions:"x-nullable"`
+	MSC         *float64          `json:"msc" extensions:"x-nullable"`
+	MSE         *float64          `json:"mse" extensions:"x-nullable"`
+	MSW         *float64          `json:"msw" extensions:"x-nullable"`
 	Forms       []ICCFormResponse `json:"forms"`
 	REquivalent string            `json:"r_equivalent"`
 }
@@ -222,9 +231,9 @@ func fin(v float64) *float64 { return &v }
 // reflected); null means unanswered.
 type ItemPairResponse struct {
 	Item       int      `json:"item" example:"1"`
-	Client     *float64 `json:"client" example:"5"`
-	Counsellor *float64 `json:"counsellor" example:"4"`
-	Difference *float64 `json:"difference" example:"1"`
+	Client     *float64 `json:"client" extensions:"x-nullable" example:"5"`
+	Counsellor *float64 `json:"counsellor" extensions:"x-nullable" example:"4"`
+	Difference *float64 `json:"difference" extensions:"x-nullable" example:"1"`
 }
 
 // ProfileResponse is within-dyad profile agreement over the n = k_both
@@ -234,17 +243,17 @@ type ItemPairResponse struct {
 type ProfileResponse struct {
 	N                 int      `json:"n" example:"12"`
 	Reason            string   `json:"reason,omitempty" example:"n_too_small"`
-	MeanDifference    *float64 `json:"mean_difference" example:"0.9167"`
-	MeanAbsDifference *float64 `json:"mean_abs_difference" example:"0.9167"`
-	D2                *float64 `json:"d2" example:"13"`
-	D                 *float64 `json:"d" example:"3.6056"`
-	Elevation         *float64 `json:"elevation" example:"10.0833"`
-	Scatter           *float64 `json:"scatter" example:"0.0006"`
-	Shape             *float64 `json:"shape" example:"2.9161"`
-	ProfileR          *float64 `json:"profile_r" example:"0.5071"`
+	MeanDifference    *float64 `json:"mean_difference" extensions:"x-nullable" example:"0.9167"`
+	MeanAbsDifference *float64 `json:"mean_abs_difference" extensions:"x-nullable" example:"0.9167"`
+	D2                *float64 `json:"d2" extensions:"x-nullable" example:"13"`
+	D                 *float64 `json:"d" extensions:"x-nullable" example:"3.6056"`
+	Elevation         *float64 `json:"elevation" extensions:"x-nullable" example:"10.0833"`
+	Scatter           *float64 `json:"scatter" extensions:"x-nullable" example:"0.0006"`
+	Shape             *float64 `json:"shape" extensions:"x-nullable" example:"2.9161"`
+	ProfileR          *float64 `json:"profile_r" extensions:"x-nullable" example:"0.5071"`
 	ProfileRReason    string   `json:"profile_r_reason,omitempty" example:"zero_variance"`
-	RwgJ              *float64 `json:"rwg_j" example:"0.97"`
-	MeanItemVariance  *float64 `json:"mean_item_variance" example:"0.5417"`
+	RwgJ              *float64 `json:"rwg_j" extensions:"x-nullable" example:"0.97"`
+	MeanItemVariance  *float64 `json:"mean_item_variance" extensions:"x-nullable" example:"0.5417"`
 	REquivalent       string   `json:"r_equivalent"`
 }
 
@@ -306,7 +315,7 @@ func toSessionAgreementResponse(a alliance.SessionAgreement) SessionAgreementRes
 type SessionTrajectoryResponse struct {
 	Session  int                       `json:"session" example:"3"`
 	Complete bool                      `json:"complete"`
-	Missing  *string                   `json:"missing" example:"counsellor"`
+	Missing  *string                   `json:"missing" extensions:"x-nullable" example:"counsellor"`
 	Scales   []ScaleDifferenceResponse `json:"scales"`
 }
 
@@ -316,10 +325,10 @@ type SlopeResponse struct {
 	Scale       string   `json:"scale,omitempty" example:"total"`
 	N           int      `json:"n" example:"6"`
 	Reason      string   `json:"reason,omitempty" example:"n_too_small"`
-	Slope       *float64 `json:"slope" example:"-0.05"`
-	Intercept   *float64 `json:"intercept" example:"0.8"`
-	SE          *float64 `json:"se" example:"0.02"`
-	P           *float64 `json:"p" example:"0.04"`
+	Slope       *float64 `json:"slope" extensions:"x-nullable" example:"-0.05"`
+	Intercept   *float64 `json:"intercept" extensions:"x-nullable" example:"0.8"`
+	SE          *float64 `json:"se" extensions:"x-nullable" example:"0.02"`
+	P           *float64 `json:"p" extensions:"x-nullable" example:"0.04"`
 	REquivalent string   `json:"r_equivalent"`
 }
 
@@ -372,10 +381,10 @@ func toDyadAgreementResponse(a alliance.DyadAgreement) DyadAgreementResponse {
 // DescriptiveResponse describes one sample: sd uses n − 1 (R's sd).
 type DescriptiveResponse struct {
 	N    int      `json:"n" example:"40"`
-	Mean *float64 `json:"mean" example:"4.2"`
-	SD   *float64 `json:"sd" example:"0.55"`
-	Min  *float64 `json:"min" example:"2.75"`
-	Max  *float64 `json:"max" example:"5"`
+	Mean *float64 `json:"mean" extensions:"x-nullable" example:"4.2"`
+	SD   *float64 `json:"sd" extensions:"x-nullable" example:"0.55"`
+	Min  *float64 `json:"min" extensions:"x-nullable" example:"2.75"`
+	Max  *float64 `json:"max" extensions:"x-nullable" example:"5"`
 }
 
 // CorrelationResponse is a correlation with cor.test's p and the Fisher-z
@@ -383,10 +392,10 @@ type DescriptiveResponse struct {
 type CorrelationResponse struct {
 	N           int      `json:"n" example:"40"`
 	Reason      string   `json:"reason,omitempty" example:"zero_variance"`
-	R           *float64 `json:"r" example:"0.36"`
-	P           *float64 `json:"p" example:"0.02"`
-	Lower       *float64 `json:"lower" example:"0.05"`
-	Upper       *float64 `json:"upper" example:"0.61"`
+	R           *float64 `json:"r" extensions:"x-nullable" example:"0.36"`
+	P           *float64 `json:"p" extensions:"x-nullable" example:"0.02"`
+	Lower       *float64 `json:"lower" extensions:"x-nullable" example:"0.05"`
+	Upper       *float64 `json:"upper" extensions:"x-nullable" example:"0.61"`
 	Conf        float64  `json:"conf" example:"0.95"`
 	REquivalent string   `json:"r_equivalent"`
 }
@@ -405,14 +414,14 @@ func toCorrelationResponse(f alliance.Figure[stats.Correlation], n int, conf flo
 type CCCResponse struct {
 	N             int      `json:"n" example:"40"`
 	Reason        string   `json:"reason,omitempty" example:"zero_variance"`
-	RhoC          *float64 `json:"rho_c" example:"0.3"`
-	Lower         *float64 `json:"lower" example:"0.1"`
-	Upper         *float64 `json:"upper" example:"0.48"`
-	SE            *float64 `json:"se" example:"0.1"`
-	CB            *float64 `json:"c_b" example:"0.8"`
-	LocationShift *float64 `json:"location_shift" example:"0.9"`
-	ScaleShift    *float64 `json:"scale_shift" example:"1.1"`
-	PearsonR      *float64 `json:"pearson_r" example:"0.36"`
+	RhoC          *float64 `json:"rho_c" extensions:"x-nullable" example:"0.3"`
+	Lower         *float64 `json:"lower" extensions:"x-nullable" example:"0.1"`
+	Upper         *float64 `json:"upper" extensions:"x-nullable" example:"0.48"`
+	SE            *float64 `json:"se" extensions:"x-nullable" example:"0.1"`
+	CB            *float64 `json:"c_b" extensions:"x-nullable" example:"0.8"`
+	LocationShift *float64 `json:"location_shift" extensions:"x-nullable" example:"0.9"`
+	ScaleShift    *float64 `json:"scale_shift" extensions:"x-nullable" example:"1.1"`
+	PearsonR      *float64 `json:"pearson_r" extensions:"x-nullable" example:"0.36"`
 	Conf          float64  `json:"conf" example:"0.95"`
 	REquivalent   string   `json:"r_equivalent"`
 }
@@ -429,14 +438,14 @@ type IntervalResponse struct {
 type BlandAltmanResponse struct {
 	N                int               `json:"n" example:"40"`
 	Reason           string            `json:"reason,omitempty" example:"n_too_small"`
-	Bias             *float64          `json:"bias" example:"0.5"`
-	SDDiff           *float64          `json:"sd_diff" example:"0.6"`
+	Bias             *float64          `json:"bias" extensions:"x-nullable" example:"0.5"`
+	SDDiff           *float64          `json:"sd_diff" extensions:"x-nullable" example:"0.6"`
 	Multiplier       float64           `json:"multiplier" example:"1.96"`
-	LowerLoA         *float64          `json:"lower_loa" example:"-0.68"`
-	UpperLoA         *float64          `json:"upper_loa" example:"1.68"`
-	BiasCI           *IntervalResponse `json:"bias_ci"`
-	LowerLoACI       *IntervalResponse `json:"lower_loa_ci"`
-	UpperLoACI       *IntervalResponse `json:"upper_loa_ci"`
+	LowerLoA         *float64          `json:"lower_loa" extensions:"x-nullable" example:"-0.68"`
+	UpperLoA         *float64          `json:"upper_loa" extensions:"x-nullable" example:"1.68"`
+	BiasCI           *IntervalResponse `json:"bias_ci" extensions:"x-nullable"`
+	LowerLoACI       *IntervalResponse `json:"lower_loa_ci" extensions:"x-nullable"`
+	UpperLoACI       *IntervalResponse `json:"upper_loa_ci" extensions:"x-nullable"`
 	ProportionalBias SlopeResponse     `json:"proportional_bias"`
 	Conf             float64           `json:"conf" example:"0.95"`
 	REquivalent      string            `json:"r_equivalent"`
@@ -482,10 +491,10 @@ type AlphaResponse struct {
 	N            int      `json:"n" example:"38"`
 	K            int      `json:"k" example:"12"`
 	Reason       string   `json:"reason,omitempty" example:"n_too_small"`
-	RawAlpha     *float64 `json:"raw_alpha" example:"0.91"`
-	StdAlpha     *float64 `json:"std_alpha" example:"0.91"`
-	FeldtLower   *float64 `json:"feldt_lower" example:"0.86"`
-	FeldtUpper   *float64 `json:"feldt_upper" example:"0.95"`
+	RawAlpha     *float64 `json:"raw_alpha" extensions:"x-nullable" example:"0.91"`
+	StdAlpha     *float64 `json:"std_alpha" extensions:"x-nullable" example:"0.91"`
+	FeldtLower   *float64 `json:"feldt_lower" extensions:"x-nullable" example:"0.86"`
+	FeldtUpper   *float64 `json:"feldt_upper" extensions:"x-nullable" example:"0.95"`
 	DroppedItems []int    `json:"dropped_items"`
 	REquivalent  string   `json:"r_equivalent"`
 }
@@ -494,8 +503,8 @@ type AlphaResponse struct {
 type KappaEstimateResponse struct {
 	Value    float64  `json:"value" example:"0.3"`
 	Variance float64  `json:"variance" example:"0.01"`
-	Lower    *float64 `json:"lower" example:"0.1"`
-	Upper    *float64 `json:"upper" example:"0.5"`
+	Lower    *float64 `json:"lower" extensions:"x-nullable" example:"0.1"`
+	Upper    *float64 `json:"upper" extensions:"x-nullable" example:"0.5"`
 }
 
 // ItemKappaResponse is Cohen's kappa for one item across complete dyads
@@ -504,9 +513,9 @@ type ItemKappaResponse struct {
 	Item       int                    `json:"item" example:"1"`
 	N          int                    `json:"n" example:"40"`
 	Reason     string                 `json:"reason,omitempty" example:"zero_variance"`
-	Unweighted *KappaEstimateResponse `json:"unweighted"`
-	Linear     *KappaEstimateResponse `json:"linear"`
-	Quadratic  *KappaEstimateResponse `json:"quadratic"`
+	Unweighted *KappaEstimateResponse `json:"unweighted" extensions:"x-nullable"`
+	Linear     *KappaEstimateResponse `json:"linear" extensions:"x-nullable"`
+	Quadratic  *KappaEstimateResponse `json:"quadratic" extensions:"x-nullable"`
 }
 
 // ItemKappasResponse holds the per-item kappas over the form's full

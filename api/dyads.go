@@ -15,6 +15,7 @@ import (
 //	@Tags			dyads
 //	@Accept			json
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id		path		string				true	"study id"
 //	@Param			body	body		CreateDyadRequest	true	"the dyad"
 //	@Success		201		{object}	DyadResponse
@@ -25,6 +26,9 @@ import (
 //	@Failure		413		{object}	Problem
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Failure		429		{object}	Problem
 //	@Router			/v1/studies/{id}/dyads [post]
 func (s *server) createDyad(c *gin.Context) error {
 	var req CreateDyadRequest
@@ -45,6 +49,7 @@ func (s *server) createDyad(c *gin.Context) error {
 //	@Summary	List a study's dyads, oldest first
 //	@Tags		dyads
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id				path		string	true	"study id"
 //	@Param		counsellor_code	query		string	false	"only this counsellor's dyads"
 //	@Param		limit			query		int		false	"page size (1-500, default 50)"
@@ -52,6 +57,8 @@ func (s *server) createDyad(c *gin.Context) error {
 //	@Success	200				{object}	DyadList
 //	@Failure	400				{object}	Problem
 //	@Failure	404				{object}	Problem
+//	@Failure	401				{object}	Problem
+//	@Failure	403				{object}	Problem
 //	@Router		/v1/studies/{id}/dyads [get]
 func (s *server) listDyads(c *gin.Context) error {
 	p, err := pageParams(c)
@@ -78,9 +85,12 @@ func (s *server) listDyads(c *gin.Context) error {
 //	@Summary	Get a dyad
 //	@Tags		dyads
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id	path		string	true	"dyad id"
 //	@Success	200	{object}	DyadResponse
 //	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Router		/v1/dyads/{id} [get]
 func (s *server) getDyad(c *gin.Context) error {
 	d, err := s.svc.FindDyadByID(c.Request.Context(), c.Param("id"))

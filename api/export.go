@@ -36,6 +36,7 @@ type CodebookResponse struct {
 //	@Description	Streams the study's current ratings. long: one row per rating (tidy; ready for R and pandas). wide: one row per dyad session with client and counsellor side by side and client − counsellor differences. The column set depends only on the study's forms and the query (see the codebook). CSV follows RFC 4180 with a header row; missing values are empty; dates are ISO 8601; text fields that a spreadsheet would run as a formula are prefixed with an apostrophe.
 //	@Tags			exports
 //	@Produce		text/csv,application/x-ndjson,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id				path		string				true	"study id"
 //	@Param			format			query		string				false	"csv (default) or ndjson"	Enums(csv, ndjson)
 //	@Param			shape			query		string				false	"long (default) or wide"	Enums(long, wide)
@@ -45,6 +46,8 @@ type CodebookResponse struct {
 //	@Header			200				{string}	Content-Disposition	"attachment; filename=alliance-STUDY-SHAPE.csv (or .ndjson)"
 //	@Failure		404				{object}	Problem
 //	@Failure		422				{object}	Problem
+//	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
 //	@Router			/v1/studies/{id}/export [get]
 func (s *server) exportStudy(c *gin.Context) error {
 	format := c.DefaultQuery("format", "csv")
@@ -170,12 +173,15 @@ func ndjsonWriter(w *bufio.Writer, cols []alliance.Column) func([]any) error {
 //	@Summary	Data dictionary of a study's export
 //	@Tags		exports
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id		path		string	true	"study id"
 //	@Param		shape	query		string	false	"long (default) or wide"	Enums(long, wide)
 //	@Param		include	query		string	false	"comma-separated: scores (default), items"
 //	@Success	200		{object}	CodebookResponse
 //	@Failure	404		{object}	Problem
 //	@Failure	422		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Router		/v1/studies/{id}/codebook [get]
 func (s *server) codebook(c *gin.Context) error {
 	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), "")

@@ -29,7 +29,6 @@ import (
 	"testing"
 
 	"github.com/alliance-project/alliance/api"
-	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
 )
@@ -55,11 +54,7 @@ func fzNewEnv(tb testing.TB) *fzEnv {
 	if err := st.Migrate(ctx, nil); err != nil {
 		tb.Fatalf("Migrate: %v", err)
 	}
-	e := &fzEnv{h: api.NewHandler(api.Deps{
-		Service:      alliance.NewService(st, instrument.Builtin()),
-		Log:          slog.New(slog.DiscardHandler),
-		MaxBodyBytes: 1 << 20,
-	})}
+	e := &fzEnv{h: adminHandler(tb, st, api.Deps{})}
 	rec := e.send(http.MethodPost, "/v1/studies", "application/json",
 		[]byte(`{"name":"fuzz","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`), nil)
 	if rec.Code != http.StatusCreated {

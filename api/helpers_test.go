@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,9 +50,15 @@ const (
 // env is one service instance: the real router over a real, migrated
 // SQLite database in the test's temporary directory.
 type env struct {
-	t     *testing.T
-	h     http.Handler
-	store *store.Store
+	t *testing.T
+	// h is the router behind withAdmin; engine is the bare router.
+	h      http.Handler
+	engine http.Handler
+	store  *store.Store
+	svc    *alliance.Service
+	// adminToken is sent with every request unless the request names its
+	// own Authorization header ("" for none).
+	adminToken string
 	// allow5xx turns off the "never a 5xx" check, for tests that expect 503.
 	allow5xx bool
 }
@@ -59,6 +66,9 @@ type env struct {
 type envOptions struct {
 	maxBodyBytes int64
 	noMigrate    bool
+	log          *slog.Logger
+	limits       api.RateLimits
+	cors         []string
 }
 
 func newEnv(t *testing.T) *env {
@@ -78,7 +88,10 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if o.maxBodyBytes == 0 {
 		o.maxBodyBytes = 1 << 20
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := o.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "alliance.db"), log)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -89,12 +102,57 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 			t.Fatalf("Migrate: %v", err)
 		}
 	}
-	h := api.NewHandler(api.Deps{
-		Service:      alliance.NewService(st, instrument.Builtin()),
+	svc := alliance.NewService(st, instrument.Builtin())
+	var admin string
+	if !o.noMigrate {
+		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
+			t.Fatalf("EnsureAdminKey: %v", err)
+		}
+	}
+	engine := api.NewHandler(api.Deps{
+		Service:      svc,
 		Log:          log,
 		MaxBodyBytes: o.maxBodyBytes,
+		RateLimits:   o.limits,
+		CORSOrigins:  o.cors,
 	})
-	return &env{t: t, h: h, store: st}
+	return &env{t: t, h: withAdmin(engine, admin), engine: engine, store: st, svc: svc, adminToken: admin}
+}
+
+// withAdmin sends requests without credentials as the admin, so tests of
+// other concerns need not repeat the header. A request whose
+// Authorization header is "-" is sent with no credentials at all.
+func withAdmin(h http.Handler, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get("Authorization") {
+		case "":
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+		case "-":
+			r.Header.Del("Authorization")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// adminHandler builds the real router over st with a first admin key,
+// behind withAdmin: the harness of tests that build their own store.
+func adminHandler(tb testing.TB, st *store.Store, d api.Deps) http.Handler {
+	tb.Helper()
+	svc := alliance.NewService(st, instrument.Builtin())
+	tok, err := svc.EnsureAdminKey(context.Background())
+	if err != nil {
+		tb.Fatalf("EnsureAdminKey: %v", err)
+	}
+	d.Service = svc
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.MaxBodyBytes == 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	return withAdmin(api.NewHandler(d), tok)
 }
 
 // do sends one request through the router. headers are name/value pairs;
@@ -114,7 +172,14 @@ func (e *env) do(method, path, body string, headers ...string) *httptest.Respons
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		switch {
+		case headers[i] == "Authorization" && headers[i+1] == "":
+			req.Header.Set("Authorization", "-") // no credentials (see withAdmin)
+		case headers[i+1] == "":
+			req.Header.Del(headers[i])
+		default:
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
@@ -122,6 +187,12 @@ func (e *env) do(method, path, body string, headers ...string) *httptest.Respons
 		e.t.Errorf("%s %s = %d, a server error; want no 5xx ever; body %s", method, path, rec.Code, rec.Body)
 	}
 	return rec
+}
+
+// newKey creates an API key with the admin key and returns its token.
+func (e *env) newKey(body string) string {
+	e.t.Helper()
+	return decode[api.CreatedKeyResponse](e.t, e.expect(http.StatusCreated, http.MethodPost, "/v1/keys", body)).Token
 }
 
 // expect sends a request and stops the test unless it gets status want.

@@ -24,8 +24,6 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/alliance-project/alliance/api"
-	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
 )
 
@@ -358,7 +356,7 @@ func TestHostileLockedDatabaseIs503(t *testing.T) {
 	if err := st.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	e := &fzEnv{h: api.NewHandler(api.Deps{Service: alliance.NewService(st, instrument.Builtin()), Log: log, MaxBodyBytes: 1 << 20})}
+	e := &fzEnv{h: adminHandler(t, st, api.Deps{Log: log})}
 	post := func(path, body string) *httptest.ResponseRecorder {
 		return e.send(http.MethodPost, path, "application/json", []byte(body), nil)
 	}

@@ -11,8 +11,11 @@ import (
 //	@Summary		List instrument forms
 //	@Description	The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
 //	@Tags			instruments
-//	@Produce		json
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Success		200	{object}	InstrumentList
+//	@Failure		401	{object}	Problem
+//	@Failure		403	{object}	Problem
 //	@Router			/v1/instruments [get]
 func (s *server) listInstruments(c *gin.Context) error {
 	forms := s.svc.Forms()
@@ -29,9 +32,12 @@ func (s *server) listInstruments(c *gin.Context) error {
 //	@Summary	Get one instrument form, everything needed to render it
 //	@Tags		instruments
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id	path		string	true	"form id"	example(wai_sr_client)
 //	@Success	200	{object}	InstrumentResponse
 //	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Router		/v1/instruments/{id} [get]
 func (s *server) getInstrument(c *gin.Context) error {
 	f, err := s.svc.FindForm(c.Param("id"))

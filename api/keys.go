@@ -22,10 +22,10 @@ type KeyResponse struct {
 	ID        string     `json:"id" example:"01jd8x2k4m5n6p7q8r9s0t1v2w"`
 	Name      string     `json:"name"`
 	Scopes    []string   `json:"scopes" example:"collect"`
-	StudyID   *string    `json:"study_id"`
+	StudyID   *string    `json:"study_id" extensions:"x-nullable"`
 	CreatedAt time.Time  `json:"created_at"`
 	CreatedBy string     `json:"created_by" example:"key:01jd8x0000000000000000000a"`
-	RevokedAt *time.Time `json:"revoked_at"`
+	RevokedAt *time.Time `json:"revoked_at" extensions:"x-nullable"`
 }
 
 // CreatedKeyResponse is a new key with its token: shown this once only.
@@ -37,7 +37,7 @@ type CreatedKeyResponse struct {
 // KeyList is one page of keys.
 type KeyList struct {
 	Items []KeyResponse `json:"items"`
-	Next  *string       `json:"next"`
+	Next  *string       `json:"next" extensions:"x-nullable"`
 }
 
 func toKeyResponse(k alliance.Key) KeyResponse {
@@ -143,17 +143,17 @@ type AuditEntryResponse struct {
 	Action     string    `json:"action" example:"rating.amend"`
 	Resource   string    `json:"resource" example:"rating"`
 	ResourceID string    `json:"resource_id"`
-	StudyID    *string   `json:"study_id"`
+	StudyID    *string   `json:"study_id" extensions:"x-nullable"`
 	// Before and After are the changed resource as JSON text (null when
 	// not applicable).
-	Before *string `json:"before"`
-	After  *string `json:"after"`
+	Before *string `json:"before" extensions:"x-nullable"`
+	After  *string `json:"after" extensions:"x-nullable"`
 }
 
 // AuditList is one page of the audit log, oldest first.
 type AuditList struct {
 	Items []AuditEntryResponse `json:"items"`
-	Next  *string              `json:"next"`
+	Next  *string              `json:"next" extensions:"x-nullable"`
 }
 
 func optional(s string) *string {

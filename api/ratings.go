@@ -16,6 +16,7 @@ import (
 //	@Tags			ratings
 //	@Accept			json
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id				path		string				true	"dyad id"
 //	@Param			Idempotency-Key	header		string				false	"client-chosen unique key, e.g. a UUID"
 //	@Param			body			body		CreateRatingRequest	true	"the rating"
@@ -29,6 +30,9 @@ import (
 //	@Failure		422				{object}	Problem
 //	@Failure		503				{object}	Problem
 //	@Header			503				{string}	Retry-After	"seconds to wait before retrying"
+//	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
+//	@Failure		429				{object}	Problem
 //	@Router			/v1/dyads/{id}/ratings [post]
 func (s *server) createRating(c *gin.Context) error {
 	var req CreateRatingRequest
@@ -59,6 +63,7 @@ func (s *server) createRating(c *gin.Context) error {
 //	@Tags			ratings
 //	@Accept			json
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id				path		string				true	"dyad id"
 //	@Param			session			path		int					true	"session number"
 //	@Param			role			path		string				true	"client or counsellor"	Enums(client, counsellor)
@@ -73,6 +78,9 @@ func (s *server) createRating(c *gin.Context) error {
 //	@Failure		422				{object}	Problem
 //	@Failure		503				{object}	Problem
 //	@Header			503				{string}	Retry-After	"seconds to wait before retrying"
+//	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
+//	@Failure		429				{object}	Problem
 //	@Router			/v1/dyads/{id}/sessions/{session}/ratings/{role} [put]
 func (s *server) amendRating(c *gin.Context) error {
 	session, err := pathInt(c, "session")
@@ -105,6 +113,7 @@ func (s *server) amendRating(c *gin.Context) error {
 //	@Summary	Get the current rating of a role for a session
 //	@Tags		ratings
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id		path		string	true	"dyad id"
 //	@Param		session	path		int		true	"session number"
 //	@Param		role	path		string	true	"client or counsellor"	Enums(client, counsellor)
@@ -112,6 +121,8 @@ func (s *server) amendRating(c *gin.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	422		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Router		/v1/dyads/{id}/sessions/{session}/ratings/{role} [get]
 func (s *server) getRating(c *gin.Context) error {
 	session, role, err := sessionRole(c)
@@ -131,6 +142,7 @@ func (s *server) getRating(c *gin.Context) error {
 //	@Summary	Every version of a rating, oldest first
 //	@Tags		ratings
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id		path		string	true	"dyad id"
 //	@Param		session	path		int		true	"session number"
 //	@Param		role	path		string	true	"client or counsellor"	Enums(client, counsellor)
@@ -138,6 +150,8 @@ func (s *server) getRating(c *gin.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	422		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Router		/v1/dyads/{id}/sessions/{session}/ratings/{role}/history [get]
 func (s *server) ratingHistory(c *gin.Context) error {
 	session, role, err := sessionRole(c)
@@ -157,9 +171,12 @@ func (s *server) ratingHistory(c *gin.Context) error {
 //	@Summary	A dyad's current ratings over all sessions, by session and role
 //	@Tags		ratings
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id	path		string	true	"dyad id"
 //	@Success	200	{object}	RatingList
 //	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Router		/v1/dyads/{id}/ratings [get]
 func (s *server) listRatings(c *gin.Context) error {
 	rs, err := s.svc.FindDyadRatings(c.Request.Context(), c.Param("id"))
@@ -176,12 +193,15 @@ func (s *server) listRatings(c *gin.Context) error {
 //	@Description	The client's and the counsellor's current ratings side by side, whether the pair is complete and, when it is, the client − counsellor difference on the item-mean metric per subscale and in total.
 //	@Tags			sessions
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			id		path		string	true	"dyad id"
 //	@Param			session	path		int		true	"session number"
 //	@Success		200		{object}	SessionResponse
 //	@Failure		400		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
 //	@Router			/v1/dyads/{id}/sessions/{session} [get]
 func (s *server) getSession(c *gin.Context) error {
 	session, err := pathInt(c, "session")

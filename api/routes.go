@@ -31,4 +31,13 @@ func (s *server) routes(r *gin.Engine) {
 	v1.GET("/dyads/:id/sessions/:session/ratings/:role", s.wrap(s.getRating))
 	v1.PUT("/dyads/:id/sessions/:session/ratings/:role", s.wrap(s.amendRating))
 	v1.GET("/dyads/:id/sessions/:session/ratings/:role/history", s.wrap(s.ratingHistory))
+	v1.POST("/dyads/:id/invitations", s.wrap(s.createInvitation))
+
+	v1.GET("/survey", s.wrap(s.getSurvey))
+	v1.POST("/survey", s.wrap(s.submitSurvey))
+
+	v1.POST("/keys", s.wrap(s.createKey))
+	v1.GET("/keys", s.wrap(s.listKeys))
+	v1.DELETE("/keys/:id", s.wrap(s.revokeKey))
+	v1.GET("/audit", s.wrap(s.listAudit))
 }

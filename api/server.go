@@ -65,7 +65,7 @@ func NewHandler(d Deps) http.Handler {
 			MaxAge:        time.Hour,
 		}))
 	}
-	r.Use(limitBody(d.MaxBodyBytes)) // AUTH-WIRING-PENDING: s.authorize
+	r.Use(limitBody(d.MaxBodyBytes), s.authorize)
 	r.NoRoute(s.wrap(func(c *gin.Context) error {
 		return &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
 	}))

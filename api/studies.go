@@ -15,6 +15,7 @@ import (
 //	@Tags			studies
 //	@Accept			json
 //	@Produce		json,application/problem+json
+//	@Security		BearerAuth
 //	@Param			body	body		CreateStudyRequest	true	"the study"
 //	@Success		201		{object}	StudyResponse
 //	@Header			201		{string}	Location	"/v1/studies/{id}"
@@ -22,6 +23,9 @@ import (
 //	@Failure		413		{object}	Problem
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Failure		429		{object}	Problem
 //	@Router			/v1/studies [post]
 func (s *server) createStudy(c *gin.Context) error {
 	var req CreateStudyRequest
@@ -49,10 +53,13 @@ func (s *server) createStudy(c *gin.Context) error {
 //	@Summary	List studies, oldest first
 //	@Tags		studies
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		limit	query		int		false	"page size (1-500, default 50)"
 //	@Param		after	query		string	false	"cursor: the next value of the previous page"
 //	@Success	200		{object}	StudyList
 //	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
 //	@Router		/v1/studies [get]
 func (s *server) listStudies(c *gin.Context) error {
 	p, err := pageParams(c)
@@ -77,9 +84,12 @@ func (s *server) listStudies(c *gin.Context) error {
 //	@Summary	Get a study
 //	@Tags		studies
 //	@Produce	json,application/problem+json
+//	@Security	BearerAuth
 //	@Param		id	path		string	true	"study id"
 //	@Success	200	{object}	StudyResponse
 //	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
 //	@Router		/v1/studies/{id} [get]
 func (s *server) getStudy(c *gin.Context) error {
 	st, err := s.svc.FindStudyByID(c.Request.Context(), c.Param("id"))

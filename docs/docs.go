@@ -163,6 +163,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -187,6 +192,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.DyadResponse"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -198,6 +215,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}/agreement": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.",
                 "produces": [
                     "application/json",
@@ -221,6 +243,18 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.DyadAgreementResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     },
                     "404": {
@@ -328,6 +362,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}/ratings": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -352,6 +391,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.RatingList"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -361,6 +412,11 @@ const docTemplate = `{
                 }
             },
             "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Validates the answers against the study's form for the role, scores them (per subscale and total: mean, sum, answered, prorated) and stores answers and scores in one transaction. A second rating for the same session and role is 409: amend it with PUT. Send an Idempotency-Key to make retries safe: the same key and body returns the first result (with Idempotent-Replayed: true); the same key with another body is 409.",
                 "consumes": [
                     "application/json"
@@ -416,6 +472,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -446,6 +514,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "503": {
                         "description": "Service Unavailable",
                         "schema": {
@@ -463,6 +537,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}/sessions/{session}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "The client's and the counsellor's current ratings side by side, whether the pair is complete and, when it is, the client − counsellor difference on the item-mean metric per subscale and in total.",
                 "produces": [
                     "application/json",
@@ -501,6 +580,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -518,6 +609,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}/sessions/{session}/agreement": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = \"session\" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.",
                 "produces": [
                     "application/json",
@@ -556,6 +652,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -579,6 +687,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}/sessions/{session}/ratings/{role}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -627,6 +740,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -642,6 +767,11 @@ const docTemplate = `{
                 }
             },
             "put": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.",
                 "consumes": [
                     "application/json"
@@ -709,6 +839,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -739,6 +881,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "503": {
                         "description": "Service Unavailable",
                         "schema": {
@@ -756,6 +904,11 @@ const docTemplate = `{
         },
         "/v1/dyads/{id}/sessions/{session}/ratings/{role}/history": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -804,6 +957,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -821,9 +986,15 @@ const docTemplate = `{
         },
         "/v1/instruments": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.",
                 "produces": [
-                    "application/json"
+                    "application/json",
+                    "application/problem+json"
                 ],
                 "tags": [
                     "instruments"
@@ -835,12 +1006,29 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.InstrumentList"
                         }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
                     }
                 }
             }
         },
         "/v1/instruments/{id}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -864,6 +1052,18 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.InstrumentResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     },
                     "404": {
@@ -1066,6 +1266,11 @@ const docTemplate = `{
         },
         "/v1/studies": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1100,10 +1305,27 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
                     }
                 }
             },
             "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.",
                 "consumes": [
                     "application/json"
@@ -1146,6 +1368,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "413": {
                         "description": "Request Entity Too Large",
                         "schema": {
@@ -1163,12 +1397,23 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
                     }
                 }
             }
         },
         "/v1/studies/{id}": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1193,6 +1438,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.StudyResponse"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -1204,6 +1461,11 @@ const docTemplate = `{
         },
         "/v1/studies/{id}/agreement": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.",
                 "produces": [
                     "application/json",
@@ -1269,6 +1531,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -1292,6 +1566,11 @@ const docTemplate = `{
         },
         "/v1/studies/{id}/codebook": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1332,6 +1611,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.CodebookResponse"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -1349,6 +1640,11 @@ const docTemplate = `{
         },
         "/v1/studies/{id}/dyads": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1397,6 +1693,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -1406,6 +1714,11 @@ const docTemplate = `{
                 }
             },
             "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "A dyad is one client and one counsellor, by pseudonymous codes (1-64 letters, digits, '.', '_', '-'; never names). The client code is unique within the study; a counsellor code may appear in many dyads.",
                 "consumes": [
                     "application/json"
@@ -1455,6 +1768,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
                     "404": {
                         "description": "Not Found",
                         "schema": {
@@ -1484,12 +1809,23 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
                     }
                 }
             }
         },
         "/v1/studies/{id}/export": {
             "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
                 "description": "Streams the study's current ratings. long: one row per rating (tidy; ready for R and pandas). wide: one row per dyad session with client and counsellor side by side and client − counsellor differences. The column set depends only on the study's forms and the query (see the codebook). CSV follows RFC 4180 with a header row; missing values are empty; dates are ISO 8601; text fields that a spreadsheet would run as a formula are prefixed with an apostrophe.",
                 "produces": [
                     "text/csv",
@@ -1553,6 +1889,18 @@ const docTemplate = `{
                                 "type": "string",
                                 "description": "attachment; filename=alliance-STUDY-SHAPE.csv (or .ndjson)"
                             }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     },
                     "404": {
@@ -1719,10 +2067,12 @@ const docTemplate = `{
                 },
                 "feldt_lower": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.86
                 },
                 "feldt_upper": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.95
                 },
                 "form": {
@@ -1746,6 +2096,7 @@ const docTemplate = `{
                 },
                 "raw_alpha": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.91
                 },
                 "reason": {
@@ -1758,6 +2109,7 @@ const docTemplate = `{
                 },
                 "std_alpha": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.91
                 }
             }
@@ -1817,14 +2169,16 @@ const docTemplate = `{
                     "example": "key:01jd8x2k4m5n6p7q8r9s0t1v2w"
                 },
                 "after": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 },
                 "at": {
                     "type": "string"
                 },
                 "before": {
                     "description": "Before and After are the changed resource as JSON text (null when\nnot applicable).",
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 },
                 "id": {
                     "type": "integer",
@@ -1838,7 +2192,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "study_id": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -1852,7 +2207,8 @@ const docTemplate = `{
                     }
                 },
                 "next": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -1861,10 +2217,16 @@ const docTemplate = `{
             "properties": {
                 "bias": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.5
                 },
                 "bias_ci": {
-                    "$ref": "#/definitions/api.IntervalResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.IntervalResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "conf": {
                     "type": "number",
@@ -1872,10 +2234,16 @@ const docTemplate = `{
                 },
                 "lower_loa": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": -0.68
                 },
                 "lower_loa_ci": {
-                    "$ref": "#/definitions/api.IntervalResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.IntervalResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "multiplier": {
                     "type": "number",
@@ -1897,14 +2265,21 @@ const docTemplate = `{
                 },
                 "sd_diff": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.6
                 },
                 "upper_loa": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 1.68
                 },
                 "upper_loa_ci": {
-                    "$ref": "#/definitions/api.IntervalResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.IntervalResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 }
             }
         },
@@ -1913,6 +2288,7 @@ const docTemplate = `{
             "properties": {
                 "c_b": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.8
                 },
                 "conf": {
@@ -1921,10 +2297,12 @@ const docTemplate = `{
                 },
                 "location_shift": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.9
                 },
                 "lower": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.1
                 },
                 "n": {
@@ -1933,6 +2311,7 @@ const docTemplate = `{
                 },
                 "pearson_r": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.36
                 },
                 "r_equivalent": {
@@ -1944,18 +2323,22 @@ const docTemplate = `{
                 },
                 "rho_c": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.3
                 },
                 "scale_shift": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 1.1
                 },
                 "se": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.1
                 },
                 "upper": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.48
                 }
             }
@@ -2041,6 +2424,7 @@ const docTemplate = `{
                 },
                 "lower": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.05
                 },
                 "n": {
@@ -2049,10 +2433,12 @@ const docTemplate = `{
                 },
                 "p": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.02
                 },
                 "r": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.36
                 },
                 "r_equivalent": {
@@ -2064,6 +2450,7 @@ const docTemplate = `{
                 },
                 "upper": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.61
                 }
             }
@@ -2210,7 +2597,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "revoked_at": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 },
                 "scopes": {
                     "type": "array",
@@ -2222,7 +2610,8 @@ const docTemplate = `{
                     ]
                 },
                 "study_id": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 },
                 "token": {
                     "type": "string",
@@ -2235,14 +2624,17 @@ const docTemplate = `{
             "properties": {
                 "max": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 5
                 },
                 "mean": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 4.2
                 },
                 "min": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 2.75
                 },
                 "n": {
@@ -2251,6 +2643,7 @@ const docTemplate = `{
                 },
                 "sd": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.55
                 }
             }
@@ -2449,10 +2842,12 @@ const docTemplate = `{
                 },
                 "f": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 3.2
                 },
                 "lower": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.12
                 },
                 "mcgraw_wong": {
@@ -2469,6 +2864,7 @@ const docTemplate = `{
                 },
                 "p": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.0002
                 },
                 "shrout_fleiss": {
@@ -2481,10 +2877,12 @@ const docTemplate = `{
                 },
                 "upper": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.63
                 },
                 "value": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.41
                 }
             }
@@ -2507,16 +2905,20 @@ const docTemplate = `{
                     "example": 2
                 },
                 "msc": {
-                    "type": "number"
+                    "type": "number",
+                    "x-nullable": true
                 },
                 "mse": {
-                    "type": "number"
+                    "type": "number",
+                    "x-nullable": true
                 },
                 "msr": {
-                    "type": "number"
+                    "type": "number",
+                    "x-nullable": true
                 },
                 "msw": {
-                    "type": "number"
+                    "type": "number",
+                    "x-nullable": true
                 },
                 "n": {
                     "type": "integer",
@@ -2694,21 +3096,36 @@ const docTemplate = `{
                     "example": 1
                 },
                 "linear": {
-                    "$ref": "#/definitions/api.KappaEstimateResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.KappaEstimateResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "n": {
                     "type": "integer",
                     "example": 40
                 },
                 "quadratic": {
-                    "$ref": "#/definitions/api.KappaEstimateResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.KappaEstimateResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "reason": {
                     "type": "string",
                     "example": "zero_variance"
                 },
                 "unweighted": {
-                    "$ref": "#/definitions/api.KappaEstimateResponse"
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.KappaEstimateResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 }
             }
         },
@@ -2752,14 +3169,17 @@ const docTemplate = `{
             "properties": {
                 "client": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 5
                 },
                 "counsellor": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 4
                 },
                 "difference": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 1
                 },
                 "item": {
@@ -2799,10 +3219,12 @@ const docTemplate = `{
             "properties": {
                 "lower": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.1
                 },
                 "upper": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.5
                 },
                 "value": {
@@ -2825,7 +3247,8 @@ const docTemplate = `{
                     }
                 },
                 "next": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -2847,7 +3270,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "revoked_at": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 },
                 "scopes": {
                     "type": "array",
@@ -2859,7 +3283,8 @@ const docTemplate = `{
                     ]
                 },
                 "study_id": {
-                    "type": "string"
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -2914,26 +3339,32 @@ const docTemplate = `{
             "properties": {
                 "d": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 3.6056
                 },
                 "d2": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 13
                 },
                 "elevation": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 10.0833
                 },
                 "mean_abs_difference": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.9167
                 },
                 "mean_difference": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.9167
                 },
                 "mean_item_variance": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.5417
                 },
                 "n": {
@@ -2942,6 +3373,7 @@ const docTemplate = `{
                 },
                 "profile_r": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.5071
                 },
                 "profile_r_reason": {
@@ -2957,14 +3389,17 @@ const docTemplate = `{
                 },
                 "rwg_j": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.97
                 },
                 "scatter": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.0006
                 },
                 "shape": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 2.9161
                 }
             }
@@ -3099,18 +3534,22 @@ const docTemplate = `{
             "properties": {
                 "abs_difference": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.9167
                 },
                 "client": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 4.5
                 },
                 "counsellor": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 3.5833
                 },
                 "difference": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.9167
                 },
                 "reason": {
@@ -3277,6 +3716,7 @@ const docTemplate = `{
                 },
                 "missing": {
                     "type": "string",
+                    "x-nullable": true,
                     "example": "counsellor"
                 },
                 "scales": {
@@ -3296,6 +3736,7 @@ const docTemplate = `{
             "properties": {
                 "intercept": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.8
                 },
                 "n": {
@@ -3304,6 +3745,7 @@ const docTemplate = `{
                 },
                 "p": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.04
                 },
                 "r_equivalent": {
@@ -3319,10 +3761,12 @@ const docTemplate = `{
                 },
                 "se": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": 0.02
                 },
                 "slope": {
                     "type": "number",
+                    "x-nullable": true,
                     "example": -0.05
                 }
             }
@@ -3541,6 +3985,14 @@ const docTemplate = `{
                     "example": "2026-11-23"
                 }
             }
+        }
+    },
+    "securityDefinitions": {
+        "BearerAuth": {
+            "description": "\"Bearer \u003ctoken\u003e\": an API key (alk_…, scopes admin, collect, analyze) or a one-time survey token (als_…). The first start on an empty database prints an admin key.",
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header"
         }
     }
 }`

@@ -100,15 +100,35 @@ func binStart(t *testing.T, bin, db string, env ...string) *binServer {
 		}
 	}
 	cmd.Env = append(cmd.Env, "ALLIANCE_DATABASE_URL="+db, "ALLIANCE_HTTP_ADDR=127.0.0.1:0",
-		"ALLIANCE_LOG_FORMAT=json", "ALLIANCE_LOG_LEVEL=info")
+		"ALLIANCE_LOG_FORMAT=json", "ALLIANCE_LOG_LEVEL=info",
+		// These tests drive load on purpose; abuse limits are TestRateLimit's.
+		"ALLIANCE_RATE_LIMIT=0", "ALLIANCE_RATE_LIMIT_IP=0")
 	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The first start on an empty database prints an admin key on stdout;
+	// later starts on the same file reuse it.
+	tokens := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if tok := strings.TrimSpace(sc.Text()); strings.HasPrefix(tok, "alk_") {
+				select {
+				case tokens <- tok:
+				default:
+				}
+			}
+		}
+	}()
 	s := &binServer{t: t, cmd: cmd, done: make(chan struct{})}
 	addrc := make(chan string, 1)
 	go func() {
@@ -159,9 +179,48 @@ func binStart(t *testing.T, bin, db string, env ...string) *binServer {
 		t.Fatalf("server did not listen within 20s\n%s", s.log())
 	}
 	s.base = "http://" + s.addr
-	s.client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	binTokensMu.Lock()
+	tok, known := binTokens[db]
+	binTokensMu.Unlock()
+	if !known {
+		select {
+		case tok = <-tokens:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no admin key printed on the first start\n%s", s.log())
+		}
+		binTokensMu.Lock()
+		binTokens[db] = tok
+		binTokensMu.Unlock()
+	}
+	s.client = &http.Client{Timeout: 15 * time.Second,
+		Transport: binAuth{token: tok, next: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	return s
 }
+
+// binTokens remembers the admin key printed on each database's first
+// start, for the restarts that follow.
+var (
+	binTokensMu sync.Mutex
+	binTokens   = map[string]string{}
+)
+
+// binAuth sends the admin key with every request of the test client.
+type binAuth struct {
+	token string
+	next  *http.Transport
+}
+
+func (a binAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Authorization") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	return a.next.RoundTrip(r)
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// transport, so a killed server's connections are not reused.
+func (a binAuth) CloseIdleConnections() { a.next.CloseIdleConnections() }
 
 func (s *binServer) log() string {
 	s.mu.Lock()

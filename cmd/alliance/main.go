@@ -1,15 +1,20 @@
 // Command alliance serves the alliance API: parallel client and counsellor
 // working-alliance ratings, scored and compared.
 //
-//	@title			alliance API
-//	@version		1
-//	@description	Collects the client's and the counsellor's rating of the same session on parallel forms of a working-alliance instrument, scores both and compares them. Errors are RFC 9457 application/problem+json with an errors array naming each bad field.
-//	@license.name	MIT
-//	@license.url	https://opensource.org/license/mit
-//	@BasePath		/
-//	@schemes		http https
-//	@produce		json
-//	@consumes		json
+//	@title						alliance API
+//	@version					1
+//	@description				Collects the client's and the counsellor's rating of the same session on parallel forms of a working-alliance instrument, scores both and compares them. Errors are RFC 9457 application/problem+json with an errors array naming each bad field.
+//	@license.name				MIT
+//	@license.url				https://opensource.org/license/mit
+//	@BasePath					/
+//	@schemes					http https
+//	@produce					json
+//	@consumes					json
+//
+//	@securityDefinitions.apikey	BearerAuth
+//	@in							header
+//	@name						Authorization
+//	@description				"Bearer <token>": an API key (alk_…, scopes admin, collect, analyze) or a one-time survey token (als_…). The first start on an empty database prints an admin key.
 package main
 
 import (
@@ -51,6 +56,9 @@ const usage = `usage: alliance <command> [flags]
 commands:
   serve     run the HTTP API (applies migrations first unless -migrate-on-start=false)
   migrate   apply pending schema migrations and exit
+  keys      manage API keys: keys create -name N -scopes admin,collect,analyze [-study ID]
+                             keys list
+                             keys revoke ID
   version   print the version
 
 Run 'alliance <command> -h' for the flags; each flag also reads an ALLIANCE_* variable.
@@ -67,13 +75,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
-	case "serve", "migrate":
+	case "serve", "migrate", "keys":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
+	}
+	var keyArgs []string
+	if cmd == "keys" { // keys has its own flags; settings come from the environment
+		keyArgs, rest = rest, nil
 	}
 	cfg, err := config.Load("alliance "+cmd, rest, getenv, isTerminal(stderr), stderr)
 	if err != nil {
@@ -88,13 +100,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer st.Close()
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		return st.Migrate(ctx, log)
+	case "keys":
+		return keys(ctx, keyArgs, cfg, st, log, stdout, stderr)
 	}
-	return serve(ctx, cfg, st, log)
+	return serve(ctx, cfg, st, log, stdout)
 }
 
-func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, stdout io.Writer) error {
 	log.Info("starting alliance", "version", version(), "config", cfg)
 	if cfg.MigrateOnStart {
 		if err := st.Migrate(ctx, log); err != nil {
@@ -114,6 +129,9 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		}
 	}
 	svc := alliance.NewService(st, cat)
+	if err := firstAdminKey(ctx, svc, cfg, stdout); err != nil {
+		return err
+	}
 	if cfg.Demo {
 		if _, err := seedDemo(ctx, svc, log, "http://"+cfg.HTTPAddr); err != nil {
 			return err

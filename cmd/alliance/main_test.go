@@ -101,3 +101,62 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("migrate: %v\n%s", err, out.String())
 	}
 }
+
+// TestKeysCommand creates, lists and revokes a key from the command line;
+// the token is printed once, the list never shows it.
+func TestKeysCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	env := func(k string) string { return map[string]string{"ALLIANCE_DATABASE_URL": db}[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"alliance", "keys", "create", "-name", "tablet", "-scopes", "collect"}, env, &out, &out); err != nil {
+		t.Fatalf("keys create: %v\n%s", err, out.String())
+	}
+	tok := regexp.MustCompile(`alk_[0-9a-z]{26}\.[A-Za-z0-9_-]{43}`).FindString(out.String())
+	if tok == "" {
+		t.Fatalf("keys create printed no token:\n%s", out.String())
+	}
+	id := strings.SplitN(strings.TrimPrefix(tok, "alk_"), ".", 2)[0]
+	out.Reset()
+	if err := run(context.Background(), []string{"alliance", "keys", "list"}, env, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), id) || strings.Contains(out.String(), tok) {
+		t.Errorf("keys list = %q; want the id and never the token", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"alliance", "keys", "revoke", id}, env, &out, &out); err != nil || !strings.Contains(out.String(), "revoked") {
+		t.Fatalf("keys revoke: %v\n%s", err, out.String())
+	}
+	if err := run(context.Background(), []string{"alliance", "keys", "create", "-name", "x", "-scopes", "root"}, env, &out, &out); err == nil {
+		t.Error("keys create with an unknown scope succeeded")
+	}
+}
+
+// TestFirstStartPrintsAdminKeyOnce: serve on an empty database prints an
+// admin key on stdout (not in the log); a second start prints none.
+func TestFirstStartPrintsAdminKeyOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "first.db")
+	env := map[string]string{"ALLIANCE_DATABASE_URL": db, "ALLIANCE_HTTP_ADDR": "127.0.0.1:0", "ALLIANCE_LOG_FORMAT": "text"}
+	for i, wantKey := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var stdout, logs syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"alliance", "serve"}, func(k string) string { return env[k] }, &stdout, &logs)
+		}()
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "msg=listening") && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("start %d: %v", i+1, err)
+		}
+		gotKey := strings.Contains(stdout.String(), "alk_")
+		if gotKey != wantKey {
+			t.Errorf("start %d printed a key: %v, want %v\n%s", i+1, gotKey, wantKey, stdout.String())
+		}
+		if strings.Contains(logs.String(), "alk_") {
+			t.Errorf("start %d: a key appears in the log", i+1)
+		}
+	}
+}

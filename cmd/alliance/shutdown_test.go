@@ -42,7 +42,8 @@ func TestShutdownSIGTERMDuringLoad(t *testing.T) {
 	}
 	defer conn.Close()
 	head := fmt.Sprintf("POST /v1/dyads/%s/ratings HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
-		"Idempotency-Key: %s\r\nContent-Length: %d\r\n\r\n", slow.Dyad, s.addr, slow.Key, len(slow.Body))
+		"Authorization: Bearer %s\r\nIdempotency-Key: %s\r\nContent-Length: %d\r\n\r\n",
+		slow.Dyad, s.addr, s.client.Transport.(binAuth).token, slow.Key, len(slow.Body))
 	half := len(slow.Body) / 2
 	if _, err := io.WriteString(conn, head+string(slow.Body[:half])); err != nil {
 		t.Fatal(err)

@@ -75,16 +75,26 @@ func ltServer(t *testing.T) string {
 	if err := st.Migrate(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.NewHandler(api.Deps{
-		Service: alliance.NewService(st, instrument.Builtin()), Log: log, MaxBodyBytes: 1 << 20,
-	}))
+	svc := alliance.NewService(st, instrument.Builtin())
+	tok, err := svc.EnsureAdminKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.NewHandler(api.Deps{Service: svc, Log: log, MaxBodyBytes: 1 << 20}))
 	t.Cleanup(srv.Close)
+	ltToken = tok
 	return srv.URL
 }
+
+// ltToken is the admin key of the last ltServer; ltRun sends it.
+var ltToken string
 
 func ltRun[T any](t *testing.T, args ...string) T {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
+	if ltToken != "" {
+		args = append(args, "-H", "Authorization: Bearer "+ltToken)
+	}
 	if code := realMain(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("loadtest %v = exit %d\n%s", args, code, stderr.String())
 	}

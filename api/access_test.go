@@ -1,0 +1,397 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// access is who may call a route, as the product promises it (an
+// independent statement: the router's own rules table is what is tested).
+type access int
+
+const (
+	accPublic  access = iota // anyone
+	accAny                   // any API key
+	accAdmin                 // admin keys
+	accRead                  // admin and analyze keys
+	accCollect               // admin and collect keys
+	accSurvey                // survey tokens only
+)
+
+var promised = map[string]access{
+	"GET /healthz": accPublic, "GET /readyz": accPublic, "GET /openapi.json": accPublic, "GET /docs/*any": accPublic,
+	"GET /v1/instruments": accAny, "GET /v1/instruments/:id": accAny,
+	"POST /v1/studies": accAdmin, "GET /v1/studies": accRead, "GET /v1/studies/:id": accRead,
+	"POST /v1/studies/:id/dyads": accAdmin, "GET /v1/studies/:id/dyads": accRead,
+	"GET /v1/studies/:id/agreement": accRead, "GET /v1/studies/:id/export": accRead, "GET /v1/studies/:id/codebook": accRead,
+	"GET /v1/dyads/:id": accRead, "GET /v1/dyads/:id/agreement": accRead, "GET /v1/dyads/:id/ratings": accRead,
+	"POST /v1/dyads/:id/ratings": accCollect, "POST /v1/dyads/:id/invitations": accAdmin,
+	"GET /v1/dyads/:id/sessions/:session":                       accRead,
+	"GET /v1/dyads/:id/sessions/:session/agreement":             accRead,
+	"GET /v1/dyads/:id/sessions/:session/ratings/:role":         accRead,
+	"PUT /v1/dyads/:id/sessions/:session/ratings/:role":         accCollect,
+	"GET /v1/dyads/:id/sessions/:session/ratings/:role/history": accRead,
+	"GET /v1/survey": accSurvey, "POST /v1/survey": accSurvey,
+	"POST /v1/keys": accAdmin, "GET /v1/keys": accAdmin, "DELETE /v1/keys/:id": accAdmin, "GET /v1/audit": accAdmin,
+}
+
+// world is the data the matrix runs against: study A with dyad A (the
+// subject of every request) and study B, whose bound admin key must not
+// see A.
+type world struct {
+	e              *env
+	studyA, dyadA  string
+	studyB         string
+	admin, collect string
+	analyze        string
+	otherStudy     string
+	revoked        string
+}
+
+func newWorld(t *testing.T) *world {
+	e := newEnv(t)
+	w := &world{e: e, admin: e.adminToken}
+	w.studyA = e.createStudy("wai_sr_client", "wai_sr_therapist").ID
+	w.dyadA = e.createDyad(w.studyA, "C-A", "K-A").ID
+	w.studyB = e.createStudy("wai_sr_client", "wai_sr_therapist").ID
+	e.postRating(w.dyadA, 1, "client", refClient)
+	e.postRating(w.dyadA, 1, "counsellor", refTherapist)
+	w.collect = e.newKey(`{"name":"tablet","scopes":["collect"]}`)
+	w.analyze = e.newKey(`{"name":"analyst","scopes":["analyze"]}`)
+	w.otherStudy = e.newKey(fmt.Sprintf(`{"name":"B admin","scopes":["admin"],"study_id":%q}`, w.studyB))
+	w.revoked = e.newKey(`{"name":"old","scopes":["admin"]}`)
+	id := strings.SplitN(strings.TrimPrefix(w.revoked, "alk_"), ".", 2)[0]
+	e.expect(http.StatusOK, http.MethodDelete, "/v1/keys/"+id, "")
+	return w
+}
+
+// invite makes a fresh survey token for a session of dyad A nobody has
+// rated yet, so every token can be used.
+func (w *world) invite(role string) string {
+	w.e.t.Helper()
+	rec := w.e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+w.dyadA+"/invitations",
+		fmt.Sprintf(`{"session":%d,"role":%q,"expires_in":"1h"}`, 1000+nextSeq(), role))
+	return decode[api.InvitationResponse](w.e.t, rec).Token
+}
+
+// request builds a concrete request for a route pattern; writes get a
+// valid body, so an allowed caller gets past validation.
+func (w *world) request(method, route string) (path, body string) {
+	path = strings.NewReplacer(":session", "1", ":role", "client", "*any", "index.html").Replace(route)
+	switch {
+	case strings.HasPrefix(route, "/v1/studies/:id"):
+		path = strings.Replace(path, ":id", w.studyA, 1)
+	case strings.HasPrefix(route, "/v1/dyads/:id"):
+		path = strings.Replace(path, ":id", w.dyadA, 1)
+	case route == "/v1/keys/:id":
+		tok := w.e.newKey(`{"name":"to revoke","scopes":["analyze"]}`)
+		path = "/v1/keys/" + strings.SplitN(strings.TrimPrefix(tok, "alk_"), ".", 2)[0]
+	case route == "/v1/instruments/:id":
+		path = "/v1/instruments/wai_sr_client"
+	}
+	switch method + " " + route {
+	case "POST /v1/studies":
+		body = `{"name":"S","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`
+	case "POST /v1/studies/:id/dyads":
+		body = fmt.Sprintf(`{"client_code":"C-%d","counsellor_code":"K-1"}`, nextSeq())
+	case "POST /v1/dyads/:id/ratings":
+		body = fmt.Sprintf(`{"session":%d,"role":"client","answers":%s}`, 100+nextSeq(), refClient)
+	case "PUT /v1/dyads/:id/sessions/:session/ratings/:role":
+		body = fmt.Sprintf(`{"answers":[%d,4,5,4,5,5,4,4,5,4,4,5]}`, 1+nextSeq()%5)
+	case "POST /v1/dyads/:id/invitations":
+		body = `{"session":3,"role":"client"}`
+	case "POST /v1/survey":
+		body = `{"answers":` + refClient + `}`
+	case "POST /v1/keys":
+		body = `{"name":"k","scopes":["analyze"]}`
+	}
+	return path, body
+}
+
+var (
+	seqMu sync.Mutex
+	seq   int
+)
+
+func nextSeq() int {
+	seqMu.Lock()
+	defer seqMu.Unlock()
+	seq++
+	return seq
+}
+
+// TestAuthorizationMatrix sends every route of the router with every kind
+// of credential and checks the outcome against the promised access.
+func TestAuthorizationMatrix(t *testing.T) {
+	w := newWorld(t)
+	engine := w.e.engine.(*gin.Engine)
+	for _, ri := range engine.Routes() {
+		key := ri.Method + " " + ri.Path
+		acc, ok := promised[key]
+		if !ok {
+			t.Errorf("route %s has no promised access in this test: decide who may call it", key)
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			e := w.e.with(t)
+			principals := []struct {
+				name  string
+				token func() string
+				want  func(status int) bool
+			}{
+				{"no key", func() string { return "" }, denied(acc, http.StatusUnauthorized)},
+				{"bad key", func() string { return "alk_not-a-real-key" }, denied(acc, http.StatusUnauthorized)},
+				{"unknown key", func() string { return "alk_01jd8x2k4m5n6p7q8r9s0t1v2w.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, denied(acc, http.StatusUnauthorized)},
+				{"revoked key", func() string { return w.revoked }, denied(acc, http.StatusUnauthorized)},
+				{"admin", func() string { return w.admin }, allowedIf(acc == accPublic || acc == accAny || acc == accAdmin || acc == accRead || acc == accCollect)},
+				{"collect", func() string { return w.collect }, allowedIf(acc == accPublic || acc == accAny || acc == accCollect)},
+				{"analyze", func() string { return w.analyze }, allowedIf(acc == accPublic || acc == accAny || acc == accRead)},
+				{"key of another study", func() string { return w.otherStudy }, otherStudy(acc, key)},
+				{"survey token, this session and role", func() string { return w.invite("client") }, allowedIf(acc == accPublic || acc == accSurvey)},
+				{"survey token, other role", func() string { return w.invite("counsellor") }, allowedIf(acc == accPublic || acc == accSurvey)},
+				{"used survey token", func() string {
+					tok := w.invite("client")
+					e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", `{"answers":`+refClient+`}`, "Authorization", "Bearer "+tok)
+					return tok
+				}, usedToken(acc)},
+			}
+			for _, p := range principals {
+				path, body := w.request(ri.Method, ri.Path)
+				tok := p.token()
+				auth := ""
+				if tok != "" {
+					auth = "Bearer " + tok
+				}
+				rec := e.do(ri.Method, path, body, "Authorization", auth)
+				if !p.want(rec.Code) {
+					t.Errorf("%s %s as %s = %d; body %s", ri.Method, path, p.name, rec.Code, rec.Body)
+				}
+				if rec.Code == http.StatusUnauthorized && rec.Header().Get("WWW-Authenticate") == "" {
+					t.Errorf("%s %s as %s: 401 without WWW-Authenticate", ri.Method, path, p.name)
+				}
+			}
+		})
+	}
+}
+
+// denied is for credentials that authenticate nobody: public routes work,
+// every other route answers want.
+func denied(acc access, want int) func(int) bool {
+	return func(status int) bool {
+		if acc == accPublic {
+			return status < 400 || status == http.StatusServiceUnavailable
+		}
+		return status == want
+	}
+}
+
+// allowedIf: allowed callers get past access control (any status but
+// 401/403, never a 5xx); others get 403.
+func allowedIf(ok bool) func(int) bool {
+	return func(status int) bool {
+		if ok {
+			return status != http.StatusUnauthorized && status != http.StatusForbidden && status < 500
+		}
+		return status == http.StatusForbidden
+	}
+}
+
+// otherStudy: an admin key bound to study B may use global routes, may
+// not create studies, and sees nothing of study A (404, not 403, so ids
+// cannot be probed).
+func otherStudy(acc access, key string) func(int) bool {
+	return func(status int) bool {
+		switch {
+		case acc == accSurvey:
+			return status == http.StatusForbidden
+		case key == "POST /v1/studies":
+			return status == http.StatusForbidden
+		case strings.Contains(key, "/v1/studies/:id") || strings.Contains(key, "/v1/dyads/:id") || key == "DELETE /v1/keys/:id":
+			return status == http.StatusNotFound
+		default:
+			return status < 400 || (acc == accPublic && status == http.StatusServiceUnavailable)
+		}
+	}
+}
+
+// usedToken: a used survey link is 410 wherever a credential is needed.
+func usedToken(acc access) func(int) bool {
+	return func(status int) bool {
+		if acc == accPublic {
+			return status < 400
+		}
+		return status == http.StatusGone
+	}
+}
+
+// TestSurveyTokenSingleUseUnderConcurrency sends the same survey token's
+// submission many times at once: exactly one is stored.
+func TestSurveyTokenSingleUseUnderConcurrency(t *testing.T) {
+	w := newWorld(t)
+	tok := w.invite("client")
+	srv := httptest.NewServer(w.e.h)
+	defer srv.Close()
+	const n = 16
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/survey", strings.NewReader(`{"answers":`+refClient+`}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	created := 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusGone:
+		default:
+			t.Errorf("concurrent survey submission = %d, want 201 or 410", c)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d of %d concurrent submissions were stored, want exactly 1 (codes %v)", created, n, codes)
+	}
+	ratings := decode[api.RatingList](t, w.e.expect(http.StatusOK, http.MethodGet, ratingsPath(w.dyadA), ""))
+	got := 0
+	for _, r := range ratings.Items {
+		if r.Session > 2 {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Errorf("the invited session has %d ratings, want 1", got)
+	}
+}
+
+// TestBlindRatings: the survey channel and collect keys never see the
+// other rater's answers or scores.
+func TestBlindRatings(t *testing.T) {
+	w := newWorld(t)
+	e := w.e
+	tok := w.invite("counsellor")
+	form := e.expect(http.StatusOK, http.MethodGet, "/v1/survey", "", "Authorization", "Bearer "+tok)
+	if bytes.Contains(form.Body.Bytes(), []byte(w.dyadA)) || bytes.Contains(form.Body.Bytes(), []byte("C-A")) {
+		t.Errorf("survey form reveals the dyad: %s", form.Body)
+	}
+	if got := decode[api.SurveyResponse](t, form); got.Role != "counsellor" || got.Instrument.ID != "wai_sr_therapist" {
+		t.Errorf("survey form = role %s, instrument %s; want the counsellor's form", got.Role, got.Instrument.ID)
+	}
+	receipt := e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", `{"answers":`+refTherapist+`}`, "Authorization", "Bearer "+tok)
+	for _, leak := range []string{"answers", "scores", "mean", "client"} {
+		if bytes.Contains(receipt.Body.Bytes(), []byte(leak)) {
+			t.Errorf("survey receipt contains %q: %s", leak, receipt.Body)
+		}
+	}
+	for _, path := range []string{"/v1/dyads/" + w.dyadA + "/sessions/1", ratingPath(w.dyadA, 1, "client"), ratingsPath(w.dyadA)} {
+		e.expect(http.StatusForbidden, http.MethodGet, path, "", "Authorization", "Bearer "+w.collect)
+	}
+}
+
+// TestAuditTrail: writes are logged with their actor, amendments with
+// before and after; secrets are in neither the log nor the audit trail.
+func TestAuditTrail(t *testing.T) {
+	var logs bytes.Buffer
+	e := newEnvWith(t, envOptions{log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	d := e.createDyad(st.ID, "C-1", "K-1")
+	collect := e.newKey(`{"name":"tablet","scopes":["collect"]}`)
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(d.ID), ratingBody(1, "client", refClient), "Authorization", "Bearer "+collect)
+	e.expect(http.StatusOK, http.MethodPut, ratingPath(d.ID, 1, "client"), `{"answers":`+refTherapist+`}`)
+
+	got := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?study_id="+st.ID, ""))
+	var actions []string
+	for _, a := range got.Items {
+		actions = append(actions, a.Action)
+	}
+	want := "study.create dyad.create rating.create rating.amend" // the key is global, not the study's
+	if strings.Join(actions, " ") != want {
+		t.Fatalf("audit actions = %v, want %s", actions, want)
+	}
+	create, amend := got.Items[2], got.Items[3]
+	collectID := strings.SplitN(strings.TrimPrefix(collect, "alk_"), ".", 2)[0]
+	if create.Actor != "key:"+collectID {
+		t.Errorf("rating.create actor = %q, want the collect key", create.Actor)
+	}
+	if amend.Before == nil || amend.After == nil || !strings.Contains(*amend.Before, "[5,4,5,4") || !strings.Contains(*amend.After, "[4,3,4,4") {
+		t.Errorf("rating.amend before/after = %v / %v, want the old and new answers", amend.Before, amend.After)
+	}
+	raw := e.expect(http.StatusOK, http.MethodGet, "/v1/audit", "").Body.String()
+	if !strings.Contains(raw, `"action":"key.create"`) {
+		t.Errorf("the unfiltered audit log lacks key.create: %s", raw)
+	}
+	for _, secret := range []string{e.adminToken, collect, strings.SplitN(collect, ".", 2)[1]} {
+		if strings.Contains(raw, secret) || strings.Contains(logs.String(), secret) {
+			t.Errorf("a secret appears in the audit trail or the log")
+		}
+	}
+	// No API call edits the log, and the database refuses to.
+	if _, err := e.store.DB().ExecContext(context.Background(), `UPDATE audit_log SET actor = 'x'`); err == nil {
+		t.Error("UPDATE audit_log succeeded; the log must be append-only")
+	}
+	if _, err := e.store.DB().ExecContext(context.Background(), `DELETE FROM audit_log`); err == nil {
+		t.Error("DELETE FROM audit_log succeeded; the log must be append-only")
+	}
+}
+
+// TestRateLimit: writes beyond the burst get 429 with Retry-After; reads
+// are not limited.
+func TestRateLimit(t *testing.T) {
+	e := newEnvWith(t, envOptions{limits: api.RateLimits{PerCredential: 1, Burst: 3}})
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	limited := 0
+	for i := range 6 {
+		rec := e.do(http.MethodPost, "/v1/studies/"+st.ID+"/dyads", dyadBody(fmt.Sprintf("C-%d", i), "K"))
+		if rec.Code == http.StatusTooManyRequests {
+			limited++
+			checkProblem(t, rec, "POST dyads", problemWant{429, "urn:alliance:problem:rate-limited", nil})
+			if rec.Header().Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Error("no write was rate limited after the burst")
+	}
+	for range 10 {
+		e.expect(http.StatusOK, http.MethodGet, "/v1/studies", "")
+	}
+}
+
+// A browser survey frontend on an allowed origin gets CORS headers.
+func TestCORS(t *testing.T) {
+	e := newEnvWith(t, envOptions{cors: []string{"https://survey.example.org"}})
+	rec := e.do(http.MethodOptions, "/v1/survey", "", "Origin", "https://survey.example.org",
+		"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")
+	if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "https://survey.example.org" {
+		t.Errorf("preflight Allow-Origin = %q (status %d)", got, rec.Code)
+	}
+	rec = e.do(http.MethodOptions, "/v1/survey", "", "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+	if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("preflight from a foreign origin got Allow-Origin %q", got)
+	}
+}
+
+var _ = alliance.ErrGone
