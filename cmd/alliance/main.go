@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,6 +57,7 @@ const usage = `usage: alliance <command> [flags]
 commands:
   serve     run the HTTP API (applies migrations first unless -migrate-on-start=false)
   migrate   apply pending schema migrations and exit
+  backup    copy the SQLite database consistently while it runs: backup -out PATH
   keys      manage API keys: keys create -name N -scopes admin,collect,analyze [-study ID]
                              keys list
                              keys revoke ID
@@ -75,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
-	case "serve", "migrate", "keys":
+	case "serve", "migrate", "keys", "backup":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -84,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	var keyArgs []string
-	if cmd == "keys" { // keys has its own flags; settings come from the environment
+	if cmd == "keys" || cmd == "backup" { // own flags; settings come from the environment
 		keyArgs, rest = rest, nil
 	}
 	cfg, err := config.Load("alliance "+cmd, rest, getenv, isTerminal(stderr), stderr)
@@ -105,6 +107,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return st.Migrate(ctx, log)
 	case "keys":
 		return keys(ctx, keyArgs, cfg, st, log, stdout, stderr)
+	case "backup":
+		fs := flag.NewFlagSet("alliance backup", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		out := fs.String("out", "", "path of the new backup file (must not exist)")
+		if err := fs.Parse(keyArgs); err != nil {
+			return err
+		}
+		if *out == "" {
+			return errors.New("backup: give -out PATH")
+		}
+		if err := st.Backup(ctx, *out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backup written to %s (integrity checked)\n", *out)
+		return nil
 	}
 	return serve(ctx, cfg, st, log, stdout)
 }
