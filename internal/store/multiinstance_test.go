@@ -304,3 +304,70 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoInstancesSurveyLinks submits each one-time survey link many times
+// at once, split over two instances on one PostgreSQL database: exactly one
+// submission per link is stored, every other gets 410, and each link's
+// session holds exactly one rating.
+func TestTwoInstancesSurveyLinks(t *testing.T) {
+	t.Parallel()
+	url := store.PostgresForTest(t)
+	ctx := context.Background()
+	inst := []*instance{startInstance(t, url), startInstance(t, url)}
+	if err := inst[0].st.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := inst[0].svc.EnsureAdminKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	study := send(t, "POST", inst[0].srv.URL+"/v1/studies", admin, "", map[string]any{
+		"name": "links", "forms": map[string]string{"client": "wai_sr_client", "counsellor": "wai_sr_therapist"},
+	})
+	dyad := send(t, "POST", inst[1].srv.URL+"/v1/studies/"+study.id+"/dyads", admin, "", map[string]string{"client_code": "C1", "counsellor_code": "K1"})
+	if study.status != http.StatusCreated || dyad.status != http.StatusCreated {
+		t.Fatalf("setup: study %+v, dyad %+v", study, dyad)
+	}
+	const links, copies = 4, 6
+	tokens := make([]string, links)
+	for i := range tokens {
+		_, tok, err := inst[i%2].svc.CreateInvitation(ctx, dyad.id, alliance.InvitationInput{Session: i + 1, Role: "client"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = tok
+	}
+	codes := make([][]int, links)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, tok := range tokens {
+		codes[i] = make([]int, copies)
+		for c := range copies {
+			wg.Go(func() {
+				<-start
+				codes[i][c] = send(t, "POST", inst[c%2].srv.URL+"/v1/survey", tok, "", map[string]any{"answers": answers(c)}).status
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	for i := range tokens {
+		won := 0
+		for _, code := range codes[i] {
+			switch code {
+			case http.StatusCreated:
+				won++
+			case http.StatusGone:
+			default:
+				t.Errorf("link %d: a submission answered %d, want 201 or 410", i, code)
+			}
+		}
+		if won != 1 {
+			t.Errorf("link %d: %d of %d concurrent submissions stored (codes %v), want exactly 1", i, won, copies, codes[i])
+		}
+	}
+	var rows int
+	if err := inst[1].st.DB().QueryRowContext(ctx, "SELECT count(*) FROM ratings").Scan(&rows); err != nil || rows != links {
+		t.Errorf("ratings table holds %d rows (%v), want %d: one per link", rows, err, links)
+	}
+}
