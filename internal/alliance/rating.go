@@ -36,10 +36,11 @@ type checkedRating struct {
 // session and stores it atomically. With an idempotency key, a retry of the
 // same request returns the first result (replayed is true) and a different
 // request under the same key is refused.
+//
+// The key is checked where it is claimed, in the rating's transaction: a
+// retry finds it taken there and is answered from the stored result, so
+// the common first attempt costs no extra query.
 func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInput, idem *Idempotency) (r Rating, replayed bool, err error) {
-	if r, ok, err := s.replay(ctx, idem); ok || err != nil {
-		return r, ok, err
-	}
 	c, err := s.checkRating(ctx, dyadID, in)
 	if err != nil {
 		return Rating{}, false, err

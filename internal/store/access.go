@@ -94,25 +94,22 @@ func appendAudit(tx *gorm.DB, entries []alliance.AuditEntry) error {
 	return nil
 }
 
-// inTx runs fn in one transaction; the audit entries are appended last.
-// Every write of the store goes through it.
+// inTx runs fn and appends the audit entries in one transaction. Every
+// write of the store goes through it: on SQLite through the group
+// committer, on PostgreSQL in a transaction of its own.
 func (s *Store) inTx(ctx context.Context, audit []alliance.AuditEntry, fn func(tx *gorm.DB) error) error {
-	if s.writer != nil {
-		select {
-		case s.writer <- struct{}{}:
-			defer func() { <-s.writer }()
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	// translate again: an error raised at COMMIT (a deferred constraint, a
-	// lost connection) comes from Transaction itself, not from fn.
-	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	body := func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
 		return appendAudit(tx, audit)
-	}))
+	}
+	if s.committer != nil {
+		return s.committer.do(ctx, body)
+	}
+	// translate again: an error raised at COMMIT (a deferred constraint, a
+	// lost connection) comes from Transaction itself, not from fn.
+	return translate(s.db.WithContext(ctx).Transaction(body))
 }
 
 // CreateKey stores a new API key (its hash) with its audit entry.

@@ -31,11 +31,11 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect migrations.Dialect
-	// writer serialises write transactions on SQLite, which has one writer
-	// anyway: waiting in a Go queue is fair and prompt, where connections
-	// racing for the file lock back off in SQLite's busy handler for up to
-	// the busy timeout. nil on PostgreSQL.
-	writer chan struct{}
+	// committer runs SQLite's write transactions: queued in Go (fair and
+	// prompt, where connections racing for the file lock back off in
+	// SQLite's busy handler for up to the busy timeout) and group-committed.
+	// nil on PostgreSQL, where every request has its own transaction.
+	committer *committer
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -144,7 +144,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: make(chan struct{}, 1)}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: newCommitter(db)}, nil
 }
 
 // gormConfig is the GORM configuration of both backends: slog logging
@@ -166,7 +166,12 @@ func gormConfig(log *slog.Logger) *gorm.Config {
 }
 
 // Close releases the connection pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+func (s *Store) Close() error {
+	if s.committer != nil {
+		s.committer.close()
+	}
+	return s.sqlDB.Close()
+}
 
 // Migrate applies pending schema migrations.
 func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
