@@ -48,6 +48,8 @@ import (
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/alliance-project/alliance/internal/store"
 )
 
 func main() {
@@ -579,15 +581,8 @@ const ceilingScores = `{"total":{"mean":4.5,"sum":54,"answered":12,"items":12,"p
 // startCeiling serves the bare insert handler on 127.0.0.1:0 over a fresh
 // SQLite file in dir and returns its base URL and a stop function.
 func startCeiling(dir string) (string, func(), error) {
-	// The same pragmas as internal/store.Open.
-	q := url.Values{}
-	q.Set("_foreign_keys", "on")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + filepath.Join(dir, "ceiling.db") + "?" + q.Encode()
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+	// The same connection settings as the service's store.
+	db, err := gorm.Open(sqlite.Open(store.SQLiteDSN(filepath.Join(dir, "ceiling.db"))), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },

@@ -188,18 +188,8 @@ func (p *scoreParser) eat(c byte) bool {
 
 // key reads a quoted object key without escapes and the colon after it.
 func (p *scoreParser) key() (string, bool) {
-	if !p.eat('"') {
-		return "", false
-	}
-	start := p.i
-	for p.i < len(p.b) && p.b[p.i] != '"' {
-		if p.b[p.i] == '\\' {
-			return "", false
-		}
-		p.i++
-	}
-	k := string(p.b[start:p.i])
-	return k, p.eat('"') && p.eat(':')
+	k, ok := p.str()
+	return k, ok && p.eat(':')
 }
 
 // object calls field for each key of an object until the closing brace.

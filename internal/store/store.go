@@ -124,15 +124,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	q := url.Values{}
-	q.Set("_foreign_keys", "on")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-
-	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
+	db, err := gorm.Open(sqlite.Open(SQLiteDSN(path)), gormConfig(log))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -145,6 +137,20 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: newCommitter(db)}, nil
+}
+
+// SQLiteDSN is the connection string the store opens an SQLite file with:
+// WAL journal, synchronous=FULL, foreign keys, a busy timeout and BEGIN
+// IMMEDIATE. The load tool's bare-insert ceiling uses it too, so the
+// comparison is with the same durability.
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
 }
 
 // gormConfig is the GORM configuration of both backends: slog logging
