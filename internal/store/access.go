@@ -104,12 +104,16 @@ func (s *Store) inTx(ctx context.Context, audit []alliance.AuditEntry, fn func(t
 		}
 		return appendAudit(tx, audit)
 	}
+	var err error
 	if s.committer != nil {
-		return s.committer.do(ctx, body)
+		err = s.committer.do(ctx, body)
+	} else {
+		// translate again: an error raised at COMMIT (a deferred constraint,
+		// a lost connection) comes from Transaction itself, not from fn.
+		err = translate(s.db.WithContext(ctx).Transaction(body))
 	}
-	// translate again: an error raised at COMMIT (a deferred constraint, a
-	// lost connection) comes from Transaction itself, not from fn.
-	return translate(s.db.WithContext(ctx).Transaction(body))
+	s.writes.record(err)
+	return err
 }
 
 // CreateKey stores a new API key (its hash) with its audit entry.

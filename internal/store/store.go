@@ -36,6 +36,10 @@ type Store struct {
 	// SQLite's busy handler for up to the busy timeout) and group-committed.
 	// nil on PostgreSQL, where every request has its own transaction.
 	committer *committer
+	// writes remembers whether the latest write failed for want of the
+	// database (disk full, read-only, I/O error), so /readyz can report a
+	// fault that reads alone would not show.
+	writes writeHealth
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -194,6 +198,9 @@ func (s *Store) Dialect() migrations.Dialect { return s.dialect }
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.sqlDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping: %w", translate(err))
+	}
+	if err := s.writes.fault(); err != nil {
+		return err
 	}
 	pending, err := migrations.Pending(ctx, s.sqlDB, s.dialect)
 	if err != nil {
