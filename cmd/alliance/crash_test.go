@@ -34,7 +34,10 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/alliance-project/alliance/internal/pgtest"
 )
 
 // binBuild compiles this package once per test process into a stable
@@ -480,15 +483,22 @@ func binCheckDB(t *testing.T, path string) (ratings int) {
 		t.Errorf("PRAGMA foreign_key_check on %s reports a violation", filepath.Base(path))
 	}
 	rows.Close()
+	return checkRows(t, db, filepath.Base(path))
+}
+
+// checkRows holds on either backend: no duplicate current rating, no
+// idempotency key without its rating. It returns the number of ratings.
+func checkRows(t *testing.T, db *sql.DB, name string) (ratings int) {
+	t.Helper()
 	var dups int
 	if err := db.QueryRow(`SELECT count(*) FROM (SELECT 1 FROM ratings WHERE superseded_at IS NULL
-		GROUP BY dyad_id, session, role HAVING count(*) > 1)`).Scan(&dups); err != nil || dups != 0 {
-		t.Errorf("duplicate current ratings: %d (%v)", dups, err)
+		GROUP BY dyad_id, session, role HAVING count(*) > 1) AS d`).Scan(&dups); err != nil || dups != 0 {
+		t.Errorf("%s: duplicate current ratings: %d (%v)", name, dups, err)
 	}
 	var orphans int
 	if err := db.QueryRow(`SELECT count(*) FROM idempotency_keys k LEFT JOIN ratings r ON r.id = k.rating_id
 		WHERE r.id IS NULL`).Scan(&orphans); err != nil || orphans != 0 {
-		t.Errorf("idempotency keys without their rating: %d (%v)", orphans, err)
+		t.Errorf("%s: idempotency keys without their rating: %d (%v)", name, orphans, err)
 	}
 	if err := db.QueryRow("SELECT count(*) FROM ratings").Scan(&ratings); err != nil {
 		t.Fatal(err)
@@ -521,13 +531,44 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
+	db := filepath.Join(t.TempDir(), "crash.db")
+	// The files exactly as kill -9 left them must be consistent.
+	crashKill9(t, db, func(t *testing.T) int { return binCheckDB(t, binSnapshot(t, db)) }, func(t *testing.T) int { return binCheckDB(t, db) })
+}
+
+// TestCrashKill9UnderLoadPostgres is the same on PostgreSQL: the server
+// under the killed instance keeps running, so what it holds after the kill
+// is what was committed.
+func TestCrashKill9UnderLoadPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	url := pgtest.Database(t)
+	check := func(t *testing.T) int { return pgCheckDB(t, url) }
+	crashKill9(t, url, check, check)
+}
+
+// pgCheckDB runs the consistency checks that mean something on PostgreSQL
+// (its own integrity is the server's business) and counts the ratings.
+func pgCheckDB(t *testing.T, url string) (ratings int) {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return checkRows(t, db, "postgres")
+}
+
+// crashKill9 kills the server on db three times under write load; after
+// each kill crashCheck inspects the database, and finalCheck after the
+// last clean stop. Both return the number of rating rows.
+func crashKill9(t *testing.T, db string, crashCheck, finalCheck func(t *testing.T) int) {
 	start := time.Now()
 	bin := binBuild(t)
-	db := filepath.Join(t.TempDir(), "crash.db")
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("kill timing seed %d", seed)
-
 	const workers = 12
 	s := binStart(t, bin, db)
 	studyID := ""
@@ -559,8 +600,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 		if acked == 0 {
 			t.Fatalf("round %d: no rating acknowledged before the kill\n%s", round, s.log())
 		}
-		// The files exactly as kill -9 left them must be consistent.
-		crashRows := binCheckDB(t, binSnapshot(t, db))
+		crashRows := crashCheck(t)
 
 		s = binStart(t, bin, db)
 		all = append(all, reqs...)
@@ -582,7 +622,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 		}
 	}
 	s.stop(t)
-	if n := binCheckDB(t, db); n != len(all) {
+	if n := finalCheck(t); n != len(all) {
 		t.Errorf("final file holds %d ratings, want %d (one per submission)", n, len(all))
 	}
 	t.Logf("%d ratings over 3 kills in %v", len(all), time.Since(start).Round(time.Millisecond))

@@ -16,6 +16,7 @@ import (
 	"github.com/alliance-project/alliance/api"
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
 )
 
@@ -109,7 +110,7 @@ func answers(base int) []int {
 // refused, and nothing may be lost.
 func TestTwoInstancesOnePostgres(t *testing.T) {
 	t.Parallel()
-	url := store.PostgresForTest(t)
+	url := pgtest.Database(t)
 	ctx := context.Background()
 	inst := []*instance{startInstance(t, url), startInstance(t, url)}
 
@@ -311,7 +312,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 // session holds exactly one rating.
 func TestTwoInstancesSurveyLinks(t *testing.T) {
 	t.Parallel()
-	url := store.PostgresForTest(t)
+	url := pgtest.Database(t)
 	ctx := context.Background()
 	inst := []*instance{startInstance(t, url), startInstance(t, url)}
 	if err := inst[0].st.Migrate(ctx, nil); err != nil {

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/pgtest"
 )
 
 // TestTranslatePostgres maps each SQLSTATE class the store can meet; it
@@ -68,7 +69,7 @@ func TestTranslatePostgres(t *testing.T) {
 func TestPostgresSessionSettings(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := Open(ctx, PostgresForTest(t), quiet,
+	st, err := Open(ctx, pgtest.Database(t), quiet,
 		WithMaxOpenConns(3), WithMaxIdleConns(2), WithStatementTimeout(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestPostgresSessionSettings(t *testing.T) {
 func TestPostgresNoStatementTimeout(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := Open(ctx, PostgresForTest(t), quiet, WithStatementTimeout(0))
+	st, err := Open(ctx, pgtest.Database(t), quiet, WithStatementTimeout(0))
 	if err != nil {
 		t.Fatal(err)
 	}

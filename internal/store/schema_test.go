@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/pgtest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -43,7 +44,7 @@ var backends = []struct {
 	open func(t *testing.T) *Store
 }{
 	{"sqlite", func(t *testing.T) *Store { return openMigrated(t, filepath.Join(t.TempDir(), "p.db")) }},
-	{"postgres", func(t *testing.T) *Store { return openMigrated(t, PostgresForTest(t)) }},
+	{"postgres", func(t *testing.T) *Store { return openMigrated(t, pgtest.Database(t)) }},
 }
 
 var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}}
@@ -108,7 +109,7 @@ func TestSchemaParity(t *testing.T) {
 // by their effect: duplicate client codes and ratings are conflicts.)
 func TestDialectSchemasMatch(t *testing.T) {
 	t.Parallel()
-	SkipWithoutPostgres(t)
+	pgtest.SkipWithout(t)
 	lite := describeSchema(t, backends[0].open(t))
 	pg := describeSchema(t, backends[1].open(t))
 	if diff := cmp.Diff(lite, pg); diff != "" {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
 )
 
@@ -42,7 +43,7 @@ func openSQLite(t *testing.T) *store.Store {
 func openPostgres(t *testing.T) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.PostgresForTest(t), discard)
+	st, err := store.Open(ctx, pgtest.Database(t), discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestSQLite(t *testing.T) {
 
 func TestPostgres(t *testing.T) {
 	t.Parallel()
-	store.SkipWithoutPostgres(t)
+	pgtest.SkipWithout(t)
 	runStoreTests(t, openPostgres)
 }
 

@@ -1,4 +1,7 @@
-package store
+// Package pgtest gives tests a throwaway PostgreSQL database of their own
+// on the server named by ALLIANCE_TEST_POSTGRES_URL (scripts/postgres-test.sh
+// starts one), and skips them, saying how to run them, where there is none.
+package pgtest
 
 import (
 	"context"
@@ -13,32 +16,32 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver for the admin connection
 )
 
-// PostgresEnv names the variable that points the tests at a PostgreSQL
+// Env names the variable that points the tests at a PostgreSQL
 // server: a postgres:// URL of a role allowed to CREATE DATABASE, e.g.
 // postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable.
 // scripts/postgres-test.sh starts a throwaway server and sets it.
-const PostgresEnv = "ALLIANCE_TEST_POSTGRES_URL"
+const Env = "ALLIANCE_TEST_POSTGRES_URL"
 
-// SkipWithoutPostgres skips t, saying how to run it, unless PostgresEnv is set.
-func SkipWithoutPostgres(t testing.TB) string {
+// SkipWithout skips t, saying how to run it, unless Env is set.
+func SkipWithout(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv(PostgresEnv)
+	admin := os.Getenv(Env)
 	if admin == "" {
-		t.Skip(PostgresEnv + " is not set: skipping the PostgreSQL variant " +
+		t.Skip(Env + " is not set: skipping the PostgreSQL variant " +
 			"(run `scripts/postgres-test.sh go test ./...` to start a throwaway PostgreSQL 15)")
 	}
 	return admin
 }
 
-// PostgresForTest creates an empty database for one test and returns its
-// URL; the database is dropped when the test ends. Without PostgresEnv the
+// Database creates an empty database for one test and returns its
+// URL; the database is dropped when the test ends. Without Env the
 // test is skipped with a message saying how to run it.
-func PostgresForTest(t testing.TB) string {
+func Database(t testing.TB) string {
 	t.Helper()
-	admin := SkipWithoutPostgres(t)
+	admin := SkipWithout(t)
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL", PostgresEnv)
+		t.Fatalf("%s must be a postgres:// URL", Env)
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
