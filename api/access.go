@@ -27,7 +27,7 @@ type rule struct {
 var (
 	admin        = rule{scopes: []auth.Scope{auth.ScopeAdmin}}
 	readers      = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}}
-	collectors   = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect}}
+	collecting   = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect}}
 	anyKey       = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect, auth.ScopeAnalyze}}
 	surveyHolder = rule{survey: true}
 	public       = rule{public: true}
@@ -40,6 +40,7 @@ var rules = map[string]rule{
 	"GET /healthz":      public,
 	"GET /readyz":       public,
 	"GET /openapi.json": public,
+	"GET /metrics":      public,
 	"GET /docs/*any":    public,
 
 	"GET /v1/instruments":     anyKey,
@@ -56,12 +57,12 @@ var rules = map[string]rule{
 	"GET /v1/dyads/:id":                                         readers,
 	"GET /v1/dyads/:id/agreement":                               readers,
 	"GET /v1/dyads/:id/ratings":                                 readers,
-	"POST /v1/dyads/:id/ratings":                                collectors,
+	"POST /v1/dyads/:id/ratings":                                collecting,
 	"POST /v1/dyads/:id/invitations":                            admin,
 	"GET /v1/dyads/:id/sessions/:session":                       readers,
 	"GET /v1/dyads/:id/sessions/:session/agreement":             readers,
 	"GET /v1/dyads/:id/sessions/:session/ratings/:role":         readers,
-	"PUT /v1/dyads/:id/sessions/:session/ratings/:role":         collectors,
+	"PUT /v1/dyads/:id/sessions/:session/ratings/:role":         collecting,
 	"GET /v1/dyads/:id/sessions/:session/ratings/:role/history": readers,
 
 	"GET /v1/survey":  surveyHolder,

@@ -67,6 +67,8 @@ var undocumentedRoutes = map[string]string{
 	// schema, and TestContractOpenAPIJSON checks it serves exactly
 	// docs/swagger.json.
 	"GET /openapi.json": "the OpenAPI document itself",
+	// Prometheus text exposition format, for a scraper; TestMetrics checks it.
+	"GET /metrics": "Prometheus metrics (text exposition format)",
 }
 
 // notExercised lists documented "METHOD /path status" triples this test

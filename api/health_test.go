@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/alliance-project/alliance/api"
@@ -66,5 +67,27 @@ func TestResponseHeaders(t *testing.T) {
 		"GET /v1/studies/st_nope", problemWant{status: http.StatusNotFound, typ: typeBlank})
 	if p.RequestID != "trace-43" || p.Instance != "/v1/studies/st_nope" {
 		t.Errorf("problem request_id/instance = %q/%q, want trace-43 and /v1/studies/st_nope", p.RequestID, p.Instance)
+	}
+}
+
+// TestMetrics: /metrics serves Prometheus text with per-route counters
+// labelled by route pattern, never by raw path (which holds ids).
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	rec := e.expect(http.StatusOK, http.MethodGet, "/metrics", "", "Authorization", "")
+	body := rec.Body.String()
+	for _, want := range []string{
+		`alliance_http_requests_total{method="POST",route="/v1/studies",status="201"} 1`,
+		`alliance_http_request_duration_seconds_bucket{method="POST",route="/v1/studies"`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(body, st.ID) {
+		t.Error("/metrics contains a study id; labels must be route patterns")
 	}
 }

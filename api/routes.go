@@ -6,6 +6,7 @@ import "github.com/gin-gonic/gin"
 func (s *server) routes(r *gin.Engine) {
 	r.GET("/healthz", s.wrap(s.healthz))
 	r.GET("/readyz", s.wrap(s.readyz))
+	r.GET("/metrics", s.metrics.handler())
 	r.GET("/openapi.json", s.wrap(s.openAPI))
 	r.GET("/docs/*any", docsUI())
 

@@ -29,9 +29,10 @@ type Deps struct {
 
 // server carries the dependencies into the handlers.
 type server struct {
-	svc    *alliance.Service
-	log    *slog.Logger
-	limits *limiters
+	svc     *alliance.Service
+	log     *slog.Logger
+	limits  *limiters
+	metrics *metrics
 }
 
 // handlerFunc is a gin handler that returns its error, so every failure
@@ -51,11 +52,11 @@ func NewHandler(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
-	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits)}
+	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits), metrics: newMetrics()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), securityHeaders())
+	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), s.metrics.observe(), securityHeaders())
 	if len(d.CORSOrigins) > 0 {
 		r.Use(cors.New(cors.Config{
 			AllowOrigins:  d.CORSOrigins,
