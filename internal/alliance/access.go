@@ -241,11 +241,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (Key, string, erro
 	tok := auth.New(auth.KindKey)
 	k := Key{ID: tok.ID, Name: name, Scopes: scopes, StudyID: studyID, Hash: auth.Hash(tok.Secret),
 		CreatedAt: s.now(), CreatedBy: actor.Label()}
-	view := struct {
-		Name    string       `json:"name"`
-		Scopes  []auth.Scope `json:"scopes"`
-		StudyID string       `json:"study_id,omitempty"`
-	}{k.Name, k.Scopes, k.StudyID}
+	view := map[string]any{"name": k.Name, "scopes": k.Scopes, "study_id": k.StudyID}
 	if err := s.store.CreateKey(ctx, k, s.audit(ctx, "key.create", "key", k.ID, k.StudyID, nil, view)); err != nil {
 		return Key{}, "", fmt.Errorf("create key: %w", err)
 	}
@@ -344,12 +340,7 @@ func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in Invita
 	now := s.now()
 	inv := Invitation{ID: tok.ID, StudyID: st.ID, DyadID: d.ID, Session: in.Session, Role: role,
 		Hash: auth.Hash(tok.Secret), CreatedAt: now, CreatedBy: ActorFrom(ctx).Label(), ExpiresAt: now.Add(ttl)}
-	view := struct {
-		DyadID    string    `json:"dyad_id"`
-		Session   int       `json:"session"`
-		Role      Role      `json:"role"`
-		ExpiresAt time.Time `json:"expires_at"`
-	}{inv.DyadID, inv.Session, inv.Role, inv.ExpiresAt}
+	view := map[string]any{"dyad_id": inv.DyadID, "session": inv.Session, "role": inv.Role, "expires_at": inv.ExpiresAt}
 	if err := s.store.CreateInvitation(ctx, inv, s.audit(ctx, "invitation.create", "invitation", inv.ID, st.ID, nil, view)); err != nil {
 		return Invitation{}, "", fmt.Errorf("create invitation: %w", err)
 	}
@@ -417,18 +408,12 @@ func (s *Service) FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, e
 }
 
 // ratingAudit is what the audit log keeps of a rating: enough to see what
-// changed in an amendment (answers, date, version), no more.
+// changed in an amendment (answers, date, version), no more. A map, not a
+// tagged struct: the domain carries no serialisation tags.
 func ratingAudit(r Rating) any {
-	var date string
+	view := map[string]any{"dyad_id": r.DyadID, "session": r.Session, "role": r.Role, "answers": r.Answers, "version": r.Version}
 	if r.SessionDate != nil {
-		date = r.SessionDate.String()
+		view["session_date"] = r.SessionDate.String()
 	}
-	return struct {
-		DyadID      string     `json:"dyad_id"`
-		Session     int        `json:"session"`
-		Role        Role       `json:"role"`
-		SessionDate string     `json:"session_date,omitempty"`
-		Answers     []*float64 `json:"answers"`
-		Version     int        `json:"version"`
-	}{r.DyadID, r.Session, r.Role, date, r.Answers, r.Version}
+	return view
 }

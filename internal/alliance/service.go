@@ -197,10 +197,7 @@ func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) 
 		CounsellorCode: in.CounsellorCode,
 		CreatedAt:      s.now(),
 	}
-	after := struct {
-		ClientCode     string `json:"client_code"`
-		CounsellorCode string `json:"counsellor_code"`
-	}{d.ClientCode, d.CounsellorCode}
+	after := map[string]any{"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode}
 	if err := s.store.CreateDyad(ctx, d, s.audit(ctx, "dyad.create", "dyad", d.ID, studyID, nil, after)); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return Dyad{}, fmt.Errorf("client code %q already has a dyad in this study: %w", in.ClientCode, err)
@@ -237,11 +234,7 @@ func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
 }
 
 func studyAudit(st Study) any {
-	return struct {
-		Name               string          `json:"name"`
-		Forms              map[Role]string `json:"forms"`
-		MaxMissingFraction float64         `json:"max_missing_fraction"`
-	}{st.Name, st.Forms, st.Policy.MaxMissingFraction}
+	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction}
 }
 
 func checkPage(p Page) (Page, error) {
