@@ -50,6 +50,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 func main() {
@@ -551,30 +552,6 @@ type ceilingRow struct {
 
 func (ceilingRow) TableName() string { return "ratings" }
 
-// ceilingDDL is the ratings table of migrations/sqlite/00001_init.sql with
-// its unique indexes, minus the foreign keys (the ceiling has no studies or
-// dyads to point at).
-const ceilingDDL = `
-CREATE TABLE IF NOT EXISTS ratings (
-    id                   TEXT PRIMARY KEY,
-    study_id             TEXT NOT NULL,
-    dyad_id              TEXT NOT NULL,
-    session              INTEGER NOT NULL CHECK (session >= 1),
-    session_date         TEXT,
-    role                 TEXT NOT NULL CHECK (role IN ('client', 'counsellor')),
-    form_id              TEXT NOT NULL,
-    answers              TEXT NOT NULL,
-    scores               TEXT NOT NULL,
-    max_missing_fraction REAL NOT NULL,
-    scoring_version      TEXT NOT NULL,
-    version              INTEGER NOT NULL CHECK (version >= 1),
-    created_at           DATETIME NOT NULL,
-    superseded_at        DATETIME,
-    UNIQUE (dyad_id, session, role, version)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS ratings_current ON ratings (dyad_id, session, role) WHERE superseded_at IS NULL;
-CREATE INDEX IF NOT EXISTS ratings_study_session ON ratings (study_id, session) WHERE superseded_at IS NULL;`
-
 // ceilingScores is a scores document of the size the service stores.
 const ceilingScores = `{"total":{"mean":4.5,"sum":54,"answered":12,"items":12,"prorated":false},"subscales":{"bond":{"mean":4.75,"sum":19,"answered":4,"items":4,"prorated":false},"goal":{"mean":4.25,"sum":17,"answered":4,"items":4,"prorated":false},"task":{"mean":4.5,"sum":18,"answered":4,"items":4,"prorated":false}}}`
 
@@ -595,7 +572,13 @@ func startCeiling(dir string) (string, func(), error) {
 		return "", nil, err
 	}
 	sqlDB.SetMaxOpenConns(1) // a single writer
-	if err := db.Exec(ceilingDDL).Error; err != nil {
+	// The service's own schema, indexes included; foreign keys off on the
+	// one connection, as the ceiling has no studies or dyads to point at.
+	if err := migrations.Up(context.Background(), sqlDB, migrations.SQLite, nil); err != nil {
+		_ = sqlDB.Close()
+		return "", nil, fmt.Errorf("ceiling schema: %w", err)
+	}
+	if err := db.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
 		_ = sqlDB.Close()
 		return "", nil, fmt.Errorf("ceiling schema: %w", err)
 	}
