@@ -127,6 +127,14 @@ func TestHostileRequests(t *testing.T) {
 			check: func(t *testing.T, b []byte) { hostileTotalMean(t, b, 5) }},
 		{name: "5e0 answer is valid", body: hostileRating(2, `[5e0,5,5,5,5,5,5,5,5,5,5,5]`), status: 201,
 			check: func(t *testing.T, b []byte) { hostileTotalMean(t, b, 5) }},
+		// Within the step tolerance of 5: stored as exactly 5, what was meant.
+		{name: "4.9999999999 is stored as 5", body: hostileRating(4, hostileAnswersWith("4.9999999999")), status: 201,
+			check: func(t *testing.T, b []byte) {
+				var r api.RatingResponse
+				if err := json.Unmarshal(b, &r); err != nil || r.Answers[0] == nil || *r.Answers[0] != 5 {
+					t.Errorf("answers[0] stored as %v, want exactly 5", r.Answers[0])
+				}
+			}},
 
 		// --- duplicated keys: encoding/json keeps the last value. ---
 		{name: "duplicated session key, last wins", body: `{"session":1,"session":3,"role":"client","answers":` + hostileAnswers + `}`, status: 201,

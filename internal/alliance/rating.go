@@ -30,6 +30,8 @@ type checkedRating struct {
 	form  *instrument.Form
 	role  Role
 	date  *Date
+	// answers are the submitted answers on the form's grid (see Snap).
+	answers []*float64
 }
 
 // SubmitRating validates and scores the first rating of a role for a
@@ -78,7 +80,7 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 	if err != nil {
 		return Rating{}, false, fmt.Errorf("no %s rating of session %d to amend; submit it with POST first: %w", c.role, in.Session, err)
 	}
-	if sameAnswers(prev.Answers, in.Answers) && sameDate(prev.SessionDate, c.date) {
+	if sameAnswers(prev.Answers, c.answers) && sameDate(prev.SessionDate, c.date) {
 		return prev, false, nil
 	}
 	r = s.newRating(c, in, prev.Version+1)
@@ -164,6 +166,7 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 		for _, e := range c.form.Validate(in.Answers) {
 			fe.add(e.Field, e.Code, e.Message)
 		}
+		c.answers = c.form.Snap(in.Answers)
 		if !slices.ContainsFunc(in.Answers, func(v *float64) bool { return v != nil }) {
 			fe.add("answers", "no_answers", "at least one item must be answered")
 		}
@@ -180,8 +183,8 @@ func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating
 		SessionDate:    c.date,
 		Role:           c.role,
 		FormID:         c.form.ID,
-		Answers:        in.Answers,
-		Scores:         c.form.Score(in.Answers, c.study.Policy),
+		Answers:        c.answers,
+		Scores:         c.form.Score(c.answers, c.study.Policy),
 		Policy:         c.study.Policy,
 		ScoringVersion: instrument.ScoringVersion,
 		Version:        version,

@@ -66,6 +66,38 @@ func (f *Form) Validate(answers []*float64) []FieldError {
 	return errs
 }
 
+// Snap returns valid answers moved onto the scale's grid: 4.9999999999
+// passes Validate's tolerance and means 5, so 5 is what is stored, scored
+// and counted as a category. nil stays nil. Call it after Validate.
+func (f *Form) Snap(answers []*float64) []*float64 {
+	out := make([]*float64, len(answers))
+	s := f.Scale
+	for i, a := range answers {
+		if a == nil {
+			continue
+		}
+		v := s.Min + math.Round((*a-s.Min)/s.Step)*s.Step
+		// Round to the step's decimals so 0.1 steps give 7.3, not 7.300000000000001.
+		if d := decimals(s.Step); d >= 0 {
+			p := math.Pow(10, float64(d))
+			v = math.Round(v*p) / p
+		}
+		out[i] = &v
+	}
+	return out
+}
+
+// decimals is the number of decimal places of a step such as 1 or 0.1.
+func decimals(step float64) int {
+	for d := 0; d <= 9; d++ {
+		p := math.Pow(10, float64(d))
+		if math.Abs(step*p-math.Round(step*p)) < 1e-9 {
+			return d
+		}
+	}
+	return -1
+}
+
 func (s Scale) onStep(x float64) bool {
 	q := (x - s.Min) / s.Step
 	return math.Abs(q-math.Round(q)) <= stepTolerance

@@ -354,3 +354,36 @@ func FuzzValidateScore(f *testing.F) {
 		}
 	})
 }
+
+// Snap stores what the rater meant: a value within Validate's tolerance of
+// a grid point becomes that point, exactly.
+func TestSnap(t *testing.T) {
+	cat := instrument.Builtin()
+	wai, _ := cat.Form("wai_sr_client")
+	srs, _ := cat.Form("srs_client")
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		form *instrument.Form
+		in   float64
+		want float64
+	}{
+		{wai, 4.9999999999, 5},
+		{wai, 1.0000000001, 1},
+		{wai, 3, 3},
+		{srs, 7.300000000001, 7.3},
+		{srs, 0.1 * 3, 0.3},
+		{srs, 10, 10},
+		{srs, 0, 0},
+	}
+	for _, tt := range tests {
+		ans := make([]*float64, len(tt.form.Items))
+		ans[0] = f(tt.in)
+		if errs := tt.form.Validate(ans); errs != nil {
+			t.Fatalf("Validate(%v) = %v; the case must be valid", tt.in, errs)
+		}
+		got := tt.form.Snap(ans)
+		if *got[0] != tt.want || got[1] != nil {
+			t.Errorf("%s.Snap(%v) = %v, want exactly %v (and nil kept)", tt.form.ID, tt.in, *got[0], tt.want)
+		}
+	}
+}
