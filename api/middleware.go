@@ -34,6 +34,15 @@ func requestID() gin.HandlerFunc {
 	}
 }
 
+// routeOf names a request by its route pattern, the label logs and
+// metrics share: never the raw path, which holds ids.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "(unmatched)"
+}
+
 // accessLog writes one structured line per request. It logs the route
 // pattern, not the raw path, and never query strings or bodies, so codes
 // and answers stay out of the logs.
@@ -41,10 +50,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "(unmatched)"
-		}
+		route := routeOf(c)
 		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", c.GetString(requestIDKey)),
 			slog.String("method", c.Request.Method),
