@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -13,6 +16,20 @@ import (
 // maxBatch bounds how many writes share one commit, so one batch cannot
 // hold the write lock for long.
 const maxBatch = 64
+
+// checkpointEvery is how often, while writes come in, the WAL is copied
+// back into the database file (see checkpoints).
+const checkpointEvery = time.Second
+
+// writerPragmas tune the committer's own connection. Statement and
+// savepoint journals stay in memory: each write's savepoint otherwise
+// spills to a temporary file once a batch touches more than 64 KiB of
+// pages. Only this connection gets it, because on the read connections
+// temp_store=MEMORY would also let SQLite's sorter hold a whole export's
+// ORDER BY in memory. The writer leaves checkpoints to checkpoints();
+// wal_autocheckpoint stays on, at 10,000 pages (40 MB of WAL), only as the
+// backstop should the background checkpoints fall behind.
+const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000"
 
 // write is one request's write transaction waiting for a group commit.
 type write struct {
@@ -29,16 +46,46 @@ type write struct {
 // the commit that holds it returned, so a 2xx still means committed, and a
 // write that fails rolls back to its savepoint without touching the others.
 type committer struct {
-	db    *gorm.DB
-	queue chan *write
-	quit  chan struct{}
-	done  chan struct{}
+	db   *gorm.DB  // bound to conn
+	conn *sql.Conn // the writer's own connection
+	pool *sql.DB   // for checkpoints, off the writer's path
+	log  *slog.Logger
+
+	queue     chan *write
+	committed chan struct{} // a commit happened since the last checkpoint
+	quit      chan struct{}
+	done      chan struct{} // loop has returned
+	ckptDone  chan struct{} // checkpoints has returned
 }
 
-func newCommitter(db *gorm.DB) *committer {
-	c := &committer{db: db, queue: make(chan *write, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+// newCommitter takes one connection of db's pool for the writer, for as
+// long as the store is open.
+func newCommitter(ctx context.Context, db *gorm.DB, log *slog.Logger) (*committer, error) {
+	pool, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("writer connection: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, writerPragmas); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("writer connection: %w", err)
+	}
+	bound := db.Session(&gorm.Session{NewDB: true})
+	bound.Statement.ConnPool = conn
+	c := &committer{
+		db: bound, conn: conn, pool: pool, log: log,
+		queue:     make(chan *write, maxBatch),
+		committed: make(chan struct{}, 1),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+		ckptDone:  make(chan struct{}),
+	}
 	go c.loop()
-	return c
+	go c.checkpoints()
+	return c, nil
 }
 
 // do queues fn and waits for its outcome. It keeps waiting after the
@@ -60,6 +107,38 @@ func (c *committer) do(ctx context.Context, fn func(tx *gorm.DB) error) error {
 func (c *committer) close() {
 	close(c.quit)
 	<-c.done
+	<-c.ckptDone
+	_ = c.conn.Close()
+}
+
+// checkpoints copies committed pages from the WAL back into the database
+// file, at most once per checkpointEvery and only after new commits, on a
+// connection of its own. A checkpoint reads and writes every page the WAL
+// holds and syncs the database file; left to the writer (SQLite's
+// autocheckpoint), that work would stall every write queued behind it. A
+// PASSIVE checkpoint never blocks the writer or readers, and a full one
+// lets the next write start the WAL over, so it stays small.
+func (c *committer) checkpoints() {
+	defer close(c.ckptDone)
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-tick.C:
+		}
+		select {
+		case <-c.committed:
+		default:
+			continue // nothing new in the WAL
+		}
+		if _, err := c.pool.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			// Not a write failure: the WAL keeps the data, and the writer's
+			// autocheckpoint is the backstop.
+			c.log.Warn("background WAL checkpoint failed", "err", err)
+		}
+	}
 }
 
 func (c *committer) loop() {
@@ -102,7 +181,7 @@ func (c *committer) commit(batch []*write) {
 			}
 		}
 	}
-	tx := c.db.Session(&gorm.Session{NewDB: true}).Begin()
+	tx := c.db.Begin()
 	if tx.Error != nil {
 		failAll(translate(tx.Error))
 		return
@@ -135,5 +214,10 @@ func (c *committer) commit(batch []*write) {
 	}
 	if err := tx.Commit().Error; err != nil {
 		failAll(translate(err))
+		return
+	}
+	select {
+	case c.committed <- struct{}{}:
+	default:
 	}
 }

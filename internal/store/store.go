@@ -140,7 +140,12 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: newCommitter(db)}, nil
+	c, err := newCommitter(ctx, db, log)
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: c}, nil
 }
 
 // SQLiteDSN is the connection string the store opens an SQLite file with:
