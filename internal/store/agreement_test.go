@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 )
 
 // The hand-written decoders must agree with encoding/json on everything
@@ -25,6 +27,10 @@ func TestAgreementDecoders(t *testing.T) {
 		{v(2.5), v(10), v(-1), v(1e-7)},
 		{},
 	}
+	// One decoder shared by all documents, as FindStudyRatings shares it:
+	// interned names and shared backing arrays must not leak between them.
+	shared := new(scoreDecoder)
+	var sharedGot, sharedWant []instrument.Scores
 	for _, a := range answerSets {
 		b, _ := json.Marshal(a)
 		got, err := decodeAnswers(b)
@@ -40,15 +46,23 @@ func TestAgreementDecoders(t *testing.T) {
 			}
 			sb, _ := json.Marshal(ss)
 			got, err := decodeScores(sb)
-			p := scoreParser{b: sb}
+			p := scoreParser{b: sb, d: new(scoreDecoder)}
 			_, fast := p.scores()
 			want := f.Score(a, instrument.DefaultPolicy())
+			sg, serr := shared.decode(sb)
+			if serr != nil {
+				t.Fatal(serr)
+			}
+			sharedGot, sharedWant = append(sharedGot, sg), append(sharedWant, want)
 			if err != nil || !fast || !reflect.DeepEqual(got, want) {
 				t.Errorf("decodeScores(%s) = %+v, %v (fast %v); want %+v", sb, got, err, fast, want)
 			}
 		}
 	}
 	// Whitespace (as PostgreSQL jsonb would print) takes the slow path.
+	if !reflect.DeepEqual(sharedGot, sharedWant) {
+		t.Errorf("a shared scoreDecoder decoded %+v; want %+v", sharedGot, sharedWant)
+	}
 	got, err := decodeScores([]byte(`{"total": {"mean": 4.5, "sum": 54, "answered": 12, "items": 12, "prorated": false}, "subscales": {}}`))
 	if err != nil || *got.Total.Mean != 4.5 || got.Total.Items != 12 {
 		t.Errorf("spaced scores = %+v, %v", got, err)
@@ -62,12 +76,21 @@ func TestAgreementDecoders(t *testing.T) {
 	}
 }
 
-// TestFindStudyRatingsSelection checks the session rules in SQL: a fixed
-// session, and each dyad's first/last complete session (or, never
-// complete, its first/last rated one).
+// TestFindStudyRatingsSelection checks the session rules in SQL, on both
+// backends: a fixed session, and each dyad's first/last complete session
+// (or, never complete, its first/last rated one), current versions only.
 func TestFindStudyRatingsSelection(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testStudyRatingsSelection(t, filepath.Join(t.TempDir(), "s.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testStudyRatingsSelection(t, pgtest.Database(t))
+	})
+}
+
+func testStudyRatingsSelection(t *testing.T, url string) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := Open(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +105,13 @@ func TestFindStudyRatingsSelection(t *testing.T) {
 	}
 	x := 4.0
 	ans := []*float64{&x, &x, &x, &x, &x, &x, &x, &x, &x, &x, &x, &x}
-	add := func(dyad string, session int, role alliance.Role) {
-		r := alliance.Rating{ID: dyad + string(role) + string(rune('0'+session)), StudyID: "st", DyadID: dyad, Session: session, Role: role,
+	rating := func(dyad string, session int, role alliance.Role, version int) alliance.Rating {
+		return alliance.Rating{ID: fmt.Sprintf("%s%s%d.%d", dyad, role, session, version), StudyID: "st", DyadID: dyad, Session: session, Role: role,
 			FormID: f.ID, Answers: ans, Scores: f.Score(ans, instrument.DefaultPolicy()), Policy: instrument.DefaultPolicy(),
-			ScoringVersion: "1", Version: 1, CreatedAt: now}
-		if err := st.CreateRating(ctx, r, nil); err != nil {
+			ScoringVersion: "1", Version: version, CreatedAt: now}
+	}
+	add := func(dyad string, session int, role alliance.Role) {
+		if err := st.CreateRating(ctx, rating(dyad, session, role, 1), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,6 +127,10 @@ func TestFindStudyRatingsSelection(t *testing.T) {
 	add("a", 3, alliance.RoleClient)
 	add("a", 3, alliance.RoleCounsellor)
 	add("a", 4, alliance.RoleCounsellor)
+	// an amended rating counts once, as its current version
+	if err := st.AmendRating(ctx, rating("a", 3, alliance.RoleClient, 1), rating("a", 3, alliance.RoleClient, 2), nil); err != nil {
+		t.Fatal(err)
+	}
 	// b: never complete: 2 client, 5 counsellor
 	add("b", 2, alliance.RoleClient)
 	add("b", 5, alliance.RoleCounsellor)
@@ -113,7 +142,11 @@ func TestFindStudyRatingsSelection(t *testing.T) {
 		}
 		out := map[string]int{}
 		for _, r := range rs {
-			out[r.DyadID+"/"+string(r.Role)] = r.Session
+			k := r.DyadID + "/" + string(r.Role)
+			if _, dup := out[k]; dup {
+				t.Errorf("FindStudyRatings(%v): two ratings for %s", sel, k)
+			}
+			out[k] = r.Session
 			if r.Scores.Total.Mean == nil || *r.Scores.Total.Mean != 4 || len(r.Answers) != 12 {
 				t.Errorf("rating %+v not decoded", r)
 			}
