@@ -82,35 +82,34 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_log" }
 
-// appendAudit writes the audit entries of a write inside its transaction.
-func appendAudit(tx *gorm.DB, entries []alliance.AuditEntry) error {
-	for _, e := range entries {
-		row := auditRow{At: e.At, Actor: e.Actor, Action: e.Action, Resource: e.Resource, ResourceID: e.ResourceID,
+// auditRows maps audit entries to rows.
+func auditRows(entries []alliance.AuditEntry) []auditRow {
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		rows[i] = auditRow{At: e.At, Actor: e.Actor, Action: e.Action, Resource: e.Resource, ResourceID: e.ResourceID,
 			StudyID: nullString(e.StudyID), Before: nullString(e.Before), After: nullString(e.After)}
-		if err := tx.Create(&row).Error; err != nil {
-			return translate(err)
-		}
 	}
-	return nil
+	return rows
 }
 
 // inTx runs fn and appends the audit entries in one transaction. Every
 // write of the store goes through it: on SQLite through the group
-// committer, on PostgreSQL in a transaction of its own.
+// committer (which appends the audit entries of a whole batch at once), on
+// PostgreSQL in a transaction of its own.
 func (s *Store) inTx(ctx context.Context, audit []alliance.AuditEntry, fn func(tx *gorm.DB) error) error {
-	body := func(tx *gorm.DB) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return appendAudit(tx, audit)
-	}
+	rows := auditRows(audit)
 	var err error
 	if s.committer != nil {
-		err = s.committer.do(ctx, body)
+		err = s.committer.do(ctx, fn, rows)
 	} else {
 		// translate again: an error raised at COMMIT (a deferred constraint,
 		// a lost connection) comes from Transaction itself, not from fn.
-		err = translate(s.db.WithContext(ctx).Transaction(body))
+		err = translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := fn(tx); err != nil || len(rows) == 0 {
+				return err
+			}
+			return translate(tx.Create(&rows).Error)
+		}))
 	}
 	s.writes.record(err)
 	return err

@@ -33,18 +33,25 @@ const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 1
 
 // write is one request's write transaction waiting for a group commit.
 type write struct {
-	ctx  context.Context
-	fn   func(tx *gorm.DB) error
-	done chan error // receives the write's outcome once it is durable (or not)
+	ctx   context.Context
+	fn    func(tx *gorm.DB) error
+	audit []auditRow
+	done  chan error // receives the write's outcome once it is durable (or not)
 }
 
 // committer batches the write transactions of concurrent requests into one
-// SQLite transaction, each in its own savepoint, and commits them with one
-// fsync. SQLite has a single writer, and most of a write's time is its
-// commit; sharing the commit is what lets writes keep up with concurrent
-// requests. Durability is unchanged: a write learns its outcome only after
-// the commit that holds it returned, so a 2xx still means committed, and a
-// write that fails rolls back to its savepoint without touching the others.
+// SQLite transaction and commits them with one fsync. SQLite has a single
+// writer, and most of a write's time is its commit; sharing the commit is
+// what lets writes keep up with concurrent requests. Durability is
+// unchanged: a write learns its outcome only after the commit that holds
+// it returned, so a 2xx still means committed.
+//
+// A batch first runs its writes one after another with nothing around
+// them. If every write succeeds (the usual case), their audit entries are
+// appended in one statement and the batch commits. If one fails (a
+// duplicate, a taken idempotency key), the batch is rolled back and run
+// again with a savepoint around each write, so the failing write rolls
+// back alone; only its own audit entries are left out.
 type committer struct {
 	db   *gorm.DB  // bound to conn
 	conn *sql.Conn // the writer's own connection
@@ -73,7 +80,10 @@ func newCommitter(ctx context.Context, db *gorm.DB, log *slog.Logger) (*committe
 		_ = conn.Close()
 		return nil, fmt.Errorf("writer connection: %w", err)
 	}
-	bound := db.Session(&gorm.Session{NewDB: true})
+	// A Session with a Context clones the statement; without one it shares
+	// the root's, and setting ConnPool would move every query of the store
+	// onto the writer's connection (and into its open transactions).
+	bound := db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
 	bound.Statement.ConnPool = conn
 	c := &committer{
 		db: bound, conn: conn, pool: pool, log: log,
@@ -92,8 +102,8 @@ func newCommitter(ctx context.Context, db *gorm.DB, log *slog.Logger) (*committe
 // caller's context ends once fn is queued: the outcome (committed or not)
 // must be reported truthfully, and a queued write whose context has ended
 // is skipped, not run.
-func (c *committer) do(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (c *committer) do(ctx context.Context, fn func(tx *gorm.DB) error, audit []auditRow) error {
+	w := &write{ctx: ctx, fn: fn, audit: audit, done: make(chan error, 1)}
 	select {
 	case c.queue <- w:
 	case <-ctx.Done():
@@ -164,60 +174,87 @@ func (c *committer) loop() {
 	}
 }
 
-// commit runs a batch in one transaction, one savepoint per write, and
-// tells every write its outcome after the commit.
+// commit runs a batch in one transaction and tells every write its
+// outcome after the commit.
 func (c *committer) commit(batch []*write) {
 	errs := make([]error, len(batch))
-	finish := func() {
+	defer func() {
 		for i, w := range batch {
 			w.done <- errs[i]
 		}
+	}()
+	retry, err := c.run(batch, errs, false)
+	if retry {
+		clear(errs)
+		_, err = c.run(batch, errs, true)
 	}
-	defer finish()
-	failAll := func(err error) {
+	if err != nil {
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err
 			}
 		}
-	}
-	tx := c.db.Begin()
-	if tx.Error != nil {
-		failAll(translate(tx.Error))
-		return
-	}
-	for i, w := range batch {
-		if err := w.ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		if err := tx.SavePoint("w").Error; err != nil {
-			tx.Rollback()
-			failAll(translate(err))
-			return
-		}
-		if err := w.fn(tx); err != nil {
-			errs[i] = err
-			if rb := tx.RollbackTo("w").Error; rb != nil {
-				// SQLite may have rolled the whole transaction back (disk
-				// full, I/O error): nothing of this batch is stored.
-				tx.Rollback()
-				failAll(fmt.Errorf("%w: %v", alliance.ErrUnavailable, errors.Join(err, rb)))
-				return
-			}
-		}
-		if err := tx.Exec("RELEASE SAVEPOINT w").Error; err != nil {
-			tx.Rollback()
-			failAll(translate(err))
-			return
-		}
-	}
-	if err := tx.Commit().Error; err != nil {
-		failAll(translate(err))
 		return
 	}
 	select {
 	case c.committed <- struct{}{}:
 	default:
 	}
+}
+
+// run runs the batch in one transaction, each write in a savepoint of its
+// own if isolate is set, and commits. Without isolate, the first write to
+// fail rolls everything back and run reports retry. err is a failure of
+// the transaction itself, which every write without an error of its own
+// shares: nothing of the batch is stored.
+func (c *committer) run(batch []*write, errs []error, isolate bool) (retry bool, err error) {
+	tx := c.db.Begin()
+	if tx.Error != nil {
+		return false, translate(tx.Error)
+	}
+	var audit []auditRow
+	for i, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if isolate {
+			if err := tx.SavePoint("w").Error; err != nil {
+				tx.Rollback()
+				return false, translate(err)
+			}
+		}
+		if err := w.fn(tx); err != nil {
+			errs[i] = err
+			if !isolate {
+				tx.Rollback()
+				return true, nil
+			}
+			if rb := tx.RollbackTo("w").Error; rb != nil {
+				// SQLite may have rolled the whole transaction back (disk
+				// full, I/O error): nothing of this batch is stored.
+				tx.Rollback()
+				return false, fmt.Errorf("%w: %v", alliance.ErrUnavailable, errors.Join(err, rb))
+			}
+		}
+		if isolate {
+			if err := tx.Exec("RELEASE SAVEPOINT w").Error; err != nil {
+				tx.Rollback()
+				return false, translate(err)
+			}
+		}
+		if errs[i] == nil {
+			audit = append(audit, w.audit...)
+		}
+	}
+	if len(audit) > 0 {
+		if err := tx.Create(&audit).Error; err != nil {
+			tx.Rollback()
+			return false, translate(err)
+		}
+	}
+	if err := tx.Commit().Error; err != nil {
+		return false, translate(err)
+	}
+	return false, nil
 }

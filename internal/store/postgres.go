@@ -60,7 +60,7 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, cache: newRowCache()}, nil
 }
 
 // translatePostgres maps what PostgreSQL and pgx report onto the domain's

@@ -18,12 +18,18 @@ func (s *Store) CreateStudy(ctx context.Context, st alliance.Study, audit ...all
 }
 
 // FindStudyByID returns one study or ErrNotFound.
+// Studies are immutable and served from the row cache once read.
 func (s *Store) FindStudyByID(ctx context.Context, id string) (alliance.Study, error) {
+	if st, ok := s.cache.study(id); ok {
+		return st, nil
+	}
 	var row studyRow
 	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
 		return alliance.Study{}, translate(err)
 	}
-	return row.toDomain(), nil
+	st := row.toDomain()
+	s.cache.addStudy(st)
+	return st, nil
 }
 
 // FindStudies returns one page of studies ordered by id (creation order).
@@ -46,12 +52,18 @@ func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad, audit ...allian
 }
 
 // FindDyadByID returns one dyad or ErrNotFound.
+// Dyads are immutable and served from the row cache once read.
 func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, error) {
+	if d, ok := s.cache.dyads.Get(id); ok {
+		return d, nil
+	}
 	var row dyadRow
 	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
 		return alliance.Dyad{}, translate(err)
 	}
-	return row.toDomain(), nil
+	d := row.toDomain()
+	s.cache.dyads.Add(id, d)
+	return d, nil
 }
 
 // FindDyads returns one page of a study's dyads ordered by id.

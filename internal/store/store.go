@@ -40,6 +40,8 @@ type Store struct {
 	// database (disk full, read-only, I/O error), so /readyz can report a
 	// fault that reads alone would not show.
 	writes writeHealth
+	// cache holds studies and dyads once read (they never change).
+	cache rowCache
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -145,7 +147,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: c}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: c, cache: newRowCache()}, nil
 }
 
 // SQLiteDSN is the connection string the store opens an SQLite file with:
