@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,19 +16,94 @@ import (
 	"github.com/alliance-project/alliance/internal/instrument"
 )
 
-// TestReadsStayOffTheWriter holds a write open in the committer and reads
-// meanwhile: the read must neither see the uncommitted row nor wait for
-// the writer, which it would if it shared the writer's connection.
-func TestReadsStayOffTheWriter(t *testing.T) {
+// openWriterStore opens a migrated SQLite store for the committer's tests.
+func openWriterStore(t *testing.T) *Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := Open(ctx, filepath.Join(t.TempDir(), "w.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// hold keeps the committer busy in a write of its own until the returned
+// release is called, so that writes queued meanwhile share the next batch.
+func hold(t *testing.T, st *Store) (release func()) {
+	t.Helper()
+	started, stop := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- st.committer.do(context.Background(), func(*gorm.DB) error {
+			close(started)
+			<-stop
+			return nil
+		}, nil)
+	}()
+	<-started
+	return func() {
+		close(stop)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestBatchWithAFailingWrite puts a failing write between two good ones in
+// one batch: the batch is replayed with savepoints, the failing write
+// alone is refused, and only the good writes' audit entries are stored.
+func TestBatchWithAFailingWrite(t *testing.T) {
+	ctx := context.Background()
+	st := openWriterStore(t)
+	study := func(id string) alliance.Study {
+		return alliance.Study{ID: id, Name: id, Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()}
+	}
+	audit := func(id string) alliance.AuditEntry {
+		return alliance.AuditEntry{At: time.Now().UTC(), Actor: "system", Action: "study.create", Resource: "study", ResourceID: id, StudyID: id}
+	}
+	if err := st.CreateStudy(ctx, study("st_taken")); err != nil {
+		t.Fatal(err)
+	}
+	release := hold(t, st)
+	ids := []string{"st_a", "st_taken", "st_b"}
+	errs := make([]chan error, len(ids))
+	for i, id := range ids {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- st.CreateStudy(ctx, study(id), audit(id)) }()
+		for len(st.committer.queue) < i+1 { // queued in this order
+			time.Sleep(time.Millisecond)
+		}
+	}
+	release()
+	for i, id := range ids {
+		err := <-errs[i]
+		if want := id == "st_taken"; errors.Is(err, alliance.ErrConflict) != want || (!want && err != nil) {
+			t.Errorf("CreateStudy(%s) in the batch = %v; want conflict only for st_taken", id, err)
+		}
+	}
+	entries, err := st.FindAudit(ctx, alliance.AuditFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.ResourceID)
+	}
+	if want := []string{"st_a", "st_b"}; !slices.Equal(got, want) {
+		t.Errorf("audit log after the batch = %v; want %v", got, want)
+	}
+}
+
+// TestReadsStayOffTheWriter holds a write open in the committer and reads
+// meanwhile: the read must neither see the uncommitted row nor wait for
+// the writer, which it would if it shared the writer's connection.
+func TestReadsStayOffTheWriter(t *testing.T) {
+	ctx := context.Background()
+	st := openWriterStore(t)
 	row := toStudyRow(alliance.Study{ID: "st_open", Name: "open", Forms: map[alliance.Role]string{},
 		Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()})
 	inserted, release := make(chan struct{}), make(chan struct{})
@@ -42,7 +118,7 @@ func TestReadsStayOffTheWriter(t *testing.T) {
 	}()
 	<-inserted
 	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	_, err = st.FindStudyByID(readCtx, row.ID)
+	_, err := st.FindStudyByID(readCtx, row.ID)
 	cancel()
 	close(release)
 	if !errors.Is(err, alliance.ErrNotFound) {
