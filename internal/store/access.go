@@ -126,13 +126,19 @@ func (s *Store) CreateKey(ctx context.Context, k alliance.Key, audit ...alliance
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error { return translate(tx.Create(&row).Error) })
 }
 
-// FindKeyByID returns one key or ErrNotFound.
+// FindKeyByID returns one key or ErrNotFound. A key read in the last
+// KeyCacheTTL comes from the cache.
 func (s *Store) FindKeyByID(ctx context.Context, id string) (alliance.Key, error) {
+	if k, ok := s.cache.key(id); ok {
+		return k, nil
+	}
 	var row keyRow
 	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
 		return alliance.Key{}, translate(err)
 	}
-	return row.toDomain(), nil
+	k := row.toDomain()
+	s.cache.addKey(k)
+	return k, nil
 }
 
 // FindKeys lists keys by id; studyID "" lists every key.
@@ -161,6 +167,10 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 
 // RevokeKey marks a key revoked; revoking twice keeps the first time.
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	// Forgotten before and after the write: a read racing the revocation
+	// cannot leave the unrevoked key in the cache.
+	s.cache.keys.Remove(id)
+	defer s.cache.keys.Remove(id)
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
 		res := tx.Model(&keyRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", at)
 		if res.Error != nil {

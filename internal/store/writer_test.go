@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/auth"
 	"github.com/alliance-project/alliance/internal/instrument"
 )
 
@@ -129,5 +130,69 @@ func TestReadsStayOffTheWriter(t *testing.T) {
 	}
 	if _, err := st.FindStudyByID(ctx, row.ID); err != nil {
 		t.Errorf("FindStudyByID after the commit = %v", err)
+	}
+}
+
+// TestKeyCache checks when a revocation takes effect: at once on the store
+// that revoked the key, and within KeyCacheTTL on another store of the same
+// database (another instance, or the CLI beside a running server).
+func TestKeyCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	open := func() *Store {
+		st, err := Open(ctx, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	server, cli := open(), open()
+	if err := server.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	key := func(id string) alliance.Key {
+		return alliance.Key{ID: id, Name: id, Scopes: []auth.Scope{auth.ScopeAnalyze}, Hash: "h", CreatedAt: time.Now().UTC(), CreatedBy: "system"}
+	}
+	revoked := func(st *Store, id string) bool {
+		t.Helper()
+		k, err := st.FindKeyByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.RevokedAt != nil
+	}
+	for _, id := range []string{"k_here", "k_there"} {
+		if err := server.CreateKey(ctx, key(id)); err != nil {
+			t.Fatal(err)
+		}
+		if revoked(server, id) { // read once: now cached
+			t.Fatalf("new key %s reads as revoked", id)
+		}
+	}
+
+	if err := server.RevokeKey(ctx, "k_here", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(server, "k_here") {
+		t.Error("a key revoked on this store still reads as valid")
+	}
+
+	revokedAt := time.Now()
+	if err := cli.RevokeKey(ctx, "k_there", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	for !revoked(server, "k_there") {
+		if time.Since(revokedAt) > KeyCacheTTL+5*time.Second {
+			t.Fatalf("a key revoked on another store still reads as valid after %v", time.Since(revokedAt))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A caller's change to a cached key does not reach the cache.
+	k, _ := server.FindKeyByID(ctx, "k_here")
+	k.Scopes[0] = auth.ScopeAdmin
+	if k2, _ := server.FindKeyByID(ctx, "k_here"); k2.Scopes[0] != auth.ScopeAnalyze {
+		t.Errorf("a caller's change reached the cached key: scopes %v", k2.Scopes)
 	}
 }
