@@ -196,3 +196,50 @@ func TestKeyCache(t *testing.T) {
 		t.Errorf("a caller's change reached the cached key: scopes %v", k2.Scopes)
 	}
 }
+
+// TestReadOnlyDatabase makes SQLite refuse writes as it does when its file
+// became read-only (SQLITE_READONLY), by switching the writer connection
+// to query_only: the kernel will not remount a file system read-only while
+// the database is open for writing, so this is the nearest a test gets.
+// Writes fail as ErrUnavailable (503), reads go on, Ping reports the
+// fault, and all is well once writes are possible again.
+func TestReadOnlyDatabase(t *testing.T) {
+	ctx := context.Background()
+	st := openWriterStore(t)
+	study := func(id string) alliance.Study {
+		return alliance.Study{ID: id, Name: id, Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()}
+	}
+	if err := st.CreateStudy(ctx, study("st_before")); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := func(on bool) {
+		t.Helper()
+		v := "OFF"
+		if on {
+			v = "ON"
+		}
+		// The committer is idle here: no write is queued or running.
+		if _, err := st.committer.conn.ExecContext(ctx, "PRAGMA query_only = "+v); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	readOnly(true)
+	if err := st.CreateStudy(ctx, study("st_during")); !errors.Is(err, alliance.ErrUnavailable) {
+		t.Errorf("CreateStudy on a read-only database = %v; want ErrUnavailable", err)
+	}
+	if _, err := st.FindStudyByID(ctx, "st_before"); err != nil {
+		t.Errorf("a read during the fault = %v; want the study", err)
+	}
+	if err := st.Ping(ctx); !errors.Is(err, alliance.ErrUnavailable) {
+		t.Errorf("Ping during the fault = %v; want ErrUnavailable", err)
+	}
+
+	readOnly(false)
+	if err := st.CreateStudy(ctx, study("st_after")); err != nil {
+		t.Errorf("CreateStudy after the fault cleared = %v", err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		t.Errorf("Ping after the fault cleared = %v", err)
+	}
+}
