@@ -48,26 +48,31 @@ func bulkStudy(tb testing.TB, st *store.Store, dyads, sessions int) string {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	answers := make([]*float64, 12)
+	level := make([]float64, dyads)
 	for d := range dyads {
 		id := fmt.Sprintf("dy_%06d", d)
 		if _, err := dy.Exec(id, studyID, fmt.Sprintf("C%06d", d), fmt.Sprintf("K%03d", d%300), now); err != nil {
 			tb.Fatal(err)
 		}
-		level := 2.5 + 2*rng.Float64()
-		for s := 1; s <= sessions; s++ {
+		level[d] = 2.5 + 2*rng.Float64()
+	}
+	// Session by session, as ratings arrive in a real study: one dyad's
+	// ratings end up spread over the whole table, not side by side.
+	for s := 1; s <= sessions; s++ {
+		for d := range dyads {
 			for _, role := range alliance.Roles {
 				f, off := cf, 0.5
 				if role == alliance.RoleCounsellor {
 					f, off = tf, 0
 				}
 				for i := range answers {
-					v := min(5, max(1, float64(int(level+off+rng.NormFloat64()*0.7+0.5))))
+					v := min(5, max(1, float64(int(level[d]+off+rng.NormFloat64()*0.7+0.5))))
 					answers[i] = &v
 				}
 				a, _ := json.Marshal(answers)
 				sc, _ := json.Marshal(f.Score(answers, pol))
 				rid := fmt.Sprintf("ra_%06d_%02d_%s", d, s, role)
-				if _, err := ra.Exec(rid, studyID, id, s, string(role), f.ID, a, sc, pol.MaxMissingFraction, instrument.ScoringVersion, now); err != nil {
+				if _, err := ra.Exec(rid, studyID, fmt.Sprintf("dy_%06d", d), s, string(role), f.ID, a, sc, pol.MaxMissingFraction, instrument.ScoringVersion, now); err != nil {
 					tb.Fatal(err)
 				}
 			}

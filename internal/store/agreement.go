@@ -12,21 +12,22 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 // studyRatingsColumns are the only columns study agreement needs; dates,
 // policy and timestamps are not read, which keeps the scan cheap.
 const studyRatingsColumns = "r.dyad_id, r.session, r.role, r.form_id, r.answers, r.scores"
 
-// One session per dyad: the first (last) session both roles rated, or for
-// a dyad never complete its first (last) rated session. Each dyad of the
-// study picks its session with two short walks of the unique index
-// ratings_current (dyad_id, session, role), from either end, stopping at
-// the first hit; the rows are then read through the same index. Grouping
-// the study's ratings by dyad and session instead made SQLite sort all of
-// them in temporary B-trees, which took twice as long.
-const pickSessionSQL = `
-WITH picked AS (
+// pickedSQL chooses one session per dyad: the first (last) session both
+// roles rated, or for a dyad never complete its first (last) rated session.
+// Each dyad of the study picks its session with two short walks of the
+// unique index ratings_current (dyad_id, session, role), from either end,
+// stopping at the first hit. Grouping the study's ratings by dyad and
+// session instead made SQLite sort all of them in temporary B-trees, which
+// took twice as long.
+const pickedSQL = `
+WITH picked AS %[2]s (
     SELECT d.id AS dyad_id, COALESCE(
         (SELECT c.session FROM ratings c
          WHERE c.dyad_id = d.id AND c.role = 'client' AND c.superseded_at IS NULL
@@ -39,10 +40,26 @@ WITH picked AS (
          ORDER BY a.session %[1]s LIMIT 1)) AS session
     FROM dyads d
     WHERE d.study_id = ?
-)
+)`
+
+// pickSessionSQL reads the picked ratings on PostgreSQL.
+const pickSessionSQL = pickedSQL + `
 SELECT ` + studyRatingsColumns + `
 FROM picked p
 JOIN ratings r ON r.dyad_id = p.dyad_id AND r.session = p.session AND r.superseded_at IS NULL`
+
+// pickSessionSQLite reads the picked ratings on SQLite in table (rowid)
+// order. Ratings arrive session by session, so one dyad's ratings are
+// spread over the whole table; read dyad by dyad they cost a random page
+// read each, read in rowid order they come from a few neighbouring pages.
+// The picked sessions are materialised so that the walks run once.
+const pickSessionSQLite = pickedSQL + `
+SELECT ` + studyRatingsColumns + `
+FROM ratings r
+WHERE r.rowid IN (
+    SELECT x.rowid FROM picked p
+    JOIN ratings x ON x.dyad_id = p.dyad_id AND x.session = p.session AND x.superseded_at IS NULL)
+ORDER BY r.rowid`
 
 const fixedSessionSQL = `
 SELECT ` + studyRatingsColumns + `
@@ -64,7 +81,11 @@ func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel allian
 		if sel.Last {
 			order = "DESC"
 		}
-		q = q.Raw(fmt.Sprintf(pickSessionSQL, order), studyID)
+		if s.dialect == migrations.SQLite {
+			q = q.Raw(fmt.Sprintf(pickSessionSQLite, order, "MATERIALIZED"), studyID)
+		} else {
+			q = q.Raw(fmt.Sprintf(pickSessionSQL, order, ""), studyID)
+		}
 	}
 	rows, err := q.Rows()
 	if err != nil {
