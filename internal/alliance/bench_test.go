@@ -89,16 +89,24 @@ func bulkStudy(tb testing.TB, st *store.Store, dyads, sessions int) string {
 	return studyID
 }
 
-func benchStudyAgreement(b *testing.B, dyads, sessions int, session string) {
+// openBenchStore opens a migrated SQLite store in a temporary directory.
+func openBenchStore(b *testing.B) *store.Store {
+	b.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), discard)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	b.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
+	return st
+}
+
+func benchStudyAgreement(b *testing.B, dyads, sessions int, session string) {
+	ctx := context.Background()
+	st := openBenchStore(b)
 	id := bulkStudy(b, st, dyads, sessions)
 	svc := alliance.NewService(st, instrument.Builtin())
 	b.ReportAllocs()
@@ -133,15 +141,7 @@ func BenchmarkStudyAgreement200kSession5(b *testing.B) { benchStudyAgreement(b, 
 // HTTP, with less noise.
 func BenchmarkSubmitRatingParallel(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc := alliance.NewService(openBenchStore(b), instrument.Builtin())
 	study, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "bench", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		b.Fatal(err)

@@ -129,7 +129,7 @@ func (s *Store) CreateKey(ctx context.Context, k alliance.Key, audit ...alliance
 // FindKeyByID returns one key or ErrNotFound. A key read in the last
 // KeyCacheTTL comes from the cache.
 func (s *Store) FindKeyByID(ctx context.Context, id string) (alliance.Key, error) {
-	if k, ok := s.cache.key(id); ok {
+	if k, ok := s.cache.keys.get(id); ok {
 		return k, nil
 	}
 	var row keyRow
@@ -137,7 +137,7 @@ func (s *Store) FindKeyByID(ctx context.Context, id string) (alliance.Key, error
 		return alliance.Key{}, translate(err)
 	}
 	k := row.toDomain()
-	s.cache.addKey(k)
+	s.cache.keys.add(k.ID, k)
 	return k, nil
 }
 
@@ -169,8 +169,8 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
 	// Forgotten before and after the write: a read racing the revocation
 	// cannot leave the unrevoked key in the cache.
-	s.cache.keys.Remove(id)
-	defer s.cache.keys.Remove(id)
+	s.cache.keys.remove(id)
+	defer s.cache.keys.remove(id)
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
 		res := tx.Model(&keyRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", at)
 		if res.Error != nil {

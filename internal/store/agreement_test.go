@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
-	"github.com/alliance-project/alliance/internal/pgtest"
 )
 
 // The hand-written decoders must agree with encoding/json on everything
@@ -80,24 +76,13 @@ func TestAgreementDecoders(t *testing.T) {
 // backends: a fixed session, and each dyad's first/last complete session
 // (or, never complete, its first/last rated one), current versions only.
 func TestFindStudyRatingsSelection(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		testStudyRatingsSelection(t, filepath.Join(t.TempDir(), "s.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		testStudyRatingsSelection(t, pgtest.Database(t))
-	})
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testStudyRatingsSelection(t, b.open(t)) })
+	}
 }
 
-func testStudyRatingsSelection(t *testing.T, url string) {
+func testStudyRatingsSelection(t *testing.T, st *Store) {
 	ctx := context.Background()
-	st, err := Open(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	f, _ := instrument.Builtin().Form("wai_sr_client")
 	if err := st.CreateStudy(ctx, alliance.Study{ID: "st", Name: "s", Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: now}); err != nil {

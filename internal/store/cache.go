@@ -38,9 +38,9 @@ const KeyCacheTTL = time.Second
 // KeyCacheTTL: reading the key was an eighth of the CPU of a rating
 // submission.
 type rowCache struct {
-	studies *lru.Cache[string, alliance.Study]
-	dyads   *lru.Cache[string, alliance.Dyad]
-	keys    *expirable.LRU[string, alliance.Key]
+	studies copying[alliance.Study]
+	dyads   copying[alliance.Dyad]
+	keys    copying[alliance.Key]
 }
 
 func newRowCache() rowCache {
@@ -48,33 +48,41 @@ func newRowCache() rowCache {
 	studies, _ := lru.New[string, alliance.Study](cachedStudies)
 	dyads, _ := lru.New[string, alliance.Dyad](cachedDyads)
 	keys := expirable.NewLRU[string, alliance.Key](cachedKeys, nil, KeyCacheTTL)
-	return rowCache{studies: studies, dyads: dyads, keys: keys}
-}
-
-// key returns a copy of a cached key: callers get their own Scopes.
-func (c rowCache) key(id string) (alliance.Key, bool) {
-	k, ok := c.keys.Get(id)
-	if ok {
-		k.Scopes = slices.Clone(k.Scopes)
+	return rowCache{
+		studies: copying[alliance.Study]{studies, func(st alliance.Study) alliance.Study {
+			st.Forms = maps.Clone(st.Forms)
+			return st
+		}},
+		dyads: copying[alliance.Dyad]{dyads, func(d alliance.Dyad) alliance.Dyad { return d }},
+		keys: copying[alliance.Key]{keys, func(k alliance.Key) alliance.Key {
+			k.Scopes = slices.Clone(k.Scopes)
+			return k
+		}},
 	}
-	return k, ok
 }
 
-func (c rowCache) addKey(k alliance.Key) {
-	k.Scopes = slices.Clone(k.Scopes)
-	c.keys.Add(k.ID, k)
+// lruCache is what copying needs of hashicorp's LRU caches.
+type lruCache[V any] interface {
+	Get(key string) (V, bool)
+	Add(key string, value V) bool
+	Remove(key string) bool
 }
 
-// study returns a copy of a cached study: callers get their own Forms map.
-func (c rowCache) study(id string) (alliance.Study, bool) {
-	st, ok := c.studies.Get(id)
+// copying stores and hands out copies, so no caller shares a map or slice
+// with the cache or with another caller.
+type copying[V any] struct {
+	c     lruCache[V]
+	clone func(V) V
+}
+
+func (c copying[V]) get(id string) (V, bool) {
+	v, ok := c.c.Get(id)
 	if ok {
-		st.Forms = maps.Clone(st.Forms)
+		v = c.clone(v)
 	}
-	return st, ok
+	return v, ok
 }
 
-func (c rowCache) addStudy(st alliance.Study) {
-	st.Forms = maps.Clone(st.Forms)
-	c.studies.Add(st.ID, st)
-}
+func (c copying[V]) add(id string, v V) { c.c.Add(id, c.clone(v)) }
+
+func (c copying[V]) remove(id string) { c.c.Remove(id) }

@@ -20,7 +20,7 @@ func (s *Store) CreateStudy(ctx context.Context, st alliance.Study, audit ...all
 // FindStudyByID returns one study or ErrNotFound.
 // Studies are immutable and served from the row cache once read.
 func (s *Store) FindStudyByID(ctx context.Context, id string) (alliance.Study, error) {
-	if st, ok := s.cache.study(id); ok {
+	if st, ok := s.cache.studies.get(id); ok {
 		return st, nil
 	}
 	var row studyRow
@@ -28,7 +28,7 @@ func (s *Store) FindStudyByID(ctx context.Context, id string) (alliance.Study, e
 		return alliance.Study{}, translate(err)
 	}
 	st := row.toDomain()
-	s.cache.addStudy(st)
+	s.cache.studies.add(st.ID, st)
 	return st, nil
 }
 
@@ -54,7 +54,7 @@ func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad, audit ...allian
 // FindDyadByID returns one dyad or ErrNotFound.
 // Dyads are immutable and served from the row cache once read.
 func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, error) {
-	if d, ok := s.cache.dyads.Get(id); ok {
+	if d, ok := s.cache.dyads.get(id); ok {
 		return d, nil
 	}
 	var row dyadRow
@@ -62,7 +62,7 @@ func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, err
 		return alliance.Dyad{}, translate(err)
 	}
 	d := row.toDomain()
-	s.cache.dyads.Add(id, d)
+	s.cache.dyads.add(id, d)
 	return d, nil
 }
 

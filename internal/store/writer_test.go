@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -20,16 +18,7 @@ import (
 // openWriterStore opens a migrated SQLite store for the committer's tests.
 func openWriterStore(t *testing.T) *Store {
 	t.Helper()
-	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "w.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return openMigrated(t, filepath.Join(t.TempDir(), "w.db"))
 }
 
 // hold keeps the committer busy in a write of its own until the returned
@@ -140,18 +129,7 @@ func TestKeyCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
-	open := func() *Store {
-		st, err := Open(ctx, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	server, cli := open(), open()
-	if err := server.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	server, cli := openMigrated(t, path), openMigrated(t, path)
 	key := func(id string) alliance.Key {
 		return alliance.Key{ID: id, Name: id, Scopes: []auth.Scope{auth.ScopeAnalyze}, Hash: "h", CreatedAt: time.Now().UTC(), CreatedBy: "system"}
 	}
