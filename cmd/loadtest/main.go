@@ -10,6 +10,8 @@
 //	ratings    seed a study and dyads, then POST ratings with Idempotency-Keys
 //	agreement  seed a study of -dyads × -sessions complete sessions, then GET
 //	           the study agreement (-agreement-path)
+//	export     seed the same study, then GET its export (-export-path),
+//	           measuring MB/s and the server's memory from its /metrics
 //	ceiling    the bare gin+GORM+SQLite insert, started in-process on 127.0.0.1:0
 //	compare    ratings against -url, then ceiling; prints ours/ceiling
 //
@@ -73,6 +75,7 @@ type options struct {
 	dyads         int
 	sessions      int
 	agreementPath string
+	exportPath    string
 	dbDir         string
 	headers       headerList
 }
@@ -105,10 +108,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.conns, "c", 32, "concurrent connections (one worker each)")
 	fs.IntVar(&o.n, "n", 0, "total requests (0: run for -duration)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run when -n is 0")
-	fs.StringVar(&o.mode, "mode", "ratings", "ratings, agreement, ceiling or compare")
-	fs.IntVar(&o.dyads, "dyads", 0, "dyads to seed (default: -c for ratings, 100 for agreement)")
-	fs.IntVar(&o.sessions, "sessions", 10, "complete sessions per dyad to seed in agreement mode")
+	fs.StringVar(&o.mode, "mode", "ratings", "ratings, agreement, export, ceiling or compare")
+	fs.IntVar(&o.dyads, "dyads", 0, "dyads to seed (default: -c for ratings, 100 for agreement and export)")
+	fs.IntVar(&o.sessions, "sessions", 10, "complete sessions per dyad to seed in agreement and export mode")
 	fs.StringVar(&o.agreementPath, "agreement-path", "/v1/studies/{study}/agreement", "agreement request path; {study} is replaced")
+	fs.StringVar(&o.exportPath, "export-path", "/v1/studies/{study}/export?include=scores,items", "export request path; {study} is replaced")
 	fs.StringVar(&o.dbDir, "db-dir", "", "directory for the ceiling's SQLite file (default: a new temporary directory)")
 	fs.Var(&o.headers, "H", "extra request header \"Name: value\" (repeatable), e.g. an API key")
 	if err := fs.Parse(args); err != nil {
@@ -130,7 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-sessions must be 1..%d", maxSession)
 	}
 	switch o.mode {
-	case "ratings", "agreement", "ceiling", "compare":
+	case "ratings", "agreement", "export", "ceiling", "compare":
 	default:
 		return o, fmt.Errorf("unknown -mode %q", o.mode)
 	}
@@ -142,7 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.dyads == 0 {
 		o.dyads = o.conns
-		if o.mode == "agreement" {
+		if o.mode == "agreement" || o.mode == "export" {
 			o.dyads = 100
 		}
 	}
@@ -201,6 +205,16 @@ type Result struct {
 	Seeded     int            `json:"seeded,omitempty"`
 	SeedSecond float64        `json:"seed_seconds,omitempty"`
 	GOMAXPROCS int            `json:"gomaxprocs"`
+
+	// Export mode: body bytes of the successful responses, their rate, and
+	// the server's resident set and Go heap (from its /metrics) before the
+	// load and at the highest sample during it.
+	Bytes        int64   `json:"bytes,omitempty"`
+	MBps         float64 `json:"mb_per_s,omitempty"`
+	RSSBeforeMB  float64 `json:"server_rss_before_mb,omitempty"`
+	RSSPeakMB    float64 `json:"server_rss_peak_mb,omitempty"`
+	HeapBeforeMB float64 `json:"server_heap_before_mb,omitempty"`
+	HeapPeakMB   float64 `json:"server_heap_peak_mb,omitempty"`
 }
 
 func (r Result) human() string {
@@ -213,8 +227,13 @@ func (r Result) human() string {
 		slices.Sort(parts)
 		errs = strings.Join(parts, " ")
 	}
-	return fmt.Sprintf("%-9s %s\n  %d requests, %d ok in %.2fs at %d connections: %.0f req/s\n  latency p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n  errors: %s\n",
+	out := fmt.Sprintf("%-9s %s\n  %d requests, %d ok in %.2fs at %d connections: %.0f req/s\n  latency p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n  errors: %s\n",
 		r.Mode, r.Target, r.Requests, r.OK, r.Seconds, r.Conns, r.RPS, r.P50ms, r.P90ms, r.P99ms, r.MaxMs, errs)
+	if r.Mode == "export" {
+		out += fmt.Sprintf("  %.1f MB in responses: %.1f MB/s; server RSS %.0f MB before, %.0f MB peak; Go heap %.0f MB before, %.0f MB peak\n",
+			float64(r.Bytes)/1e6, r.MBps, r.RSSBeforeMB, r.RSSPeakMB, r.HeapBeforeMB, r.HeapPeakMB)
+	}
+	return out
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -233,9 +252,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprint(stderr, r.human())
 			out = r
 		}
-	case "agreement":
+	case "agreement", "export":
 		var r Result
-		if r, err = runAgreement(ctx, o); err == nil {
+		if r, err = runStudyReads(ctx, o); err == nil {
 			fmt.Fprint(stderr, r.human())
 			out = r
 		}
@@ -310,6 +329,7 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 		lat    []time.Duration
 		errors map[string]int
 		sent   int
+		bytes  int64
 	}
 	stats := make([]workerStats, o.conns)
 	start := time.Now()
@@ -337,13 +357,18 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 					st.errors["transport"]++
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				n, err := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				d := time.Since(t0)
-				if resp.StatusCode != want {
+				switch {
+				case resp.StatusCode != want:
 					st.errors[fmt.Sprintf("status_%d", resp.StatusCode)]++
 					continue
+				case err != nil:
+					st.errors["body"]++
+					continue
 				}
+				st.bytes += n
 				st.lat = append(st.lat, d)
 			}
 		})
@@ -355,6 +380,7 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 	var lat []time.Duration
 	for _, st := range stats {
 		r.Requests += st.sent
+		r.Bytes += st.bytes
 		lat = append(lat, st.lat...)
 		for k, v := range st.errors {
 			r.Errors[k] += v
@@ -501,7 +527,9 @@ func runRatings(ctx context.Context, o options, base string) (Result, error) {
 
 // --- agreement ---
 
-func runAgreement(ctx context.Context, o options) (Result, error) {
+// runStudyReads seeds a study of -dyads × -sessions complete sessions,
+// then loads its agreement (mode agreement) or its export (mode export).
+func runStudyReads(ctx context.Context, o options) (Result, error) {
 	client := newClient(o.conns)
 	defer client.CloseIdleConnections()
 	t0 := time.Now()
@@ -520,14 +548,99 @@ func runAgreement(ctx context.Context, o options) (Result, error) {
 	}
 	seedTime := time.Since(t0)
 
-	path := o.url + strings.ReplaceAll(o.agreementPath, "{study}", studyID)
-	r := load(ctx, o, "agreement", path, client, func(int) (*http.Request, bool) {
-		req, _ := http.NewRequest(http.MethodGet, path, nil)
+	path := o.agreementPath
+	if o.mode == "export" {
+		path = o.exportPath
+	}
+	target := o.url + strings.ReplaceAll(path, "{study}", studyID)
+	get := func(int) (*http.Request, bool) {
+		req, _ := http.NewRequest(http.MethodGet, target, nil)
 		o.headers.apply(req)
 		return req, true
-	}, http.StatusOK)
+	}
+	var mem *memSampler
+	if o.mode == "export" {
+		mem = sampleMemory(ctx, client, o.url+"/metrics")
+	}
+	r := load(ctx, o, o.mode, target, client, get, http.StatusOK)
 	r.Seeded, r.SeedSecond = total, round(seedTime.Seconds(), 2)
+	if mem != nil {
+		mem.stop()
+		r.MBps = round(float64(r.Bytes)/1e6/r.Seconds, 2)
+		r.RSSBeforeMB, r.RSSPeakMB = round(mem.before.rss/1e6, 1), round(mem.peak.rss/1e6, 1)
+		r.HeapBeforeMB, r.HeapPeakMB = round(mem.before.heap/1e6, 1), round(mem.peak.heap/1e6, 1)
+	}
 	return r, nil
+}
+
+// serverMemory is what the server's /metrics says of its memory.
+type serverMemory struct{ rss, heap float64 }
+
+// memSampler reads the server's /metrics every 50 ms and keeps the peak.
+type memSampler struct {
+	before, peak serverMemory
+	quit         chan struct{}
+	done         chan struct{}
+}
+
+func sampleMemory(ctx context.Context, client *http.Client, metricsURL string) *memSampler {
+	m := &memSampler{quit: make(chan struct{}), done: make(chan struct{})}
+	m.before = readMemory(ctx, client, metricsURL)
+	m.peak = m.before
+	go func() {
+		defer close(m.done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-m.quit:
+				return
+			case <-tick.C:
+			}
+			now := readMemory(ctx, client, metricsURL)
+			m.peak.rss, m.peak.heap = max(m.peak.rss, now.rss), max(m.peak.heap, now.heap)
+		}
+	}()
+	return m
+}
+
+func (m *memSampler) stop() {
+	close(m.quit)
+	<-m.done
+}
+
+// readMemory reads process_resident_memory_bytes and
+// go_memstats_heap_inuse_bytes from a Prometheus text page; a figure it
+// cannot read stays 0 (and is left out of the result).
+func readMemory(ctx context.Context, client *http.Client, metricsURL string) serverMemory {
+	var m serverMemory
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return m
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for line := range strings.Lines(string(body)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(value, &v); err != nil {
+			continue
+		}
+		switch name {
+		case "process_resident_memory_bytes":
+			m.rss = v
+		case "go_memstats_heap_inuse_bytes":
+			m.heap = v
+		}
+	}
+	return m
 }
 
 // --- the ceiling: bare gin + GORM + SQLite ---

@@ -148,6 +148,19 @@ func TestAgreementMode(t *testing.T) {
 	}
 }
 
+func TestExportMode(t *testing.T) {
+	r := ltRun[Result](t, "-url", ltServer(t), "-mode=export", "-c", "2", "-n", "6", "-dyads", "4", "-sessions", "2")
+	checkResult(t, r, "export", 6)
+	// 4 dyads × 2 sessions × 2 roles = 16 data rows per CSV export, with
+	// a header: every response is well over a kilobyte.
+	if r.Bytes < 6*1000 || r.MBps <= 0 {
+		t.Errorf("export: %d bytes at %v MB/s, want six full exports", r.Bytes, r.MBps)
+	}
+	if r.HeapBeforeMB <= 0 || r.HeapPeakMB < r.HeapBeforeMB || r.RSSPeakMB <= 0 {
+		t.Errorf("export: heap %v -> %v MB, RSS peak %v MB; want the server's memory read from /metrics", r.HeapBeforeMB, r.HeapPeakMB, r.RSSPeakMB)
+	}
+}
+
 func TestDurationBoundsTheRun(t *testing.T) {
 	r := ltRun[Result](t, "-mode=ceiling", "-c", "2", "-duration", "300ms")
 	if r.Seconds > 2 || r.OK == 0 {
