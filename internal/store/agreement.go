@@ -72,7 +72,10 @@ WHERE r.study_id = ? AND r.session = ? AND r.superseded_at IS NULL`
 // Only StudyID, DyadID, Session, Role, FormID, Answers and Scores are
 // filled in.
 func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel alliance.SessionSelector) ([]alliance.Rating, error) {
-	q := s.db.WithContext(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q := s.db.WithContext(s.rowsCtx(ctx))
 	switch {
 	case sel.Number > 0:
 		q = q.Raw(fixedSessionSQL, studyID, sel.Number)
@@ -100,7 +103,10 @@ func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel allian
 	var answers, scores sql.RawBytes // valid until the next Next; both decoders copy
 	var role string
 	var dec scoreDecoder
-	for rows.Next() {
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return nil, err
+		}
 		r := alliance.Rating{StudyID: studyID}
 		if err := rows.Scan(&r.DyadID, &r.Session, &role, &r.FormID, &answers, &scores); err != nil {
 			return nil, translate(err)

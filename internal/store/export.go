@@ -5,12 +5,16 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 // StreamStudyRatings reads a study's current ratings row by row from one
 // query, so an export's memory does not grow with the study.
 func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *time.Time, wholeSessions bool, fn func(alliance.ExportRow) error) error {
-	q := s.db.WithContext(ctx).Table("ratings AS r").
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	q := s.db.WithContext(s.rowsCtx(ctx)).Table("ratings AS r").
 		Select(`r.id, r.study_id, r.dyad_id, r.session, r.session_date, r.role, r.form_id, r.answers, r.scores,
 			r.max_missing_fraction, r.scoring_version, r.version, r.created_at, r.superseded_at,
 			d.client_code, d.counsellor_code`).
@@ -28,7 +32,11 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 		return translate(err)
 	}
 	defer rows.Close()
-	for rows.Next() {
+	var dec scoreDecoder
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return err
+		}
 		var row ratingRow
 		var client, counsellor string
 		err := rows.Scan(&row.ID, &row.StudyID, &row.DyadID, &row.Session, &row.SessionDate, &row.Role, &row.FormID,
@@ -37,7 +45,7 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 		if err != nil {
 			return translate(err)
 		}
-		r, err := row.toDomain()
+		r, err := row.decode(&dec)
 		if err != nil {
 			return err
 		}
@@ -46,4 +54,25 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 		}
 	}
 	return translate(rows.Err())
+}
+
+// rowsCtx is the context for a query read row by row. For a cancellable
+// context the SQLite driver starts a goroutine per row it steps, to
+// interrupt SQLite on cancellation; on an export that was a third of the
+// CPU. On SQLite such queries run without cancellation, and the loop over
+// the rows checks the caller's context with checkCtx instead.
+func (s *Store) rowsCtx(ctx context.Context) context.Context {
+	if s.dialect == migrations.SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// checkCtx reports the end of ctx every 256th row n; callers check ctx
+// once more before their query.
+func checkCtx(ctx context.Context, n int) error {
+	if n%256 != 0 {
+		return nil
+	}
+	return ctx.Err()
 }

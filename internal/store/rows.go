@@ -158,7 +158,11 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 	return row, nil
 }
 
-func (r ratingRow) toDomain() (alliance.Rating, error) {
+func (r ratingRow) toDomain() (alliance.Rating, error) { return r.decode(new(scoreDecoder)) }
+
+// decode is toDomain with a score decoder shared by the rows of one query
+// (see scoreDecoder).
+func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
 	out := alliance.Rating{
 		ID:             r.ID,
 		StudyID:        r.StudyID,
@@ -171,16 +175,12 @@ func (r ratingRow) toDomain() (alliance.Rating, error) {
 		Version:        r.Version,
 		CreatedAt:      r.CreatedAt.UTC(),
 	}
-	if err := json.Unmarshal([]byte(r.Answers), &out.Answers); err != nil {
+	var err error
+	if out.Answers, err = decodeAnswers([]byte(r.Answers)); err != nil {
 		return out, fmt.Errorf("decode answers of rating %s: %w", r.ID, err)
 	}
-	var ss storedScores
-	if err := json.Unmarshal([]byte(r.Scores), &ss); err != nil {
+	if out.Scores, err = dec.decode([]byte(r.Scores)); err != nil {
 		return out, fmt.Errorf("decode scores of rating %s: %w", r.ID, err)
-	}
-	out.Scores = instrument.Scores{Total: instrument.Score(ss.Total), Subscales: map[string]instrument.Score{}}
-	for k, v := range ss.Subscales {
-		out.Scores.Subscales[k] = instrument.Score(v)
 	}
 	if r.SessionDate.Valid {
 		d, err := alliance.ParseDate("session_date", r.SessionDate.String)

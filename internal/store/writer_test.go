@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -219,5 +220,49 @@ func TestReadOnlyDatabase(t *testing.T) {
 	}
 	if err := st.Ping(ctx); err != nil {
 		t.Errorf("Ping after the fault cleared = %v", err)
+	}
+}
+
+// TestStreamStopsWhenCancelled: a long read runs its SQLite query without
+// cancellation (see rowsCtx), so its loop must notice the caller's context
+// ending by itself, within 256 rows.
+func TestStreamStopsWhenCancelled(t *testing.T) {
+	ctx := context.Background()
+	st := openWriterStore(t)
+	f, _ := instrument.Builtin().Form("wai_sr_client")
+	now := time.Now().UTC()
+	if err := st.CreateStudy(ctx, alliance.Study{ID: "st", Name: "s", Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	x := 3.0
+	ans := []*float64{&x, &x, &x, &x, &x, &x, &x, &x, &x, &x, &x, &x}
+	const dyads, sessions = 20, 30 // 600 ratings
+	for d := range dyads {
+		id := fmt.Sprintf("dy%02d", d)
+		if err := st.CreateDyad(ctx, alliance.Dyad{ID: id, StudyID: "st", ClientCode: id, CounsellorCode: "k", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		for s := 1; s <= sessions; s++ {
+			r := alliance.Rating{ID: fmt.Sprintf("%s-%02d", id, s), StudyID: "st", DyadID: id, Session: s, Role: alliance.RoleClient,
+				FormID: f.ID, Answers: ans, Scores: f.Score(ans, instrument.DefaultPolicy()), Policy: instrument.DefaultPolicy(),
+				ScoringVersion: "1", Version: 1, CreatedAt: now}
+			if err := st.CreateRating(ctx, r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	seen := 0
+	err := st.StreamStudyRatings(cctx, "st", nil, false, func(alliance.ExportRow) error {
+		seen++
+		cancel() // the client went away after the first row
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || seen >= 256 {
+		t.Errorf("StreamStudyRatings after cancel = %v after %d rows; want context.Canceled within 256 rows", err, seen)
+	}
+	if _, err := st.FindStudyRatings(cctx, "st", alliance.SessionSelector{Last: true}); !errors.Is(err, context.Canceled) {
+		t.Errorf("FindStudyRatings with a cancelled context = %v; want context.Canceled", err)
 	}
 }
