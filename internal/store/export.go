@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/migrations"
 )
 
 // StreamStudyRatings reads a study's current ratings row by row from one
@@ -54,25 +53,4 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 		}
 	}
 	return translate(rows.Err())
-}
-
-// rowsCtx is the context for a query read row by row. For a cancellable
-// context the SQLite driver starts a goroutine per row it steps, to
-// interrupt SQLite on cancellation; on an export that was a third of the
-// CPU. On SQLite such queries run without cancellation, and the loop over
-// the rows checks the caller's context with checkCtx instead.
-func (s *Store) rowsCtx(ctx context.Context) context.Context {
-	if s.dialect == migrations.SQLite {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
-}
-
-// checkCtx reports the end of ctx every 256th row n; callers check ctx
-// once more before their query.
-func checkCtx(ctx context.Context, n int) error {
-	if n%256 != 0 {
-		return nil
-	}
-	return ctx.Err()
 }
