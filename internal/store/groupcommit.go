@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -31,6 +33,18 @@ const checkpointEvery = time.Second
 // backstop should the background checkpoints fall behind.
 const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000"
 
+// writerDriver is mattn's SQLite driver with writerPragmas run on every
+// connection it opens, so they hold even if database/sql ever replaces
+// the writer's connection.
+const writerDriver = "sqlite3_alliance_writer"
+
+func init() {
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(writerPragmas, nil)
+		return err
+	}})
+}
+
 // write is one request's write transaction waiting for a group commit.
 type write struct {
 	ctx   context.Context
@@ -53,10 +67,11 @@ type write struct {
 // again with a savepoint around each write, so the failing write rolls
 // back alone; only its own audit entries are left out.
 type committer struct {
-	db   *gorm.DB  // bound to conn
-	conn *sql.Conn // the writer's own connection
-	pool *sql.DB   // for checkpoints, off the writer's path
-	log  *slog.Logger
+	db    *gorm.DB // on writer
+	sql   *sql.DB  // the writer's own database handle: one connection
+	stmts *stmtCache
+	pool  *sql.DB // the store's, for checkpoints, off the writer's path
+	log   *slog.Logger
 
 	queue     chan *write
 	committed chan struct{} // a commit happened since the last checkpoint
@@ -65,28 +80,29 @@ type committer struct {
 	ckptDone  chan struct{} // checkpoints has returned
 }
 
-// newCommitter takes one connection of db's pool for the writer, for as
+// newCommitter opens the writer's own connection to the SQLite file at
+// dsn, in a database handle of its own that never has another, for as
 // long as the store is open.
-func newCommitter(ctx context.Context, db *gorm.DB, log *slog.Logger) (*committer, error) {
-	pool, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	conn, err := pool.Conn(ctx)
+func newCommitter(ctx context.Context, dsn string, pool *sql.DB, log *slog.Logger) (*committer, error) {
+	writer, err := sql.Open(writerDriver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("writer connection: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, writerPragmas); err != nil {
-		_ = conn.Close()
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	if err := writer.PingContext(ctx); err != nil {
+		_ = writer.Close()
 		return nil, fmt.Errorf("writer connection: %w", err)
 	}
-	// A Session with a Context clones the statement; without one it shares
-	// the root's, and setting ConnPool would move every query of the store
-	// onto the writer's connection (and into its open transactions).
-	bound := db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
-	bound.Statement.ConnPool = conn
+	// A GORM DB of its own, with a Config of its own: gorm.Open keeps and
+	// changes the Config it is given.
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: writer}), gormConfig(log))
+	if err != nil {
+		_ = writer.Close()
+		return nil, fmt.Errorf("writer connection: %w", err)
+	}
 	c := &committer{
-		db: bound, conn: conn, pool: pool, log: log,
+		db: db, sql: writer, stmts: newStmtCache(writer), pool: pool, log: log,
 		queue:     make(chan *write, maxBatch),
 		committed: make(chan struct{}, 1),
 		quit:      make(chan struct{}),
@@ -118,7 +134,8 @@ func (c *committer) close() {
 	close(c.quit)
 	<-c.done
 	<-c.ckptDone
-	_ = c.conn.Close()
+	c.stmts.close()
+	_ = c.sql.Close()
 }
 
 // checkpoints copies committed pages from the WAL back into the database
@@ -188,6 +205,7 @@ func (c *committer) commit(batch []*write) {
 		clear(errs)
 		_, err = c.run(batch, errs, true)
 	}
+	c.stmts.prepareMissed(context.Background())
 	if err != nil {
 		for i := range errs {
 			if errs[i] == nil {
@@ -212,6 +230,9 @@ func (c *committer) run(batch []*write, errs []error, isolate bool) (retry bool,
 	if tx.Error != nil {
 		return false, translate(tx.Error)
 	}
+	// GORM began the transaction on the writer's only connection; the
+	// writes' statements run in it through the statement cache.
+	tx.Statement.ConnPool = &cachedTx{Tx: tx.Statement.ConnPool.(*sql.Tx), cache: c.stmts}
 	var audit []auditRow
 	for i, w := range batch {
 		if err := w.ctx.Err(); err != nil {

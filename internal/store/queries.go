@@ -95,15 +95,12 @@ func page(q *gorm.DB, p alliance.Page) *gorm.DB {
 // CreateRating claims the idempotency key (if any), inserts the rating and
 // appends its audit entries in one transaction.
 func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	row, err := toRatingRow(r)
+	ins, err := s.ratingInserts(r, idem)
 	if err != nil {
 		return err
 	}
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
-		if err := claimKey(tx, idem, r); err != nil {
-			return err
-		}
-		return translate(tx.Create(&row).Error)
+		return ins.exec(tx)
 	})
 }
 
@@ -111,14 +108,11 @@ func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *allia
 // conditional update is the optimistic lock: if prev is no longer current,
 // nothing is written and ErrConflict is returned.
 func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	row, err := toRatingRow(r)
+	ins, err := s.ratingInserts(r, idem)
 	if err != nil {
 		return err
 	}
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
-		if err := claimKey(tx, idem, r); err != nil {
-			return err
-		}
 		res := tx.Model(&ratingRow{}).
 			Where("id = ? AND superseded_at IS NULL", prev.ID).
 			Update("superseded_at", r.CreatedAt)
@@ -128,22 +122,50 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 		if res.RowsAffected != 1 {
 			return fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
 		}
-		return translate(tx.Create(&row).Error)
+		return ins.exec(tx)
 	})
 }
 
-// claimKey records an idempotency key inside the rating's transaction; a
-// key already present means another request committed it.
-func claimKey(tx *gorm.DB, idem *alliance.Idempotency, r alliance.Rating) error {
-	if idem == nil {
-		return nil
+// ratingWrite is a rating's INSERT and, with an idempotency key, the key's
+// INSERT before it, built before the write is queued.
+type ratingWrite struct {
+	key    *insert
+	rating insert
+}
+
+func (s *Store) ratingInserts(r alliance.Rating, idem *alliance.Idempotency) (ratingWrite, error) {
+	row, err := toRatingRow(r)
+	if err != nil {
+		return ratingWrite{}, err
 	}
-	k := idempotencyRow{Key: idem.Key, Fingerprint: idem.Fingerprint, RatingID: r.ID, CreatedAt: time.Now().UTC()}
-	err := translate(tx.Create(&k).Error)
-	if errors.Is(err, alliance.ErrConflict) {
-		return alliance.ErrIdempotencyKeyTaken
+	var w ratingWrite
+	if w.rating, err = s.buildInsert(&row); err != nil {
+		return ratingWrite{}, err
 	}
-	return err
+	if idem != nil {
+		k := idempotencyRow{Key: idem.Key, Fingerprint: idem.Fingerprint, RatingID: r.ID, CreatedAt: time.Now().UTC()}
+		key, err := s.buildInsert(&k)
+		if err != nil {
+			return ratingWrite{}, err
+		}
+		w.key = &key
+	}
+	return w, nil
+}
+
+// exec claims the idempotency key, then inserts the rating. A key already
+// present means another request committed it.
+func (w ratingWrite) exec(tx *gorm.DB) error {
+	if w.key != nil {
+		err := w.key.exec(tx)
+		if errors.Is(err, alliance.ErrConflict) {
+			return alliance.ErrIdempotencyKeyTaken
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return w.rating.exec(tx)
 }
 
 // FindRatingByID returns one version of a rating.

@@ -130,7 +130,8 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	db, err := gorm.Open(sqlite.Open(SQLiteDSN(path)), gormConfig(log))
+	dsn := SQLiteDSN(path)
+	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -142,7 +143,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	c, err := newCommitter(ctx, db, log)
+	c, err := newCommitter(ctx, dsn, sqlDB, log)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -242,6 +243,11 @@ func translate(err error) error {
 			sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
 			return fmt.Errorf("%w: %v", alliance.ErrUnavailable, err)
 		case sqlite3.ErrConstraint:
+			// Statements run outside GORM (see insert) get no GORM
+			// translation: the same mapping as its sentinels above.
+			if se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+				return alliance.ErrNotFound
+			}
 			return alliance.ErrConflict
 		}
 	}

@@ -294,6 +294,12 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 		if _, err := st.FindIdempotency(ctx, "k3"); !errors.Is(err, alliance.ErrNotFound) {
 			t.Errorf("idempotency key of a rolled-back write was kept: %v", err)
 		}
+		// A dyad that does not exist: the foreign key refuses it.
+		orphan := rating("ra_5", 1, alliance.RoleClient, 1, twelve(3)...)
+		orphan.DyadID = "dy_missing"
+		if err := st.CreateRating(ctx, orphan, &alliance.Idempotency{Key: "k5", Fingerprint: "f5"}); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("CreateRating(unknown dyad) = %v, want ErrNotFound", err)
+		}
 		c := rating("ra_4", 1, alliance.RoleCounsellor, 1, twelve(3)...)
 		if err := st.CreateRating(ctx, c, nil); err != nil {
 			t.Fatal(err)

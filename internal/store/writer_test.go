@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,7 +199,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 			v = "ON"
 		}
 		// The committer is idle here: no write is queued or running.
-		if _, err := st.committer.conn.ExecContext(ctx, "PRAGMA query_only = "+v); err != nil {
+		if _, err := st.committer.sql.ExecContext(ctx, "PRAGMA query_only = "+v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,5 +265,46 @@ func TestStreamStopsWhenCancelled(t *testing.T) {
 	}
 	if _, err := st.FindStudyRatings(cctx, "st", alliance.SessionSelector{Last: true}); !errors.Is(err, context.Canceled) {
 		t.Errorf("FindStudyRatings with a cancelled context = %v; want context.Canceled", err)
+	}
+}
+
+// TestWriterStatementCache checks that the writer prepares a statement
+// once, after the transaction that first ran it, and runs later writes of
+// the same kind through that prepared statement.
+func TestWriterStatementCache(t *testing.T) {
+	ctx := context.Background()
+	st := openWriterStore(t)
+	create := func(id string) {
+		t.Helper()
+		s := alliance.Study{ID: id, Name: id, Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()}
+		if err := st.CreateStudy(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	studyInsert := func() (string, any) {
+		t.Helper()
+		for _, q := range st.committer.stmts.stmts.Keys() {
+			if strings.HasPrefix(q, "INSERT INTO `studies`") {
+				p, _ := st.committer.stmts.stmts.Peek(q)
+				return q, p
+			}
+		}
+		t.Fatalf("no prepared study INSERT among %q", st.committer.stmts.stmts.Keys())
+		return "", nil
+	}
+	create("st_1") // a miss: runs unprepared, then is prepared
+	q, first := studyInsert()
+	n := st.committer.stmts.stmts.Len()
+	create("st_2") // a hit
+	if _, again := studyInsert(); again != first || st.committer.stmts.stmts.Len() != n {
+		t.Errorf("the second write prepared %q again", q)
+	}
+	for _, id := range []string{"st_1", "st_2"} {
+		if _, err := st.FindStudyByID(ctx, id); err != nil {
+			t.Errorf("FindStudyByID(%s) = %v", id, err)
+		}
+	}
+	if len(st.committer.stmts.missed) != 0 {
+		t.Errorf("missed statements left over: %q", st.committer.stmts.missed)
 	}
 }
