@@ -5,7 +5,6 @@ import (
 	"database/sql"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"gorm.io/gorm"
 )
 
 // cachedStatements bounds the writer's prepared statements. A rating
@@ -93,30 +92,4 @@ func (t *cachedTx) QueryRowContext(ctx context.Context, query string, args ...an
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
-}
-
-// insert is an INSERT that GORM built (SQL text and arguments) in the
-// request's goroutine. Building a statement is GORM's reflection over the
-// row, and on SQLite everything that runs inside a write runs on the one
-// writer goroutine, where each microsecond is spent once per rating of
-// the whole service: the writer only executes what was built for it.
-type insert struct {
-	sql  string
-	vars []any
-}
-
-// buildInsert builds the INSERT of row (a pointer to a row struct) for
-// the store's backend.
-func (s *Store) buildInsert(row any) (insert, error) {
-	st := s.db.Session(&gorm.Session{DryRun: true}).Create(row).Statement
-	if st.Error != nil {
-		return insert{}, st.Error
-	}
-	return insert{sql: st.SQL.String(), vars: st.Vars}, nil
-}
-
-// exec runs the insert in tx, straight on its connection.
-func (in insert) exec(tx *gorm.DB) error {
-	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, in.sql, in.vars...)
-	return translate(err)
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -42,6 +43,8 @@ type Store struct {
 	writes writeHealth
 	// cache holds studies and dyads once read (they never change).
 	cache rowCache
+	// inserts holds an *insertPlan per row type (see buildInsert).
+	inserts sync.Map
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -170,17 +173,36 @@ func SQLiteDSN(path string) string {
 // no implicit transactions around single statements, and UTC timestamps.
 func gormConfig(log *slog.Logger) *gorm.Config {
 	gl := logger.NewSlogLogger(log, logger.Config{
-		SlowThreshold:             500 * time.Millisecond,
+		SlowThreshold:             slowQuery,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true, // never log answers or codes
 	})
 	return &gorm.Config{
-		Logger:                 gl,
+		Logger:                 quietTrace{gl},
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
+}
+
+// slowQuery is the duration from which a statement is logged as slow.
+const slowQuery = 500 * time.Millisecond
+
+// quietTrace passes GORM's trace of a statement to the logger only when
+// there is something to log: a failure or a slow statement. GORM's slog
+// logger renders every statement's SQL before deciding whether to log it.
+type quietTrace struct{ logger.Interface }
+
+func (q quietTrace) LogMode(l logger.LogLevel) logger.Interface {
+	return quietTrace{q.Interface.LogMode(l)}
+}
+
+func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if (err == nil || errors.Is(err, gorm.ErrRecordNotFound)) && time.Since(begin) <= slowQuery {
+		return
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
 }
 
 // Close releases the connection pool.
