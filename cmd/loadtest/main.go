@@ -23,6 +23,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -322,7 +323,7 @@ type requestFunc func(i int) (req *http.Request, ok bool)
 
 // load runs o.conns workers that each send requests until -n requests
 // were started or -duration has passed, and measures them.
-func load(ctx context.Context, o options, mode, target string, client *http.Client, build requestFunc, want int) Result {
+func load(ctx context.Context, o options, mode, target string, build requestFunc, want int) Result {
 	var next atomic.Int64
 	deadline := time.Now().Add(o.duration)
 	type workerStats struct {
@@ -338,6 +339,8 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 		wg.Go(func() {
 			st := &stats[w]
 			st.errors = map[string]int{}
+			var c conn
+			defer c.close()
 			for {
 				if ctx.Err() != nil || (o.n == 0 && time.Now().After(deadline)) {
 					return
@@ -352,7 +355,7 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 				}
 				st.sent++
 				t0 := time.Now()
-				resp, err := client.Do(req)
+				resp, err := c.do(req)
 				if err != nil {
 					st.errors["transport"]++
 					continue
@@ -360,6 +363,9 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 				n, err := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				d := time.Since(t0)
+				if err != nil || resp.Close {
+					c.close() // the server ends the connection, or the body broke off
+				}
 				switch {
 				case resp.StatusCode != want:
 					st.errors[fmt.Sprintf("status_%d", resp.StatusCode)]++
@@ -395,6 +401,63 @@ func load(ctx context.Context, o options, mode, target string, client *http.Clie
 		r.MaxMs = ms(lat[len(lat)-1])
 	}
 	return r
+}
+
+// conn is one worker's keep-alive HTTP/1.1 connection: the worker writes
+// each request and reads its response on it in its own goroutine, as wrk
+// does. http.Client's Transport hands every request to two goroutines of
+// its own per connection; on the two cores the load tool shares with the
+// server, those hand-offs took CPU time from the server, which then showed
+// as server latency. net/http still writes and parses the messages.
+type conn struct {
+	c net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+// do sends req and reads the response head; the caller reads and closes
+// the body before the next request. A request that fails on a connection
+// already used once is sent again on a new one: the server may have
+// closed it as idle in between.
+func (c *conn) do(req *http.Request) (*http.Response, error) {
+	reused := c.c != nil
+	resp, err := c.roundTrip(req)
+	if err != nil && reused && req.GetBody != nil {
+		c.close()
+		if req.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+		resp, err = c.roundTrip(req)
+	}
+	if err != nil {
+		c.close()
+	}
+	return resp, err
+}
+
+func (c *conn) roundTrip(req *http.Request) (*http.Response, error) {
+	if c.c == nil {
+		nc, err := net.DialTimeout("tcp", req.URL.Host, 5*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		c.c, c.r, c.w = nc, bufio.NewReaderSize(nc, 64<<10), bufio.NewWriterSize(nc, 16<<10)
+	}
+	_ = c.c.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := req.Write(c.w); err != nil {
+		return nil, err
+	}
+	if err := c.w.Flush(); err != nil {
+		return nil, err
+	}
+	return http.ReadResponse(c.r, req)
+}
+
+func (c *conn) close() {
+	if c.c != nil {
+		_ = c.c.Close()
+		c.c = nil
+	}
 }
 
 // pct is the nearest-rank percentile of sorted durations, in ms.
@@ -522,7 +585,7 @@ func runRatings(ctx context.Context, o options, base string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return load(ctx, o, "ratings", base, client, ratingRequests(base, dyads, runID(), o.headers), http.StatusCreated), nil
+	return load(ctx, o, "ratings", base, ratingRequests(base, dyads, runID(), o.headers), http.StatusCreated), nil
 }
 
 // --- agreement ---
@@ -542,7 +605,7 @@ func runStudyReads(ctx context.Context, o options) (Result, error) {
 	total := len(dyads) * o.sessions * 2
 	so := o
 	so.n, so.duration = total, maxDuration
-	sr := load(ctx, so, "seed", o.url, client, ratingRequests(o.url, dyads, runID(), o.headers), http.StatusCreated)
+	sr := load(ctx, so, "seed", o.url, ratingRequests(o.url, dyads, runID(), o.headers), http.StatusCreated)
 	if sr.OK != total {
 		return Result{}, fmt.Errorf("seeding %d ratings: only %d stored; errors %v", total, sr.OK, sr.Errors)
 	}
@@ -562,7 +625,7 @@ func runStudyReads(ctx context.Context, o options) (Result, error) {
 	if o.mode == "export" {
 		mem = sampleMemory(ctx, client, o.url+"/metrics")
 	}
-	r := load(ctx, o, o.mode, target, client, get, http.StatusOK)
+	r := load(ctx, o, o.mode, target, get, http.StatusOK)
 	r.Seeded, r.SeedSecond = total, round(seedTime.Seconds(), 2)
 	if mem != nil {
 		mem.stop()
@@ -760,5 +823,5 @@ func runCeiling(ctx context.Context, o options) (Result, error) {
 	for i := range dyads {
 		dyads[i] = fmt.Sprintf("dy_ceiling_%06d", i)
 	}
-	return load(ctx, o, "ceiling", base, client, ratingRequests(base, dyads, runID(), nil), http.StatusCreated), nil
+	return load(ctx, o, "ceiling", base, ratingRequests(base, dyads, runID(), nil), http.StatusCreated), nil
 }
