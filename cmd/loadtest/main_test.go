@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -165,5 +170,50 @@ func TestDurationBoundsTheRun(t *testing.T) {
 	r := ltRun[Result](t, "-mode=ceiling", "-c", "2", "-duration", "300ms")
 	if r.Seconds > 2 || r.OK == 0 {
 		t.Errorf("a 300ms run took %vs with %d ok", r.Seconds, r.OK)
+	}
+}
+
+// TestWorkerConnections: a worker's connection carries many requests;
+// when the server says it closes it (Connection: close), or drops it
+// without a word between two requests (an idle timeout), the worker
+// reconnects, sends the request again, and goes on.
+func TestWorkerConnections(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch r.URL.Query().Get("i") {
+		case "3":
+			w.Header().Set("Connection", "close")
+		case "6": // answer, then drop the connection unannounced
+			c, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = buf.WriteString("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+			_ = buf.Flush()
+			_ = c.Close()
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	build := func(i int) (*http.Request, bool) {
+		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/x?i=%d", srv.URL, i), strings.NewReader("{}"))
+		return req, true
+	}
+	r := load(context.Background(), options{conns: 1, n: 10}, "test", srv.URL, build, http.StatusCreated)
+	if r.OK != 10 || len(r.Errors) != 0 {
+		t.Fatalf("%d ok, errors %v; want 10 ok", r.OK, r.Errors)
+	}
+	if n := conns.Load(); n != 3 { // the first, one after request 3, one after 6
+		t.Errorf("%d connections, want 3", n)
 	}
 }
