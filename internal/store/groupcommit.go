@@ -20,8 +20,15 @@ import (
 const maxBatch = 64
 
 // checkpointEvery is how often, while writes come in, the WAL is copied
-// back into the database file (see checkpoints).
-const checkpointEvery = time.Second
+// back into the database file (see checkpoints). Often, so that each
+// checkpoint has little to write: its sync of the database file shares
+// the disk with the commits' syncs of the WAL. Once a second under a
+// sustained 5,000 ratings/s, each checkpoint synced some 20 MB of pages
+// at once, and the WAL syncs queued behind it made about 2 commits a
+// second take 8-19 ms (without checkpoints: one in five seconds); every
+// 100 ms, the 99th percentile of a submission fell from 18-20 ms to
+// 13-16 ms.
+const checkpointEvery = 100 * time.Millisecond
 
 // writerPragmas tune the committer's own connection. Statement and
 // savepoint journals stay in memory: each write's savepoint otherwise
