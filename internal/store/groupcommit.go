@@ -195,6 +195,8 @@ func (c *committer) loop() {
 			}
 		}
 		c.commit(batch)
+		// After the batch learnt its outcome: the connection is free.
+		c.stmts.prepareMissed(context.Background())
 	}
 }
 
@@ -212,7 +214,6 @@ func (c *committer) commit(batch []*write) {
 		clear(errs)
 		_, err = c.run(batch, errs, true)
 	}
-	c.stmts.prepareMissed(context.Background())
 	if err != nil {
 		for i := range errs {
 			if errs[i] == nil {
