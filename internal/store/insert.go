@@ -34,10 +34,10 @@ type insertPlan struct {
 	fields []*schema.Field
 }
 
-// buildInsert builds the INSERT of row, a pointer to a row struct whose
-// columns do not depend on its values (no database defaults, no
-// auto-increment key). TestInsertPlans holds the plans to what GORM
-// builds, on both backends.
+// buildInsert builds the INSERT of row, a pointer to a row struct. Rows
+// whose columns do not depend on their values (no database defaults, no
+// auto-increment key) get a plan; others are built by GORM every time.
+// TestInsertPlans holds the plans to what GORM builds, on both backends.
 func (s *Store) buildInsert(row any) (insert, error) {
 	rv := reflect.ValueOf(row)
 	if p, ok := s.inserts.Load(rv.Type()); ok {
@@ -72,7 +72,16 @@ func (s *Store) gormInsert(row any) (insert, error) {
 			}
 			plan.fields = append(plan.fields, f)
 		}
-		if len(plan.fields) == len(in.vars) {
+		// Kept only when GORM wrote every column of the row: a column it
+		// left out for this row's values (an auto-increment key, a
+		// database default) might be needed by the next row's.
+		creatable := 0
+		for _, f := range st.Schema.Fields {
+			if f.DBName != "" && f.Creatable {
+				creatable++
+			}
+		}
+		if len(plan.fields) == len(in.vars) && len(plan.fields) == creatable {
 			s.inserts.LoadOrStore(reflect.TypeOf(row), plan)
 		}
 	}
