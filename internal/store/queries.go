@@ -100,7 +100,10 @@ func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *allia
 		return err
 	}
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
-		return ins.exec(tx)
+		if err := ins.claimKey(tx); err != nil {
+			return err
+		}
+		return ins.rating.exec(tx)
 	})
 }
 
@@ -113,6 +116,9 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 		return err
 	}
 	return s.inTx(ctx, audit, func(tx *gorm.DB) error {
+		if err := ins.claimKey(tx); err != nil {
+			return err
+		}
 		res := tx.Model(&ratingRow{}).
 			Where("id = ? AND superseded_at IS NULL", prev.ID).
 			Update("superseded_at", r.CreatedAt)
@@ -122,7 +128,7 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 		if res.RowsAffected != 1 {
 			return fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
 		}
-		return ins.exec(tx)
+		return ins.rating.exec(tx)
 	})
 }
 
@@ -153,19 +159,19 @@ func (s *Store) ratingInserts(r alliance.Rating, idem *alliance.Idempotency) (ra
 	return w, nil
 }
 
-// exec claims the idempotency key, then inserts the rating. A key already
-// present means another request committed it.
-func (w ratingWrite) exec(tx *gorm.DB) error {
-	if w.key != nil {
-		err := w.key.exec(tx)
-		if errors.Is(err, alliance.ErrConflict) {
-			return alliance.ErrIdempotencyKeyTaken
-		}
-		if err != nil {
-			return err
-		}
+// claimKey records the idempotency key, if any, first in the rating's
+// transaction: a key already present means another request committed it,
+// which a retry must learn before anything else (a retried amendment
+// finds its rating already superseded).
+func (w ratingWrite) claimKey(tx *gorm.DB) error {
+	if w.key == nil {
+		return nil
 	}
-	return w.rating.exec(tx)
+	err := w.key.exec(tx)
+	if errors.Is(err, alliance.ErrConflict) {
+		return alliance.ErrIdempotencyKeyTaken
+	}
+	return err
 }
 
 // FindRatingByID returns one version of a rating.

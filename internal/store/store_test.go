@@ -320,13 +320,19 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 		}
 		v2 := rating("ra_2", 1, alliance.RoleClient, 2, twelve(5)...)
 		v2.CreatedAt = now.Add(time.Minute)
-		if err := st.AmendRating(ctx, v1, v2, nil); err != nil {
+		amendKey := &alliance.Idempotency{Key: "amend-1", Fingerprint: "f"}
+		if err := st.AmendRating(ctx, v1, v2, amendKey); err != nil {
 			t.Fatal(err)
 		}
 		// A stale amendment (v1 is no longer current) changes nothing.
 		stale := rating("ra_3", 1, alliance.RoleClient, 2, twelve(2)...)
 		if err := st.AmendRating(ctx, v1, stale, nil); !errors.Is(err, alliance.ErrConflict) {
 			t.Errorf("AmendRating(stale) = %v, want ErrConflict", err)
+		}
+		// A retry of the committed amendment finds v1 superseded too, but
+		// learns first that its key was taken, so it can be replayed.
+		if err := st.AmendRating(ctx, v1, stale, amendKey); !errors.Is(err, alliance.ErrIdempotencyKeyTaken) {
+			t.Errorf("AmendRating(retry) = %v, want ErrIdempotencyKeyTaken", err)
 		}
 		hist, err := st.FindRatingHistory(ctx, "dy_1", 1, alliance.RoleClient)
 		if err != nil || len(hist) != 2 {
