@@ -147,7 +147,8 @@ func contractSpec(t *testing.T) (*openapi3.T, routers.Router, []byte) {
 // temporary directory, migrated unless migrate is false.
 func contractHandler(t *testing.T, migrate bool) http.Handler {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	w := newLogWitness(t)
+	log := w.log
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "contract.db"), log)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -161,7 +162,7 @@ func contractHandler(t *testing.T, migrate bool) http.Handler {
 	if !migrate { // no schema, no key: only /readyz is asked
 		return api.NewHandler(api.Deps{Service: alliance.NewService(st, instrument.Builtin()), Log: log, MaxBodyBytes: 1 << 20})
 	}
-	return adminHandler(t, st, api.Deps{Log: log})
+	return adminHandler(t, st, api.Deps{}, w)
 }
 
 // contractState carries the ids the cases create for later cases.

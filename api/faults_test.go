@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,8 +28,8 @@ func smallDisk(t *testing.T, size string) string {
 // faultEnv is the real router over an SQLite file on dir.
 func faultEnv(t *testing.T, dir string) *env {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	st, err := store.Open(context.Background(), filepath.Join(dir, "alliance.db"), log)
+	w := newLogWitness(t)
+	st, err := store.Open(context.Background(), filepath.Join(dir, "alliance.db"), w.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +37,7 @@ func faultEnv(t *testing.T, dir string) *env {
 	if err := st.Migrate(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, h: adminHandler(t, st, api.Deps{Log: log}), store: st, allow5xx: true}
+	return &env{t: t, h: adminHandler(t, st, api.Deps{}, w), store: st, allow5xx: true}
 }
 
 // TestDiskFullAnswers503AndRecovers fills the database's disk: writes get a

@@ -45,7 +45,14 @@ type fzEnv struct {
 func fzNewEnv(tb testing.TB) *fzEnv {
 	tb.Helper()
 	ctx := context.Background()
+	// Tests (the hostile table among them) log through a witness; fuzzing
+	// runs millions of requests, whose canaries no witness could keep.
+	var w *logWitness
 	log := slog.New(slog.DiscardHandler)
+	if _, fuzzing := tb.(*testing.F); !fuzzing {
+		w = newLogWitness(tb)
+		log = w.log
+	}
 	st, err := store.Open(ctx, filepath.Join(tb.TempDir(), "fuzz.db"), log)
 	if err != nil {
 		tb.Fatalf("store.Open: %v", err)
@@ -54,7 +61,7 @@ func fzNewEnv(tb testing.TB) *fzEnv {
 	if err := st.Migrate(ctx, nil); err != nil {
 		tb.Fatalf("Migrate: %v", err)
 	}
-	e := &fzEnv{h: adminHandler(tb, st, api.Deps{})}
+	e := &fzEnv{h: adminHandler(tb, st, api.Deps{}, w)}
 	rec := e.send(http.MethodPost, "/v1/studies", "application/json",
 		[]byte(`{"name":"fuzz","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`), nil)
 	if rec.Code != http.StatusCreated {

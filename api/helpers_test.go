@@ -64,6 +64,9 @@ type env struct {
 }
 
 type envOptions struct {
+	// databaseURL opens this database instead of a new SQLite file.
+	databaseURL  string
+	storeOptions []store.Option
 	maxBodyBytes int64
 	noMigrate    bool
 	log          *slog.Logger
@@ -89,10 +92,16 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		o.maxBodyBytes = 1 << 20
 	}
 	log := o.log
+	var w *logWitness
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		w = newLogWitness(t)
+		log = w.log
 	}
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "alliance.db"), log)
+	url := o.databaseURL
+	if url == "" {
+		url = filepath.Join(t.TempDir(), "alliance.db")
+	}
+	st, err := store.Open(t.Context(), url, log, o.storeOptions...)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
@@ -116,7 +125,11 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		RateLimits:   o.limits,
 		CORSOrigins:  o.cors,
 	})
-	return &env{t: t, h: withAdmin(engine, admin), engine: engine, store: st, svc: svc, adminToken: admin}
+	var h http.Handler = withAdmin(engine, admin)
+	if w != nil {
+		h = w.wrap(h)
+	}
+	return &env{t: t, h: h, engine: engine, store: st, svc: svc, adminToken: admin}
 }
 
 // withAdmin sends requests without credentials as the admin, so tests of
@@ -137,8 +150,9 @@ func withAdmin(h http.Handler, token string) http.Handler {
 }
 
 // adminHandler builds the real router over st with a first admin key,
-// behind withAdmin: the harness of tests that build their own store.
-func adminHandler(tb testing.TB, st *store.Store, d api.Deps) http.Handler {
+// behind withAdmin: the harness of tests that build their own store. With
+// a witness, it logs into the witness and shows it every request.
+func adminHandler(tb testing.TB, st *store.Store, d api.Deps, w *logWitness) http.Handler {
 	tb.Helper()
 	svc := alliance.NewService(st, instrument.Builtin())
 	tok, err := svc.EnsureAdminKey(context.Background())
@@ -146,13 +160,20 @@ func adminHandler(tb testing.TB, st *store.Store, d api.Deps) http.Handler {
 		tb.Fatalf("EnsureAdminKey: %v", err)
 	}
 	d.Service = svc
-	if d.Log == nil {
+	switch {
+	case w != nil:
+		d.Log = w.log
+	case d.Log == nil:
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	if d.MaxBodyBytes == 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
-	return withAdmin(api.NewHandler(d), tok)
+	h := withAdmin(api.NewHandler(d), tok)
+	if w != nil {
+		h = w.wrap(h)
+	}
+	return h
 }
 
 // do sends one request through the router. headers are name/value pairs;

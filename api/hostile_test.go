@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -355,8 +354,8 @@ func TestHostileLockedDatabaseIs503(t *testing.T) {
 	}
 	ctx := context.Background()
 	path := t.TempDir() + "/locked.db"
-	log := slog.New(slog.DiscardHandler)
-	st, err := store.Open(ctx, path, log)
+	w := newLogWitness(t)
+	st, err := store.Open(ctx, path, w.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +363,7 @@ func TestHostileLockedDatabaseIs503(t *testing.T) {
 	if err := st.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	e := &fzEnv{h: adminHandler(t, st, api.Deps{Log: log})}
+	e := &fzEnv{h: adminHandler(t, st, api.Deps{}, w)}
 	post := func(path, body string) *httptest.ResponseRecorder {
 		return e.send(http.MethodPost, path, "application/json", []byte(body), nil)
 	}

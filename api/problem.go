@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -124,6 +125,12 @@ func conflictDetail(err error) string {
 
 // writeProblem sends err as problem+json and logs it at a level that
 // matches who is at fault: the client (debug) or the server (error).
+//
+// A refusal is logged by its problem type and the fields and codes at
+// fault, never by its message: messages quote what the request sent
+// (an answer out of range, a taken client code), and no answer, code or
+// date may reach a log. A server failure is logged with its error, which
+// comes from the database or the code, not from the request's data.
 func writeProblem(c *gin.Context, log *slog.Logger, err error) {
 	p := problemFor(err)
 	p.Instance = c.Request.URL.Path
@@ -131,7 +138,8 @@ func writeProblem(c *gin.Context, log *slog.Logger, err error) {
 	if p.Status >= 500 {
 		log.ErrorContext(c.Request.Context(), "request failed", "request_id", p.RequestID, "status", p.Status, "err", err)
 	} else {
-		log.DebugContext(c.Request.Context(), "request refused", "request_id", p.RequestID, "status", p.Status, "err", err)
+		log.DebugContext(c.Request.Context(), "request refused", "request_id", p.RequestID, "status", p.Status,
+			"type", p.Type, "fields", fieldCodes(p.Errors))
 	}
 	switch p.Status {
 	case http.StatusServiceUnavailable:
@@ -147,4 +155,23 @@ func writeProblem(c *gin.Context, log *slog.Logger, err error) {
 	c.Header("Content-Type", problemMediaType)
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)
+}
+
+// loggableField matches the field names this API gives (answers[3],
+// forms.client, Idempotency-Key). A name taken from the request itself
+// (an unknown JSON key or query parameter) is not logged.
+var loggableField = regexp.MustCompile(`^[A-Za-z_-]{1,40}(\[[0-9]{1,5}\])?(\.[a-z_]{1,40})?$`)
+
+// fieldCodes renders a problem's field errors for the log as
+// "field:code", without their messages.
+func fieldCodes(fields []FieldError) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		name := f.Field
+		if strings.HasPrefix(f.Code, "unknown_") || !loggableField.MatchString(name) {
+			name = "(field)"
+		}
+		out[i] = name + ":" + f.Code
+	}
+	return out
 }

@@ -87,6 +87,7 @@ type binServer struct {
 
 	mu         sync.Mutex
 	lines      []string // the last log lines, for failure messages
+	full       strings.Builder
 	shutdownAt time.Time
 }
 
@@ -145,6 +146,8 @@ func binStart(t *testing.T, bin, db string, env ...string) *binServer {
 			}
 			_ = json.Unmarshal([]byte(line), &rec)
 			s.mu.Lock()
+			s.full.WriteString(line)
+			s.full.WriteByte('\n')
 			if rec.Msg != "request" { // access-log lines would crowd out the rest
 				s.lines = append(s.lines, line)
 				if len(s.lines) > 100 {
@@ -225,6 +228,35 @@ func (a binAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 // transport, so a killed server's connections are not reused.
 func (a binAuth) CloseIdleConnections() { a.next.CloseIdleConnections() }
 
+// fullLog is every line the server logged.
+func (s *binServer) fullLog() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.full.String()
+}
+
+// binCheckLogs fails t if any server logged a participant code, an answer
+// vector or a score document: the log canary of the crash tests, whose
+// servers log at debug level.
+func binCheckLogs(t *testing.T, servers []*binServer, codes []string, reqs []binRating) {
+	t.Helper()
+	canaries := slices.Clone(codes)
+	for _, r := range reqs {
+		var body struct{ Answers []int }
+		_ = json.Unmarshal(r.Body, &body)
+		b, _ := json.Marshal(body.Answers)
+		canaries = append(canaries, strings.Trim(string(b), "[]"))
+	}
+	for _, s := range servers {
+		logged := s.fullLog()
+		for _, c := range append(canaries, `"subscales"`) {
+			if strings.Contains(logged, c) {
+				t.Errorf("the server logged participant data %q", c)
+			}
+		}
+	}
+}
+
 func (s *binServer) log() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -294,11 +326,14 @@ func binSeed(t *testing.T, s *binServer, studyID string, n int, tag string) (str
 	for i := range dyads {
 		var d struct{ ID string }
 		s.call(t, http.MethodPost, "/v1/studies/"+studyID+"/dyads",
-			map[string]string{"client_code": fmt.Sprintf("C-%s-%02d", tag, i), "counsellor_code": "K-01"}, &d)
+			map[string]string{"client_code": binClientCode(tag, i), "counsellor_code": "K-01"}, &d)
 		dyads[i] = d.ID
 	}
 	return studyID, dyads
 }
+
+// binClientCode is the client code of dyad i of a seeding round.
+func binClientCode(tag string, i int) string { return fmt.Sprintf("C-%s-%02d", tag, i) }
 
 // binRating is one keyed rating submission and what became of it.
 type binRating struct {
@@ -570,13 +605,19 @@ func crashKill9(t *testing.T, db string, crashCheck, finalCheck func(t *testing.
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("kill timing seed %d", seed)
 	const workers = 12
-	s := binStart(t, bin, db)
+	// Debug level: the log canary below reads every line of every level.
+	s := binStart(t, bin, db, "ALLIANCE_LOG_LEVEL=debug")
+	servers := []*binServer{s}
+	var codes []string
 	studyID := ""
 	var all []binRating
 	for round := range 3 {
 		tag := fmt.Sprintf("r%d", round)
 		var dyads []string
 		studyID, dyads = binSeed(t, s, studyID, workers, tag)
+		for i := range dyads {
+			codes = append(codes, binClientCode(tag, i))
+		}
 
 		stop := make(chan struct{})
 		resc := make(chan []binRating, 1)
@@ -602,7 +643,8 @@ func crashKill9(t *testing.T, db string, crashCheck, finalCheck func(t *testing.
 		}
 		crashRows := crashCheck(t)
 
-		s = binStart(t, bin, db)
+		s = binStart(t, bin, db, "ALLIANCE_LOG_LEVEL=debug")
+		servers = append(servers, s)
 		all = append(all, reqs...)
 		binVerify(t, s, all)
 		retried, replays := binRetry(t, s, all)
@@ -622,6 +664,7 @@ func crashKill9(t *testing.T, db string, crashCheck, finalCheck func(t *testing.
 		}
 	}
 	s.stop(t)
+	binCheckLogs(t, servers, append(codes, "K-01"), all)
 	if n := finalCheck(t); n != len(all) {
 		t.Errorf("final file holds %d ratings, want %d (one per submission)", n, len(all))
 	}

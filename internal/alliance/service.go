@@ -200,7 +200,7 @@ func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) 
 	after := map[string]any{"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode}
 	if err := s.store.CreateDyad(ctx, d, s.audit(ctx, "dyad.create", "dyad", d.ID, studyID, nil, after)); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return Dyad{}, fmt.Errorf("client code %q already has a dyad in this study: %w", in.ClientCode, err)
+			return Dyad{}, fmt.Errorf("this client code already has a dyad in this study: %w", err)
 		}
 		return Dyad{}, fmt.Errorf("create dyad: %w", err)
 	}

@@ -1,16 +1,13 @@
 package store
 
 import (
-	"context"
 	"database/sql"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 // TestInsertPlans holds the kept INSERT plans to what GORM itself builds,
@@ -66,39 +63,5 @@ func TestInsertPlans(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// traceRecorder counts the traces that reach GORM's logger.
-type traceRecorder struct {
-	logger.Interface
-	n int
-}
-
-func (r *traceRecorder) Trace(context.Context, time.Time, func() (string, int64), error) { r.n++ }
-
-// TestQuietTrace: a statement's trace reaches the logger only when the
-// statement failed (other than finding nothing) or was slow, and GORM's
-// SQL rendering is not called otherwise.
-func TestQuietTrace(t *testing.T) {
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name  string
-		begin time.Time
-		err   error
-		want  int
-	}{
-		{"fast", time.Now(), nil, 0},
-		{"not found", time.Now(), gorm.ErrRecordNotFound, 0},
-		{"failed", time.Now(), errors.New("disk I/O error"), 1},
-		{"slow", time.Now().Add(-2 * slowQuery), nil, 1},
-	} {
-		rec := &traceRecorder{}
-		q := quietTrace{rec}
-		rendered := false
-		q.Trace(ctx, tc.begin, func() (string, int64) { rendered = true; return "", 0 }, tc.err)
-		if rec.n != tc.want || rendered {
-			t.Errorf("%s: %d traces logged, want %d", tc.name, rec.n, tc.want)
-		}
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/migrations"
@@ -168,41 +167,17 @@ func SQLiteDSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// gormConfig is the GORM configuration of both backends: slog logging
-// without parameter values, driver errors translated to GORM's sentinels,
-// no implicit transactions around single statements, and UTC timestamps.
+// gormConfig is the GORM configuration of both backends: statements
+// logged without their values (see sqlLog), driver errors translated to
+// GORM's sentinels, no implicit transactions around single statements,
+// and UTC timestamps.
 func gormConfig(log *slog.Logger) *gorm.Config {
-	gl := logger.NewSlogLogger(log, logger.Config{
-		SlowThreshold:             slowQuery,
-		LogLevel:                  logger.Warn,
-		IgnoreRecordNotFoundError: true,
-		ParameterizedQueries:      true, // never log answers or codes
-	})
 	return &gorm.Config{
-		Logger:                 quietTrace{gl},
+		Logger:                 sqlLog{log: log},
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
-}
-
-// slowQuery is the duration from which a statement is logged as slow.
-const slowQuery = 500 * time.Millisecond
-
-// quietTrace passes GORM's trace of a statement to the logger only when
-// there is something to log: a failure or a slow statement. GORM's slog
-// logger renders every statement's SQL before deciding whether to log it.
-type quietTrace struct{ logger.Interface }
-
-func (q quietTrace) LogMode(l logger.LogLevel) logger.Interface {
-	return quietTrace{q.Interface.LogMode(l)}
-}
-
-func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if (err == nil || errors.Is(err, gorm.ErrRecordNotFound)) && time.Since(begin) <= slowQuery {
-		return
-	}
-	q.Interface.Trace(ctx, begin, fc, err)
 }
 
 // Close releases the connection pool.
