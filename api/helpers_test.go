@@ -21,6 +21,8 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 func TestMain(m *testing.M) {
@@ -111,7 +113,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 			t.Fatalf("Migrate: %v", err)
 		}
 	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc := alliance.NewService(cached(st), instrument.Builtin())
 	var admin string
 	if !o.noMigrate {
 		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
@@ -154,7 +156,7 @@ func withAdmin(h http.Handler, token string) http.Handler {
 // a witness, it logs into the witness and shows it every request.
 func adminHandler(tb testing.TB, st *store.Store, d api.Deps, w *logWitness) http.Handler {
 	tb.Helper()
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc := alliance.NewService(cached(st), instrument.Builtin())
 	tok, err := svc.EnsureAdminKey(context.Background())
 	if err != nil {
 		tb.Fatalf("EnsureAdminKey: %v", err)
@@ -174,6 +176,11 @@ func adminHandler(tb testing.TB, st *store.Store, d api.Deps, w *logWitness) htt
 		h = w.wrap(h)
 	}
 	return h
+}
+
+// cached puts the row caches in front of st as the server does.
+func cached(st *store.Store) alliance.Store {
+	return rowcache.New(st, rowcache.Options{Rows: st.Dialect() == migrations.SQLite})
 }
 
 // do sends one request through the router. headers are name/value pairs;

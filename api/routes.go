@@ -1,44 +1,86 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
 
-// routes is the whole route table in one place.
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/auth"
+)
+
+// endpoint is one route of the API: who may call it and what answers it.
+// The table below is the only place a route is declared; the router, the
+// access control and the authorization matrix test are built from it.
+type endpoint struct {
+	method, path string
+	access       rule
+	handle       handlerFunc
+}
+
+// Who may call a route.
+var (
+	public       = rule{public: true}
+	admin        = rule{scopes: []auth.Scope{auth.ScopeAdmin}}
+	readers      = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}}
+	collecting   = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect}}
+	anyKey       = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect, auth.ScopeAnalyze}}
+	surveyHolder = rule{survey: true}
+)
+
+// endpoints is the whole route table.
+func (s *server) endpoints() []endpoint {
+	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	return []endpoint{
+		{get, "/healthz", public, s.healthz},
+		{get, "/readyz", public, s.readyz},
+		{get, "/metrics", public, plain(s.metrics.handler())},
+		{get, "/openapi.json", public, s.openAPI},
+		{get, "/docs/*any", public, plain(docsUI())},
+
+		{get, "/v1/instruments", anyKey, s.listInstruments},
+		{get, "/v1/instruments/:id", anyKey, s.getInstrument},
+
+		{post, "/v1/studies", admin, s.createStudy},
+		{get, "/v1/studies", readers, s.listStudies},
+		{get, "/v1/studies/:id", readers, s.getStudy},
+		{post, "/v1/studies/:id/dyads", admin, s.createDyad},
+		{get, "/v1/studies/:id/dyads", readers, s.listDyads},
+		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement},
+		{get, "/v1/studies/:id/export", readers, s.exportStudy},
+		{get, "/v1/studies/:id/codebook", readers, s.codebook},
+
+		{get, "/v1/dyads/:id", readers, s.getDyad},
+		{post, "/v1/dyads/:id/ratings", collecting, s.createRating},
+		{get, "/v1/dyads/:id/ratings", readers, s.listRatings},
+		{get, "/v1/dyads/:id/agreement", readers, s.getDyadAgreement},
+		{get, "/v1/dyads/:id/sessions/:session", readers, s.getSession},
+		{get, "/v1/dyads/:id/sessions/:session/agreement", readers, s.getSessionAgreement},
+		{get, "/v1/dyads/:id/sessions/:session/ratings/:role", readers, s.getRating},
+		{put, "/v1/dyads/:id/sessions/:session/ratings/:role", collecting, s.amendRating},
+		{get, "/v1/dyads/:id/sessions/:session/ratings/:role/history", readers, s.ratingHistory},
+		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation},
+
+		{get, "/v1/survey", surveyHolder, s.getSurvey},
+		{post, "/v1/survey", surveyHolder, s.submitSurvey},
+
+		{post, "/v1/keys", admin, s.createKey},
+		{get, "/v1/keys", admin, s.listKeys},
+		{del, "/v1/keys/:id", admin, s.revokeKey},
+		{get, "/v1/audit", admin, s.listAudit},
+	}
+}
+
+// routes registers every endpoint behind its access rule.
 func (s *server) routes(r *gin.Engine) {
-	r.GET("/healthz", s.wrap(s.healthz))
-	r.GET("/readyz", s.wrap(s.readyz))
-	r.GET("/metrics", s.metrics.handler())
-	r.GET("/openapi.json", s.wrap(s.openAPI))
-	r.GET("/docs/*any", docsUI())
+	for _, e := range s.endpoints() {
+		r.Handle(e.method, e.path, s.authorize(e.access), s.wrap(e.handle))
+	}
+}
 
-	v1 := r.Group("/v1")
-	v1.GET("/instruments", s.wrap(s.listInstruments))
-	v1.GET("/instruments/:id", s.wrap(s.getInstrument))
-
-	v1.POST("/studies", s.wrap(s.createStudy))
-	v1.GET("/studies", s.wrap(s.listStudies))
-	v1.GET("/studies/:id", s.wrap(s.getStudy))
-	v1.POST("/studies/:id/dyads", s.wrap(s.createDyad))
-	v1.GET("/studies/:id/dyads", s.wrap(s.listDyads))
-	v1.GET("/studies/:id/agreement", s.wrap(s.getStudyAgreement))
-	v1.GET("/studies/:id/export", s.wrap(s.exportStudy))
-	v1.GET("/studies/:id/codebook", s.wrap(s.codebook))
-
-	v1.GET("/dyads/:id", s.wrap(s.getDyad))
-	v1.POST("/dyads/:id/ratings", s.wrap(s.createRating))
-	v1.GET("/dyads/:id/ratings", s.wrap(s.listRatings))
-	v1.GET("/dyads/:id/agreement", s.wrap(s.getDyadAgreement))
-	v1.GET("/dyads/:id/sessions/:session", s.wrap(s.getSession))
-	v1.GET("/dyads/:id/sessions/:session/agreement", s.wrap(s.getSessionAgreement))
-	v1.GET("/dyads/:id/sessions/:session/ratings/:role", s.wrap(s.getRating))
-	v1.PUT("/dyads/:id/sessions/:session/ratings/:role", s.wrap(s.amendRating))
-	v1.GET("/dyads/:id/sessions/:session/ratings/:role/history", s.wrap(s.ratingHistory))
-	v1.POST("/dyads/:id/invitations", s.wrap(s.createInvitation))
-
-	v1.GET("/survey", s.wrap(s.getSurvey))
-	v1.POST("/survey", s.wrap(s.submitSurvey))
-
-	v1.POST("/keys", s.wrap(s.createKey))
-	v1.GET("/keys", s.wrap(s.listKeys))
-	v1.DELETE("/keys/:id", s.wrap(s.revokeKey))
-	v1.GET("/audit", s.wrap(s.listAudit))
+// plain adapts a handler that reports no errors of its own.
+func plain(h gin.HandlerFunc) handlerFunc {
+	return func(c *gin.Context) error {
+		h(c)
+		return nil
+	}
 }

@@ -66,7 +66,7 @@ func NewHandler(d Deps) http.Handler {
 			MaxAge:        time.Hour,
 		}))
 	}
-	r.Use(limitBody(d.MaxBodyBytes), s.authorize)
+	r.Use(limitBody(d.MaxBodyBytes))
 	r.NoRoute(s.wrap(func(c *gin.Context) error {
 		return &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
 	}))

@@ -40,6 +40,8 @@ import (
 	"github.com/alliance-project/alliance/internal/config"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 func main() {
@@ -145,7 +147,9 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 			return fmt.Errorf("ALLIANCE_ITEM_TEXTS %s: %w", cfg.ItemTexts, err)
 		}
 	}
-	svc := alliance.NewService(st, cat)
+	// SQLite is served by this one process, so studies and dyads may be
+	// cached; PostgreSQL's other instances could change them (rowcache).
+	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: st.Dialect() == migrations.SQLite}), cat)
 	if err := firstAdminKey(ctx, svc, cfg, stdout); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
 
 // bulkStudy writes a WAI-SR study of dyads × sessions × 2 roles straight
@@ -108,7 +109,7 @@ func benchStudyAgreement(b *testing.B, dyads, sessions int, session string) {
 	ctx := context.Background()
 	st := openBenchStore(b)
 	id := bulkStudy(b, st, dyads, sessions)
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: true}), instrument.Builtin())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -141,7 +142,7 @@ func BenchmarkStudyAgreement200kSession5(b *testing.B) { benchStudyAgreement(b, 
 // HTTP, with less noise.
 func BenchmarkSubmitRatingParallel(b *testing.B) {
 	ctx := context.Background()
-	svc := alliance.NewService(openBenchStore(b), instrument.Builtin())
+	svc := alliance.NewService(rowcache.New(openBenchStore(b), rowcache.Options{Rows: true}), instrument.Builtin())
 	study, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "bench", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		b.Fatal(err)

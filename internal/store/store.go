@@ -8,42 +8,39 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/groupcommit"
 	"github.com/alliance-project/alliance/migrations"
 )
 
-// Store is the GORM implementation of alliance.Store.
+// Store is the implementation of alliance.Store. Reads go through GORM on
+// a connection pool; every write goes through the write seam (write.go).
 type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect migrations.Dialect
-	// committer runs SQLite's write transactions: queued in Go (fair and
-	// prompt, where connections racing for the file lock back off in
-	// SQLite's busy handler for up to the busy timeout) and group-committed.
-	// nil on PostgreSQL, where every request has its own transaction.
-	committer *committer
+	// sql holds the write path's statements (see write.go).
+	sql *statements
+	// writer group-commits SQLite's write transactions on a connection of
+	// its own: queued in Go (fair and prompt, where connections racing for
+	// the file lock back off in SQLite's busy handler) and committed
+	// together. nil on PostgreSQL, where every write has its own
+	// transaction. writerDB is its database handle, checkpoints the loop
+	// that copies the WAL back into the database file.
+	writer      *groupcommit.Writer
+	writerDB    *sql.DB
+	checkpoints *checkpointer
 	// writes remembers whether the latest write failed for want of the
 	// database (disk full, read-only, I/O error), so /readyz can report a
 	// fault that reads alone would not show.
 	writes writeHealth
-	// cache holds studies and dyads once read (they never change).
-	cache rowCache
-	// inserts holds an *insertPlan per row type (see buildInsert).
-	inserts sync.Map
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -110,11 +107,7 @@ func IsPostgresURL(url string) bool {
 
 // Open connects to the database named by url. A postgres:// or
 // postgresql:// URL opens PostgreSQL (see openPostgres); a file path or a
-// sqlite:// URL opens (and creates) an SQLite file. The SQLite connection is
-// tuned for durability: WAL journal, synchronous=FULL (a committed rating
-// survives a power cut, not only a crash), foreign keys on, a busy timeout,
-// and BEGIN IMMEDIATE transactions so concurrent writers queue instead of
-// failing on lock upgrades.
+// sqlite:// URL opens (and creates) an SQLite file (see openSQLite).
 func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) (*Store, error) {
 	if IsPostgresURL(rawURL) {
 		o := DefaultOptions()
@@ -123,48 +116,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		}
 		return openPostgres(ctx, rawURL, log, o)
 	}
-	path := strings.TrimPrefix(rawURL, "sqlite://")
-	if path == "" {
-		return nil, errors.New("empty database path")
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database directory: %w", err)
-		}
-	}
-	dsn := SQLiteDSN(path)
-	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	c, err := newCommitter(ctx, dsn, sqlDB, log)
-	if err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, committer: c, cache: newRowCache()}, nil
-}
-
-// SQLiteDSN is the connection string the store opens an SQLite file with:
-// WAL journal, synchronous=FULL, foreign keys, a busy timeout and BEGIN
-// IMMEDIATE. The load tool's bare-insert ceiling uses it too, so the
-// comparison is with the same durability.
-func SQLiteDSN(path string) string {
-	q := url.Values{}
-	q.Set("_foreign_keys", "on")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite://"), log)
 }
 
 // gormConfig is the GORM configuration of both backends: statements
@@ -180,17 +132,27 @@ func gormConfig(log *slog.Logger) *gorm.Config {
 	}
 }
 
-// Close releases the connection pool.
+// Close stops the writer and releases the connections.
 func (s *Store) Close() error {
-	if s.committer != nil {
-		s.committer.close()
+	if s.writer != nil {
+		s.writer.Close()
+		s.checkpoints.close()
+		s.sql.close()
+		_ = s.writerDB.Close()
 	}
 	return s.sqlDB.Close()
 }
 
-// Migrate applies pending schema migrations.
+// Migrate applies pending schema migrations, then prepares the write
+// statements the new schema allows.
 func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
-	return migrations.Up(ctx, s.sqlDB, s.dialect, log)
+	if err := migrations.Up(ctx, s.sqlDB, s.dialect, log); err != nil {
+		return err
+	}
+	if s.writerDB != nil {
+		s.sql.prepare(ctx, s.writerDB)
+	}
+	return nil
 }
 
 // DB exposes the underlying connection pool for migrations and backups.
@@ -215,59 +177,4 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("schema migrations pending; run `alliance migrate`: %w", alliance.ErrUnavailable)
 	}
 	return nil
-}
-
-// translate maps driver and GORM errors onto the domain's sentinels, so no
-// caller above the store needs to know which database it talks to.
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	var se sqlite3.Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return alliance.ErrNotFound
-	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return alliance.ErrConflict
-	case errors.Is(err, gorm.ErrForeignKeyViolated):
-		return alliance.ErrNotFound
-	case errors.Is(err, gorm.ErrCheckConstraintViolated):
-		// As SQLite's generic constraint error below.
-		return alliance.ErrConflict
-	case errors.As(err, &se):
-		switch se.Code {
-		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrReadonly, sqlite3.ErrFull,
-			sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
-			return fmt.Errorf("%w: %v", alliance.ErrUnavailable, err)
-		case sqlite3.ErrConstraint:
-			// Statements run outside GORM (see insert) get no GORM
-			// translation: the same mapping as its sentinels above.
-			if se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
-				return alliance.ErrNotFound
-			}
-			return alliance.ErrConflict
-		}
-	}
-	return translatePostgres(err)
-}
-
-// rowsCtx is the context for a query read row by row. For a cancellable
-// context the SQLite driver starts a goroutine per row it steps, to
-// interrupt SQLite on cancellation; on an export that was a third of the
-// CPU. On SQLite such queries run without cancellation, and the loop over
-// the rows checks the caller's context with checkCtx instead.
-func (s *Store) rowsCtx(ctx context.Context) context.Context {
-	if s.dialect == migrations.SQLite {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
-}
-
-// checkCtx reports the end of ctx every 256th row n; callers check ctx
-// once more before their query.
-func checkCtx(ctx context.Context, n int) error {
-	if n%256 != 0 {
-		return nil
-	}
-	return ctx.Err()
 }

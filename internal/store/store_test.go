@@ -154,43 +154,6 @@ func twelve(v float64) []*float64 {
 func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 	ctx := context.Background()
 
-	t.Run("cached studies and dyads", func(t *testing.T) {
-		t.Parallel()
-		st := open(t)
-		s, d := fixture(t, ctx, st)
-		// A miss is not remembered: a dyad created after it is found.
-		if _, err := st.FindDyadByID(ctx, "dy_later"); !errors.Is(err, alliance.ErrNotFound) {
-			t.Fatalf("FindDyadByID(dy_later) = %v, want ErrNotFound", err)
-		}
-		later := d
-		later.ID, later.ClientCode = "dy_later", "C-later"
-		if err := st.CreateDyad(ctx, later); err != nil {
-			t.Fatal(err)
-		}
-		for range 2 { // the second read comes from the cache
-			got, err := st.FindDyadByID(ctx, later.ID)
-			if err != nil || got != later {
-				t.Fatalf("FindDyadByID(dy_later) = %+v, %v; want %+v", got, err, later)
-			}
-		}
-		// Each caller gets its own copy of a cached study.
-		if _, err := st.FindStudyByID(ctx, s.ID); err != nil { // fills the cache
-			t.Fatal(err)
-		}
-		got, err := st.FindStudyByID(ctx, s.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got.Forms[alliance.RoleClient] = "tampered"
-		again, err := st.FindStudyByID(ctx, s.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(s, again); diff != "" {
-			t.Errorf("a caller's change reached the cached study (-want +got):\n%s", diff)
-		}
-	})
-
 	t.Run("study round trip and paging", func(t *testing.T) {
 		t.Parallel()
 		st := open(t)

@@ -2,39 +2,36 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/auth"
 	"github.com/alliance-project/alliance/internal/instrument"
 )
 
-// openWriterStore opens a migrated SQLite store for the committer's tests.
+// openWriterStore opens a migrated SQLite store for the writer's tests.
 func openWriterStore(t *testing.T) *Store {
 	t.Helper()
 	return openMigrated(t, filepath.Join(t.TempDir(), "w.db"))
 }
 
-// hold keeps the committer busy in a write of its own until the returned
+// hold keeps the writer busy in a write of its own until the returned
 // release is called, so that writes queued meanwhile share the next batch.
 func hold(t *testing.T, st *Store) (release func()) {
 	t.Helper()
 	started, stop := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- st.committer.do(context.Background(), func(*gorm.DB) error {
+		done <- st.writer.Do(context.Background(), func(context.Context, *sql.Tx) error {
 			close(started)
 			<-stop
 			return nil
-		}, nil)
+		})
 	}()
 	<-started
 	return func() {
@@ -66,7 +63,7 @@ func TestBatchWithAFailingWrite(t *testing.T) {
 	for i, id := range ids {
 		errs[i] = make(chan error, 1)
 		go func() { errs[i] <- st.CreateStudy(ctx, study(id), audit(id)) }()
-		for len(st.committer.queue) < i+1 { // queued in this order
+		for st.writer.Queued() < i+1 { // queued in this order
 			time.Sleep(time.Millisecond)
 		}
 	}
@@ -90,7 +87,7 @@ func TestBatchWithAFailingWrite(t *testing.T) {
 	}
 }
 
-// TestReadsStayOffTheWriter holds a write open in the committer and reads
+// TestReadsStayOffTheWriter holds a write open in the writer and reads
 // meanwhile: the read must neither see the uncommitted row nor wait for
 // the writer, which it would if it shared the writer's connection.
 func TestReadsStayOffTheWriter(t *testing.T) {
@@ -101,12 +98,12 @@ func TestReadsStayOffTheWriter(t *testing.T) {
 	inserted, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- st.committer.do(ctx, func(tx *gorm.DB) error {
-			err := tx.Create(&row).Error
+		done <- st.writer.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, st.sql.insertStudy.text, row.args()...)
 			close(inserted)
 			<-release
 			return err
-		}, nil)
+		})
 	}()
 	<-inserted
 	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -121,59 +118,6 @@ func TestReadsStayOffTheWriter(t *testing.T) {
 	}
 	if _, err := st.FindStudyByID(ctx, row.ID); err != nil {
 		t.Errorf("FindStudyByID after the commit = %v", err)
-	}
-}
-
-// TestKeyCache checks when a revocation takes effect: at once on the store
-// that revoked the key, and within KeyCacheTTL on another store of the same
-// database (another instance, or the CLI beside a running server).
-func TestKeyCache(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "k.db")
-	server, cli := openMigrated(t, path), openMigrated(t, path)
-	key := func(id string) alliance.Key {
-		return alliance.Key{ID: id, Name: id, Scopes: []auth.Scope{auth.ScopeAnalyze}, Hash: "h", CreatedAt: time.Now().UTC(), CreatedBy: "system"}
-	}
-	revoked := func(st *Store, id string) bool {
-		t.Helper()
-		k, err := st.FindKeyByID(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k.RevokedAt != nil
-	}
-	for _, id := range []string{"k_here", "k_there"} {
-		if err := server.CreateKey(ctx, key(id)); err != nil {
-			t.Fatal(err)
-		}
-		if revoked(server, id) { // read once: now cached
-			t.Fatalf("new key %s reads as revoked", id)
-		}
-	}
-
-	if err := server.RevokeKey(ctx, "k_here", time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
-	if !revoked(server, "k_here") {
-		t.Error("a key revoked on this store still reads as valid")
-	}
-
-	revokedAt := time.Now()
-	if err := cli.RevokeKey(ctx, "k_there", time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
-	for !revoked(server, "k_there") {
-		if time.Since(revokedAt) > KeyCacheTTL+5*time.Second {
-			t.Fatalf("a key revoked on another store still reads as valid after %v", time.Since(revokedAt))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// A caller's change to a cached key does not reach the cache.
-	k, _ := server.FindKeyByID(ctx, "k_here")
-	k.Scopes[0] = auth.ScopeAdmin
-	if k2, _ := server.FindKeyByID(ctx, "k_here"); k2.Scopes[0] != auth.ScopeAnalyze {
-		t.Errorf("a caller's change reached the cached key: scopes %v", k2.Scopes)
 	}
 }
 
@@ -198,8 +142,8 @@ func TestReadOnlyDatabase(t *testing.T) {
 		if on {
 			v = "ON"
 		}
-		// The committer is idle here: no write is queued or running.
-		if _, err := st.committer.sql.ExecContext(ctx, "PRAGMA query_only = "+v); err != nil {
+		// The writer is idle here: no write is queued or running.
+		if _, err := st.writerDB.ExecContext(ctx, "PRAGMA query_only = "+v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -265,48 +209,5 @@ func TestStreamStopsWhenCancelled(t *testing.T) {
 	}
 	if _, err := st.FindStudyRatings(cctx, "st", alliance.SessionSelector{Last: true}); !errors.Is(err, context.Canceled) {
 		t.Errorf("FindStudyRatings with a cancelled context = %v; want context.Canceled", err)
-	}
-}
-
-// TestWriterStatementCache checks that the writer prepares a statement
-// once, after the transaction that first ran it, and runs later writes of
-// the same kind through that prepared statement.
-func TestWriterStatementCache(t *testing.T) {
-	ctx := context.Background()
-	st := openWriterStore(t)
-	create := func(id string) {
-		t.Helper()
-		s := alliance.Study{ID: id, Name: id, Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()}
-		if err := st.CreateStudy(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		// The writer prepares missed statements after answering a batch
-		// and before taking the next: an empty write waits for that.
-		if err := st.committer.do(ctx, func(*gorm.DB) error { return nil }, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	studyInsert := func() (string, any) {
-		t.Helper()
-		for _, q := range st.committer.stmts.stmts.Keys() {
-			if strings.HasPrefix(q, "INSERT INTO `studies`") {
-				p, _ := st.committer.stmts.stmts.Peek(q)
-				return q, p
-			}
-		}
-		t.Fatalf("no prepared study INSERT among %q", st.committer.stmts.stmts.Keys())
-		return "", nil
-	}
-	create("st_1") // a miss: runs unprepared, then is prepared
-	q, first := studyInsert()
-	n := st.committer.stmts.stmts.Len()
-	create("st_2") // a hit
-	if _, again := studyInsert(); again != first || st.committer.stmts.stmts.Len() != n {
-		t.Errorf("the second write prepared %q again", q)
-	}
-	for _, id := range []string{"st_1", "st_2"} {
-		if _, err := st.FindStudyByID(ctx, id); err != nil {
-			t.Errorf("FindStudyByID(%s) = %v", id, err)
-		}
 	}
 }

@@ -2,131 +2,58 @@ package store
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
-	"github.com/alliance-project/alliance/migrations"
 )
 
-// studyRatingsColumns are the only columns study agreement needs; dates,
-// policy and timestamps are not read, which keeps the scan cheap.
-const studyRatingsColumns = "r.dyad_id, r.session, r.role, r.form_id, r.answers, r.scores"
+// The answers and scores columns hold JSON: answers as an array in item
+// order (null for an unanswered item), scores as storedScores. This file
+// writes them and reads them back; the readers are hand-written for the
+// compact JSON the writers produce, because every rating read (a study's
+// agreement reads 200,000 of them) decodes both, and fall back to
+// encoding/json on anything else.
 
-// pickedSQL chooses one session per dyad: the first (last) session both
-// roles rated, or for a dyad never complete its first (last) rated session.
-// Each dyad of the study picks its session with two short walks of the
-// unique index ratings_current (dyad_id, session, role), from either end,
-// stopping at the first hit. Grouping the study's ratings by dyad and
-// session instead made SQLite sort all of them in temporary B-trees, which
-// took twice as long.
-const pickedSQL = `
-WITH picked AS %[2]s (
-    SELECT d.id AS dyad_id, COALESCE(
-        (SELECT c.session FROM ratings c
-         WHERE c.dyad_id = d.id AND c.role = 'client' AND c.superseded_at IS NULL
-           AND EXISTS (SELECT 1 FROM ratings k
-                       WHERE k.dyad_id = d.id AND k.session = c.session AND k.role = 'counsellor'
-                         AND k.superseded_at IS NULL)
-         ORDER BY c.session %[1]s LIMIT 1),
-        (SELECT a.session FROM ratings a
-         WHERE a.dyad_id = d.id AND a.superseded_at IS NULL
-         ORDER BY a.session %[1]s LIMIT 1)) AS session
-    FROM dyads d
-    WHERE d.study_id = ?
-)`
+// storedScore is the persisted shape of a score. It is owned by the store,
+// not by the instrument package, so renaming a Go field never changes
+// what old rows mean.
+type storedScore struct {
+	Mean     *float64 `json:"mean"`
+	Sum      *float64 `json:"sum"`
+	Answered int      `json:"answered"`
+	Items    int      `json:"items"`
+	Prorated bool     `json:"prorated"`
+	Reason   string   `json:"reason,omitempty"`
+}
 
-// pickSessionSQL reads the picked ratings on PostgreSQL.
-const pickSessionSQL = pickedSQL + `
-SELECT ` + studyRatingsColumns + `
-FROM picked p
-JOIN ratings r ON r.dyad_id = p.dyad_id AND r.session = p.session AND r.superseded_at IS NULL`
+type storedScores struct {
+	Total     storedScore            `json:"total"`
+	Subscales map[string]storedScore `json:"subscales"`
+}
 
-// pickSessionSQLite reads the picked ratings on SQLite in table (rowid)
-// order. Ratings arrive session by session, so one dyad's ratings are
-// spread over the whole table; read dyad by dyad they cost a random page
-// read each, read in rowid order they come from a few neighbouring pages.
-// The picked sessions are materialised so that the walks run once.
-const pickSessionSQLite = pickedSQL + `
-SELECT ` + studyRatingsColumns + `
-FROM ratings r
-WHERE r.rowid IN (
-    SELECT x.rowid FROM picked p
-    JOIN ratings x ON x.dyad_id = p.dyad_id AND x.session = p.session AND x.superseded_at IS NULL)
-ORDER BY r.rowid`
-
-const fixedSessionSQL = `
-SELECT ` + studyRatingsColumns + `
-FROM ratings r
-WHERE r.study_id = ? AND r.session = ? AND r.superseded_at IS NULL`
-
-// FindStudyRatings returns the current ratings of a study at one session
-// per dyad (see alliance.Store), in one query, in no particular order (the
-// caller groups them; an ORDER BY would make SQLite sort whole rows).
-// Only StudyID, DyadID, Session, Role, FormID, Answers and Scores are
-// filled in.
-func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel alliance.SessionSelector) ([]alliance.Rating, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	q := s.db.WithContext(s.rowsCtx(ctx))
-	switch {
-	case sel.Number > 0:
-		q = q.Raw(fixedSessionSQL, studyID, sel.Number)
-	default:
-		order := "ASC"
-		if sel.Last {
-			order = "DESC"
-		}
-		if s.dialect == migrations.SQLite {
-			q = q.Raw(fmt.Sprintf(pickSessionSQLite, order, "MATERIALIZED"), studyID)
-		} else {
-			q = q.Raw(fmt.Sprintf(pickSessionSQL, order, ""), studyID)
-		}
-	}
-	rows, err := q.Rows()
+// encodeAnswers renders answers for the answers column.
+func encodeAnswers(answers []*float64) (string, error) {
+	b, err := json.Marshal(answers)
 	if err != nil {
-		return nil, translate(err)
+		return "", fmt.Errorf("encode answers: %w", err)
 	}
-	defer rows.Close()
-	// Rows are collected in fixed-size chunks and copied once at the end:
-	// growing one slice of large structs would copy it about twice over.
-	const chunk = 4096
-	var chunks [][]alliance.Rating
-	cur := make([]alliance.Rating, 0, chunk)
-	var answers, scores sql.RawBytes // valid until the next Next; both decoders copy
-	var role string
-	var dec scoreDecoder
-	for n := 1; rows.Next(); n++ {
-		if err := checkCtx(ctx, n); err != nil {
-			return nil, err
-		}
-		r := alliance.Rating{StudyID: studyID}
-		if err := rows.Scan(&r.DyadID, &r.Session, &role, &r.FormID, &answers, &scores); err != nil {
-			return nil, translate(err)
-		}
-		r.Role = alliance.Role(role)
-		if r.Answers, err = decodeAnswers(answers); err != nil {
-			return nil, fmt.Errorf("decode answers of dyad %s session %d %s: %w", r.DyadID, r.Session, role, err)
-		}
-		if r.Scores, err = dec.decode(scores); err != nil {
-			return nil, fmt.Errorf("decode scores of dyad %s session %d %s: %w", r.DyadID, r.Session, role, err)
-		}
-		if len(cur) == chunk {
-			chunks, cur = append(chunks, cur), make([]alliance.Rating, 0, chunk)
-		}
-		cur = append(cur, r)
+	return string(b), nil
+}
+
+// encodeScores renders scores for the scores column.
+func encodeScores(sc instrument.Scores) (string, error) {
+	ss := storedScores{Total: storedScore(sc.Total), Subscales: make(map[string]storedScore, len(sc.Subscales))}
+	for k, v := range sc.Subscales {
+		ss.Subscales[k] = storedScore(v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
+	b, err := json.Marshal(ss)
+	if err != nil {
+		return "", fmt.Errorf("encode scores: %w", err)
 	}
-	return slices.Concat(append(chunks, cur)...), nil
+	return string(b), nil
 }
 
 // decodeAnswers parses the stored answers array, e.g. [5,4,null,3.5], with

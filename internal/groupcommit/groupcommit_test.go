@@ -1,0 +1,137 @@
+package groupcommit_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/alliance-project/alliance/internal/groupcommit"
+)
+
+// open is a one-connection SQLite database with a table t(v UNIQUE).
+func open(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "g.db")+"?_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec("CREATE TABLE t (v TEXT UNIQUE)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func insert(v string) groupcommit.Func {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", v)
+		return err
+	}
+}
+
+func rows(t *testing.T, db *sql.DB) (n int) {
+	t.Helper()
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// hold keeps w busy until release, so writes queued meanwhile form one
+// batch.
+func hold(t *testing.T, w *groupcommit.Writer) (release func()) {
+	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- w.Do(context.Background(), func(context.Context, *sql.Tx) error {
+			close(started)
+			<-stop
+			return nil
+		})
+	}()
+	<-started
+	return func() {
+		close(stop)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// queue offers fns while w is held, in order, and returns their outcomes.
+func queue(t *testing.T, w *groupcommit.Writer, ctxs []context.Context, fns ...groupcommit.Func) []chan error {
+	out := make([]chan error, len(fns))
+	for i, fn := range fns {
+		out[i] = make(chan error, 1)
+		go func() { out[i] <- w.Do(ctxs[i], fn) }()
+		for w.Queued() < i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return out
+}
+
+// TestBatchIsolatesAFailingWrite: one write of a batch fails (a duplicate
+// key); the others commit, the failing one alone reports its error, and
+// one commit served the batch.
+func TestBatchIsolatesAFailingWrite(t *testing.T) {
+	db := open(t)
+	var commits atomic.Int32
+	w := groupcommit.New(db, groupcommit.Options{OnCommit: func() { commits.Add(1) }})
+	defer w.Close()
+	if err := w.Do(context.Background(), insert("taken")); err != nil {
+		t.Fatal(err)
+	}
+	commits.Store(0)
+	release := hold(t, w)
+	bg := context.Background()
+	errs := queue(t, w, []context.Context{bg, bg, bg}, insert("a"), insert("taken"), insert("b"))
+	release()
+	for i, want := range []bool{false, true, false} {
+		if err := <-errs[i]; (err != nil) != want {
+			t.Errorf("write %d = %v; want failure %v", i, err, want)
+		}
+	}
+	if n := rows(t, db); n != 3 {
+		t.Errorf("%d rows after the batch, want 3 (taken, a, b)", n)
+	}
+	if c := commits.Load(); c != 2 {
+		t.Errorf("%d commits reported, want 2 (the held write's and the batch's)", c)
+	}
+}
+
+// TestCancelledWhileQueued: a write whose context ends while it waits is
+// skipped with its context's error; the rest of its batch commits.
+func TestCancelledWhileQueued(t *testing.T) {
+	db := open(t)
+	w := groupcommit.New(db, groupcommit.Options{})
+	defer w.Close()
+	release := hold(t, w)
+	gone, cancel := context.WithCancel(context.Background())
+	errs := queue(t, w, []context.Context{gone, context.Background()}, insert("x"), insert("y"))
+	cancel()
+	release()
+	if err := <-errs[0]; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled write = %v, want context.Canceled", err)
+	}
+	if err := <-errs[1]; err != nil {
+		t.Errorf("its batch neighbour = %v", err)
+	}
+	if n := rows(t, db); n != 1 {
+		t.Errorf("%d rows, want 1", n)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	w := groupcommit.New(open(t), groupcommit.Options{})
+	w.Close()
+	if err := w.Do(context.Background(), insert("late")); !errors.Is(err, groupcommit.ErrClosed) {
+		t.Errorf("Do after Close = %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// invitationRow mirrors invitations: a survey link's hash, never its
+// secret, and once used, the rating it produced.
+type invitationRow struct {
+	ID        string `gorm:"primaryKey"`
+	StudyID   string
+	DyadID    string
+	Session   int
+	Role      string
+	Hash      string
+	CreatedAt time.Time
+	CreatedBy string
+	ExpiresAt time.Time
+	UsedAt    sql.NullTime
+	RatingID  sql.NullString
+}
+
+func (invitationRow) TableName() string { return "invitations" }
+
+const (
+	insertInvitationSQL = `INSERT INTO invitations (id, study_id, dyad_id, session, role, hash, created_at, created_by, expires_at, used_at, rating_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
+	// useInvitationSQL is the single-use guard: of two concurrent
+	// submissions only one finds the link unused.
+	useInvitationSQL = `UPDATE invitations SET used_at = ?, rating_id = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?`
+)
+
+func (r invitationRow) toDomain() alliance.Invitation {
+	inv := alliance.Invitation{ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Session: r.Session,
+		Role: alliance.Role(r.Role), Hash: r.Hash, CreatedAt: r.CreatedAt.UTC(), CreatedBy: r.CreatedBy,
+		ExpiresAt: r.ExpiresAt.UTC(), RatingID: r.RatingID.String}
+	if r.UsedAt.Valid {
+		t := r.UsedAt.Time.UTC()
+		inv.UsedAt = &t
+	}
+	return inv
+}
+
+// CreateInvitation stores a survey link (its hash) with its audit entry.
+func (s *Store) CreateInvitation(ctx context.Context, inv alliance.Invitation, audit ...alliance.AuditEntry) error {
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		return tx.exec(s.sql.insertInvitation, inv.ID, inv.StudyID, inv.DyadID, inv.Session, string(inv.Role),
+			inv.Hash, inv.CreatedAt, inv.CreatedBy, inv.ExpiresAt)
+	})
+}
+
+// FindInvitationByID returns one invitation or ErrNotFound.
+func (s *Store) FindInvitationByID(ctx context.Context, id string) (alliance.Invitation, error) {
+	var row invitationRow
+	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return alliance.Invitation{}, translate(err)
+	}
+	return row.toDomain(), nil
+}
+
+// CreateInvitedRating uses the invitation up and inserts the rating in one
+// transaction.
+func (s *Store) CreateInvitedRating(ctx context.Context, invID string, now time.Time, r alliance.Rating, audit ...alliance.AuditEntry) error {
+	row, err := toRatingRow(r)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		used, err := tx.update(s.sql.useInvitation, now, r.ID, invID, now)
+		if err != nil {
+			return err
+		}
+		if !used {
+			return alliance.ErrGone
+		}
+		return tx.exec(s.sql.insertRating, row.args()...)
+	})
+}

@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
+)
+
+// ratingRow mirrors the ratings table. Answers and Scores hold JSON (see
+// codec.go). Every version of a rating is a row; the current one has no
+// SupersededAt.
+type ratingRow struct {
+	ID                 string `gorm:"primaryKey"`
+	StudyID            string
+	DyadID             string
+	Session            int
+	SessionDate        sql.NullString
+	Role               string
+	FormID             string
+	Answers            string
+	Scores             string
+	MaxMissingFraction float64
+	ScoringVersion     string
+	Version            int
+	CreatedAt          time.Time
+	SupersededAt       sql.NullTime
+}
+
+func (ratingRow) TableName() string { return "ratings" }
+
+// idempotencyRow mirrors idempotency_keys: a committed keyed write.
+type idempotencyRow struct {
+	Key         string `gorm:"primaryKey"`
+	Fingerprint string
+	RatingID    string
+	CreatedAt   time.Time
+}
+
+func (idempotencyRow) TableName() string { return "idempotency_keys" }
+
+const (
+	insertRatingSQL = `INSERT INTO ratings (id, study_id, dyad_id, session, session_date, role, form_id, answers, scores,
+	max_missing_fraction, scoring_version, version, created_at, superseded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertIdempotencySQL = `INSERT INTO idempotency_keys (key, fingerprint, rating_id, created_at) VALUES (?, ?, ?, ?)`
+	// supersedeSQL is the optimistic lock of an amendment: it matches only
+	// while the version amended is still current.
+	supersedeSQL = `UPDATE ratings SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL`
+)
+
+func toRatingRow(r alliance.Rating) (ratingRow, error) {
+	answers, err := encodeAnswers(r.Answers)
+	if err != nil {
+		return ratingRow{}, err
+	}
+	scores, err := encodeScores(r.Scores)
+	if err != nil {
+		return ratingRow{}, err
+	}
+	row := ratingRow{
+		ID:                 r.ID,
+		StudyID:            r.StudyID,
+		DyadID:             r.DyadID,
+		Session:            r.Session,
+		Role:               string(r.Role),
+		FormID:             r.FormID,
+		Answers:            answers,
+		Scores:             scores,
+		MaxMissingFraction: r.Policy.MaxMissingFraction,
+		ScoringVersion:     r.ScoringVersion,
+		Version:            r.Version,
+		CreatedAt:          r.CreatedAt,
+	}
+	if r.SessionDate != nil {
+		row.SessionDate = nullString(r.SessionDate.String())
+	}
+	if r.SupersededAt != nil {
+		row.SupersededAt = sql.NullTime{Time: *r.SupersededAt, Valid: true}
+	}
+	return row, nil
+}
+
+func (r ratingRow) args() []any {
+	return []any{r.ID, r.StudyID, r.DyadID, r.Session, r.SessionDate, r.Role, r.FormID, r.Answers, r.Scores,
+		r.MaxMissingFraction, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt}
+}
+
+func (r ratingRow) toDomain() (alliance.Rating, error) { return r.decode(new(scoreDecoder)) }
+
+// decode is toDomain with a score decoder shared by the rows of one query
+// (see scoreDecoder).
+func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
+	out := alliance.Rating{
+		ID:             r.ID,
+		StudyID:        r.StudyID,
+		DyadID:         r.DyadID,
+		Session:        r.Session,
+		Role:           alliance.Role(r.Role),
+		FormID:         r.FormID,
+		Policy:         instrument.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		ScoringVersion: r.ScoringVersion,
+		Version:        r.Version,
+		CreatedAt:      r.CreatedAt.UTC(),
+	}
+	var err error
+	if out.Answers, err = decodeAnswers([]byte(r.Answers)); err != nil {
+		return out, fmt.Errorf("decode answers of rating %s: %w", r.ID, err)
+	}
+	if out.Scores, err = dec.decode([]byte(r.Scores)); err != nil {
+		return out, fmt.Errorf("decode scores of rating %s: %w", r.ID, err)
+	}
+	if r.SessionDate.Valid {
+		d, err := alliance.ParseDate("session_date", r.SessionDate.String)
+		if err != nil {
+			return out, fmt.Errorf("decode session date of rating %s: %w", r.ID, err)
+		}
+		out.SessionDate = &d
+	}
+	if r.SupersededAt.Valid {
+		t := r.SupersededAt.Time.UTC()
+		out.SupersededAt = &t
+	}
+	return out, nil
+}
+
+// CreateRating claims the idempotency key (if any), inserts the rating and
+// appends its audit entries in one transaction.
+func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
+	row, err := toRatingRow(r)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		if err := s.claimKey(tx, idem, r); err != nil {
+			return err
+		}
+		return tx.exec(s.sql.insertRating, row.args()...)
+	})
+}
+
+// AmendRating supersedes prev and inserts r in one transaction. The
+// conditional update is the optimistic lock: if prev is no longer current,
+// nothing is written and ErrConflict is returned.
+func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
+	row, err := toRatingRow(r)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		if err := s.claimKey(tx, idem, r); err != nil {
+			return err
+		}
+		current, err := tx.update(s.sql.supersede, r.CreatedAt, prev.ID)
+		if err != nil {
+			return err
+		}
+		if !current {
+			return fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
+		}
+		return tx.exec(s.sql.insertRating, row.args()...)
+	})
+}
+
+// claimKey records the idempotency key, if any, first in the rating's
+// transaction: a key already present means another request committed it,
+// which a retry must learn before anything else (a retried amendment
+// finds its rating already superseded).
+func (s *Store) claimKey(tx *writeTx, idem *alliance.Idempotency, r alliance.Rating) error {
+	if idem == nil {
+		return nil
+	}
+	err := tx.exec(s.sql.insertIdempotency, idem.Key, idem.Fingerprint, r.ID, time.Now().UTC())
+	if errors.Is(err, alliance.ErrConflict) {
+		return alliance.ErrIdempotencyKeyTaken
+	}
+	return err
+}
+
+// FindRatingByID returns one version of a rating.
+func (s *Store) FindRatingByID(ctx context.Context, id string) (alliance.Rating, error) {
+	var row ratingRow
+	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return alliance.Rating{}, translate(err)
+	}
+	return row.toDomain()
+}
+
+// FindRatings returns a dyad's current ratings, of one session or (session
+// 0) of all, ordered by session and role.
+func (s *Store) FindRatings(ctx context.Context, dyadID string, session int) ([]alliance.Rating, error) {
+	q := s.db.WithContext(ctx).Where("dyad_id = ? AND superseded_at IS NULL", dyadID)
+	if session > 0 {
+		q = q.Where("session = ?", session)
+	}
+	var rows []ratingRow
+	if err := q.Order("session, role").Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	return ratingsOf(rows)
+}
+
+// FindRatingHistory returns every version of one rating, oldest first.
+func (s *Store) FindRatingHistory(ctx context.Context, dyadID string, session int, role alliance.Role) ([]alliance.Rating, error) {
+	var rows []ratingRow
+	err := s.db.WithContext(ctx).
+		Where("dyad_id = ? AND session = ? AND role = ?", dyadID, session, string(role)).
+		Order("version").Find(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	return ratingsOf(rows)
+}
+
+func ratingsOf(rows []ratingRow) ([]alliance.Rating, error) {
+	out := make([]alliance.Rating, len(rows))
+	for i, r := range rows {
+		var err error
+		if out[i], err = r.toDomain(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FindIdempotency returns a committed idempotency key or ErrNotFound.
+func (s *Store) FindIdempotency(ctx context.Context, key string) (alliance.IdempotencyRecord, error) {
+	var row idempotencyRow
+	if err := s.db.WithContext(ctx).Take(&row, "key = ?", key).Error; err != nil {
+		return alliance.IdempotencyRecord{}, translate(err)
+	}
+	return alliance.IdempotencyRecord{Key: row.Key, Fingerprint: row.Fingerprint, RatingID: row.RatingID}, nil
+}

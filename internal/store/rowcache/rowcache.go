@@ -1,0 +1,151 @@
+// Package rowcache decorates an alliance.Store with caches of the rows
+// every request reads: its API key, and for a rating its dyad and study.
+// Those point reads cost about as much CPU as the rest of a rating
+// submission outside the writer.
+//
+// A cache is only as good as its invalidation, so each cache here says
+// when it is correct:
+//
+//   - API keys are kept for at most KeyTTL. A revocation through this
+//     decorator forgets the key at once; one made elsewhere (another
+//     instance, the command line) takes effect within KeyTTL.
+//   - Studies and dyads are cached only where this process is the
+//     database's only writer (Options.Rows: SQLite, which one process
+//     serves). Every write that changes or removes them goes through the
+//     decorator, which forgets them. On PostgreSQL several instances share
+//     the database and none could learn in time that another erased a
+//     dyad, so studies and dyads are always read from it.
+package rowcache
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// Cache sizes: a deployment has a handful of studies and up to some tens
+// of thousands of dyads; at about 200 bytes a dyad, the caches stay under
+// a few megabytes.
+const (
+	cachedStudies = 1024
+	cachedDyads   = 16384
+	cachedKeys    = 1024
+)
+
+// KeyTTL is how long an API key, once read, is trusted without reading it
+// again: the longest a revoked key keeps working where the revocation did
+// not happen (another instance, or a running server when revoked with the
+// CLI).
+const KeyTTL = time.Second
+
+// Options say what may be cached.
+type Options struct {
+	// Rows caches studies and dyads: set it only where this process is
+	// the database's only writer.
+	Rows bool
+}
+
+// Store is an alliance.Store with caches in front of it.
+type Store struct {
+	alliance.Store
+	studies *copying[alliance.Study] // nil unless Options.Rows
+	dyads   *copying[alliance.Dyad]  // nil unless Options.Rows
+	keys    *copying[alliance.Key]
+}
+
+var _ alliance.Store = (*Store)(nil)
+
+// New puts caches in front of next.
+func New(next alliance.Store, o Options) *Store {
+	s := &Store{Store: next}
+	// lru.New fails only for a size ≤ 0.
+	keys := expirable.NewLRU[string, alliance.Key](cachedKeys, nil, KeyTTL)
+	s.keys = &copying[alliance.Key]{keys, func(k alliance.Key) alliance.Key {
+		k.Scopes = slices.Clone(k.Scopes)
+		return k
+	}}
+	if o.Rows {
+		studies, _ := lru.New[string, alliance.Study](cachedStudies)
+		dyads, _ := lru.New[string, alliance.Dyad](cachedDyads)
+		s.studies = &copying[alliance.Study]{studies, func(st alliance.Study) alliance.Study {
+			st.Forms = maps.Clone(st.Forms)
+			return st
+		}}
+		s.dyads = &copying[alliance.Dyad]{dyads, func(d alliance.Dyad) alliance.Dyad { return d }}
+	}
+	return s
+}
+
+// FindStudyByID reads a study through the cache.
+func (s *Store) FindStudyByID(ctx context.Context, id string) (alliance.Study, error) {
+	return through(ctx, s.studies, id, s.Store.FindStudyByID)
+}
+
+// FindDyadByID reads a dyad through the cache.
+func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, error) {
+	return through(ctx, s.dyads, id, s.Store.FindDyadByID)
+}
+
+// FindKeyByID reads an API key through the cache.
+func (s *Store) FindKeyByID(ctx context.Context, id string) (alliance.Key, error) {
+	return through(ctx, s.keys, id, s.Store.FindKeyByID)
+}
+
+// RevokeKey revokes a key and forgets it, before the write and after it:
+// a read racing the revocation cannot leave the unrevoked key cached.
+func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	s.keys.remove(id)
+	defer s.keys.remove(id)
+	return s.Store.RevokeKey(ctx, id, at, audit...)
+}
+
+// through serves id from c, or reads it with find and keeps it. A nil
+// cache always reads.
+func through[V any](ctx context.Context, c *copying[V], id string, find func(context.Context, string) (V, error)) (V, error) {
+	if c != nil {
+		if v, ok := c.get(id); ok {
+			return v, nil
+		}
+	}
+	v, err := find(ctx, id)
+	if err == nil && c != nil {
+		c.add(id, v)
+	}
+	return v, err
+}
+
+// lruCache is what copying needs of hashicorp's LRU caches.
+type lruCache[V any] interface {
+	Get(key string) (V, bool)
+	Add(key string, value V) bool
+	Remove(key string) bool
+}
+
+// copying stores and hands out copies, so no caller shares a map or slice
+// with the cache or with another caller.
+type copying[V any] struct {
+	c     lruCache[V]
+	clone func(V) V
+}
+
+func (c *copying[V]) get(id string) (V, bool) {
+	v, ok := c.c.Get(id)
+	if ok {
+		v = c.clone(v)
+	}
+	return v, ok
+}
+
+func (c *copying[V]) add(id string, v V) { c.c.Add(id, c.clone(v)) }
+
+func (c *copying[V]) remove(id string) {
+	if c != nil {
+		c.c.Remove(id)
+	}
+}

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/migrations"
+)
+
+// The study-wide reads of ratings: one session per dyad for agreement
+// (FindStudyRatings), and every current rating for exports
+// (StreamStudyRatings). Both read row by row, decoding as they go.
+
+// studyRatingsColumns are the only columns study agreement needs; dates,
+// policy and timestamps are not read, which keeps the scan cheap.
+const studyRatingsColumns = "r.dyad_id, r.session, r.role, r.form_id, r.answers, r.scores"
+
+// pickedSQL chooses one session per dyad: the first (last) session both
+// roles rated, or for a dyad never complete its first (last) rated session.
+// Each dyad of the study picks its session with two short walks of the
+// unique index ratings_current (dyad_id, session, role), from either end,
+// stopping at the first hit. Grouping the study's ratings by dyad and
+// session instead made SQLite sort all of them in temporary B-trees, which
+// took twice as long.
+const pickedSQL = `
+WITH picked AS %[2]s (
+    SELECT d.id AS dyad_id, COALESCE(
+        (SELECT c.session FROM ratings c
+         WHERE c.dyad_id = d.id AND c.role = 'client' AND c.superseded_at IS NULL
+           AND EXISTS (SELECT 1 FROM ratings k
+                       WHERE k.dyad_id = d.id AND k.session = c.session AND k.role = 'counsellor'
+                         AND k.superseded_at IS NULL)
+         ORDER BY c.session %[1]s LIMIT 1),
+        (SELECT a.session FROM ratings a
+         WHERE a.dyad_id = d.id AND a.superseded_at IS NULL
+         ORDER BY a.session %[1]s LIMIT 1)) AS session
+    FROM dyads d
+    WHERE d.study_id = ?
+)`
+
+// pickSessionSQL reads the picked ratings on PostgreSQL.
+const pickSessionSQL = pickedSQL + `
+SELECT ` + studyRatingsColumns + `
+FROM picked p
+JOIN ratings r ON r.dyad_id = p.dyad_id AND r.session = p.session AND r.superseded_at IS NULL`
+
+// pickSessionSQLite reads the picked ratings on SQLite in table (rowid)
+// order. Ratings arrive session by session, so one dyad's ratings are
+// spread over the whole table; read dyad by dyad they cost a random page
+// read each, read in rowid order they come from a few neighbouring pages.
+// The picked sessions are materialised so that the walks run once.
+const pickSessionSQLite = pickedSQL + `
+SELECT ` + studyRatingsColumns + `
+FROM ratings r
+WHERE r.rowid IN (
+    SELECT x.rowid FROM picked p
+    JOIN ratings x ON x.dyad_id = p.dyad_id AND x.session = p.session AND x.superseded_at IS NULL)
+ORDER BY r.rowid`
+
+const fixedSessionSQL = `
+SELECT ` + studyRatingsColumns + `
+FROM ratings r
+WHERE r.study_id = ? AND r.session = ? AND r.superseded_at IS NULL`
+
+// FindStudyRatings returns the current ratings of a study at one session
+// per dyad (see alliance.Store), in one query, in no particular order (the
+// caller groups them; an ORDER BY would make SQLite sort whole rows).
+// Only StudyID, DyadID, Session, Role, FormID, Answers and Scores are
+// filled in.
+func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel alliance.SessionSelector) ([]alliance.Rating, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q := s.db.WithContext(s.rowsCtx(ctx))
+	switch {
+	case sel.Number > 0:
+		q = q.Raw(fixedSessionSQL, studyID, sel.Number)
+	default:
+		order := "ASC"
+		if sel.Last {
+			order = "DESC"
+		}
+		if s.dialect == migrations.SQLite {
+			q = q.Raw(fmt.Sprintf(pickSessionSQLite, order, "MATERIALIZED"), studyID)
+		} else {
+			q = q.Raw(fmt.Sprintf(pickSessionSQL, order, ""), studyID)
+		}
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	// Rows are collected in fixed-size chunks and copied once at the end:
+	// growing one slice of large structs would copy it about twice over.
+	const chunk = 4096
+	var chunks [][]alliance.Rating
+	cur := make([]alliance.Rating, 0, chunk)
+	var answers, scores sql.RawBytes // valid until the next Next; both decoders copy
+	var role string
+	var dec scoreDecoder
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return nil, err
+		}
+		r := alliance.Rating{StudyID: studyID}
+		if err := rows.Scan(&r.DyadID, &r.Session, &role, &r.FormID, &answers, &scores); err != nil {
+			return nil, translate(err)
+		}
+		r.Role = alliance.Role(role)
+		if r.Answers, err = decodeAnswers(answers); err != nil {
+			return nil, fmt.Errorf("decode answers of dyad %s session %d %s: %w", r.DyadID, r.Session, role, err)
+		}
+		if r.Scores, err = dec.decode(scores); err != nil {
+			return nil, fmt.Errorf("decode scores of dyad %s session %d %s: %w", r.DyadID, r.Session, role, err)
+		}
+		if len(cur) == chunk {
+			chunks, cur = append(chunks, cur), make([]alliance.Rating, 0, chunk)
+		}
+		cur = append(cur, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	return slices.Concat(append(chunks, cur)...), nil
+}
+
+// StreamStudyRatings reads a study's current ratings row by row from one
+// query, so an export's memory does not grow with the study.
+func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *time.Time, wholeSessions bool, fn func(alliance.ExportRow) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	q := s.db.WithContext(s.rowsCtx(ctx)).Table("ratings AS r").
+		Select(`r.id, r.study_id, r.dyad_id, r.session, r.session_date, r.role, r.form_id, r.answers, r.scores,
+			r.max_missing_fraction, r.scoring_version, r.version, r.created_at, r.superseded_at,
+			d.client_code, d.counsellor_code`).
+		Joins("JOIN dyads AS d ON d.id = r.dyad_id").
+		Where("r.study_id = ? AND r.superseded_at IS NULL", studyID)
+	switch {
+	case since != nil && wholeSessions:
+		q = q.Where(`EXISTS (SELECT 1 FROM ratings AS u WHERE u.dyad_id = r.dyad_id AND u.session = r.session
+			AND u.superseded_at IS NULL AND u.created_at > ?)`, *since)
+	case since != nil:
+		q = q.Where("r.created_at > ?", *since)
+	}
+	rows, err := q.Order("r.dyad_id, r.session, r.role").Rows()
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var dec scoreDecoder
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return err
+		}
+		var row ratingRow
+		var client, counsellor string
+		err := rows.Scan(&row.ID, &row.StudyID, &row.DyadID, &row.Session, &row.SessionDate, &row.Role, &row.FormID,
+			&row.Answers, &row.Scores, &row.MaxMissingFraction, &row.ScoringVersion, &row.Version, &row.CreatedAt,
+			&row.SupersededAt, &client, &counsellor)
+		if err != nil {
+			return translate(err)
+		}
+		r, err := row.decode(&dec)
+		if err != nil {
+			return err
+		}
+		if err := fn(alliance.ExportRow{Rating: r, ClientCode: client, CounsellorCode: counsellor}); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
+// rowsCtx is the context for a query read row by row. For a cancellable
+// context the SQLite driver starts a goroutine per row it steps, to
+// interrupt SQLite on cancellation; on an export that was a third of the
+// CPU. On SQLite such queries run without cancellation, and the loop over
+// the rows checks the caller's context with checkCtx instead.
+func (s *Store) rowsCtx(ctx context.Context) context.Context {
+	if s.dialect == migrations.SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// checkCtx reports the end of ctx every 256th row n; callers check ctx
+// once more before their query.
+func checkCtx(ctx context.Context, n int) error {
+	if n%256 != 0 {
+		return nil
+	}
+	return ctx.Err()
+}
