@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/stats"
 )
 
 // getSessionAgreement godoc
@@ -207,7 +206,7 @@ var iccModels = map[string]string{
 	"ICC3k": "two-way mixed, consistency, mean of k raters",
 }
 
-func toICCResponse(f alliance.Figure[stats.ICCTable], n int, conf float64, rEq string) ICCResponse {
+func toICCResponse(f alliance.Figure[alliance.ICCTable], n int, conf float64, rEq string) ICCResponse {
 	out := ICCResponse{N: n, K: 2, Conf: conf, Reason: f.Reason, Forms: []ICCFormResponse{}, REquivalent: rEq}
 	if t := f.Value; t != nil {
 		out.N, out.K = t.N, t.K
@@ -332,7 +331,7 @@ type SlopeResponse struct {
 	REquivalent string   `json:"r_equivalent"`
 }
 
-func toSlopeResponse(scale string, n int, f alliance.Figure[stats.LinearFit], rEq string) SlopeResponse {
+func toSlopeResponse(scale string, n int, f alliance.Figure[alliance.LinearFit], rEq string) SlopeResponse {
 	out := SlopeResponse{Scale: scale, N: n, Reason: f.Reason, REquivalent: rEq}
 	if v := f.Value; v != nil {
 		out.N, out.Slope, out.Intercept, out.SE, out.P = v.N, fin(v.Slope), fin(v.Intercept), v.SE, v.P
@@ -400,7 +399,7 @@ type CorrelationResponse struct {
 	REquivalent string   `json:"r_equivalent"`
 }
 
-func toCorrelationResponse(f alliance.Figure[stats.Correlation], n int, conf float64, rEq string) CorrelationResponse {
+func toCorrelationResponse(f alliance.Figure[alliance.Correlation], n int, conf float64, rEq string) CorrelationResponse {
 	out := CorrelationResponse{N: n, Reason: f.Reason, Conf: conf, REquivalent: rEq}
 	if v := f.Value; v != nil {
 		out.N, out.R, out.P, out.Lower, out.Upper = v.N, fin(v.R), v.P, v.Lower, v.Upper
@@ -563,7 +562,7 @@ func sessionRule(sel alliance.SessionSelector) string {
 	return "each dyad's first session rated by both sides (a dyad never complete contributes its first rated session and counts as incomplete)"
 }
 
-func toDescriptive(s stats.Summary) DescriptiveResponse { return DescriptiveResponse(s) }
+func toDescriptive(s alliance.Summary) DescriptiveResponse { return DescriptiveResponse(s) }
 
 func toStudyAgreementResponse(a alliance.StudyAgreement) StudyAgreementResponse {
 	out := StudyAgreementResponse{
@@ -628,7 +627,7 @@ func toScaleAgreementResponse(sc alliance.ScaleAgreement, a alliance.StudyAgreem
 		b.N, b.Bias, b.SDDiff, b.Multiplier, b.LowerLoA, b.UpperLoA = v.N, fin(v.Bias), fin(v.SDDiff), v.Multiplier, fin(v.Lower), fin(v.Upper)
 		bi, lo, up := IntervalResponse(v.BiasCI), IntervalResponse(v.LowerCI), IntervalResponse(v.UpperCI)
 		b.BiasCI, b.LowerLoACI, b.UpperLoACI = &bi, &lo, &up
-		fit := alliance.Figure[stats.LinearFit]{Value: v.Trend, Reason: v.TrendReason}
+		fit := alliance.Figure[alliance.LinearFit]{Value: v.Trend, Reason: v.TrendReason}
 		b.ProportionalBias = toSlopeResponse("", v.N, fit, "summary(lm(d ~ I((client + counsellor) / 2)))")
 	}
 	return out

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/instrument"
 )
 
 // --- instruments ---
@@ -64,7 +63,7 @@ type InstrumentList struct {
 	Items []InstrumentResponse `json:"items"`
 }
 
-func toInstrumentResponse(f *instrument.Form, all []*instrument.Form) InstrumentResponse {
+func toInstrumentResponse(f *alliance.Form, all []*alliance.Form) InstrumentResponse {
 	out := InstrumentResponse{
 		ID: f.ID, Family: f.Family, Name: f.Name, Role: f.Role, Version: f.Version,
 		Citation: f.Citation, LicenceNote: f.LicenceNote, Unverified: f.Unverified,
@@ -231,7 +230,7 @@ type RatingList struct {
 	Items []RatingResponse `json:"items"`
 }
 
-func toScoreResponse(s instrument.Score) ScoreResponse { return ScoreResponse(s) }
+func toScoreResponse(s alliance.Score) ScoreResponse { return ScoreResponse(s) }
 
 func toRatingResponse(r alliance.Rating) RatingResponse {
 	f := r.Policy.MaxMissingFraction
@@ -289,8 +288,8 @@ type SessionResponse struct {
 	Comparison *ComparisonResponse `json:"comparison" extensions:"x-nullable"`
 }
 
-func toDifferenceResponse(d alliance.Difference) DifferenceResponse {
-	return DifferenceResponse{Client: d.Client, Counsellor: d.Counsellor, Difference: d.Value, Reason: d.Reason}
+func toDifferenceResponse(d alliance.ScaleDifference) DifferenceResponse {
+	return DifferenceResponse{Client: d.Client, Counsellor: d.Counsellor, Difference: d.Difference, Reason: d.Reason}
 }
 
 func toSessionResponse(s alliance.Session) SessionResponse {
@@ -303,11 +302,14 @@ func toSessionResponse(s alliance.Session) SessionResponse {
 		r := toRatingResponse(*s.Counsellor)
 		out.Counsellor = &r
 	}
-	if s.Comparison != nil {
-		c := &ComparisonResponse{Metric: "item_mean", Direction: "client_minus_counsellor",
-			Total: toDifferenceResponse(s.Comparison.Total), Subscales: map[string]DifferenceResponse{}}
-		for k, v := range s.Comparison.Subscales {
-			c.Subscales[k] = toDifferenceResponse(v)
+	if s.Differences != nil {
+		c := &ComparisonResponse{Metric: "item_mean", Direction: "client_minus_counsellor", Subscales: map[string]DifferenceResponse{}}
+		for _, d := range s.Differences {
+			if d.Scale == alliance.ScaleTotal {
+				c.Total = toDifferenceResponse(d)
+			} else {
+				c.Subscales[d.Scale] = toDifferenceResponse(d)
+			}
 		}
 		out.Comparison = c
 	}

@@ -24,6 +24,9 @@ var (
 	ErrGone = errors.New("survey link used or expired")
 )
 
+// Scope is what an API key may do (admin, collect, analyze).
+type Scope = auth.Scope
+
 // ActorKind tells how an actor authenticated.
 type ActorKind string
 

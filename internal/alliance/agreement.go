@@ -24,7 +24,7 @@ const (
 	// DefaultConf is the confidence level of every interval.
 	DefaultConf = 0.95
 	// ScaleTotal names the whole-form score beside the subscale keys.
-	ScaleTotal = "total"
+	ScaleTotal = instrument.ScaleTotal
 	// bandTolerance absorbs float rounding in |client − counsellor| ≤ band,
 	// so that 4.25 − 3.75 counts as within a band of 0.5.
 	bandTolerance = 1e-9
@@ -37,6 +37,19 @@ const (
 	ReasonScoreMissing      = "score_missing"
 	ReasonNotIntegerScale   = "scale_not_integer_stepped"
 	ReasonScalesDiffer      = "response_scales_differ"
+)
+
+// The statistics' results, as the domain reports them.
+type (
+	Summary       = stats.Summary
+	Correlation   = stats.Correlation
+	ICCTable      = stats.ICCTable
+	CCCResult     = stats.CCCResult
+	BAResult      = stats.BAResult
+	LinearFit     = stats.LinearFit
+	ProfileResult = stats.ProfileResult
+	AlphaResult   = stats.AlphaResult
+	KappaResult   = stats.KappaResult
 )
 
 // Figure is a statistic that may be undefined for the data: Value is nil
@@ -60,8 +73,11 @@ func figureOf[T any](v T, err error) (Figure[T], error) {
 }
 
 // ScaleDifference compares one scale of one session on the item-mean
-// metric: client − counsellor. Difference is nil with a Reason when a side
-// did not rate or its score is missing (too many unanswered items).
+// metric: client − counsellor, positive when the client rates higher (the
+// usual direction in the literature). Difference is nil with a Reason when
+// a side did not rate or its score is missing (too many unanswered items).
+// Every client − counsellor figure of a session, its export column
+// included, is computed by scaleDifference.
 type ScaleDifference struct {
 	Scale         string
 	Client        *float64
@@ -133,38 +149,18 @@ func (s *Service) SessionAgreement(ctx context.Context, dyadID string, session i
 	if err != nil {
 		return SessionAgreement{}, err
 	}
-	out := SessionAgreement{Dyad: ses.Dyad, Session: session, ClientForm: cf.ID, CounsellorForm: tf.ID}
-	for _, sc := range scalesOf(cf) {
-		out.Scales = append(out.Scales, scaleDifference(sc, ses.Client, ses.Counsellor))
-	}
+	out := SessionAgreement{Dyad: ses.Dyad, Session: session, ClientForm: cf.ID, CounsellorForm: tf.ID, Scales: ses.Differences}
 	out.Items, err = itemAgreement(cf, tf, ses.Client.Answers, ses.Counsellor.Answers)
 	return out, err
-}
-
-// scalesOf lists the total and then the form's subscales in form order.
-func scalesOf(f *instrument.Form) []string {
-	out := []string{ScaleTotal}
-	for _, sub := range f.Subscales {
-		out = append(out, sub.Key)
-	}
-	return out
-}
-
-// scaleMean is one scale's item-mean score, nil when not scored.
-func scaleMean(sc instrument.Scores, scale string) *float64 {
-	if scale == ScaleTotal {
-		return sc.Total.Mean
-	}
-	return sc.Subscales[scale].Mean
 }
 
 func scaleDifference(scale string, c, t *Rating) ScaleDifference {
 	d := ScaleDifference{Scale: scale}
 	if c != nil {
-		d.Client = scaleMean(c.Scores, scale)
+		d.Client = c.Scores.Of(scale).Mean
 	}
 	if t != nil {
-		d.Counsellor = scaleMean(t.Scores, scale)
+		d.Counsellor = t.Scores.Of(scale).Mean
 	}
 	switch {
 	case c == nil:
@@ -268,7 +264,7 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string) (DyadAgreeme
 	if err != nil {
 		return DyadAgreement{}, err
 	}
-	out := DyadAgreement{Dyad: d, Scales: scalesOf(f), Sessions: []SessionTrajectory{}}
+	out := DyadAgreement{Dyad: d, Scales: f.Scales(), Sessions: []SessionTrajectory{}}
 	for i := 0; i < len(rs); {
 		j := i
 		var c, t *Rating
@@ -483,7 +479,7 @@ func (s *Service) StudyAgreement(ctx context.Context, studyID string, q Agreemen
 	if err != nil {
 		return StudyAgreement{}, err
 	}
-	scales := scalesOf(f)
+	scales := f.Scales()
 	if len(q.Scales) > 0 {
 		var picked []string
 		for _, sc := range q.Scales {
@@ -559,7 +555,7 @@ func scaleAgreement(scale string, pairs []dyadPair, q StudyAgreement) (ScaleAgre
 			a.NIncomplete++
 			continue
 		}
-		cm, tm := scaleMean(p.client.Scores, scale), scaleMean(p.counselor.Scores, scale)
+		cm, tm := p.client.Scores.Of(scale).Mean, p.counselor.Scores.Of(scale).Mean
 		if cm == nil || tm == nil {
 			a.NScoreMissing++
 			continue
@@ -635,11 +631,7 @@ func keyedRow(f *instrument.Form, answers []*float64) []float64 {
 	for i := range row {
 		row[i] = math.NaN()
 		if i < len(answers) && answers[i] != nil {
-			v := *answers[i]
-			if f.Items[i].Reverse {
-				v = f.Scale.Min + f.Scale.Max - v
-			}
-			row[i] = v
+			row[i] = f.KeyedValue(i, *answers[i])
 		}
 	}
 	return row
@@ -681,7 +673,7 @@ func (s *Service) itemKappas(out *StudyAgreement, st Study, pairs []dyadPair) er
 			if x == nil || y == nil {
 				continue
 			}
-			a, b = append(a, int(math.Round(keyed(cf, i, *x)))), append(b, int(math.Round(keyed(tf, i, *y))))
+			a, b = append(a, int(math.Round(cf.KeyedValue(i, *x)))), append(b, int(math.Round(tf.KeyedValue(i, *y))))
 		}
 		k, err := figureOf(stats.KappaConf(a, b, out.Categories, out.Conf))
 		if err != nil {
@@ -690,13 +682,6 @@ func (s *Service) itemKappas(out *StudyAgreement, st Study, pairs []dyadPair) er
 		out.Kappas = append(out.Kappas, ItemKappa{Item: it.Key, N: len(a), Kappa: k})
 	}
 	return nil
-}
-
-func keyed(f *instrument.Form, i int, v float64) float64 {
-	if f.Items[i].Reverse {
-		return f.Scale.Min + f.Scale.Max - v
-	}
-	return v
 }
 
 func isInt(v float64) bool { return v == math.Trunc(v) && !math.IsInf(v, 0) }

@@ -3,6 +3,8 @@ package alliance
 import (
 	"errors"
 	"strings"
+
+	"github.com/alliance-project/alliance/internal/instrument"
 )
 
 // Sentinel errors let the transport layer choose a status without knowing
@@ -26,11 +28,8 @@ var (
 
 // FieldError names one invalid field of a request, so a frontend can point
 // the user at it. Field uses the request's JSON names, e.g. "answers[3]".
-type FieldError struct {
-	Field   string
-	Code    string
-	Message string
-}
+// It is the instrument's own, which reports bad answers with it.
+type FieldError = instrument.FieldError
 
 // ValidationError collects every invalid field of one request, so clients
 // can fix all of them in one round trip.

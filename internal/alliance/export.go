@@ -128,15 +128,6 @@ type exporter struct {
 	q     ExportQuery
 }
 
-// scales lists "total" and the form's subscales in form order.
-func (ex exporter) scales() []string {
-	out := []string{"total"}
-	for _, sub := range ex.form.Subscales {
-		out = append(out, sub.Key)
-	}
-	return out
-}
-
 func (ex exporter) idColumns() []Column {
 	return []Column{
 		{"study_id", "string", "study id"},
@@ -151,7 +142,7 @@ func (ex exporter) idColumns() []Column {
 // "client_goal") in the wide shape.
 func (ex exporter) scoreColumns(prefix, who string) []Column {
 	var out []Column
-	for _, sc := range ex.scales() {
+	for _, sc := range ex.form.Scales() {
 		out = append(out,
 			Column{prefix + sc + "_mean", "number", who + sc + " score, mean of answered items (item metric " + scaleRange(ex.form) + "); missing when too many items are unanswered"},
 			Column{prefix + sc + "_sum", "number", who + sc + " score, sum (prorated as mean × items when items are missing)"},
@@ -222,7 +213,7 @@ func (ex exporter) wideColumns() []Column {
 	if ex.q.Scores {
 		cols = append(cols, ex.scoreColumns("client_", "client's ")...)
 		cols = append(cols, ex.scoreColumns("counsellor_", "counsellor's ")...)
-		for _, sc := range ex.scales() {
+		for _, sc := range ex.form.Scales() {
 			cols = append(cols, Column{"diff_" + sc, "number", "client − counsellor " + sc + " mean (item metric); missing unless both are scored"})
 		}
 	}
@@ -284,13 +275,8 @@ func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
 	if ex.q.Scores {
 		row = ex.appendScores(row, client)
 		row = ex.appendScores(row, counsellor)
-		for _, sc := range ex.scales() {
-			c, t := scoreOf(client, sc).Mean, scoreOf(counsellor, sc).Mean
-			if c != nil && t != nil {
-				row = append(row, *c-*t)
-			} else {
-				row = append(row, nil)
-			}
+		for _, sc := range ex.form.Scales() {
+			row = append(row, floatValue(scaleDifference(sc, client, counsellor).Difference))
 		}
 	}
 	if ex.q.Items {
@@ -303,7 +289,7 @@ func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
 // appendScores adds the four score columns of every scale; a nil rating
 // (the side that has not rated) gives missing values.
 func (ex exporter) appendScores(row []any, r *Rating) []any {
-	for _, sc := range ex.scales() {
+	for _, sc := range ex.form.Scales() {
 		if r == nil {
 			row = append(row, nil, nil, nil, nil)
 			continue
@@ -329,10 +315,7 @@ func scoreOf(r *Rating, scale string) instrument.Score {
 	if r == nil {
 		return instrument.Score{}
 	}
-	if scale == "total" {
-		return r.Scores.Total
-	}
-	return r.Scores.Subscales[scale]
+	return r.Scores.Of(scale)
 }
 
 func formOf(r *Rating) any {

@@ -10,6 +10,21 @@ import (
 	"github.com/alliance-project/alliance/internal/instrument"
 )
 
+// The instrument vocabulary of the domain. Forms, their scoring policy and
+// scores are defined by the pure instrument package, which scores answers;
+// the rest of the program names them through the domain, so that only the
+// domain depends on how they are computed.
+type (
+	// Form is one instrument form: items, scale, subscales, reverse keys.
+	Form = instrument.Form
+	// Policy is a study's missing-item policy.
+	Policy = instrument.Policy
+	// Scores are a rating's total and subscale scores.
+	Scores = instrument.Scores
+	// Score is one scale's score: item mean, sum, answered items, prorated.
+	Score = instrument.Score
+)
+
 // Role is which side of the dyad gave a rating.
 type Role string
 
@@ -131,30 +146,15 @@ type IdempotencyRecord struct {
 }
 
 // Session is what is known of one dyad session: each role's current rating
-// (nil when not yet submitted) and, when both exist, their comparison.
+// (nil when not yet submitted) and, when both exist, their difference per
+// scale, total first.
 type Session struct {
-	Dyad       Dyad
-	Number     int
-	Client     *Rating
-	Counsellor *Rating
-	Comparison *Comparison
+	Dyad        Dyad
+	Number      int
+	Client      *Rating
+	Counsellor  *Rating
+	Differences []ScaleDifference
 }
 
 // Complete reports whether both sides have rated the session.
 func (s Session) Complete() bool { return s.Client != nil && s.Counsellor != nil }
-
-// Comparison is the basic per-session comparison: client minus counsellor
-// on the item-mean metric, per subscale and in total.
-type Comparison struct {
-	Total     Difference
-	Subscales map[string]Difference
-}
-
-// Difference is client − counsellor for one scale; Value is nil with a
-// Reason when either side's score is missing.
-type Difference struct {
-	Client     *float64
-	Counsellor *float64
-	Value      *float64
-	Reason     string
-}

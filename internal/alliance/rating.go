@@ -259,32 +259,15 @@ func (s *Service) FindSession(ctx context.Context, dyadID string, session int) (
 		}
 	}
 	if out.Complete() {
-		cmp := Compare(out.Client.Scores, out.Counsellor.Scores)
-		out.Comparison = &cmp
+		f, err := s.FindForm(out.Client.FormID)
+		if err != nil {
+			return Session{}, err
+		}
+		for _, sc := range f.Scales() {
+			out.Differences = append(out.Differences, scaleDifference(sc, out.Client, out.Counsellor))
+		}
 	}
 	return out, nil
-}
-
-// Compare subtracts the counsellor's from the client's item-mean scores,
-// per subscale and in total. Positive means the client rates higher, the
-// usual direction in the literature.
-func Compare(client, counsellor instrument.Scores) Comparison {
-	c := Comparison{Total: difference(client.Total, counsellor.Total), Subscales: map[string]Difference{}}
-	for k, cs := range client.Subscales {
-		c.Subscales[k] = difference(cs, counsellor.Subscales[k])
-	}
-	return c
-}
-
-func difference(c, t instrument.Score) Difference {
-	d := Difference{Client: c.Mean, Counsellor: t.Mean}
-	if c.Mean == nil || t.Mean == nil {
-		d.Reason = "score_missing"
-		return d
-	}
-	v := *c.Mean - *t.Mean
-	d.Value = &v
-	return d
 }
 
 func sameAnswers(a, b []*float64) bool {

@@ -128,42 +128,70 @@ func (p Policy) Validate() error {
 
 // Score is one scale or subscale score. Both metrics are kept: the item
 // mean stays on the response scale and is comparable across forms with
-// missing items; the sum matches published norms.
+// missing items; the sum matches published norms. How a score is stored
+// or sent is its store's and its API's business: it carries no tags.
 type Score struct {
 	// Mean is the item-metric mean of the keyed answered items; nil when
 	// not scorable.
-	Mean *float64 `json:"mean"`
+	Mean *float64
 	// Sum is on the full-form metric (Mean*Items when prorated); nil when
 	// not scorable. Sums of integer answers are exact.
-	Sum      *float64 `json:"sum"`
-	Answered int      `json:"answered"`
-	Items    int      `json:"items"`
+	Sum      *float64
+	Answered int
+	Items    int
 	// Prorated is true when scored with missing items.
-	Prorated bool `json:"prorated"`
+	Prorated bool
 	// Reason is "" when scored and ReasonTooManyMissing when Mean is nil.
-	Reason string `json:"reason,omitempty"`
+	Reason string
 }
 
 // Scores is the total and per-subscale scores of one set of answers.
 type Scores struct {
-	Total Score `json:"total"`
+	Total Score
 	// Subscales is keyed by subscale key; empty (not nil) when the form has none.
-	Subscales map[string]Score `json:"subscales"`
+	Subscales map[string]Score
 }
 
-// Keyed returns the answers after reverse keying (Min+Max-x) so that a
-// higher value always means a stronger alliance; nil stays nil. Callers use
-// it for item-level agreement. The input is not modified.
+// ScaleTotal names the whole-form score beside the subscale keys.
+const ScaleTotal = "total"
+
+// Scales lists ScaleTotal and then the form's subscale keys in form order:
+// the scales every score, comparison and export column is reported on.
+func (f *Form) Scales() []string {
+	out := []string{ScaleTotal}
+	for _, sub := range f.Subscales {
+		out = append(out, sub.Key)
+	}
+	return out
+}
+
+// Of returns the score of one scale: ScaleTotal or a subscale key. An
+// unknown scale has the zero Score (no mean).
+func (s Scores) Of(scale string) Score {
+	if scale == ScaleTotal {
+		return s.Total
+	}
+	return s.Subscales[scale]
+}
+
+// KeyedValue is answer v to item i (0-based) after reverse keying
+// (Min+Max-v), so that a higher value always means a stronger alliance.
+func (f *Form) KeyedValue(i int, v float64) float64 {
+	if i < len(f.Items) && f.Items[i].Reverse {
+		return f.Scale.Min + f.Scale.Max - v
+	}
+	return v
+}
+
+// Keyed returns the answers after reverse keying (see KeyedValue); nil
+// stays nil. The input is not modified.
 func (f *Form) Keyed(answers []*float64) []*float64 {
 	out := make([]*float64, len(answers))
 	for i, a := range answers {
 		if a == nil {
 			continue
 		}
-		v := *a
-		if i < len(f.Items) && f.Items[i].Reverse {
-			v = f.Scale.Min + f.Scale.Max - v
-		}
+		v := f.KeyedValue(i, *a)
 		out[i] = &v
 	}
 	return out

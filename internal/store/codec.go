@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/alliance"
 )
 
 // The answers and scores columns hold JSON: answers as an array in item
@@ -44,7 +44,7 @@ func encodeAnswers(answers []*float64) (string, error) {
 }
 
 // encodeScores renders scores for the scores column.
-func encodeScores(sc instrument.Scores) (string, error) {
+func encodeScores(sc alliance.Scores) (string, error) {
 	ss := storedScores{Total: storedScore(sc.Total), Subscales: make(map[string]storedScore, len(sc.Subscales))}
 	for k, v := range sc.Subscales {
 		ss.Subscales[k] = storedScore(v)
@@ -111,7 +111,7 @@ func slowAnswers(b []byte) ([]*float64, error) {
 // decodeScores parses the stored scores document (written by json.Marshal
 // of storedScores) with a small scanner that knows its shape; anything it
 // does not expect falls back to encoding/json, so the result is the same.
-func decodeScores(b []byte) (instrument.Scores, error) {
+func decodeScores(b []byte) (alliance.Scores, error) {
 	return new(scoreDecoder).decode(b)
 }
 
@@ -128,18 +128,18 @@ type scoreDecoder struct {
 // unexpected: a form has a handful of subscales and reasons.
 const maxInterned = 64
 
-func (d *scoreDecoder) decode(b []byte) (instrument.Scores, error) {
+func (d *scoreDecoder) decode(b []byte) (alliance.Scores, error) {
 	p := scoreParser{b: b, d: d}
 	if out, ok := p.scores(); ok {
 		return out, nil
 	}
 	var ss storedScores
 	if err := json.Unmarshal(b, &ss); err != nil {
-		return instrument.Scores{}, err
+		return alliance.Scores{}, err
 	}
-	out := instrument.Scores{Total: instrument.Score(ss.Total), Subscales: make(map[string]instrument.Score, len(ss.Subscales))}
+	out := alliance.Scores{Total: alliance.Score(ss.Total), Subscales: make(map[string]alliance.Score, len(ss.Subscales))}
 	for k, v := range ss.Subscales {
-		out.Subscales[k] = instrument.Score(v)
+		out.Subscales[k] = alliance.Score(v)
 	}
 	return out, nil
 }
@@ -219,8 +219,8 @@ func (p *scoreParser) number() (*float64, bool) {
 	return p.float(v), true
 }
 
-func (p *scoreParser) score() (instrument.Score, bool) {
-	var s instrument.Score
+func (p *scoreParser) score() (alliance.Score, bool) {
+	var s alliance.Score
 	ok := p.object(func(k string) bool {
 		var ok bool
 		var v *float64
@@ -280,8 +280,8 @@ func (p *scoreParser) str() (string, bool) {
 	return v, p.eat('"')
 }
 
-func (p *scoreParser) scores() (instrument.Scores, bool) {
-	out := instrument.Scores{Subscales: make(map[string]instrument.Score, 4)}
+func (p *scoreParser) scores() (alliance.Scores, bool) {
+	out := alliance.Scores{Subscales: make(map[string]alliance.Score, 4)}
 	ok := p.object(func(k string) bool {
 		switch k {
 		case "total":

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/auth"
 )
 
 // keyRow mirrors api_keys: a key's hash, never its secret.
@@ -36,7 +35,7 @@ func (r keyRow) toDomain() alliance.Key {
 		CreatedAt: r.CreatedAt.UTC(), CreatedBy: r.CreatedBy}
 	for _, s := range strings.Split(r.Scopes, ",") {
 		if s != "" {
-			k.Scopes = append(k.Scopes, auth.Scope(s))
+			k.Scopes = append(k.Scopes, alliance.Scope(s))
 		}
 	}
 	if r.RevokedAt.Valid {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/instrument"
 )
 
 // ratingRow mirrors the ratings table. Answers and Scores hold JSON (see
@@ -102,7 +101,7 @@ func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
 		Session:        r.Session,
 		Role:           alliance.Role(r.Role),
 		FormID:         r.FormID,
-		Policy:         instrument.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		Policy:         alliance.Policy{MaxMissingFraction: r.MaxMissingFraction},
 		ScoringVersion: r.ScoringVersion,
 		Version:        r.Version,
 		CreatedAt:      r.CreatedAt.UTC(),

@@ -8,7 +8,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/instrument"
 )
 
 // studyRow mirrors the studies table column for column; the schema
@@ -57,7 +56,7 @@ func (r studyRow) toDomain() alliance.Study {
 		Name:        r.Name,
 		Description: r.Description,
 		Forms:       forms,
-		Policy:      instrument.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		Policy:      alliance.Policy{MaxMissingFraction: r.MaxMissingFraction},
 		CreatedAt:   r.CreatedAt.UTC(),
 	}
 }
