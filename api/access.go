@@ -42,6 +42,7 @@ var rules = map[string]rule{
 	"GET /openapi.json": public,
 	"GET /metrics":      public,
 	"GET /docs/*any":    public,
+	"GET /s/*any":       public, // the survey page; the token stays in the URL fragment
 
 	"GET /v1/instruments":     anyKey,
 	"GET /v1/instruments/:id": anyKey,

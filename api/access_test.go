@@ -31,7 +31,7 @@ const (
 )
 
 var promised = map[string]access{
-	"GET /healthz": accPublic, "GET /readyz": accPublic, "GET /openapi.json": accPublic, "GET /metrics": accPublic, "GET /docs/*any": accPublic,
+	"GET /healthz": accPublic, "GET /readyz": accPublic, "GET /openapi.json": accPublic, "GET /metrics": accPublic, "GET /docs/*any": accPublic, "GET /s/*any": accPublic,
 	"GET /v1/instruments": accAny, "GET /v1/instruments/:id": accAny,
 	"POST /v1/studies": accAdmin, "GET /v1/studies": accRead, "GET /v1/studies/:id": accRead,
 	"POST /v1/studies/:id/dyads": accAdmin, "GET /v1/studies/:id/dyads": accRead,

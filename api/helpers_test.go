@@ -69,6 +69,7 @@ type envOptions struct {
 	log          *slog.Logger
 	limits       api.RateLimits
 	cors         []string
+	publicURL    string
 }
 
 func newEnv(t *testing.T) *env {
@@ -115,6 +116,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		MaxBodyBytes: o.maxBodyBytes,
 		RateLimits:   o.limits,
 		CORSOrigins:  o.cors,
+		PublicURL:    o.publicURL,
 	})
 	return &env{t: t, h: withAdmin(engine, admin), engine: engine, store: st, svc: svc, adminToken: admin}
 }

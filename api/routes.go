@@ -1,6 +1,10 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/alliance-project/alliance/internal/surveypage"
+)
 
 // routes is the whole route table in one place.
 func (s *server) routes(r *gin.Engine) {
@@ -9,6 +13,7 @@ func (s *server) routes(r *gin.Engine) {
 	r.GET("/metrics", s.metrics.handler())
 	r.GET("/openapi.json", s.wrap(s.openAPI))
 	r.GET("/docs/*any", docsUI())
+	r.GET(surveypage.Path+"*any", gin.WrapH(surveypage.Handler()))
 
 	v1 := r.Group("/v1")
 	v1.GET("/instruments", s.wrap(s.listInstruments))
