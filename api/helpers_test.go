@@ -70,6 +70,8 @@ type envOptions struct {
 	limits       api.RateLimits
 	cors         []string
 	publicURL    string
+	// catalogue replaces the built-in forms (e.g. with item texts).
+	catalogue *instrument.Catalogue
 }
 
 func newEnv(t *testing.T) *env {
@@ -103,7 +105,11 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 			t.Fatalf("Migrate: %v", err)
 		}
 	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	cat := o.catalogue
+	if cat == nil {
+		cat = instrument.Builtin()
+	}
+	svc := alliance.NewService(st, cat)
 	var admin string
 	if !o.noMigrate {
 		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
