@@ -75,14 +75,25 @@ var axeSource = sync.OnceValues(func() (string, error) {
 })
 
 // surveyProxy is a reverse proxy in front of the service, as a real
-// deployment has. It counts survey submissions and can cut the connection
-// of the first one after the service has answered it, before the answer
-// reaches the browser.
+// deployment has. It records the Idempotency-Key of every survey
+// submission and can cut the connection of the first one, before it
+// reaches the service (cutFirst) or after the service has answered it,
+// before the answer reaches the browser (dropFirst).
 type surveyProxy struct {
 	front     *httptest.Server
 	posts     atomic.Int32
+	cutFirst  atomic.Bool
 	dropFirst atomic.Bool
 	dropped   chan int // the status the browser never saw
+
+	mu   sync.Mutex
+	keys []string
+}
+
+func (p *surveyProxy) idempotencyKeys() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.keys)
 }
 
 func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
@@ -94,7 +105,17 @@ func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
 	p := &surveyProxy{dropped: make(chan int, 1)}
 	p.front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/survey" {
-			if p.posts.Add(1) == 1 && p.dropFirst.Load() {
+			p.mu.Lock()
+			p.keys = append(p.keys, r.Header.Get("Idempotency-Key"))
+			p.mu.Unlock()
+			first := p.posts.Add(1) == 1
+			if first && p.cutFirst.Load() {
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					_ = conn.Close()
+				}
+				return
+			}
+			if first && p.dropFirst.Load() {
 				rec := httptest.NewRecorder()
 				rp.ServeHTTP(rec, r)
 				p.dropped <- rec.Code
@@ -683,6 +704,34 @@ func TestBrowserSurveyBadLinks(t *testing.T) {
 			t.Errorf("%s link: heading %q, want %q", tt.kind, got, want)
 		}
 		checkAxe(t, tab, tt.kind+" link")
+	}
+}
+
+// TestBrowserSurveyRetry: the connection of the first submission breaks
+// before it reaches the service. The page retries by itself with the same
+// Idempotency-Key, and the rating is stored once and confirmed.
+func TestBrowserSurveyRetry(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 6, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	proxy.cutFirst.Store(true)
+	tab := browserTab(t, "en")
+	answers := floats(2, 3, 4, 4, 5, 0, 4, 4, 3, 3, 4, 4)
+
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	answerByKeyboard(t, tab, answers, 0, 12, 1)
+	tabTo(t, tab, "button submit")
+	do(t, tab, "send", chromedp.KeyEvent(kb.Enter))
+	waitView(t, tab, "view-done")
+	keys := proxy.idempotencyKeys()
+	if len(keys) < 2 || keys[0] == "" || slices.ContainsFunc(keys, func(k string) bool { return k != keys[0] }) {
+		t.Errorf("Idempotency-Keys of the attempts = %q, want one key, retried", keys)
+	}
+	rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), ""))
+	if len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, answers) {
+		t.Errorf("the dyad has %d ratings, want exactly 1 with %s", len(rs.Items), fmtFloats(answers))
 	}
 }
 

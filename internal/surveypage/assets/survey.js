@@ -24,6 +24,7 @@ const state = {
   items: [], // { key, index, fieldset, inputs, error, clear }
   allowance: null, // { frac, groups: [{ indexes, allowed }] }
   sending: false,
+  offline: false, // a send failed for want of a connection: retry when it returns
   chosenLang: null, // the rater's own choice on this page
 };
 
@@ -35,7 +36,7 @@ async function main() {
   $('survey-form').addEventListener('submit', onSubmit);
   $('send-retry').addEventListener('click', () => send());
   $('problem-retry').addEventListener('click', () => load());
-  window.addEventListener('online', () => { if (!$('send-problem').hidden) send(); });
+  window.addEventListener('online', () => { if (state.offline) send(); });
 
   state.token = readToken();
   if (!state.token) return showProblem('missing');
@@ -401,6 +402,7 @@ function retryAfter(res, fallback) {
 // rating. A 201 and a replayed 201 (Idempotent-Replayed: true) are the same.
 async function send({ recovering = false } = {}) {
   if (state.sending) return;
+  state.offline = false;
   $('send-problem').hidden = true;
   if (!recovering) setSending(true);
   else state.sending = true;
@@ -446,10 +448,14 @@ async function settle(res, recovering) {
     problem = {};
   }
   if (status === 410 || (status === 409 && problem.type === 'urn:alliance:problem:idempotency-key-reuse')) {
-    // Used meanwhile: most likely by this very send, whose answer was lost.
+    // Used meanwhile, unless it simply expired: most likely by an attempt
+    // of this very send whose answer was lost (browsers also resend a
+    // request by themselves when a kept-alive connection closes), or from
+    // another tab of the same rater. Either way the answers are stored.
     state.draft.clear();
     state.sending = false;
-    return showProblem('goneAfterSend');
+    const expired = Date.now() >= Date.parse(state.survey?.expires_at ?? '');
+    return showProblem(expired ? 'gone' : 'goneAfterSend');
   }
   if (status === 401 || status === 403) {
     state.draft.clear();
@@ -472,7 +478,10 @@ async function settle(res, recovering) {
     // Still unknown whether it was stored: keep the answers locked, so
     // the retry sends the same request under the same key.
     state.sending = false;
-    i18n.bind($('send-problem-text'), () => `${t('error.prefix')} ${t('status.offline')}`);
+    state.offline = status === 0;
+    const why = status === 0 ? 'status.offline' : 'error.server.failed';
+    i18n.bind($('send-problem-text'), () => `${t('error.prefix')} ${t(why)}`);
+    $('send-retry').hidden = false;
     $('send-problem').hidden = false;
     $('send-retry').focus();
     return;
@@ -492,6 +501,7 @@ async function settle(res, recovering) {
     return;
   }
   i18n.bind($('send-problem-text'), () => `${t('error.prefix')} ${t('error.server.failed')}`);
+  $('send-retry').hidden = false;
   $('send-problem').hidden = false;
   $('send-retry').focus();
 }
