@@ -69,6 +69,9 @@ var undocumentedRoutes = map[string]string{
 	"GET /openapi.json": "the OpenAPI document itself",
 	// Prometheus text exposition format, for a scraper; TestMetrics checks it.
 	"GET /metrics": "Prometheus metrics (text exposition format)",
+	// The hosted survey page: HTML, JS, CSS and message catalogues for
+	// people; it calls the documented /v1/survey. TestSurveyPage* check it.
+	"GET /s/*any": "survey page assets",
 }
 
 // notExercised lists documented "METHOD /path status" triples this test

@@ -74,6 +74,9 @@ type envOptions struct {
 	log          *slog.Logger
 	limits       api.RateLimits
 	cors         []string
+	publicURL    string
+	// catalogue replaces the built-in forms (e.g. with item texts).
+	catalogue *instrument.Catalogue
 }
 
 func newEnv(t *testing.T) *env {
@@ -113,7 +116,11 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 			t.Fatalf("Migrate: %v", err)
 		}
 	}
-	svc := alliance.NewService(cached(st), instrument.Builtin())
+	cat := o.catalogue
+	if cat == nil {
+		cat = instrument.Builtin()
+	}
+	svc := alliance.NewService(cached(st), cat)
 	var admin string
 	if !o.noMigrate {
 		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
@@ -126,6 +133,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		MaxBodyBytes: o.maxBodyBytes,
 		RateLimits:   o.limits,
 		CORSOrigins:  o.cors,
+		PublicURL:    o.publicURL,
 	})
 	var h http.Handler = withAdmin(engine, admin)
 	if w != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
 // endpoint is one route of the API: who may call it and what answers it.
@@ -36,6 +37,8 @@ func (s *server) endpoints() []endpoint {
 		{get, "/metrics", public, plain(s.metrics.handler())},
 		{get, "/openapi.json", public, s.openAPI},
 		{get, "/docs/*any", public, plain(docsUI())},
+		// The survey page; the token stays in the URL fragment.
+		{get, surveypage.Path + "*any", public, plain(gin.WrapH(surveypage.Handler()))},
 
 		{get, "/v1/instruments", anyKey, s.listInstruments},
 		{get, "/v1/instruments/:id", anyKey, s.getInstrument},

@@ -25,6 +25,9 @@ type Deps struct {
 	// CORSOrigins lists the browser origins (survey frontends) allowed to
 	// call the API; empty sends no CORS headers.
 	CORSOrigins []string
+	// PublicURL is the service's public base URL (https://host[/prefix]);
+	// with it, survey links are absolute, without it root-relative.
+	PublicURL string
 }
 
 // server carries the dependencies into the handlers.
@@ -33,6 +36,8 @@ type server struct {
 	log     *slog.Logger
 	limits  *limiters
 	metrics *metrics
+	// publicURL prefixes survey links ("" for root-relative ones).
+	publicURL string
 }
 
 // handlerFunc is a gin handler that returns its error, so every failure
@@ -52,7 +57,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
-	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits), metrics: newMetrics()}
+	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits), metrics: newMetrics(), publicURL: d.PublicURL}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
 // CreateInvitationRequest asks for a one-time survey link.
@@ -17,8 +18,10 @@ type CreateInvitationRequest struct {
 }
 
 // InvitationResponse is a new survey link. The token is shown once: hand
-// it to the rater (e.g. in a link to your survey page), which sends it as
-// "Authorization: Bearer <token>" to url_path.
+// the rater url, the hosted survey page with the token in its fragment
+// (absolute when the server knows its public URL, else root-relative), or
+// build your own page that sends the token as "Authorization: Bearer
+// <token>" to url_path.
 type InvitationResponse struct {
 	ID        string    `json:"id"`
 	DyadID    string    `json:"dyad_id"`
@@ -27,15 +30,20 @@ type InvitationResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	Token     string    `json:"token" example:"als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"`
 	URLPath   string    `json:"url_path" example:"/v1/survey"`
+	URL       string    `json:"url" example:"https://survey.example.org/s/#als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"`
 }
 
 // SurveyResponse is what a survey-token holder sees: the session and role
-// the link is for and the form to render. Nothing about the other rater.
+// the link is for, the form to render and the study's missing-item policy
+// (with the form's own max_missing_fraction, it says how many items the
+// rater may leave unanswered so that every scale is still scored).
+// Nothing about the other rater.
 type SurveyResponse struct {
-	Session    int                `json:"session" example:"3"`
-	Role       string             `json:"role" example:"client"`
-	ExpiresAt  time.Time          `json:"expires_at"`
-	Instrument InstrumentResponse `json:"instrument"`
+	Session       int                `json:"session" example:"3"`
+	Role          string             `json:"role" example:"client"`
+	ExpiresAt     time.Time          `json:"expires_at"`
+	Instrument    InstrumentResponse `json:"instrument"`
+	MissingPolicy MissingPolicyBody  `json:"missing_policy"`
 }
 
 // SurveySubmission is the rater's answers, in form item order.
@@ -79,7 +87,8 @@ func (s *server) createInvitation(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusCreated, InvitationResponse{ID: inv.ID, DyadID: inv.DyadID, Session: inv.Session,
-		Role: string(inv.Role), ExpiresAt: inv.ExpiresAt, Token: tok, URLPath: "/v1/survey"})
+		Role: string(inv.Role), ExpiresAt: inv.ExpiresAt, Token: tok, URLPath: "/v1/survey",
+		URL: surveypage.Link(s.publicURL, tok)})
 	return nil
 }
 
@@ -104,8 +113,9 @@ func (s *server) getSurvey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	frac := st.Policy.MaxMissingFraction
 	c.JSON(http.StatusOK, SurveyResponse{Session: inv.Session, Role: string(inv.Role), ExpiresAt: inv.ExpiresAt,
-		Instrument: toInstrumentResponse(f, s.svc.Forms())})
+		Instrument: toInstrumentResponse(f, s.svc.Forms()), MissingPolicy: MissingPolicyBody{MaxMissingFraction: &frac}})
 	return nil
 }
 

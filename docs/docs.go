@@ -3049,6 +3049,10 @@ const docTemplate = `{
                     "type": "string",
                     "example": "als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"
                 },
+                "url": {
+                    "type": "string",
+                    "example": "https://survey.example.org/s/#als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"
+                },
                 "url_path": {
                     "type": "string",
                     "example": "/v1/survey"
@@ -3945,6 +3949,9 @@ const docTemplate = `{
                 },
                 "instrument": {
                     "$ref": "#/definitions/api.InstrumentResponse"
+                },
+                "missing_policy": {
+                    "$ref": "#/definitions/api.MissingPolicyBody"
                 },
                 "role": {
                     "type": "string",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
 // DemoStudyName starts with a label no one can mistake for real data.
@@ -108,9 +109,16 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 	}
 	log.Info("demo: added a synthetic study", "study_id", st.ID, "name", st.Name,
 		"dyads", demoDyads, "ratings", ratings, "took", time.Since(start).Round(time.Millisecond))
+	// A survey link for a session nobody has rated yet, so the hosted
+	// survey page can be tried at once (the link works once).
+	_, tok, err := svc.CreateInvitation(ctx, first.ID, alliance.InvitationInput{Session: demoSessions + 1, Role: string(alliance.RoleClient)})
+	if err != nil {
+		return "", fmt.Errorf("demo: survey link: %w", err)
+	}
 	log.Info("demo: try these",
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",
-		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement")
+		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement",
+		"survey_link", surveypage.Link(baseURL, tok))
 	return st.ID, nil
 }

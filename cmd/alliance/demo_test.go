@@ -30,10 +30,20 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("seedDemo = %q, %v", id, err)
 	}
-	for _, want := range []string{"/v1/studies/" + id + "/agreement", "/agreement", "/sessions/1/agreement"} {
+	for _, want := range []string{"/v1/studies/" + id + "/agreement", "/agreement", "/sessions/1/agreement", "http://127.0.0.1:8080/s/#als_"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
+	}
+	// The survey link in the log opens a form for a session nobody rated.
+	_, link, _ := strings.Cut(logs.String(), "survey_link=http://127.0.0.1:8080/s/#")
+	tok, _, _ := strings.Cut(link, "\n")
+	actor, err := svc.Authenticate(ctx, tok)
+	if err != nil || actor.Invitation == nil {
+		t.Fatalf("demo survey token %q: %v", tok, err)
+	}
+	if s, err := svc.FindSession(ctx, actor.Invitation.DyadID, actor.Invitation.Session); err != nil || s.Client != nil || s.Counsellor != nil {
+		t.Errorf("demo survey link's session %d: %+v, %v; want an unrated session", actor.Invitation.Session, s, err)
 	}
 	studies, _ := svc.FindStudies(ctx, alliance.Page{Limit: 10})
 	if len(studies) != 1 || !strings.HasPrefix(studies[0].Name, "DEMO (synthetic data)") {

@@ -154,7 +154,11 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		return err
 	}
 	if cfg.Demo {
-		if _, err := seedDemo(ctx, svc, log, "http://"+cfg.HTTPAddr); err != nil {
+		base := cfg.PublicURL
+		if base == "" {
+			base = "http://" + cfg.HTTPAddr
+		}
+		if _, err := seedDemo(ctx, svc, log, base); err != nil {
 			return err
 		}
 	}
@@ -165,6 +169,7 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RateLimits:   api.RateLimits{PerCredential: cfg.RateLimit, PerIP: cfg.RateLimitIP, Burst: cfg.RateLimitBurst},
 		CORSOrigins:  cfg.CORSOrigins,
+		PublicURL:    cfg.PublicURL,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

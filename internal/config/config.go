@@ -43,6 +43,9 @@ type Config struct {
 	RateLimitBurst int
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+	// PublicURL is the base URL raters reach the service at, without a
+	// trailing slash ("" : survey links are root-relative).
+	PublicURL string
 }
 
 // setting describes one option: its flag name, environment variable,
@@ -70,6 +73,7 @@ var settings = []setting{
 	{"rate-limit-ip", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
 	{"rate-limit-burst", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
 	{"cors-origins", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
+	{"public-url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
 }
 
 // Load builds the configuration from flags in args (which win) and
@@ -172,6 +176,13 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 		}
 		c.CORSOrigins = append(c.CORSOrigins, o)
 	}
+	if c.PublicURL = strings.TrimSuffix(get("public-url"), "/"); c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.Fragment != "" || strings.Contains(c.PublicURL, "#") {
+			bad("public-url", "must look like https://host[:port][/path], without query or fragment")
+		}
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -210,6 +221,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("rate_limit_ip", c.RateLimitIP),
 		slog.Int("rate_limit_burst", c.RateLimitBurst),
 		slog.Any("cors_origins", c.CORSOrigins),
+		slog.String("public_url", c.PublicURL),
 	)
 }
 

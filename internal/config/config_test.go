@@ -57,6 +57,10 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"ALLIANCE_DB_STATEMENT_TIMEOUT", "forever"},
 		{"ALLIANCE_RATE_LIMIT", "fast"},
 		{"ALLIANCE_CORS_ORIGINS", "survey.example.org"},
+		{"ALLIANCE_PUBLIC_URL", "survey.example.org"},
+		{"ALLIANCE_PUBLIC_URL", "https://survey.example.org/?a=1"},
+		{"ALLIANCE_PUBLIC_URL", "https://survey.example.org/#x"},
+		{"ALLIANCE_PUBLIC_URL", "ftp://survey.example.org"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load("t", nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
@@ -70,6 +74,20 @@ func TestCORSOrigins(t *testing.T) {
 	c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_CORS_ORIGINS": "https://a.example.org, http://localhost:5173"}), false, io.Discard)
 	if err != nil || !reflect.DeepEqual(c.CORSOrigins, []string{"https://a.example.org", "http://localhost:5173"}) {
 		t.Errorf("CORSOrigins = %q, %v", c.CORSOrigins, err)
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://survey.example.org":           "https://survey.example.org",
+		"https://survey.example.org/":          "https://survey.example.org",
+		"http://10.0.0.5:8080/alliance/":       "http://10.0.0.5:8080/alliance",
+		" https://survey.example.org/clinic  ": "https://survey.example.org/clinic",
+	} {
+		c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_PUBLIC_URL": in}), false, io.Discard)
+		if err != nil || c.PublicURL != want {
+			t.Errorf("ALLIANCE_PUBLIC_URL=%q: PublicURL = %q, %v; want %q", in, c.PublicURL, err, want)
+		}
 	}
 }
 

@@ -1,0 +1,783 @@
+package api_test
+
+// Browser tests of the hosted survey page (/s/): headless Chromium, driven
+// by chromedp, against the real router over a real SQLite store, through a
+// small reverse proxy that can drop a response. They need Debian's
+// chromium and axe-core (scripts/browser-deps.sh installs both). Without
+// Chromium they skip, unless ALLIANCE_REQUIRE_BROWSER is set: then a
+// missing browser or axe-core fails. ALLIANCE_SCREENSHOTS=1 writes the
+// screenshots to docs/images/ instead of a temporary directory.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/surveypage"
+)
+
+// requireBrowser is whether a missing browser or axe-core fails the tests.
+func requireBrowser() bool { return os.Getenv("ALLIANCE_REQUIRE_BROWSER") != "" }
+
+// chromiumPath finds the browser: ALLIANCE_CHROMIUM, else chromium on PATH.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("ALLIANCE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if requireBrowser() {
+		t.Fatal("no Chromium on PATH and ALLIANCE_REQUIRE_BROWSER is set: run scripts/browser-deps.sh (or set ALLIANCE_CHROMIUM)")
+	}
+	t.Skip("browser test skipped: no Chromium on PATH; run scripts/browser-deps.sh, and set ALLIANCE_REQUIRE_BROWSER=1 to make a missing browser fail")
+	return ""
+}
+
+// axeSource is axe.min.js: ALLIANCE_AXE_JS, else the copy that
+// scripts/browser-deps.sh installs into .cache/axe. "" when it is absent
+// and not required.
+var axeSource = sync.OnceValues(func() (string, error) {
+	p := os.Getenv("ALLIANCE_AXE_JS")
+	if p == "" {
+		p = filepath.Join("..", ".cache", "axe", "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("axe-core not found (%w): run scripts/browser-deps.sh or set ALLIANCE_AXE_JS", err)
+	}
+	return string(b), nil
+})
+
+// surveyProxy is a reverse proxy in front of the service, as a real
+// deployment has. It records the Idempotency-Key of every survey
+// submission and can cut the connection of the first one, before it
+// reaches the service (cutFirst) or after the service has answered it,
+// before the answer reaches the browser (dropFirst).
+type surveyProxy struct {
+	front     *httptest.Server
+	posts     atomic.Int32
+	cutFirst  atomic.Bool
+	dropFirst atomic.Bool
+	dropped   chan int // the status the browser never saw
+
+	mu   sync.Mutex
+	keys []string
+}
+
+func (p *surveyProxy) idempotencyKeys() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.keys)
+}
+
+func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
+	t.Helper()
+	back := httptest.NewServer(h)
+	t.Cleanup(back.Close)
+	u, _ := url.Parse(back.URL)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := &surveyProxy{dropped: make(chan int, 1)}
+	p.front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/survey" {
+			p.mu.Lock()
+			p.keys = append(p.keys, r.Header.Get("Idempotency-Key"))
+			p.mu.Unlock()
+			first := p.posts.Add(1) == 1
+			if first && p.cutFirst.Load() {
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					_ = conn.Close()
+				}
+				return
+			}
+			if first && p.dropFirst.Load() {
+				rec := httptest.NewRecorder()
+				rp.ServeHTTP(rec, r)
+				p.dropped <- rec.Code
+				conn, _, err := http.NewResponseController(w).Hijack()
+				if err == nil {
+					_ = conn.Close()
+				}
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.front.Close)
+	return p
+}
+
+// browserTab starts a headless Chromium whose Accept-Language is
+// acceptLang, with a fresh profile, and returns a tab. Uncaught page errors
+// and Content-Security-Policy violations fail the test.
+func browserTab(t *testing.T, acceptLang string) context.Context {
+	t.Helper()
+	exe := chromiumPath(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("accept-lang", acceptLang),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	t.Cleanup(acancel)
+	tab, tcancel := chromedp.NewContext(actx)
+	t.Cleanup(tcancel)
+
+	// Report CSP violations to the console, where the listener below sees them.
+	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
+	}); err != nil {
+		t.Fatalf("start Chromium (%s): %v", exe, err)
+	}
+	var mu sync.Mutex
+	var problems []string
+	console := chromedp.Events(tab, runtime.ConsoleAPICalled)
+	exceptions := chromedp.Events(tab, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, strings.Trim(string(a.Value), `"`))
+				}
+				mu.Lock()
+				problems = append(problems, "console."+string(ev.Type)+": "+strings.Join(parts, " "))
+				mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			msg := ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+			mu.Lock()
+			problems = append(problems, "uncaught: "+msg)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Errorf("page error: %s", p)
+		}
+	})
+	return tab
+}
+
+// do runs steps in the tab or fails the test.
+func do(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(tab, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a script in the tab or fails the test.
+func eval[T any](t *testing.T, tab context.Context, script string) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Evaluate[T](script))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", script, err)
+	}
+	return v
+}
+
+// waitView waits until the page shows one of its views (view-form,
+// view-done, view-problem) and returns its id.
+func waitView(t *testing.T, tab context.Context, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	shown := ""
+	for time.Now().Before(deadline) {
+		shown = eval[string](t, tab, `[...document.querySelectorAll('.view')].filter((v) => !v.hidden).map((v) => v.id).join(',')`)
+		if shown == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("page shows %q, want %q; it says: %s", shown, want,
+		eval[string](t, tab, `document.querySelector('main').innerText`))
+}
+
+// text is the rendered text of the element with id.
+func text(t *testing.T, tab context.Context, id string) string {
+	t.Helper()
+	return strings.TrimSpace(eval[string](t, tab, fmt.Sprintf(`document.getElementById(%q).textContent`, id)))
+}
+
+// waitText waits until the element with id reads want (the page changes
+// language asynchronously, once the catalogue has arrived).
+func waitText(t *testing.T, tab context.Context, id, want string) {
+	t.Helper()
+	got := ""
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(25 * time.Millisecond) {
+		if got = text(t, tab, id); got == want {
+			return
+		}
+	}
+	t.Errorf("#%s reads %q, want %q", id, got, want)
+}
+
+// msg is the page catalogue's text of key in lang with {name} filled in.
+func msg(t *testing.T, lang, key string, args ...string) string {
+	t.Helper()
+	s := surveypage.Message(lang, key)
+	if s == "" {
+		t.Fatalf("catalogue %s has no %q", lang, key)
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
+	}
+	return s
+}
+
+// pageAnswers reads the checked value of every item, in form order.
+func pageAnswers(t *testing.T, tab context.Context) []*float64 {
+	t.Helper()
+	return eval[[]*float64](t, tab, `[...document.querySelectorAll('fieldset.item')].map((f) => {
+		const c = f.querySelector('input:checked'); return c ? Number(c.value) : null; })`)
+}
+
+// active describes the focused element: "radio q3 2", "button submit"...
+func active(t *testing.T, tab context.Context) string {
+	t.Helper()
+	return eval[string](t, tab, `(() => { const a = document.activeElement;
+		if (!a) return ''; if (a.type === 'radio') return 'radio ' + a.name + ' ' + a.value;
+		return a.tagName.toLowerCase() + ' ' + (a.id || a.className); })()`)
+}
+
+// tabTo presses Tab until the focus is on an element whose description
+// starts with prefix.
+func tabTo(t *testing.T, tab context.Context, prefix string) {
+	t.Helper()
+	for range 60 {
+		if strings.HasPrefix(active(t, tab), prefix) {
+			return
+		}
+		do(t, tab, "Tab", chromedp.KeyEvent(kb.Tab))
+	}
+	t.Fatalf("Tab never reached %q; focus is on %q", prefix, active(t, tab))
+}
+
+// answerByKeyboard answers items from..to-1 (0-based) with the keyboard:
+// Tab into each radio group, then Space for the lowest value or the arrow
+// keys for the others; a nil answer is skipped by tabbing past it.
+func answerByKeyboard(t *testing.T, tab context.Context, answers []*float64, from, to int, lowest float64) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		name := fmt.Sprintf("radio q%d ", i+1)
+		tabTo(t, tab, name)
+		checkFocusVisible(t, tab)
+		v := answers[i]
+		switch {
+		case v == nil:
+			continue
+		case *v == lowest:
+			do(t, tab, "Space", chromedp.KeyEvent(" "))
+		default:
+			for range int(*v - lowest) {
+				do(t, tab, "ArrowDown", chromedp.KeyEvent(kb.ArrowDown))
+			}
+		}
+		if got := active(t, tab); got != fmt.Sprintf("%s%g", name, *v) {
+			t.Fatalf("item %d: focus on %q after answering %g", i+1, got, *v)
+		}
+	}
+}
+
+// checkFocusVisible fails unless the focused radio's answer box shows a
+// focus outline of at least 2 px.
+func checkFocusVisible(t *testing.T, tab context.Context) {
+	t.Helper()
+	width := eval[float64](t, tab, `(() => { const l = document.activeElement.closest('label');
+		const s = getComputedStyle(l); return s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth); })()`)
+	if width < 2 {
+		t.Errorf("the focused answer (%s) has a %g px focus outline, want a visible one", active(t, tab), width)
+	}
+}
+
+// checkReflow fails if the page scrolls sideways at a CSS width of w px
+// (320: a small phone; 640: 1280 px at 200% zoom).
+func checkReflow(t *testing.T, tab context.Context, w int64) {
+	t.Helper()
+	if _, err := chromedp.Call(tab, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: w, Height: 700, DeviceScaleFactor: 1, Mobile: w < 600,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = chromedp.Call(tab, emulation.ClearDeviceMetricsOverride, cdp.Empty{}) }()
+	time.Sleep(100 * time.Millisecond)
+	overflow := eval[[]string](t, tab, `[...document.querySelectorAll('body *')].filter((e) => {
+		const r = e.getBoundingClientRect(); return r.width > 0 && r.right > document.documentElement.clientWidth + 1; })
+		.map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className)`)
+	sw := eval[int64](t, tab, `document.documentElement.scrollWidth`)
+	if sw > w || len(overflow) > 0 {
+		t.Errorf("at %d px the page is %d px wide; overflowing: %v", w, sw, overflow)
+	}
+}
+
+// checkAxe runs axe-core's WCAG 2.1 A and AA rules on the page and fails
+// on any violation.
+func checkAxe(t *testing.T, tab context.Context, what string) {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		if requireBrowser() {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: accessibility check NOT run: %v", what, err)
+		return
+	}
+	if eval[string](t, tab, `typeof window.axe`) != "object" {
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](src)); err != nil {
+			t.Fatalf("inject axe-core: %v", err)
+		}
+	}
+	type node struct {
+		Target         []any  `json:"target"`
+		FailureSummary string `json:"failureSummary"`
+	}
+	type violation struct {
+		ID    string `json:"id"`
+		Help  string `json:"help"`
+		Nodes []node `json:"nodes"`
+	}
+	res, err := chromedp.Run(tab, chromedp.Evaluate[struct {
+		Violations []violation `json:"violations"`
+		Passes     int         `json:"passes"`
+	}](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+		.then((r) => ({violations: r.violations.map((v) => ({id: v.id, help: v.help, nodes: v.nodes.map((n) => ({target: n.target, failureSummary: n.failureSummary}))})), passes: r.passes.length}))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe.run: %v", what, err)
+	}
+	if res.Passes == 0 {
+		t.Errorf("%s: axe-core checked no rule at all", what)
+	}
+	for _, v := range res.Violations {
+		for _, n := range v.Nodes {
+			t.Errorf("%s: axe %s (%s) at %v: %s", what, v.ID, v.Help, n.Target, n.FailureSummary)
+		}
+	}
+}
+
+// screenshot writes full-page PNGs of the page at each width, into
+// docs/images when ALLIANCE_SCREENSHOTS=1 and a temporary directory
+// otherwise.
+func screenshot(t *testing.T, tab context.Context, name string, widths ...int64) {
+	t.Helper()
+	dir := t.TempDir()
+	if os.Getenv("ALLIANCE_SCREENSHOTS") == "1" {
+		dir = filepath.Join("..", "docs", "images")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range widths {
+		if _, err := chromedp.Call(tab, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: w, Height: 800, DeviceScaleFactor: 1, Mobile: w < 600,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // let the layout settle
+		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s at %d px: %v", name, w, err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, w))
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", p)
+	}
+	if _, err := chromedp.Call(tab, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func floats(vs ...float64) []*float64 {
+	out := make([]*float64, len(vs))
+	for i, v := range vs {
+		if v != 0 { // 0 is not on these scales: it stands for "unanswered"
+			out[i] = &v
+		}
+	}
+	return out
+}
+
+func sameFloats(a, b []*float64) bool {
+	return slices.EqualFunc(a, b, func(x, y *float64) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) })
+}
+
+func fmtFloats(vs []*float64) string {
+	b, _ := json.Marshal(vs)
+	return string(b)
+}
+
+// TestBrowserSurvey fills a survey link in both languages as a keyboard
+// user would: the page opens in the browser's language, the answers
+// survive a reload, the rating is stored with exactly those answers, the
+// confirmation says so, and the used link then says it was used. axe-core
+// finds no WCAG 2.1 A/AA violation on the form, the confirmation or the
+// "used" page.
+func TestBrowserSurvey(t *testing.T) {
+	tests := []struct {
+		lang, acceptLang string
+		session          int
+		role             string
+		answers          []*float64 // 0: left unanswered
+		screenshots      bool
+	}{
+		{"en", "en-GB,en;q=0.9", 3, "client", floats(5, 4, 5, 4, 5, 5, 4, 1, 5, 4, 4, 0), true},
+		{"sv", "sv-SE,sv;q=0.9,en;q=0.5", 4, "counsellor", floats(4, 3, 4, 4, 2, 3, 4, 3, 1, 3, 3, 5), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			e := newEnv(t)
+			dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+			inv := e.invite(dyad.ID, tt.session, tt.role)
+			if want := "/s/#" + inv.Token; inv.URL != want {
+				t.Fatalf("invitation url = %q, want %q", inv.URL, want)
+			}
+			proxy := newSurveyProxy(t, e.engine)
+			link := proxy.front.URL + inv.URL
+			tab := browserTab(t, tt.acceptLang)
+
+			do(t, tab, "open the link", chromedp.Navigate(link))
+			waitView(t, tab, "view-form")
+			if got := eval[string](t, tab, `document.documentElement.lang`); got != tt.lang {
+				t.Errorf("page language = %q, want %q (Accept-Language %s)", got, tt.lang, tt.acceptLang)
+			}
+			if got, want := text(t, tab, "form-heading"), msg(t, tt.lang, "form.heading", "session", fmt.Sprint(tt.session)); got != want {
+				t.Errorf("heading = %q, want %q", got, want)
+			}
+			if got, want := text(t, tab, "form-role"), msg(t, tt.lang, "form.role."+tt.role); got != want {
+				t.Errorf("role line = %q, want %q", got, want)
+			}
+			if got, want := eval[string](t, tab, `document.querySelector('#q3 .item-text').textContent`), msg(t, tt.lang, "item.neutral", "n", "3"); got != want {
+				t.Errorf("item 3 reads %q, want the neutral %q", got, want)
+			}
+			if got, want := eval[string](t, tab, `document.querySelector('#q1 .opt-label').textContent`), msg(t, tt.lang, "anchor.Seldom"); got != want {
+				t.Errorf("first anchor = %q, want %q", got, want)
+			}
+			checkAxe(t, tab, "empty form")
+
+			// Half the items, then a reload: nothing is lost.
+			answerByKeyboard(t, tab, tt.answers, 0, 6, 1)
+			half := append(slices.Clone(tt.answers[:6]), make([]*float64, 6)...)
+			do(t, tab, "reload", chromedp.Reload())
+			waitView(t, tab, "view-form")
+			if got := pageAnswers(t, tab); !sameFloats(got, half) {
+				t.Fatalf("after reload the page shows %s, want %s", fmtFloats(got), fmtFloats(half))
+			}
+			if got, want := text(t, tab, "progress-text"), msg(t, tt.lang, "progress", "answered", "6", "total", "12"); got != want {
+				t.Errorf("progress after reload = %q, want %q", got, want)
+			}
+			if tt.screenshots {
+				screenshot(t, tab, "survey-form", 390, 1280)
+			}
+
+			answerByKeyboard(t, tab, tt.answers, 6, 12, 1)
+			if got := pageAnswers(t, tab); !sameFloats(got, tt.answers) {
+				t.Fatalf("the page shows %s, want %s", fmtFloats(got), fmtFloats(tt.answers))
+			}
+			checkAxe(t, tab, "filled form")
+			checkReflow(t, tab, 320)
+			checkReflow(t, tab, 640)
+			if got := eval[string](t, tab, `location.hash`); got != "#"+inv.Token {
+				t.Errorf("location.hash = %q, want the token still there", got)
+			}
+
+			// Twice, as an impatient rater does: one submission all the same.
+			tabTo(t, tab, "button submit")
+			do(t, tab, "press Enter on the submit button twice", chromedp.KeyEvent(kb.Enter+kb.Enter))
+			waitView(t, tab, "view-done")
+			if got, want := text(t, tab, "done-heading"), msg(t, tt.lang, "done.heading"); got != want {
+				t.Errorf("confirmation = %q, want %q", got, want)
+			}
+			if got := active(t, tab); got != "h1 done-heading" {
+				t.Errorf("focus after sending = %q, want the confirmation heading", got)
+			}
+			if n := proxy.posts.Load(); n != 1 {
+				t.Errorf("the page sent %d submissions, want 1", n)
+			}
+			stored := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodGet, ratingPath(dyad.ID, tt.session, tt.role), ""))
+			if !sameFloats(stored.Answers, tt.answers) {
+				t.Errorf("stored answers %s, want %s", fmtFloats(stored.Answers), fmtFloats(tt.answers))
+			}
+			if got := text(t, tab, "done-reference"); got != msg(t, tt.lang, "done.reference", "id", stored.ID) {
+				t.Errorf("receipt reference = %q, want the rating %s", got, stored.ID)
+			}
+			if n := eval[int](t, tab, `Object.keys(localStorage).filter((k) => k.startsWith('alliance.survey.')).length`); n != 0 {
+				t.Errorf("%d drafts left in localStorage after the rating was stored", n)
+			}
+			checkAxe(t, tab, "confirmation")
+			checkReflow(t, tab, 320)
+			if tt.screenshots {
+				screenshot(t, tab, "survey-done", 390, 1280)
+			}
+
+			// The used link, opened again.
+			do(t, tab, "reopen the used link", chromedp.Navigate("about:blank"), chromedp.Navigate(link))
+			waitView(t, tab, "view-problem")
+			if got, want := text(t, tab, "problem-heading"), msg(t, tt.lang, "problem.gone.heading"); got != want {
+				t.Errorf("used link says %q, want %q", got, want)
+			}
+			checkAxe(t, tab, "used link")
+			checkReflow(t, tab, 320)
+			if tt.screenshots {
+				screenshot(t, tab, "survey-used", 390)
+			}
+			if rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), "")); len(rs.Items) != 1 {
+				t.Errorf("dyad has %d ratings, want 1", len(rs.Items))
+			}
+		})
+	}
+}
+
+// TestBrowserSurveyLanguageAndGaps switches the language on the page by
+// keyboard (the choice survives a reload) and checks that sending too few
+// answers is refused on the page, with each gap named and reachable.
+func TestBrowserSurveyLanguageAndGaps(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 2, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "en-US,en;q=0.9")
+
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	if got, want := text(t, tab, "form-heading"), msg(t, "en", "form.heading", "session", "2"); got != want {
+		t.Fatalf("heading = %q, want %q", got, want)
+	}
+	// The language buttons come before the heading: Shift+Tab reaches them.
+	for range 5 {
+		if active(t, tab) == "button lang" && eval[string](t, tab, `document.activeElement.dataset.lang`) == "sv" {
+			break
+		}
+		do(t, tab, "Shift+Tab", chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(kb.ModifierShift)))
+	}
+	do(t, tab, "press Space on Svenska", chromedp.KeyEvent(" "))
+	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "2"))
+	if got := eval[string](t, tab, `document.querySelector('button[data-lang="sv"]').getAttribute('aria-pressed')`); got != "true" {
+		t.Errorf("Svenska aria-pressed = %q, want true", got)
+	}
+	answerByKeyboard(t, tab, floats(5, 4), 0, 2, 1)
+	do(t, tab, "reload", chromedp.Reload())
+	waitView(t, tab, "view-form")
+	if got := eval[string](t, tab, `document.documentElement.lang`); got != "sv" {
+		t.Errorf("after a reload the page language is %q, want the chosen sv", got)
+	}
+
+	// Ten gaps where three are allowed: refused on the page, nothing sent.
+	do(t, tab, "submit", chromedp.Focus(chromedp.CSS("#submit")), chromedp.KeyEvent(kb.Enter))
+	if got := active(t, tab); got != "div error-summary" {
+		t.Errorf("focus after a refused submit = %q, want the error summary", got)
+	}
+	if got, want := text(t, tab, "error-summary-heading"), msg(t, "sv", "error.summary.heading"); got != want {
+		t.Errorf("summary heading = %q, want %q", got, want)
+	}
+	if n := eval[int](t, tab, `document.querySelectorAll('#error-summary-list button').length`); n != 10 {
+		t.Errorf("summary lists %d items, want the 10 unanswered", n)
+	}
+	checkAxe(t, tab, "form with errors")
+	tabTo(t, tab, "button link")
+	do(t, tab, "follow the first gap", chromedp.KeyEvent(kb.Enter))
+	if got := active(t, tab); got != "radio q3 1" {
+		t.Errorf("the first gap's button moved focus to %q, want item 3", got)
+	}
+	if got := eval[string](t, tab, `location.hash`); got != "#"+inv.Token {
+		t.Errorf("location.hash = %q after following a gap, want the token kept", got)
+	}
+	if n := proxy.posts.Load(); n != 0 {
+		t.Errorf("the page sent %d submissions with too many gaps, want 0", n)
+	}
+}
+
+// TestBrowserSurveyItemTexts: with a licensed item-text file (here an
+// invented fixture), items read in the page's language, else in a language
+// the file has (marked with lang for screen readers), else neutrally.
+func TestBrowserSurveyItemTexts(t *testing.T) {
+	f, err := os.Open("testdata/item-texts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cat, err := instrument.Builtin().WithTexts(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, envOptions{catalogue: cat})
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "sv")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	itemText := func(key int) (string, string) {
+		t.Helper()
+		r := eval[[]string](t, tab, fmt.Sprintf(`(() => { const e = document.querySelector('#q%d .item-text');
+			return [e.textContent, e.getAttribute('lang') || '']; })()`, key))
+		return r[0], r[1]
+	}
+	for _, tt := range []struct {
+		key        int
+		text, lang string
+	}{
+		{1, "Påhittad formulering ett, en testfixtur", ""},
+		{2, "Invented wording two, a test fixture", "en"},
+		{3, msg(t, "sv", "item.neutral", "n", "3"), ""},
+	} {
+		if text, lang := itemText(tt.key); text != tt.text || lang != tt.lang {
+			t.Errorf("sv page, item %d = %q (lang %q), want %q (lang %q)", tt.key, text, lang, tt.text, tt.lang)
+		}
+	}
+	checkAxe(t, tab, "form with item texts")
+	do(t, tab, "choose English", chromedp.Click(chromedp.CSS(`button[data-lang="en"]`)))
+	waitText(t, tab, "form-heading", msg(t, "en", "form.heading", "session", "1"))
+	if text, lang := itemText(1); text != "Invented wording one, a test fixture" || lang != "" {
+		t.Errorf("en page, item 1 = %q (lang %q), want the English text", text, lang)
+	}
+}
+
+// TestBrowserSurveyBadLinks: a link without a token and one with an
+// unknown token each get a kind explanation, never a form.
+func TestBrowserSurveyBadLinks(t *testing.T) {
+	e := newEnv(t)
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "sv")
+	for _, tt := range []struct{ fragment, kind string }{
+		{"", "missing"},
+		{"#als_01jd8x2k4m5n6p7q8r9s0t1v2w.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "invalid"},
+	} {
+		do(t, tab, "open "+tt.kind, chromedp.Navigate("about:blank"), chromedp.Navigate(proxy.front.URL+"/s/"+tt.fragment))
+		waitView(t, tab, "view-problem")
+		if got, want := text(t, tab, "problem-heading"), msg(t, "sv", "problem."+tt.kind+".heading"); got != want {
+			t.Errorf("%s link: heading %q, want %q", tt.kind, got, want)
+		}
+		checkAxe(t, tab, tt.kind+" link")
+	}
+}
+
+// TestBrowserSurveyRetry: the connection of the first submission breaks
+// before it reaches the service. The page retries by itself with the same
+// Idempotency-Key, and the rating is stored once and confirmed.
+func TestBrowserSurveyRetry(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 6, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	proxy.cutFirst.Store(true)
+	tab := browserTab(t, "en")
+	answers := floats(2, 3, 4, 4, 5, 0, 4, 4, 3, 3, 4, 4)
+
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	answerByKeyboard(t, tab, answers, 0, 12, 1)
+	tabTo(t, tab, "button submit")
+	do(t, tab, "send", chromedp.KeyEvent(kb.Enter))
+	waitView(t, tab, "view-done")
+	keys := proxy.idempotencyKeys()
+	if len(keys) < 2 || keys[0] == "" || slices.ContainsFunc(keys, func(k string) bool { return k != keys[0] }) {
+		t.Errorf("Idempotency-Keys of the attempts = %q, want one key, retried", keys)
+	}
+	rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), ""))
+	if len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, answers) {
+		t.Errorf("the dyad has %d ratings, want exactly 1 with %s", len(rs.Items), fmtFloats(answers))
+	}
+}
+
+// TestBrowserSurveyDroppedResponse: the first submission reaches the
+// service and is stored, but the connection is cut before the answer
+// reaches the browser. The page retries with the same Idempotency-Key; the
+// service must answer the retry with the stored receipt (a replay), so the
+// page confirms and exactly one rating is stored.
+//
+// This needs the server-side replay of survey submissions (a retried POST
+// /v1/survey with the same Idempotency-Key gets the first receipt with
+// Idempotent-Replayed: true); until the service has it, the retry gets 410
+// and this test fails on the page's "link has now been used" message.
+func TestBrowserSurveyDroppedResponse(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 5, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	proxy.dropFirst.Store(true)
+	tab := browserTab(t, "en")
+	answers := floats(3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4)
+
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	answerByKeyboard(t, tab, answers, 0, 12, 1)
+	tabTo(t, tab, "button submit")
+	do(t, tab, "send", chromedp.KeyEvent(kb.Enter))
+	select {
+	case code := <-proxy.dropped:
+		if code != http.StatusCreated {
+			t.Fatalf("the dropped submission got %d from the service, want 201", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the page never sent the answers")
+	}
+	if rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), "")); len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, answers) {
+		t.Fatalf("after the dropped response the dyad has %d ratings, want exactly 1 with %s", len(rs.Items), fmtFloats(answers))
+	}
+	waitView(t, tab, "view-done")
+	if n := proxy.posts.Load(); n < 2 {
+		t.Errorf("the page sent %d submissions, want a retry after the dropped one", n)
+	}
+	if got, want := text(t, tab, "done-heading"), msg(t, "en", "done.heading"); got != want {
+		t.Errorf("confirmation = %q, want %q", got, want)
+	}
+	if rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), "")); len(rs.Items) != 1 {
+		t.Errorf("after the retry the dyad has %d ratings, want exactly 1", len(rs.Items))
+	}
+}
