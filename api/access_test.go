@@ -266,13 +266,18 @@ func otherStudy(acc access, key string) func(int) bool {
 	}
 }
 
-// usedToken: a used survey link is 410 wherever a credential is needed.
+// usedToken: a used survey link is 410 on the survey routes, where the
+// rater is told the link was used, and 403 wherever else a credential is
+// needed (no survey link may go there).
 func usedToken(acc access) func(int) bool {
 	return func(status int) bool {
-		if acc == accPublic {
+		switch acc {
+		case accPublic:
 			return status < 400
+		case accSurvey:
+			return status == http.StatusGone
 		}
-		return status == http.StatusGone
+		return status == http.StatusForbidden
 	}
 }
 

@@ -165,10 +165,11 @@ func idempotency(c *gin.Context, body []byte) (*alliance.Idempotency, error) {
 	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 		return nil, malformed("Idempotency-Key", "invalid_header", "1-255 visible ASCII characters, e.g. a UUID")
 	}
+	request := c.Request.Method + " " + c.Request.URL.Path
 	h := sha256.New()
-	fmt.Fprintf(h, "%s %s\n", c.Request.Method, c.Request.URL.Path)
+	fmt.Fprintf(h, "%s\n", request)
 	h.Write(body)
-	return &alliance.Idempotency{Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
+	return &alliance.Idempotency{Key: key, Request: request, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // pathInt parses an integer path parameter such as a session number.

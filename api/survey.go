@@ -122,31 +122,40 @@ func (s *server) getSurvey(c *gin.Context) error {
 // submitSurvey godoc
 //
 //	@Summary		Submit the rating a survey link is for
-//	@Description	Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater.
+//	@Description	Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 //	@Tags			survey
 //	@Accept			json
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
-//	@Param			body	body		SurveySubmission	true	"the answers"
-//	@Success		201		{object}	SurveyReceipt
-//	@Failure		400		{object}	Problem
-//	@Failure		401		{object}	Problem
-//	@Failure		403		{object}	Problem
-//	@Failure		409		{object}	Problem
-//	@Failure		410		{object}	Problem
-//	@Failure		413		{object}	Problem
-//	@Failure		415		{object}	Problem
-//	@Failure		422		{object}	Problem
-//	@Failure		429		{object}	Problem
+//	@Param			Idempotency-Key	header		string				false	"client-chosen unique key, e.g. a UUID"
+//	@Param			body			body		SurveySubmission	true	"the answers"
+//	@Success		201				{object}	SurveyReceipt
+//	@Failure		400				{object}	Problem
+//	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
+//	@Failure		409				{object}	Problem
+//	@Failure		410				{object}	Problem
+//	@Failure		413				{object}	Problem
+//	@Failure		415				{object}	Problem
+//	@Failure		422				{object}	Problem
+//	@Failure		429				{object}	Problem
 //	@Router			/v1/survey [post]
 func (s *server) submitSurvey(c *gin.Context) error {
 	var req SurveySubmission
-	if _, err := readJSON(c, &req); err != nil {
-		return err
-	}
-	r, err := s.svc.SubmitSurvey(c.Request.Context(), alliance.SurveyInput(req))
+	body, err := readJSON(c, &req)
 	if err != nil {
 		return err
+	}
+	idem, err := idempotency(c, body)
+	if err != nil {
+		return err
+	}
+	r, replayed, err := s.svc.SubmitSurvey(c.Request.Context(), alliance.SurveyInput(req), idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
 	}
 	c.JSON(http.StatusCreated, SurveyReceipt{ID: r.ID, Session: r.Session, Role: string(r.Role), ReceivedAt: r.CreatedAt})
 	return nil

@@ -5,6 +5,8 @@
 package alliance
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/instrument"
@@ -131,11 +133,33 @@ type DyadFilter struct {
 	Page           Page
 }
 
-// Idempotency identifies a retried write: the client's key and a
-// fingerprint of the request, so the same key with another body is refused.
+// Idempotency identifies a retried write: the client's key, the request
+// it came with (method and path: the route and its target) and a
+// fingerprint of the whole request, so the same key with another body is
+// refused.
 type Idempotency struct {
 	Key         string
+	Request     string
 	Fingerprint string
+}
+
+// scopedTo returns the key the store records for i: the client's key
+// scoped to the credential that sent it and to the request's route and
+// target, as Stripe scopes keys to an account. So one credential's keys
+// never block another's writes, and a key reused for another target is a
+// new key there. The scoped key is a hash, of fixed length.
+func (i *Idempotency) scopedTo(a Actor) *Idempotency {
+	if i == nil {
+		return nil
+	}
+	h := sha256.New()
+	for _, part := range []string{a.Label(), i.Request, i.Key} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	out := *i
+	out.Key = hex.EncodeToString(h.Sum(nil))
+	return &out
 }
 
 // IdempotencyRecord is what the store remembers of a committed keyed write.

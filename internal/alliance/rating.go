@@ -41,22 +41,20 @@ type checkedRating struct {
 //
 // The key is checked where it is claimed, in the rating's transaction: a
 // retry finds it taken there and is answered from the stored result, so
-// the common first attempt costs no extra query.
+// the common first attempt costs no extra query. Keys are scoped to the
+// credential and the request (see Idempotency), and a retry is answered
+// only after the caller's access to the dyad was checked again.
 func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInput, idem *Idempotency) (r Rating, replayed bool, err error) {
 	c, err := s.checkRating(ctx, dyadID, in)
 	if err != nil {
 		return Rating{}, false, err
 	}
+	idem = idem.scopedTo(ActorFrom(ctx))
 	r = s.newRating(c, in, 1)
 	err = s.store.CreateRating(ctx, r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, nil, ratingAudit(r)))
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
-		// A concurrent request with the same key committed first.
-		r, ok, err := s.replay(ctx, idem)
-		if err == nil && !ok {
-			err = fmt.Errorf("idempotency key %q vanished: %w", idem.Key, ErrConflict)
-		}
-		return r, ok, err
+		return s.replayTaken(ctx, idem)
 	case errors.Is(err, ErrConflict):
 		return Rating{}, false, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", in.Session, c.role, err)
 	case err != nil:
@@ -69,12 +67,13 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 // new version, keeping the earlier one in the history. Sending the current
 // answers again changes nothing, so a retried PUT is harmless.
 func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput, idem *Idempotency) (r Rating, replayed bool, err error) {
-	if r, ok, err := s.replay(ctx, idem); ok || err != nil {
-		return r, ok, err
-	}
 	c, err := s.checkRating(ctx, dyadID, in)
 	if err != nil {
 		return Rating{}, false, err
+	}
+	idem = idem.scopedTo(ActorFrom(ctx))
+	if r, ok, err := s.replay(ctx, idem); ok || err != nil {
+		return r, ok, err
 	}
 	prev, err := s.FindRating(ctx, dyadID, in.Session, c.role)
 	if err != nil {
@@ -87,17 +86,32 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 	err = s.store.AmendRating(ctx, prev, r, idem, s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, ratingAudit(prev), ratingAudit(r)))
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
-		r, ok, err := s.replay(ctx, idem)
-		if err == nil && !ok {
-			err = fmt.Errorf("idempotency key %q vanished: %w", idem.Key, ErrConflict)
-		}
-		return r, ok, err
+		return s.replayTaken(ctx, idem)
 	case errors.Is(err, ErrConflict):
 		return Rating{}, false, fmt.Errorf("the rating was amended concurrently; fetch it and retry: %w", err)
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("amend rating: %w", err)
 	}
 	return r, false, nil
+}
+
+// replayTaken answers a write whose idempotency key a concurrent request
+// with the same key committed first: with that request's rating.
+func (s *Service) replayTaken(ctx context.Context, idem *Idempotency) (Rating, bool, error) {
+	r, ok, err := s.replay(ctx, idem)
+	if err == nil && !ok {
+		err = fmt.Errorf("a committed idempotency key vanished: %w", ErrConflict)
+	}
+	return r, ok, err
+}
+
+// replayOr replays idem's stored rating, or answers err when there is none.
+func (s *Service) replayOr(ctx context.Context, idem *Idempotency, err error) (Rating, bool, error) {
+	r, ok, rerr := s.replay(ctx, idem)
+	if ok || rerr != nil {
+		return r, ok, rerr
+	}
+	return Rating{}, false, err
 }
 
 // replay returns the rating a committed idempotency key points to. It

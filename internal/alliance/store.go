@@ -64,8 +64,9 @@ type Store interface {
 	CreateInvitation(ctx context.Context, inv Invitation, audit ...AuditEntry) error
 	FindInvitationByID(ctx context.Context, id string) (Invitation, error)
 	// CreateInvitedRating uses up invitation invID (ErrGone if it is used or
-	// expired at now) and inserts r, in one transaction.
-	CreateInvitedRating(ctx context.Context, invID string, now time.Time, r Rating, audit ...AuditEntry) error
+	// expired at now) and inserts r, in one transaction, recording idem as
+	// CreateRating does.
+	CreateInvitedRating(ctx context.Context, invID string, now time.Time, r Rating, idem *Idempotency, audit ...AuditEntry) error
 
 	FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 

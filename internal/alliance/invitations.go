@@ -1,0 +1,154 @@
+package alliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/auth"
+)
+
+// Invitation is a one-time survey link for one rater of one dyad session.
+type Invitation struct {
+	ID        string
+	StudyID   string
+	DyadID    string
+	Session   int
+	Role      Role
+	Hash      string
+	CreatedAt time.Time
+	CreatedBy string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RatingID  string
+}
+
+// Survey link lifetimes: a week by default, at most 90 days.
+const (
+	DefaultInvitationTTL = 7 * 24 * time.Hour
+	MaxInvitationTTL     = 90 * 24 * time.Hour
+)
+
+// InvitationInput asks for a survey link for one rater of one session.
+// ExpiresIn is a Go duration ("72h"); empty means the default.
+type InvitationInput struct {
+	Session   int
+	Role      string
+	ExpiresIn string
+}
+
+// CreateInvitation makes a one-time survey token for exactly one rater of
+// one dyad session and returns it with its secret token (shown once).
+func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in InvitationInput) (Invitation, string, error) {
+	var fe fieldErrors
+	if in.Session < 1 || in.Session > MaxSession {
+		fe.add("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	}
+	role, err := ParseRole("role", in.Role)
+	if err != nil {
+		fe = append(fe, fieldsOf(err)...)
+	}
+	ttl := DefaultInvitationTTL
+	if in.ExpiresIn != "" {
+		ttl, err = time.ParseDuration(in.ExpiresIn)
+		if err != nil || ttl <= 0 || ttl > MaxInvitationTTL {
+			fe.add("expires_in", "out_of_range", "a duration such as 72h, at most 2160h (90 days)")
+		}
+	}
+	d, err := s.FindDyadByID(ctx, dyadID)
+	if err != nil {
+		return Invitation{}, "", err
+	}
+	st, err := s.FindStudyByID(ctx, d.StudyID)
+	if err != nil {
+		return Invitation{}, "", err
+	}
+	if _, ok := st.Forms[role]; role != "" && !ok {
+		fe.add("role", "role_not_allowed", fmt.Sprintf("the %s role does not rate in this study", role))
+	}
+	if err := fe.err(); err != nil {
+		return Invitation{}, "", err
+	}
+	tok := auth.New(auth.KindSurvey)
+	now := s.now()
+	inv := Invitation{ID: tok.ID, StudyID: st.ID, DyadID: d.ID, Session: in.Session, Role: role,
+		Hash: auth.Hash(tok.Secret), CreatedAt: now, CreatedBy: ActorFrom(ctx).Label(), ExpiresAt: now.Add(ttl)}
+	view := map[string]any{"dyad_id": inv.DyadID, "session": inv.Session, "role": inv.Role, "expires_at": inv.ExpiresAt}
+	if err := s.store.CreateInvitation(ctx, inv, s.audit(ctx, "invitation.create", "invitation", inv.ID, st.ID, nil, view)); err != nil {
+		return Invitation{}, "", fmt.Errorf("create invitation: %w", err)
+	}
+	return inv, tok.String(), nil
+}
+
+// pending reports whether a link can still be answered at now.
+func (inv Invitation) pending(now time.Time) bool {
+	return inv.UsedAt == nil && now.Before(inv.ExpiresAt)
+}
+
+// surveyLink is the invitation of a survey-token actor.
+func surveyLink(ctx context.Context) (*Invitation, error) {
+	inv := ActorFrom(ctx).Invitation
+	if inv == nil {
+		return nil, ErrForbidden
+	}
+	return inv, nil
+}
+
+// SurveyForm is what a survey-token holder may see: which session and
+// role the link is for, and the form to answer. Nothing of the other
+// rater, and not even the dyad's codes. A link that can no longer be
+// answered is ErrGone.
+func (s *Service) SurveyForm(ctx context.Context) (Invitation, Study, error) {
+	inv, err := surveyLink(ctx)
+	if err != nil {
+		return Invitation{}, Study{}, err
+	}
+	if !inv.pending(s.now()) {
+		return Invitation{}, Study{}, ErrGone
+	}
+	st, err := s.FindStudyByID(ctx, inv.StudyID)
+	return *inv, st, err
+}
+
+// SurveyInput is a survey-token holder's answers; the session and role
+// come from the token.
+type SurveyInput struct {
+	SessionDate string
+	Answers     []*float64
+}
+
+// SubmitSurvey stores the rating a survey token was made for and uses the
+// token up, in one transaction: of two concurrent submissions exactly one
+// succeeds, the other gets ErrGone. A submission retried with the same
+// Idempotency-Key after it was stored gets the stored rating again
+// (replayed), so a rater on a flaky network can tell "stored" from
+// "expired".
+func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempotency) (r Rating, replayed bool, err error) {
+	inv, err := surveyLink(ctx)
+	if err != nil {
+		return Rating{}, false, err
+	}
+	idem = idem.scopedTo(ActorFrom(ctx))
+	if !inv.pending(s.now()) {
+		return s.replayOr(ctx, idem, ErrGone)
+	}
+	rin := RatingInput{Session: inv.Session, SessionDate: in.SessionDate, Role: string(inv.Role), Answers: in.Answers}
+	c, err := s.checkRating(ctx, inv.DyadID, rin)
+	if err != nil {
+		return Rating{}, false, err
+	}
+	r = s.newRating(c, rin, 1)
+	err = s.store.CreateInvitedRating(ctx, inv.ID, s.now(), r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, nil, ratingAudit(r)))
+	switch {
+	case errors.Is(err, ErrIdempotencyKeyTaken):
+		return s.replayTaken(ctx, idem)
+	case errors.Is(err, ErrGone):
+		return Rating{}, false, err
+	case errors.Is(err, ErrConflict):
+		return Rating{}, false, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, err)
+	case err != nil:
+		return Rating{}, false, fmt.Errorf("store survey rating: %w", err)
+	}
+	return r, false, nil
+}
