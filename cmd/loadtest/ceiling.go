@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alliance-project/alliance/internal/store"
-	"github.com/alliance-project/alliance/migrations"
 	"github.com/gin-gonic/gin"
 	"github.com/oklog/ulid/v2"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 // The ceiling: the simplest thing a team could write instead of this
