@@ -172,6 +172,24 @@ func idempotency(c *gin.Context, body []byte) (*alliance.Idempotency, error) {
 	return &alliance.Idempotency{Key: key, Request: request, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// readKeyedJSON is readJSON for a write that takes an Idempotency-Key: it
+// also reads the key and fingerprints the request with it.
+func readKeyedJSON(c *gin.Context, v any) (*alliance.Idempotency, error) {
+	body, err := readJSON(c, v)
+	if err != nil {
+		return nil, err
+	}
+	return idempotency(c, body)
+}
+
+// markReplayed tells the client that a response repeats the first answer
+// to a request retried with its Idempotency-Key.
+func markReplayed(c *gin.Context, replayed bool) {
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+}
+
 // pathInt parses an integer path parameter such as a session number.
 func pathInt(c *gin.Context, name string) (int, error) {
 	n, err := strconv.Atoi(c.Param(name))

@@ -36,11 +36,7 @@ import (
 //	@Router			/v1/dyads/{id}/ratings [post]
 func (s *server) createRating(c *gin.Context) error {
 	var req CreateRatingRequest
-	body, err := readJSON(c, &req)
-	if err != nil {
-		return err
-	}
-	idem, err := idempotency(c, body)
+	idem, err := readKeyedJSON(c, &req)
 	if err != nil {
 		return err
 	}
@@ -48,9 +44,7 @@ func (s *server) createRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if replayed {
-		c.Header("Idempotent-Replayed", "true")
-	}
+	markReplayed(c, replayed)
 	c.Header("Location", ratingPath(r))
 	c.JSON(http.StatusCreated, toRatingResponse(r))
 	return nil
@@ -88,11 +82,7 @@ func (s *server) amendRating(c *gin.Context) error {
 		return err
 	}
 	var req AmendRatingRequest
-	body, err := readJSON(c, &req)
-	if err != nil {
-		return err
-	}
-	idem, err := idempotency(c, body)
+	idem, err := readKeyedJSON(c, &req)
 	if err != nil {
 		return err
 	}
@@ -101,9 +91,7 @@ func (s *server) amendRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if replayed {
-		c.Header("Idempotent-Replayed", "true")
-	}
+	markReplayed(c, replayed)
 	c.JSON(http.StatusOK, toRatingResponse(r))
 	return nil
 }

@@ -142,11 +142,7 @@ func (s *server) getSurvey(c *gin.Context) error {
 //	@Router			/v1/survey [post]
 func (s *server) submitSurvey(c *gin.Context) error {
 	var req SurveySubmission
-	body, err := readJSON(c, &req)
-	if err != nil {
-		return err
-	}
-	idem, err := idempotency(c, body)
+	idem, err := readKeyedJSON(c, &req)
 	if err != nil {
 		return err
 	}
@@ -154,9 +150,7 @@ func (s *server) submitSurvey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if replayed {
-		c.Header("Idempotent-Replayed", "true")
-	}
+	markReplayed(c, replayed)
 	c.JSON(http.StatusCreated, SurveyReceipt{ID: r.ID, Session: r.Session, Role: string(r.Role), ReceivedAt: r.CreatedAt})
 	return nil
 }

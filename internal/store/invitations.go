@@ -65,21 +65,11 @@ func (s *Store) FindInvitationByID(ctx context.Context, id string) (alliance.Inv
 // CreateInvitedRating claims the idempotency key (if any), uses the
 // invitation up and inserts the rating in one transaction.
 func (s *Store) CreateInvitedRating(ctx context.Context, invID string, now time.Time, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	row, err := toRatingRow(r)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		if err := s.claimKey(tx, idem, r); err != nil {
-			return err
-		}
+	return s.insertRating(ctx, r, idem, audit, func(tx *writeTx) error {
 		used, err := tx.update(s.sql.useInvitation, now, r.ID, invID, now)
-		if err != nil {
-			return err
+		if err == nil && !used {
+			err = alliance.ErrGone
 		}
-		if !used {
-			return alliance.ErrGone
-		}
-		return tx.exec(s.sql.insertRating, row.args()...)
+		return err
 	})
 }

@@ -130,22 +130,26 @@ func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
 // CreateRating claims the idempotency key (if any), inserts the rating and
 // appends its audit entries in one transaction.
 func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	row, err := toRatingRow(r)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		if err := s.claimKey(tx, idem, r); err != nil {
-			return err
-		}
-		return tx.exec(s.sql.insertRating, row.args()...)
-	})
+	return s.insertRating(ctx, r, idem, audit, nil)
 }
 
 // AmendRating supersedes prev and inserts r in one transaction. The
 // conditional update is the optimistic lock: if prev is no longer current,
 // nothing is written and ErrConflict is returned.
 func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
+	return s.insertRating(ctx, r, idem, audit, func(tx *writeTx) error {
+		current, err := tx.update(s.sql.supersede, r.CreatedAt, prev.ID)
+		if err == nil && !current {
+			err = fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
+		}
+		return err
+	})
+}
+
+// insertRating is every rating write: in one transaction, claim the
+// idempotency key (if any), run before (if any: an amendment's supersede,
+// a survey link's use), insert the rating and append the audit entries.
+func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before func(*writeTx) error) error {
 	row, err := toRatingRow(r)
 	if err != nil {
 		return err
@@ -154,12 +158,10 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 		if err := s.claimKey(tx, idem, r); err != nil {
 			return err
 		}
-		current, err := tx.update(s.sql.supersede, r.CreatedAt, prev.ID)
-		if err != nil {
-			return err
-		}
-		if !current {
-			return fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
 		}
 		return tx.exec(s.sql.insertRating, row.args()...)
 	})
