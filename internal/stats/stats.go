@@ -225,3 +225,12 @@ func tTwoSided(t, df float64) float64 {
 	}
 	return mathext.RegIncBeta(df/2, 0.5, df/(df+t*t))
 }
+
+// zTwoSided is the two-sided standard normal p-value 2·Φ(−|z|), from erfc
+// to keep precision in the tail.
+func zTwoSided(z float64) float64 {
+	if math.IsNaN(z) {
+		return math.NaN()
+	}
+	return math.Erfc(math.Abs(z) / math.Sqrt2)
+}

@@ -4,6 +4,7 @@
 suppressPackageStartupMessages({
   library(psych)
   library(epiR)
+  library(vcd)
 })
 
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
@@ -159,15 +160,43 @@ kappa_sets <- list(
   list(name = "perfect_5", a = c(1, 2, 3, 3, 2), b = c(1, 2, 3, 3, 2), levels = 1:4, conf = 0.95),
   list(name = "small_4", a = c(1, 2, 2, 3), b = c(2, 2, 3, 3), levels = 1:3, conf = 0.95)
 )
+# Large-sample variances of Fleiss, Cohen & Everitt (1969), written out
+# from the paper's formulas (not centred, unlike the Go code); vcd::Kappa
+# gives the non-null ASE independently.
+fce <- function(tab, W) {
+  n <- sum(tab); p <- tab / n; pr <- rowSums(p); pc <- colSums(p)
+  po <- sum(W * p); pe <- sum(W * outer(pr, pc))
+  wi <- as.vector(W %*% pc)      # w-bar_i. = sum_j w_ij p_.j
+  wj <- as.vector(t(W) %*% pr)   # w-bar_.j = sum_i w_ij p_i.
+  A <- outer(wi, wj, "+")
+  v <- (sum(p * (W * (1 - pe) - A * (1 - po))^2) - (po * pe - 2 * pe + po)^2) / (n * (1 - pe)^4)
+  v0 <- (sum(outer(pr, pc) * (W - A)^2) - pe^2) / (n * (1 - pe)^2)
+  list(kappa = (po - pe) / (1 - pe), var = v, var0 = v0)
+}
 kappa_fix <- lapply(kappa_sets, function(s) {
   K <- length(s$levels)
   lin <- 1 - abs(outer(1:K, 1:K, "-")) / (K - 1)
+  quad <- 1 - (outer(1:K, 1:K, "-") / (K - 1))^2
+  tab <- table(factor(s$a, levels = s$levels), factor(s$b, levels = s$levels))
   q <- suppressWarnings(suppressMessages(psych::cohen.kappa(cbind(s$a, s$b), levels = s$levels, alpha = 1 - s$conf)))
   l <- suppressWarnings(suppressMessages(psych::cohen.kappa(cbind(s$a, s$b), w = lin, levels = s$levels, alpha = 1 - s$conf)))
+  vl <- vcd::Kappa(unclass(tab), weights = "Equal-Spacing")
+  vq <- vcd::Kappa(unclass(tab), weights = "Fleiss-Cohen")
+  z <- qnorm((1 + s$conf) / 2)
+  est <- function(psych_value, psych_var, vcd_est, W) {
+    f <- fce(tab, W)
+    stopifnot(isTRUE(all.equal(unname(vcd_est[["value"]]), f$kappa, tolerance = 1e-12)),
+              abs(vcd_est[["ASE"]] - sqrt(max(f$var, 0))) < 1e-7) # perfect_5: cancellation noise ~1e-8
+    ase <- unname(vcd_est[["ASE"]])
+    zs <- if (f$var0 > 0) f$kappa / sqrt(f$var0) else NA
+    list(value = psych_value, psych_var = psych_var, fce_var = f$var, ase = ase,
+         lower = f$kappa - z * ase, upper = f$kappa + z * ase, null_var = f$var0,
+         z = zs, p = if (is.na(zs)) NA else 2 * pnorm(-abs(zs)))
+  }
   list(name = s$name, conf = s$conf, a = arr(s$a), b = arr(s$b), levels = arr(s$levels),
-       unweighted = list(value = q$kappa, var = q$var.kappa, lower = q$confid[1, 1], upper = q$confid[1, 3]),
-       quadratic = list(value = q$weighted.kappa, var = q$var.weighted, lower = q$confid[2, 1], upper = q$confid[2, 3]),
-       linear = list(value = l$weighted.kappa, var = l$var.weighted, lower = l$confid[2, 1], upper = l$confid[2, 3]))
+       unweighted = est(q$kappa, q$var.kappa, vl$Unweighted, diag(K)),
+       quadratic = est(q$weighted.kappa, q$var.weighted, vq$Weighted, quad),
+       linear = est(l$weighted.kappa, l$var.weighted, vl$Weighted, lin))
 })
 
 # Profile indices by their textbook definitions (Cronbach & Gleser 1953; James et al. 1984).
@@ -194,6 +223,7 @@ out <- list(
   meta = list(r_version = R.version.string,
               psych = as.character(packageVersion("psych")),
               epiR = as.character(packageVersion("epiR")),
+              vcd = as.character(packageVersion("vcd")),
               seed = 20240601),
   icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix)
 writeLines(to_json(out), "fixtures.json")
