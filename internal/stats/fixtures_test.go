@@ -130,15 +130,21 @@ type lmFix struct {
 
 func loadFixtures(t testing.TB) fixtures {
 	t.Helper()
-	b, err := os.ReadFile("testdata/fixtures.json")
+	var f fixtures
+	loadJSON(t, "testdata/fixtures.json", &f)
+	return f
+}
+
+// loadJSON decodes a fixture file into v.
+func loadJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
-	return f
 }
 
 func ints(x []float64) []int {

@@ -219,12 +219,71 @@ prof_fix <- list(
   profile_fix("wide_disagreement_1to7", c(7, 6, 7, 1, 2, 7), c(1, 2, 1, 7, 6, 2), 1, 7)
 )
 
+# Krippendorff's alpha, coincidence matrix exactly as in Krippendorff (2011),
+# "Computing Krippendorff's Alpha-Reliability" (units x coders, NA missing).
+kripp <- function(x, metric) {
+  vals <- sort(unique(x[!is.na(x)]))
+  V <- length(vals)
+  o <- matrix(0, V, V)
+  for (u in seq_len(nrow(x))) {
+    v <- x[u, !is.na(x[u, ])]
+    m <- length(v)
+    if (m < 2) next
+    for (i in seq_len(m)) for (j in seq_len(m)) if (i != j) {
+      a <- match(v[i], vals); b <- match(v[j], vals)
+      o[a, b] <- o[a, b] + 1 / (m - 1)
+    }
+  }
+  nc <- rowSums(o); n <- sum(nc)
+  d2 <- switch(metric,
+    nominal = 1 * outer(vals, vals, "!="),
+    interval = outer(vals, vals, "-")^2,
+    ratio = ifelse(outer(vals, vals, "+") == 0, 0, (outer(vals, vals, "-") / outer(vals, vals, "+"))^2),
+    ordinal = {
+      d <- matrix(0, V, V)
+      for (c in 1:V) for (k in 1:V) {
+        g <- min(c, k):max(c, k)
+        d[c, k] <- (sum(nc[g]) - (nc[c] + nc[k]) / 2)^2
+      }
+      d
+    })
+  Do <- sum(o * d2) / n
+  De <- sum(outer(nc, nc) * d2) / (n * (n - 1))
+  list(metric = metric, alpha = 1 - Do / De, d_o = Do, d_e = De, n = n,
+       units = sum(rowSums(!is.na(x)) >= 2))
+}
+kripp_case <- function(name, x) {
+  list(name = name, x = mat(x),
+       results = lapply(c("nominal", "ordinal", "interval", "ratio"), function(m) kripp(x, m)))
+}
+k2011 <- t(matrix(c(
+  1, 2, 3, 3, 2, 1, 4, 1, 2, NA, NA, NA,
+  1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NA, 3,
+  NA, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NA,
+  1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NA), nrow = 4, byrow = TRUE))
+kwiki <- t(matrix(c(
+  NA, NA, NA, NA, NA, 3, 4, 1, 2, 1, 1, 3, 3, NA, 3,
+  1, NA, 2, 1, 3, 3, 4, 3, NA, NA, NA, NA, NA, NA, NA,
+  NA, NA, 2, 1, 3, 4, 4, NA, 2, 1, 1, 3, 3, NA, 4), nrow = 3, byrow = TRUE))
+klat <- rnorm(30)
+klik <- sapply(1:3, function(j) likert(klat, 0.1, 0.8))
+klik[sample(length(klik), 14)] <- NA
+kcont <- sapply(1:4, function(j) round(exp(0.3 * klat + rnorm(30, 0, 0.2)) * 10, 2))
+kcont[sample(length(kcont), 20)] <- NA
+kripp_fix <- list(
+  kripp_case("krippendorff_2011_12x4", k2011),
+  kripp_case("wikipedia_15x3", kwiki),
+  kripp_case("likert_30x3_missing", klik),
+  kripp_case("positive_30x4_missing", kcont)
+)
+
 out <- list(
   meta = list(r_version = R.version.string,
               psych = as.character(packageVersion("psych")),
               epiR = as.character(packageVersion("epiR")),
               vcd = as.character(packageVersion("vcd")),
               seed = 20240601),
-  icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix)
+  icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix,
+  krippendorff = kripp_fix)
 writeLines(to_json(out), "fixtures.json")
 cat("wrote fixtures.json\n")
