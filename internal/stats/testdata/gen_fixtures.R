@@ -287,3 +287,69 @@ out <- list(
   krippendorff = kripp_fix)
 writeLines(to_json(out), "fixtures.json")
 cat("wrote fixtures.json\n")
+
+# ---- fixtures_lme4.json: one-way random-intercept model ----
+# lme4::lmer(y ~ 1 + (1 | g), REML = TRUE); ANOVA quantities and the F-based
+# ICC interval are computed here in base R from their formulas.
+suppressPackageStartupMessages(library(lme4))
+set.seed(20240602)
+ri_data <- function(sizes, sd_u, sd_e, mu = 4) {
+  g <- rep(seq_along(sizes), sizes)
+  u <- rnorm(length(sizes), 0, sd_u)
+  list(g = g, y = round(mu + u[g] + rnorm(length(g), 0, sd_e), 4))
+}
+ri_fix <- function(name, d, conf = 0.95, exact = FALSE) {
+  g <- d$g; y <- d$y
+  fit <- suppressMessages(lmer(y ~ 1 + (1 | g), REML = TRUE))
+  if (exact) {
+    # Tight optimiser tolerances so the fixture is the REML optimum to ~1e-10.
+    fit <- suppressMessages(lmer(y ~ 1 + (1 | g), REML = TRUE,
+                control = lmerControl(optimizer = "nloptwrap",
+                                      optCtrl = list(xtol_abs = 1e-14, ftol_abs = 1e-16, xtol_rel = 0, ftol_rel = 0, maxeval = 1e5))))
+  }
+  vc <- as.data.frame(VarCorr(fit))
+  s2u <- vc$vcov[vc$grp == "g"]; s2e <- vc$vcov[vc$grp == "Residual"]
+  a <- anova(lm(y ~ factor(g)))
+  msb <- a[1, "Mean Sq"]; msw <- a[2, "Mean Sq"]; df1 <- a[1, "Df"]; df2 <- a[2, "Df"]
+  N <- length(y); nj <- as.vector(table(g)); J <- length(nj)
+  m0 <- (N - sum(nj^2) / N) / (J - 1)
+  F0 <- msb / msw; al <- 1 - conf
+  FL <- F0 / qf(1 - al / 2, df1, df2); FU <- F0 / qf(al / 2, df1, df2)
+  icc <- s2u / (s2u + s2e)
+  list(name = name, conf = conf, exact_optimiser = exact, g = arr(g), y = arr(y),
+       n = N, clusters = J, balanced = length(unique(nj)) == 1,
+       sigma2_u = s2u, sigma2_e = s2e, mean = unname(fixef(fit)[1]),
+       reml_criterion = unname(REMLcrit(fit)), singular = isSingular(fit), theta = unname(getME(fit, "theta")),
+       icc = icc, msb = msb, msw = msw, f = F0, df1 = df1, df2 = df2, m0 = m0,
+       lower = (FL - 1) / (FL + m0 - 1), upper = (FU - 1) / (FU + m0 - 1),
+       design_effect = 1 + (N / J - 1) * icc, effective_n = N / (1 + (N / J - 1) * icc))
+}
+# A data set with no cluster effect whose REML estimate of sigma2_u is 0.
+boundary_data <- function(sizes) {
+  repeat {
+    d <- ri_data(sizes, 0, 1)
+    a <- anova(lm(d$y ~ factor(d$g)))
+    if (a[1, "Mean Sq"] < 0.6 * a[2, "Mean Sq"]) return(d)
+  }
+}
+unbal <- c(1, 2, 3, 3, 4, 5, 5, 6, 7, 8, 2, 9)
+lme4_sets <- list(
+  list("balanced_8x5", ri_data(rep(5, 8), 1, 1.5)),
+  list("balanced_20x2", ri_data(rep(2, 20), 0.6, 0.5)),
+  list("unbalanced_12_counsellors", ri_data(unbal, 0.5, 1)),
+  list("unbalanced_high_icc", ri_data(c(2, 3, 4, 2, 6, 3), 3, 0.5)),
+  list("wai_16_dyads_6_counsellors", {
+    d <- ri_data(c(4, 3, 3, 2, 2, 2), 0.3, 0.45); d$y <- pmin(5, pmax(1, round(d$y * 12) / 12)); d }),
+  list("boundary_unbalanced", boundary_data(unbal)),
+  list("boundary_balanced_6x4", boundary_data(rep(4, 6)))
+)
+lme4_fix <- list()
+for (s in lme4_sets) {
+  lme4_fix[[length(lme4_fix) + 1]] <- ri_fix(s[[1]], s[[2]])
+  lme4_fix[[length(lme4_fix) + 1]] <- ri_fix(paste0(s[[1]], "_exact"), s[[2]], exact = TRUE)
+}
+writeLines(to_json(list(
+  meta = list(r_version = R.version.string, lme4 = as.character(packageVersion("lme4")),
+              Matrix = as.character(packageVersion("Matrix")), seed = 20240602),
+  random_intercept = lme4_fix)), "fixtures_lme4.json")
+cat("wrote fixtures_lme4.json\n")
