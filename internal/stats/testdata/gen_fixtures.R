@@ -5,6 +5,7 @@ suppressPackageStartupMessages({
   library(psych)
   library(epiR)
   library(vcd)
+  library(sandwich)
 })
 
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
@@ -277,14 +278,41 @@ kripp_fix <- list(
   kripp_case("positive_30x4_missing", kcont)
 )
 
+# Cluster-robust (CR1) mean: sandwich::vcovCL on lm(y ~ 1), checked against
+# the sandwich formula written out in base R.
+crm_fix <- function(name, g, y, conf) {
+  fit <- lm(y ~ 1)
+  V <- sandwich::vcovCL(fit, cluster = g, type = "HC1")
+  G <- length(unique(g)); N <- length(y)
+  e <- y - mean(y)
+  v_base <- G / (G - 1) * sum(tapply(e, g, sum)^2) / N^2
+  stopifnot(isTRUE(all.equal(V[1, 1], v_base, tolerance = 1e-12)))
+  se <- sqrt(V[1, 1]); tq <- qt((1 + conf) / 2, G - 1)
+  list(name = name, conf = conf, g = arr(g), y = arr(y), n = N, clusters = G,
+       mean = unname(coef(fit)[1]), se = se, naive_se = sd(y) / sqrt(N), df = G - 1,
+       lower = unname(coef(fit)[1]) - tq * se, upper = unname(coef(fit)[1]) + tq * se)
+}
+cg <- rep(1:9, c(1, 2, 2, 3, 4, 1, 5, 2, 3))
+cu <- rnorm(9, 0, 0.4)
+crm_sets <- list(
+  crm_fix("dyad_diffs_23_in_9", cg, round(0.4 + cu[cg] + rnorm(length(cg), 0, 0.5), 3), 0.95),
+  crm_fix("wai_diffs_16_in_6", rep(1:6, c(4, 3, 3, 2, 2, 2)),
+          round(rnorm(16, 0.6, 0.5) * 12) / 12, 0.90),
+  crm_fix("two_clusters", c(1, 1, 1, 2, 2), c(0.5, 1, 0, -0.25, 0.75), 0.95)
+)
+qx <- round(rnorm(11), 3)
+quantile_fix <- list(x = arr(qx), p = arr(c(0, 0.025, 0.05, 0.5, 0.95, 0.975, 1)),
+                     q = arr(quantile(qx, c(0, 0.025, 0.05, 0.5, 0.95, 0.975, 1), type = 7)))
+
 out <- list(
   meta = list(r_version = R.version.string,
               psych = as.character(packageVersion("psych")),
               epiR = as.character(packageVersion("epiR")),
               vcd = as.character(packageVersion("vcd")),
+              sandwich = as.character(packageVersion("sandwich")),
               seed = 20240601),
   icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix,
-  krippendorff = kripp_fix)
+  krippendorff = kripp_fix, cluster_mean = crm_sets, quantile7 = quantile_fix)
 writeLines(to_json(out), "fixtures.json")
 cat("wrote fixtures.json\n")
 
