@@ -304,6 +304,30 @@ qx <- round(rnorm(11), 3)
 quantile_fix <- list(x = arr(qx), p = arr(c(0, 0.025, 0.05, 0.5, 0.95, 0.975, 1)),
                      q = arr(quantile(qx, c(0, 0.025, 0.05, 0.5, 0.95, 0.975, 1), type = 7)))
 
+# Cronbach's alpha with missing answers: psych::alpha's default use = "pairwise".
+amiss <- function(x, share) { x[sample(length(x), round(share * length(x)))] <- NA; x }
+lat60 <- rnorm(60)
+wai60 <- amiss(sapply(1:10, function(j) likert(lat60, 0.2, 0.8)), 0.07)
+lat25 <- rnorm(25)
+wai25 <- amiss(sapply(1:6, function(j) likert(lat25, 0, 0.9)), 0.10)
+wai25c <- wai25; wai25c[, 3] <- ifelse(is.na(wai25c[, 3]), NA, 5)   # a constant item
+cont40 <- amiss(sapply(1:5, function(j) round(lat60[1:40] + rnorm(40, 0, 1.2), 2)), 0.05)
+alpha_pw_fix <- lapply(list(
+  list(name = "wai_60x10_7pct_missing", x = wai60),
+  list(name = "wai_25x6_10pct_missing", x = wai25),
+  list(name = "wai_25x6_const_item", x = wai25c),
+  list(name = "continuous_40x5_5pct_missing", x = cont40)
+), function(s) {
+  stopifnot(all(rowSums(!is.na(s$x)) > 0))  # no empty rows: psych's Feldt n is nrow
+  a <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(s$x), check.keys = FALSE, warnings = FALSE)))
+  keep <- apply(s$x, 2, function(v) isTRUE(sd(v, na.rm = TRUE) > 0))
+  pn <- crossprod(!is.na(s$x[, keep]))
+  list(name = s$name, x = mat(s$x), n = nrow(s$x), k = a$nvar, min_pair_n = min(pn),
+       dropped = arr(which(!keep) - 1),
+       raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha,
+       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]])
+})
+
 out <- list(
   meta = list(r_version = R.version.string,
               psych = as.character(packageVersion("psych")),
@@ -312,7 +336,8 @@ out <- list(
               sandwich = as.character(packageVersion("sandwich")),
               seed = 20240601),
   icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix,
-  krippendorff = kripp_fix, cluster_mean = crm_sets, quantile7 = quantile_fix)
+  krippendorff = kripp_fix, cluster_mean = crm_sets, quantile7 = quantile_fix,
+  alpha_pairwise = alpha_pw_fix)
 writeLines(to_json(out), "fixtures.json")
 cat("wrote fixtures.json\n")
 
