@@ -328,6 +328,36 @@ alpha_pw_fix <- lapply(list(
        feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]])
 })
 
+# Slope with inference: summary(lm) and confint(lm) for the slope row.
+slope_ci_fix <- function(name, x, y, conf) {
+  fit <- lm(y ~ x); co <- summary(fit)$coefficients; ci <- confint(fit, level = conf)
+  list(name = name, conf = conf, x = arr(x), y = arr(y), n = length(x), df = fit$df.residual,
+       slope = co[2, 1], intercept = co[1, 1], se = co[2, 2], t = co[2, 3], p = co[2, 4],
+       intercept_se = co[1, 2], lower = ci[2, 1], upper = ci[2, 2])
+}
+sess <- 1:8
+slope_ci_sets <- list(
+  slope_ci_fix("pefr", wright, mini, 0.95),
+  slope_ci_fix("sessions_8_difference", sess, round(0.9 - 0.08 * sess + rnorm(8, 0, 0.15), 3), 0.95),
+  slope_ci_fix("sessions_8_conf90", sess, round(4.1 + 0.05 * sess + rnorm(8, 0, 0.3), 3), 0.90),
+  slope_ci_fix("n3", c(1, 2, 4), c(1, 0.5, 0), 0.95),
+  slope_ci_fix("negative_10", neg_x, neg_y, 0.99)
+)
+
+# Proportions: prop.test without continuity correction is the Wilson interval.
+wilson_fix <- lapply(list(c(0, 10, 0.95), c(10, 10, 0.95), c(3, 16, 0.95), c(7, 40, 0.90),
+                          c(1, 1, 0.95), c(50, 200, 0.99), c(5, 16, 0.80)), function(s) {
+  ci <- suppressWarnings(prop.test(s[1], s[2], conf.level = s[3], correct = FALSE))$conf.int
+  list(x = s[1], n = s[2], conf = s[3], share = s[1] / s[2], lower = ci[1], upper = ci[2])
+})
+means16 <- c(wai_c[1:16], 1, 1)
+share_below_fix <- list(values = arr(means16), cutoff = 4, conf = 0.95,
+  x = sum(means16 < 4), n = length(means16),
+  lower = suppressWarnings(prop.test(sum(means16 < 4), length(means16), correct = FALSE))$conf.int[1],
+  upper = suppressWarnings(prop.test(sum(means16 < 4), length(means16), correct = FALSE))$conf.int[2],
+  scale_min = 1, scale_max = 5, at_min = sum(means16 == 1), at_max = sum(means16 == 5),
+  share_at_min = mean(means16 == 1), share_at_max = mean(means16 == 5))
+
 out <- list(
   meta = list(r_version = R.version.string,
               psych = as.character(packageVersion("psych")),
@@ -337,7 +367,8 @@ out <- list(
               seed = 20240601),
   icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix,
   krippendorff = kripp_fix, cluster_mean = crm_sets, quantile7 = quantile_fix,
-  alpha_pairwise = alpha_pw_fix)
+  alpha_pairwise = alpha_pw_fix, slope_ci = slope_ci_sets, wilson = wilson_fix,
+  share_below = share_below_fix)
 writeLines(to_json(out), "fixtures.json")
 cat("wrote fixtures.json\n")
 
