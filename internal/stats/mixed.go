@@ -124,7 +124,10 @@ func RandomIntercept[K comparable](cluster []K, y []float64, conf float64) (Rand
 	}
 	df1, df2 := jf-1, nf-jf
 	msb, msw := ssb/df1, ssw/df2
-	if !(msw > 0) || !finite(msb, msw) {
+	if !finite(msb, msw) {
+		return RandomInterceptResult{}, undefined(ReasonUndefined)
+	}
+	if !(msw > 0) {
 		return RandomInterceptResult{}, undefined(ReasonZeroVariance)
 	}
 	m0 := (nf - sumN2/nf) / df1
