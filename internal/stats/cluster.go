@@ -76,7 +76,7 @@ func ClusterRobustMean[K comparable](cluster []K, y []float64, conf float64) (Cl
 
 // BootstrapCI is a cluster-bootstrap percentile interval.
 type BootstrapCI struct {
-	Method   string  `json:"method"` // "cluster_percentile"
+	Method   string  `json:"method"` // "cluster_percentile" or "unit_percentile" (KrippendorffBootstrap)
 	N        int     `json:"n"`
 	Clusters int     `json:"clusters"`
 	Estimate float64 `json:"estimate"` // the statistic on the full data

@@ -161,3 +161,54 @@ func checkReason(t *testing.T, err error, want string) {
 		t.Fatalf("reason = %q, want %q", u.Reason, want)
 	}
 }
+
+func TestKrippendorffBootstrap(t *testing.T) {
+	N := math.NaN()
+	data := transpose([][]float64{
+		{1, 2, 3, 3, 2, 1, 4, 1, 2, N, N, N},
+		{1, 2, 3, 3, 2, 2, 4, 1, 2, 5, N, 3},
+		{N, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, N},
+		{1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, N},
+	})
+	a, err := stats.KrippendorffBootstrap(data, stats.MetricInterval, 1000, .95, 2024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := stats.KrippendorffBootstrap(data, stats.MetricInterval, 1000, .95, 2024)
+	c, _ := stats.KrippendorffBootstrap(data, stats.MetricInterval, 1000, .95, 2025)
+	if a != b {
+		t.Errorf("same seed, different results: %+v vs %+v", a, b)
+	}
+	if a.Lower == c.Lower && a.Upper == c.Upper {
+		t.Errorf("different seeds, same interval %+v", a)
+	}
+	full, _ := stats.KrippendorffAlpha(data, stats.MetricInterval)
+	if a.Estimate != full.Alpha || a.Seed != 2024 || a.B != 1000 || a.Clusters != 11 || a.N != 40 || a.Method != "unit_percentile" {
+		t.Errorf("bookkeeping: %+v", a)
+	}
+	if !(a.Lower < a.Estimate && a.Estimate < a.Upper && a.Upper <= 1) || a.Valid < 990 {
+		t.Errorf("interval %v–%v around %v, valid %d", a.Lower, a.Upper, a.Estimate, a.Valid)
+	}
+
+	// Perfect agreement in every unit: every defined replicate is 1.
+	perfect := [][]float64{{1, 1, N}, {2, 2, 2}, {3, N, 3}, {4, 4, 4}, {2, 2, N}}
+	p, err := stats.KrippendorffBootstrap(perfect, stats.MetricOrdinal, 200, .9, 1)
+	if err != nil || p.Lower != 1 || p.Upper != 1 {
+		t.Errorf("perfect: %+v, %v", p, err)
+	}
+	for _, e := range []struct {
+		name string
+		data [][]float64
+		b    int
+		want string
+	}{
+		{"B=0", data, 0, "invalid"},
+		{"one unit", [][]float64{{1, 2}}, 10, stats.ReasonNTooSmall},
+		{"single value", [][]float64{{1, 1}, {1, 1}}, 10, stats.ReasonZeroVariance},
+	} {
+		t.Run(e.name, func(t *testing.T) {
+			_, err := stats.KrippendorffBootstrap(e.data, stats.MetricNominal, e.b, .95, 1)
+			checkReason(t, err, e.want)
+		})
+	}
+}
