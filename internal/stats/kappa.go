@@ -94,9 +94,11 @@ type KappaFCEResult struct {
 // Difference from psych::cohen.kappa (2.2.9): psych's var.kappa for the
 // unweighted kappa is the same formula, but its var.weighted builds w̄_i·
 // and w̄_·j with the row and column margins interchanged and R's recycling
-// over the wrong index, so its weighted variances are far too large (for
-// one 5-category item with n = 38: 4.397 instead of 0.0207), and psych
-// clips its intervals to [−1, 1]. The kappa values themselves agree.
+// over the wrong index, so its weighted variances are far too large and
+// even depend on unused categories (fixture wai_item_1to5, n = 30,
+// quadratic weights: psych 0.880, SAS/vcd 0.0270; the same data over the
+// categories 1..7: psych 27.07, SAS/vcd unchanged), and psych clips its
+// intervals to [−1, 1]. The kappa values themselves agree.
 //
 // A rating not in categories, duplicate or fewer than 2 categories are
 // ErrInvalidArgument. Fewer than 2 pairs is Undefined{n_too_small}; chance
