@@ -6,9 +6,20 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
+// Cronbach's alpha missing-data methods (AlphaResult.Method).
+const (
+	AlphaListwise = "listwise"
+	AlphaPairwise = "pairwise"
+)
+
 // AlphaResult is Cronbach's alpha as reported by psych::alpha.
 type AlphaResult struct {
-	N            int      `json:"n"` // complete respondents used
+	Method string `json:"method"` // "listwise" or "pairwise"
+	// N is the number of respondents used: complete rows (listwise) or rows
+	// with at least one answer (pairwise). MinPairN is the smallest number
+	// of respondents behind one covariance (= N for listwise).
+	N            int      `json:"n"`
+	MinPairN     int      `json:"min_pair_n"`
 	K            int      `json:"k"` // items used (after dropping zero-variance items)
 	Raw          float64  `json:"raw_alpha"`
 	Std          float64  `json:"std_alpha"`
@@ -17,8 +28,15 @@ type AlphaResult struct {
 	DroppedItems []int    `json:"dropped_items"` // 0-based columns dropped for zero variance
 }
 
-// CronbachAlpha computes coefficient alpha for items (rows = respondents,
-// columns = items) as psych::alpha(items, check.keys = FALSE):
+// CronbachAlpha is CronbachAlphaListwise, kept under its old name for
+// callers; CronbachAlphaPairwise is what psych::alpha does by default.
+func CronbachAlpha(items [][]float64) (AlphaResult, error) {
+	return CronbachAlphaListwise(items)
+}
+
+// CronbachAlphaListwise computes coefficient alpha for items (rows =
+// respondents, columns = items) on complete rows only, otherwise as
+// psych::alpha(items, check.keys = FALSE):
 // Raw is psych's raw_alpha, k/(k−1)·(1 − tr(C)/ΣC) on the n−1 covariance
 // matrix (the conventional Cronbach's alpha; use this one); Std is
 // std.alpha, the same on the correlation matrix. Like psych, items with zero
@@ -27,10 +45,10 @@ type AlphaResult struct {
 // 95%: 1 − (1−α)·F_{.975, .025}(n−1, (n−1)(k−1)).
 //
 // Rows containing NaN are treated as missing and dropped (complete cases;
-// psych would use pairwise covariances instead). Fewer than 2 complete rows
-// or 2 items is Undefined{n_too_small}; fewer than 2 items with variance is
-// Undefined{zero_variance}.
-func CronbachAlpha(items [][]float64) (AlphaResult, error) {
+// psych would use pairwise covariances instead, see CronbachAlphaPairwise).
+// Fewer than 3 complete rows or 2 items is Undefined{n_too_small}; fewer
+// than 2 items with variance is Undefined{zero_variance}.
+func CronbachAlphaListwise(items [][]float64) (AlphaResult, error) {
 	if len(items) == 0 {
 		return AlphaResult{}, undefined(ReasonNTooSmall)
 	}
@@ -53,11 +71,11 @@ func CronbachAlpha(items [][]float64) (AlphaResult, error) {
 			}
 		}
 	}
-	if k < 2 || len(cols[0]) < 2 {
+	if k < 2 || len(cols[0]) < 3 {
 		return AlphaResult{}, undefined(ReasonNTooSmall)
 	}
 	n := len(cols[0])
-	res := AlphaResult{N: n, DroppedItems: []int{}}
+	res := AlphaResult{Method: AlphaListwise, N: n, MinPairN: n, DroppedItems: []int{}}
 	var kept [][]float64
 	for j, col := range cols {
 		if constant(col) {
@@ -95,4 +113,113 @@ func CronbachAlpha(items [][]float64) (AlphaResult, error) {
 	res.FeldtLower = opt(1 - (1-res.Raw)*qF(0.975, df1, df2))
 	res.FeldtUpper = opt(1 - (1-res.Raw)*qF(0.025, df1, df2))
 	return res, nil
+}
+
+// CronbachAlphaPairwise computes coefficient alpha as psych::alpha(items,
+// check.keys = FALSE) does by default with missing answers (NaN): the item
+// covariance matrix C is cov(items, use = "pairwise"), each covariance on
+// the respondents who answered both items (with their own means) and each
+// variance on all who answered the item; Raw is k/(k−1)·(1 − tr(C)/ΣC) and
+// Std the same on R = cov2cor(C). Like psych, items with fewer than 2
+// answers or zero variance are dropped first (DroppedItems). Feldt bounds
+// use N, the respondents with at least one answer (psych uses all rows,
+// which differs only when a row has no answer at all).
+//
+// Fewer than 3 respondents with an answer, fewer than 2 items, or a pair
+// of kept items answered together by fewer than 2 respondents (its
+// covariance is undefined) is Undefined{n_too_small}; fewer than 2 items
+// with variance is Undefined{zero_variance}; ±Inf is ErrInvalidArgument.
+func CronbachAlphaPairwise(items [][]float64) (AlphaResult, error) {
+	if len(items) == 0 {
+		return AlphaResult{}, undefined(ReasonNTooSmall)
+	}
+	k := len(items[0])
+	var rows [][]float64
+	for _, row := range items {
+		if len(row) != k {
+			return AlphaResult{}, undefined(ReasonMismatchedLengths)
+		}
+		answered := false
+		for _, v := range row {
+			if math.IsInf(v, 0) {
+				return AlphaResult{}, invalid("infinite item response")
+			}
+			answered = answered || !math.IsNaN(v)
+		}
+		if answered {
+			rows = append(rows, row)
+		}
+	}
+	n := len(rows)
+	if k < 2 || n < 3 {
+		return AlphaResult{}, undefined(ReasonNTooSmall)
+	}
+	res := AlphaResult{Method: AlphaPairwise, N: n, DroppedItems: []int{}}
+	var kept []int
+	for j := range k {
+		var col []float64
+		for _, row := range rows {
+			if !math.IsNaN(row[j]) {
+				col = append(col, row[j])
+			}
+		}
+		if len(col) < 2 || constant(col) {
+			res.DroppedItems = append(res.DroppedItems, j)
+		} else {
+			kept = append(kept, j)
+		}
+	}
+	if len(kept) < 2 {
+		return AlphaResult{}, undefined(ReasonZeroVariance)
+	}
+	res.K = len(kept)
+	c := make([][]float64, len(kept))
+	res.MinPairN = n
+	for a, ja := range kept {
+		c[a] = make([]float64, len(kept))
+		for b := 0; b <= a; b++ {
+			cov, m := pairwiseCov(rows, ja, kept[b])
+			if m < 2 {
+				return AlphaResult{}, undefined(ReasonNTooSmall)
+			}
+			res.MinPairN = min(res.MinPairN, m)
+			c[a][b], c[b][a] = cov, cov
+		}
+	}
+	var tr, sumC, sumR float64
+	for a := range c {
+		tr += c[a][a]
+		for b := range c {
+			sumC += c[a][b]
+			sumR += c[a][b] / math.Sqrt(c[a][a]*c[b][b])
+		}
+	}
+	if !(sumC > 0) || !(sumR > 0) {
+		return AlphaResult{}, undefined(ReasonUndefined)
+	}
+	kf := float64(res.K)
+	res.Raw = (1 - tr/sumC) * kf / (kf - 1)
+	res.Std = (1 - kf/sumR) * kf / (kf - 1)
+	if !finite(res.Raw, res.Std) {
+		return AlphaResult{}, undefined(ReasonUndefined)
+	}
+	df1, df2 := float64(n-1), float64(n-1)*(kf-1)
+	res.FeldtLower = opt(1 - (1-res.Raw)*qF(0.975, df1, df2))
+	res.FeldtUpper = opt(1 - (1-res.Raw)*qF(0.025, df1, df2))
+	return res, nil
+}
+
+// pairwiseCov is the n−1 covariance of columns a and b over the rows where
+// both are present (R's cov(use = "pairwise.complete.obs")), and that count.
+func pairwiseCov(rows [][]float64, a, b int) (float64, int) {
+	var xs, ys []float64
+	for _, row := range rows {
+		if !math.IsNaN(row[a]) && !math.IsNaN(row[b]) {
+			xs, ys = append(xs, row[a]), append(ys, row[b])
+		}
+	}
+	if len(xs) < 2 {
+		return math.NaN(), len(xs)
+	}
+	return stat.Covariance(xs, ys, nil), len(xs)
 }

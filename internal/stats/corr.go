@@ -131,19 +131,36 @@ func CCC(x, y []float64, conf float64) (CCCResult, error) {
 }
 
 // LinearFit is an ordinary least-squares line y = Intercept + Slope·x.
+// The inferential fields are nil when n < 3 (no residual df).
 type LinearFit struct {
-	N         int      `json:"n"`
-	Slope     float64  `json:"slope"`
-	Intercept float64  `json:"intercept"`
-	SE        *float64 `json:"se"` // SE of the slope; nil when n < 3
-	P         *float64 `json:"p"`  // two-sided t test of slope = 0 on n−2 df; nil when n < 3
+	N           int      `json:"n"`
+	Slope       float64  `json:"slope"`
+	Intercept   float64  `json:"intercept"`
+	SE          *float64 `json:"se"` // SE of the slope
+	P           *float64 `json:"p"`  // two-sided t test of slope = 0 on n−2 df
+	T           *float64 `json:"t"`  // Slope/SE
+	DF          int      `json:"df"` // residual df, n − 2 (0 when n = 2)
+	InterceptSE *float64 `json:"intercept_se"`
+	Conf        float64  `json:"conf"`
+	Lower       *float64 `json:"lower"` // Slope ∓ t_{(1+conf)/2, n−2}·SE (confint)
+	Upper       *float64 `json:"upper"`
 }
 
-// Slope fits y on x by OLS, matching summary(lm(y ~ x)) for the slope row.
-// Used for difference trajectories over sessions and Bland–Altman
-// proportional bias. n < 2 is Undefined{n_too_small}; constant x is
-// Undefined{zero_variance}.
+// Slope is SlopeConf at 95%.
 func Slope(x, y []float64) (LinearFit, error) {
+	return SlopeConf(x, y, 0.95)
+}
+
+// SlopeConf fits y on x by OLS, matching summary(lm(y ~ x)) and
+// confint(lm(y ~ x), level = conf) for the slope row (plus the intercept's
+// SE). Used for difference trajectories over sessions and Bland–Altman
+// proportional bias. n < 2 is Undefined{n_too_small}; constant x is
+// Undefined{zero_variance}; a perfect fit has SE 0, an infinite t (nil),
+// p 0 and a zero-width interval.
+func SlopeConf(x, y []float64, conf float64) (LinearFit, error) {
+	if err := checkConf(conf); err != nil {
+		return LinearFit{}, err
+	}
 	if err := checkPair(x, y, 2); err != nil {
 		return LinearFit{}, err
 	}
@@ -154,7 +171,7 @@ func Slope(x, y []float64) (LinearFit, error) {
 	if !finite(a, b) {
 		return LinearFit{}, undefined(ReasonUndefined)
 	}
-	fit := LinearFit{N: len(x), Slope: b, Intercept: a}
+	fit := LinearFit{N: len(x), Slope: b, Intercept: a, Conf: conf}
 	if n := float64(len(x)); n > 2 {
 		xm := stat.Mean(x, nil)
 		var sse, sxx float64
@@ -162,8 +179,13 @@ func Slope(x, y []float64) (LinearFit, error) {
 			sse += sq(y[i] - a - b*x[i])
 			sxx += sq(x[i] - xm)
 		}
-		se := math.Sqrt(sse / (n - 2) / sxx)
-		fit.SE, fit.P = opt(se), opt(tTwoSided(b/se, n-2))
+		s2 := sse / (n - 2)
+		se := math.Sqrt(s2 / sxx)
+		fit.DF = len(x) - 2
+		fit.SE, fit.P, fit.T = opt(se), opt(tTwoSided(b/se, n-2)), opt(b/se)
+		fit.InterceptSE = opt(math.Sqrt(s2 * (1/n + xm*xm/sxx)))
+		h := qT((1+conf)/2, n-2) * se
+		fit.Lower, fit.Upper = opt(b-h), opt(b+h)
 	}
 	return fit, nil
 }

@@ -241,6 +241,38 @@ func FuzzNoNaN(f *testing.F) {
 		check2(t, "kappa", func() (any, error) { return stats.KappaConf(ints(x), ints(y), []int{1, 2, 3, 4, 5}, conf) })
 		check2(t, "profile", func() (any, error) { return stats.Profile(bound(x), bound(y), 1, 8) })
 		check2(t, "profile raw", func() (any, error) { return stats.Profile(x, y, -math.MaxFloat64, math.MaxFloat64) })
+		withGaps := func(v []float64) []float64 {
+			out := append([]float64(nil), v...)
+			for i := range out {
+				if i%4 == int(c)%4 {
+					out[i] = math.NaN()
+				}
+			}
+			return out
+		}
+		labels := make([]int, len(x))
+		for i := range labels {
+			labels[i] = int(data[i%len(data)]) % 4
+		}
+		check2(t, "kappa fce", func() (any, error) { return stats.KappaFCE(ints(x), ints(y), []int{1, 2, 3, 4, 5}, conf) })
+		for _, m := range []string{stats.MetricNominal, stats.MetricOrdinal, stats.MetricInterval, stats.MetricRatio} {
+			check2(t, "krippendorff "+m, func() (any, error) {
+				return stats.KrippendorffAlpha(columns(withGaps(bound(x)), bound(y), withGaps(z)), m)
+			})
+			check2(t, "krippendorff raw "+m, func() (any, error) { return stats.KrippendorffAlpha(columns(x, withGaps(y)), m) })
+		}
+		check2(t, "alpha pairwise", func() (any, error) { return stats.CronbachAlphaPairwise(columns(withGaps(x), y, withGaps(z))) })
+		check2(t, "random intercept", func() (any, error) { return stats.RandomIntercept(labels, x, conf) })
+		check2(t, "random intercept likert", func() (any, error) { return stats.RandomIntercept(labels, bound(x), conf) })
+		check2(t, "cluster mean", func() (any, error) { return stats.ClusterRobustMean(labels, x, conf) })
+		check2(t, "cluster boot ccc", func() (any, error) { return stats.ClusterBootstrapCCC(labels, x, y, 20, conf, uint64(c)) })
+		check2(t, "slope conf", func() (any, error) { return stats.SlopeConf(x, y, conf) })
+		check2(t, "wilson", func() (any, error) { return stats.WilsonProportion(int(c)%7, len(x), conf) })
+		check2(t, "share below", func() (any, error) { return stats.ShareBelow(x, 0, conf) })
+		check2(t, "floor ceiling", func() (any, error) { return stats.FloorCeilingShares(bound(x), 1, 8) })
+		if len(x) >= 2 {
+			check2(t, "rci", func() (any, error) { return stats.ReliableChange(x[0], x[1], math.Abs(y0(y)), float64(c)/255) })
+		}
 		check2(t, "fisher", func() (any, error) {
 			rs := make([]float64, len(x))
 			for i, v := range x {
@@ -310,4 +342,12 @@ func BenchmarkICC10000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// y0 is the first value of y, or 1.
+func y0(y []float64) float64 {
+	if len(y) == 0 {
+		return 1
+	}
+	return y[0]
 }

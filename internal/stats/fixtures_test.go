@@ -88,10 +88,7 @@ type fixtures struct {
 		Name                          string
 		Conf                          float64
 		A, B, Levels                  []float64
-		Unweighted, Linear, Quadratic struct {
-			Value, Var   float64
-			Lower, Upper *float64
-		}
+		Unweighted, Linear, Quadratic kappaFix
 	}
 	Profile []struct {
 		Name               string
@@ -108,6 +105,19 @@ type fixtures struct {
 	}
 }
 
+// kappaFix is one kappa: psych::cohen.kappa's value and variance, the
+// Fleiss–Cohen–Everitt variances from the formulas written out in R, and
+// vcd::Kappa's ASE.
+type kappaFix struct {
+	Value        float64
+	PsychVar     float64 `json:"psych_var"`
+	FCEVar       float64 `json:"fce_var"`
+	ASE          float64
+	Lower, Upper float64
+	NullVar      float64 `json:"null_var"`
+	Z, P         *float64
+}
+
 type corrFix struct {
 	R, P         float64
 	Lower, Upper *float64
@@ -120,15 +130,21 @@ type lmFix struct {
 
 func loadFixtures(t testing.TB) fixtures {
 	t.Helper()
-	b, err := os.ReadFile("testdata/fixtures.json")
+	var f fixtures
+	loadJSON(t, "testdata/fixtures.json", &f)
+	return f
+}
+
+// loadJSON decodes a fixture file into v.
+func loadJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
-	return f
 }
 
 func ints(x []float64) []int {
@@ -258,29 +274,43 @@ func TestAlphaFixtures(t *testing.T) {
 func TestKappaFixtures(t *testing.T) {
 	for _, c := range loadFixtures(t).Kappa {
 		t.Run(c.Name, func(t *testing.T) {
-			got, err := stats.KappaConf(ints(c.A), ints(c.B), ints(c.Levels), c.Conf)
+			got, err := stats.KappaFCE(ints(c.A), ints(c.B), ints(c.Levels), c.Conf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// perfect_5: psych's variance is cancellation noise (~1e-16) whose
-			// square root (~1e-8) moves the bounds; compare those at 1e-7.
-			boundTol := fixTol
-			if c.Name == "perfect_5" {
-				boundTol = 1e-7
+			conf, err := stats.KappaConf(ints(c.A), ints(c.B), ints(c.Levels), c.Conf)
+			if err != nil {
+				t.Fatal(err)
 			}
 			for _, k := range []struct {
 				name string
-				got  stats.KappaEstimate
-				want struct {
-					Value, Var   float64
-					Lower, Upper *float64
+				got  stats.KappaFCEEstimate
+				conf stats.KappaEstimate
+				want kappaFix
+			}{
+				{"unweighted", got.Unweighted, conf.Unweighted, c.Unweighted},
+				{"linear", got.Linear, conf.Linear, c.Linear},
+				{"quadratic", got.Quadratic, conf.Quadratic, c.Quadratic},
+			} {
+				if k.got.N != len(c.A) {
+					t.Errorf("%s N = %d, want %d", k.name, k.got.N, len(c.A))
 				}
-			}{{"unweighted", got.Unweighted, c.Unweighted}, {"linear", got.Linear, c.Linear}, {"quadratic", got.Quadratic, c.Quadratic}} {
-				approxEqual(t, k.name+" value", k.got.Value, k.want.Value, fixTol)
-				approxEqual(t, k.name+" var", k.got.Variance, k.want.Var, fixTol)
-				approxPtr(t, k.name+" lower", k.got.Lower, k.want.Lower, boundTol)
-				approxPtr(t, k.name+" upper", k.got.Upper, k.want.Upper, boundTol)
+				approxEqual(t, k.name+" value (psych)", k.got.Value, k.want.Value, fixTol)
+				approxEqual(t, k.name+" variance (FCE)", k.got.Variance, k.want.FCEVar, fixTol)
+				approxEqual(t, k.name+" ASE (vcd)", k.got.ASE, k.want.ASE, fixTol)
+				approxEqual(t, k.name+" lower", k.got.Lower, k.want.Lower, fixTol)
+				approxEqual(t, k.name+" upper", k.got.Upper, k.want.Upper, fixTol)
+				approxEqual(t, k.name+" null variance", k.got.NullVariance, k.want.NullVar, fixTol)
+				approxPtr(t, k.name+" z", k.got.Z, k.want.Z, fixTol)
+				approxPtr(t, k.name+" p", k.got.P, k.want.P, fixTol)
+				approxEqual(t, k.name+" KappaConf value", k.conf.Value, k.got.Value, 0)
+				approxEqual(t, k.name+" KappaConf variance", k.conf.Variance, k.got.Variance, 0)
+				approxPtr(t, k.name+" KappaConf lower", k.conf.Lower, &k.got.Lower, 0)
+				approxPtr(t, k.name+" KappaConf upper", k.conf.Upper, &k.got.Upper, 0)
 			}
+			// psych's unweighted variance is the same formula; its weighted
+			// one is not (see KappaFCE).
+			approxEqual(t, "unweighted variance (psych)", got.Unweighted.Variance, c.Unweighted.PsychVar, fixTol)
 		})
 	}
 }

@@ -2,12 +2,12 @@ package stats
 
 import "math"
 
-// KappaEstimate is one (weighted) kappa with psych::cohen.kappa's variance
-// and normal-theory interval.
+// KappaEstimate is one (weighted) kappa with its large-sample variance and
+// normal-theory interval (see KappaConf).
 type KappaEstimate struct {
 	Value    float64  `json:"value"`
-	Variance float64  `json:"variance"` // psych var.kappa / var.weighted (negative values set to 0, as psych)
-	Lower    *float64 `json:"lower"`    // value ± z·sqrt(Variance), clipped to [−1, 1] like psych
+	Variance float64  `json:"variance"` // non-null large-sample variance, Fleiss, Cohen & Everitt (1969)
+	Lower    *float64 `json:"lower"`    // Value ± z·sqrt(Variance), not clipped to [−1, 1]
 	Upper    *float64 `json:"upper"`
 }
 
@@ -20,46 +20,108 @@ type KappaResult struct {
 	Quadratic  KappaEstimate `json:"quadratic"` // w_ij = 1 − (i−j)²/(K−1)²; psych's default weights
 }
 
-// Kappa is KappaConf at 95%, psych::cohen.kappa's default alpha = .05.
+// Kappa is KappaConf at 95%.
 func Kappa(a, b []int, categories []int) (KappaResult, error) {
 	return KappaConf(a, b, categories, 0.95)
 }
 
-// KappaConf computes Cohen's kappa and weighted kappa exactly as
-// psych::cohen.kappa(cbind(a, b), levels = categories, alpha = 1 − conf):
-// the table spans the full category set (unobserved categories included,
-// unlike irr::kappa2), and weights depend on category positions in
-// categories, which must be listed in ordinal order. Quadratic is psych's
-// default weighting; Linear equals passing w = 1 − |i−j|/(K−1). Variances use
-// psych's formulas (its weighted-kappa variance differs slightly from SAS's
-// ASE; the unweighted one matches SAS).
-//
-// A rating not in categories, duplicate or fewer than 2 categories are
-// ErrInvalidArgument. Empty input is Undefined{n_too_small}; chance agreement
-// of 1 (both raters always use the same single category) is
-// Undefined{zero_variance}.
+// KappaConf is KappaFCE reduced to the value, the non-null variance and the
+// interval of each kappa; see KappaFCE for the method, the category
+// convention and the errors. The kappa values and the unweighted variance
+// equal psych::cohen.kappa's; the weighted variances follow Fleiss, Cohen &
+// Everitt (1969) as SAS PROC FREQ and vcd::Kappa do, not psych's (which are
+// wrong, see KappaFCE), and the interval is not clipped to [−1, 1].
 func KappaConf(a, b []int, categories []int, conf float64) (KappaResult, error) {
-	if err := checkConf(conf); err != nil {
+	r, err := KappaFCE(a, b, categories, conf)
+	if err != nil {
 		return KappaResult{}, err
 	}
+	est := func(e KappaFCEEstimate) KappaEstimate {
+		return KappaEstimate{Value: e.Value, Variance: e.Variance, Lower: opt(e.Lower), Upper: opt(e.Upper)}
+	}
+	return KappaResult{N: r.N, K: r.K, Unweighted: est(r.Unweighted), Linear: est(r.Linear), Quadratic: est(r.Quadratic)}, nil
+}
+
+// KappaFCEEstimate is one kappa with the large-sample variances of Fleiss,
+// Cohen & Everitt (1969): the non-null variance for the interval and the
+// null variance (κ = 0) for the test.
+type KappaFCEEstimate struct {
+	N        int     `json:"n"` // rated pairs
+	Value    float64 `json:"value"`
+	Variance float64 `json:"variance"` // non-null variance of Value
+	ASE      float64 `json:"ase"`      // sqrt(Variance), SAS PROC FREQ's "ASE"
+	Lower    float64 `json:"lower"`    // Value − z·ASE, not clipped (may fall below −1)
+	Upper    float64 `json:"upper"`    // Value + z·ASE, not clipped (may exceed 1)
+	// NullVariance is the variance of Value when the raters are independent
+	// (κ = 0); NullASE is its square root.
+	NullVariance float64  `json:"null_variance"`
+	NullASE      float64  `json:"null_ase"`
+	Z            *float64 `json:"z"` // Value/NullASE; nil when NullASE is 0
+	P            *float64 `json:"p"` // two-sided normal p of Z
+}
+
+// KappaFCEResult holds the three kappas of KappaFCE.
+type KappaFCEResult struct {
+	N          int              `json:"n"` // rated pairs
+	K          int              `json:"k"` // categories in the table
+	Conf       float64          `json:"conf"`
+	Unweighted KappaFCEEstimate `json:"unweighted"`
+	Linear     KappaFCEEstimate `json:"linear"`    // w_ij = 1 − |i−j|/(K−1)
+	Quadratic  KappaFCEEstimate `json:"quadratic"` // w_ij = 1 − (i−j)²/(K−1)²
+}
+
+// KappaFCE computes Cohen's kappa (1960) and weighted kappa (1968) for two
+// raters with the large-sample variances of Fleiss, Cohen & Everitt (1969),
+// as SAS PROC FREQ (AGREE) and vcd::Kappa report them.
+//
+// The table spans the full category set (unobserved categories included,
+// unlike irr::kappa2), and weights depend on category positions in
+// categories, which must be listed in ordinal order (for equally spaced
+// scores this is SAS's Cicchetti–Allison weighting). With cell proportions
+// p_ij, margins p_i·, p_·j, agreement weights w_ij (the identity for the
+// unweighted kappa), p_o = Σ w_ij p_ij, p_e = Σ w_ij p_i· p_·j,
+// w̄_i· = Σ_j w_ij p_·j and w̄_·j = Σ_i w_ij p_i·:
+//
+//	κ      = (p_o − p_e)/(1 − p_e)
+//	Var(κ) = [Σ p_ij (w_ij(1−p_e) − (w̄_i· + w̄_·j)(1−p_o))² − (p_o p_e − 2p_e + p_o)²] / (n(1−p_e)⁴)
+//	Var₀(κ) = [Σ p_i·p_·j (w_ij − (w̄_i· + w̄_·j))² − p_e²] / (n(1−p_e)²)
+//
+// Both are computed as centred sums (the subtracted squares are the
+// squared means of the summed terms), so they are never negative. The
+// interval is κ ± z_{(1+conf)/2}·sqrt(Var) and is not clipped; the test is
+// z = κ/sqrt(Var₀).
+//
+// Difference from psych::cohen.kappa (2.2.9): psych's var.kappa for the
+// unweighted kappa is the same formula, but its var.weighted builds w̄_i·
+// and w̄_·j with the row and column margins interchanged and R's recycling
+// over the wrong index, so its weighted variances are far too large and
+// even depend on unused categories (fixture wai_item_1to5, n = 30,
+// quadratic weights: psych 0.880, SAS/vcd 0.0270; the same data over the
+// categories 1..7: psych 27.07, SAS/vcd unchanged), and psych clips its
+// intervals to [−1, 1]. The kappa values themselves agree.
+//
+// A rating not in categories, duplicate or fewer than 2 categories are
+// ErrInvalidArgument. Fewer than 2 pairs is Undefined{n_too_small}; chance
+// agreement of 1 (both raters always use the same single category) is
+// Undefined{zero_variance}.
+func KappaFCE(a, b []int, categories []int, conf float64) (KappaFCEResult, error) {
+	if err := checkConf(conf); err != nil {
+		return KappaFCEResult{}, err
+	}
 	if len(a) != len(b) {
-		return KappaResult{}, undefined(ReasonMismatchedLengths)
+		return KappaFCEResult{}, undefined(ReasonMismatchedLengths)
 	}
 	K := len(categories)
 	if K < 2 {
-		return KappaResult{}, invalid("need at least 2 categories")
+		return KappaFCEResult{}, invalid("need at least 2 categories")
 	}
 	pos := make(map[int]int, K)
 	for i, c := range categories {
 		if _, dup := pos[c]; dup {
-			return KappaResult{}, invalid("duplicate category %d", c)
+			return KappaFCEResult{}, invalid("duplicate category %d", c)
 		}
 		pos[c] = i
 	}
-	if len(a) == 0 {
-		return KappaResult{}, undefined(ReasonNTooSmall)
-	}
-	n := float64(len(a))
 	p := make([][]float64, K)
 	for i := range p {
 		p[i] = make([]float64, K)
@@ -68,10 +130,14 @@ func KappaConf(a, b []int, categories []int, conf float64) (KappaResult, error) 
 		ia, okA := pos[a[i]]
 		ib, okB := pos[b[i]]
 		if !okA || !okB {
-			return KappaResult{}, invalid("rating not in category set")
+			return KappaFCEResult{}, invalid("rating not in category set")
 		}
 		p[ia][ib]++
 	}
+	if len(a) < 2 {
+		return KappaFCEResult{}, undefined(ReasonNTooSmall)
+	}
+	n := float64(len(a))
 	rs, cs := make([]float64, K), make([]float64, K)
 	for i := range p {
 		for j := range p[i] {
@@ -80,62 +146,83 @@ func KappaConf(a, b []int, categories []int, conf float64) (KappaResult, error) 
 			cs[j] += p[i][j]
 		}
 	}
-
-	// Unweighted (psych Vark).
-	var po, pc float64
+	var pc float64
 	for i := range K {
-		po += p[i][i]
 		pc += rs[i] * cs[i]
 	}
 	if pc >= 1 {
-		return KappaResult{}, undefined(ReasonZeroVariance)
+		return KappaFCEResult{}, undefined(ReasonZeroVariance)
 	}
-	var s1, s2 float64
-	for i := range K {
-		s1 += p[i][i] * sq((1-pc)-(rs[i]+cs[i])*(1-po))
-		for j := range K {
-			if i != j {
-				s2 += p[i][j] * sq(cs[i]+rs[j])
-			}
-		}
-	}
-	vark := (s1 + sq(1-po)*s2 - sq(po*pc-2*pc+po)) / (n * math.Pow(1-pc, 4))
 	z := qNorm((1 + conf) / 2)
-	res := KappaResult{N: len(a), K: K, Unweighted: kappaEstimate((po-pc)/(1-pc), vark, z)}
-
-	weighted := func(w func(i, j int) float64) KappaEstimate {
-		var wpo, wpc float64
-		colw, roww := make([]float64, K), make([]float64, K)
-		for i := range K {
-			for j := range K {
-				wpo += w(i, j) * p[i][j]
-				wpc += w(i, j) * rs[i] * cs[j]
-				// psych: colw = colSums(w * cs), roww = rowSums(w * rs), with R's
-				// column-major recycling (cs[i], rs[i] scale row i).
-				colw[j] += w(i, j) * cs[i]
-				roww[i] += w(i, j) * rs[i]
-			}
-		}
-		var s float64
-		for i := range K {
-			for j := range K {
-				s += p[i][j] * sq(w(i, j)*(1-wpc)-(colw[i]+roww[j])*(1-wpo))
-			}
-		}
-		v := (s - sq(wpo*wpc-2*wpc+wpo)) / (n * math.Pow(1-wpc, 4))
-		return kappaEstimate((wpo-wpc)/(1-wpc), v, z)
-	}
 	den := float64(K - 1)
-	res.Linear = weighted(func(i, j int) float64 { return 1 - math.Abs(float64(i-j))/den })
-	res.Quadratic = weighted(func(i, j int) float64 { return 1 - sq(float64(i-j))/(den*den) })
+	res := KappaFCEResult{N: len(a), K: K, Conf: conf}
+	for _, e := range []struct {
+		dst *KappaFCEEstimate
+		w   func(i, j int) float64
+	}{
+		{&res.Unweighted, func(i, j int) float64 {
+			if i == j {
+				return 1
+			}
+			return 0
+		}},
+		{&res.Linear, func(i, j int) float64 { return 1 - math.Abs(float64(i-j))/den }},
+		{&res.Quadratic, func(i, j int) float64 { return 1 - sq(float64(i-j))/(den*den) }},
+	} {
+		est, err := kappaFCE(p, rs, cs, e.w, n, z)
+		if err != nil {
+			return KappaFCEResult{}, err
+		}
+		est.N = len(a)
+		*e.dst = est
+	}
 	return res, nil
 }
 
-func kappaEstimate(k, v, z float64) KappaEstimate {
-	if math.IsNaN(v) || v < 0 {
-		v = 0
+// kappaFCE computes one weighted kappa and its Fleiss–Cohen–Everitt
+// variances from the proportion table p with margins rs (rows) and cs
+// (columns).
+func kappaFCE(p [][]float64, rs, cs []float64, w func(i, j int) float64, n, z float64) (KappaFCEEstimate, error) {
+	K := len(p)
+	var po, pe float64
+	wr, wc := make([]float64, K), make([]float64, K) // w̄_i·, w̄_·j
+	for i := range K {
+		for j := range K {
+			po += w(i, j) * p[i][j]
+			pe += w(i, j) * rs[i] * cs[j]
+			wr[i] += w(i, j) * cs[j]
+			wc[j] += w(i, j) * rs[i]
+		}
 	}
-	h := z * math.Sqrt(v)
-	clip := func(x float64) *float64 { return opt(math.Max(-1, math.Min(1, x))) }
-	return KappaEstimate{Value: k, Variance: v, Lower: clip(k - h), Upper: clip(k + h)}
+	if pe >= 1 {
+		return KappaFCEEstimate{}, undefined(ReasonZeroVariance)
+	}
+	// Non-null: Σ p_ij a_ij² − (Σ p_ij a_ij)², with Σ p_ij a_ij = p_o p_e − 2p_e + p_o.
+	mean := po*pe - 2*pe + po
+	var v, v0 float64
+	for i := range K {
+		for j := range K {
+			a := w(i, j)*(1-pe) - (wr[i]+wc[j])*(1-po) - mean
+			v += p[i][j] * a * a
+			// Null: Σ p_i·p_·j b_ij² − p_e², with Σ p_i·p_·j b_ij = −p_e.
+			b := w(i, j) - (wr[i] + wc[j]) + pe
+			v0 += rs[i] * cs[j] * b * b
+		}
+	}
+	v /= n * math.Pow(1-pe, 4)
+	v0 /= n * sq(1-pe)
+	k := (po - pe) / (1 - pe)
+	if !finite(k, v, v0) {
+		return KappaFCEEstimate{}, undefined(ReasonUndefined)
+	}
+	ase, ase0 := math.Sqrt(v), math.Sqrt(v0)
+	e := KappaFCEEstimate{
+		Value: k, Variance: v, ASE: ase, Lower: k - z*ase, Upper: k + z*ase,
+		NullVariance: v0, NullASE: ase0,
+	}
+	if ase0 > 0 {
+		zs := k / ase0
+		e.Z, e.P = opt(zs), opt(zTwoSided(zs))
+	}
+	return e, nil
 }

@@ -1,11 +1,17 @@
 // Package stats implements the client–therapist agreement statistics used by
 // alliance: intraclass correlations, Lin's concordance, Bland–Altman limits,
-// Pearson/Spearman correlation, Cronbach's alpha, Cohen's (weighted) kappa and
-// within-dyad profile indices.
+// Pearson/Spearman correlation, Cronbach's alpha (listwise and pairwise),
+// Cohen's (weighted) kappa with Fleiss–Cohen–Everitt variances,
+// Krippendorff's alpha, within-dyad profile indices, the random-intercept
+// model of dyads nested in counsellors (REML, clustering ICC, design
+// effect), cluster-robust and cluster-bootstrap intervals, reliable change,
+// and proportions with Wilson intervals.
 //
-// Every function reproduces a named R reference implementation (psych::ICC,
-// epiR::epi.ccc, psych::alpha, psych::cohen.kappa, cor.test, lm) to 1e-9;
-// the fixtures in testdata were produced by testdata/gen_fixtures.R.
+// Every function reproduces a named reference to 1e-9 unless its doc says
+// otherwise: R's psych::ICC, psych::alpha, epiR::epi.ccc, cor.test, lm,
+// prop.test, vcd::Kappa (kappa ASEs), sandwich::vcovCL, lme4::lmer (REML,
+// 1e-6 against lmer's default optimiser), or a published worked example.
+// The fixtures in testdata were produced by testdata/gen_fixtures.R.
 //
 // Results never contain NaN or Inf, so they marshal to JSON. When the data
 // leave a statistic without a value, the function returns a *Undefined error;
@@ -224,4 +230,13 @@ func tTwoSided(t, df float64) float64 {
 		return 0
 	}
 	return mathext.RegIncBeta(df/2, 0.5, df/(df+t*t))
+}
+
+// zTwoSided is the two-sided standard normal p-value 2·Φ(−|z|), from erfc
+// to keep precision in the tail.
+func zTwoSided(z float64) float64 {
+	if math.IsNaN(z) {
+		return math.NaN()
+	}
+	return math.Erfc(math.Abs(z) / math.Sqrt2)
 }

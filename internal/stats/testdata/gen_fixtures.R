@@ -4,6 +4,8 @@
 suppressPackageStartupMessages({
   library(psych)
   library(epiR)
+  library(vcd)
+  library(sandwich)
 })
 
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
@@ -159,15 +161,43 @@ kappa_sets <- list(
   list(name = "perfect_5", a = c(1, 2, 3, 3, 2), b = c(1, 2, 3, 3, 2), levels = 1:4, conf = 0.95),
   list(name = "small_4", a = c(1, 2, 2, 3), b = c(2, 2, 3, 3), levels = 1:3, conf = 0.95)
 )
+# Large-sample variances of Fleiss, Cohen & Everitt (1969), written out
+# from the paper's formulas (not centred, unlike the Go code); vcd::Kappa
+# gives the non-null ASE independently.
+fce <- function(tab, W) {
+  n <- sum(tab); p <- tab / n; pr <- rowSums(p); pc <- colSums(p)
+  po <- sum(W * p); pe <- sum(W * outer(pr, pc))
+  wi <- as.vector(W %*% pc)      # w-bar_i. = sum_j w_ij p_.j
+  wj <- as.vector(t(W) %*% pr)   # w-bar_.j = sum_i w_ij p_i.
+  A <- outer(wi, wj, "+")
+  v <- (sum(p * (W * (1 - pe) - A * (1 - po))^2) - (po * pe - 2 * pe + po)^2) / (n * (1 - pe)^4)
+  v0 <- (sum(outer(pr, pc) * (W - A)^2) - pe^2) / (n * (1 - pe)^2)
+  list(kappa = (po - pe) / (1 - pe), var = v, var0 = v0)
+}
 kappa_fix <- lapply(kappa_sets, function(s) {
   K <- length(s$levels)
   lin <- 1 - abs(outer(1:K, 1:K, "-")) / (K - 1)
+  quad <- 1 - (outer(1:K, 1:K, "-") / (K - 1))^2
+  tab <- table(factor(s$a, levels = s$levels), factor(s$b, levels = s$levels))
   q <- suppressWarnings(suppressMessages(psych::cohen.kappa(cbind(s$a, s$b), levels = s$levels, alpha = 1 - s$conf)))
   l <- suppressWarnings(suppressMessages(psych::cohen.kappa(cbind(s$a, s$b), w = lin, levels = s$levels, alpha = 1 - s$conf)))
+  vl <- vcd::Kappa(unclass(tab), weights = "Equal-Spacing")
+  vq <- vcd::Kappa(unclass(tab), weights = "Fleiss-Cohen")
+  z <- qnorm((1 + s$conf) / 2)
+  est <- function(psych_value, psych_var, vcd_est, W) {
+    f <- fce(tab, W)
+    stopifnot(isTRUE(all.equal(unname(vcd_est[["value"]]), f$kappa, tolerance = 1e-12)),
+              abs(vcd_est[["ASE"]] - sqrt(max(f$var, 0))) < 1e-7) # perfect_5: cancellation noise ~1e-8
+    ase <- unname(vcd_est[["ASE"]])
+    zs <- if (f$var0 > 0) f$kappa / sqrt(f$var0) else NA
+    list(value = psych_value, psych_var = psych_var, fce_var = f$var, ase = ase,
+         lower = f$kappa - z * ase, upper = f$kappa + z * ase, null_var = f$var0,
+         z = zs, p = if (is.na(zs)) NA else 2 * pnorm(-abs(zs)))
+  }
   list(name = s$name, conf = s$conf, a = arr(s$a), b = arr(s$b), levels = arr(s$levels),
-       unweighted = list(value = q$kappa, var = q$var.kappa, lower = q$confid[1, 1], upper = q$confid[1, 3]),
-       quadratic = list(value = q$weighted.kappa, var = q$var.weighted, lower = q$confid[2, 1], upper = q$confid[2, 3]),
-       linear = list(value = l$weighted.kappa, var = l$var.weighted, lower = l$confid[2, 1], upper = l$confid[2, 3]))
+       unweighted = est(q$kappa, q$var.kappa, vl$Unweighted, diag(K)),
+       quadratic = est(q$weighted.kappa, q$var.weighted, vq$Weighted, quad),
+       linear = est(l$weighted.kappa, l$var.weighted, vl$Weighted, lin))
 })
 
 # Profile indices by their textbook definitions (Cronbach & Gleser 1953; James et al. 1984).
@@ -190,11 +220,220 @@ prof_fix <- list(
   profile_fix("wide_disagreement_1to7", c(7, 6, 7, 1, 2, 7), c(1, 2, 1, 7, 6, 2), 1, 7)
 )
 
+# Krippendorff's alpha, coincidence matrix exactly as in Krippendorff (2011),
+# "Computing Krippendorff's Alpha-Reliability" (units x coders, NA missing).
+kripp <- function(x, metric) {
+  vals <- sort(unique(x[!is.na(x)]))
+  V <- length(vals)
+  o <- matrix(0, V, V)
+  for (u in seq_len(nrow(x))) {
+    v <- x[u, !is.na(x[u, ])]
+    m <- length(v)
+    if (m < 2) next
+    for (i in seq_len(m)) for (j in seq_len(m)) if (i != j) {
+      a <- match(v[i], vals); b <- match(v[j], vals)
+      o[a, b] <- o[a, b] + 1 / (m - 1)
+    }
+  }
+  nc <- rowSums(o); n <- sum(nc)
+  d2 <- switch(metric,
+    nominal = 1 * outer(vals, vals, "!="),
+    interval = outer(vals, vals, "-")^2,
+    ratio = ifelse(outer(vals, vals, "+") == 0, 0, (outer(vals, vals, "-") / outer(vals, vals, "+"))^2),
+    ordinal = {
+      d <- matrix(0, V, V)
+      for (c in 1:V) for (k in 1:V) {
+        g <- min(c, k):max(c, k)
+        d[c, k] <- (sum(nc[g]) - (nc[c] + nc[k]) / 2)^2
+      }
+      d
+    })
+  Do <- sum(o * d2) / n
+  De <- sum(outer(nc, nc) * d2) / (n * (n - 1))
+  list(metric = metric, alpha = 1 - Do / De, d_o = Do, d_e = De, n = n,
+       units = sum(rowSums(!is.na(x)) >= 2))
+}
+kripp_case <- function(name, x) {
+  list(name = name, x = mat(x),
+       results = lapply(c("nominal", "ordinal", "interval", "ratio"), function(m) kripp(x, m)))
+}
+k2011 <- t(matrix(c(
+  1, 2, 3, 3, 2, 1, 4, 1, 2, NA, NA, NA,
+  1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NA, 3,
+  NA, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NA,
+  1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NA), nrow = 4, byrow = TRUE))
+kwiki <- t(matrix(c(
+  NA, NA, NA, NA, NA, 3, 4, 1, 2, 1, 1, 3, 3, NA, 3,
+  1, NA, 2, 1, 3, 3, 4, 3, NA, NA, NA, NA, NA, NA, NA,
+  NA, NA, 2, 1, 3, 4, 4, NA, 2, 1, 1, 3, 3, NA, 4), nrow = 3, byrow = TRUE))
+klat <- rnorm(30)
+klik <- sapply(1:3, function(j) likert(klat, 0.1, 0.8))
+klik[sample(length(klik), 14)] <- NA
+kcont <- sapply(1:4, function(j) round(exp(0.3 * klat + rnorm(30, 0, 0.2)) * 10, 2))
+kcont[sample(length(kcont), 20)] <- NA
+kripp_fix <- list(
+  kripp_case("krippendorff_2011_12x4", k2011),
+  kripp_case("wikipedia_15x3", kwiki),
+  kripp_case("likert_30x3_missing", klik),
+  kripp_case("positive_30x4_missing", kcont)
+)
+
+# Cluster-robust (CR1) mean: sandwich::vcovCL on lm(y ~ 1), checked against
+# the sandwich formula written out in base R.
+crm_fix <- function(name, g, y, conf) {
+  fit <- lm(y ~ 1)
+  V <- sandwich::vcovCL(fit, cluster = g, type = "HC1")
+  G <- length(unique(g)); N <- length(y)
+  e <- y - mean(y)
+  v_base <- G / (G - 1) * sum(tapply(e, g, sum)^2) / N^2
+  stopifnot(isTRUE(all.equal(V[1, 1], v_base, tolerance = 1e-12)))
+  se <- sqrt(V[1, 1]); tq <- qt((1 + conf) / 2, G - 1)
+  list(name = name, conf = conf, g = arr(g), y = arr(y), n = N, clusters = G,
+       mean = unname(coef(fit)[1]), se = se, naive_se = sd(y) / sqrt(N), df = G - 1,
+       lower = unname(coef(fit)[1]) - tq * se, upper = unname(coef(fit)[1]) + tq * se)
+}
+cg <- rep(1:9, c(1, 2, 2, 3, 4, 1, 5, 2, 3))
+cu <- rnorm(9, 0, 0.4)
+crm_sets <- list(
+  crm_fix("dyad_diffs_23_in_9", cg, round(0.4 + cu[cg] + rnorm(length(cg), 0, 0.5), 3), 0.95),
+  crm_fix("wai_diffs_16_in_6", rep(1:6, c(4, 3, 3, 2, 2, 2)),
+          round(rnorm(16, 0.6, 0.5) * 12) / 12, 0.90),
+  crm_fix("two_clusters", c(1, 1, 1, 2, 2), c(0.5, 1, 0, -0.25, 0.75), 0.95)
+)
+qx <- round(rnorm(11), 3)
+quantile_fix <- list(x = arr(qx), p = arr(c(0, 0.025, 0.05, 0.5, 0.95, 0.975, 1)),
+                     q = arr(quantile(qx, c(0, 0.025, 0.05, 0.5, 0.95, 0.975, 1), type = 7)))
+
+# Cronbach's alpha with missing answers: psych::alpha's default use = "pairwise".
+amiss <- function(x, share) { x[sample(length(x), round(share * length(x)))] <- NA; x }
+lat60 <- rnorm(60)
+wai60 <- amiss(sapply(1:10, function(j) likert(lat60, 0.2, 0.8)), 0.07)
+lat25 <- rnorm(25)
+wai25 <- amiss(sapply(1:6, function(j) likert(lat25, 0, 0.9)), 0.10)
+wai25c <- wai25; wai25c[, 3] <- ifelse(is.na(wai25c[, 3]), NA, 5)   # a constant item
+cont40 <- amiss(sapply(1:5, function(j) round(lat60[1:40] + rnorm(40, 0, 1.2), 2)), 0.05)
+alpha_pw_fix <- lapply(list(
+  list(name = "wai_60x10_7pct_missing", x = wai60),
+  list(name = "wai_25x6_10pct_missing", x = wai25),
+  list(name = "wai_25x6_const_item", x = wai25c),
+  list(name = "continuous_40x5_5pct_missing", x = cont40)
+), function(s) {
+  stopifnot(all(rowSums(!is.na(s$x)) > 0))  # no empty rows: psych's Feldt n is nrow
+  a <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(s$x), check.keys = FALSE, warnings = FALSE)))
+  keep <- apply(s$x, 2, function(v) isTRUE(sd(v, na.rm = TRUE) > 0))
+  pn <- crossprod(!is.na(s$x[, keep]))
+  list(name = s$name, x = mat(s$x), n = nrow(s$x), k = a$nvar, min_pair_n = min(pn),
+       dropped = arr(which(!keep) - 1),
+       raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha,
+       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]])
+})
+
+# Slope with inference: summary(lm) and confint(lm) for the slope row.
+slope_ci_fix <- function(name, x, y, conf) {
+  fit <- lm(y ~ x); co <- summary(fit)$coefficients; ci <- confint(fit, level = conf)
+  list(name = name, conf = conf, x = arr(x), y = arr(y), n = length(x), df = fit$df.residual,
+       slope = co[2, 1], intercept = co[1, 1], se = co[2, 2], t = co[2, 3], p = co[2, 4],
+       intercept_se = co[1, 2], lower = ci[2, 1], upper = ci[2, 2])
+}
+sess <- 1:8
+slope_ci_sets <- list(
+  slope_ci_fix("pefr", wright, mini, 0.95),
+  slope_ci_fix("sessions_8_difference", sess, round(0.9 - 0.08 * sess + rnorm(8, 0, 0.15), 3), 0.95),
+  slope_ci_fix("sessions_8_conf90", sess, round(4.1 + 0.05 * sess + rnorm(8, 0, 0.3), 3), 0.90),
+  slope_ci_fix("n3", c(1, 2, 4), c(1, 0.5, 0), 0.95),
+  slope_ci_fix("negative_10", neg_x, neg_y, 0.99)
+)
+
+# Proportions: prop.test without continuity correction is the Wilson interval.
+wilson_fix <- lapply(list(c(0, 10, 0.95), c(10, 10, 0.95), c(3, 16, 0.95), c(7, 40, 0.90),
+                          c(1, 1, 0.95), c(50, 200, 0.99), c(5, 16, 0.80)), function(s) {
+  ci <- suppressWarnings(prop.test(s[1], s[2], conf.level = s[3], correct = FALSE))$conf.int
+  list(x = s[1], n = s[2], conf = s[3], share = s[1] / s[2], lower = ci[1], upper = ci[2])
+})
+means16 <- c(wai_c[1:16], 1, 1)
+share_below_fix <- list(values = arr(means16), cutoff = 4, conf = 0.95,
+  x = sum(means16 < 4), n = length(means16),
+  lower = suppressWarnings(prop.test(sum(means16 < 4), length(means16), correct = FALSE))$conf.int[1],
+  upper = suppressWarnings(prop.test(sum(means16 < 4), length(means16), correct = FALSE))$conf.int[2],
+  scale_min = 1, scale_max = 5, at_min = sum(means16 == 1), at_max = sum(means16 == 5),
+  share_at_min = mean(means16 == 1), share_at_max = mean(means16 == 5))
+
 out <- list(
   meta = list(r_version = R.version.string,
               psych = as.character(packageVersion("psych")),
               epiR = as.character(packageVersion("epiR")),
+              vcd = as.character(packageVersion("vcd")),
+              sandwich = as.character(packageVersion("sandwich")),
               seed = 20240601),
-  icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix)
+  icc = icc_fix, pairs = pair_fix, alpha = alpha_fix, kappa = kappa_fix, profile = prof_fix,
+  krippendorff = kripp_fix, cluster_mean = crm_sets, quantile7 = quantile_fix,
+  alpha_pairwise = alpha_pw_fix, slope_ci = slope_ci_sets, wilson = wilson_fix,
+  share_below = share_below_fix)
 writeLines(to_json(out), "fixtures.json")
 cat("wrote fixtures.json\n")
+
+# ---- fixtures_lme4.json: one-way random-intercept model ----
+# lme4::lmer(y ~ 1 + (1 | g), REML = TRUE); ANOVA quantities and the F-based
+# ICC interval are computed here in base R from their formulas.
+suppressPackageStartupMessages(library(lme4))
+set.seed(20240602)
+ri_data <- function(sizes, sd_u, sd_e, mu = 4) {
+  g <- rep(seq_along(sizes), sizes)
+  u <- rnorm(length(sizes), 0, sd_u)
+  list(g = g, y = round(mu + u[g] + rnorm(length(g), 0, sd_e), 4))
+}
+ri_fix <- function(name, d, conf = 0.95, exact = FALSE) {
+  g <- d$g; y <- d$y
+  fit <- suppressMessages(lmer(y ~ 1 + (1 | g), REML = TRUE))
+  if (exact) {
+    # Tight optimiser tolerances so the fixture is the REML optimum to ~1e-10.
+    fit <- suppressMessages(lmer(y ~ 1 + (1 | g), REML = TRUE,
+                control = lmerControl(optimizer = "nloptwrap",
+                                      optCtrl = list(xtol_abs = 1e-14, ftol_abs = 1e-16, xtol_rel = 0, ftol_rel = 0, maxeval = 1e5))))
+  }
+  vc <- as.data.frame(VarCorr(fit))
+  s2u <- vc$vcov[vc$grp == "g"]; s2e <- vc$vcov[vc$grp == "Residual"]
+  a <- anova(lm(y ~ factor(g)))
+  msb <- a[1, "Mean Sq"]; msw <- a[2, "Mean Sq"]; df1 <- a[1, "Df"]; df2 <- a[2, "Df"]
+  N <- length(y); nj <- as.vector(table(g)); J <- length(nj)
+  m0 <- (N - sum(nj^2) / N) / (J - 1)
+  F0 <- msb / msw; al <- 1 - conf
+  FL <- F0 / qf(1 - al / 2, df1, df2); FU <- F0 / qf(al / 2, df1, df2)
+  icc <- s2u / (s2u + s2e)
+  list(name = name, conf = conf, exact_optimiser = exact, g = arr(g), y = arr(y),
+       n = N, clusters = J, balanced = length(unique(nj)) == 1,
+       sigma2_u = s2u, sigma2_e = s2e, mean = unname(fixef(fit)[1]),
+       reml_criterion = unname(REMLcrit(fit)), singular = isSingular(fit), theta = unname(getME(fit, "theta")),
+       icc = icc, msb = msb, msw = msw, f = F0, df1 = df1, df2 = df2, m0 = m0,
+       lower = (FL - 1) / (FL + m0 - 1), upper = (FU - 1) / (FU + m0 - 1),
+       design_effect = 1 + (N / J - 1) * icc, effective_n = N / (1 + (N / J - 1) * icc))
+}
+# A data set with no cluster effect whose REML estimate of sigma2_u is 0.
+boundary_data <- function(sizes) {
+  repeat {
+    d <- ri_data(sizes, 0, 1)
+    a <- anova(lm(d$y ~ factor(d$g)))
+    if (a[1, "Mean Sq"] < 0.6 * a[2, "Mean Sq"]) return(d)
+  }
+}
+unbal <- c(1, 2, 3, 3, 4, 5, 5, 6, 7, 8, 2, 9)
+lme4_sets <- list(
+  list("balanced_8x5", ri_data(rep(5, 8), 1, 1.5)),
+  list("balanced_20x2", ri_data(rep(2, 20), 0.6, 0.5)),
+  list("unbalanced_12_counsellors", ri_data(unbal, 0.5, 1)),
+  list("unbalanced_high_icc", ri_data(c(2, 3, 4, 2, 6, 3), 3, 0.5)),
+  list("wai_16_dyads_6_counsellors", {
+    d <- ri_data(c(4, 3, 3, 2, 2, 2), 0.3, 0.45); d$y <- pmin(5, pmax(1, round(d$y * 12) / 12)); d }),
+  list("boundary_unbalanced", boundary_data(unbal)),
+  list("boundary_balanced_6x4", boundary_data(rep(4, 6)))
+)
+lme4_fix <- list()
+for (s in lme4_sets) {
+  lme4_fix[[length(lme4_fix) + 1]] <- ri_fix(s[[1]], s[[2]])
+  lme4_fix[[length(lme4_fix) + 1]] <- ri_fix(paste0(s[[1]], "_exact"), s[[2]], exact = TRUE)
+}
+writeLines(to_json(list(
+  meta = list(r_version = R.version.string, lme4 = as.character(packageVersion("lme4")),
+              Matrix = as.character(packageVersion("Matrix")), seed = 20240602),
+  random_intercept = lme4_fix)), "fixtures_lme4.json")
+cat("wrote fixtures_lme4.json\n")
