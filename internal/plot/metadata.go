@@ -42,8 +42,9 @@ type Metadata struct {
 	// one <path> filled with MarkerFill whose data contains an arc ("A").
 	Markers    int    `json:"markers"`
 	MarkerFill string `json:"marker_fill,omitempty"`
-	// KeyMarkers is the number of further MarkerFill circles drawn in a
-	// point-size key outside the data area (scatter only).
+	// KeyMarkers is the number of further markers drawn in a key outside
+	// the data areas (scatter's point-size key, the dyad trajectory's
+	// legend), which a count of marker elements must allow for.
 	KeyMarkers int `json:"key_markers,omitempty"`
 	// Encoding says how overlapping data are shown: "bubble" (one marker
 	// per distinct position, area ∝ count), "binned" (one marker per

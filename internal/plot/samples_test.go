@@ -13,6 +13,8 @@ func samples() map[string]drawFunc {
 	c, t := synthPairs(120, 1)
 	c1, t1 := synthPairs(1, 2)
 	cb, tb := continuousPairs(10000, 3)
+	traj := synthTrajectories(60, 10, 4)
+	trajBig := synthTrajectories(10000, 10, 5)
 	return map[string]drawFunc{
 		"bland-altman": func(w io.Writer, f plot.Format) error {
 			return plot.BlandAltman(w, baInput(c, t), f)
@@ -31,6 +33,26 @@ func samples() map[string]drawFunc {
 		},
 		"scatter-binned": func(w io.Writer, f plot.Format) error {
 			return plot.Scatter(w, scatterInput(cb, tb), f)
+		},
+		"trajectories": func(w io.Writer, f plot.Format) error {
+			return plot.Trajectories(w, plot.TrajectoriesInput{Scale: wai, Dyads: traj, Sessions: []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}, f)
+		},
+		"trajectories-binned": func(w io.Writer, f plot.Format) error {
+			return plot.Trajectories(w, plot.TrajectoriesInput{Scale: wai, Dyads: trajBig}, f)
+		},
+		"caterpillar": func(w io.Writer, f plot.Format) error {
+			return plot.Caterpillar(w, plot.CaterpillarInput{Scale: wai, Counsellors: synthCounsellors(14, 6)}, f)
+		},
+		"caterpillar-anonymous-100": func(w io.Writer, f plot.Format) error {
+			return plot.Caterpillar(w, plot.CaterpillarInput{Scale: wai, Counsellors: synthCounsellors(100, 7), HideCodes: true}, f)
+		},
+		"dyad-trajectory": func(w io.Writer, f plot.Format) error {
+			return plot.DyadTrajectory(w, synthDyad(10, 8), f)
+		},
+		"dyad-trajectory-total": func(w io.Writer, f plot.Format) error {
+			in := synthDyad(10, 8)
+			in.Scales = in.Scales[:1]
+			return plot.DyadTrajectory(w, in, f)
 		},
 	}
 }

@@ -245,7 +245,7 @@ func layout(dc draw.Canvas, title, caption string) draw.Canvas {
 		dc.FillText(cs, vg.Point{X: dc.Min.X + margin, Y: cy}, l)
 		cy -= lineHeight(cs)
 	}
-	return draw.Crop(dc, margin/2, -margin, ch+0.08*vg.Inch, -top)
+	return draw.Crop(dc, margin/2, -1.5*margin, ch+0.08*vg.Inch, -top)
 }
 
 // probe is a plotter that draws nothing and records the data canvas and

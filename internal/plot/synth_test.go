@@ -1,6 +1,7 @@
 package plot_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -102,4 +103,64 @@ func ccc(x, y []float64) float64 {
 	c := stat.Covariance(x, y, nil) * (n - 1) / n
 	vx, vy = vx*(n-1)/n, vy*(n-1)/n
 	return 2 * c / (vx + vy + (mx-my)*(mx-my))
+}
+
+// synthTrajectories gives dyads rated over up to sessions sessions: a
+// client-higher gap that narrows, and dropout, so later sessions have
+// fewer dyads.
+func synthTrajectories(dyads, sessions int, seed uint64) [][]plot.SessionValue {
+	r := rand.New(rand.NewPCG(seed, 3))
+	out := make([][]plot.SessionValue, dyads)
+	for i := range out {
+		gap := 0.45 + 0.3*r.NormFloat64()
+		last := sessions
+		if r.Float64() < 0.5 {
+			last = 1 + r.IntN(sessions)
+		}
+		for s := 1; s <= last; s++ {
+			if r.Float64() < 0.1 {
+				continue // a session one side did not rate
+			}
+			d := gap*math.Exp(-0.15*float64(s-1)) + 0.25*r.NormFloat64()
+			out[i] = append(out[i], plot.SessionValue{Session: s, Value: math.Round(d*12) / 12})
+		}
+	}
+	return out
+}
+
+// synthCounsellors gives k counsellors with 1–30 dyads each and their own
+// mean gap; codes look like the ones the service issues.
+func synthCounsellors(k int, seed uint64) []plot.CounsellorDifferences {
+	r := rand.New(rand.NewPCG(seed, 4))
+	out := make([]plot.CounsellorDifferences, k)
+	for i := range out {
+		gap := 0.3 + 0.35*r.NormFloat64()
+		n := 1 + r.IntN(30)
+		out[i].Code = fmt.Sprintf("C%03d", 7+i*13%97)
+		for range n {
+			out[i].Differences = append(out[i].Differences, math.Round((gap+0.45*r.NormFloat64())*12)/12)
+		}
+	}
+	return out
+}
+
+// synthDyad is one dyad over sessions sessions: total and three subscales,
+// the counsellor missing one session and the client another.
+func synthDyad(sessions int, seed uint64) plot.DyadTrajectoryInput {
+	r := rand.New(rand.NewPCG(seed, 5))
+	in := plot.DyadTrajectoryInput{Dyad: "D-0042"}
+	for _, name := range []string{"WAI-SR total", "Goal", "Task", "Bond"} {
+		ss := plot.ScaleSeries{Scale: plot.Scale{Name: name, Unit: "item mean", Min: 1, Max: 5}}
+		for s := 1; s <= sessions; s++ {
+			base := 3.2 + 0.08*float64(s)
+			if s != 4 {
+				ss.Client = append(ss.Client, plot.SessionValue{Session: s, Value: itemMean(base + 0.5 - 0.04*float64(s) + 0.2*r.NormFloat64())})
+			}
+			if s != 6 {
+				ss.Counsellor = append(ss.Counsellor, plot.SessionValue{Session: s, Value: itemMean(base + 0.2*r.NormFloat64())})
+			}
+		}
+		in.Scales = append(in.Scales, ss)
+	}
+	return in
 }
