@@ -163,7 +163,7 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	}
 	meta := &Metadata{
 		Plot: "bland-altman", N: n, Drawn: sumCounts(ms), Markers: len(ms),
-		MarkerFill: hex(blue), Encoding: "bubble", Binned: binned,
+		MarkerFill: markerFill(blue), Encoding: "bubble", Binned: binned,
 		Values: map[string]float64{"n": float64(n)},
 	}
 	if binned {

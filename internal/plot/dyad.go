@@ -164,8 +164,11 @@ func DyadTrajectory(w io.Writer, in DyadTrajectoryInput, format Format) error {
 			p.Y.Label.TextStyle.Font.Size = tickSize
 			p.Add(raterSeries(sc.Counsellor, counsellorLine, counsellorGlph, meta))
 			p.Add(raterSeries(sc.Client, clientLine, clientGlyph, meta))
-			if len(sc.Client)+len(sc.Counsellor) == 0 {
-				p.Add(note("No ratings", true))
+			switch {
+			case len(sessions) == 0:
+				p.Add(note(meta.Note, true))
+			case len(sc.Client)+len(sc.Counsellor) == 0:
+				p.Add(note("No ratings of this scale", true))
 			}
 			probes[i] = &probe{}
 			p.Add(probes[i])

@@ -119,8 +119,14 @@ func (b *bubbles) maxCount() int {
 	return m
 }
 
+// markerAlpha is the opacity of marker fills, so overlaps show through.
+const markerAlpha = 0.55
+
+// markerFill is the fill of a data marker of colour c as written in SVG.
+func markerFill(c color.RGBA) string { return svgColor(alpha(c, markerAlpha)) }
+
 func (b *bubbles) Plot(c draw.Canvas, p *gplot.Plot) {
-	fill := draw.GlyphStyle{Color: alpha(b.c, 0.55), Shape: draw.CircleGlyph{}}
+	fill := draw.GlyphStyle{Color: alpha(b.c, markerAlpha), Shape: draw.CircleGlyph{}}
 	ring := draw.GlyphStyle{Color: b.c, Shape: draw.RingGlyph{}}
 	outline := len(b.ms) <= outlineMax
 	base := b.base

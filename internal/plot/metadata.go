@@ -39,9 +39,14 @@ type Metadata struct {
 	// unless something was left undrawn, which would be a bug.
 	Drawn int `json:"drawn"`
 	// Markers is the number of data marker elements in the drawing; each is
-	// one <path> filled with MarkerFill whose data contains an arc ("A").
+	// one <path> whose style has fill:MarkerFill and whose data contains an
+	// arc ("A"). A dyad trajectory's client circles are counted this way,
+	// its counsellor triangles are arc-free paths filled with blue.
 	Markers    int    `json:"markers"`
 	MarkerFill string `json:"marker_fill,omitempty"`
+	// LineStroke is the stroke colour of the per-dyad lines of a
+	// trajectories figure (whose count is Values["dyad_lines"]).
+	LineStroke string `json:"line_stroke,omitempty"`
 	// KeyMarkers is the number of further markers drawn in a key outside
 	// the data areas (scatter's point-size key, the dyad trajectory's
 	// legend), which a count of marker elements must allow for.

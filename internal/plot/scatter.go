@@ -76,7 +76,7 @@ func Scatter(w io.Writer, in ScatterInput, format Format) error {
 	}
 	meta := &Metadata{
 		Plot: "scatter", N: n, Drawn: sumCounts(ms), Markers: len(ms),
-		MarkerFill: hex(blue), Encoding: "bubble", Binned: binned,
+		MarkerFill: markerFill(blue), Encoding: "bubble", Binned: binned,
 		Values: map[string]float64{"n": float64(n)},
 	}
 	if binned {
@@ -187,7 +187,7 @@ func Scatter(w io.Writer, in ScatterInput, format Format) error {
 					break // binned radii depend on the cell size; the caption gives the largest count
 				}
 				y -= max(0, r-lh/2)
-				dc.DrawGlyphNoClip(draw.GlyphStyle{Color: alpha(blue, 0.55), Shape: draw.CircleGlyph{}, Radius: r}, vg.Point{X: x + sw/2, Y: y})
+				dc.DrawGlyphNoClip(draw.GlyphStyle{Color: alpha(blue, markerAlpha), Shape: draw.CircleGlyph{}, Radius: r}, vg.Point{X: x + sw/2, Y: y})
 				dc.DrawGlyphNoClip(draw.GlyphStyle{Color: blue, Shape: draw.RingGlyph{}, Radius: r}, vg.Point{X: x + sw/2, Y: y})
 				dc.FillText(ks, vg.Point{X: x + sw + vg.Points(6), Y: y}, plural(c, "dyad", "dyads"))
 				meta.KeyMarkers++

@@ -21,11 +21,9 @@ import (
 var (
 	black      = color.RGBA{0x00, 0x00, 0x00, 0xff}
 	orange     = color.RGBA{0xE6, 0x9F, 0x00, 0xff}
-	skyBlue    = color.RGBA{0x56, 0xB4, 0xE9, 0xff}
 	green      = color.RGBA{0x00, 0x9E, 0x73, 0xff}
 	blue       = color.RGBA{0x00, 0x72, 0xB2, 0xff}
 	vermillion = color.RGBA{0xD5, 0x5E, 0x00, 0xff}
-	purple     = color.RGBA{0xCC, 0x79, 0xA7, 0xff}
 	grey       = color.RGBA{0x80, 0x80, 0x80, 0xff}
 	darkGrey   = color.RGBA{0x40, 0x40, 0x40, 0xff}
 )
@@ -36,8 +34,20 @@ func alpha(c color.RGBA, a float64) color.NRGBA {
 	return color.NRGBA{c.R, c.G, c.B, uint8(math.Round(255 * a))}
 }
 
-// hex is the colour as vgsvg writes it in a style attribute.
+// hex is an opaque colour as vgsvg writes it in a style attribute.
 func hex(c color.RGBA) string { return fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B) }
+
+// svgColor is any colour as vgsvg writes it: it un-premultiplies with a
+// truncating division, so a translucent #0072B2 comes out as #0071B1, and
+// metadata must name the colour actually in the file.
+func svgColor(c color.Color) string {
+	r, g, b, a := c.RGBA()
+	if a == 0 {
+		return "#000000"
+	}
+	k := 255.0 / float64(a)
+	return fmt.Sprintf("#%02X%02X%02X", int(float64(r)*k), int(float64(g)*k), int(float64(b)*k))
+}
 
 // Type sizes in points. At 7 × 5 in these read like a journal figure and
 // stay legible when the PNG is scaled to half a slide.
@@ -216,12 +226,6 @@ func lineHeight(sty text.Style) vg.Length {
 }
 
 const margin = 0.12 * vg.Inch
-
-func captionHeight(caption string, w vg.Length) vg.Length {
-	sty := textStyle(captionSize, darkGrey)
-	n := len(wrap(sty, caption, w-2*margin))
-	return vg.Length(n)*lineHeight(sty) + 0.1*vg.Inch
-}
 
 // layout draws title and caption on dc and returns the body canvas.
 func layout(dc draw.Canvas, title, caption string) draw.Canvas {

@@ -167,7 +167,7 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 	}
 	meta := &Metadata{
 		Plot: "trajectories", N: nDyads, Binned: binned, Encoding: "lines",
-		MarkerFill: hex(blue), Values: map[string]float64{"n": float64(nDyads), "observations": float64(nObs)},
+		MarkerFill: markerFill(blue), Values: map[string]float64{"n": float64(nDyads), "observations": float64(nObs)},
 	}
 	cl := pct(conf)
 	caption := "n = " + plural(nDyads, "dyad", "dyads") + ", " + plural(nObs, "dyad-session", "dyad-sessions") +
@@ -219,6 +219,9 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 	}
 
 	lineAlpha := math.Min(0.55, math.Max(0.07, 2.5/math.Sqrt(float64(max(1, nDyads)))))
+	if !binned {
+		meta.LineStroke = svgColor(alpha(blue, lineAlpha))
+	}
 	f := figure{w: Width, h: Height, title: title, desc: desc, meta: meta}
 	f.draw = func(dc draw.Canvas) {
 		body := layout(dc, title, caption)
