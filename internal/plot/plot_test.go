@@ -308,7 +308,9 @@ func allFigures(n int) map[string]drawFunc {
 		"trajectories": func(w io.Writer, f plot.Format) error {
 			return plot.Trajectories(w, plot.TrajectoriesInput{Scale: wai, Dyads: dyads, Sessions: []int{1, 2}}, f)
 		},
-		"caterpillar":     func(w io.Writer, f plot.Format) error { return plot.Caterpillar(w, plot.CaterpillarInput{Scale: wai, Counsellors: cs}, f) },
+		"caterpillar": func(w io.Writer, f plot.Format) error {
+			return plot.Caterpillar(w, plot.CaterpillarInput{Scale: wai, Counsellors: cs}, f)
+		},
 		"dyad-trajectory": func(w io.Writer, f plot.Format) error { return plot.DyadTrajectory(w, dy, f) },
 	}
 }
@@ -316,10 +318,10 @@ func allFigures(n int) map[string]drawFunc {
 func TestSmallN(t *testing.T) {
 	t.Parallel()
 	wantNote := map[string]map[int]string{
-		"bland-altman": {0: "No complete dyads at this session", 1: "n = 1: too few for limits of agreement", 2: "n = 2: limits of agreement are very imprecise"},
-		"scatter":      {0: "No complete dyads at this session", 1: "n = 1: too few for Lin's CCC", 2: "n = 2: too few for Lin's CCC"},
-		"trajectories": {0: "No complete dyads at any session", 1: "n ≤ 1 at every session", 2: ""},
-		"caterpillar":  {0: "No counsellors with complete dyads at this session", 1: "n = 1: too few dyads", 2: "n = 2: too few dyads"},
+		"bland-altman":    {0: "No complete dyads at this session", 1: "n = 1: too few for limits of agreement", 2: "n = 2: limits of agreement are very imprecise"},
+		"scatter":         {0: "No complete dyads at this session", 1: "n = 1: too few for Lin's CCC", 2: "n = 2: too few for Lin's CCC"},
+		"trajectories":    {0: "No complete dyads at any session", 1: "n ≤ 1 at every session", 2: ""},
+		"caterpillar":     {0: "No counsellors with complete dyads at this session", 1: "n = 1: too few dyads", 2: "n = 2: too few dyads"},
 		"dyad-trajectory": {0: "No ratings for this dyad", 1: "", 2: ""},
 	}
 	for _, n := range []int{0, 1, 2} {
@@ -535,7 +537,9 @@ func TestOddInputs(t *testing.T) {
 				"trajectories": func(w io.Writer, f plot.Format) error {
 					return plot.Trajectories(w, plot.TrajectoriesInput{Scale: p.scale, Dyads: dyads}, f)
 				},
-				"caterpillar":     func(w io.Writer, f plot.Format) error { return plot.Caterpillar(w, plot.CaterpillarInput{Scale: p.scale, Counsellors: cs}, f) },
+				"caterpillar": func(w io.Writer, f plot.Format) error {
+					return plot.Caterpillar(w, plot.CaterpillarInput{Scale: p.scale, Counsellors: cs}, f)
+				},
 				"dyad-trajectory": func(w io.Writer, f plot.Format) error { return plot.DyadTrajectory(w, dy, f) },
 			}
 			for name, draw := range figs {
