@@ -25,7 +25,8 @@ type BAInput struct {
 	// dyads, draws no lines.
 	Limits *BALimits
 	// Trend, when not nil, is the proportional-bias regression
-	// difference = Intercept + Slope·mean, drawn over the observed means.
+	// difference = Intercept + Slope·mean, drawn over the observed means
+	// when n ≥ 3.
 	Trend *Line
 	// Conf is the confidence level of the CIs, for labels (0 = 0.95).
 	Conf float64
@@ -115,14 +116,15 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 		lim = nil
 	}
 	trend := in.Trend
-	if n < 2 {
-		trend = nil
+	if n < 3 {
+		trend = nil // through two points it is just their chord
 	}
 	span := in.Scale.span()
 
-	// y range: data, zero, the lines; CIs too, but never so far that the
-	// data shrink to a strip (n = 2 gives huge CIs): past the cap the bands
-	// are clipped and the caption still prints them.
+	// y range: data, zero, the lines and the trend over the data. CIs may
+	// widen that by a quarter each way and no more, so that a small n's
+	// huge intervals do not squash the data into a strip: past that the
+	// bands are clipped at the axis and the caption still prints them.
 	ylo, yhi := 0.0, 0.0
 	for _, d := range diffs {
 		ylo, yhi = math.Min(ylo, d), math.Max(yhi, d)
@@ -130,20 +132,21 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	if lim != nil {
 		ylo, yhi = math.Min(ylo, lim.Lower.Value), math.Max(yhi, lim.Upper.Value)
 	}
-	capLo, capHi := math.Min(ylo, -span), math.Max(yhi, span)
+	if trend != nil {
+		lo, hi := minMax(means)
+		for _, x := range []float64{lo, hi} {
+			v := math.Max(-span, math.Min(span, trend.Intercept+trend.Slope*x))
+			ylo, yhi = math.Min(ylo, v), math.Max(yhi, v)
+		}
+	}
 	if lim != nil {
+		ext := math.Max(0.25*(yhi-ylo), 0.05*span)
+		capLo, capHi := ylo-ext, yhi+ext
 		for _, e := range []Estimate{lim.Bias, lim.Lower, lim.Upper} {
 			if e.CI != nil {
 				ylo = math.Max(capLo, math.Min(ylo, e.CI.Lower))
 				yhi = math.Min(capHi, math.Max(yhi, e.CI.Upper))
 			}
-		}
-	}
-	if trend != nil && n > 0 {
-		lo, hi := minMax(means)
-		for _, x := range []float64{lo, hi} {
-			v := trend.Intercept + trend.Slope*x
-			ylo, yhi = math.Max(capLo, math.Min(ylo, v)), math.Min(capHi, math.Max(yhi, v))
 		}
 	}
 	ylo, yhi = padRange(ylo, yhi, 0.1*span)
@@ -193,7 +196,21 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 		}
 		caption += " Solid line: bias " + fix2(lim.Bias.Value) + " (" + cl + " CI " + ciText(lim.Bias.CI) + "). Dashed lines: limits of agreement" + mult + " " +
 			fix2(lim.Lower.Value) + " (" + cl + " CI " + ciText(lim.Lower.CI) + ") and " +
-			fix2(lim.Upper.Value) + " (" + cl + " CI " + ciText(lim.Upper.CI) + "). Shaded bands: " + cl + " CIs."
+			fix2(lim.Upper.Value) + " (" + cl + " CI " + ciText(lim.Upper.CI) + ")."
+		var bands, wide int
+		for _, e := range []Estimate{lim.Bias, lim.Lower, lim.Upper} {
+			if shaded(e.CI, ylo, yhi) {
+				bands++
+			} else if e.CI != nil {
+				wide++
+			}
+		}
+		if bands > 0 {
+			caption += " Shaded bands: " + cl + " CIs."
+		}
+		if wide > 0 {
+			caption += " CIs wider than the axis are not shaded."
+		}
 		labels = []string{"Upper LoA " + fix2(lim.Upper.Value), "Bias " + fix2(lim.Bias.Value), "Lower LoA " + fix2(lim.Lower.Value)}
 		values = []float64{lim.Upper.Value, lim.Bias.Value, lim.Lower.Value}
 		styles = []draw.LineStyle{loaStyle, biasStyle, loaStyle}
@@ -202,7 +219,7 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 		caption += " Limits of agreement not available."
 	}
 	if trend != nil {
-		caption += " Dash-dot line: proportional bias, difference = " + fix2(trend.Intercept) + " + " + fix2(trend.Slope) + " × mean."
+		caption += " Dash-dot line: proportional bias, difference = " + fix2(trend.Intercept) + signed(trend.Slope) + " × mean."
 		meta.Values["trend_slope"], meta.Values["trend_intercept"] = trend.Slope, trend.Intercept
 	}
 	meta.Caption = caption
@@ -224,7 +241,7 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 				e Estimate
 				c color.RGBA
 			}{{lim.Lower, vermillion}, {lim.Upper, vermillion}, {lim.Bias, black}} {
-				if e.e.CI != nil {
+				if shaded(e.e.CI, ylo, yhi) {
 					p.Add(hband(e.e.CI.Lower, e.e.CI.Upper, alpha(e.c, 0.13)))
 				}
 			}
@@ -282,6 +299,12 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	return render(w, f, format)
 }
 
+// shaded reports whether a CI is drawn as a band: only when it fits the
+// axis, since a clipped band that fills the plot shows nothing.
+func shaded(ci *Interval, ylo, yhi float64) bool {
+	return ci != nil && ci.Lower >= ylo && ci.Upper <= yhi
+}
+
 func refLine(name string, v float64, y, h vg.Length, sty draw.LineStyle) RefLine {
 	return RefLine{
 		Name: name, Orient: "horizontal", Value: v, Px: round4((h - y).Points()),
@@ -322,4 +345,12 @@ func padRange(lo, hi, minWidth float64) (float64, float64) {
 	}
 	pad := 0.08 * (hi - lo)
 	return lo - pad, hi + pad
+}
+
+// signed formats v as a term to add: " + 0.12" or " − 0.12".
+func signed(v float64) string {
+	if v < 0 && fix2(v) != "0.00" {
+		return " − " + fix2(-v)
+	}
+	return " + " + fix2(math.Abs(v))
 }

@@ -35,11 +35,11 @@ type CounsellorDifferences struct {
 }
 
 // MaxLabelledRows is the most caterpillar rows that each get a label; the
-// figure grows 0.2 in per row up to this many and then stops growing, and
-// past it only every ⌈k/MaxLabelledRows⌉-th row is labelled.
+// figure is 1.9 in plus 0.22 in per row (at least 4 rows, at most this
+// many), and past it only every ⌈k/MaxLabelledRows⌉-th row is labelled.
 const MaxLabelledRows = 60
 
-const rowHeight = 0.2 * vg.Inch
+const rowHeight = 0.22 * vg.Inch
 
 type row struct {
 	label    string
@@ -159,9 +159,12 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 		desc = meta.Note + ". " + desc
 	}
 
-	h := Height
-	if k > 10 {
-		h += vg.Length(min(k, MaxLabelledRows)-10) * rowHeight
+	// height follows the rows, so two counsellors are not spread over five
+	// inches nor sixty squeezed into them
+	h := 1.9*vg.Inch + vg.Length(min(max(k, 4), MaxLabelledRows))*rowHeight
+	top := math.Max(0.7, float64(k)-0.3)
+	if meta.Note != "" && k > 0 {
+		top += 0.9 // room for the note above the top row
 	}
 	var ticks []gplot.Tick
 	for i := k - 1; i >= 0; i -= step { // label from the top down
@@ -172,7 +175,7 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 		body := layout(dc, title, caption)
 		p := newPlot(in.Scale.label("Client − counsellor"), "")
 		p.X.Min, p.X.Max = xlo, xhi
-		p.Y.Min, p.Y.Max = -0.7, math.Max(0.7, float64(k)-0.3)
+		p.Y.Min, p.Y.Max = -0.7, top
 		p.Y.Tick.Marker = gplot.ConstantTicks(ticks)
 		p.Y.Tick.Length = 0
 		p.Y.LineStyle.Width = 0
@@ -215,7 +218,7 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 			}
 		}))
 		if meta.Note != "" {
-			p.Add(note(meta.Note, true))
+			p.Add(note(meta.Note, k == 0))
 		}
 		pr := &probe{}
 		p.Add(pr)

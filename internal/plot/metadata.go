@@ -178,7 +178,8 @@ func attr(se xml.StartElement, name string) string {
 // annotate inserts role="img" and the <title>, <desc> and <metadata>
 // children right after the root <svg> start tag of gonum's output, whose
 // prelude we know (an XML declaration, a comment, then <svg ...>), and
-// changes nothing else. All inserted text goes through xml.EscapeText.
+// adds fallback fonts; it changes nothing else. All inserted text goes
+// through xml.EscapeText.
 func annotate(svg []byte, title, desc string, m *Metadata) ([]byte, error) {
 	start := bytes.Index(svg, []byte("<svg"))
 	if start < 0 {
@@ -207,8 +208,18 @@ func annotate(svg []byte, title, desc string, m *Metadata) ([]byte, error) {
 	out = append(out, ` role="img">`...)
 	out = append(out, ins.Bytes()...)
 	out = append(out, svg[end+1:]...)
-	return out, nil
+	return bytes.ReplaceAll(out, fontFrom, fontTo), nil
 }
+
+// vgsvg names only the font it measured with, Liberation Sans; where that
+// is not installed a browser falls back to its default sans-serif, which
+// is often wider, and captions run off the edge. Liberation Sans has
+// Arial's metrics, so Arial and Helvetica are exact stand-ins. The match
+// includes `style="`, which cannot occur in escaped text content.
+var (
+	fontFrom = []byte(`style="font-family:Liberation Sans;`)
+	fontTo   = []byte(`style="font-family:'Liberation Sans',Arial,Helvetica,sans-serif;`)
+)
 
 func escape(b *bytes.Buffer, s string) {
 	_ = xml.EscapeText(b, []byte(s)) // a bytes.Buffer never fails to write

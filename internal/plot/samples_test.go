@@ -8,8 +8,19 @@ import (
 
 type drawFunc func(w io.Writer, f plot.Format) error
 
-// samples are the figures of the synthetic study by file name.
+// samples are the figures of the synthetic study by file name, and every
+// figure at n = 0 and n = 2.
 func samples() map[string]drawFunc {
+	out := studySamples()
+	for _, n := range []int{0, 2} {
+		for name, d := range allFigures(n) {
+			out["edge-n"+itoa(n)+"-"+name] = d
+		}
+	}
+	return out
+}
+
+func studySamples() map[string]drawFunc {
 	c, t := synthPairs(120, 1)
 	c1, t1 := synthPairs(1, 2)
 	cb, tb := continuousPairs(10000, 3)
