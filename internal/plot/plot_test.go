@@ -357,7 +357,7 @@ func TestSmallN(t *testing.T) {
 
 func TestPNGSize(t *testing.T) {
 	t.Parallel()
-	for name, draw := range samples() {
+	for name, draw := range studySamples() { // sizes differ by figure, not by n
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			m := renderSVG(t, draw).metadata(t)

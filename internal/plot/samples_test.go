@@ -23,9 +23,9 @@ func samples() map[string]drawFunc {
 func studySamples() map[string]drawFunc {
 	c, t := synthPairs(120, 1)
 	c1, t1 := synthPairs(1, 2)
-	cb, tb := continuousPairs(10000, 3)
+	cb, tb := continuousPairs(3000, 3) // past MaxMarkers: binned
 	traj := synthTrajectories(60, 10, 4)
-	trajBig := synthTrajectories(10000, 10, 5)
+	trajBig := synthTrajectories(400, 10, 5)
 	return map[string]drawFunc{
 		"bland-altman": func(w io.Writer, f plot.Format) error {
 			return plot.BlandAltman(w, baInput(c, t), f)
