@@ -17,6 +17,22 @@ func samples() map[string]drawFunc {
 			out["edge-n"+itoa(n)+"-"+name] = d
 		}
 	}
+	// odd but legal data: coinciding lines and labels, extreme ranges
+	same := []float64{2, 3, 4, 5}
+	shifted := []float64{1.5, 2.5, 3.5, 4.5}
+	huge := plot.Scale{Name: "Minutes", Unit: "minutes", Min: -1e6, Max: 1e6}
+	hc, ht := []float64{-1e6, 0, 1e6, 5e5}, []float64{1e6, 0, -1e6, 4e5}
+	out["odd-zero-variance-bland-altman"] = func(w io.Writer, f plot.Format) error {
+		return plot.BlandAltman(w, baInput(same, shifted), f)
+	}
+	out["odd-huge-range-bland-altman"] = func(w io.Writer, f plot.Format) error {
+		in := baInput(hc, ht)
+		in.Scale = huge
+		return plot.BlandAltman(w, in, f)
+	}
+	out["odd-huge-range-scatter"] = func(w io.Writer, f plot.Format) error {
+		return plot.Scatter(w, plot.ScatterInput{Scale: huge, Client: hc, Counsellor: ht}, f)
+	}
 	return out
 }
 

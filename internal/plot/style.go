@@ -105,24 +105,59 @@ func newPlot(xLabel, yLabel string) *gplot.Plot {
 // trailing zeros kept only where they carry precision, and a true minus
 // sign (U+2212), which Liberation Sans has.
 func num(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
+	s := strconv.FormatFloat(v, 'f', decimals(v, 2), 64)
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	if s == "-0" {
 		s = "0"
 	}
-	return strings.Replace(s, "-", "−", 1)
+	return pretty(s)
 }
 
 // fix2 formats with exactly two decimals, for estimates whose precision
 // should look the same across a caption.
 func fix2(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	if s == "-0.00" {
-		s = "0.00"
+	s := strconv.FormatFloat(v, 'f', decimals(v, 2), 64)
+	if strings.Trim(s, "-0.") == "" {
+		s = strings.TrimPrefix(s, "-")
 	}
-	return strings.Replace(s, "-", "−", 1)
+	return pretty(s)
+}
+
+// decimals drops the decimals of numbers of 10,000 and more, which only
+// scales far from a rating scale produce.
+func decimals(v float64, d int) int {
+	if math.Abs(v) >= 1e4 {
+		return 0
+	}
+	return d
+}
+
+// pretty puts a true minus sign and thousands separators into a
+// formatted number, so 1e6 reads 1,000,000 and not 1000000.
+func pretty(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	if len(intPart) > 3 {
+		var b strings.Builder
+		for i, r := range intPart {
+			if i > 0 && (len(intPart)-i)%3 == 0 {
+				b.WriteByte(',')
+			}
+			b.WriteRune(r)
+		}
+		intPart = b.String()
+	}
+	s = intPart
+	if frac != "" {
+		s += "." + frac
+	}
+	if neg {
+		s = "−" + s
+	}
+	return s
 }
 
 // count formats a count with thousands separators: 10,000.
@@ -179,7 +214,7 @@ func (niceTicks) Ticks(lo, hi float64) []gplot.Tick {
 		if strings.Trim(s, "-0.") == "" {
 			s = strings.TrimPrefix(s, "-")
 		}
-		ticks = append(ticks, gplot.Tick{Value: r, Label: strings.Replace(s, "-", "−", 1)})
+		ticks = append(ticks, gplot.Tick{Value: r, Label: pretty(s)})
 	}
 	return ticks
 }
@@ -345,9 +380,9 @@ var (
 	dashDot   = []vg.Length{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}
 )
 
-// spread moves label positions ys (in any order) apart so neighbours are at
-// least gap apart without passing hi, and returns the new positions in the
-// input order. Labels of lines that coincide (zero-width limits) would
+// spread moves label positions ys, given top to bottom, apart so
+// neighbours are at least gap apart without passing hi, and returns the
+// new positions in the input order. Labels of lines that coincide (zero-width limits) would
 // otherwise print on top of each other.
 func spread(ys []vg.Length, gap, hi vg.Length) []vg.Length {
 	idx := make([]int, len(ys))
@@ -355,8 +390,9 @@ func spread(ys []vg.Length, gap, hi vg.Length) []vg.Length {
 		idx[i] = i
 	}
 	// insertion sort by y: a handful of labels
+	// ties (coinciding lines) keep the caller's top-to-bottom order
 	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && ys[idx[j]] < ys[idx[j-1]]; j-- {
+		for j := i; j > 0 && (ys[idx[j]] < ys[idx[j-1]] || ys[idx[j]] == ys[idx[j-1]] && idx[j] > idx[j-1]); j-- {
 			idx[j], idx[j-1] = idx[j-1], idx[j]
 		}
 	}
