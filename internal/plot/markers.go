@@ -171,7 +171,7 @@ func sumCounts(ms []marker) int {
 func encodingText(b *bubbles, binned bool, n int, unit string, nx, ny int) string {
 	if binned {
 		return "More than " + count(MaxMarkers) + " distinct points, so the " + count(n) + " " + unit +
-			" were binned into a " + itoa(nx) + " × " + itoa(ny) +
+			" were binned into a " + count(nx) + " × " + count(ny) +
 			" grid: point area proportional to the number of " + unit + " per cell (largest: " + count(b.maxCount()) + ")."
 	}
 	if b.maxCount() <= 1 {
@@ -186,5 +186,3 @@ func singular(unit string) string {
 	}
 	return unit
 }
-
-func itoa(n int) string { return count(n) }

@@ -23,7 +23,21 @@ const MetadataFormat = "alliance-plot/1"
 // it verbatim. Coordinates are SVG user units (points; the viewBox is
 // "0 0 width height"), y measured downwards from the top edge as in the
 // SVG file, and data values are in the input's units. To find a value v on
-// the page use Axis.Px; PNG pixel = SVG unit × DPI/72.
+// the page use Axis.Px; PNG pixel = SVG unit × DPI/72. A Bland–Altman
+// plot of four dyads records (caption shortened):
+//
+//	{"format":"alliance-plot/1","plot":"bland-altman","width":504,"height":360,
+//	 "n":4,"drawn":4,"markers":4,"marker_fill":"#0071B1","encoding":"bubble",
+//	 "binned":false,"caption":"n = 4 dyads; …",
+//	 "panels":[{"x":{"min":1,"max":5,"px_min":44.6476,"px_max":414.456},
+//	            "y":{"min":-1.8048,"max":2.6798,"px_min":269.4926,"px_max":27.9087}}],
+//	 "lines":[{"name":"zero","panel":0,"orient":"horizontal","value":0,"px":172.2686,"stroke":"#808080","stroke_width":0.8},
+//	          {"name":"loa_upper",…,"value":1.7262,"px":79.28,"stroke":"#D55E00","stroke_width":1.4},
+//	          {"name":"bias",…,"value":0.4375,"px":148.7007,"stroke":"#000000","stroke_width":1.6},
+//	          {"name":"loa_lower",…,"value":-0.8512,"px":218.1213,"stroke":"#D55E00","stroke_width":1.4},
+//	          {"name":"trend","panel":0,"orient":"diagonal","value":0.1672,"px":0,"stroke":"#009E73","stroke_width":1.3}],
+//	 "values":{"bias":0.4375,"bias_y":148.7007,"loa_lower":-0.8512,"loa_lower_y":218.1213,
+//	           "loa_upper":1.7262,"loa_upper_y":79.28,"n":4,"trend_intercept":-0.0903,"trend_slope":0.1672}}
 type Metadata struct {
 	Format string  `json:"format"` // MetadataFormat
 	Plot   string  `json:"plot"`   // bland-altman, scatter, trajectories, caterpillar, dyad-trajectory
@@ -105,7 +119,7 @@ type Panel struct {
 // Stroke and StrokeWidth are the line's SVG style, unique within the
 // figure except for the two limits of agreement, which share one style.
 type RefLine struct {
-	Name        string  `json:"name"` // bias, loa_lower, loa_upper, zero, identity, trend
+	Name        string  `json:"name"` // bias, loa_lower, loa_upper, zero, identity, trend (Value = slope)
 	Panel       int     `json:"panel"`
 	Orient      string  `json:"orient"` // horizontal, vertical, diagonal
 	Value       float64 `json:"value"`

@@ -186,7 +186,7 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 		bub = newBubbles(ms, blue)
 		bub.cellW, bub.cellH = 0.5, (yhi-ylo)/BinsY
 		caption += " More than " + count(MaxMarkers) + " observations, so individual trajectories are not drawn: differences were binned into " +
-			itoa(BinsY) + " bands per session, point area proportional to the number of dyads (largest: " + count(bub.maxCount()) + ")."
+			count(BinsY) + " bands per session, point area proportional to the number of dyads (largest: " + count(bub.maxCount()) + ")."
 	} else {
 		caption += " Thin lines: individual dyads (a point where a dyad has a single session)."
 		for _, d := range dyads {
@@ -235,8 +235,8 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 			meta.Markers, meta.Drawn = len(ms), sumCounts(ms)
 		} else {
 			ds := draw.LineStyle{Color: alpha(blue, lineAlpha), Width: dyadWidth}
-			lines := 0
 			p.Add(funcPlotter(func(c draw.Canvas, p *gplot.Plot) {
+				lines := 0
 				for _, d := range dyads {
 					if len(d) < 2 {
 						continue
@@ -247,14 +247,15 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 					}
 					c.StrokeLines(ds, pts)
 					lines++
+					meta.Drawn += len(d) // a line's vertices are its observations
 				}
+				meta.Values["dyad_lines"] = float64(lines)
 			}))
 			b := newBubbles(ms, blue)
 			b.base = vg.Points(1.6)
 			p.Add(b)
 			meta.Markers = len(ms)
-			meta.Drawn = nObs
-			defer func() { meta.Values["dyad_lines"] = float64(lines) }()
+			meta.Drawn += sumCounts(ms)
 		}
 		p.Add(funcPlotter(func(c draw.Canvas, p *gplot.Plot) { drawMeanBand(c, p, stats) }))
 		if meta.Note != "" {
