@@ -41,7 +41,11 @@ var (
 
 const panelHeight = 2.3 * vg.Inch
 
-// DyadTrajectory writes one dyad's ratings over sessions to w.
+// DyadTrajectory writes one dyad's ratings over sessions to w. Panels sit
+// two to a row; the figure is Width wide and max(Height, rows × 2.3 in +
+// 1.5 in) tall. Each rater's scores are joined in session order, so a
+// session one side did not rate is bridged by that side's line and shows
+// only the other side's marker.
 func DyadTrajectory(w io.Writer, in DyadTrajectoryInput, format Format) error {
 	var sessions []int
 	nClient, nCounsellor := 0, 0

@@ -661,3 +661,19 @@ func TestMetadataKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestBlandAltmanWithoutLimits(t *testing.T) {
+	t.Parallel()
+	in := plot.BAInput{Scale: wai, Client: []float64{3, 4, 2}, Counsellor: []float64{2, 4, 3}}
+	doc := renderSVG(t, func(w io.Writer, f plot.Format) error { return plot.BlandAltman(w, in, f) })
+	m := doc.metadata(t)
+	if len(doc.hlines("#000000", 1.6)) != 0 || len(doc.hlines(vermillion, 1.4)) != 0 {
+		t.Error("bias or limit lines drawn without limits")
+	}
+	if _, ok := m.Values["bias"]; ok || !strings.Contains(m.Caption, "Limits of agreement not available") {
+		t.Errorf("values %v caption %q: want no bias and a caption saying so", m.Values, m.Caption)
+	}
+	if m.Markers != 3 || doc.markers(m.MarkerFill) != 3 {
+		t.Errorf("markers %d, elements %d, want 3", m.Markers, doc.markers(m.MarkerFill))
+	}
+}

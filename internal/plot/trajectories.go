@@ -196,6 +196,10 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 		}
 	}
 	caption += " Black line and points: mean difference per session; shaded band: its " + cl + " CI (t distribution; none where n < 2)."
+	tickStep := max(1, (len(stats)+maxSessionTicks-1)/maxSessionTicks)
+	if tickStep > 1 {
+		caption += " Every " + ordinal(tickStep) + " session is labelled."
+	}
 	if len(empty) > 0 {
 		word := " at session "
 		if len(empty) > 1 {
@@ -228,7 +232,7 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 		p := newPlot("Session (dyads with both ratings)", in.Scale.label("Client − counsellor"))
 		p.X.Min, p.X.Max = xlo, xhi
 		p.Y.Min, p.Y.Max = ylo, yhi
-		p.X.Tick.Marker = sessionTicks(stats)
+		p.X.Tick.Marker = sessionTicks(stats, tickStep)
 		p.Add(hline(0, zeroStyle))
 		if binned {
 			p.Add(bub)
@@ -360,11 +364,13 @@ func binSessions(xs, ys []float64, ylo, yhi float64, ny int) []marker {
 	return ms
 }
 
-// sessionTicks labels each session with its n, thinned to at most 15
-// labels so they never overlap on a 7-inch figure.
-func sessionTicks(stats []sessionStat) gplot.Ticker {
+// maxSessionTicks is the most session labels (each with its n) that fit
+// under a 7-inch figure without overlapping.
+const maxSessionTicks = 15
+
+// sessionTicks labels every step-th session with its n.
+func sessionTicks(stats []sessionStat, step int) gplot.Ticker {
 	return gplot.TickerFunc(func(lo, hi float64) []gplot.Tick {
-		step := max(1, (len(stats)+14)/15)
 		var ts []gplot.Tick
 		for i, st := range stats {
 			if i%step == 0 {
