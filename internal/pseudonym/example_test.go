@@ -21,3 +21,16 @@ func ExampleIdentifying() {
 	// john.doe.gmail.com: refused, looks like email_like
 	// Anna.Svensson: refused, looks like name_like
 }
+
+func ExampleCompilePattern() {
+	re, err := pseudonym.CompilePattern(`C-\d+|K-\d+`)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(re.MatchString("C-017"), re.MatchString("C-017-Anna"))
+	_, err = pseudonym.CompilePattern(`a)|(b`)
+	fmt.Println(err != nil)
+	// Output:
+	// true false
+	// true
+}

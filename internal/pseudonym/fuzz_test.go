@@ -1,6 +1,7 @@
 package pseudonym_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/pseudonym"
@@ -27,6 +28,33 @@ func FuzzIdentifying(f *testing.F) {
 		}
 		if ok1 != (r1 != "") || ok1 && !reasons[r1] {
 			t.Fatalf("Identifying(%q) = %q, %v: want a known reason exactly when refused", code, r1, ok1)
+		}
+	})
+}
+
+// FuzzCompilePattern checks that CompilePattern never panics, wraps
+// ErrInvalidPattern on every error, and returns only patterns that match
+// whole codes.
+func FuzzCompilePattern(f *testing.F) {
+	for _, s := range [][2]string{
+		{`C-\d{3}`, "C-017"}, {`^C-\d+|K-\d+$`, "C-1x"}, {`a)|(b`, "ab"}, {`(?m)^C\d+$`, "X\nC1"},
+		{`(?i)c-\d+`, "C-1"}, {`.*`, ""}, {`[`, "["}, {`\z`, "x"}, {`x|`, "x"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, expr, code string) {
+		re, err := pseudonym.CompilePattern(expr)
+		if err != nil {
+			if !errors.Is(err, pseudonym.ErrInvalidPattern) {
+				t.Fatalf("CompilePattern(%q) error %v does not wrap ErrInvalidPattern", expr, err)
+			}
+			return
+		}
+		if len(expr) > pseudonym.MaxPatternLen || re.MatchString("") {
+			t.Fatalf("CompilePattern(%q) accepted a pattern over the limit or matching \"\"", expr)
+		}
+		if loc := re.FindStringIndex(code); loc != nil && (loc[0] != 0 || loc[1] != len(code)) {
+			t.Fatalf("CompilePattern(%q) matched %q at %v, not the whole code", expr, code, loc)
 		}
 	})
 }
