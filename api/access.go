@@ -57,7 +57,7 @@ func (s *server) authorize(rl rule) gin.HandlerFunc {
 			return
 		}
 		if !rl.allows(actor) {
-			writeProblem(c, s.log, alliance.ErrForbidden)
+			writeProblem(c, s.log, &scopeNeeded{rl})
 			return
 		}
 		if c.Request.Method != http.MethodGet {
@@ -70,6 +70,23 @@ func (s *server) authorize(rl rule) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// scopeNeeded is a refusal by a route's rule; it names what the route
+// needs, so a developer knows which key to ask for.
+type scopeNeeded struct{ rule rule }
+
+func (e *scopeNeeded) Error() string {
+	if e.rule.survey {
+		return "this route takes a survey link's token, not an API key"
+	}
+	names := make([]string, len(e.rule.scopes))
+	for i, sc := range e.rule.scopes {
+		names[i] = string(sc)
+	}
+	return "this route needs a key with scope " + strings.Join(names, " or ")
+}
+
+func (e *scopeNeeded) Is(target error) bool { return target == alliance.ErrForbidden }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
 func bearer(h string) (string, bool) {

@@ -100,7 +100,9 @@ func newWorld(t *testing.T) *world {
 	w.studyB = e.createStudy("wai_sr_client", "wai_sr_therapist").ID
 	e.postRating(w.dyadA, 1, "client", refClient)
 	e.postRating(w.dyadA, 1, "counsellor", refTherapist)
-	w.collect = e.newKey(`{"name":"tablet","scopes":["collect"]}`)
+	// A survey frontend's key, bound to its study as it must be to enrol
+	// and look up dyads.
+	w.collect = e.newKey(fmt.Sprintf(`{"name":"tablet","scopes":["collect"],"study_id":%q}`, w.studyA))
 	w.analyze = e.newKey(`{"name":"analyst","scopes":["analyze"]}`)
 	w.otherStudy = e.newKey(fmt.Sprintf(`{"name":"B admin","scopes":["admin"],"study_id":%q}`, w.studyB))
 	w.revoked = e.newKey(`{"name":"old","scopes":["admin"]}`)
@@ -132,6 +134,21 @@ func (w *world) request(method, route string) (path, body string) {
 		path = "/v1/keys/" + strings.SplitN(strings.TrimPrefix(tok, "alk_"), ".", 2)[0]
 	case route == "/v1/instruments/:id":
 		path = "/v1/instruments/wai_sr_client"
+	case route == "/v1/invitations/:id":
+		tok := w.invite("client")
+		path = "/v1/invitations/" + strings.SplitN(strings.TrimPrefix(tok, "als_"), ".", 2)[0]
+	}
+	switch method + " " + route {
+	case "DELETE /v1/dyads/:id", "POST /v1/dyads/:id/withdraw":
+		// Erase or withdraw a dyad of its own, so the other principals
+		// and routes keep dyad A as it is.
+		d := w.e.createDyad(w.studyA, fmt.Sprintf("C-E%d", nextSeq()), "K-E")
+		path = strings.Replace(route, ":id", d.ID, 1) + "?confirm=" + d.ID
+	}
+	if method == http.MethodDelete && route == "/v1/studies/:id" {
+		// Erase a study of its own (not B, so B's admin must not see it).
+		st := w.e.createStudy("wai_sr_client", "wai_sr_therapist").ID
+		path = "/v1/studies/" + st + "?confirm=" + st
 	}
 	switch method + " " + route {
 	case "POST /v1/studies":
@@ -148,6 +165,10 @@ func (w *world) request(method, route string) (path, body string) {
 		body = `{"answers":` + refClient + `}`
 	case "POST /v1/keys":
 		body = `{"name":"k","scopes":["analyze"]}`
+	case "POST /v1/dyads/:id/withdraw":
+		body = `{"scope":"client","reason_code":"other"}`
+	case "POST /v1/dyads/:id/sessions/:session/ratings/:role/void":
+		body = `{"reason_code":"test_entry"}`
 	}
 	return path, body
 }
@@ -258,7 +279,8 @@ func otherStudy(acc access, key string) func(int) bool {
 			return status == http.StatusForbidden
 		case key == "POST /v1/studies":
 			return status == http.StatusForbidden
-		case strings.Contains(key, "/v1/studies/:id") || strings.Contains(key, "/v1/dyads/:id") || key == "DELETE /v1/keys/:id":
+		case strings.Contains(key, "/v1/studies/:id") || strings.Contains(key, "/v1/dyads/:id") ||
+			key == "DELETE /v1/keys/:id" || key == "DELETE /v1/invitations/:id":
 			return status == http.StatusNotFound
 		default:
 			return status < 400 || (acc == accPublic && status == http.StatusServiceUnavailable)

@@ -182,6 +182,8 @@ type contractState struct {
 	// used one.
 	analyzeKey, analyzeKeyID string
 	survey, usedSurvey       string
+	// spare is a dyad to withdraw and erase; spareStudy a study to erase.
+	spare, spareStudy string
 }
 
 // contractCase is one request and the status it must produce.
@@ -553,7 +555,8 @@ func TestContract(t *testing.T) {
 		{name: "survey: session already rated", method: "POST", path: "/v1/survey", want: 409,
 			req: func(s *contractState) *http.Request {
 				// A link for a session and role rated by other means meanwhile.
-				tok := inviteFor(t, s, 1, "client")
+				tok := inviteFor(t, s, 9, "client")
+				decodeField(t, s.h, postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":9,"role":"client","answers":`+contractClient+`}`)(s), "id")
 				return bearer(postJSON("/v1/survey", `{"answers":`+contractClient+`}`)(s), tok)
 			}},
 		{name: "use a link up", method: "POST", path: "/v1/survey", want: 201,
@@ -566,6 +569,104 @@ func TestContract(t *testing.T) {
 			req: func(s *contractState) *http.Request {
 				return bearer(postJSON("/v1/survey", `{"answers":`+contractTherapist+`}`)(s), s.usedSurvey)
 			}},
+		// --- consent, erasure and corrections ---
+		{name: "invite: session already rated", method: "POST", path: "/v1/dyads/{id}/invitations", want: 409,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/invitations", `{"session":1,"role":"client"}`)(s)
+			}},
+		{name: "list survey links", method: "GET", path: "/v1/dyads/{id}/invitations", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/invitations")(s) }},
+		{name: "list survey links: unknown dyad", method: "GET", path: "/v1/dyads/{id}/invitations", want: 404,
+			req: get("/v1/dyads/dy_nope/invitations")},
+		{name: "revoke a survey link", method: "DELETE", path: "/v1/invitations/{id}", want: 200,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/invitations/"+tokenID(inviteFor(t, s, 8, "client")), nil)
+			}},
+		{name: "revoke: used link", method: "DELETE", path: "/v1/invitations/{id}", want: 409,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/invitations/"+tokenID(s.usedSurvey), nil)
+			}},
+		{name: "revoke: unknown link", method: "DELETE", path: "/v1/invitations/{id}", want: 404,
+			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodDelete, "/v1/invitations/nope", nil) }},
+		{name: "void a rating", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 200,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/sessions/9/ratings/client/void", `{"reason_code":"wrong_session"}`)(s)
+			}},
+		{name: "void: nothing current", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 404,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/sessions/9/ratings/client/void", `{"reason_code":"wrong_session"}`)(s)
+			}},
+		{name: "void: malformed JSON", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client/void", `{`)(s)
+			}},
+		{name: "void: body too large", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client/void", `{"reason_code":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "void: not JSON", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client/void", `x`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "void: bad reason", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client/void", `{"reason_code":"oops"}`)(s)
+			}},
+		{name: "create a dyad to withdraw and erase", method: "POST", path: "/v1/studies/{id}/dyads", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"C-099","counsellor_code":"K-09"}`)(s)
+			},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) { s.spare = field(t, rec, "id") }},
+		{name: "withdraw", method: "POST", path: "/v1/dyads/{id}/withdraw", want: 200,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.spare+"/withdraw", `{"scope":"client","reason_code":"consent_withdrawn"}`)(s)
+			}},
+		{name: "rating of a withdrawn dyad", method: "POST", path: "/v1/dyads/{id}/ratings", want: 409,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.spare+"/ratings", `{"session":1,"role":"client","answers":`+contractClient+`}`)(s)
+			}},
+		{name: "withdraw: unknown dyad", method: "POST", path: "/v1/dyads/{id}/withdraw", want: 404,
+			req: postJSON("/v1/dyads/dy_nope/withdraw", `{"scope":"both","reason_code":"other"}`)},
+		{name: "withdraw: malformed JSON", method: "POST", path: "/v1/dyads/{id}/withdraw", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return postJSON("/v1/dyads/"+s.spare+"/withdraw", `{`)(s) }},
+		{name: "withdraw: body too large", method: "POST", path: "/v1/dyads/{id}/withdraw", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.spare+"/withdraw", `{"scope":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "withdraw: not JSON", method: "POST", path: "/v1/dyads/{id}/withdraw", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/dyads/"+s.spare+"/withdraw", `x`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "withdraw: bad scope", method: "POST", path: "/v1/dyads/{id}/withdraw", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.spare+"/withdraw", `{"scope":"patient","reason_code":"because"}`)(s)
+			}},
+		{name: "erase: no confirmation", method: "DELETE", path: "/v1/dyads/{id}", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodDelete, "/v1/dyads/"+s.spare, nil) }},
+		{name: "erase a dyad", method: "DELETE", path: "/v1/dyads/{id}", want: 204,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/dyads/"+s.spare+"?confirm="+s.spare, nil)
+			}},
+		{name: "erase: already erased", method: "DELETE", path: "/v1/dyads/{id}", want: 404,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/dyads/"+s.spare+"?confirm="+s.spare, nil)
+			}},
+		{name: "create a study to erase", method: "POST", path: "/v1/studies", want: 201,
+			req: postJSON("/v1/studies", `{"name":"Pilot","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`),
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) { s.spareStudy = field(t, rec, "id") }},
+		{name: "erase study: wrong confirmation", method: "DELETE", path: "/v1/studies/{id}", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/studies/"+s.spareStudy+"?confirm="+s.study, nil)
+			}},
+		{name: "erase a study", method: "DELETE", path: "/v1/studies/{id}", want: 204,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/studies/"+s.spareStudy+"?confirm="+s.spareStudy, nil)
+			}},
+		{name: "erase study: unknown", method: "DELETE", path: "/v1/studies/{id}", want: 404,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/studies/"+s.spareStudy+"?confirm="+s.spareStudy, nil)
+			}},
+
 		{name: "revoke key", method: "DELETE", path: "/v1/keys/{id}", want: 200,
 			req: func(s *contractState) *http.Request {
 				return httptest.NewRequest(http.MethodDelete, "/v1/keys/"+s.analyzeKeyID, nil)
@@ -923,6 +1024,12 @@ func bearer(r *http.Request, token string) *http.Request {
 }
 
 // inviteFor makes a survey link for the contract dyad.
+// tokenID is the id part of a token (als_<id>.<secret>).
+func tokenID(tok string) string {
+	id, _, _ := strings.Cut(strings.TrimPrefix(tok, "als_"), ".")
+	return id
+}
+
 func inviteFor(t *testing.T, s *contractState, session int, role string) string {
 	t.Helper()
 	return decodeField(t, s.h, postJSON("/v1/dyads/"+s.dyad+"/invitations", fmt.Sprintf(`{"session":%d,"role":%q}`, session, role))(s), "token")

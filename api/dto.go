@@ -113,6 +113,11 @@ type CreateStudyRequest struct {
 	Description   string             `json:"description,omitempty" example:"Parallel WAI-SR after sessions 1, 3 and 6"`
 	Forms         FormsBody          `json:"forms"`
 	MissingPolicy *MissingPolicyBody `json:"missing_policy,omitempty" extensions:"x-nullable"`
+	// CodePattern, when given, is a regular expression (RE2 syntax) every
+	// participant code of the study must match in full.
+	CodePattern string `json:"code_pattern,omitempty" example:"^[CK]-[0-9]{3}$"`
+	// Language is the hosted survey page's default language.
+	Language string `json:"language,omitempty" example:"sv" enums:"en,sv"`
 }
 
 // StudyResponse is a study.
@@ -122,6 +127,8 @@ type StudyResponse struct {
 	Description   string            `json:"description"`
 	Forms         FormsBody         `json:"forms"`
 	MissingPolicy MissingPolicyBody `json:"missing_policy"`
+	CodePattern   string            `json:"code_pattern,omitempty" example:"^[CK]-[0-9]{3}$"`
+	Language      string            `json:"language,omitempty" example:"sv"`
 	CreatedAt     time.Time         `json:"created_at" format:"date-time"`
 }
 
@@ -137,7 +144,8 @@ func toStudyResponse(s alliance.Study) StudyResponse {
 		ID: s.ID, Name: s.Name, Description: s.Description,
 		Forms:         FormsBody{Client: s.Forms[alliance.RoleClient], Counsellor: s.Forms[alliance.RoleCounsellor]},
 		MissingPolicy: MissingPolicyBody{MaxMissingFraction: &f},
-		CreatedAt:     s.CreatedAt,
+		CodePattern:   s.CodePattern, Language: s.Language,
+		CreatedAt: s.CreatedAt,
 	}
 }
 
@@ -157,6 +165,16 @@ type DyadResponse struct {
 	ClientCode     string    `json:"client_code" example:"C-017"`
 	CounsellorCode string    `json:"counsellor_code" example:"K-03"`
 	CreatedAt      time.Time `json:"created_at" format:"date-time"`
+	// Withdrawal is null unless consent was withdrawn.
+	Withdrawal *WithdrawalResponse `json:"withdrawal" extensions:"x-nullable"`
+}
+
+// WithdrawalResponse says when and why a dyad was withdrawn from
+// collection, and whose consent was withdrawn.
+type WithdrawalResponse struct {
+	At         time.Time `json:"at" format:"date-time"`
+	Scope      string    `json:"scope" example:"client" enums:"client,counsellor,both"`
+	ReasonCode string    `json:"reason_code" example:"consent_withdrawn"`
 }
 
 // DyadList is one page of dyads; Next is the cursor of the next page.
@@ -166,7 +184,11 @@ type DyadList struct {
 }
 
 func toDyadResponse(d alliance.Dyad) DyadResponse {
-	return DyadResponse(d)
+	out := DyadResponse{ID: d.ID, StudyID: d.StudyID, ClientCode: d.ClientCode, CounsellorCode: d.CounsellorCode, CreatedAt: d.CreatedAt}
+	if w := d.Withdrawal; w != nil {
+		out.Withdrawal = &WithdrawalResponse{At: w.At, Scope: w.Scope, ReasonCode: w.Reason}
+	}
+	return out
 }
 
 // --- ratings ---
@@ -223,6 +245,10 @@ type RatingResponse struct {
 	Version        int               `json:"version" example:"1"`
 	CreatedAt      time.Time         `json:"created_at" format:"date-time"`
 	SupersededAt   *time.Time        `json:"superseded_at" format:"date-time" extensions:"x-nullable"`
+	// VoidedAt is set on a version an admin voided; it then left current
+	// data, and VoidReason says why.
+	VoidedAt   *time.Time `json:"voided_at,omitempty" format:"date-time"`
+	VoidReason string     `json:"void_reason,omitempty" example:"wrong_dyad"`
 }
 
 // RatingList lists ratings (a dyad's current ones, or one rating's history).
@@ -240,6 +266,7 @@ func toRatingResponse(r alliance.Rating) RatingResponse {
 		Scores:         ScoresResponse{Total: toScoreResponse(r.Scores.Total), Subscales: map[string]ScoreResponse{}},
 		MissingPolicy:  MissingPolicyBody{MaxMissingFraction: &f},
 		ScoringVersion: r.ScoringVersion, Version: r.Version, CreatedAt: r.CreatedAt, SupersededAt: r.SupersededAt,
+		VoidedAt: r.VoidedAt, VoidReason: r.VoidReason,
 	}
 	for k, v := range r.Scores.Subscales {
 		out.Scores.Subscales[k] = toScoreResponse(v)

@@ -51,7 +51,8 @@ func (s *server) createDyad(c *gin.Context) error {
 //	@Produce	json,application/problem+json
 //	@Security	BearerAuth
 //	@Param		id				path		string	true	"study id"
-//	@Param		counsellor_code	query		string	false	"only this counsellor's dyads"
+//	@Param		client_code		query		string	false	"only the dyad of this client code (exact match)"
+//	@Param		counsellor_code	query		string	false	"only this counsellor's dyads (exact match)"
 //	@Param		limit			query		int		false	"page size (1-500, default 50)"
 //	@Param		after			query		string	false	"cursor: the next value of the previous page"
 //	@Success	200				{object}	DyadList
@@ -66,7 +67,7 @@ func (s *server) listDyads(c *gin.Context) error {
 		return err
 	}
 	ds, err := s.svc.FindDyads(c.Request.Context(), alliance.DyadFilter{
-		StudyID: c.Param("id"), CounsellorCode: c.Query("counsellor_code"), Page: p,
+		StudyID: c.Param("id"), ClientCode: c.Query("client_code"), CounsellorCode: c.Query("counsellor_code"), Page: p,
 	})
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func (s *server) listDyads(c *gin.Context) error {
 //	@Failure	403	{object}	Problem
 //	@Router		/v1/dyads/{id} [get]
 func (s *server) getDyad(c *gin.Context) error {
-	d, err := s.svc.FindDyadByID(c.Request.Context(), c.Param("id"))
+	d, err := s.svc.GetDyad(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -230,7 +230,13 @@ func TestHostileRequests(t *testing.T) {
 			header: http.Header{"X-Request-Id": {"abc\r\nSet-Cookie: x=1"}}, status: 200},
 
 		// --- methods ---
-		{name: "DELETE a dyad", method: "DELETE", path: "/v1/dyads/{dyad}", status: 405},
+		{name: "DELETE a dyad without confirming", method: "DELETE", path: "/v1/dyads/{dyad}", status: 422, field: "confirm", code: "required"},
+		{name: "DELETE a dyad confirming another id", method: "DELETE", path: "/v1/dyads/{dyad}?confirm=dy_other", status: 422, field: "confirm", code: "mismatch"},
+		{name: "DELETE a dyad that does not exist", method: "DELETE", path: "/v1/dyads/dy_nope?confirm=dy_nope", status: 404},
+		{name: "DELETE a study that does not exist", method: "DELETE", path: "/v1/studies/st_nope?confirm=st_nope", status: 404},
+		{name: "withdraw with free text", method: "POST", path: "/v1/dyads/{dyad}/withdraw", body: `{"scope":"client","reason_code":"Anna said she is moving"}`, status: 422, field: "reason_code", code: "invalid_value"},
+		{name: "void with no reason", method: "POST", path: "/v1/dyads/{dyad}/sessions/1/ratings/client/void", body: `{}`, status: 422, field: "reason_code", code: "required"},
+		{name: "revoke an unknown survey link", method: "DELETE", path: "/v1/invitations/als_nope", status: 404},
 		{name: "TRACE", method: "TRACE", path: "/v1/studies", status: 405},
 	}
 

@@ -144,10 +144,13 @@ type AuditEntryResponse struct {
 	Resource   string    `json:"resource" example:"rating"`
 	ResourceID string    `json:"resource_id"`
 	StudyID    *string   `json:"study_id" extensions:"x-nullable"`
+	DyadID     *string   `json:"dyad_id" extensions:"x-nullable"`
 	// Before and After are the changed resource as JSON text (null when
-	// not applicable).
+	// not applicable, or redacted by an erasure).
 	Before *string `json:"before" extensions:"x-nullable"`
 	After  *string `json:"after" extensions:"x-nullable"`
+	// RedactedAt is set when an erasure removed the payload.
+	RedactedAt *time.Time `json:"redacted_at" extensions:"x-nullable"`
 }
 
 // AuditList is one page of the audit log, oldest first.
@@ -208,7 +211,8 @@ func (s *server) listAudit(c *gin.Context) error {
 	out := AuditList{Items: make([]AuditEntryResponse, len(es))}
 	for i, e := range es {
 		out.Items[i] = AuditEntryResponse{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Resource: e.Resource,
-			ResourceID: e.ResourceID, StudyID: optional(e.StudyID), Before: optional(e.Before), After: optional(e.After)}
+			ResourceID: e.ResourceID, StudyID: optional(e.StudyID), DyadID: optional(e.DyadID), Before: optional(e.Before),
+			After: optional(e.After), RedactedAt: e.RedactedAt}
 	}
 	out.Next = nextCursor(len(es), p, func() string { return strconv.FormatInt(es[len(es)-1].ID, 10) })
 	c.JSON(http.StatusOK, out)

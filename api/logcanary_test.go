@@ -88,13 +88,17 @@ func logCanaryScenario(t *testing.T, e *env, unavailable func(dyadID string)) {
 	// An amendment, and one with the old answers again.
 	e.expect(http.StatusOK, http.MethodPut, ratingPath(d.ID, 1, "client"), fmt.Sprintf(`{"session_date":%q,"answers":%s}`, canaryDate, canaryAnswers2))
 
-	// A survey link for the rated session: refused when the rating is
-	// stored; then a link used twice (410).
+	// A survey link for the rated session: refused at creation (409
+	// already_rated); a link whose session is rated meanwhile, refused at
+	// submission; then a link used twice (410).
+	checkProblem(t, e.do(http.MethodPost, "/v1/dyads/"+d.ID+"/invitations", `{"session":1,"role":"client"}`), "link for a rated session",
+		problemWant{status: 409, typ: typeConflict})
 	inv := decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+d.ID+"/invitations",
-		`{"session":1,"role":"client"}`))
+		`{"session":4,"role":"client"}`))
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(d.ID), canaryRating(4, "client", canaryAnswers2))
 	rec := e.do(http.MethodPost, "/v1/survey", fmt.Sprintf(`{"session_date":%q,"answers":%s}`, canaryDate, canaryAnswers), "Authorization", "Bearer "+inv.Token)
 	if rec.Code != http.StatusConflict {
-		t.Errorf("survey for a rated session = %d, want 409; body %s", rec.Code, rec.Body)
+		t.Errorf("survey for a session rated meanwhile = %d, want 409; body %s", rec.Code, rec.Body)
 	}
 	inv = decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+d.ID+"/invitations",
 		`{"session":2,"role":"counsellor"}`))

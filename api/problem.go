@@ -21,6 +21,10 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty" example:"answers[3]: item 4: 6 is outside 1..5"`
 	Instance string       `json:"instance,omitempty" example:"/v1/dyads/dy_01j.../ratings"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// Code is a stable machine-readable reason where a status has several
+	// that a client handles differently: already_rated and dyad_withdrawn
+	// for 409.
+	Code string `json:"code,omitempty" example:"already_rated"`
 	// RequestID lets an operator find the request in the logs.
 	RequestID string `json:"request_id,omitempty" example:"5f0c6a0e9b6d4f1a"`
 }
@@ -77,6 +81,7 @@ func problemFor(err error) Problem {
 	var re *requestError
 	var ve *alliance.ValidationError
 	var rl *rateLimited
+	var need *scopeNeeded
 	switch {
 	case errors.As(err, &rl):
 		return Problem{Type: typeRateLimited, Title: "Too Many Requests", Status: http.StatusTooManyRequests,
@@ -84,9 +89,11 @@ func problemFor(err error) Problem {
 	case errors.Is(err, alliance.ErrUnauthenticated):
 		return Problem{Type: typeUnauth, Title: "Unauthorized", Status: http.StatusUnauthorized,
 			Detail: "send a valid API key or survey token as 'Authorization: Bearer <token>'"}
+	case errors.As(err, &need):
+		return Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: need.Error()}
 	case errors.Is(err, alliance.ErrForbidden):
 		return Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
-			Detail: "this credential may not do this"}
+			Detail: trimSentinel(err, alliance.ErrForbidden, "this credential may not do this")}
 	case errors.Is(err, alliance.ErrGone):
 		return Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone,
 			Detail: "this survey link was already used or has expired"}
@@ -104,8 +111,15 @@ func problemFor(err error) Problem {
 			Detail: "this Idempotency-Key was already used for a different request; use a new key for a new request"}
 	case errors.Is(err, alliance.ErrNotFound):
 		return Problem{Type: typeNotFound, Title: "Not Found", Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, alliance.ErrWithdrawn):
+		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "dyad_withdrawn",
+			Detail: "consent for this dyad was withdrawn: it takes no new ratings or survey links"}
+	case errors.Is(err, alliance.ErrAlreadyRated):
+		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "already_rated",
+			Detail: "this session already has a rating of this role; a survey link for it could never be used"}
 	case errors.Is(err, alliance.ErrConflict):
-		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: conflictDetail(err)}
+		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict,
+			Detail: trimSentinel(err, alliance.ErrConflict, "the request conflicts with existing data")}
 	case errors.Is(err, alliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: typeUnavailable, Title: "Service Unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "the database cannot serve this request right now; retry later"}
@@ -114,13 +128,13 @@ func problemFor(err error) Problem {
 		Detail: "an unexpected error occurred; the request id identifies it in the server log"}
 }
 
-// conflictDetail keeps the domain's explanation without the sentinel's
-// own text at its end.
-func conflictDetail(err error) string {
-	if msg := strings.TrimSuffix(err.Error(), ": "+alliance.ErrConflict.Error()); msg != err.Error() {
+// trimSentinel keeps the domain's explanation of err without the
+// sentinel's own text at its end; fallback when there is none.
+func trimSentinel(err, sentinel error, fallback string) string {
+	if msg := strings.TrimSuffix(err.Error(), ": "+sentinel.Error()); msg != err.Error() {
 		return msg
 	}
-	return "the request conflicts with existing data"
+	return fallback
 }
 
 // writeProblem sends err as problem+json and logs it at a level that

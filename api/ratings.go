@@ -216,3 +216,49 @@ func sessionRole(c *gin.Context) (int, alliance.Role, error) {
 func ratingPath(r alliance.Rating) string {
 	return "/v1/dyads/" + r.DyadID + "/sessions/" + strconv.Itoa(r.Session) + "/ratings/" + string(r.Role)
 }
+
+// VoidRequest says why a rating is voided.
+type VoidRequest struct {
+	// ReasonCode is one of wrong_dyad, wrong_session, wrong_role,
+	// duplicate, test_entry, other.
+	ReasonCode string `json:"reason_code" example:"wrong_dyad" enums:"wrong_dyad,wrong_session,wrong_role,duplicate,test_entry,other"`
+}
+
+// voidRating godoc
+//
+//	@Summary		Void a rating filed under the wrong dyad, session or role
+//	@Description	The current version leaves current data, statistics and exports; it stays in the history (with voided_at and void_reason) and in the audit log, and the session can be rated again for this role.
+//	@Tags			ratings
+//	@Accept			json
+//	@Produce		json,application/problem+json
+//	@Security		BearerAuth
+//	@Param			id		path		string		true	"dyad id"
+//	@Param			session	path		int			true	"session number"
+//	@Param			role	path		string		true	"client or counsellor"	Enums(client, counsellor)
+//	@Param			body	body		VoidRequest	true	"why"
+//	@Success		200		{object}	RatingResponse
+//	@Failure		400		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Failure		404		{object}	Problem
+//	@Failure		413		{object}	Problem
+//	@Failure		415		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Failure		429		{object}	Problem
+//	@Router			/v1/dyads/{id}/sessions/{session}/ratings/{role}/void [post]
+func (s *server) voidRating(c *gin.Context) error {
+	session, role, err := sessionRole(c)
+	if err != nil {
+		return err
+	}
+	var req VoidRequest
+	if _, err := readJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.svc.VoidRating(c.Request.Context(), c.Param("id"), session, role, req.ReasonCode)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toRatingResponse(r))
+	return nil
+}

@@ -20,10 +20,13 @@ type endpoint struct {
 
 // Who may call a route.
 var (
-	public       = rule{public: true}
-	admin        = rule{scopes: []auth.Scope{auth.ScopeAdmin}}
-	readers      = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}}
-	collecting   = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect}}
+	public     = rule{public: true}
+	admin      = rule{scopes: []auth.Scope{auth.ScopeAdmin}}
+	readers    = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}}
+	collecting = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect}}
+	// enrolling: a survey frontend's collect key may add dyads to the
+	// study it is bound to (the use case checks the binding).
+	enrolling    = collecting
 	anyKey       = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect, auth.ScopeAnalyze}}
 	surveyHolder = rule{survey: true}
 )
@@ -46,13 +49,16 @@ func (s *server) endpoints() []endpoint {
 		{post, "/v1/studies", admin, s.createStudy},
 		{get, "/v1/studies", readers, s.listStudies},
 		{get, "/v1/studies/:id", readers, s.getStudy},
-		{post, "/v1/studies/:id/dyads", admin, s.createDyad},
-		{get, "/v1/studies/:id/dyads", readers, s.listDyads},
+		{del, "/v1/studies/:id", admin, s.eraseStudy},
+		{post, "/v1/studies/:id/dyads", enrolling, s.createDyad},
+		{get, "/v1/studies/:id/dyads", anyKey, s.listDyads},
 		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement},
 		{get, "/v1/studies/:id/export", readers, s.exportStudy},
 		{get, "/v1/studies/:id/codebook", readers, s.codebook},
 
-		{get, "/v1/dyads/:id", readers, s.getDyad},
+		{get, "/v1/dyads/:id", anyKey, s.getDyad},
+		{del, "/v1/dyads/:id", admin, s.eraseDyad},
+		{post, "/v1/dyads/:id/withdraw", admin, s.withdrawDyad},
 		{post, "/v1/dyads/:id/ratings", collecting, s.createRating},
 		{get, "/v1/dyads/:id/ratings", readers, s.listRatings},
 		{get, "/v1/dyads/:id/agreement", readers, s.getDyadAgreement},
@@ -61,7 +67,10 @@ func (s *server) endpoints() []endpoint {
 		{get, "/v1/dyads/:id/sessions/:session/ratings/:role", readers, s.getRating},
 		{put, "/v1/dyads/:id/sessions/:session/ratings/:role", collecting, s.amendRating},
 		{get, "/v1/dyads/:id/sessions/:session/ratings/:role/history", readers, s.ratingHistory},
+		{post, "/v1/dyads/:id/sessions/:session/ratings/:role/void", admin, s.voidRating},
 		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation},
+		{get, "/v1/dyads/:id/invitations", admin, s.listInvitations},
+		{del, "/v1/invitations/:id", admin, s.revokeInvitation},
 
 		{get, "/v1/survey", surveyHolder, s.getSurvey},
 		{post, "/v1/survey", surveyHolder, s.submitSurvey},

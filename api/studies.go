@@ -35,6 +35,7 @@ func (s *server) createStudy(c *gin.Context) error {
 	in := alliance.StudyInput{
 		Name: req.Name, Description: req.Description,
 		ClientForm: req.Forms.Client, CounsellorForm: req.Forms.Counsellor,
+		CodePattern: req.CodePattern, Language: req.Language,
 	}
 	if req.MissingPolicy != nil {
 		in.MaxMissingFraction = req.MissingPolicy.MaxMissingFraction

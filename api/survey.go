@@ -7,31 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/surveypage"
 )
-
-// CreateInvitationRequest asks for a one-time survey link.
-type CreateInvitationRequest struct {
-	Session   int    `json:"session" example:"3" minimum:"1"`
-	Role      string `json:"role" example:"client" enums:"client,counsellor"`
-	ExpiresIn string `json:"expires_in,omitempty" example:"72h"`
-}
-
-// InvitationResponse is a new survey link. The token is shown once: hand
-// the rater url, the hosted survey page with the token in its fragment
-// (absolute when the server knows its public URL, else root-relative), or
-// build your own page that sends the token as "Authorization: Bearer
-// <token>" to url_path.
-type InvitationResponse struct {
-	ID        string    `json:"id"`
-	DyadID    string    `json:"dyad_id"`
-	Session   int       `json:"session" example:"3"`
-	Role      string    `json:"role" example:"client"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Token     string    `json:"token" example:"als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"`
-	URLPath   string    `json:"url_path" example:"/v1/survey"`
-	URL       string    `json:"url" example:"https://survey.example.org/s/#als_01jd8x2k4m5n6p7q8r9s0t1v2w.Zk3…"`
-}
 
 // SurveyResponse is what a survey-token holder sees: the session and role
 // the link is for, the form to render and the study's missing-item policy
@@ -58,38 +34,6 @@ type SurveyReceipt struct {
 	Session    int       `json:"session" example:"3"`
 	Role       string    `json:"role" example:"client"`
 	ReceivedAt time.Time `json:"received_at"`
-}
-
-// createInvitation godoc
-//
-//	@Summary	Create a one-time survey link for one rater of one session
-//	@Tags		access
-//	@Accept		json
-//	@Produce	json,application/problem+json
-//	@Security	BearerAuth
-//	@Param		id		path		string					true	"dyad id"
-//	@Param		body	body		CreateInvitationRequest	true	"session, role and lifetime (default 168h, at most 2160h)"
-//	@Success	201		{object}	InvitationResponse
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
-//	@Failure	404		{object}	Problem
-//	@Failure	422		{object}	Problem
-//	@Failure	429		{object}	Problem
-//	@Router		/v1/dyads/{id}/invitations [post]
-func (s *server) createInvitation(c *gin.Context) error {
-	var req CreateInvitationRequest
-	if _, err := readJSON(c, &req); err != nil {
-		return err
-	}
-	inv, tok, err := s.svc.CreateInvitation(c.Request.Context(), c.Param("id"), alliance.InvitationInput(req))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, InvitationResponse{ID: inv.ID, DyadID: inv.DyadID, Session: inv.Session,
-		Role: string(inv.Role), ExpiresAt: inv.ExpiresAt, Token: tok, URLPath: "/v1/survey",
-		URL: surveypage.Link(s.publicURL, tok)})
-	return nil
 }
 
 // getSurvey godoc

@@ -211,6 +211,73 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Deletes the dyad's codes, every version of its ratings (answers, scores, session dates), its survey links and idempotency records, and redacts the payloads of its audit entries; the audit log keeps who erased which dyad id, and when. The deleted bytes are purged from the database files (see the access and privacy guide). confirm must repeat the dyad id. Erasing again is 404.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "dyads"
+                ],
+                "summary": "Erase a dyad for good",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the dyad id again",
+                        "name": "confirm",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
             }
         },
         "/v1/dyads/{id}/agreement": {
@@ -279,12 +346,64 @@ const docTemplate = `{
             }
         },
         "/v1/dyads/{id}/invitations": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every link made for the dyad, oldest first, with its state: pending, used, expired or revoked. Never the token.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "A dyad's survey links and their states",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.InvitationList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
             "post": {
                 "security": [
                     {
                         "BearerAuth": []
                     }
                 ],
+                "description": "409 with code already_rated when the session already has a rating of that role, and with code dyad_withdrawn when consent was withdrawn.",
                 "consumes": [
                     "application/json"
                 ],
@@ -341,6 +460,12 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -984,6 +1109,214 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The current version leaves current data, statistics and exports; it stays in the history (with voided_at and void_reason) and in the audit log, and the session can be rated again for this role.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "ratings"
+                ],
+                "summary": "Void a rating filed under the wrong dyad, session or role",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "session number",
+                        "name": "session",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "client",
+                            "counsellor"
+                        ],
+                        "type": "string",
+                        "description": "client or counsellor",
+                        "name": "role",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "why",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.VoidRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.RatingResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dyads/{id}/withdraw": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "dyads"
+                ],
+                "summary": "Withdraw a dyad from collection (consent withdrawn)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "whose consent, and why",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.WithdrawRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.DyadResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/instruments": {
             "get": {
                 "security": [
@@ -1068,6 +1401,71 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/invitations/{id}": {
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The link answers 410 from then on. Revoking a revoked link changes nothing; a used link is 409 (void its rating instead).",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Revoke a mis-sent survey link",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "survey link (invitation) id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.InvitationStatusResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -1457,6 +1855,73 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Erases every dyad of the study as DELETE /v1/dyads/{id} does, deletes the keys bound to the study and the study itself, and redacts the payloads of the study's audit entries. For the demo study or a pilot. confirm must repeat the study id. Erasing again is 404.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "studies"
+                ],
+                "summary": "Erase a whole study for good",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "the study id again",
+                        "name": "confirm",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
             }
         },
         "/v1/studies/{id}/agreement": {
@@ -1663,7 +2128,13 @@ const docTemplate = `{
                     },
                     {
                         "type": "string",
-                        "description": "only this counsellor's dyads",
+                        "description": "only the dyad of this client code (exact match)",
+                        "name": "client_code",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "only this counsellor's dyads (exact match)",
                         "name": "counsellor_code",
                         "in": "query"
                     },
@@ -2182,13 +2653,22 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "before": {
-                    "description": "Before and After are the changed resource as JSON text (null when\nnot applicable).",
+                    "description": "Before and After are the changed resource as JSON text (null when\nnot applicable, or redacted by an erasure).",
+                    "type": "string",
+                    "x-nullable": true
+                },
+                "dyad_id": {
                     "type": "string",
                     "x-nullable": true
                 },
                 "id": {
                     "type": "integer",
                     "example": 42
+                },
+                "redacted_at": {
+                    "description": "RedactedAt is set when an erasure removed the payload.",
+                    "type": "string",
+                    "x-nullable": true
                 },
                 "resource": {
                     "type": "string",
@@ -2564,12 +3044,26 @@ const docTemplate = `{
         "api.CreateStudyRequest": {
             "type": "object",
             "properties": {
+                "code_pattern": {
+                    "description": "CodePattern, when given, is a regular expression (RE2 syntax) every\nparticipant code of the study must match in full.",
+                    "type": "string",
+                    "example": "^[CK]-[0-9]{3}$"
+                },
                 "description": {
                     "type": "string",
                     "example": "Parallel WAI-SR after sessions 1, 3 and 6"
                 },
                 "forms": {
                     "$ref": "#/definitions/api.FormsBody"
+                },
+                "language": {
+                    "description": "Language is the hosted survey page's default language.",
+                    "type": "string",
+                    "enum": [
+                        "en",
+                        "sv"
+                    ],
+                    "example": "sv"
                 },
                 "missing_policy": {
                     "allOf": [
@@ -2802,6 +3296,15 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "withdrawal": {
+                    "description": "Withdrawal is null unless consent was withdrawn.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.WithdrawalResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 }
             }
         },
@@ -3031,6 +3534,17 @@ const docTemplate = `{
                 }
             }
         },
+        "api.InvitationList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.InvitationStatusResponse"
+                    }
+                }
+            }
+        },
         "api.InvitationResponse": {
             "type": "object",
             "properties": {
@@ -3062,6 +3576,53 @@ const docTemplate = `{
                 "url_path": {
                     "type": "string",
                     "example": "/v1/survey"
+                }
+            }
+        },
+        "api.InvitationStatusResponse": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "dyad_id": {
+                    "type": "string"
+                },
+                "expires_at": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "rating_id": {
+                    "description": "RatingID is the rating a used link stored.",
+                    "type": "string"
+                },
+                "revoked_at": {
+                    "type": "string",
+                    "x-nullable": true
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "state": {
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "used",
+                        "expired",
+                        "revoked"
+                    ],
+                    "example": "pending"
+                },
+                "used_at": {
+                    "type": "string",
+                    "x-nullable": true
                 }
             }
         },
@@ -3311,6 +3872,11 @@ const docTemplate = `{
         "api.Problem": {
             "type": "object",
             "properties": {
+                "code": {
+                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated and dyad_withdrawn\nfor 409.",
+                    "type": "string",
+                    "example": "already_rated"
+                },
                 "detail": {
                     "type": "string",
                     "example": "answers[3]: item 4: 6 is outside 1..5"
@@ -3488,6 +4054,15 @@ const docTemplate = `{
                 "version": {
                     "type": "integer",
                     "example": 1
+                },
+                "void_reason": {
+                    "type": "string",
+                    "example": "wrong_dyad"
+                },
+                "voided_at": {
+                    "description": "VoidedAt is set on a version an admin voided; it then left current\ndata, and VoidReason says why.",
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -3881,6 +4456,10 @@ const docTemplate = `{
         "api.StudyResponse": {
             "type": "object",
             "properties": {
+                "code_pattern": {
+                    "type": "string",
+                    "example": "^[CK]-[0-9]{3}$"
+                },
                 "created_at": {
                     "type": "string",
                     "format": "date-time"
@@ -3894,6 +4473,10 @@ const docTemplate = `{
                 "id": {
                     "type": "string",
                     "example": "st_01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "language": {
+                    "type": "string",
+                    "example": "sv"
                 },
                 "missing_policy": {
                     "$ref": "#/definitions/api.MissingPolicyBody"
@@ -3996,6 +4579,73 @@ const docTemplate = `{
                     "type": "string",
                     "format": "date",
                     "example": "2026-11-23"
+                }
+            }
+        },
+        "api.VoidRequest": {
+            "type": "object",
+            "properties": {
+                "reason_code": {
+                    "description": "ReasonCode is one of wrong_dyad, wrong_session, wrong_role,\nduplicate, test_entry, other.",
+                    "type": "string",
+                    "enum": [
+                        "wrong_dyad",
+                        "wrong_session",
+                        "wrong_role",
+                        "duplicate",
+                        "test_entry",
+                        "other"
+                    ],
+                    "example": "wrong_dyad"
+                }
+            }
+        },
+        "api.WithdrawRequest": {
+            "type": "object",
+            "properties": {
+                "reason_code": {
+                    "description": "ReasonCode is one of consent_withdrawn, participant_request,\nlost_to_follow_up, treatment_ended, other: a code, never free text.",
+                    "type": "string",
+                    "enum": [
+                        "consent_withdrawn",
+                        "participant_request",
+                        "lost_to_follow_up",
+                        "treatment_ended",
+                        "other"
+                    ],
+                    "example": "consent_withdrawn"
+                },
+                "scope": {
+                    "description": "Scope says whose consent was withdrawn. Collection stops for the\ndyad whichever it is.",
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor",
+                        "both"
+                    ],
+                    "example": "client"
+                }
+            }
+        },
+        "api.WithdrawalResponse": {
+            "type": "object",
+            "properties": {
+                "at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "reason_code": {
+                    "type": "string",
+                    "example": "consent_withdrawn"
+                },
+                "scope": {
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor",
+                        "both"
+                    ],
+                    "example": "client"
                 }
             }
         }

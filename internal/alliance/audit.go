@@ -17,8 +17,13 @@ type AuditEntry struct {
 	Resource   string
 	ResourceID string
 	StudyID    string
-	Before     string
-	After      string
+	// DyadID names the dyad the entry concerns, so that its erasure can
+	// find and redact the entry's payload.
+	DyadID string
+	Before string
+	After  string
+	// RedactedAt is set once an erasure removed Before and After.
+	RedactedAt *time.Time
 }
 
 // AuditFilter narrows the audit log; Page.After is the last entry id seen.
@@ -34,7 +39,7 @@ type AuditFilter struct {
 
 // audit builds the entry of a write by the actor of ctx. before and after
 // are domain values rendered as JSON; secrets never reach them.
-func (s *Service) audit(ctx context.Context, action, resource, id, studyID string, before, after any) AuditEntry {
+func (s *Service) audit(ctx context.Context, action, resource, id, studyID, dyadID string, before, after any) AuditEntry {
 	enc := func(v any) string {
 		if v == nil {
 			return ""
@@ -46,7 +51,7 @@ func (s *Service) audit(ctx context.Context, action, resource, id, studyID strin
 		return string(b)
 	}
 	return AuditEntry{At: s.now(), Actor: ActorFrom(ctx).Label(), Action: action, Resource: resource,
-		ResourceID: id, StudyID: studyID, Before: enc(before), After: enc(after)}
+		ResourceID: id, StudyID: studyID, DyadID: dyadID, Before: enc(before), After: enc(after)}
 }
 
 // FindAudit reads the audit log, oldest first; a study-bound admin reads

@@ -2,6 +2,7 @@ package alliance
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/alliance-project/alliance/internal/instrument"
@@ -24,6 +25,12 @@ var (
 	// ErrUnavailable means the database cannot serve the request right now
 	// (locked, read-only, timed out); retrying later may succeed.
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrWithdrawn means the dyad's consent was withdrawn: no rating, and
+	// no survey link, is accepted for it any more.
+	ErrWithdrawn = fmt.Errorf("dyad_withdrawn: %w", ErrConflict)
+	// ErrAlreadyRated means the session and role a survey link is asked
+	// for already have a rating.
+	ErrAlreadyRated = fmt.Errorf("already_rated: %w", ErrConflict)
 )
 
 // FieldError names one invalid field of a request, so a frontend can point

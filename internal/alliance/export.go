@@ -31,6 +31,8 @@ type ExportRow struct {
 	Rating         Rating
 	ClientCode     string
 	CounsellorCode string
+	// Withdrawal is the dyad's, when consent was withdrawn.
+	Withdrawal *Withdrawal
 }
 
 // Column describes one export column for the codebook.
@@ -179,6 +181,7 @@ func (ex exporter) longColumns() []Column {
 		Column{"scoring_version", "string", "version of the scoring rules"},
 		Column{"max_missing_fraction", "number", "missing-item policy the scores were computed with"},
 	)
+	cols = append(cols, withdrawalColumns...)
 	if ex.q.Scores {
 		cols = append(cols, ex.scoreColumns("", "")...)
 	}
@@ -193,6 +196,7 @@ func (ex exporter) longRow(r ExportRow) []any {
 	row := []any{ex.study.ID, ra.DyadID, r.ClientCode, r.CounsellorCode, ra.Session, dateValue(ra.SessionDate),
 		string(ra.Role), ra.FormID, ra.ID, ra.Version, ra.CreatedAt.Format(time.RFC3339Nano),
 		ra.ScoringVersion, ra.Policy.MaxMissingFraction}
+	row = appendWithdrawal(row, r.Withdrawal)
 	if ex.q.Scores {
 		row = ex.appendScores(row, &ra)
 	}
@@ -210,6 +214,7 @@ func (ex exporter) wideColumns() []Column {
 		Column{"counsellor_instrument", "string", "counsellor's form id"},
 		Column{"updated_at", "datetime", "latest store time of the two ratings (RFC 3339, UTC)"},
 	)
+	cols = append(cols, withdrawalColumns...)
 	if ex.q.Scores {
 		cols = append(cols, ex.scoreColumns("client_", "client's ")...)
 		cols = append(cols, ex.scoreColumns("counsellor_", "counsellor's ")...)
@@ -272,6 +277,7 @@ func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
 	}
 	row := []any{ex.study.ID, r.Rating.DyadID, r.ClientCode, r.CounsellorCode, r.Rating.Session, date,
 		client != nil && counsellor != nil, formOf(client), formOf(counsellor), updated.Format(time.RFC3339Nano)}
+	row = appendWithdrawal(row, r.Withdrawal)
 	if ex.q.Scores {
 		row = ex.appendScores(row, client)
 		row = ex.appendScores(row, counsellor)
@@ -316,6 +322,21 @@ func scoreOf(r *Rating, scale string) instrument.Score {
 		return instrument.Score{}
 	}
 	return r.Scores.Of(scale)
+}
+
+// withdrawalColumns mark the rows of a dyad whose consent was withdrawn:
+// its data given before are kept, and an analysis may want to leave them
+// out or look at them apart.
+var withdrawalColumns = []Column{
+	{"withdrawn_at", "datetime", "when consent for the dyad was withdrawn (RFC 3339, UTC); missing unless withdrawn"},
+	{"withdrawal_scope", "string", "whose consent was withdrawn: client, counsellor or both; missing unless withdrawn"},
+}
+
+func appendWithdrawal(row []any, w *Withdrawal) []any {
+	if w == nil {
+		return append(row, nil, nil)
+	}
+	return append(row, w.At.Format(time.RFC3339Nano), w.Scope)
 }
 
 func formOf(r *Rating) any {

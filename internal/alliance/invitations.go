@@ -22,6 +22,29 @@ type Invitation struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RatingID  string
+	RevokedAt *time.Time
+}
+
+// Invitation states, as GET /v1/dyads/{id}/invitations reports them.
+const (
+	InvitationPending = "pending"
+	InvitationUsed    = "used"
+	InvitationExpired = "expired"
+	InvitationRevoked = "revoked"
+)
+
+// State says whether the link can still be answered at now, and if not,
+// why: used, revoked (by an admin, or by a withdrawal) or expired.
+func (inv Invitation) State(now time.Time) string {
+	switch {
+	case inv.UsedAt != nil:
+		return InvitationUsed
+	case inv.RevokedAt != nil:
+		return InvitationRevoked
+	case !now.Before(inv.ExpiresAt):
+		return InvitationExpired
+	}
+	return InvitationPending
 }
 
 // Survey link lifetimes: a week by default, at most 90 days.
@@ -39,7 +62,9 @@ type InvitationInput struct {
 }
 
 // CreateInvitation makes a one-time survey token for exactly one rater of
-// one dyad session and returns it with its secret token (shown once).
+// one dyad session and returns it with its secret token (shown once). A
+// slot that already has a rating is refused at once (ErrAlreadyRated),
+// not after the rater filled in the form; so is a withdrawn dyad.
 func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in InvitationInput) (Invitation, string, error) {
 	var fe fieldErrors
 	if in.Session < 1 || in.Session > MaxSession {
@@ -70,21 +95,27 @@ func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in Invita
 	if err := fe.err(); err != nil {
 		return Invitation{}, "", err
 	}
+	if d.Withdrawal != nil {
+		return Invitation{}, "", fmt.Errorf("dyad %s: consent was withdrawn: %w", d.ID, ErrWithdrawn)
+	}
+	if _, err := s.FindRating(ctx, d.ID, in.Session, role); err == nil {
+		return Invitation{}, "", fmt.Errorf("session %d already has a %s rating: %w", in.Session, role, ErrAlreadyRated)
+	} else if !errors.Is(err, ErrNotFound) {
+		return Invitation{}, "", err
+	}
 	tok := auth.New(auth.KindSurvey)
 	now := s.now()
 	inv := Invitation{ID: tok.ID, StudyID: st.ID, DyadID: d.ID, Session: in.Session, Role: role,
 		Hash: auth.Hash(tok.Secret), CreatedAt: now, CreatedBy: ActorFrom(ctx).Label(), ExpiresAt: now.Add(ttl)}
 	view := map[string]any{"dyad_id": inv.DyadID, "session": inv.Session, "role": inv.Role, "expires_at": inv.ExpiresAt}
-	if err := s.store.CreateInvitation(ctx, inv, s.audit(ctx, "invitation.create", "invitation", inv.ID, st.ID, nil, view)); err != nil {
+	if err := s.store.CreateInvitation(ctx, inv, s.audit(ctx, "invitation.create", "invitation", inv.ID, st.ID, inv.DyadID, nil, view)); err != nil {
 		return Invitation{}, "", fmt.Errorf("create invitation: %w", err)
 	}
 	return inv, tok.String(), nil
 }
 
 // pending reports whether a link can still be answered at now.
-func (inv Invitation) pending(now time.Time) bool {
-	return inv.UsedAt == nil && now.Before(inv.ExpiresAt)
-}
+func (inv Invitation) pending(now time.Time) bool { return inv.State(now) == InvitationPending }
 
 // surveyLink is the invitation of a survey-token actor.
 func surveyLink(ctx context.Context) (*Invitation, error) {
@@ -139,16 +170,55 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 		return Rating{}, false, err
 	}
 	r = s.newRating(c, rin, 1)
-	err = s.store.CreateInvitedRating(ctx, inv.ID, s.now(), r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, nil, ratingAudit(r)))
+	err = s.storeFirst(ctx, &r, func(r Rating) error {
+		return s.store.CreateInvitedRating(ctx, inv.ID, s.now(), r, idem,
+			s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, r.DyadID, nil, ratingAudit(r)))
+	})
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		return s.replayTaken(ctx, idem)
 	case errors.Is(err, ErrGone):
 		return Rating{}, false, err
+	case errors.Is(err, ErrWithdrawn):
+		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
 		return Rating{}, false, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, err)
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store survey rating: %w", err)
 	}
 	return r, false, nil
+}
+
+// FindInvitations lists a dyad's survey links (never their tokens) with
+// their states.
+func (s *Service) FindInvitations(ctx context.Context, dyadID string) ([]Invitation, error) {
+	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
+		return nil, err
+	}
+	return s.store.FindInvitations(ctx, dyadID)
+}
+
+// RevokeInvitation revokes a mis-sent link that was not used yet; revoking
+// a revoked link changes nothing. A used link is a conflict: its rating
+// stands (void it instead).
+func (s *Service) RevokeInvitation(ctx context.Context, id string) (Invitation, error) {
+	inv, err := s.store.FindInvitationByID(ctx, id)
+	if err == nil && !ActorFrom(ctx).sees(inv.StudyID) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Invitation{}, fmt.Errorf("survey link %s: %w", id, err)
+	}
+	switch inv.State(s.now()) {
+	case InvitationRevoked:
+		return inv, nil
+	case InvitationUsed:
+		return Invitation{}, fmt.Errorf("survey link %s was used; void its rating instead: %w", id, ErrConflict)
+	}
+	at := s.now()
+	if err := s.store.RevokeInvitation(ctx, id, at, s.audit(ctx, "invitation.revoke", "invitation", id, inv.StudyID, inv.DyadID, nil, nil)); err != nil {
+		return Invitation{}, fmt.Errorf("revoke survey link %s: %w", id, err)
+	}
+	inv.RevokedAt = &at
+	return inv, nil
 }

@@ -71,7 +71,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (Key, string, erro
 	k := Key{ID: tok.ID, Name: name, Scopes: scopes, StudyID: studyID, Hash: auth.Hash(tok.Secret),
 		CreatedAt: s.now(), CreatedBy: actor.Label()}
 	view := map[string]any{"name": k.Name, "scopes": k.Scopes, "study_id": k.StudyID}
-	if err := s.store.CreateKey(ctx, k, s.audit(ctx, "key.create", "key", k.ID, k.StudyID, nil, view)); err != nil {
+	if err := s.store.CreateKey(ctx, k, s.audit(ctx, "key.create", "key", k.ID, k.StudyID, "", nil, view)); err != nil {
 		return Key{}, "", fmt.Errorf("create key: %w", err)
 	}
 	return k, tok.String(), nil
@@ -112,7 +112,7 @@ func (s *Service) RevokeKey(ctx context.Context, id string) (Key, error) {
 		return k, nil
 	}
 	at := s.now()
-	if err := s.store.RevokeKey(ctx, id, at, s.audit(ctx, "key.revoke", "key", id, k.StudyID, nil, nil)); err != nil {
+	if err := s.store.RevokeKey(ctx, id, at, s.audit(ctx, "key.revoke", "key", id, k.StudyID, "", nil, nil)); err != nil {
 		return Key{}, fmt.Errorf("revoke key %s: %w", id, err)
 	}
 	k.RevokedAt = &at

@@ -58,8 +58,14 @@ type Study struct {
 	Description string
 	// Forms maps a role to the instrument form id it answers. A role without
 	// a form cannot submit ratings in this study (e.g. SRS is client-only).
-	Forms     map[Role]string
-	Policy    instrument.Policy
+	Forms  map[Role]string
+	Policy instrument.Policy
+	// CodePattern, when set, is a regular expression every participant
+	// code of the study must match in full (e.g. ^C-[0-9]{3}$).
+	CodePattern string
+	// Language is the default language of the hosted survey page ("" for
+	// the rater's browser's).
+	Language  string
 	CreatedAt time.Time
 }
 
@@ -71,6 +77,20 @@ type Dyad struct {
 	ClientCode     string
 	CounsellorCode string
 	CreatedAt      time.Time
+	// Withdrawal is set once consent was withdrawn: collection stopped.
+	Withdrawal *Withdrawal
+}
+
+// Withdrawal records that a participant withdrew consent (GDPR Art. 7(3)):
+// no rating is collected from then on; what was given is kept, as most
+// consent forms allow, and marked.
+type Withdrawal struct {
+	At time.Time
+	// Scope says whose consent was withdrawn: the client's, the
+	// counsellor's or both. Collection stops for the dyad whichever it is:
+	// a dyad's ratings are only comparable in pairs.
+	Scope  string
+	Reason string
 }
 
 // Rating is one role's answers for one dyad session, with the scores they
@@ -93,6 +113,10 @@ type Rating struct {
 	Version      int
 	CreatedAt    time.Time
 	SupersededAt *time.Time
+	// VoidedAt is set on a version an admin voided (filed under the wrong
+	// dyad, session or role): it left current data; VoidReason says why.
+	VoidedAt   *time.Time
+	VoidReason string
 }
 
 // Date is a calendar date without time zone, as sessions are recorded.
@@ -128,7 +152,9 @@ const (
 
 // DyadFilter narrows a study's dyad list.
 type DyadFilter struct {
-	StudyID        string
+	StudyID string
+	// ClientCode and CounsellorCode, when set, match exactly.
+	ClientCode     string
 	CounsellorCode string
 	Page           Page
 }

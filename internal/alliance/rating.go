@@ -51,10 +51,14 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 	}
 	idem = idem.scopedTo(ActorFrom(ctx))
 	r = s.newRating(c, in, 1)
-	err = s.store.CreateRating(ctx, r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, nil, ratingAudit(r)))
+	err = s.storeFirst(ctx, &r, func(r Rating) error {
+		return s.store.CreateRating(ctx, r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, r.DyadID, nil, ratingAudit(r)))
+	})
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		return s.replayTaken(ctx, idem)
+	case errors.Is(err, ErrWithdrawn):
+		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
 		return Rating{}, false, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", in.Session, c.role, err)
 	case err != nil:
@@ -83,16 +87,62 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 		return prev, false, nil
 	}
 	r = s.newRating(c, in, prev.Version+1)
-	err = s.store.AmendRating(ctx, prev, r, idem, s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, ratingAudit(prev), ratingAudit(r)))
+	err = s.store.AmendRating(ctx, prev, r, idem, s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, r.DyadID, ratingAudit(prev), ratingAudit(r)))
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		return s.replayTaken(ctx, idem)
+	case errors.Is(err, ErrWithdrawn):
+		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
 		return Rating{}, false, fmt.Errorf("the rating was amended concurrently; fetch it and retry: %w", err)
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("amend rating: %w", err)
 	}
 	return r, false, nil
+}
+
+// storeFirst stores r, the first current version of its slot, with
+// create. A slot whose last version was voided is free again: its next
+// rating takes the version after the voided one (versions stay unique in
+// the history), so on a conflict the history is read and, if voided,
+// create runs once more.
+func (s *Service) storeFirst(ctx context.Context, r *Rating, create func(Rating) error) error {
+	err := create(*r)
+	if !errors.Is(err, ErrConflict) || errors.Is(err, ErrWithdrawn) {
+		return err
+	}
+	hist, herr := s.store.FindRatingHistory(ctx, r.DyadID, r.Session, r.Role)
+	if herr != nil || len(hist) == 0 || hist[len(hist)-1].VoidedAt == nil {
+		return err // a current rating holds the slot
+	}
+	r.Version = hist[len(hist)-1].Version + 1
+	return create(*r)
+}
+
+// VoidReasons are the reason codes of a voided rating.
+var VoidReasons = []string{"wrong_dyad", "wrong_session", "wrong_role", "duplicate", "test_entry", "other"}
+
+// VoidRating takes a rating filed under the wrong dyad, session or role
+// out of current data, statistics and exports; it stays in the history
+// (marked voided, with its reason) and in the audit log, and the slot can
+// be rated again.
+func (s *Service) VoidRating(ctx context.Context, dyadID string, session int, role Role, reasonCode string) (Rating, error) {
+	var fe fieldErrors
+	oneOf(&fe, "reason_code", reasonCode, VoidReasons)
+	if err := fe.err(); err != nil {
+		return Rating{}, err
+	}
+	cur, err := s.FindRating(ctx, dyadID, session, role)
+	if err != nil {
+		return Rating{}, err
+	}
+	at := s.now()
+	audit := s.audit(ctx, "rating.void", "rating", cur.ID, cur.StudyID, cur.DyadID, ratingAudit(cur), map[string]any{"reason_code": reasonCode})
+	if err := s.store.VoidRating(ctx, cur.ID, at, reasonCode, audit); err != nil {
+		return Rating{}, fmt.Errorf("void rating %s: %w", cur.ID, err)
+	}
+	cur.SupersededAt, cur.VoidedAt, cur.VoidReason = &at, &at, reasonCode
+	return cur, nil
 }
 
 // replayTaken answers a write whose idempotency key a concurrent request

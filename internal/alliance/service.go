@@ -2,9 +2,8 @@ package alliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +11,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pseudonym"
 )
 
 // Service holds the use cases. Handlers call it; it validates input,
@@ -51,6 +51,9 @@ func (s *Service) FindForm(id string) (*instrument.Form, error) {
 // Ready reports whether the service can serve requests that need the database.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
+// SurveyLanguages are the languages of the hosted survey page.
+var SurveyLanguages = []string{"en", "sv"}
+
 // StudyInput is a request to create a study. An empty form id means the
 // role does not rate in this study; MaxMissingFraction nil means the default.
 type StudyInput struct {
@@ -59,6 +62,8 @@ type StudyInput struct {
 	ClientForm         string
 	CounsellorForm     string
 	MaxMissingFraction *float64
+	CodePattern        string
+	Language           string
 }
 
 // CreateStudy validates the forms (they must exist, suit their role and be
@@ -105,6 +110,14 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 	if len(picked) == 2 && !picked[0].Parallel(picked[1]) {
 		fe.add("forms.counsellor", "not_parallel", fmt.Sprintf("form %q is not a parallel form of %q", picked[1].ID, picked[0].ID))
 	}
+	if in.CodePattern != "" {
+		if _, err := pseudonym.CompilePattern(in.CodePattern); err != nil {
+			fe.add("code_pattern", "invalid_pattern", err.Error())
+		}
+	}
+	if in.Language != "" && !slices.Contains(SurveyLanguages, in.Language) {
+		fe.add("language", "invalid_value", "one of "+strings.Join(SurveyLanguages, ", "))
+	}
 	policy := instrument.DefaultPolicy()
 	if in.MaxMissingFraction != nil {
 		policy.MaxMissingFraction = *in.MaxMissingFraction
@@ -121,9 +134,11 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		Description: in.Description,
 		Forms:       forms,
 		Policy:      policy,
+		CodePattern: in.CodePattern,
+		Language:    in.Language,
 		CreatedAt:   s.now(),
 	}
-	if err := s.store.CreateStudy(ctx, st, s.audit(ctx, "study.create", "study", st.ID, st.ID, nil, studyAudit(st))); err != nil {
+	if err := s.store.CreateStudy(ctx, st, s.audit(ctx, "study.create", "study", st.ID, st.ID, "", nil, studyAudit(st))); err != nil {
 		return Study{}, fmt.Errorf("create study: %w", err)
 	}
 	return st, nil
@@ -158,83 +173,9 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 	return s.store.FindStudies(ctx, p)
 }
 
-// DyadInput is a request to add a dyad to a study.
-type DyadInput struct {
-	ClientCode     string
-	CounsellorCode string
-}
-
-// codePattern keeps codes pseudonymous-looking: no spaces, no @, short.
-// It does not make a name safe, but it stops e-mail addresses and full
-// names with spaces, the usual accidents.
-var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-func checkCode(fe *fieldErrors, field, code string) {
-	switch {
-	case code == "":
-		fe.add(field, "required", "a pseudonymous code is required")
-	case !codePattern.MatchString(code):
-		fe.add(field, "invalid_code", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit; never a name")
-	}
-}
-
-// CreateDyad adds a dyad to an existing study; the client code is unique
-// within the study.
-func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) (Dyad, error) {
-	var fe fieldErrors
-	checkCode(&fe, "client_code", in.ClientCode)
-	checkCode(&fe, "counsellor_code", in.CounsellorCode)
-	if err := fe.err(); err != nil {
-		return Dyad{}, err
-	}
-	if _, err := s.FindStudyByID(ctx, studyID); err != nil {
-		return Dyad{}, err
-	}
-	d := Dyad{
-		ID:             newID("dy"),
-		StudyID:        studyID,
-		ClientCode:     in.ClientCode,
-		CounsellorCode: in.CounsellorCode,
-		CreatedAt:      s.now(),
-	}
-	after := map[string]any{"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode}
-	if err := s.store.CreateDyad(ctx, d, s.audit(ctx, "dyad.create", "dyad", d.ID, studyID, nil, after)); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return Dyad{}, fmt.Errorf("this client code already has a dyad in this study: %w", err)
-		}
-		return Dyad{}, fmt.Errorf("create dyad: %w", err)
-	}
-	return d, nil
-}
-
-// FindDyadByID returns one dyad.
-func (s *Service) FindDyadByID(ctx context.Context, id string) (Dyad, error) {
-	d, err := s.store.FindDyadByID(ctx, id)
-	if err == nil && !ActorFrom(ctx).sees(d.StudyID) {
-		err = ErrNotFound
-	}
-	if err != nil {
-		return Dyad{}, fmt.Errorf("dyad %s: %w", id, err)
-	}
-	return d, nil
-}
-
-// FindDyads returns one page of a study's dyads, optionally only those of
-// one counsellor.
-func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
-	p, err := checkPage(f.Page)
-	if err != nil {
-		return nil, err
-	}
-	f.Page = p
-	if _, err := s.FindStudyByID(ctx, f.StudyID); err != nil {
-		return nil, err
-	}
-	return s.store.FindDyads(ctx, f)
-}
-
 func studyAudit(st Study) any {
-	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction}
+	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
+		"code_pattern": st.CodePattern, "language": st.Language}
 }
 
 func checkPage(p Page) (Page, error) {

@@ -17,6 +17,19 @@ type Store interface {
 	CreateDyad(ctx context.Context, d Dyad, audit ...AuditEntry) error
 	FindDyadByID(ctx context.Context, id string) (Dyad, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
+	// WithdrawDyad records w and revokes the dyad's pending survey links
+	// in one transaction; ErrConflict if the dyad is already withdrawn.
+	// From then on the store refuses the dyad's new ratings with
+	// ErrWithdrawn, whatever copy of the dyad a caller holds.
+	WithdrawDyad(ctx context.Context, id string, w Withdrawal, audit ...AuditEntry) error
+	// EraseDyad deletes the dyad and everything of it (ratings with their
+	// history, survey links, idempotency records), redacts the payloads of
+	// its audit entries, and purges the deleted bytes from the database
+	// files. ErrNotFound if there is no such dyad.
+	EraseDyad(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+	// EraseStudy erases a study as EraseDyad erases a dyad: its dyads, the
+	// keys bound to it, and its audit payloads.
+	EraseStudy(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 
 	// CreateRating inserts the first version of a rating and, when idem is
 	// not nil, records the key in the same transaction. A current rating for
@@ -34,6 +47,9 @@ type Store interface {
 	FindRatings(ctx context.Context, dyadID string, session int) ([]Rating, error)
 	// FindRatingHistory returns every version of one rating, oldest first.
 	FindRatingHistory(ctx context.Context, dyadID string, session int, role Role) ([]Rating, error)
+	// VoidRating takes the current version id out of current data, with no
+	// successor; ErrConflict if it is no longer current.
+	VoidRating(ctx context.Context, id string, at time.Time, reason string, audit ...AuditEntry) error
 
 	// FindStudyRatings returns the current ratings of a study at one
 	// session per dyad: session sel.Number, or each dyad's first (last)
@@ -63,6 +79,11 @@ type Store interface {
 
 	CreateInvitation(ctx context.Context, inv Invitation, audit ...AuditEntry) error
 	FindInvitationByID(ctx context.Context, id string) (Invitation, error)
+	// FindInvitations lists a dyad's survey links, oldest first.
+	FindInvitations(ctx context.Context, dyadID string) ([]Invitation, error)
+	// RevokeInvitation revokes an unused link; ErrConflict if it was used
+	// or revoked meanwhile.
+	RevokeInvitation(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 	// CreateInvitedRating uses up invitation invID (ErrGone if it is used or
 	// expired at now) and inserts r, in one transaction, recording idem as
 	// CreateRating does.

@@ -19,16 +19,19 @@ type auditRow struct {
 	StudyID    sql.NullString
 	Before     sql.NullString
 	After      sql.NullString
+	DyadID     sql.NullString
+	RedactedAt sql.NullTime
 }
 
 func (auditRow) TableName() string { return "audit_log" }
 
 // insertAuditSQL appends one entry; the database numbers it.
-const insertAuditSQL = `INSERT INTO audit_log (at, actor, action, resource, resource_id, study_id, before, after)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+const insertAuditSQL = `INSERT INTO audit_log (at, actor, action, resource, resource_id, study_id, before, after, dyad_id, redacted_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
 
 func auditArgs(e alliance.AuditEntry) []any {
-	return []any{e.At, e.Actor, e.Action, e.Resource, e.ResourceID, nullString(e.StudyID), nullString(e.Before), nullString(e.After)}
+	return []any{e.At, e.Actor, e.Action, e.Resource, e.ResourceID, nullString(e.StudyID), nullString(e.Before), nullString(e.After),
+		nullString(e.DyadID)}
 }
 
 // FindAudit reads the audit log in id order after f.AfterID.
@@ -49,7 +52,8 @@ func (s *Store) FindAudit(ctx context.Context, f alliance.AuditFilter) ([]allian
 	out := make([]alliance.AuditEntry, len(rows))
 	for i, r := range rows {
 		out[i] = alliance.AuditEntry{ID: r.ID, At: r.At.UTC(), Actor: r.Actor, Action: r.Action, Resource: r.Resource,
-			ResourceID: r.ResourceID, StudyID: r.StudyID.String, Before: r.Before.String, After: r.After.String}
+			ResourceID: r.ResourceID, StudyID: r.StudyID.String, DyadID: r.DyadID.String, Before: r.Before.String, After: r.After.String,
+			RedactedAt: timePtr(r.RedactedAt)}
 	}
 	return out, nil
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -9,20 +11,34 @@ import (
 
 // dyadRow mirrors the dyads table.
 type dyadRow struct {
-	ID             string `gorm:"primaryKey"`
-	StudyID        string
-	ClientCode     string
-	CounsellorCode string
-	CreatedAt      time.Time
+	ID               string `gorm:"primaryKey"`
+	StudyID          string
+	ClientCode       string
+	CounsellorCode   string
+	CreatedAt        time.Time
+	WithdrawnAt      sql.NullTime
+	WithdrawnScope   sql.NullString
+	WithdrawalReason sql.NullString
 }
 
 func (dyadRow) TableName() string { return "dyads" }
 
-const insertDyadSQL = `INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES (?, ?, ?, ?, ?)`
+const (
+	insertDyadSQL = `INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at,
+	withdrawn_at, withdrawn_scope, withdrawal_reason)
+VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)`
+	// withdrawDyadSQL marks a dyad withdrawn once; the first withdrawal
+	// stands.
+	withdrawDyadSQL = `UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = ?, withdrawal_reason = ?
+WHERE id = ? AND withdrawn_at IS NULL`
+)
 
 func (r dyadRow) toDomain() alliance.Dyad {
-	d := alliance.Dyad(r)
-	d.CreatedAt = d.CreatedAt.UTC()
+	d := alliance.Dyad{ID: r.ID, StudyID: r.StudyID, ClientCode: r.ClientCode, CounsellorCode: r.CounsellorCode,
+		CreatedAt: r.CreatedAt.UTC()}
+	if r.WithdrawnAt.Valid {
+		d.Withdrawal = &alliance.Withdrawal{At: r.WithdrawnAt.Time.UTC(), Scope: r.WithdrawnScope.String, Reason: r.WithdrawalReason.String}
+	}
 	return d
 }
 
@@ -45,6 +61,9 @@ func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, err
 // FindDyads returns one page of a study's dyads ordered by id.
 func (s *Store) FindDyads(ctx context.Context, f alliance.DyadFilter) ([]alliance.Dyad, error) {
 	q := page(s.db.WithContext(ctx), f.Page).Where("study_id = ?", f.StudyID)
+	if f.ClientCode != "" {
+		q = q.Where("client_code = ?", f.ClientCode)
+	}
 	if f.CounsellorCode != "" {
 		q = q.Where("counsellor_code = ?", f.CounsellorCode)
 	}
@@ -57,4 +76,20 @@ func (s *Store) FindDyads(ctx context.Context, f alliance.DyadFilter) ([]allianc
 		out[i] = r.toDomain()
 	}
 	return out, nil
+}
+
+// WithdrawDyad records a withdrawal of consent and revokes the dyad's
+// pending survey links, in one transaction. A dyad already withdrawn
+// yields ErrConflict.
+func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		done, err := tx.update(s.sql.withdrawDyad, w.At, w.Scope, w.Reason, id)
+		if err == nil && !done {
+			err = fmt.Errorf("dyad %s is already withdrawn: %w", id, alliance.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.exec(s.sql.revokeDyadInvitations, w.At, id)
+	})
 }

@@ -15,6 +15,10 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 )
 
+// withdrawnConstraint names the trigger that refuses ratings of a
+// withdrawn dyad (migration 00004), in its error.
+const withdrawnConstraint = "dyad_withdrawn"
+
 // translate maps driver and GORM errors onto the domain's sentinels, so no
 // caller above the store needs to know which database it talks to.
 func translate(err error) error {
@@ -40,8 +44,11 @@ func translate(err error) error {
 		case sqlite3.ErrConstraint:
 			// The write path's own SQL gets no GORM translation: the same
 			// mapping as its sentinels above.
-			if se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+			switch {
+			case se.ExtendedCode == sqlite3.ErrConstraintForeignKey:
 				return alliance.ErrNotFound
+			case se.ExtendedCode == sqlite3.ErrConstraintTrigger && strings.Contains(se.Error(), withdrawnConstraint):
+				return alliance.ErrWithdrawn
 			}
 			return alliance.ErrConflict
 		}
@@ -58,6 +65,8 @@ func translatePostgres(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch code := pe.Code; {
+		case code == "23514" && pe.ConstraintName == withdrawnConstraint:
+			return alliance.ErrWithdrawn
 		case code == "23505": // unique_violation
 			return alliance.ErrConflict
 		case code == "23503": // foreign_key_violation

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -22,26 +23,29 @@ type invitationRow struct {
 	ExpiresAt time.Time
 	UsedAt    sql.NullTime
 	RatingID  sql.NullString
+	RevokedAt sql.NullTime
 }
 
 func (invitationRow) TableName() string { return "invitations" }
 
 const (
-	insertInvitationSQL = `INSERT INTO invitations (id, study_id, dyad_id, session, role, hash, created_at, created_by, expires_at, used_at, rating_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
+	insertInvitationSQL = `INSERT INTO invitations (id, study_id, dyad_id, session, role, hash, created_at, created_by, expires_at,
+	used_at, rating_id, revoked_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)`
 	// useInvitationSQL is the single-use guard: of two concurrent
 	// submissions only one finds the link unused.
-	useInvitationSQL = `UPDATE invitations SET used_at = ?, rating_id = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?`
+	useInvitationSQL = `UPDATE invitations SET used_at = ?, rating_id = ?
+WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`
+	revokeInvitationSQL = `UPDATE invitations SET revoked_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`
+	// revokeDyadInvitationsSQL revokes every pending link of a dyad.
+	revokeDyadInvitationsSQL = `UPDATE invitations SET revoked_at = ? WHERE dyad_id = ? AND used_at IS NULL AND revoked_at IS NULL`
 )
 
 func (r invitationRow) toDomain() alliance.Invitation {
 	inv := alliance.Invitation{ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Session: r.Session,
 		Role: alliance.Role(r.Role), Hash: r.Hash, CreatedAt: r.CreatedAt.UTC(), CreatedBy: r.CreatedBy,
 		ExpiresAt: r.ExpiresAt.UTC(), RatingID: r.RatingID.String}
-	if r.UsedAt.Valid {
-		t := r.UsedAt.Time.UTC()
-		inv.UsedAt = &t
-	}
+	inv.UsedAt, inv.RevokedAt = timePtr(r.UsedAt), timePtr(r.RevokedAt)
 	return inv
 }
 
@@ -69,6 +73,31 @@ func (s *Store) CreateInvitedRating(ctx context.Context, invID string, now time.
 		used, err := tx.update(s.sql.useInvitation, now, r.ID, invID, now)
 		if err == nil && !used {
 			err = alliance.ErrGone
+		}
+		return err
+	})
+}
+
+// FindInvitations lists a dyad's survey links, oldest first.
+func (s *Store) FindInvitations(ctx context.Context, dyadID string) ([]alliance.Invitation, error) {
+	var rows []invitationRow
+	if err := s.db.WithContext(ctx).Where("dyad_id = ?", dyadID).Order("id").Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	out := make([]alliance.Invitation, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// RevokeInvitation revokes a link that is still unused; ErrConflict when
+// it was used or revoked meanwhile.
+func (s *Store) RevokeInvitation(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		done, err := tx.update(s.sql.revokeInvitation, at, id)
+		if err == nil && !done {
+			err = fmt.Errorf("survey link %s was used or revoked meanwhile: %w", id, alliance.ErrConflict)
 		}
 		return err
 	})

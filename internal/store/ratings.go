@@ -28,6 +28,8 @@ type ratingRow struct {
 	Version            int
 	CreatedAt          time.Time
 	SupersededAt       sql.NullTime
+	VoidedAt           sql.NullTime
+	VoidReason         sql.NullString
 }
 
 func (ratingRow) TableName() string { return "ratings" }
@@ -44,12 +46,15 @@ func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
 const (
 	insertRatingSQL = `INSERT INTO ratings (id, study_id, dyad_id, session, session_date, role, form_id, answers, scores,
-	max_missing_fraction, scoring_version, version, created_at, superseded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	max_missing_fraction, scoring_version, version, created_at, superseded_at, voided_at, void_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
 	insertIdempotencySQL = `INSERT INTO idempotency_keys (key, fingerprint, rating_id, created_at) VALUES (?, ?, ?, ?)`
 	// supersedeSQL is the optimistic lock of an amendment: it matches only
 	// while the version amended is still current.
 	supersedeSQL = `UPDATE ratings SET superseded_at = ? WHERE id = ? AND superseded_at IS NULL`
+	// voidRatingSQL takes a current version out of current data with no
+	// successor, so its slot can be rated again.
+	voidRatingSQL = `UPDATE ratings SET superseded_at = ?, voided_at = ?, void_reason = ? WHERE id = ? AND superseded_at IS NULL`
 )
 
 func toRatingRow(r alliance.Rating) (ratingRow, error) {
@@ -120,11 +125,17 @@ func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
 		}
 		out.SessionDate = &d
 	}
-	if r.SupersededAt.Valid {
-		t := r.SupersededAt.Time.UTC()
-		out.SupersededAt = &t
-	}
+	out.SupersededAt, out.VoidedAt, out.VoidReason = timePtr(r.SupersededAt), timePtr(r.VoidedAt), r.VoidReason.String
 	return out, nil
+}
+
+// timePtr is a nullable column's time in UTC, nil when NULL.
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }
 
 // CreateRating claims the idempotency key (if any), inserts the rating and
@@ -235,4 +246,16 @@ func (s *Store) FindIdempotency(ctx context.Context, key string) (alliance.Idemp
 		return alliance.IdempotencyRecord{}, translate(err)
 	}
 	return alliance.IdempotencyRecord{Key: row.Key, Fingerprint: row.Fingerprint, RatingID: row.RatingID}, nil
+}
+
+// VoidRating takes the current version id out of current data; ErrConflict
+// when it is no longer current.
+func (s *Store) VoidRating(ctx context.Context, id string, at time.Time, reason string, audit ...alliance.AuditEntry) error {
+	return s.write(ctx, audit, func(tx *writeTx) error {
+		done, err := tx.update(s.sql.voidRating, at, at, reason, id)
+		if err == nil && !done {
+			err = fmt.Errorf("rating %s is no longer current: %w", id, alliance.ErrConflict)
+		}
+		return err
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -84,7 +85,10 @@ func SQLiteDSN(path string) string {
 // The writer leaves checkpoints to the checkpointer; wal_autocheckpoint
 // stays on, at 10,000 pages (40 MB of WAL), only as the backstop should
 // the background checkpoints fall behind.
-const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000"
+//
+// secure_delete overwrites deleted content with zeros, so an erased dyad's
+// codes and answers do not linger in free space of the database file.
+const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000; PRAGMA secure_delete = ON"
 
 // writerDriver is mattn's SQLite driver with writerPragmas run on every
 // connection it opens, so they hold even if database/sql ever replaces
@@ -139,8 +143,11 @@ type checkpointer struct {
 	pool  *sql.DB
 	log   *slog.Logger
 	dirty chan struct{} // a commit happened since the last checkpoint
-	quit  chan struct{}
-	done  chan struct{}
+	// truncate asks for a TRUNCATE checkpoint: an erasure happened, and the
+	// WAL must not keep the pages as they were before it.
+	truncate atomic.Bool
+	quit     chan struct{}
+	done     chan struct{}
 }
 
 func newCheckpointer(pool *sql.DB, log *slog.Logger) *checkpointer {
@@ -167,6 +174,10 @@ func (c *checkpointer) loop() {
 			return
 		case <-tick.C:
 		}
+		if c.truncate.Load() {
+			c.truncateNow(context.Background())
+			continue
+		}
 		select {
 		case <-c.dirty:
 		default:
@@ -177,6 +188,25 @@ func (c *checkpointer) loop() {
 			// autocheckpoint is the backstop.
 			c.log.Warn("background WAL checkpoint failed", "err", err)
 		}
+	}
+}
+
+// truncateWAL copies the whole WAL into the database file and truncates
+// it to zero bytes, now if it can (waiting up to the busy timeout for
+// readers of older snapshots), else on the following ticks until it has.
+func (c *checkpointer) truncateWAL(ctx context.Context) {
+	c.truncate.Store(true)
+	c.truncateNow(ctx)
+}
+
+func (c *checkpointer) truncateNow(ctx context.Context) {
+	var busy, frames, copied int
+	err := c.pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+	switch {
+	case err != nil:
+		c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
+	case busy == 0:
+		c.truncate.Store(false)
 	}
 }
 

@@ -20,12 +20,15 @@ type studyRow struct {
 	CounsellorForm     sql.NullString
 	MaxMissingFraction float64
 	CreatedAt          time.Time
+	CodePattern        sql.NullString
+	Language           sql.NullString
 }
 
 func (studyRow) TableName() string { return "studies" }
 
-const insertStudySQL = `INSERT INTO studies (id, name, description, client_form, counsellor_form, max_missing_fraction, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
+const insertStudySQL = `INSERT INTO studies (id, name, description, client_form, counsellor_form, max_missing_fraction, created_at,
+	code_pattern, language)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func toStudyRow(s alliance.Study) studyRow {
 	return studyRow{
@@ -36,11 +39,14 @@ func toStudyRow(s alliance.Study) studyRow {
 		CounsellorForm:     nullString(s.Forms[alliance.RoleCounsellor]),
 		MaxMissingFraction: s.Policy.MaxMissingFraction,
 		CreatedAt:          s.CreatedAt,
+		CodePattern:        nullString(s.CodePattern),
+		Language:           nullString(s.Language),
 	}
 }
 
 func (r studyRow) args() []any {
-	return []any{r.ID, r.Name, r.Description, r.ClientForm, r.CounsellorForm, r.MaxMissingFraction, r.CreatedAt}
+	return []any{r.ID, r.Name, r.Description, r.ClientForm, r.CounsellorForm, r.MaxMissingFraction, r.CreatedAt,
+		r.CodePattern, r.Language}
 }
 
 func (r studyRow) toDomain() alliance.Study {
@@ -57,6 +63,8 @@ func (r studyRow) toDomain() alliance.Study {
 		Description: r.Description,
 		Forms:       forms,
 		Policy:      alliance.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		CodePattern: r.CodePattern.String,
+		Language:    r.Language.String,
 		CreatedAt:   r.CreatedAt.UTC(),
 	}
 }

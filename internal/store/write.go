@@ -114,32 +114,47 @@ func (st *statement) prepared() *sql.Stmt { return st.stmt.Load() }
 
 // statements are the store's write statements.
 type statements struct {
-	insertStudy, insertDyad                      *statement
-	insertRating, insertIdempotency, supersede   *statement
-	insertKey, revokeKey                         *statement
-	insertInvitation, useInvitation, insertAudit *statement
+	insertStudy, insertDyad, withdrawDyad                   *statement
+	insertRating, insertIdempotency, supersede, voidRating  *statement
+	insertKey, revokeKey                                    *statement
+	insertInvitation, useInvitation, revokeInvitation       *statement
+	revokeDyadInvitations, insertAudit                      *statement
+	redactDyadAudit, eraseDyadKeys, eraseDyadInvitations    *statement
+	eraseDyadRatings, eraseDyad                             *statement
+	redactStudyAudit, eraseStudyKeys, eraseStudyInvitations *statement
+	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
+	eraseStudy                                              *statement
+	list                                                    []*statement
 }
 
 func newStatements(d migrations.Dialect) *statements {
-	st := func(q string) *statement { return &statement{text: rebind(d, q)} }
-	return &statements{
-		insertStudy:       st(insertStudySQL),
-		insertDyad:        st(insertDyadSQL),
-		insertRating:      st(insertRatingSQL),
-		insertIdempotency: st(insertIdempotencySQL),
-		supersede:         st(supersedeSQL),
-		insertKey:         st(insertKeySQL),
-		revokeKey:         st(revokeKeySQL),
-		insertInvitation:  st(insertInvitationSQL),
-		useInvitation:     st(useInvitationSQL),
-		insertAudit:       st(insertAuditSQL),
+	s := &statements{}
+	for _, f := range []struct {
+		field **statement
+		sql   string
+	}{
+		{&s.insertStudy, insertStudySQL}, {&s.insertDyad, insertDyadSQL}, {&s.withdrawDyad, withdrawDyadSQL},
+		{&s.insertRating, insertRatingSQL}, {&s.insertIdempotency, insertIdempotencySQL},
+		{&s.supersede, supersedeSQL}, {&s.voidRating, voidRatingSQL},
+		{&s.insertKey, insertKeySQL}, {&s.revokeKey, revokeKeySQL},
+		{&s.insertInvitation, insertInvitationSQL}, {&s.useInvitation, useInvitationSQL},
+		{&s.revokeInvitation, revokeInvitationSQL}, {&s.revokeDyadInvitations, revokeDyadInvitationsSQL},
+		{&s.insertAudit, insertAuditSQL},
+		{&s.redactDyadAudit, redactDyadAuditSQL}, {&s.eraseDyadKeys, eraseDyadKeysSQL},
+		{&s.eraseDyadInvitations, eraseDyadInvitationsSQL}, {&s.eraseDyadRatings, eraseDyadRatingsSQL},
+		{&s.eraseDyad, eraseDyadSQL},
+		{&s.redactStudyAudit, redactStudyAuditSQL}, {&s.eraseStudyKeys, eraseStudyKeysSQL},
+		{&s.eraseStudyInvitations, eraseStudyInvitationsSQL}, {&s.eraseStudyRatings, eraseStudyRatingsSQL},
+		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
+		{&s.eraseStudy, eraseStudySQL},
+	} {
+		*f.field = &statement{text: rebind(d, f.sql)}
+		s.list = append(s.list, *f.field)
 	}
+	return s
 }
 
-func (s *statements) all() []*statement {
-	return []*statement{s.insertStudy, s.insertDyad, s.insertRating, s.insertIdempotency, s.supersede,
-		s.insertKey, s.revokeKey, s.insertInvitation, s.useInvitation, s.insertAudit}
-}
+func (s *statements) all() []*statement { return s.list }
 
 // prepare prepares every statement on db, the writer's connection. It is
 // called at open and after migrations; before the schema exists a

@@ -105,6 +105,30 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ..
 	return s.Store.RevokeKey(ctx, id, at, audit...)
 }
 
+// WithdrawDyad withdraws a dyad and forgets it.
+func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
+	s.dyads.remove(id)
+	defer s.dyads.remove(id)
+	return s.Store.WithdrawDyad(ctx, id, w, audit...)
+}
+
+// EraseDyad erases a dyad and forgets it.
+func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	defer s.dyads.remove(id)
+	return s.Store.EraseDyad(ctx, id, at, audit...)
+}
+
+// EraseStudy erases a study and forgets it, its dyads and the keys bound
+// to it.
+func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	defer func() {
+		s.studies.remove(id)
+		s.dyads.removeIf(func(d alliance.Dyad) bool { return d.StudyID == id })
+		s.keys.removeIf(func(k alliance.Key) bool { return k.StudyID == id })
+	}()
+	return s.Store.EraseStudy(ctx, id, at, audit...)
+}
+
 // through serves id from c, or reads it with find and keeps it. A nil
 // cache always reads.
 func through[V any](ctx context.Context, c *copying[V], id string, find func(context.Context, string) (V, error)) (V, error) {
@@ -123,8 +147,10 @@ func through[V any](ctx context.Context, c *copying[V], id string, find func(con
 // lruCache is what copying needs of hashicorp's LRU caches.
 type lruCache[V any] interface {
 	Get(key string) (V, bool)
+	Peek(key string) (V, bool)
 	Add(key string, value V) bool
 	Remove(key string) bool
+	Keys() []string
 }
 
 // copying stores and hands out copies, so no caller shares a map or slice
@@ -147,5 +173,17 @@ func (c *copying[V]) add(id string, v V) { c.c.Add(id, c.clone(v)) }
 func (c *copying[V]) remove(id string) {
 	if c != nil {
 		c.c.Remove(id)
+	}
+}
+
+// removeIf forgets every entry for which drop is true.
+func (c *copying[V]) removeIf(drop func(V) bool) {
+	if c == nil {
+		return
+	}
+	for _, k := range c.c.Keys() {
+		if v, ok := c.c.Peek(k); ok && drop(v) {
+			c.c.Remove(k)
+		}
 	}
 }

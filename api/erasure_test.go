@@ -1,0 +1,199 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/pgtest"
+)
+
+// The erasure canaries: values that can only be in the database files if
+// the erased dyad's data is still there.
+const (
+	eraseClient     = "ERZ-C-5T7Q"
+	eraseCounsellor = "ERZ-K-8W1P"
+	eraseAnswers    = `[1,4,2,5,3,1,4,2,5,3,1,4]`
+	eraseAmended    = `[2,4,2,5,3,1,4,2,5,3,1,4]`
+	eraseDate       = "1909-03-02"
+)
+
+// eraseCanaries are the byte strings an erased dyad leaves if anything of
+// it is left: its codes, its answer vectors (as stored: JSON without the
+// brackets), its session date.
+var eraseCanaries = []string{eraseClient, eraseCounsellor, strings.Trim(eraseAnswers, "[]"), strings.Trim(eraseAmended, "[]"), eraseDate}
+
+// seedErasable fills a dyad with every kind of data the service keeps of
+// it (ratings of both roles, an amendment with its history, an
+// idempotency record, a used and a pending survey link, audit entries)
+// beside a dyad that stays, and returns both.
+func seedErasable(t *testing.T, e *env, studyID string) (victim, survivor api.DyadResponse) {
+	t.Helper()
+	victim = e.createDyad(studyID, eraseClient, eraseCounsellor)
+	survivor = e.createDyad(studyID, "KEEP-C-1", "KEEP-K-1")
+	body := func(role, answers string) string {
+		return fmt.Sprintf(`{"session":1,"session_date":%q,"role":%q,"answers":%s}`, eraseDate, role, answers)
+	}
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(victim.ID), body("client", eraseAnswers), "Idempotency-Key", "erase-1")
+	e.expect(http.StatusOK, http.MethodPut, ratingPath(victim.ID, 1, "client"), fmt.Sprintf(`{"session_date":%q,"answers":%s}`, eraseDate, eraseAmended))
+	inv := decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+victim.ID+"/invitations", `{"session":1,"role":"counsellor"}`))
+	e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", fmt.Sprintf(`{"session_date":%q,"answers":%s}`, eraseDate, eraseAnswers), "Authorization", "Bearer "+inv.Token)
+	e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+victim.ID+"/invitations", `{"session":2,"role":"client"}`)
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(survivor.ID), ratingBody(1, "client", refClient))
+	return victim, survivor
+}
+
+// checkErased checks through the API that nothing of the dyad is left but
+// the audit trail's bare facts.
+func checkErased(t *testing.T, e *env, victim, survivor api.DyadResponse) {
+	t.Helper()
+	checkProblem(t, e.do(http.MethodGet, "/v1/dyads/"+victim.ID, ""), "GET erased dyad", problemWant{status: 404, typ: typeBlank})
+	checkProblem(t, e.do(http.MethodDelete, "/v1/dyads/"+victim.ID+"?confirm="+victim.ID, ""), "erase again", problemWant{status: 404, typ: typeBlank})
+	e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+survivor.ID, "")
+	if n := len(decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(survivor.ID), "")).Items); n != 1 {
+		t.Errorf("the surviving dyad has %d ratings, want 1", n)
+	}
+	export := e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+victim.StudyID+"/export?include=scores,items", "").Body.String()
+	if strings.Contains(export, victim.ID) || strings.Contains(export, eraseClient) || !strings.Contains(export, survivor.ID) {
+		t.Errorf("export after the erasure still names the erased dyad, or lost the other:\n%s", export)
+	}
+	audit := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?study_id="+victim.StudyID+"&limit=500", ""))
+	var erased, redacted int
+	for _, a := range audit.Items {
+		if a.DyadID == nil || *a.DyadID != victim.ID {
+			continue
+		}
+		if a.Action == "dyad.erase" {
+			erased++
+			continue
+		}
+		if a.Before != nil || a.After != nil || a.RedactedAt == nil {
+			t.Errorf("audit entry %d (%s) of the erased dyad keeps its payload: before %v after %v", a.ID, a.Action, a.Before, a.After)
+		}
+		redacted++
+	}
+	// dyad.create, rating.create (API, survey), rating.amend, two invitations.
+	if erased != 1 || redacted < 6 {
+		t.Errorf("audit log: %d erasure entries and %d redacted entries of the dyad; want 1 and at least 6", erased, redacted)
+	}
+}
+
+// scan reports which canaries the files hold.
+func scan(t *testing.T, files ...string) []string {
+	t.Helper()
+	var found []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range eraseCanaries {
+			if bytes.Contains(b, []byte(c)) {
+				found = append(found, fmt.Sprintf("%s in %s", c, filepath.Base(f)))
+			}
+		}
+	}
+	return found
+}
+
+// TestEraseDyadSQLite erases a dyad and then reads the raw database file,
+// its WAL and its shared memory for the dyad's codes, answers and dates:
+// none may be left, not in a table, an index, a free page or the WAL.
+func TestEraseDyadSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "erase.db")
+	e := newEnvWith(t, envOptions{databaseURL: path})
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	victim, survivor := seedErasable(t, e, st.ID)
+	files := []string{path, path + "-wal", path + "-shm"}
+	if found := scan(t, files...); len(found) == 0 {
+		t.Fatal("the canaries are not in the files before the erasure: the scan proves nothing")
+	}
+	e.expect(http.StatusNoContent, http.MethodDelete, "/v1/dyads/"+victim.ID+"?confirm="+victim.ID, "")
+	if found := scan(t, files...); len(found) > 0 {
+		t.Errorf("after the erasure the files still hold: %v", found)
+	}
+	checkErased(t, e, victim, survivor)
+}
+
+// TestEraseStudySQLite erases a whole study the same way.
+func TestEraseStudySQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "erase-study.db")
+	e := newEnvWith(t, envOptions{databaseURL: path})
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	seedErasable(t, e, st.ID)
+	bound := e.newKey(fmt.Sprintf(`{"name":"tablet","scopes":["collect"],"study_id":%q}`, st.ID))
+	kept := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	e.createDyad(kept.ID, "KEEP-C-2", "KEEP-K-2")
+
+	checkProblem(t, e.do(http.MethodDelete, "/v1/studies/"+st.ID+"?confirm="+kept.ID, ""), "confirming another study",
+		problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"confirm", "mismatch"}}})
+	e.expect(http.StatusNoContent, http.MethodDelete, "/v1/studies/"+st.ID+"?confirm="+st.ID, "")
+	if found := scan(t, path, path+"-wal", path+"-shm"); len(found) > 0 {
+		t.Errorf("after the erasure the files still hold: %v", found)
+	}
+	checkProblem(t, e.do(http.MethodGet, "/v1/studies/"+st.ID, ""), "GET erased study", problemWant{status: 404, typ: typeBlank})
+	checkProblem(t, e.do(http.MethodGet, "/v1/instruments", "", "Authorization", "Bearer "+bound), "a key bound to the erased study",
+		problemWant{status: 401, typ: "urn:alliance:problem:unauthenticated"})
+	e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+kept.ID+"/dyads", "")
+	audit := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?study_id="+st.ID+"&limit=500", ""))
+	for _, a := range audit.Items {
+		if a.Action != "study.erase" && (a.Before != nil || a.After != nil) {
+			t.Errorf("audit entry %d (%s) of the erased study keeps its payload", a.ID, a.Action)
+		}
+	}
+}
+
+// TestEraseDyadPostgres erases a dyad on PostgreSQL and reads a pg_dump of
+// the whole database for the canaries. A second instance on the same
+// database answers 404 for the dyad right after the DELETE's response:
+// no instance caches dyads on PostgreSQL.
+func TestEraseDyadPostgres(t *testing.T) {
+	url := pgtest.Database(t)
+	dump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		dump = "/usr/lib/postgresql/15/bin/pg_dump"
+	}
+	a := newEnvWith(t, envOptions{databaseURL: url})
+	b := newEnvWith(t, envOptions{databaseURL: url, noMigrate: true})
+	b.adminToken = a.adminToken
+	b.h = withAdmin(b.engine, a.adminToken)
+	st := a.createStudy("wai_sr_client", "wai_sr_therapist")
+	victim, survivor := seedErasable(t, a, st.ID)
+	b.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+victim.ID, "") // instance b has read it
+
+	pgDump := func() string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, dump, "--no-owner", "--data-only", url).Output()
+		if err != nil {
+			t.Fatalf("pg_dump: %v", err)
+		}
+		return string(out)
+	}
+	before := pgDump()
+	if !strings.Contains(before, eraseClient) || !strings.Contains(before, strings.Trim(eraseAnswers, "[]")) {
+		t.Fatal("the canaries are not in the dump before the erasure: the scan proves nothing")
+	}
+	a.expect(http.StatusNoContent, http.MethodDelete, "/v1/dyads/"+victim.ID+"?confirm="+victim.ID, "")
+	checkProblem(t, b.do(http.MethodGet, "/v1/dyads/"+victim.ID, ""), "GET on the other instance right after the erasure",
+		problemWant{status: 404, typ: typeBlank})
+	after := pgDump()
+	for _, c := range eraseCanaries {
+		if strings.Contains(after, c) {
+			t.Errorf("pg_dump after the erasure still holds %q", c)
+		}
+	}
+	checkErased(t, a, victim, survivor)
+}

@@ -1,0 +1,133 @@
+package alliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/pseudonym"
+)
+
+// DyadInput is a request to add a dyad to a study.
+type DyadInput struct {
+	ClientCode     string
+	CounsellorCode string
+}
+
+// codePattern keeps codes pseudonymous-looking: no spaces, no @, short.
+// It does not make a name safe, but it stops e-mail addresses and full
+// names with spaces, the usual accidents.
+var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// checkCode refuses codes that are not pseudonyms: outside the code
+// alphabet, shaped like a personal identity number, an e-mail address, a
+// phone number or a name (see internal/pseudonym), or, when the study
+// sets one, not matching its code pattern. The message says what the code
+// looks like, never the code.
+func checkCode(fe *fieldErrors, field, code string, pattern *regexp.Regexp) {
+	switch {
+	case code == "":
+		fe.add(field, "required", "a pseudonymous code is required")
+	case !codePattern.MatchString(code):
+		fe.add(field, "invalid_code", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit; never a name")
+	default:
+		if reason, ok := pseudonym.Identifying(code); ok {
+			fe.add(field, "looks_identifying", fmt.Sprintf("this looks like %s (%s); use a pseudonymous study code that identifies no one",
+				strings.ReplaceAll(string(reason), "_", " "), reason))
+		} else if pattern != nil && !pattern.MatchString(code) {
+			fe.add(field, "pattern_mismatch", "does not match the study's code_pattern "+pattern.String())
+		}
+	}
+}
+
+// enrols checks that the actor may create and look up dyads of a study:
+// admin and analyze keys as they see studies; a collect key (a survey
+// frontend enrolling its participants) only when it is bound to a study,
+// so it never sees another study's codes.
+func enrols(a Actor) error {
+	if a.Has(auth.ScopeAdmin) || a.Has(auth.ScopeAnalyze) || a.StudyID != "" {
+		return nil
+	}
+	return fmt.Errorf("a collect key enrols and looks up dyads only when it is bound to a study: %w", ErrForbidden)
+}
+
+// CreateDyad adds a dyad to an existing study; the client code is unique
+// within the study.
+func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) (Dyad, error) {
+	if err := enrols(ActorFrom(ctx)); err != nil {
+		return Dyad{}, err
+	}
+	st, err := s.FindStudyByID(ctx, studyID)
+	if err != nil {
+		return Dyad{}, err
+	}
+	var pattern *regexp.Regexp
+	if st.CodePattern != "" {
+		if pattern, err = pseudonym.CompilePattern(st.CodePattern); err != nil {
+			return Dyad{}, fmt.Errorf("study %s code pattern: %w", st.ID, err)
+		}
+	}
+	var fe fieldErrors
+	checkCode(&fe, "client_code", in.ClientCode, pattern)
+	checkCode(&fe, "counsellor_code", in.CounsellorCode, pattern)
+	if err := fe.err(); err != nil {
+		return Dyad{}, err
+	}
+	d := Dyad{
+		ID:             newID("dy"),
+		StudyID:        studyID,
+		ClientCode:     in.ClientCode,
+		CounsellorCode: in.CounsellorCode,
+		CreatedAt:      s.now(),
+	}
+	after := map[string]any{"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode}
+	if err := s.store.CreateDyad(ctx, d, s.audit(ctx, "dyad.create", "dyad", d.ID, studyID, d.ID, nil, after)); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Dyad{}, fmt.Errorf("this client code already has a dyad in this study: %w", err)
+		}
+		return Dyad{}, fmt.Errorf("create dyad: %w", err)
+	}
+	return d, nil
+}
+
+// FindDyadByID returns one dyad.
+func (s *Service) FindDyadByID(ctx context.Context, id string) (Dyad, error) {
+	d, err := s.store.FindDyadByID(ctx, id)
+	if err == nil && !ActorFrom(ctx).sees(d.StudyID) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Dyad{}, fmt.Errorf("dyad %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// GetDyad returns one dyad to a caller that asked for it by id (see
+// enrols); FindDyadByID serves the use cases that act on a dyad.
+func (s *Service) GetDyad(ctx context.Context, id string) (Dyad, error) {
+	if err := enrols(ActorFrom(ctx)); err != nil {
+		return Dyad{}, err
+	}
+	return s.FindDyadByID(ctx, id)
+}
+
+// FindDyads returns one page of a study's dyads, optionally only those
+// with a client code or a counsellor code, matched exactly: a frontend
+// finds its participant's dyad by code.
+func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
+	if err := enrols(ActorFrom(ctx)); err != nil {
+		return nil, err
+	}
+	p, err := checkPage(f.Page)
+	if err != nil {
+		return nil, err
+	}
+	f.Page = p
+	if _, err := s.FindStudyByID(ctx, f.StudyID); err != nil {
+		return nil, err
+	}
+	return s.store.FindDyads(ctx, f)
+}

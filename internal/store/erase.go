@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+)
+
+// Erasure (GDPR Art. 17): every row of a dyad or a study is deleted, and
+// the payloads of their audit entries are redacted; the audit log keeps
+// who did what and when, and the erasure itself. Deleted bytes are then
+// purged from the files: SQLite overwrites deleted content with zeros
+// (secure_delete on the writer's connection) and the WAL, which still
+// holds the pages as they were before, is checkpointed and truncated; on
+// PostgreSQL the tables are vacuumed.
+const (
+	redactDyadAuditSQL = `UPDATE audit_log SET before = NULL, after = NULL, redacted_at = ?
+WHERE dyad_id = ? AND redacted_at IS NULL`
+	redactStudyAuditSQL = `UPDATE audit_log SET before = NULL, after = NULL, redacted_at = ?
+WHERE study_id = ? AND redacted_at IS NULL`
+	eraseDyadKeysSQL        = `DELETE FROM idempotency_keys WHERE rating_id IN (SELECT id FROM ratings WHERE dyad_id = ?)`
+	eraseDyadInvitationsSQL = `DELETE FROM invitations WHERE dyad_id = ?`
+	eraseDyadRatingsSQL     = `DELETE FROM ratings WHERE dyad_id = ?`
+	eraseDyadSQL            = `DELETE FROM dyads WHERE id = ?`
+
+	eraseStudyKeysSQL        = `DELETE FROM idempotency_keys WHERE rating_id IN (SELECT id FROM ratings WHERE study_id = ?)`
+	eraseStudyInvitationsSQL = `DELETE FROM invitations WHERE study_id = ?`
+	eraseStudyRatingsSQL     = `DELETE FROM ratings WHERE study_id = ?`
+	eraseStudyDyadsSQL       = `DELETE FROM dyads WHERE study_id = ?`
+	eraseStudyAPIKeysSQL     = `DELETE FROM api_keys WHERE study_id = ?`
+	eraseStudySQL            = `DELETE FROM studies WHERE id = ?`
+)
+
+// EraseDyad deletes a dyad with its ratings (every version), survey links
+// and idempotency records, and redacts its audit entries, in one
+// transaction; then purges the deleted bytes. ErrNotFound if there is no
+// such dyad.
+func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	err := s.write(ctx, audit, func(tx *writeTx) error {
+		return tx.erase(fmt.Sprintf("dyad %s", id), id, at,
+			s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations, s.sql.eraseDyadRatings, s.sql.eraseDyad)
+	})
+	if err != nil {
+		return err
+	}
+	return s.purge(ctx)
+}
+
+// EraseStudy erases a whole study the same way, its dyads, keys bound to
+// it and its audit payloads included.
+func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
+	err := s.write(ctx, audit, func(tx *writeTx) error {
+		return tx.erase(fmt.Sprintf("study %s", id), id, at,
+			s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations, s.sql.eraseStudyRatings,
+			s.sql.eraseStudyDyads, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)
+	})
+	if err != nil {
+		return err
+	}
+	return s.purge(ctx)
+}
+
+// erase redacts with redact (at, id) and runs the deletes (id) in order,
+// children first; the last deletes the erased row itself, and finding
+// none is ErrNotFound.
+func (tx *writeTx) erase(what, id string, at time.Time, redact *statement, deletes ...*statement) error {
+	if err := tx.exec(redact, at, id); err != nil {
+		return err
+	}
+	for i, st := range deletes {
+		found, err := tx.update(st, id)
+		if err != nil {
+			return err
+		}
+		if i == len(deletes)-1 && !found {
+			return fmt.Errorf("%s: %w", what, alliance.ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// purge removes the erased bytes from the database files. On SQLite the
+// deleted rows are already zeros in the pages the erasure wrote
+// (secure_delete), but the WAL still holds earlier images of those pages:
+// a TRUNCATE checkpoint copies the new pages into the database file and
+// empties the WAL. It waits for readers that hold older snapshots; if it
+// cannot finish in time, the checkpointer keeps trying (see truncateWAL).
+// On PostgreSQL deleted and redacted rows are gone from every query at
+// once; VACUUM, started in the background, frees their space.
+func (s *Store) purge(ctx context.Context) error {
+	if s.checkpoints != nil {
+		s.checkpoints.truncateWAL(ctx)
+		return nil
+	}
+	go s.vacuum()
+	return nil
+}
+
+// vacuum frees the space of deleted rows on PostgreSQL. A failure is
+// logged (see sqlLog) and left to autovacuum.
+func (s *Store) vacuum() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s.db.WithContext(ctx).Exec("VACUUM audit_log, idempotency_keys, invitations, ratings, dyads, api_keys, studies")
+}
