@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -107,17 +108,26 @@ type RateLimits struct {
 	Burst         int
 }
 
+// limiterEntries bounds the token buckets kept: past it, the least
+// recently used bucket goes (an idle bucket would have refilled anyway),
+// never the bucket of a credential or address still writing.
+const limiterEntries = 100_000
+
 // limiters holds token buckets per credential and per address. They live
 // in process memory: with several instances each enforces its own share,
 // which suits their purpose (stopping a runaway frontend), not billing.
 type limiters struct {
-	cfg  RateLimits
-	mu   sync.Mutex
-	byID map[string]*rate.Limiter
+	cfg     RateLimits
+	mu      sync.Mutex
+	buckets *lru.Cache[string, *rate.Limiter]
 }
 
-func newLimiters(cfg RateLimits) *limiters {
-	return &limiters{cfg: cfg, byID: map[string]*rate.Limiter{}}
+func newLimiters(cfg RateLimits) *limiters { return newLimitersOf(cfg, limiterEntries) }
+
+func newLimitersOf(cfg RateLimits, entries int) *limiters {
+	// lru.New fails only for a size ≤ 0.
+	buckets, _ := lru.New[string, *rate.Limiter](entries)
+	return &limiters{cfg: cfg, buckets: buckets}
 }
 
 // allow spends one token of the credential's and of the address's bucket,
@@ -125,9 +135,6 @@ func newLimiters(cfg RateLimits) *limiters {
 func (l *limiters) allow(credential, ip string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.byID) > 100_000 { // bound memory; idle buckets refill anyway
-		clear(l.byID)
-	}
 	now := time.Now()
 	var wait time.Duration
 	var spent []*rate.Reservation
@@ -138,10 +145,10 @@ func (l *limiters) allow(credential, ip string) (time.Duration, bool) {
 		if k.r <= 0 {
 			continue
 		}
-		lim, ok := l.byID[k.key]
+		lim, ok := l.buckets.Get(k.key)
 		if !ok {
 			lim = rate.NewLimiter(rate.Limit(k.r), max(l.cfg.Burst, 1))
-			l.byID[k.key] = lim
+			l.buckets.Add(k.key, lim)
 		}
 		res := lim.ReserveN(now, 1)
 		spent = append(spent, res)

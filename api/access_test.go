@@ -462,3 +462,39 @@ func TestCORS(t *testing.T) {
 }
 
 var _ = alliance.ErrGone
+
+// TestForwardedForIsNotTrusted: a client cannot dodge the per-address
+// write limit by sending a new X-Forwarded-For with every request. Before,
+// gin trusted the header from anyone, and each forged address got a bucket
+// of its own.
+func TestForwardedForIsNotTrusted(t *testing.T) {
+	e := newEnvWith(t, envOptions{limits: api.RateLimits{PerIP: 1, Burst: 3}})
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	limited := 0
+	for i := range 8 {
+		rec := e.do(http.MethodPost, "/v1/studies/"+st.ID+"/dyads", dyadBody(fmt.Sprintf("C-%d", i), "K-1"),
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+		if rec.Code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("forged X-Forwarded-For addresses dodged the per-address limit")
+	}
+}
+
+// TestTrustedProxy: behind a proxy named in ALLIANCE_TRUSTED_PROXIES, the
+// client is the address the proxy forwards, so clients behind one proxy
+// do not share its budget.
+func TestTrustedProxy(t *testing.T) {
+	// httptest requests come from 192.0.2.1, the proxy here.
+	e := newEnvWith(t, envOptions{limits: api.RateLimits{PerIP: 1, Burst: 3}, proxies: []string{"192.0.2.0/24"}})
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	for i := range 8 {
+		rec := e.do(http.MethodPost, "/v1/studies/"+st.ID+"/dyads", dyadBody(fmt.Sprintf("C-%d", i), "K-1"),
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+		if rec.Code != http.StatusCreated {
+			t.Errorf("client %d behind the trusted proxy = %d, want 201 (a bucket of its own)", i, rec.Code)
+		}
+	}
+}

@@ -29,3 +29,22 @@ func TestCSVField(t *testing.T) {
 		}
 	}
 }
+
+// TestLimiterEvictsLeastRecentlyUsed: past its bound the limiter forgets
+// the least recently used bucket, not every bucket. Before, it cleared
+// them all, which also refilled the bucket of a credential still writing.
+func TestLimiterEvictsLeastRecentlyUsed(t *testing.T) {
+	l := newLimitersOf(RateLimits{PerCredential: 0.001, Burst: 1}, 3)
+	if _, limited := l.allow("busy", ""); limited {
+		t.Fatal("the first write was limited")
+	}
+	for _, other := range []string{"a", "b", "c", "d", "e"} {
+		if _, limited := l.allow("busy", ""); !limited {
+			t.Fatalf("a credential past its burst was let through after %q wrote", other)
+		}
+		l.allow(other, "")
+	}
+	if l.buckets.Len() > 3 {
+		t.Errorf("%d buckets kept, want at most 3", l.buckets.Len())
+	}
+}

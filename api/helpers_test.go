@@ -74,6 +74,7 @@ type envOptions struct {
 	log          *slog.Logger
 	limits       api.RateLimits
 	cors         []string
+	proxies      []string
 	publicURL    string
 	// catalogue replaces the built-in forms (e.g. with item texts).
 	catalogue *instrument.Catalogue
@@ -128,12 +129,13 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		}
 	}
 	engine := api.NewHandler(api.Deps{
-		Service:      svc,
-		Log:          log,
-		MaxBodyBytes: o.maxBodyBytes,
-		RateLimits:   o.limits,
-		CORSOrigins:  o.cors,
-		PublicURL:    o.publicURL,
+		Service:        svc,
+		Log:            log,
+		MaxBodyBytes:   o.maxBodyBytes,
+		RateLimits:     o.limits,
+		CORSOrigins:    o.cors,
+		TrustedProxies: o.proxies,
+		PublicURL:      o.publicURL,
 	})
 	var h http.Handler = withAdmin(engine, admin)
 	if w != nil {

@@ -25,6 +25,11 @@ type Deps struct {
 	// CORSOrigins lists the browser origins (survey frontends) allowed to
 	// call the API; empty sends no CORS headers.
 	CORSOrigins []string
+	// TrustedProxies are the CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client. Empty trusts no one: the client
+	// address (for the per-address write limit) is the TCP peer, and a
+	// forged header cannot dodge the limit.
+	TrustedProxies []string
 	// PublicURL is the service's public base URL (https://host[/prefix]);
 	// with it, survey links are absolute, without it root-relative.
 	PublicURL string
@@ -59,6 +64,12 @@ func NewHandler(d Deps) http.Handler {
 	}
 	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits), metrics: newMetrics(), publicURL: d.PublicURL}
 	r := gin.New()
+	// gin trusts every X-Forwarded-For by default. The settings validate
+	// the CIDRs; should a bad one get here anyway, trust no proxy.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Log.Error("trusted proxies refused; trusting none", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
 	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), s.metrics.observe(), securityHeaders())

@@ -164,12 +164,13 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 	}
 	gin.SetMode(gin.ReleaseMode)
 	h := api.NewHandler(api.Deps{
-		Service:      svc,
-		Log:          log,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		RateLimits:   api.RateLimits{PerCredential: cfg.RateLimit, PerIP: cfg.RateLimitIP, Burst: cfg.RateLimitBurst},
-		CORSOrigins:  cfg.CORSOrigins,
-		PublicURL:    cfg.PublicURL,
+		Service:        svc,
+		Log:            log,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RateLimits:     api.RateLimits{PerCredential: cfg.RateLimit, PerIP: cfg.RateLimitIP, Burst: cfg.RateLimitBurst},
+		CORSOrigins:    cfg.CORSOrigins,
+		PublicURL:      cfg.PublicURL,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

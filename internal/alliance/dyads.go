@@ -27,7 +27,7 @@ var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // phone number or a name (see internal/pseudonym), or, when the study
 // sets one, not matching its code pattern. The message says what the code
 // looks like, never the code.
-func checkCode(fe *fieldErrors, field, code string, pattern *regexp.Regexp) {
+func checkCode(fe *fieldErrors, field, code string, st Study, pattern *regexp.Regexp) {
 	switch {
 	case code == "":
 		fe.add(field, "required", "a pseudonymous code is required")
@@ -38,7 +38,7 @@ func checkCode(fe *fieldErrors, field, code string, pattern *regexp.Regexp) {
 			fe.add(field, "looks_identifying", fmt.Sprintf("this looks like %s (%s); use a pseudonymous study code that identifies no one",
 				strings.ReplaceAll(string(reason), "_", " "), reason))
 		} else if pattern != nil && !pattern.MatchString(code) {
-			fe.add(field, "pattern_mismatch", "does not match the study's code_pattern "+pattern.String())
+			fe.add(field, "pattern_mismatch", "does not match the study's code_pattern "+st.CodePattern)
 		}
 	}
 }
@@ -71,8 +71,8 @@ func (s *Service) CreateDyad(ctx context.Context, studyID string, in DyadInput) 
 		}
 	}
 	var fe fieldErrors
-	checkCode(&fe, "client_code", in.ClientCode, pattern)
-	checkCode(&fe, "counsellor_code", in.CounsellorCode, pattern)
+	checkCode(&fe, "client_code", in.ClientCode, st, pattern)
+	checkCode(&fe, "counsellor_code", in.CounsellorCode, st, pattern)
 	if err := fe.err(); err != nil {
 		return Dyad{}, err
 	}

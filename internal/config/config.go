@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,6 +44,10 @@ type Config struct {
 	RateLimitBurst int
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+	// TrustedProxies are the networks (CIDRs) of reverse proxies whose
+	// X-Forwarded-For header names the client; from anyone else the
+	// header is ignored and the client is the TCP peer.
+	TrustedProxies []string
 	// PublicURL is the base URL raters reach the service at, without a
 	// trailing slash ("" : survey links are root-relative).
 	PublicURL string
@@ -73,6 +78,7 @@ var settings = []setting{
 	{"rate-limit-ip", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
 	{"rate-limit-burst", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
 	{"cors-origins", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
+	{"trusted-proxies", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
 	{"public-url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
 }
 
@@ -176,6 +182,15 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 		}
 		c.CORSOrigins = append(c.CORSOrigins, o)
 	}
+	for _, p := range strings.Split(get("trusted-proxies"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			bad("trusted-proxies", "each entry must be a CIDR such as 10.0.0.0/8 or 192.0.2.7/32")
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
 	if c.PublicURL = strings.TrimSuffix(get("public-url"), "/"); c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
@@ -221,6 +236,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("rate_limit_ip", c.RateLimitIP),
 		slog.Int("rate_limit_burst", c.RateLimitBurst),
 		slog.Any("cors_origins", c.CORSOrigins),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("public_url", c.PublicURL),
 	)
 }
