@@ -143,7 +143,10 @@ func (w *world) request(method, route string) (path, body string) {
 		// Erase or withdraw a dyad of its own, so the other principals
 		// and routes keep dyad A as it is.
 		d := w.e.createDyad(w.studyA, fmt.Sprintf("C-E%d", nextSeq()), "K-E")
-		path = strings.Replace(route, ":id", d.ID, 1) + "?confirm=" + d.ID
+		path = strings.Replace(route, ":id", d.ID, 1)
+		if method == http.MethodDelete {
+			path += "?confirm=" + d.ID
+		}
 	}
 	if method == http.MethodDelete && route == "/v1/studies/:id" {
 		// Erase a study of its own (not B, so B's admin must not see it).
@@ -497,4 +500,67 @@ func TestTrustedProxy(t *testing.T) {
 			t.Errorf("client %d behind the trusted proxy = %d, want 201 (a bucket of its own)", i, rec.Code)
 		}
 	}
+}
+
+// TestUnknownQueryParameters: every route refuses a query parameter it
+// does not take with 400 naming it, so a misspelt one is never silently
+// ignored (before, agreement?sesion=first answered the first session).
+func TestUnknownQueryParameters(t *testing.T) {
+	w := newWorld(t)
+	for _, ri := range api.Routes() {
+		if ri.AnyQuery {
+			continue
+		}
+		path, body := w.request(ri.Method, ri.Path)
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		auth := "Bearer " + w.admin
+		if ri.Survey {
+			auth = "Bearer " + w.invite("client")
+		}
+		rec := w.e.do(ri.Method, path+sep+"sesion=first", body, "Authorization", auth)
+		checkProblem(t, rec, ri.Method+" "+ri.Path+" with ?sesion", problemWant{status: 400, typ: typeMalformed,
+			fields: []fieldCode{{"sesion", "unknown_parameter"}}})
+	}
+}
+
+// TestCursors walks a list page by page with the cursors it gives out.
+func TestCursors(t *testing.T) {
+	e := newEnv(t)
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	for i := range 5 {
+		e.createDyad(st.ID, fmt.Sprintf("C-%03d", i), "K-1")
+	}
+	seen := map[string]bool{}
+	next := ""
+	for page := 0; ; page++ {
+		path := "/v1/studies/" + st.ID + "/dyads?limit=2"
+		if next != "" {
+			path += "&after=" + next
+		}
+		l := decode[api.DyadList](t, e.expect(http.StatusOK, http.MethodGet, path, ""))
+		for _, d := range l.Items {
+			if seen[d.ID] {
+				t.Fatalf("dyad %s on two pages", d.ID)
+			}
+			seen[d.ID] = true
+		}
+		if l.Next == nil {
+			break
+		}
+		if page > 5 {
+			t.Fatal("the pages do not end")
+		}
+		next = *l.Next
+	}
+	if len(seen) != 5 {
+		t.Errorf("the pages held %d dyads, want 5", len(seen))
+	}
+	// A cursor of one study's list is refused by another's.
+	other := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	first := decode[api.DyadList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/dyads?limit=1", ""))
+	checkProblem(t, e.do(http.MethodGet, "/v1/studies/"+other.ID+"/dyads?after="+*first.Next, ""), "another list's cursor",
+		problemWant{status: 400, typ: typeMalformed, fields: []fieldCode{{"after", "invalid_cursor"}}})
 }

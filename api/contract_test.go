@@ -587,7 +587,9 @@ func TestContract(t *testing.T) {
 				return httptest.NewRequest(http.MethodDelete, "/v1/invitations/"+tokenID(s.usedSurvey), nil)
 			}},
 		{name: "revoke: unknown link", method: "DELETE", path: "/v1/invitations/{id}", want: 404,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodDelete, "/v1/invitations/nope", nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/invitations/nope", nil)
+			}},
 		{name: "void a rating", method: "POST", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}/void", want: 200,
 			req: func(s *contractState) *http.Request {
 				return postJSON("/v1/dyads/"+s.dyad+"/sessions/9/ratings/client/void", `{"reason_code":"wrong_session"}`)(s)
@@ -642,7 +644,9 @@ func TestContract(t *testing.T) {
 				return postJSON("/v1/dyads/"+s.spare+"/withdraw", `{"scope":"patient","reason_code":"because"}`)(s)
 			}},
 		{name: "erase: no confirmation", method: "DELETE", path: "/v1/dyads/{id}", want: 422, invalidRequest: true,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodDelete, "/v1/dyads/"+s.spare, nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/dyads/"+s.spare, nil)
+			}},
 		{name: "erase a dyad", method: "DELETE", path: "/v1/dyads/{id}", want: 204,
 			req: func(s *contractState) *http.Request {
 				return httptest.NewRequest(http.MethodDelete, "/v1/dyads/"+s.spare+"?confirm="+s.spare, nil)
@@ -653,7 +657,9 @@ func TestContract(t *testing.T) {
 			}},
 		{name: "create a study to erase", method: "POST", path: "/v1/studies", want: 201,
 			req: postJSON("/v1/studies", `{"name":"Pilot","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`),
-			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) { s.spareStudy = field(t, rec, "id") }},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				s.spareStudy = field(t, rec, "id")
+			}},
 		{name: "erase study: wrong confirmation", method: "DELETE", path: "/v1/studies/{id}", want: 422, invalidRequest: true,
 			req: func(s *contractState) *http.Request {
 				return httptest.NewRequest(http.MethodDelete, "/v1/studies/"+s.spareStudy+"?confirm="+s.study, nil)

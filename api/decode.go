@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -199,8 +201,9 @@ func pathInt(c *gin.Context, name string) (int, error) {
 	return n, nil
 }
 
-// pageParams reads the cursor-pagination query parameters.
-func pageParams(c *gin.Context) (alliance.Page, error) {
+// pageParams reads the cursor-pagination query parameters of the list
+// named list (see cursor).
+func pageParams(c *gin.Context, list string) (alliance.Page, error) {
 	var p alliance.Page
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -212,6 +215,48 @@ func pageParams(c *gin.Context) (alliance.Page, error) {
 		}
 		p.Limit = n
 	}
-	p.After = c.Query("after")
+	if raw := c.Query("after"); raw != "" {
+		last, ok := readCursor(raw, list)
+		if !ok {
+			return p, malformed("after", "invalid_cursor", "after must be the next cursor of a previous page of this list")
+		}
+		p.After = last
+	}
 	return p, nil
+}
+
+// A cursor is opaque to clients: the list it belongs to (e.g. the dyads
+// of one study) and the last id of the page, base64url-encoded. A cursor
+// that does not decode, belongs to another list or holds no id is
+// refused (400 invalid_cursor) instead of answering an empty page that
+// looks like the end of the list.
+func cursor(list, last string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(list + "\x00" + last))
+}
+
+// cursorID is what an id of a list looks like: a prefixed ULID, or the
+// audit log's number.
+var cursorID = regexp.MustCompile(`^([a-z]{2}_[0-9a-z]{26}|[0-9a-z]{26}|[0-9]{1,19})$`)
+
+func readCursor(raw, list string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return "", false
+	}
+	got, last, ok := strings.Cut(string(b), "\x00")
+	return last, ok && got == list && cursorID.MatchString(last)
+}
+
+// nextCursor returns the cursor of the next page of list, or nil when
+// this page was the last (it had fewer items than asked for).
+func nextCursor(list string, n int, p alliance.Page, last func() string) *string {
+	limit := p.Limit
+	if limit == 0 {
+		limit = alliance.DefaultLimit
+	}
+	if n < limit {
+		return nil
+	}
+	cur := cursor(list, last())
+	return &cur
 }

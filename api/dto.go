@@ -197,7 +197,7 @@ func toDyadResponse(d alliance.Dyad) DyadResponse {
 // positional in item-key order (answers[0] is item 1); null is an
 // unanswered item.
 type CreateRatingRequest struct {
-	Session     int        `json:"session" example:"1" minimum:"1"`
+	Session     *int       `json:"session" example:"1" minimum:"1"`
 	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
 	Role        string     `json:"role" example:"client" enums:"client,counsellor"`
 	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5"`

@@ -62,7 +62,7 @@ func (s *server) createDyad(c *gin.Context) error {
 //	@Failure	403				{object}	Problem
 //	@Router		/v1/studies/{id}/dyads [get]
 func (s *server) listDyads(c *gin.Context) error {
-	p, err := pageParams(c)
+	p, err := pageParams(c, "dyads/"+c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *server) listDyads(c *gin.Context) error {
 	for i, d := range ds {
 		out.Items[i] = toDyadResponse(d)
 	}
-	out.Next = nextCursor(len(ds), p, func() string { return ds[len(ds)-1].ID })
+	out.Next = nextCursor("dyads/"+c.Param("id"), len(ds), p, func() string { return ds[len(ds)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
 }

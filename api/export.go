@@ -20,6 +20,9 @@ type ColumnResponse struct {
 	Name        string `json:"name" example:"client_total_mean"`
 	Type        string `json:"type" example:"number" enums:"string,integer,number,boolean,date,datetime"`
 	Description string `json:"description"`
+	// Values labels the values of a categorical column, as R factor
+	// levels or SPSS value labels: "1=Seldom; 2=Sometimes; …".
+	Values string `json:"values,omitempty" example:"1=Seldom; 2=Sometimes; 3=Fairly often; 4=Very often; 5=Always"`
 }
 
 // CodebookResponse is the data dictionary of an export shape.
@@ -170,27 +173,45 @@ func ndjsonWriter(w *bufio.Writer, cols []alliance.Column) func([]any) error {
 
 // codebook godoc
 //
-//	@Summary	Data dictionary of a study's export
-//	@Tags		exports
-//	@Produce	json,application/problem+json
-//	@Security	BearerAuth
-//	@Param		id		path		string	true	"study id"
-//	@Param		shape	query		string	false	"long (default) or wide"	Enums(long, wide)
-//	@Param		include	query		string	false	"comma-separated: scores (default), items"
-//	@Success	200		{object}	CodebookResponse
-//	@Failure	404		{object}	Problem
-//	@Failure	422		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
-//	@Router		/v1/studies/{id}/codebook [get]
+//	@Summary		Data dictionary of a study's export
+//	@Description	Every column of the export with the same shape and include: its type, meaning and, for categorical columns, value labels. JSON by default; format=csv gives one row per column (name, type, description, values) for R's read.csv or SPSS syntax generators.
+//	@Tags			exports
+//	@Produce		json,text/csv,application/problem+json
+//	@Security		BearerAuth
+//	@Param			id		path		string	true	"study id"
+//	@Param			format	query		string	false	"json (default) or csv"		Enums(json, csv)
+//	@Param			shape	query		string	false	"long (default) or wide"	Enums(long, wide)
+//	@Param			include	query		string	false	"comma-separated: scores (default), items"
+//	@Success		200		{object}	CodebookResponse
+//	@Failure		404		{object}	Problem
+//	@Failure		422		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Failure		403		{object}	Problem
+//	@Router			/v1/studies/{id}/codebook [get]
 func (s *server) codebook(c *gin.Context) error {
 	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), "")
 	if err != nil {
 		return err
 	}
+	format := c.DefaultQuery("format", "json")
+	if format != "json" && format != "csv" {
+		return &alliance.ValidationError{Fields: []alliance.FieldError{{Field: "format", Code: "invalid_value", Message: `must be "json" or "csv"`}}}
+	}
 	t, err := s.svc.ExportStudy(c.Request.Context(), c.Param("id"), q)
 	if err != nil {
 		return err
+	}
+	if format == "csv" {
+		c.Header("Content-Type", "text/csv; charset=utf-8; header=present")
+		c.Header("Content-Disposition", `attachment; filename="alliance-`+c.Param("id")+`-`+q.Shape+`-codebook.csv"`)
+		w := bufio.NewWriter(c.Writer)
+		write := csvWriter(w, []alliance.Column{{Name: "name"}, {Name: "type"}, {Name: "description"}, {Name: "values"}})
+		for _, col := range t.Columns {
+			if err := write([]any{col.Name, col.Type, col.Description, col.Values}); err != nil {
+				return err
+			}
+		}
+		return w.Flush()
 	}
 	out := CodebookResponse{StudyID: c.Param("id"), Shape: q.Shape, Missing: "empty field in CSV, null in NDJSON",
 		Columns: make([]ColumnResponse, len(t.Columns))}

@@ -181,7 +181,13 @@ func TestHostileRequests(t *testing.T) {
 					t.Errorf("injection filter matched %d dyads (err %v), want 0", len(l.Items), err)
 				}
 			}},
-		{name: "SQL injection in after cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("' OR 1=1--"), status: 200},
+		// A cursor is opaque: anything that is not one this list gave out is
+		// refused, not run as a keyset bound or answered with an empty page.
+		{name: "SQL injection in after cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("' OR 1=1--"), status: 400, field: "after", code: "invalid_cursor"},
+		{name: "a raw id as cursor", method: "GET", path: "/v1/studies?after=st_01jd8x2k4m5n6p7q8r9s0t1v2w", status: 400, field: "after", code: "invalid_cursor"},
+		{name: "another list's cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("a2V5cwBrZXlfMDFqZDh4Mms0bTVuNnA3cThyOXMwdDF2Mnc"), status: 400, field: "after", code: "invalid_cursor"},
+		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
+		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
 
 		// --- path traversal and odd ids ---
 		{name: "encoded traversal in dyad id", method: "GET", path: "/v1/dyads/..%2F..%2Fetc%2Fpasswd", status: 404},

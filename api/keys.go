@@ -96,7 +96,7 @@ func (s *server) createKey(c *gin.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Router		/v1/keys [get]
 func (s *server) listKeys(c *gin.Context) error {
-	p, err := pageParams(c)
+	p, err := pageParams(c, "keys")
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *server) listKeys(c *gin.Context) error {
 	for i, k := range ks {
 		out.Items[i] = toKeyResponse(k)
 	}
-	out.Next = nextCursor(len(ks), p, func() string { return ks[len(ks)-1].ID })
+	out.Next = nextCursor("keys", len(ks), p, func() string { return ks[len(ks)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -186,7 +186,7 @@ func optional(s string) *string {
 //	@Failure		403			{object}	Problem
 //	@Router			/v1/audit [get]
 func (s *server) listAudit(c *gin.Context) error {
-	p, err := pageParams(c)
+	p, err := pageParams(c, "audit")
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *server) listAudit(c *gin.Context) error {
 		ResourceID: c.Query("resource_id"), Limit: p.Limit}
 	if p.After != "" {
 		if f.AfterID, err = strconv.ParseInt(p.After, 10, 64); err != nil {
-			return malformed("after", "invalid_value", "after must be the next cursor of a previous page")
+			return malformed("after", "invalid_cursor", "after must be the next cursor of a previous page of this list")
 		}
 	}
 	if v := c.Query("since"); v != "" {
@@ -214,7 +214,7 @@ func (s *server) listAudit(c *gin.Context) error {
 			ResourceID: e.ResourceID, StudyID: optional(e.StudyID), DyadID: optional(e.DyadID), Before: optional(e.Before),
 			After: optional(e.After), RedactedAt: e.RedactedAt}
 	}
-	out.Next = nextCursor(len(es), p, func() string { return strconv.FormatInt(es[len(es)-1].ID, 10) })
+	out.Next = nextCursor("audit", len(es), p, func() string { return strconv.FormatInt(es[len(es)-1].ID, 10) })
 	c.JSON(http.StatusOK, out)
 	return nil
 }

@@ -86,7 +86,7 @@ func (s *server) amendRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	in := alliance.RatingInput{Session: session, SessionDate: req.SessionDate, Role: c.Param("role"), Answers: req.Answers}
+	in := alliance.RatingInput{Session: &session, SessionDate: req.SessionDate, Role: c.Param("role"), Answers: req.Answers}
 	r, replayed, err := s.svc.AmendRating(c.Request.Context(), c.Param("id"), in, idem)
 	if err != nil {
 		return err

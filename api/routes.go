@@ -1,7 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,7 +19,20 @@ type endpoint struct {
 	method, path string
 	access       rule
 	handle       handlerFunc
+	// query lists the query parameters the route takes; any other is a
+	// 400 naming it, so a misspelt parameter (agreement?sesion=first) is
+	// not silently ignored. anyQuery leaves a route unchecked.
+	query []string
 }
+
+// Query parameters shared by several routes.
+var (
+	anyQuery   = []string{"*"}
+	paging     = []string{"limit", "after"}
+	agreeing   = []string{"session", "scale", "band", "multiplier", "conf"}
+	exporting  = []string{"format", "shape", "include", "updated_since"}
+	confirming = []string{"confirm"}
+)
 
 // Who may call a route.
 var (
@@ -35,57 +51,80 @@ var (
 func (s *server) endpoints() []endpoint {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	return []endpoint{
-		{get, "/healthz", public, s.healthz},
-		{get, "/readyz", public, s.readyz},
-		{get, "/metrics", public, plain(s.metrics.handler())},
-		{get, "/openapi.json", public, s.openAPI},
-		{get, "/docs/*any", public, plain(docsUI())},
+		{get, "/healthz", public, s.healthz, nil},
+		{get, "/readyz", public, s.readyz, nil},
+		{get, "/metrics", public, plain(s.metrics.handler()), anyQuery},
+		{get, "/openapi.json", public, s.openAPI, nil},
+		{get, "/docs/*any", public, plain(docsUI()), anyQuery},
 		// The survey page; the token stays in the URL fragment.
-		{get, surveypage.Path + "*any", public, plain(gin.WrapH(surveypage.Handler()))},
+		{get, surveypage.Path + "*any", public, plain(gin.WrapH(surveypage.Handler())), anyQuery},
 
-		{get, "/v1/instruments", anyKey, s.listInstruments},
-		{get, "/v1/instruments/:id", anyKey, s.getInstrument},
+		{get, "/v1/instruments", anyKey, s.listInstruments, nil},
+		{get, "/v1/instruments/:id", anyKey, s.getInstrument, nil},
 
-		{post, "/v1/studies", admin, s.createStudy},
-		{get, "/v1/studies", readers, s.listStudies},
-		{get, "/v1/studies/:id", readers, s.getStudy},
-		{del, "/v1/studies/:id", admin, s.eraseStudy},
-		{post, "/v1/studies/:id/dyads", enrolling, s.createDyad},
-		{get, "/v1/studies/:id/dyads", anyKey, s.listDyads},
-		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement},
-		{get, "/v1/studies/:id/export", readers, s.exportStudy},
-		{get, "/v1/studies/:id/codebook", readers, s.codebook},
+		{post, "/v1/studies", admin, s.createStudy, nil},
+		{get, "/v1/studies", readers, s.listStudies, paging},
+		{get, "/v1/studies/:id", readers, s.getStudy, nil},
+		{del, "/v1/studies/:id", admin, s.eraseStudy, confirming},
+		{post, "/v1/studies/:id/dyads", enrolling, s.createDyad, nil},
+		{get, "/v1/studies/:id/dyads", anyKey, s.listDyads, append([]string{"client_code", "counsellor_code"}, paging...)},
+		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement, agreeing},
+		{get, "/v1/studies/:id/export", readers, s.exportStudy, exporting},
+		{get, "/v1/studies/:id/codebook", readers, s.codebook, []string{"format", "shape", "include"}},
 
-		{get, "/v1/dyads/:id", anyKey, s.getDyad},
-		{del, "/v1/dyads/:id", admin, s.eraseDyad},
-		{post, "/v1/dyads/:id/withdraw", admin, s.withdrawDyad},
-		{post, "/v1/dyads/:id/ratings", collecting, s.createRating},
-		{get, "/v1/dyads/:id/ratings", readers, s.listRatings},
-		{get, "/v1/dyads/:id/agreement", readers, s.getDyadAgreement},
-		{get, "/v1/dyads/:id/sessions/:session", readers, s.getSession},
-		{get, "/v1/dyads/:id/sessions/:session/agreement", readers, s.getSessionAgreement},
-		{get, "/v1/dyads/:id/sessions/:session/ratings/:role", readers, s.getRating},
-		{put, "/v1/dyads/:id/sessions/:session/ratings/:role", collecting, s.amendRating},
-		{get, "/v1/dyads/:id/sessions/:session/ratings/:role/history", readers, s.ratingHistory},
-		{post, "/v1/dyads/:id/sessions/:session/ratings/:role/void", admin, s.voidRating},
-		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation},
-		{get, "/v1/dyads/:id/invitations", admin, s.listInvitations},
-		{del, "/v1/invitations/:id", admin, s.revokeInvitation},
+		{get, "/v1/dyads/:id", anyKey, s.getDyad, nil},
+		{del, "/v1/dyads/:id", admin, s.eraseDyad, confirming},
+		{post, "/v1/dyads/:id/withdraw", admin, s.withdrawDyad, nil},
+		{post, "/v1/dyads/:id/ratings", collecting, s.createRating, nil},
+		{get, "/v1/dyads/:id/ratings", readers, s.listRatings, nil},
+		{get, "/v1/dyads/:id/agreement", readers, s.getDyadAgreement, nil},
+		{get, "/v1/dyads/:id/sessions/:session", readers, s.getSession, nil},
+		{get, "/v1/dyads/:id/sessions/:session/agreement", readers, s.getSessionAgreement, nil},
+		{get, "/v1/dyads/:id/sessions/:session/ratings/:role", readers, s.getRating, nil},
+		{put, "/v1/dyads/:id/sessions/:session/ratings/:role", collecting, s.amendRating, nil},
+		{get, "/v1/dyads/:id/sessions/:session/ratings/:role/history", readers, s.ratingHistory, nil},
+		{post, "/v1/dyads/:id/sessions/:session/ratings/:role/void", admin, s.voidRating, nil},
+		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation, nil},
+		{get, "/v1/dyads/:id/invitations", admin, s.listInvitations, nil},
+		{del, "/v1/invitations/:id", admin, s.revokeInvitation, nil},
 
-		{get, "/v1/survey", surveyHolder, s.getSurvey},
-		{post, "/v1/survey", surveyHolder, s.submitSurvey},
+		{get, "/v1/survey", surveyHolder, s.getSurvey, nil},
+		{post, "/v1/survey", surveyHolder, s.submitSurvey, nil},
 
-		{post, "/v1/keys", admin, s.createKey},
-		{get, "/v1/keys", admin, s.listKeys},
-		{del, "/v1/keys/:id", admin, s.revokeKey},
-		{get, "/v1/audit", admin, s.listAudit},
+		{post, "/v1/keys", admin, s.createKey, nil},
+		{get, "/v1/keys", admin, s.listKeys, paging},
+		{del, "/v1/keys/:id", admin, s.revokeKey, nil},
+		{get, "/v1/audit", admin, s.listAudit, append([]string{"study_id", "actor", "action", "resource_id", "since"}, paging...)},
 	}
 }
 
 // routes registers every endpoint behind its access rule.
 func (s *server) routes(r *gin.Engine) {
 	for _, e := range s.endpoints() {
-		r.Handle(e.method, e.path, s.authorize(e.access), s.wrap(e.handle))
+		r.Handle(e.method, e.path, s.authorize(e.access), s.strictQuery(e.query), s.wrap(e.handle))
+	}
+}
+
+// strictQuery refuses query parameters the route does not take.
+func (s *server) strictQuery(allowed []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if len(allowed) == 1 && allowed[0] == "*" {
+			c.Next()
+			return
+		}
+		for name := range c.Request.URL.Query() {
+			if !slices.Contains(allowed, name) {
+				msg := fmt.Sprintf("unknown query parameter %q", name)
+				if len(allowed) > 0 {
+					msg += "; this route takes " + strings.Join(allowed, ", ")
+				} else {
+					msg += "; this route takes none"
+				}
+				writeProblem(c, s.log, malformed(name, "unknown_parameter", msg))
+				return
+			}
+		}
+		c.Next()
 	}
 }
 

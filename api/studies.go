@@ -63,7 +63,7 @@ func (s *server) createStudy(c *gin.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Router		/v1/studies [get]
 func (s *server) listStudies(c *gin.Context) error {
-	p, err := pageParams(c)
+	p, err := pageParams(c, "studies")
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *server) listStudies(c *gin.Context) error {
 	for i, st := range sts {
 		out.Items[i] = toStudyResponse(st)
 	}
-	out.Next = nextCursor(len(sts), p, func() string { return sts[len(sts)-1].ID })
+	out.Next = nextCursor("studies", len(sts), p, func() string { return sts[len(sts)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -99,18 +99,4 @@ func (s *server) getStudy(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, toStudyResponse(st))
 	return nil
-}
-
-// nextCursor returns the cursor of the next page, or nil when this page was
-// not full (so there is nothing after it).
-func nextCursor(n int, p alliance.Page, last func() string) *string {
-	limit := p.Limit
-	if limit == 0 {
-		limit = alliance.DefaultLimit
-	}
-	if n < limit {
-		return nil
-	}
-	cur := last()
-	return &cur
 }

@@ -2036,8 +2036,10 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "Every column of the export with the same shape and include: its type, meaning and, for categorical columns, value labels. JSON by default; format=csv gives one row per column (name, type, description, values) for R's read.csv or SPSS syntax generators.",
                 "produces": [
                     "application/json",
+                    "text/csv",
                     "application/problem+json"
                 ],
                 "tags": [
@@ -2051,6 +2053,16 @@ const docTemplate = `{
                         "name": "id",
                         "in": "path",
                         "required": true
+                    },
+                    {
+                        "enum": [
+                            "json",
+                            "csv"
+                        ],
+                        "type": "string",
+                        "description": "json (default) or csv",
+                        "name": "format",
+                        "in": "query"
                     },
                     {
                         "enum": [
@@ -2876,6 +2888,11 @@ const docTemplate = `{
                         "datetime"
                     ],
                     "example": "number"
+                },
+                "values": {
+                    "description": "Values labels the values of a categorical column, as R factor\nlevels or SPSS value labels: \"1=Seldom; 2=Sometimes; …\".",
+                    "type": "string",
+                    "example": "1=Seldom; 2=Sometimes; 3=Fairly often; 4=Very often; 5=Always"
                 }
             }
         },

@@ -98,7 +98,7 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 					answers[i] = &v
 				}
 				if _, _, err := svc.SubmitRating(ctx, dy.ID, alliance.RatingInput{
-					Session: s, SessionDate: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(s-1)+d%5).Format(time.DateOnly),
+					Session: &s, SessionDate: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(s-1)+d%5).Format(time.DateOnly),
 					Role: string(role), Answers: answers,
 				}, nil); err != nil {
 					return "", fmt.Errorf("demo: rating: %w", err)

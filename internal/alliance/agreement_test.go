@@ -61,7 +61,7 @@ func itoa(n int) string { return string(rune('A'+n/26)) + string(rune('a'+n%26))
 // rate submits answers (0 = unanswered) for one role and session.
 func (f *fixture) rate(d alliance.Dyad, session int, role alliance.Role, answers ...float64) {
 	f.t.Helper()
-	in := alliance.RatingInput{Session: session, Role: string(role), Answers: make([]*float64, len(answers))}
+	in := alliance.RatingInput{Session: &session, Role: string(role), Answers: make([]*float64, len(answers))}
 	for i, v := range answers {
 		if v != 0 {
 			in.Answers[i] = &v

@@ -169,7 +169,7 @@ func BenchmarkSubmitRatingParallel(b *testing.B) {
 				dyad, session = d, 0
 			}
 			session++
-			in := alliance.RatingInput{Session: session, Role: "client", Answers: answers}
+			in := alliance.RatingInput{Session: &session, Role: "client", Answers: answers}
 			idem := &alliance.Idempotency{Key: fmt.Sprintf("k%d", n), Fingerprint: "f"}
 			if _, _, err := svc.SubmitRating(ctx, dyad.ID, in, idem); err != nil {
 				b.Error(err)

@@ -40,6 +40,13 @@ type Column struct {
 	Name        string
 	Type        string // "string", "integer", "number", "boolean", "date", "datetime"
 	Description string
+	// Values labels the values of a categorical column ("1=Seldom;
+	// 2=Sometimes"), for R factors and SPSS value labels; "" otherwise.
+	Values string
+}
+
+func col(name, typ, description string) Column {
+	return Column{Name: name, Type: typ, Description: description}
 }
 
 // Table is an export's column set plus a producer of its rows. Values are
@@ -132,11 +139,11 @@ type exporter struct {
 
 func (ex exporter) idColumns() []Column {
 	return []Column{
-		{"study_id", "string", "study id"},
-		{"dyad_id", "string", "dyad id"},
-		{"client_code", "string", "pseudonymous client code"},
-		{"counsellor_code", "string", "pseudonymous counsellor code (dyads are nested in counsellors)"},
-		{"session", "integer", "session number of the dyad, from 1"},
+		col("study_id", "string", "study id"),
+		col("dyad_id", "string", "dyad id"),
+		col("client_code", "string", "pseudonymous client code"),
+		col("counsellor_code", "string", "pseudonymous counsellor code (dyads are nested in counsellors)"),
+		col("session", "integer", "session number of the dyad, from 1"),
 	}
 }
 
@@ -146,16 +153,20 @@ func (ex exporter) scoreColumns(prefix, who string) []Column {
 	var out []Column
 	for _, sc := range ex.form.Scales() {
 		out = append(out,
-			Column{prefix + sc + "_mean", "number", who + sc + " score, mean of answered items (item metric " + scaleRange(ex.form) + "); missing when too many items are unanswered"},
-			Column{prefix + sc + "_sum", "number", who + sc + " score, sum (prorated as mean × items when items are missing)"},
-			Column{prefix + sc + "_answered", "integer", who + "number of answered items of " + sc},
-			Column{prefix + sc + "_prorated", "boolean", who + sc + " scored with missing items"},
+			col(prefix+sc+"_mean", "number", who+sc+" score, mean of answered items (item metric "+scaleRange(ex.form)+"); missing when too many items are unanswered"),
+			col(prefix+sc+"_sum", "number", who+sc+" score, sum (prorated as mean × items when items are missing)"),
+			col(prefix+sc+"_answered", "integer", who+"number of answered items of "+sc),
+			col(prefix+sc+"_prorated", "boolean", who+sc+" scored with missing items"),
 		)
 	}
 	return out
 }
 
 func (ex exporter) itemColumns(prefix, who string) []Column {
+	var labels []string
+	for _, a := range ex.form.Scale.Anchors {
+		labels = append(labels, fmt.Sprintf("%g=%s", a.Value, a.Label))
+	}
 	out := make([]Column, len(ex.form.Items))
 	for i, it := range ex.form.Items {
 		desc := fmt.Sprintf("%sraw answer to item %d (%s", who, it.Key, it.Label)
@@ -165,21 +176,22 @@ func (ex exporter) itemColumns(prefix, who string) []Column {
 		if it.Reverse {
 			desc += "; reverse-keyed: scored as min + max − answer"
 		}
-		out[i] = Column{fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc + "); missing when unanswered"}
+		out[i] = col(fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc+"); missing when unanswered")
+		out[i].Values = strings.Join(labels, "; ")
 	}
 	return out
 }
 
 func (ex exporter) longColumns() []Column {
 	cols := append(ex.idColumns(),
-		Column{"session_date", "date", "date of the session (ISO 8601), when given"},
-		Column{"role", "string", "who rated: client or counsellor"},
-		Column{"instrument", "string", "instrument form id"},
-		Column{"rating_id", "string", "id of this version of the rating"},
-		Column{"version", "integer", "rating version (1 = first submission; higher = amended)"},
-		Column{"updated_at", "datetime", "when this version was stored (RFC 3339, UTC)"},
-		Column{"scoring_version", "string", "version of the scoring rules"},
-		Column{"max_missing_fraction", "number", "missing-item policy the scores were computed with"},
+		col("session_date", "date", "date of the session (ISO 8601), when given"),
+		Column{Name: "role", Type: "string", Description: "who rated: client or counsellor", Values: "client=client; counsellor=counsellor"},
+		col("instrument", "string", "instrument form id"),
+		col("rating_id", "string", "id of this version of the rating"),
+		col("version", "integer", "rating version (1 = first submission; higher = amended)"),
+		col("updated_at", "datetime", "when this version was stored (RFC 3339, UTC)"),
+		col("scoring_version", "string", "version of the scoring rules"),
+		col("max_missing_fraction", "number", "missing-item policy the scores were computed with"),
 	)
 	cols = append(cols, withdrawalColumns...)
 	if ex.q.Scores {
@@ -208,18 +220,18 @@ func (ex exporter) longRow(r ExportRow) []any {
 
 func (ex exporter) wideColumns() []Column {
 	cols := append(ex.idColumns(),
-		Column{"session_date", "date", "date of the session (the client's, else the counsellor's), when given"},
-		Column{"complete", "boolean", "both sides rated the session"},
-		Column{"client_instrument", "string", "client's form id"},
-		Column{"counsellor_instrument", "string", "counsellor's form id"},
-		Column{"updated_at", "datetime", "latest store time of the two ratings (RFC 3339, UTC)"},
+		col("session_date", "date", "date of the session (the client's, else the counsellor's), when given"),
+		col("complete", "boolean", "both sides rated the session"),
+		col("client_instrument", "string", "client's form id"),
+		col("counsellor_instrument", "string", "counsellor's form id"),
+		col("updated_at", "datetime", "latest store time of the two ratings (RFC 3339, UTC)"),
 	)
 	cols = append(cols, withdrawalColumns...)
 	if ex.q.Scores {
 		cols = append(cols, ex.scoreColumns("client_", "client's ")...)
 		cols = append(cols, ex.scoreColumns("counsellor_", "counsellor's ")...)
 		for _, sc := range ex.form.Scales() {
-			cols = append(cols, Column{"diff_" + sc, "number", "client − counsellor " + sc + " mean (item metric); missing unless both are scored"})
+			cols = append(cols, col("diff_"+sc, "number", "client − counsellor "+sc+" mean (item metric); missing unless both are scored"))
 		}
 	}
 	if ex.q.Items {
@@ -328,8 +340,9 @@ func scoreOf(r *Rating, scale string) instrument.Score {
 // its data given before are kept, and an analysis may want to leave them
 // out or look at them apart.
 var withdrawalColumns = []Column{
-	{"withdrawn_at", "datetime", "when consent for the dyad was withdrawn (RFC 3339, UTC); missing unless withdrawn"},
-	{"withdrawal_scope", "string", "whose consent was withdrawn: client, counsellor or both; missing unless withdrawn"},
+	col("withdrawn_at", "datetime", "when consent for the dyad was withdrawn (RFC 3339, UTC); missing unless withdrawn"),
+	{Name: "withdrawal_scope", Type: "string", Description: "whose consent was withdrawn: client, counsellor or both; missing unless withdrawn",
+		Values: "client=client; counsellor=counsellor; both=both"},
 }
 
 func appendWithdrawal(row []any, w *Withdrawal) []any {

@@ -164,7 +164,7 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	if !inv.pending(s.now()) {
 		return s.replayOr(ctx, idem, ErrGone)
 	}
-	rin := RatingInput{Session: inv.Session, SessionDate: in.SessionDate, Role: string(inv.Role), Answers: in.Answers}
+	rin := RatingInput{Session: &inv.Session, SessionDate: in.SessionDate, Role: string(inv.Role), Answers: in.Answers}
 	c, err := s.checkRating(ctx, inv.DyadID, rin)
 	if err != nil {
 		return Rating{}, false, err

@@ -46,6 +46,8 @@ func ParseRole(field, s string) (Role, error) {
 	switch Role(s) {
 	case RoleClient, RoleCounsellor:
 		return Role(s), nil
+	case "":
+		return "", invalid(field, "required", `the role is required: "client" or "counsellor"`)
 	}
 	return "", invalid(field, "invalid_value", `must be "client" or "counsellor"`)
 }

@@ -14,9 +14,11 @@ import (
 const MaxSession = 10000
 
 // RatingInput is one rater's submission for one session. Answers are
-// positional in the form's item order; nil is an unanswered item.
+// positional in the form's item order; nil is an unanswered item. A nil
+// Session was not given (required), which is not the same mistake as a
+// session number out of range.
 type RatingInput struct {
-	Session     int
+	Session     *int
 	SessionDate string
 	Role        string
 	Answers     []*float64
@@ -25,11 +27,12 @@ type RatingInput struct {
 // checkedRating is a RatingInput that passed validation, with the form
 // that scores it.
 type checkedRating struct {
-	dyad  Dyad
-	study Study
-	form  *instrument.Form
-	role  Role
-	date  *Date
+	dyad    Dyad
+	study   Study
+	form    *instrument.Form
+	session int
+	role    Role
+	date    *Date
 	// answers are the submitted answers on the form's grid (see Snap).
 	answers []*float64
 }
@@ -60,7 +63,7 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
-		return Rating{}, false, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", in.Session, c.role, err)
+		return Rating{}, false, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", c.session, c.role, err)
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store rating: %w", err)
 	}
@@ -79,9 +82,9 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 	if r, ok, err := s.replay(ctx, idem); ok || err != nil {
 		return r, ok, err
 	}
-	prev, err := s.FindRating(ctx, dyadID, in.Session, c.role)
+	prev, err := s.FindRating(ctx, dyadID, c.session, c.role)
 	if err != nil {
-		return Rating{}, false, fmt.Errorf("no %s rating of session %d to amend; submit it with POST first: %w", c.role, in.Session, err)
+		return Rating{}, false, fmt.Errorf("no %s rating of session %d to amend; submit it with POST first: %w", c.role, c.session, err)
 	}
 	if sameAnswers(prev.Answers, c.answers) && sameDate(prev.SessionDate, c.date) {
 		return prev, false, nil
@@ -192,8 +195,13 @@ func (s *Service) replay(ctx context.Context, idem *Idempotency) (Rating, bool, 
 func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput) (checkedRating, error) {
 	var fe fieldErrors
 	var c checkedRating
-	if in.Session < 1 || in.Session > MaxSession {
+	switch {
+	case in.Session == nil:
+		fe.add("session", "required", "the session number is required")
+	case *in.Session < 1 || *in.Session > MaxSession:
 		fe.add("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	default:
+		c.session = *in.Session
 	}
 	if in.SessionDate != "" {
 		d, err := ParseDate("session_date", in.SessionDate)
@@ -243,7 +251,7 @@ func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating
 		ID:             newID("ra"),
 		StudyID:        c.study.ID,
 		DyadID:         c.dyad.ID,
-		Session:        in.Session,
+		Session:        c.session,
 		SessionDate:    c.date,
 		Role:           c.role,
 		FormID:         c.form.ID,
