@@ -80,27 +80,37 @@ func decodeError(err error, body []byte, dst reflect.Type) error {
 		return malformed("", "malformed_json", "the JSON body ends too early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		names := []string{name}
 		var doc any
 		if json.Unmarshal(body, &doc) == nil {
-			if path := unknownField(doc, dst, ""); path != "" {
-				name = path
+			if paths := unknownFields(doc, dst, ""); len(paths) > 0 {
+				names = paths
 			}
 		}
-		return malformed(name, "unknown_field", fmt.Sprintf("unknown field %q", name))
+		re := malformed(names[0], "unknown_field", fmt.Sprintf("unknown field %q", names[0])).(*requestError)
+		for _, n := range names[1:] {
+			re.fields = append(re.fields, FieldError{Field: n, Code: "unknown_field", Message: fmt.Sprintf("unknown field %q", n)})
+		}
+		if len(names) > 1 {
+			re.detail = fmt.Sprintf("%d unknown fields: %s", len(names), strings.Join(names, ", "))
+		}
+		return re
 	}
 	return malformed("", "malformed_json", err.Error())
 }
 
-// unknownField finds the dotted path of the first object key in doc that
-// the Go type t has no field for; encoding/json reports only the bare name.
-func unknownField(doc any, t reflect.Type, prefix string) string {
+// unknownFields lists the dotted paths of every object key in doc that
+// the Go type t has no field for, so a client learns of all of them in one
+// answer; encoding/json reports only the first bare name.
+func unknownFields(doc any, t reflect.Type, prefix string) []string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	var out []string
 	switch v := doc.(type) {
 	case map[string]any:
 		if t.Kind() != reflect.Struct {
-			return ""
+			return nil
 		}
 		fields := map[string]reflect.Type{}
 		for i := range t.NumField() {
@@ -119,23 +129,20 @@ func unknownField(doc any, t reflect.Type, prefix string) string {
 		for _, k := range keys {
 			ft, ok := fields[strings.ToLower(k)]
 			if !ok {
-				return prefix + k
+				out = append(out, prefix+k)
+				continue
 			}
-			if p := unknownField(v[k], ft, prefix+k+"."); p != "" {
-				return p
-			}
+			out = append(out, unknownFields(v[k], ft, prefix+k+".")...)
 		}
 	case []any:
 		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-			return ""
+			return nil
 		}
 		for i, e := range v {
-			if p := unknownField(e, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
-				return p
-			}
+			out = append(out, unknownFields(e, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i))...)
 		}
 	}
-	return ""
+	return out
 }
 
 // jsonKind names a Go kind the way a JSON client thinks of it.

@@ -331,3 +331,14 @@ func answersString(a []*float64) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
+
+// TestEveryUnknownField: a body with several unknown fields names all of
+// them in one answer.
+func TestEveryUnknownField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	rec := e.do(http.MethodPost, ratingsPath(d.ID), `{"session":1,"role":"client","answers":`+refClient+`,"sesion":2,"answer":[1]}`)
+	checkProblem(t, rec, "two unknown fields", problemWant{status: 400, typ: typeMalformed,
+		fields: []fieldCode{{"answer", "unknown_field"}, {"sesion", "unknown_field"}}})
+}
