@@ -20,6 +20,9 @@ type SurveyResponse struct {
 	ExpiresAt     time.Time          `json:"expires_at"`
 	Instrument    InstrumentResponse `json:"instrument"`
 	MissingPolicy MissingPolicyBody  `json:"missing_policy"`
+	// Language is the study's default language for the survey page; the
+	// rater's browser language applies when it is empty.
+	Language string `json:"language,omitempty" example:"sv"`
 }
 
 // SurveySubmission is the rater's answers, in form item order.
@@ -59,7 +62,7 @@ func (s *server) getSurvey(c *gin.Context) error {
 	}
 	frac := st.Policy.MaxMissingFraction
 	c.JSON(http.StatusOK, SurveyResponse{Session: inv.Session, Role: string(inv.Role), ExpiresAt: inv.ExpiresAt,
-		Instrument: toInstrumentResponse(f, s.svc.Forms()), MissingPolicy: MissingPolicyBody{MaxMissingFraction: &frac}})
+		Instrument: toInstrumentResponse(f, s.svc.Forms()), MissingPolicy: MissingPolicyBody{MaxMissingFraction: &frac}, Language: st.Language})
 	return nil
 }
 

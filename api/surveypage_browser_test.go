@@ -781,3 +781,20 @@ func TestBrowserSurveyDroppedResponse(t *testing.T) {
 		t.Errorf("after the retry the dyad has %d ratings, want exactly 1", len(rs.Items))
 	}
 }
+
+// TestBrowserSurveyStudyLanguage: the study's language wins over the
+// browser's; the rater can still switch.
+func TestBrowserSurveyStudyLanguage(t *testing.T) {
+	e := newEnv(t)
+	st := decode[api.StudyResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
+		`{"name":"Svensk studie","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"},"language":"sv"}`))
+	dyad := e.createDyad(st.ID, "C-001", "K-01")
+	inv := e.invite(dyad.ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "en-US,en;q=0.9")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "1"))
+	if got := eval[string](t, tab, `document.documentElement.lang`); got != "sv" {
+		t.Errorf("page language %q, want the study's sv over the browser's en", got)
+	}
+}
