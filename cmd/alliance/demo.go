@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -29,7 +30,7 @@ const (
 // item metric, clients often hit the ceiling, alliance grows a little over
 // sessions, a few items are skipped and a few sessions have one side only.
 // It returns the study id ("" when it did nothing).
-func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string) (string, error) {
+func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer) (string, error) {
 	existing, err := svc.FindStudies(ctx, alliance.Page{Limit: 1})
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
@@ -118,7 +119,9 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 	log.Info("demo: try these",
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",
-		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement",
-		"survey_link", surveypage.Link(baseURL, tok))
+		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement")
+	// The link holds a secret token: like the first admin key it goes to
+	// standard output, never to the log.
+	fmt.Fprintf(stdout, "demo survey link (works once): %s\n", surveypage.Link(baseURL, tok))
 	return st.ID, nil
 }

@@ -158,7 +158,7 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		if base == "" {
 			base = "http://" + cfg.HTTPAddr
 		}
-		if _, err := seedDemo(ctx, svc, log, base); err != nil {
+		if _, err := seedDemo(ctx, svc, log, base, stdout); err != nil {
 			return err
 		}
 	}
