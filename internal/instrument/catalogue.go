@@ -100,6 +100,27 @@ type Form struct {
 	// Unverified names the parts of the definition not checked against the
 	// primary source, so that the UI and reports can be honest about them.
 	Unverified []string `json:"unverified"`
+	// Reliability is the published reference the rupture alert falls back
+	// on until a study has enough ratings of its own (nil: none known).
+	Reliability *Reliability `json:"reliability,omitempty"`
+	// ClinicalCutoff is the form's clinical cutoff, where it has one.
+	ClinicalCutoff *Cutoff `json:"clinical_cutoff,omitempty"`
+}
+
+// Reliability is a published reference for the total score: internal
+// consistency (Cronbach's alpha) and the standard deviation of the total on
+// the item-mean metric, with where they come from and how sure we are.
+type Reliability struct {
+	Alpha  float64 `json:"alpha"`
+	SD     float64 `json:"sd"`
+	Source string  `json:"source"`
+}
+
+// Cutoff is a clinical cutoff on the total sum: totals below Below signal
+// a possible alliance concern.
+type Cutoff struct {
+	Below  float64 `json:"below"`
+	Source string  `json:"source"`
 }
 
 // Catalogue is an immutable set of forms keyed by ID.
@@ -196,6 +217,14 @@ func (f *Form) clone() *Form {
 		g.MaxMissingFraction = &v
 	}
 	g.Unverified = slices.Clone(f.Unverified)
+	if f.Reliability != nil {
+		r := *f.Reliability
+		g.Reliability = &r
+	}
+	if f.ClinicalCutoff != nil {
+		c := *f.ClinicalCutoff
+		g.ClinicalCutoff = &c
+	}
 	return &g
 }
 
@@ -296,6 +325,12 @@ func (f *Form) check() error {
 		if err := (Policy{MaxMissingFraction: *f.MaxMissingFraction}).Validate(); err != nil {
 			return err
 		}
+	}
+	if r := f.Reliability; r != nil && (!(r.Alpha > 0 && r.Alpha < 1) || !(r.SD > 0) || !isFinite(r.SD) || r.Source == "") {
+		return fmt.Errorf("reliability: need 0 < alpha < 1, a finite sd > 0 and a source")
+	}
+	if c := f.ClinicalCutoff; c != nil && (!isFinite(c.Below) || c.Source == "") {
+		return fmt.Errorf("clinical_cutoff: need a finite bound and a source")
 	}
 	if len(f.Items) == 0 {
 		return fmt.Errorf("no items")
