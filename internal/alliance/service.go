@@ -20,6 +20,11 @@ type Service struct {
 	store     Store
 	catalogue *instrument.Catalogue
 	now       func() time.Time
+	// reliabilities caches each study's own reliability estimates for
+	// the rupture alert (see reliability).
+	reliabilities reliabilityCache
+	// webhooks configures webhook endpoints (see ConfigureWebhooks).
+	webhooks webhookConfig
 }
 
 // NewService wires the use cases to a store and an instrument catalogue.
@@ -64,6 +69,8 @@ type StudyInput struct {
 	MaxMissingFraction *float64
 	CodePattern        string
 	Language           string
+	// Alerts sets the alert thresholds; nil takes the defaults.
+	Alerts *AlertThresholdsInput
 }
 
 // CreateStudy validates the forms (they must exist, suit their role and be
@@ -125,6 +132,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 			fe.add("missing_policy.max_missing_fraction", "out_of_range", err.Error())
 		}
 	}
+	alerts := checkThresholds(&fe, "alert_thresholds.", in.Alerts)
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}
@@ -137,6 +145,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		CodePattern: in.CodePattern,
 		Language:    in.Language,
 		CreatedAt:   s.now(),
+		Alerts:      alerts,
 	}
 	if err := s.store.CreateStudy(ctx, st, s.audit(ctx, "study.create", "study", st.ID, st.ID, "", nil, studyAudit(st))); err != nil {
 		return Study{}, fmt.Errorf("create study: %w", err)
@@ -175,7 +184,7 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 
 func studyAudit(st Study) any {
 	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
-		"code_pattern": st.CodePattern, "language": st.Language}
+		"code_pattern": st.CodePattern, "language": st.Language, "alert_thresholds": thresholdsAudit(st.Alerts)}
 }
 
 func checkPage(p Page) (Page, error) {

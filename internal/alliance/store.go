@@ -91,6 +91,60 @@ type Store interface {
 
 	FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 
+	// WriteRating is every rating write with its effects, in one
+	// transaction: a first rating (RatingCreate), a survey link's
+	// (RatingInvited), an amendment (RatingAmend) or a void (RatingVoid),
+	// each as the method of the same name above does it, plus the alert
+	// changes of w.Alerts when set: the dyad's alert revision must still
+	// be w.Alerts.Rev (else ErrDyadChanged) and is advanced; each alert
+	// raised is inserted unless its key exists, and publishes its event
+	// only if it was; the resolutions are applied. Audit entries' events
+	// are stored with them.
+	WriteRating(ctx context.Context, w RatingWrite) error
+	// FindAlertContext reads what alert evaluation needs of a dyad: its
+	// alert revision, read first, then its current ratings and unresolved
+	// alerts.
+	FindAlertContext(ctx context.Context, dyadID string) (AlertContext, error)
+	// FindAlerts lists alerts in id order after f.Page.After, with their
+	// dyads' codes.
+	FindAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	FindAlertByID(ctx context.Context, id string) (Alert, error)
+	// AcknowledgeAlert marks an unresolved, unacknowledged alert seen;
+	// ErrConflict when it is not (any more).
+	AcknowledgeAlert(ctx context.Context, id string, at time.Time, by string, audit ...AuditEntry) error
+	UpdateAlertThresholds(ctx context.Context, studyID string, th AlertThresholds, audit ...AuditEntry) error
+
+	CreateWebhook(ctx context.Context, w WebhookEndpoint, audit ...AuditEntry) error
+	FindWebhookByID(ctx context.Context, id string) (WebhookEndpoint, error)
+	// FindWebhooks lists a study's endpoints, oldest first.
+	FindWebhooks(ctx context.Context, studyID string) ([]WebhookEndpoint, error)
+	// UpdateWebhook stores the endpoint's settings, secrets and state;
+	// requeue puts its pending and failed deliveries back to be tried now,
+	// with a new retry window (an endpoint enabled again).
+	UpdateWebhook(ctx context.Context, w WebhookEndpoint, requeue bool, audit ...AuditEntry) error
+	// DeleteWebhook deletes an endpoint with its deliveries and log.
+	DeleteWebhook(ctx context.Context, id string, audit ...AuditEntry) error
+	// FindWebhookAttempts returns an endpoint's last delivery attempts,
+	// newest first.
+	FindWebhookAttempts(ctx context.Context, endpointID string, limit int) ([]DeliveryAttempt, error)
+	// ReplayEvents queues the study's events of the endpoint's types
+	// stored at or after since for delivery to it again, and returns how
+	// many.
+	ReplayEvents(ctx context.Context, w WebhookEndpoint, since, now time.Time, audit ...AuditEntry) (int, error)
+
+	// The dispatcher's side of the outbox (see internal/webhook).
+
+	// FanOutEvents turns up to limit stored events into one delivery per
+	// endpoint of their study subscribed to their type.
+	FanOutEvents(ctx context.Context, now time.Time, limit int) (int, error)
+	// ClaimDeliveries leases up to limit due deliveries of enabled
+	// endpoints to owner until until: no other dispatcher takes them
+	// before then.
+	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]Delivery, error)
+	// FinishDelivery records an attempt's outcome, if owner still holds
+	// the lease.
+	FinishDelivery(ctx context.Context, o DeliveryOutcome) error
+
 	// Ping reports whether the database answers and its schema is current.
 	Ping(ctx context.Context) error
 }

@@ -141,41 +141,74 @@ func timePtr(t sql.NullTime) *time.Time {
 // CreateRating claims the idempotency key (if any), inserts the rating and
 // appends its audit entries in one transaction.
 func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit, nil)
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingCreate, Rating: r, Idem: idem, Audit: audit})
 }
 
 // AmendRating supersedes prev and inserts r in one transaction. The
 // conditional update is the optimistic lock: if prev is no longer current,
 // nothing is written and ErrConflict is returned.
 func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit, func(tx *writeTx) error {
-		current, err := tx.update(s.sql.supersede, r.CreatedAt, prev.ID)
-		if err == nil && !current {
-			err = fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
-		}
-		return err
-	})
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingAmend, Rating: r, Prev: prev, Idem: idem, Audit: audit})
 }
 
-// insertRating is every rating write: in one transaction, claim the
-// idempotency key (if any), run before (if any: an amendment's supersede,
-// a survey link's use), insert the rating and append the audit entries.
-func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before func(*writeTx) error) error {
-	row, err := toRatingRow(r)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		if err := s.claimKey(tx, idem, r); err != nil {
+// WriteRating is every rating write (see alliance.Store): in one
+// transaction, claim the idempotency key (if any), run the write's own
+// step (an amendment's supersede, a survey link's use, a void), then its
+// alert changes, insert the rating (but for a void) and append the audit
+// entries with their outbox events.
+func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
+	r := w.Rating
+	var row ratingRow
+	if w.Op != alliance.RatingVoid {
+		var err error
+		if row, err = toRatingRow(r); err != nil {
 			return err
 		}
-		if before != nil {
-			if err := before(tx); err != nil {
-				return err
-			}
+	}
+	return s.write(ctx, w.Audit, func(tx *writeTx) error {
+		if err := s.claimKey(tx, w.Idem, r); err != nil {
+			return err
+		}
+		if err := s.ratingStep(tx, w); err != nil {
+			return err
+		}
+		if err := s.alertSteps(tx, r.DyadID, w.Alerts); err != nil {
+			return err
+		}
+		if w.Op == alliance.RatingVoid {
+			return nil
 		}
 		return tx.exec(s.sql.insertRating, row.args()...)
 	})
+}
+
+// ratingStep is what a rating write does before its rating is inserted:
+// an amendment supersedes the current version (its optimistic lock: if
+// that is no longer current, ErrConflict), a survey rating uses its link
+// up (ErrGone when used or expired), a void takes the current version
+// out of current data (ErrConflict when it is no longer current).
+func (s *Store) ratingStep(tx *writeTx, w alliance.RatingWrite) error {
+	switch w.Op {
+	case alliance.RatingAmend:
+		current, err := tx.update(s.sql.supersede, w.Rating.CreatedAt, w.Prev.ID)
+		if err == nil && !current {
+			err = fmt.Errorf("rating %s is no longer current: %w", w.Prev.ID, alliance.ErrConflict)
+		}
+		return err
+	case alliance.RatingInvited:
+		used, err := tx.update(s.sql.useInvitation, w.At, w.Rating.ID, w.InvitationID, w.At)
+		if err == nil && !used {
+			err = alliance.ErrGone
+		}
+		return err
+	case alliance.RatingVoid:
+		done, err := tx.update(s.sql.voidRating, w.At, w.At, w.VoidReason, w.Rating.ID)
+		if err == nil && !done {
+			err = fmt.Errorf("rating %s is no longer current: %w", w.Rating.ID, alliance.ErrConflict)
+		}
+		return err
+	}
+	return nil
 }
 
 // claimKey records the idempotency key, if any, first in the rating's
@@ -251,11 +284,5 @@ func (s *Store) FindIdempotency(ctx context.Context, key string) (alliance.Idemp
 // VoidRating takes the current version id out of current data; ErrConflict
 // when it is no longer current.
 func (s *Store) VoidRating(ctx context.Context, id string, at time.Time, reason string, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		done, err := tx.update(s.sql.voidRating, at, at, reason, id)
-		if err == nil && !done {
-			err = fmt.Errorf("rating %s is no longer current: %w", id, alliance.ErrConflict)
-		}
-		return err
-	})
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingVoid, Rating: alliance.Rating{ID: id}, At: at, VoidReason: reason, Audit: audit})
 }

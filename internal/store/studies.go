@@ -22,31 +22,38 @@ type studyRow struct {
 	CreatedAt          time.Time
 	CodePattern        sql.NullString
 	Language           sql.NullString
+	// The alert thresholds.
+	AlertDivergenceBand float64
+	AlertRuptureZ       float64
+	AlertLowCutoff      sql.NullFloat64
 }
 
 func (studyRow) TableName() string { return "studies" }
 
 const insertStudySQL = `INSERT INTO studies (id, name, description, client_form, counsellor_form, max_missing_fraction, created_at,
-	code_pattern, language)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	code_pattern, language, alert_divergence_band, alert_rupture_z, alert_low_cutoff)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func toStudyRow(s alliance.Study) studyRow {
 	return studyRow{
-		ID:                 s.ID,
-		Name:               s.Name,
-		Description:        s.Description,
-		ClientForm:         nullString(s.Forms[alliance.RoleClient]),
-		CounsellorForm:     nullString(s.Forms[alliance.RoleCounsellor]),
-		MaxMissingFraction: s.Policy.MaxMissingFraction,
-		CreatedAt:          s.CreatedAt,
-		CodePattern:        nullString(s.CodePattern),
-		Language:           nullString(s.Language),
+		ID:                  s.ID,
+		Name:                s.Name,
+		Description:         s.Description,
+		ClientForm:          nullString(s.Forms[alliance.RoleClient]),
+		CounsellorForm:      nullString(s.Forms[alliance.RoleCounsellor]),
+		MaxMissingFraction:  s.Policy.MaxMissingFraction,
+		CreatedAt:           s.CreatedAt,
+		CodePattern:         nullString(s.CodePattern),
+		Language:            nullString(s.Language),
+		AlertDivergenceBand: s.Alerts.DivergenceBand,
+		AlertRuptureZ:       s.Alerts.RuptureZ,
+		AlertLowCutoff:      nullFloat(s.Alerts.LowAllianceCutoff),
 	}
 }
 
 func (r studyRow) args() []any {
 	return []any{r.ID, r.Name, r.Description, r.ClientForm, r.CounsellorForm, r.MaxMissingFraction, r.CreatedAt,
-		r.CodePattern, r.Language}
+		r.CodePattern, r.Language, r.AlertDivergenceBand, r.AlertRuptureZ, r.AlertLowCutoff}
 }
 
 func (r studyRow) toDomain() alliance.Study {
@@ -57,7 +64,7 @@ func (r studyRow) toDomain() alliance.Study {
 	if r.CounsellorForm.Valid {
 		forms[alliance.RoleCounsellor] = r.CounsellorForm.String
 	}
-	return alliance.Study{
+	st := alliance.Study{
 		ID:          r.ID,
 		Name:        r.Name,
 		Description: r.Description,
@@ -66,7 +73,13 @@ func (r studyRow) toDomain() alliance.Study {
 		CodePattern: r.CodePattern.String,
 		Language:    r.Language.String,
 		CreatedAt:   r.CreatedAt.UTC(),
+		Alerts:      alliance.AlertThresholds{DivergenceBand: r.AlertDivergenceBand, RuptureZ: r.AlertRuptureZ},
 	}
+	if r.AlertLowCutoff.Valid {
+		c := r.AlertLowCutoff.Float64
+		st.Alerts.LowAllianceCutoff = &c
+	}
+	return st
 }
 
 // CreateStudy inserts a study.

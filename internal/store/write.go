@@ -16,7 +16,9 @@ import (
 
 // write is the seam every write of the store passes through: fn's
 // statements and the audit entries run in one transaction, so the audit
-// log holds exactly the writes that were committed. On SQLite the
+// log holds exactly the writes that were committed; so does the outbox,
+// which gets the event an audit entry carries (see alliance.AuditEntry)
+// in the same transaction. On SQLite the
 // transaction is shared with concurrent writes by the group-commit writer
 // (one commit and one fsync per batch); on PostgreSQL each write has a
 // transaction of its own on a pooled connection. Errors come back
@@ -30,6 +32,11 @@ func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, fn func(
 		for _, e := range audit {
 			if err := w.exec(s.sql.insertAudit, auditArgs(e)...); err != nil {
 				return err
+			}
+			if e.Event != nil {
+				if err := w.exec(s.sql.insertEvent, eventArgs(*e.Event)...); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -87,6 +94,28 @@ func (w *writeTx) update(st *statement, args ...any) (matched bool, err error) {
 	return n > 0, translate(err)
 }
 
+// query runs st, a statement that returns rows (… RETURNING), and calls
+// fn for each.
+func (w *writeTx) query(st *statement, fn func(*sql.Rows) error, args ...any) error {
+	var rows *sql.Rows
+	var err error
+	if p := st.prepared(); p != nil {
+		rows, err = w.tx.StmtContext(w.ctx, p).QueryContext(w.ctx, args...)
+	} else {
+		rows, err = w.tx.QueryContext(w.ctx, st.text, args...)
+	}
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
 func (w *writeTx) execResult(st *statement, args ...any) (sql.Result, error) {
 	var res sql.Result
 	var err error
@@ -124,7 +153,18 @@ type statements struct {
 	redactStudyAudit, eraseStudyKeys, eraseStudyInvitations *statement
 	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
 	eraseStudy                                              *statement
-	list                                                    []*statement
+	// alerts and the outbox (alerts.go, outbox.go, webhooks.go)
+	updateAlertThresholds, bumpAlertRev, insertAlert, resolveAlert    *statement
+	acknowledgeAlert, insertEvent, pendingEvents, fanOutEvent         *statement
+	markFannedOut                                                     *statement
+	claimDeliveries, deliveryDone, deliveryRetry, insertAttempt       *statement
+	pruneAttempts, endpointSucceeded, endpointFailed, disableEndpoint *statement
+	insertWebhook, updateWebhook, requeueDeliveries, replayEvents     *statement
+	deleteWebhookAttempts, deleteWebhookDeliveries, deleteWebhook     *statement
+	eraseDyadAttempts, eraseDyadDeliveries, eraseDyadEvents           *statement
+	eraseDyadAlerts, eraseStudyAttempts, eraseStudyDeliveries         *statement
+	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts            *statement
+	list                                                              []*statement
 }
 
 func newStatements(d migrations.Dialect) *statements {
@@ -147,8 +187,23 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyInvitations, eraseStudyInvitationsSQL}, {&s.eraseStudyRatings, eraseStudyRatingsSQL},
 		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
 		{&s.eraseStudy, eraseStudySQL},
+		{&s.updateAlertThresholds, updateAlertThresholdsSQL}, {&s.bumpAlertRev, bumpAlertRevSQL},
+		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
+		{&s.insertEvent, insertEventSQL}, {&s.pendingEvents, pendingEventsSQL}, {&s.fanOutEvent, fanOutEventSQL}, {&s.markFannedOut, markFannedOutSQL},
+		{&s.claimDeliveries, claimDeliveriesSQL}, {&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
+		{&s.insertAttempt, insertAttemptSQL}, {&s.pruneAttempts, pruneAttemptsSQL},
+		{&s.endpointSucceeded, endpointSucceededSQL}, {&s.endpointFailed, endpointFailedSQL}, {&s.disableEndpoint, disableEndpointSQL},
+		{&s.insertWebhook, insertWebhookSQL}, {&s.updateWebhook, updateWebhookSQL}, {&s.requeueDeliveries, requeueDeliveriesSQL},
+		{&s.replayEvents, replayEventsSQL},
+		{&s.deleteWebhookAttempts, deleteWebhookAttemptsSQL}, {&s.deleteWebhookDeliveries, deleteWebhookDeliveriesSQL},
+		{&s.deleteWebhook, deleteWebhookSQL},
+		{&s.eraseDyadAttempts, eraseDyadAttemptsSQL}, {&s.eraseDyadDeliveries, eraseDyadDeliveriesSQL},
+		{&s.eraseDyadEvents, eraseDyadEventsSQL}, {&s.eraseDyadAlerts, eraseDyadAlertsSQL},
+		{&s.eraseStudyAttempts, eraseStudyAttemptsSQL}, {&s.eraseStudyDeliveries, eraseStudyDeliveriesSQL},
+		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
+		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
 	} {
-		*f.field = &statement{text: rebind(d, f.sql)}
+		*f.field = &statement{text: rebind(d, lockClause(d, f.sql))}
 		s.list = append(s.list, *f.field)
 	}
 	return s
@@ -176,6 +231,20 @@ func (s *statements) close() {
 			_ = p.Close()
 		}
 	}
+}
+
+// skipLocked marks where a statement that claims rows locks them on
+// PostgreSQL, so that concurrent dispatchers on other instances skip the
+// rows one of them claimed instead of waiting for them; SQLite has one
+// writer and no row locks.
+const skipLocked = "/*skip locked*/"
+
+// lockClause fills in skipLocked for the dialect.
+func lockClause(d migrations.Dialect, q string) string {
+	if d == migrations.Postgres {
+		return strings.ReplaceAll(q, skipLocked, "FOR UPDATE OF d SKIP LOCKED")
+	}
+	return strings.ReplaceAll(q, skipLocked, "")
 }
 
 // rebind turns the ? placeholders of q into PostgreSQL's $1, $2, …. The

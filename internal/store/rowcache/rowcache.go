@@ -75,6 +75,10 @@ func New(next alliance.Store, o Options) *Store {
 		dyads, _ := lru.New[string, alliance.Dyad](cachedDyads)
 		s.studies = &copying[alliance.Study]{studies, func(st alliance.Study) alliance.Study {
 			st.Forms = maps.Clone(st.Forms)
+			if c := st.Alerts.LowAllianceCutoff; c != nil {
+				v := *c
+				st.Alerts.LowAllianceCutoff = &v
+			}
 			return st
 		}}
 		s.dyads = &copying[alliance.Dyad]{dyads, func(d alliance.Dyad) alliance.Dyad { return d }}
@@ -110,6 +114,14 @@ func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdraw
 	s.dyads.remove(id)
 	defer s.dyads.remove(id)
 	return s.Store.WithdrawDyad(ctx, id, w, audit...)
+}
+
+// UpdateAlertThresholds changes a study's alert thresholds and forgets
+// the study, before the write and after it.
+func (s *Store) UpdateAlertThresholds(ctx context.Context, id string, th alliance.AlertThresholds, audit ...alliance.AuditEntry) error {
+	s.studies.remove(id)
+	defer s.studies.remove(id)
+	return s.Store.UpdateAlertThresholds(ctx, id, th, audit...)
 }
 
 // EraseDyad erases a dyad and forgets it.
