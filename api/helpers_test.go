@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/alliance-project/alliance/api"
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/auth"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
@@ -78,6 +81,21 @@ type envOptions struct {
 	publicURL    string
 	// catalogue replaces the built-in forms (e.g. with item texts).
 	catalogue *instrument.Catalogue
+	// noSecretKey runs the service without ALLIANCE_SECRET_KEY.
+	noSecretKey bool
+}
+
+// withWebhooks configures a test service's webhooks as a development
+// server would be: a fresh secret key, loopback receivers allowed.
+func withWebhooks(svc *alliance.Service, noKey bool) *alliance.Service {
+	o := alliance.WebhookOptions{AllowLoopback: true}
+	if !noKey {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		o.SecretBox, _ = auth.NewSecretBox(base64.StdEncoding.EncodeToString(k))
+	}
+	svc.ConfigureWebhooks(o)
+	return svc
 }
 
 func newEnv(t *testing.T) *env {
@@ -121,7 +139,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if cat == nil {
 		cat = instrument.Builtin()
 	}
-	svc := alliance.NewService(cached(st), cat)
+	svc := withWebhooks(alliance.NewService(cached(st), cat), o.noSecretKey)
 	var admin string
 	if !o.noMigrate {
 		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
@@ -166,7 +184,7 @@ func withAdmin(h http.Handler, token string) http.Handler {
 // a witness, it logs into the witness and shows it every request.
 func adminHandler(tb testing.TB, st *store.Store, d api.Deps, w *logWitness) http.Handler {
 	tb.Helper()
-	svc := alliance.NewService(cached(st), instrument.Builtin())
+	svc := withWebhooks(alliance.NewService(cached(st), instrument.Builtin()), false)
 	tok, err := svc.EnsureAdminKey(context.Background())
 	if err != nil {
 		tb.Fatalf("EnsureAdminKey: %v", err)

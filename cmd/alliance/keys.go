@@ -53,7 +53,7 @@ func keys(ctx context.Context, args []string, cfg config.Config, st *store.Store
 	switch args[0] {
 	case "create":
 		name := fs.String("name", "", "what the key is for, e.g. 'tablet, ward 3'")
-		scopes := fs.String("scopes", "", "comma-separated: admin, collect, analyze")
+		scopes := fs.String("scopes", "", "comma-separated: admin, collect, analyze, alerts")
 		study := fs.String("study", "", "bind the key to this study id (optional)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err

@@ -14,7 +14,7 @@
 //	@securityDefinitions.apikey	BearerAuth
 //	@in							header
 //	@name						Authorization
-//	@description				"Bearer <token>": an API key (alk_…, scopes admin, collect, analyze) or a one-time survey token (als_…). The first start on an empty database prints an admin key.
+//	@description				"Bearer <token>": an API key (alk_…, scopes admin, collect, analyze, alerts) or a one-time survey token (als_…). The first start on an empty database prints an admin key.
 package main
 
 import (
@@ -60,7 +60,7 @@ commands:
   serve     run the HTTP API (applies migrations first unless -migrate-on-start=false)
   migrate   apply pending schema migrations and exit
   backup    copy the SQLite database consistently while it runs: backup -out PATH
-  keys      manage API keys: keys create -name N -scopes admin,collect,analyze [-study ID]
+  keys      manage API keys: keys create -name N -scopes admin,collect,analyze,alerts [-study ID]
                              keys list
                              keys revoke ID
   version   print the version
@@ -150,6 +150,11 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 	// SQLite is served by this one process, so studies and dyads may be
 	// cached; PostgreSQL's other instances could change them (rowcache).
 	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: st.Dialect() == migrations.SQLite}), cat)
+	stopWebhooks, err := startWebhooks(cfg, svc, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	if err := firstAdminKey(ctx, svc, cfg, stdout); err != nil {
 		return err
 	}

@@ -480,4 +480,3 @@ type AlertFilter struct {
 	Since   *time.Time
 	Page    Page
 }
-

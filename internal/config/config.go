@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +52,12 @@ type Config struct {
 	// PublicURL is the base URL raters reach the service at, without a
 	// trailing slash ("" : survey links are root-relative).
 	PublicURL string
+	// SecretKey is the base64 of the 32-byte key that seals webhook
+	// signing secrets ("": webhooks cannot be created). Never logged.
+	SecretKey string
+	// WebhookAllowLoopback lets webhooks reach http://127.0.0.1 and other
+	// loopback addresses: development and tests only.
+	WebhookAllowLoopback bool
 }
 
 // setting describes one option: its flag name, environment variable,
@@ -80,6 +87,8 @@ var settings = []setting{
 	{"cors-origins", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
 	{"trusted-proxies", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
 	{"public-url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
+	{"secret-key", "ALLIANCE_SECRET_KEY", "", "32 random bytes, base64 (openssl rand -base64 32): seals webhook signing secrets; unset, webhooks cannot be created"},
+	{"webhook-allow-loopback", "ALLIANCE_WEBHOOK_ALLOW_LOOPBACK", "false", "let webhooks reach loopback addresses over plain http (development and tests only)"},
 }
 
 // Load builds the configuration from flags in args (which win) and
@@ -198,6 +207,14 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 			bad("public-url", "must look like https://host[:port][/path], without query or fragment")
 		}
 	}
+	if c.SecretKey = get("secret-key"); c.SecretKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.SecretKey); err != nil || len(k) != 32 {
+			errs = append(errs, errors.New("ALLIANCE_SECRET_KEY (-secret-key): must be 32 random bytes, base64-encoded (openssl rand -base64 32)"))
+		}
+	}
+	if c.WebhookAllowLoopback, err = strconv.ParseBool(get("webhook-allow-loopback")); err != nil {
+		bad("webhook-allow-loopback", "must be true or false")
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -238,6 +255,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("public_url", c.PublicURL),
+		slog.Bool("secret_key_set", c.SecretKey != ""),
+		slog.Bool("webhook_allow_loopback", c.WebhookAllowLoopback),
 	)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -192,51 +193,58 @@ func (s *Store) FindAlertContext(ctx context.Context, dyadID string) (alliance.A
 	return out, nil
 }
 
-// alertWithCodes is an alert row with its dyad's codes.
-type alertWithCodes struct {
-	alertRow
-	ClientCode     string
-	CounsellorCode string
-}
-
 // FindAlerts lists alerts in id order, with their dyads' codes.
 func (s *Store) FindAlerts(ctx context.Context, f alliance.AlertFilter) ([]alliance.Alert, error) {
-	q := s.db.WithContext(ctx).Table("alerts a").Select("a.*, d.client_code, d.counsellor_code").
-		Joins("JOIN dyads d ON d.id = a.dyad_id")
+	db := s.db.WithContext(ctx)
+	q := db.Model(&alertRow{})
 	if f.StudyID != "" {
-		q = q.Where("a.study_id = ?", f.StudyID)
+		q = q.Where("study_id = ?", f.StudyID)
 	}
 	if f.DyadID != "" {
-		q = q.Where("a.dyad_id = ?", f.DyadID)
+		q = q.Where("dyad_id = ?", f.DyadID)
 	}
 	if f.Kind != "" {
-		q = q.Where("a.kind = ?", string(f.Kind))
+		q = q.Where("kind = ?", string(f.Kind))
 	}
 	switch f.State {
 	case alliance.AlertOpen:
-		q = q.Where("a.resolved_at IS NULL AND a.acknowledged_at IS NULL")
+		q = q.Where("resolved_at IS NULL AND acknowledged_at IS NULL")
 	case alliance.AlertAcknowledged:
-		q = q.Where("a.resolved_at IS NULL AND a.acknowledged_at IS NOT NULL")
+		q = q.Where("resolved_at IS NULL AND acknowledged_at IS NOT NULL")
 	case alliance.AlertResolved:
-		q = q.Where("a.resolved_at IS NOT NULL")
+		q = q.Where("resolved_at IS NOT NULL")
 	}
 	if f.Since != nil {
-		q = q.Where("a.created_at >= ?", *f.Since)
+		q = q.Where("created_at >= ?", *f.Since)
 	}
-	if f.Page.After != "" {
-		q = q.Where("a.id > ?", f.Page.After)
-	}
-	var rows []alertWithCodes
-	if err := q.Order("a.id").Limit(f.Page.Limit).Scan(&rows).Error; err != nil {
+	var rows []alertRow
+	if err := page(q, f.Page).Find(&rows).Error; err != nil {
 		return nil, translate(err)
+	}
+	// The page's dyads, for their codes.
+	var ids []string
+	for _, r := range rows {
+		if !slices.Contains(ids, r.DyadID) {
+			ids = append(ids, r.DyadID)
+		}
+	}
+	codes := map[string]dyadRow{}
+	if len(ids) > 0 {
+		var ds []dyadRow
+		if err := db.Where("id IN ?", ids).Find(&ds).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, d := range ds {
+			codes[d.ID] = d
+		}
 	}
 	out := make([]alliance.Alert, len(rows))
 	for i, r := range rows {
-		a, err := r.alertRow.toDomain()
+		a, err := r.toDomain()
 		if err != nil {
 			return nil, err
 		}
-		a.ClientCode, a.CounsellorCode = r.ClientCode, r.CounsellorCode
+		a.ClientCode, a.CounsellorCode = codes[r.DyadID].ClientCode, codes[r.DyadID].CounsellorCode
 		out[i] = a
 	}
 	return out, nil
