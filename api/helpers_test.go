@@ -85,10 +85,11 @@ type envOptions struct {
 	noSecretKey bool
 }
 
-// withWebhooks configures a test service's webhooks as a development
-// server would be: a fresh secret key, loopback receivers allowed.
-func withWebhooks(svc *alliance.Service, noKey bool) *alliance.Service {
-	o := alliance.WebhookOptions{AllowLoopback: true}
+// withWebhooks configures a test service's webhooks: a fresh secret key
+// (unless noKey) and, with loopback, loopback receivers allowed as on a
+// development server.
+func withWebhooks(svc *alliance.Service, noKey, loopback bool) *alliance.Service {
+	o := alliance.WebhookOptions{AllowLoopback: loopback}
 	if !noKey {
 		k := make([]byte, 32)
 		_, _ = rand.Read(k)
@@ -139,7 +140,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if cat == nil {
 		cat = instrument.Builtin()
 	}
-	svc := withWebhooks(alliance.NewService(cached(st), cat), o.noSecretKey)
+	svc := withWebhooks(alliance.NewService(cached(st), cat), o.noSecretKey, true)
 	var admin string
 	if !o.noMigrate {
 		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
@@ -184,7 +185,9 @@ func withAdmin(h http.Handler, token string) http.Handler {
 // a witness, it logs into the witness and shows it every request.
 func adminHandler(tb testing.TB, st *store.Store, d api.Deps, w *logWitness) http.Handler {
 	tb.Helper()
-	svc := withWebhooks(alliance.NewService(cached(st), instrument.Builtin()), false)
+	// As in production: webhooks may not reach loopback (the hostile
+	// table's SSRF rows rely on it).
+	svc := withWebhooks(alliance.NewService(cached(st), instrument.Builtin()), false, false)
 	tok, err := svc.EnsureAdminKey(context.Background())
 	if err != nil {
 		tb.Fatalf("EnsureAdminKey: %v", err)

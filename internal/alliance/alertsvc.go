@@ -170,6 +170,8 @@ const reliabilityTTL = 10 * time.Minute
 type reliabilityCache struct {
 	mu sync.Mutex
 	m  map[string]cachedReliability
+	// ttl replaces reliabilityTTL where set (tests).
+	ttl time.Duration
 }
 
 type cachedReliability struct {
@@ -188,7 +190,11 @@ func (s *Service) reliability(ctx context.Context, st Study, role Role, f *Form)
 	c.mu.Lock()
 	hit, ok := c.m[key]
 	c.mu.Unlock()
-	if ok && time.Since(hit.at) < reliabilityTTL {
+	ttl := reliabilityTTL
+	if c.ttl != 0 {
+		ttl = c.ttl
+	}
+	if ok && time.Since(hit.at) < ttl {
 		return hit.r, nil
 	}
 	rs, err := s.store.FindStudyRatings(ctx, st.ID, SessionSelector{})

@@ -172,15 +172,15 @@ func (s *Service) CreateWebhook(ctx context.Context, studyID string, in WebhookI
 	if err != nil {
 		return WebhookEndpoint{}, "", err
 	}
+	if s.webhooks.box == nil {
+		return WebhookEndpoint{}, "", fmt.Errorf("webhooks need ALLIANCE_SECRET_KEY (32 random bytes, base64) to keep their signing secrets; "+
+			"set it and restart: %w", ErrSecretKeyUnset)
+	}
 	var fe fieldErrors
 	s.checkURL(ctx, &fe, in.URL)
 	events := checkEvents(&fe, in.Events)
 	if err := fe.err(); err != nil {
 		return WebhookEndpoint{}, "", err
-	}
-	if s.webhooks.box == nil {
-		return WebhookEndpoint{}, "", fmt.Errorf("webhooks need ALLIANCE_SECRET_KEY (32 random bytes, base64) to keep their signing secrets; "+
-			"set it and restart: %w", ErrSecretKeyUnset)
 	}
 	secret := auth.NewWebhookSecret()
 	w := WebhookEndpoint{ID: newID("wh"), StudyID: st.ID, URL: in.URL, Events: events, IncludeAnswers: in.IncludeAnswers,
