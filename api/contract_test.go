@@ -681,7 +681,9 @@ func TestContract(t *testing.T) {
 			req: func(s *contractState) *http.Request {
 				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"C-050","counsellor_code":"K-05"}`)(s)
 			},
-			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) { s.alertDyad = field(t, rec, "id") }},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				s.alertDyad = field(t, rec, "id")
+			}},
 		{name: "rate it, client", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
 			req: func(s *contractState) *http.Request {
 				return postJSON("/v1/dyads/"+s.alertDyad+"/ratings", `{"session":1,"role":"client","answers":[5,5,5,5,5,5,5,5,5,5,5,5]}`)(s)
@@ -702,7 +704,9 @@ func TestContract(t *testing.T) {
 				s.alert = l.Items[0].ID
 			}},
 		{name: "study alerts: bad since", method: "GET", path: "/v1/studies/{id}/alerts", want: 400, invalidRequest: true,
-			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/alerts?since=yesterday")(s) }},
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/alerts?since=yesterday")(s)
+			}},
 		{name: "study alerts: unknown study", method: "GET", path: "/v1/studies/{id}/alerts", want: 404, req: get("/v1/studies/st_nope/alerts")},
 		{name: "study alerts: unknown kind", method: "GET", path: "/v1/studies/{id}/alerts", want: 422, invalidRequest: true,
 			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/alerts?kind=storm")(s) }},
@@ -726,7 +730,9 @@ func TestContract(t *testing.T) {
 				}
 			}},
 		{name: "acknowledge: unknown alert", method: "POST", path: "/v1/alerts/{id}/acknowledge", want: 404,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodPost, "/v1/alerts/al_nope/acknowledge", nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/alerts/al_nope/acknowledge", nil)
+			}},
 		{name: "amend the counsellor's rating: the alert is resolved", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 200,
 			req: func(s *contractState) *http.Request {
 				return putJSON("/v1/dyads/"+s.alertDyad+"/sessions/1/ratings/counsellor", `{"answers":[5,5,5,5,5,5,5,5,5,5,5,4]}`)(s)
@@ -740,7 +746,9 @@ func TestContract(t *testing.T) {
 				return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{"divergence_band":1.5,"rupture_z":1.96,"low_alliance_cutoff":null}`)(s)
 			}},
 		{name: "alert thresholds: malformed JSON", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 400, invalidRequest: true,
-			req: func(s *contractState) *http.Request { return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{`)(s) }},
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{`)(s)
+			}},
 		{name: "alert thresholds: unknown study", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 404,
 			req: putJSON("/v1/studies/st_nope/alert-thresholds", `{"divergence_band":1}`)},
 		{name: "alert thresholds: body too large", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 413, invalidRequest: true,
@@ -794,9 +802,13 @@ func TestContract(t *testing.T) {
 				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{"include_answers":true,"enabled":false}`)
 			}},
 		{name: "change a webhook: malformed JSON", method: "PATCH", path: "/v1/webhooks/{id}", want: 400, invalidRequest: true,
-			req: func(s *contractState) *http.Request { return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{`) }},
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{`)
+			}},
 		{name: "change a webhook: unknown", method: "PATCH", path: "/v1/webhooks/{id}", want: 404,
-			req: func(s *contractState) *http.Request { return jsonRequest(http.MethodPatch, "/v1/webhooks/wh_nope", `{"enabled":true}`) }},
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/wh_nope", `{"enabled":true}`)
+			}},
 		{name: "change a webhook: body too large", method: "PATCH", path: "/v1/webhooks/{id}", want: 413, invalidRequest: true,
 			req: func(s *contractState) *http.Request {
 				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{"url":"`+strings.Repeat("x", 1<<20)+`"}`)
@@ -819,15 +831,21 @@ func TestContract(t *testing.T) {
 				}
 			}},
 		{name: "rotate: unknown webhook", method: "POST", path: "/v1/webhooks/{id}/rotate", want: 404,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodPost, "/v1/webhooks/wh_nope/rotate", nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/wh_nope/rotate", nil)
+			}},
 		{name: "rotate: overlap too long", method: "POST", path: "/v1/webhooks/{id}/rotate", want: 422,
 			req: func(s *contractState) *http.Request {
 				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/rotate?overlap=9000h", nil)
 			}},
 		{name: "delivery log", method: "GET", path: "/v1/webhooks/{id}/deliveries", want: 200,
-			req: func(s *contractState) *http.Request { return get("/v1/webhooks/" + s.webhook + "/deliveries?limit=5")(s) }},
+			req: func(s *contractState) *http.Request {
+				return get("/v1/webhooks/" + s.webhook + "/deliveries?limit=5")(s)
+			}},
 		{name: "delivery log: bad limit", method: "GET", path: "/v1/webhooks/{id}/deliveries", want: 400, invalidRequest: true,
-			req: func(s *contractState) *http.Request { return get("/v1/webhooks/" + s.webhook + "/deliveries?limit=0")(s) }},
+			req: func(s *contractState) *http.Request {
+				return get("/v1/webhooks/" + s.webhook + "/deliveries?limit=0")(s)
+			}},
 		{name: "delivery log: unknown webhook", method: "GET", path: "/v1/webhooks/{id}/deliveries", want: 404, req: get("/v1/webhooks/wh_nope/deliveries")},
 		{name: "replay", method: "POST", path: "/v1/webhooks/{id}/replay", want: 200,
 			req: func(s *contractState) *http.Request {
@@ -839,15 +857,21 @@ func TestContract(t *testing.T) {
 				}
 			}},
 		{name: "replay: no since", method: "POST", path: "/v1/webhooks/{id}/replay", want: 400, invalidRequest: true,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/replay", nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/replay", nil)
+			}},
 		{name: "replay: unknown webhook", method: "POST", path: "/v1/webhooks/{id}/replay", want: 404,
 			req: func(s *contractState) *http.Request {
 				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/wh_nope/replay?since=2000-01-01T00:00:00Z", nil)
 			}},
 		{name: "delete a webhook", method: "DELETE", path: "/v1/webhooks/{id}", want: 204,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodDelete, "/v1/webhooks/"+s.webhook, nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/webhooks/"+s.webhook, nil)
+			}},
 		{name: "delete a webhook: unknown", method: "DELETE", path: "/v1/webhooks/{id}", want: 404,
-			req: func(s *contractState) *http.Request { return httptest.NewRequest(http.MethodDelete, "/v1/webhooks/"+s.webhook, nil) }},
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/webhooks/"+s.webhook, nil)
+			}},
 
 		{name: "revoke key", method: "DELETE", path: "/v1/keys/{id}", want: 200,
 			req: func(s *contractState) *http.Request {
@@ -936,7 +960,9 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		c = contractCase{method: "POST", path: "/v1/webhooks/{id}/rotate", want: 409,
-			req: func(*contractState) *http.Request { return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+wh.ID+"/rotate", nil) }}
+			req: func(*contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+wh.ID+"/rotate", nil)
+			}}
 		exercised["POST /v1/webhooks/{id}/rotate 409"] = true
 		driveContract(t, gaps, router, e.h, c, c.req(nil))
 	})
