@@ -30,7 +30,27 @@ const (
 // item metric, clients often hit the ceiling, alliance grows a little over
 // sessions, a few items are skipped and a few sessions have one side only.
 // It returns the study id ("" when it did nothing).
+//
+// A few dyads carry planted events for the alerts to find (see
+// demoPlants): a client's rupture and its repair, and a counsellor who
+// rates far above the client.
 func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer) (string, error) {
+	id, _, err := seedDemoWith(ctx, svc, log, baseURL, stdout, false)
+	return id, err
+}
+
+// seedDemoWith is seedDemo; calm leaves out every source of variation
+// but the planted events, the dyads' levels and growth and their fixed
+// item idiosyncrasies (shared by both raters), so the alerts raised are
+// exactly the planted ones. It returns the alerts
+// the plants must raise.
+func seedDemoWith(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer, calm bool) (string, []demoPlanted, error) {
+	var planted []demoPlanted
+	id, err := seedDemoRatings(ctx, svc, log, baseURL, stdout, calm, &planted)
+	return id, planted, err
+}
+
+func seedDemoRatings(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer, calm bool, planted *[]demoPlanted) (string, error) {
 	existing, err := svc.FindStudies(ctx, alliance.Page{Limit: 1})
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
@@ -76,10 +96,17 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 		for i := range clientItem {
 			clientItem[i], counsellorItem[i] = 0.3*rng.NormFloat64(), 0.3*rng.NormFloat64()
 		}
+		if calm { // both raters see the same, the client half a point higher
+			clientView, counsellorView, leniency, counsellorItem = 0, 0, 0, clientItem
+		}
 		sessions := demoSessions - rng.IntN(2) // some dyads stop after 5
+		*planted = append(*planted, demoPlantsOf(d, sessions)...)
 		for s := 1; s <= sessions; s++ {
 			now := level + growth*float64(s-1)
 			skip := rng.Float64()
+			if demoPlantedDyad(d) {
+				skip = 0.5 // both sides rate every session
+			}
 			for _, role := range alliance.Roles {
 				// About 6% of sessions miss one side's rating.
 				if (role == alliance.RoleCounsellor && skip < 0.04) || (role == alliance.RoleClient && skip > 0.98) {
@@ -89,12 +116,17 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 				if role == alliance.RoleClient {
 					mean, item = now+0.5+clientView, clientItem[:]
 				}
+				mean = demoPlant(d, s, role, mean)
 				answers := make([]*float64, 12)
 				for i := range answers {
-					if rng.Float64() < 0.02 { // a skipped item
+					skipped, noise := rng.Float64() < 0.02, rng.NormFloat64()
+					if calm {
+						skipped, noise = false, 0
+					}
+					if skipped { // a skipped item
 						continue
 					}
-					v := math.Round(mean + item[i] + 0.45*rng.NormFloat64())
+					v := math.Round(mean + item[i] + 0.45*noise)
 					v = math.Max(1, math.Min(5, v)) // the scale's floor and ceiling
 					answers[i] = &v
 				}
@@ -117,6 +149,7 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 		return "", fmt.Errorf("demo: survey link: %w", err)
 	}
 	log.Info("demo: try these",
+		"study_alerts", baseURL+"/v1/studies/"+st.ID+"/alerts",
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",
 		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement")
