@@ -275,8 +275,11 @@ func (d *Dispatcher) send(ctx context.Context, dl alliance.Delivery, now time.Ti
 	}
 	ts := now.Unix()
 	var sigs []string
-	for _, sealed := range dl.Endpoint.Signing(now) {
+	for i, sealed := range dl.Endpoint.Signing(now) {
 		secret, err := d.o.Box.Open(sealed)
+		if err != nil && i > 0 {
+			continue // a previous secret sealed under an earlier key: the current one signs
+		}
 		if err != nil {
 			return 0, err
 		}
