@@ -2,7 +2,6 @@ package alliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -333,8 +332,8 @@ func (s *Service) ReplayWebhook(ctx context.Context, id, since string) (int, err
 	}
 	audit := s.audit(ctx, "webhook.replay", "webhook", w.ID, w.StudyID, "", nil, map[string]any{"since": t.UTC()})
 	n, err := s.store.ReplayEvents(ctx, w, t.UTC(), s.now(), audit)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil {
 		return 0, fmt.Errorf("replay webhook %s: %w", id, err)
 	}
-	return n, err
+	return n, nil
 }
