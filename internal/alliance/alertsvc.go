@@ -63,12 +63,21 @@ type RaisedAlert struct {
 	Event *OutboxEvent
 }
 
-// AlertContext is what alert evaluation reads of a dyad before a write.
+// AlertContext is what alert evaluation reads of a dyad before a write of
+// one role at one session: the ratings of that session (both roles), the
+// role's ratings of every later session, and its ratings of the
+// PreviousWindow sessions before (the nearest with a scored total is the
+// one a rupture compares with); and the dyad's unresolved alerts. A write
+// bears on no other rating, so a dyad's long history costs nothing.
 type AlertContext struct {
 	Rev     int64
 	Ratings []Rating
 	Active  []Alert
 }
+
+// PreviousWindow is how many earlier rated sessions of a role alert
+// evaluation reads to find the nearest with a scored total.
+const PreviousWindow = 5
 
 // maxAlertRetries bounds how often a rating write recomputes its alerts
 // because other writes of the same dyad came first.
@@ -109,7 +118,7 @@ func (s *Service) alertEffects(ctx context.Context, w RatingWrite) (*AlertEffect
 	if err != nil {
 		return nil, fmt.Errorf("alerts: dyad %s: %w", r.DyadID, err)
 	}
-	ac, err := s.store.FindAlertContext(ctx, r.DyadID)
+	ac, err := s.store.FindAlertContext(ctx, r.DyadID, r.Session, r.Role)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}

@@ -101,10 +101,12 @@ type Store interface {
 	// only if it was; the resolutions are applied. Audit entries' events
 	// are stored with them.
 	WriteRating(ctx context.Context, w RatingWrite) error
-	// FindAlertContext reads what alert evaluation needs of a dyad: its
-	// alert revision, read first, then its current ratings and unresolved
-	// alerts.
-	FindAlertContext(ctx context.Context, dyadID string) (AlertContext, error)
+	// FindAlertContext reads what evaluating the alerts of a write of one
+	// role at one session needs of a dyad: its alert revision, read first,
+	// then its unresolved alerts and the current ratings that bear on the
+	// write (see AlertContext), each with its scores (answers may be left
+	// out).
+	FindAlertContext(ctx context.Context, dyadID string, session int, role Role) (AlertContext, error)
 	// FindAlerts lists alerts in id order after f.Page.After, with their
 	// dyads' codes.
 	FindAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -165,32 +166,122 @@ func (s *Store) alertSteps(tx *writeTx, dyadID string, fx *alliance.AlertEffects
 	return nil
 }
 
-// FindAlertContext reads a dyad's alert revision, then its current
-// ratings and unresolved alerts. A write between the reads advances the
-// revision, so the alerts computed from them are refused and computed
-// again.
-func (s *Store) FindAlertContext(ctx context.Context, dyadID string) (alliance.AlertContext, error) {
-	var out alliance.AlertContext
-	db := s.db.WithContext(ctx)
-	if err := db.Raw(`SELECT alert_rev FROM dyads WHERE id = ?`, dyadID).Row().Scan(&out.Rev); err != nil {
-		return out, translate(err)
-	}
-	var err error
-	if out.Ratings, err = s.FindRatings(ctx, dyadID, 0); err != nil {
+// The reads of alert evaluation, on the write path: plain SQL over the
+// partial index of current ratings (dyad, session, role), scores only, in
+// two statements when the dyad has no unresolved alert (the usual case).
+const (
+	alertRevSQL = `SELECT d.alert_rev, EXISTS (SELECT 1 FROM alerts a WHERE a.dyad_id = d.id AND a.resolved_at IS NULL)
+FROM dyads d WHERE d.id = ?`
+	// alertRatingsSQL: the session's ratings and the role's later ones,
+	// then the role's nearest earlier ones.
+	alertRatingsSQL = `SELECT id, session, role, form_id, scores FROM ratings
+WHERE dyad_id = ? AND superseded_at IS NULL AND session >= ? AND (session = ? OR role = ?)
+UNION ALL
+SELECT id, session, role, form_id, scores FROM (SELECT id, session, role, form_id, scores FROM ratings
+	WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) earlier`
+	activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
+	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts WHERE dyad_id = ? AND resolved_at IS NULL ORDER BY id`
+)
+
+// FindAlertContext reads a dyad's alert revision, then its unresolved
+// alerts and the current ratings a write of role at session bears on (see
+// alliance.AlertContext), with their scores but not their answers. A
+// write between the reads advances the revision, so the alerts computed
+// from them are refused and computed again.
+func (s *Store) FindAlertContext(ctx context.Context, dyadID string, session int, role alliance.Role) (alliance.AlertContext, error) {
+	out := alliance.AlertContext{}
+	rev, ratings, err := s.alertReads.get(ctx, s)
+	if err != nil {
 		return out, err
 	}
-	var rows []alertRow
-	if err := db.Where("dyad_id = ? AND resolved_at IS NULL", dyadID).Order("id").Find(&rows).Error; err != nil {
+	var active bool
+	if err := rev.QueryRowContext(ctx, dyadID).Scan(&out.Rev, &active); err != nil {
 		return out, translate(err)
 	}
-	for _, r := range rows {
-		a, err := r.toDomain()
-		if err != nil {
-			return out, err
+	rows, err := ratings.QueryContext(ctx, dyadID, session, session, string(role),
+		dyadID, session, string(role), alliance.PreviousWindow)
+	if err != nil {
+		return out, translate(err)
+	}
+	defer rows.Close()
+	dec := new(scoreDecoder)
+	for rows.Next() {
+		r := alliance.Rating{DyadID: dyadID}
+		var role, scores string
+		if err := rows.Scan(&r.ID, &r.Session, &role, &r.FormID, &scores); err != nil {
+			return out, translate(err)
 		}
-		out.Active = append(out.Active, a)
+		r.Role = alliance.Role(role)
+		if r.Scores, err = dec.decode([]byte(scores)); err != nil {
+			return out, fmt.Errorf("decode scores of rating %s: %w", r.ID, err)
+		}
+		out.Ratings = append(out.Ratings, r)
+	}
+	if err := rows.Err(); err != nil || !active {
+		return out, translate(err)
+	}
+	if out.Active, err = s.activeAlerts(ctx, dyadID); err != nil {
+		return out, err
 	}
 	return out, nil
+}
+
+// alertReads are the two reads of every rating write, prepared once on
+// the read pool (database/sql prepares them again on each connection that
+// runs them, once).
+type alertReads struct {
+	mu           sync.Mutex
+	rev, ratings *sql.Stmt
+}
+
+func (a *alertReads) get(ctx context.Context, s *Store) (rev, ratings *sql.Stmt, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.rev == nil {
+		if a.rev, err = s.sqlDB.PrepareContext(ctx, rebind(s.dialect, alertRevSQL)); err != nil {
+			return nil, nil, translate(err)
+		}
+	}
+	if a.ratings == nil {
+		if a.ratings, err = s.sqlDB.PrepareContext(ctx, rebind(s.dialect, alertRatingsSQL)); err != nil {
+			return nil, nil, translate(err)
+		}
+	}
+	return a.rev, a.ratings, nil
+}
+
+func (a *alertReads) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, st := range []*sql.Stmt{a.rev, a.ratings} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+}
+
+// activeAlerts reads a dyad's unresolved alerts.
+func (s *Store) activeAlerts(ctx context.Context, dyadID string) ([]alliance.Alert, error) {
+	rows, err := s.sqlDB.QueryContext(ctx, rebind(s.dialect, activeAlertsSQL), dyadID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []alliance.Alert
+	for rows.Next() {
+		var r alertRow
+		if err := rows.Scan(&r.ID, &r.StudyID, &r.DyadID, &r.Kind, &r.Role, &r.Session, &r.DedupKey, &r.RatingID, &r.RatingIDs,
+			&r.EpisodeID, &r.Figures, &r.CreatedAt, &r.AcknowledgedAt, &r.AcknowledgedBy, &r.ResolvedAt, &r.ResolvedBy,
+			&r.ResolvedReason); err != nil {
+			return nil, translate(err)
+		}
+		a, err := r.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, translate(rows.Err())
 }
 
 // FindAlerts lists alerts in id order, with their dyads' codes.

@@ -41,6 +41,8 @@ type Store struct {
 	// database (disk full, read-only, I/O error), so /readyz can report a
 	// fault that reads alone would not show.
 	writes writeHealth
+	// alertReads are the prepared reads of alert evaluation (alerts.go).
+	alertReads alertReads
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -134,6 +136,7 @@ func gormConfig(log *slog.Logger) *gorm.Config {
 
 // Close stops the writer and releases the connections.
 func (s *Store) Close() error {
+	s.alertReads.close()
 	if s.writer != nil {
 		s.writer.Close()
 		s.checkpoints.close()
