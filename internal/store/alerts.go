@@ -81,6 +81,11 @@ const (
 	figures, created_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL)
 ON CONFLICT (dedup_key) DO NOTHING`
+	// insertAlertEventSQL publishes an alert's event only if the alert
+	// is there: its id is new, so it is there only if insertAlertSQL just
+	// raised it.
+	insertAlertEventSQL = `INSERT INTO outbox_events (id, study_id, dyad_id, type, payload, created_at, fanned_out_at)
+SELECT ?, ?, ?, ?, ?, ?, NULL WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)`
 	resolveAlertSQL     = `UPDATE alerts SET resolved_at = ?, resolved_by = ?, resolved_reason = ? WHERE id = ? AND resolved_at IS NULL`
 	acknowledgeAlertSQL = `UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?
 WHERE id = ? AND acknowledged_at IS NULL AND resolved_at IS NULL`
@@ -153,12 +158,11 @@ func (s *Store) alertSteps(tx *writeTx, dyadID string, fx *alliance.AlertEffects
 		if err != nil {
 			return err
 		}
-		inserted, err := tx.update(s.sql.insertAlert, row.args()...)
-		if err != nil {
+		if err := tx.exec(s.sql.insertAlert, row.args()...); err != nil {
 			return err
 		}
-		if inserted && ra.Event != nil {
-			if err := tx.exec(s.sql.insertEvent, eventArgs(*ra.Event)...); err != nil {
+		if ra.Event != nil {
+			if err := tx.exec(s.sql.insertAlertEvent, append(eventArgs(*ra.Event), ra.Alert.ID)...); err != nil {
 				return err
 			}
 		}

@@ -156,7 +156,7 @@ type statements struct {
 	// alerts and the outbox (alerts.go, outbox.go, webhooks.go)
 	updateAlertThresholds, bumpAlertRev, insertAlert, resolveAlert    *statement
 	acknowledgeAlert, insertEvent, pendingEvents, fanOutEvent         *statement
-	markFannedOut                                                     *statement
+	markFannedOut, insertAlertEvent                                   *statement
 	claimDeliveries, deliveryDone, deliveryRetry, insertAttempt       *statement
 	pruneAttempts, endpointSucceeded, endpointFailed, disableEndpoint *statement
 	insertWebhook, updateWebhook, requeueDeliveries, replayEvents     *statement
@@ -189,7 +189,8 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudy, eraseStudySQL},
 		{&s.updateAlertThresholds, updateAlertThresholdsSQL}, {&s.bumpAlertRev, bumpAlertRevSQL},
 		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
-		{&s.insertEvent, insertEventSQL}, {&s.pendingEvents, pendingEventsSQL}, {&s.fanOutEvent, fanOutEventSQL}, {&s.markFannedOut, markFannedOutSQL},
+		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL}, {&s.pendingEvents, pendingEventsSQL},
+		{&s.fanOutEvent, fanOutEventSQL}, {&s.markFannedOut, markFannedOutSQL},
 		{&s.claimDeliveries, claimDeliveriesSQL}, {&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
 		{&s.insertAttempt, insertAttemptSQL}, {&s.pruneAttempts, pruneAttemptsSQL},
 		{&s.endpointSucceeded, endpointSucceededSQL}, {&s.endpointFailed, endpointFailedSQL}, {&s.disableEndpoint, disableEndpointSQL},
