@@ -76,6 +76,7 @@ type SurveyReceipt struct {
 //	@Failure	404		{object}	Problem
 //	@Failure	422		{object}	Problem
 //	@Failure	429		{object}	Problem
+//	@ID			createInvitation
 //	@Router		/v1/dyads/{id}/invitations [post]
 func (s *server) createInvitation(c *gin.Context) error {
 	var req CreateInvitationRequest
@@ -103,6 +104,7 @@ func (s *server) createInvitation(c *gin.Context) error {
 //	@Failure		401	{object}	Problem
 //	@Failure		403	{object}	Problem
 //	@Failure		410	{object}	Problem
+//	@ID				getSurvey
 //	@Router			/v1/survey [get]
 func (s *server) getSurvey(c *gin.Context) error {
 	inv, st, err := s.svc.SurveyForm(c.Request.Context())
@@ -139,6 +141,7 @@ func (s *server) getSurvey(c *gin.Context) error {
 //	@Failure		415				{object}	Problem
 //	@Failure		422				{object}	Problem
 //	@Failure		429				{object}	Problem
+//	@ID				submitSurvey
 //	@Router			/v1/survey [post]
 func (s *server) submitSurvey(c *gin.Context) error {
 	var req SurveySubmission

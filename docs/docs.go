@@ -31,6 +31,7 @@ const docTemplate = `{
                     "health"
                 ],
                 "summary": "Liveness: the process is up",
+                "operationId": "checkLiveness",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -51,6 +52,7 @@ const docTemplate = `{
                     "health"
                 ],
                 "summary": "Readiness: the database answers and its schema is current",
+                "operationId": "checkReadiness",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -89,6 +91,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Read the audit log",
+                "operationId": "listAudit",
                 "parameters": [
                     {
                         "type": "string",
@@ -176,6 +179,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Get a dyad",
+                "operationId": "getDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -229,6 +233,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement trajectory of a dyad over its sessions",
+                "operationId": "getDyadAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -296,6 +301,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Create a one-time survey link for one rater of one session",
+                "operationId": "createInvitation",
                 "parameters": [
                     {
                         "type": "string",
@@ -375,6 +381,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "A dyad's current ratings over all sessions, by session and role",
+                "operationId": "listRatings",
                 "parameters": [
                     {
                         "type": "string",
@@ -429,6 +436,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Submit one rater's rating of a session",
+                "operationId": "createRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -551,6 +559,7 @@ const docTemplate = `{
                     "sessions"
                 ],
                 "summary": "Both sides of one dyad session",
+                "operationId": "getSession",
                 "parameters": [
                     {
                         "type": "string",
@@ -623,6 +632,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement of one dyad session",
+                "operationId": "getSessionAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -700,6 +710,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Get the current rating of a role for a session",
+                "operationId": "getRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -784,6 +795,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Amend a rating",
+                "operationId": "amendRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -917,6 +929,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Every version of a rating, oldest first",
+                "operationId": "getRatingHistory",
                 "parameters": [
                     {
                         "type": "string",
@@ -1000,6 +1013,7 @@ const docTemplate = `{
                     "instruments"
                 ],
                 "summary": "List instrument forms",
+                "operationId": "listInstruments",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -1037,6 +1051,7 @@ const docTemplate = `{
                     "instruments"
                 ],
                 "summary": "Get one instrument form, everything needed to render it",
+                "operationId": "getInstrument",
                 "parameters": [
                     {
                         "type": "string",
@@ -1090,6 +1105,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "List API keys (never their secrets)",
+                "operationId": "listKeys",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1149,6 +1165,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Create an API key",
+                "operationId": "createKey",
                 "parameters": [
                     {
                         "description": "the key",
@@ -1221,6 +1238,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Revoke an API key for good",
+                "operationId": "revokeKey",
                 "parameters": [
                     {
                         "type": "string",
@@ -1279,6 +1297,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "List studies, oldest first",
+                "operationId": "listStudies",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1338,6 +1357,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Create a study",
+                "operationId": "createStudy",
                 "parameters": [
                     {
                         "description": "the study",
@@ -1422,6 +1442,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Get a study",
+                "operationId": "getStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -1475,6 +1496,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement between clients and counsellors across a study's dyads",
+                "operationId": "getStudyAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -1579,6 +1601,7 @@ const docTemplate = `{
                     "exports"
                 ],
                 "summary": "Data dictionary of a study's export",
+                "operationId": "getCodebook",
                 "parameters": [
                     {
                         "type": "string",
@@ -1653,6 +1676,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "List a study's dyads, oldest first",
+                "operationId": "listDyads",
                 "parameters": [
                     {
                         "type": "string",
@@ -1731,6 +1755,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Add a dyad to a study",
+                "operationId": "createDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -1836,6 +1861,7 @@ const docTemplate = `{
                     "exports"
                 ],
                 "summary": "Export a study's ratings as CSV or NDJSON",
+                "operationId": "exportStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -1934,6 +1960,7 @@ const docTemplate = `{
                     "survey"
                 ],
                 "summary": "The form a survey link asks the rater to fill in",
+                "operationId": "getSurvey",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -1979,6 +2006,7 @@ const docTemplate = `{
                     "survey"
                 ],
                 "summary": "Submit the rating a survey link is for",
+                "operationId": "submitSurvey",
                 "parameters": [
                     {
                         "type": "string",
