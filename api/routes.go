@@ -87,3 +87,25 @@ func plain(h gin.HandlerFunc) handlerFunc {
 		return nil
 	}
 }
+
+// RouteAccess is one row of the endpoint table, read-only: its method and
+// gin path, and who may call it. The authorization matrix test and the
+// OpenAPI 3 generator (cmd/openapi3) are built from it.
+type RouteAccess struct {
+	Method, Path   string
+	Public, Survey bool
+	Scopes         []string
+}
+
+// Routes lists the endpoint table.
+func Routes() []RouteAccess {
+	var out []RouteAccess
+	for _, e := range (&server{metrics: newMetrics()}).endpoints() {
+		ra := RouteAccess{Method: e.method, Path: e.path, Public: e.access.public, Survey: e.access.survey}
+		for _, sc := range e.access.scopes {
+			ra.Scopes = append(ra.Scopes, string(sc))
+		}
+		out = append(out, ra)
+	}
+	return out
+}
