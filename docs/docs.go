@@ -4030,7 +4030,7 @@ const docTemplate = `{
     },
     "securityDefinitions": {
         "BearerAuth": {
-            "description": "\"Bearer \u003ctoken\u003e\": an API key (alk_…, scopes admin, collect, analyze) or a one-time survey token (als_…). The first start on an empty database prints an admin key.",
+            "description": "An API key (alk_…; scopes admin, collect, analyze) or a one-time survey token (als_…), sent as \"Authorization: Bearer \u003ctoken\u003e\"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.",
             "type": "apiKey",
             "name": "Authorization",
             "in": "header"

@@ -14,7 +14,7 @@
 //	@securityDefinitions.apikey	BearerAuth
 //	@in							header
 //	@name						Authorization
-//	@description				"Bearer <token>": an API key (alk_…, scopes admin, collect, analyze) or a one-time survey token (als_…). The first start on an empty database prints an admin key.
+//	@description				An API key (alk_…; scopes admin, collect, analyze) or a one-time survey token (als_…), sent as "Authorization: Bearer <token>"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.
 package main
 
 import (

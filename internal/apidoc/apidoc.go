@@ -91,14 +91,17 @@ func Build(swagger2 []byte, routes []Route, nullableItems map[string][]string) (
 var topLevel = []string{"openapi", "info", "servers", "security", "tags", "paths", "components", "externalDocs"}
 
 // marshal writes doc as indented JSON with its top-level keys in a
-// reading order (encoding/json would sort them) and a final newline.
+// reading order (encoding/json would sort them), <, > and & unescaped
+// (the document is no HTML page), and a final newline.
 func marshal(doc *openapi3.T) ([]byte, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var fields map[string]any
+	if err := dec.Decode(&fields); err != nil {
 		return nil, err
 	}
 	keys := slices.SortedFunc(maps.Keys(fields), func(a, b string) int {
@@ -114,21 +117,23 @@ func marshal(doc *openapi3.T) ([]byte, error) {
 		}
 		return strings.Compare(a, b)
 	})
-	var buf bytes.Buffer
-	buf.WriteString("{")
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	out.WriteString("{")
 	for i, k := range keys {
 		if i > 0 {
-			buf.WriteString(",")
+			out.WriteString(",")
 		}
 		name, _ := json.Marshal(k)
-		fmt.Fprintf(&buf, "%s:%s", name, fields[k])
+		fmt.Fprintf(&out, "\n  %s: ", name)
+		if err := enc.Encode(fields[k]); err != nil {
+			return nil, err
+		}
+		out.Truncate(out.Len() - 1) // Encode's newline
 	}
-	buf.WriteString("}")
-	var out bytes.Buffer
-	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
-		return nil, err
-	}
-	out.WriteByte('\n')
+	out.WriteString("\n}\n")
 	return out.Bytes(), nil
 }
 
