@@ -203,7 +203,8 @@ func TestContract(t *testing.T) {
 	s := &contractState{h: h}
 
 	cases := []contractCase{
-		// --- health ---
+		// --- the index and health ---
+		{name: "index", method: "GET", path: "/", want: 200, req: get("/")},
 		{name: "live", method: "GET", path: "/healthz", want: 200, req: get("/healthz")},
 		{name: "ready", method: "GET", path: "/readyz", want: 200, req: get("/readyz")},
 

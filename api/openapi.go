@@ -36,3 +36,42 @@ func docsUI() gin.HandlerFunc {
 		h(c)
 	}
 }
+
+// IndexResponse points a caller who found the server at its documentation.
+type IndexResponse struct {
+	Name    string `json:"name" example:"alliance API"`
+	Docs    string `json:"docs" example:"/docs/"`
+	OpenAPI string `json:"openapi" example:"/openapi.json"`
+}
+
+// indexPage is the same links for a person with a browser.
+const indexPage = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<title>alliance API</title>
+<h1>alliance API</h1>
+<ul>
+<li><a href="/docs/">API documentation</a> (Swagger UI)</li>
+<li><a href="/openapi.json">OpenAPI 3 document</a></li>
+</ul>
+</html>
+`
+
+// index godoc
+//
+//	@Summary		Where the API is documented
+//	@Description	Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.
+//	@Tags			docs
+//	@Produce		json
+//	@Success		200	{object}	IndexResponse
+//	@ID				getIndex
+//	@Router			/ [get]
+func (s *server) index(c *gin.Context) error {
+	if c.NegotiateFormat(gin.MIMEJSON, gin.MIMEHTML) == gin.MIMEHTML {
+		c.Header("Content-Security-Policy", "default-src 'none'")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(indexPage))
+		return nil
+	}
+	c.JSON(http.StatusOK, IndexResponse{Name: "alliance API", Docs: "/docs/", OpenAPI: "/openapi.json"})
+	return nil
+}

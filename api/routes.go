@@ -32,6 +32,7 @@ var (
 func (s *server) endpoints() []endpoint {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	return []endpoint{
+		{get, "/", public, s.index},
 		{get, "/healthz", public, s.healthz},
 		{get, "/readyz", public, s.readyz},
 		{get, "/metrics", public, plain(s.metrics.handler())},

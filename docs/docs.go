@@ -22,6 +22,27 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/": {
+            "get": {
+                "description": "Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "docs"
+                ],
+                "summary": "Where the API is documented",
+                "operationId": "getIndex",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.IndexResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/healthz": {
             "get": {
                 "produces": [
@@ -2964,6 +2985,23 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "zero_variance"
+                }
+            }
+        },
+        "api.IndexResponse": {
+            "type": "object",
+            "properties": {
+                "docs": {
+                    "type": "string",
+                    "example": "/docs/"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "alliance API"
+                },
+                "openapi": {
+                    "type": "string",
+                    "example": "/openapi.json"
                 }
             }
         },
