@@ -80,10 +80,19 @@ func Build(swagger2 []byte, routes []Route, nullableItems map[string][]string) (
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if err := doc.Validate(context.Background()); err != nil {
+	out, err := marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	// Validate what is written, after the schemas are renamed.
+	written, err := openapi3.NewLoader().LoadFromData(out)
+	if err == nil {
+		err = written.Validate(context.Background())
+	}
+	if err != nil {
 		return nil, fmt.Errorf("the OpenAPI 3 document is not valid: %w", err)
 	}
-	return marshal(doc)
+	return out, nil
 }
 
 // topLevel is the order of the document's top-level keys when written:
@@ -102,6 +111,9 @@ func marshal(doc *openapi3.T) ([]byte, error) {
 	dec.UseNumber()
 	var fields map[string]any
 	if err := dec.Decode(&fields); err != nil {
+		return nil, err
+	}
+	if err := shortSchemaNames(fields); err != nil {
 		return nil, err
 	}
 	keys := slices.SortedFunc(maps.Keys(fields), func(a, b string) int {
@@ -135,6 +147,46 @@ func marshal(doc *openapi3.T) ([]byte, error) {
 	}
 	out.WriteString("\n}\n")
 	return out.Bytes(), nil
+}
+
+// shortSchemaNames drops the Go package from the schema names swag gives
+// (api.StudyResponse becomes StudyResponse), in the components and in
+// every reference: generated clients then name their types StudyResponse,
+// not ApiStudyResponse. Two schemas that would get one name are an error.
+func shortSchemaNames(doc map[string]any) error {
+	const prefix = "#/components/schemas/"
+	components, _ := doc["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	short := func(name string) string { return name[strings.LastIndex(name, ".")+1:] }
+	renamed := make(map[string]any, len(schemas))
+	for _, name := range slices.Sorted(maps.Keys(schemas)) {
+		if _, taken := renamed[short(name)]; taken {
+			return fmt.Errorf("schemas %s and another type are both named %s once the package is dropped: rename one", name, short(name))
+		}
+		renamed[short(name)] = schemas[name]
+	}
+	if schemas != nil {
+		components["schemas"] = renamed
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if ref, ok := x.(string); ok && k == "$ref" && strings.HasPrefix(ref, prefix) {
+					v[k] = prefix + short(strings.TrimPrefix(ref, prefix))
+				} else {
+					walk(x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
+	return nil
 }
 
 // parameterExamples carries the examples of path, query and header

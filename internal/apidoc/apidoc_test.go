@@ -104,11 +104,13 @@ func TestBuild(t *testing.T) {
 		{"success is not problem+json", at(t, get, "responses", "200", "content", "application/problem+json"), nil},
 		{"success keeps json", at(t, get, "responses", "200", "content", "application/json") != nil, true},
 		{"error is problem+json only", len(at(t, get, "responses", "404", "content").(map[string]any)), 1},
-		{"error keeps its schema", at(t, get, "responses", "404", "content", "application/problem+json", "schema", "$ref"), "#/components/schemas/api.Problem"},
-		{"nullable items", at(t, doc, "components", "schemas", "api.Thing", "properties", "answers", "items"),
+		{"error keeps its schema", at(t, get, "responses", "404", "content", "application/problem+json", "schema", "$ref"), "#/components/schemas/Problem"},
+		{"nullable items", at(t, doc, "components", "schemas", "Thing", "properties", "answers", "items"),
 			map[string]any{"type": "number", "nullable": true}},
-		{"nullable reference typed", at(t, doc, "components", "schemas", "api.Thing", "properties", "ci", "type"), "object"},
+		{"nullable reference typed", at(t, doc, "components", "schemas", "Thing", "properties", "ci", "type"), "object"},
 		{"empty contact dropped", at(t, doc, "info", "contact"), nil},
+		{"schema named without the package", at(t, doc, "paths", "/healthz", "get", "responses", "200", "content", "application/json", "schema", "$ref"),
+			"#/components/schemas/Status"},
 	}
 	for _, tt := range tests {
 		if d := cmp.Diff(tt.want, tt.got); d != "" {
@@ -125,6 +127,7 @@ func TestBuildRefuses(t *testing.T) {
 		{"not camelCase", strings.Replace(swagger2, `"putThing"`, `"put-thing"`, 1), "not camelCase"},
 		{"duplicate", strings.Replace(swagger2, `"putThing"`, `"getThing"`, 1), `operationId "getThing" is already used`},
 		{"not in the table", strings.Replace(swagger2, `"/healthz"`, `"/livez"`, 1), "GET /livez is documented but not in the endpoint table"},
+		{"one name twice", strings.Replace(swagger2, `"definitions": {`, `"definitions": {"other.Thing": {"type": "object"},`, 1), "both named Thing"},
 		{"no scheme", strings.Replace(swagger2, `"securityDefinitions": {"BearerAuth"`, `"securityDefinitions": {"Other"`, 1), "no security scheme BearerAuth"},
 	}
 	for _, tt := range tests {
