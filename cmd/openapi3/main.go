@@ -31,7 +31,7 @@ func generate(in, src, out string) error {
 	if err != nil {
 		return err
 	}
-	nullable, err := apidoc.PointerItems(src)
+	types, err := apidoc.WireTypes(src)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func generate(in, src, out string) error {
 	for _, r := range api.Routes() {
 		routes = append(routes, apidoc.Route{Method: r.Method, Path: r.Path, Public: r.Public, Survey: r.Survey, Scopes: r.Scopes})
 	}
-	doc, err := apidoc.Build(swagger2, routes, nullable)
+	doc, err := apidoc.Build(swagger2, routes, types)
 	if err != nil {
 		return err
 	}

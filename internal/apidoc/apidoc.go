@@ -10,6 +10,9 @@
 //     and their description names the scopes or the survey token;
 //   - array items that may be null (a Go []*T field, such as the answers
 //     of a rating) are nullable;
+//   - the properties of a response that are always sent (a Go field
+//     without omitempty) are required, so generated clients need not
+//     treat every field as optional;
 //   - error responses are application/problem+json and successes are not,
 //     where Swagger 2.0 has one list of media types per operation;
 //   - every operation has an operationId (swag's @ID), so generated
@@ -53,11 +56,11 @@ const SecurityScheme = "BearerAuth"
 const problemJSON = "application/problem+json"
 
 // Build converts swagger2 (swag's swagger.json) to OpenAPI 3.0 and adds
-// what Swagger 2.0 cannot say (see the package comment). nullableItems
-// maps a schema name (api.CreateRatingRequest) to the properties whose
-// array items may be null (see PointerItems). It returns the document as
-// indented JSON, or an error naming what to fix in the annotations.
-func Build(swagger2 []byte, routes []Route, nullableItems map[string][]string) ([]byte, error) {
+// what Swagger 2.0 cannot say (see the package comment). types describes
+// the Go wire types by schema name (see WireTypes). It returns the
+// document as indented JSON, or an error naming what to fix in the
+// annotations.
+func Build(swagger2 []byte, routes []Route, types map[string]WireType) ([]byte, error) {
 	var doc2 openapi2.T
 	if err := json.Unmarshal(swagger2, &doc2); err != nil {
 		return nil, fmt.Errorf("parse Swagger 2.0: %w", err)
@@ -74,7 +77,8 @@ func Build(swagger2 []byte, routes []Route, nullableItems map[string][]string) (
 	errs = append(errs, parameterExamples(doc, swagger2))
 	errs = append(errs, access(doc, routes)...)
 	errs = append(errs, operationIDs(doc)...)
-	errs = append(errs, markNullableItems(doc, nullableItems)...)
+	errs = append(errs, markNullableItems(doc, types)...)
+	requireAlways(doc, types)
 	splitProblemMedia(doc)
 	typeNullableRefs(doc)
 	if err := errors.Join(errs...); err != nil {
@@ -307,16 +311,15 @@ func operationIDs(doc *openapi3.T) []error {
 	return errs
 }
 
-// markNullableItems makes the items of the listed array properties
-// nullable.
-func markNullableItems(doc *openapi3.T, nullableItems map[string][]string) []error {
+// markNullableItems makes the items of []*T properties nullable.
+func markNullableItems(doc *openapi3.T, types map[string]WireType) []error {
 	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(nullableItems)) {
+	for _, name := range slices.Sorted(maps.Keys(types)) {
 		schema := doc.Components.Schemas[name]
 		if schema == nil || schema.Value == nil {
 			continue // a wire type no operation uses
 		}
-		for _, prop := range nullableItems[name] {
+		for _, prop := range types[name].NullableItems {
 			p := schema.Value.Properties[prop]
 			if p == nil || p.Value == nil {
 				continue // not part of the JSON (swaggerignore, json:"-")
@@ -336,6 +339,68 @@ func markNullableItems(doc *openapi3.T, nullableItems map[string][]string) []err
 		}
 	}
 	return errs
+}
+
+// requireAlways marks the always-sent properties of response schemas
+// required. A schema a request body uses (itself or inside another) is
+// left alone: there a field without omitempty may still be left out by
+// the client, and the service decides what it needs.
+func requireAlways(doc *openapi3.T, types map[string]WireType) {
+	inRequests := map[string]bool{}
+	var walk func(ref *openapi3.SchemaRef)
+	walk = func(ref *openapi3.SchemaRef) {
+		if ref == nil {
+			return
+		}
+		if ref.Ref != "" {
+			name := strings.TrimPrefix(ref.Ref, "#/components/schemas/")
+			if inRequests[name] {
+				return
+			}
+			inRequests[name] = true
+			if target := doc.Components.Schemas[name]; target != nil && target != ref {
+				walk(target)
+			}
+			return
+		}
+		s := ref.Value
+		if s == nil {
+			return
+		}
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		walk(s.AdditionalProperties.Schema)
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, r := range group {
+				walk(r)
+			}
+		}
+	}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for _, op := range doc.Paths.Value(path).Operations() {
+			if rb := op.RequestBody; rb != nil && rb.Value != nil {
+				for _, mt := range rb.Value.Content {
+					walk(mt.Schema)
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(types)) {
+		schema := doc.Components.Schemas[name]
+		if schema == nil || schema.Value == nil || inRequests[name] {
+			continue
+		}
+		var required []string
+		for _, prop := range types[name].Always {
+			if schema.Value.Properties[prop] != nil {
+				required = append(required, prop)
+			}
+		}
+		slices.Sort(required)
+		schema.Value.Required = required
+	}
 }
 
 // splitProblemMedia gives error responses the problem+json media type only

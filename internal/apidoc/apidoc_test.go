@@ -30,7 +30,9 @@ const swagger2 = `{
           "200": {"description": "OK", "schema": {"$ref": "#/definitions/api.Thing"}},
           "404": {"description": "Not Found", "schema": {"$ref": "#/definitions/api.Problem"}}}},
       "put": {"operationId": "putThing", "security": [{"BearerAuth": []}],
-        "parameters": [{"type": "string", "name": "id", "in": "path", "required": true}],
+        "consumes": ["application/json"],
+        "parameters": [{"type": "string", "name": "id", "in": "path", "required": true},
+          {"name": "body", "in": "body", "required": true, "schema": {"$ref": "#/definitions/api.Status"}}],
         "responses": {"200": {"description": "OK"}}}}
   },
   "definitions": {
@@ -51,9 +53,9 @@ var routes = []apidoc.Route{
 	{Method: "GET", Path: "/docs/*any", Public: true}, // served, not documented: ignored
 }
 
-func build(t *testing.T, in string, nullable map[string][]string) map[string]any {
+func build(t *testing.T, in string, types map[string]apidoc.WireType) map[string]any {
 	t.Helper()
-	out, err := apidoc.Build([]byte(in), routes, nullable)
+	out, err := apidoc.Build([]byte(in), routes, types)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -87,7 +89,11 @@ func at(t *testing.T, v any, path ...any) any {
 }
 
 func TestBuild(t *testing.T) {
-	doc := build(t, swagger2, map[string][]string{"api.Thing": {"answers"}, "api.Unused": {"x"}})
+	doc := build(t, swagger2, map[string]apidoc.WireType{
+		"api.Thing":  {NullableItems: []string{"answers"}, Always: []string{"ci", "answers", "gone"}},
+		"api.Status": {Always: []string{"status"}},
+		"api.Unused": {NullableItems: []string{"x"}},
+	})
 	get := at(t, doc, "paths", "/v1/things/{id}", "get")
 	put := at(t, doc, "paths", "/v1/things/{id}", "put")
 	tests := []struct {
@@ -108,6 +114,8 @@ func TestBuild(t *testing.T) {
 		{"nullable items", at(t, doc, "components", "schemas", "Thing", "properties", "answers", "items"),
 			map[string]any{"type": "number", "nullable": true}},
 		{"nullable reference typed", at(t, doc, "components", "schemas", "Thing", "properties", "ci", "type"), "object"},
+		{"always-sent response fields required", at(t, doc, "components", "schemas", "Thing", "required"), []any{"answers", "ci"}},
+		{"request body fields not required", at(t, doc, "components", "schemas", "Status", "required"), nil},
 		{"empty contact dropped", at(t, doc, "info", "contact"), nil},
 		{"schema named without the package", at(t, doc, "paths", "/healthz", "get", "responses", "200", "content", "application/json", "schema", "$ref"),
 			"#/components/schemas/Status"},
@@ -138,27 +146,33 @@ func TestBuildRefuses(t *testing.T) {
 	}
 }
 
-func TestPointerItems(t *testing.T) {
+func TestWireTypes(t *testing.T) {
 	dir := t.TempDir()
 	src := "package api\n\n" +
 		"type Rating struct {\n" +
 		"\tAnswers []*float64 `json:\"answers\"`\n" +
-		"\tScores  []float64  `json:\"scores\"`\n" +
+		"\tScores  []float64  `json:\"scores,omitempty\"`\n" +
 		"\tNotes   []*string  `json:\"-\"`\n" +
+		"\tDash    int        `json:\"-,\"`\n" +
 		"\tFlags   []*bool\n" +
 		"\tcodes   []*string\n" +
-		"}\n\ntype hidden struct{ A []*int }\n"
+		"\tEmbedded\n" +
+		"}\n\ntype Embedded struct{}\n\ntype hidden struct{ A []*int }\n"
 	if err := os.WriteFile(filepath.Join(dir, "dto.go"), []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "dto_test.go"), []byte("package api\n\ntype T struct{ B []*int }\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got, err := apidoc.PointerItems(dir)
+	got, err := apidoc.WireTypes(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[string][]string{"api.Rating": {"answers", "Flags"}}, got); d != "" {
-		t.Errorf("PointerItems (-want +got):\n%s", d)
+	want := map[string]apidoc.WireType{"api.Rating": {
+		NullableItems: []string{"answers", "Flags"},
+		Always:        []string{"answers", "-", "Flags"},
+	}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("WireTypes (-want +got):\n%s", d)
 	}
 }
