@@ -16,7 +16,10 @@
 //   - error responses are application/problem+json and successes are not,
 //     where Swagger 2.0 has one list of media types per operation;
 //   - every operation has an operationId (swag's @ID), so generated
-//     clients get method names.
+//     clients get method names;
+//   - schemas are named without swag's package prefix (StudyResponse, not
+//     api.StudyResponse), and parameter examples swag writes where
+//     Swagger 2.0 allows none are kept where OpenAPI 3 allows them.
 //
 // The package knows nothing of gin or of the api package: cmd/openapi3
 // hands it the table and the source directory of the wire types.
