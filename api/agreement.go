@@ -26,6 +26,7 @@ import (
 //	@Failure		503		{object}	Problem
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
+//	@ID				getSessionAgreement
 //	@Router			/v1/dyads/{id}/sessions/{session}/agreement [get]
 func (s *server) getSessionAgreement(c *gin.Context) error {
 	session, err := pathInt(c, "session")
@@ -54,6 +55,7 @@ func (s *server) getSessionAgreement(c *gin.Context) error {
 //	@Failure		503	{object}	Problem
 //	@Failure		401	{object}	Problem
 //	@Failure		403	{object}	Problem
+//	@ID				getDyadAgreement
 //	@Router			/v1/dyads/{id}/agreement [get]
 func (s *server) getDyadAgreement(c *gin.Context) error {
 	a, err := s.svc.DyadAgreement(c.Request.Context(), c.Param("id"))
@@ -84,6 +86,7 @@ func (s *server) getDyadAgreement(c *gin.Context) error {
 //	@Failure		503			{object}	Problem
 //	@Failure		401			{object}	Problem
 //	@Failure		403			{object}	Problem
+//	@ID				getStudyAgreement
 //	@Router			/v1/studies/{id}/agreement [get]
 func (s *server) getStudyAgreement(c *gin.Context) error {
 	q := alliance.AgreementQuery{Session: c.Query("session")}

@@ -51,6 +51,7 @@ var (
 func (s *server) endpoints() []endpoint {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	return []endpoint{
+		{get, "/", public, s.index, nil},
 		{get, "/healthz", public, s.healthz, nil},
 		{get, "/readyz", public, s.readyz, nil},
 		{get, "/metrics", public, plain(s.metrics.handler()), anyQuery},
@@ -134,4 +135,30 @@ func plain(h gin.HandlerFunc) handlerFunc {
 		h(c)
 		return nil
 	}
+}
+
+// RouteAccess is one row of the endpoint table, read-only: its method and
+// gin path, and who may call it. The authorization matrix test and the
+// OpenAPI 3 generator (cmd/openapi3) are built from it.
+type RouteAccess struct {
+	Method, Path   string
+	Public, Survey bool
+	Scopes         []string
+	// AnyQuery is set on the routes that take any query parameters
+	// (static pages and their assets); the others refuse unknown ones.
+	AnyQuery bool
+}
+
+// Routes lists the endpoint table.
+func Routes() []RouteAccess {
+	var out []RouteAccess
+	for _, e := range (&server{metrics: newMetrics()}).endpoints() {
+		ra := RouteAccess{Method: e.method, Path: e.path, Public: e.access.public, Survey: e.access.survey,
+			AnyQuery: len(e.query) == 1 && e.query[0] == "*"}
+		for _, sc := range e.access.scopes {
+			ra.Scopes = append(ra.Scopes, string(sc))
+		}
+		out = append(out, ra)
+	}
+	return out
 }

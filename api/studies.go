@@ -26,6 +26,7 @@ import (
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				createStudy
 //	@Router			/v1/studies [post]
 func (s *server) createStudy(c *gin.Context) error {
 	var req CreateStudyRequest
@@ -61,6 +62,7 @@ func (s *server) createStudy(c *gin.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@ID			listStudies
 //	@Router		/v1/studies [get]
 func (s *server) listStudies(c *gin.Context) error {
 	p, err := pageParams(c, "studies")
@@ -91,6 +93,7 @@ func (s *server) listStudies(c *gin.Context) error {
 //	@Failure	404	{object}	Problem
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
+//	@ID			getStudy
 //	@Router		/v1/studies/{id} [get]
 func (s *server) getStudy(c *gin.Context) error {
 	st, err := s.svc.FindStudyByID(c.Request.Context(), c.Param("id"))

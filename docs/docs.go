@@ -22,6 +22,27 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/": {
+            "get": {
+                "description": "Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "docs"
+                ],
+                "summary": "Where the API is documented",
+                "operationId": "getIndex",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.IndexResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/healthz": {
             "get": {
                 "produces": [
@@ -31,6 +52,7 @@ const docTemplate = `{
                     "health"
                 ],
                 "summary": "Liveness: the process is up",
+                "operationId": "checkLiveness",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -51,6 +73,7 @@ const docTemplate = `{
                     "health"
                 ],
                 "summary": "Readiness: the database answers and its schema is current",
+                "operationId": "checkReadiness",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -89,6 +112,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Read the audit log",
+                "operationId": "listAudit",
                 "parameters": [
                     {
                         "type": "string",
@@ -176,6 +200,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Get a dyad",
+                "operationId": "getDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -227,6 +252,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Erase a dyad for good",
+                "operationId": "eraseDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -296,6 +322,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement trajectory of a dyad over its sessions",
+                "operationId": "getDyadAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -361,6 +388,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "A dyad's survey links and their states",
+                "operationId": "listInvitations",
                 "parameters": [
                     {
                         "type": "string",
@@ -415,6 +443,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Create a one-time survey link for one rater of one session",
+                "operationId": "createInvitation",
                 "parameters": [
                     {
                         "type": "string",
@@ -500,6 +529,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "A dyad's current ratings over all sessions, by session and role",
+                "operationId": "listRatings",
                 "parameters": [
                     {
                         "type": "string",
@@ -554,6 +584,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Submit one rater's rating of a session",
+                "operationId": "createRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -676,6 +707,7 @@ const docTemplate = `{
                     "sessions"
                 ],
                 "summary": "Both sides of one dyad session",
+                "operationId": "getSession",
                 "parameters": [
                     {
                         "type": "string",
@@ -748,6 +780,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement of one dyad session",
+                "operationId": "getSessionAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -825,6 +858,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Get the current rating of a role for a session",
+                "operationId": "getRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -909,6 +943,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Amend a rating",
+                "operationId": "amendRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -1042,6 +1077,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Every version of a rating, oldest first",
+                "operationId": "getRatingHistory",
                 "parameters": [
                     {
                         "type": "string",
@@ -1128,6 +1164,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Void a rating filed under the wrong dyad, session or role",
+                "operationId": "voidRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -1241,6 +1278,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Withdraw a dyad from collection (consent withdrawn)",
+                "operationId": "withdrawDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -1333,6 +1371,7 @@ const docTemplate = `{
                     "instruments"
                 ],
                 "summary": "List instrument forms",
+                "operationId": "listInstruments",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -1370,6 +1409,7 @@ const docTemplate = `{
                     "instruments"
                 ],
                 "summary": "Get one instrument form, everything needed to render it",
+                "operationId": "getInstrument",
                 "parameters": [
                     {
                         "type": "string",
@@ -1424,6 +1464,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Revoke a mis-sent survey link",
+                "operationId": "revokeInvitation",
                 "parameters": [
                     {
                         "type": "string",
@@ -1488,6 +1529,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "List API keys (never their secrets)",
+                "operationId": "listKeys",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1547,6 +1589,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Create an API key",
+                "operationId": "createKey",
                 "parameters": [
                     {
                         "description": "the key",
@@ -1619,6 +1662,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Revoke an API key for good",
+                "operationId": "revokeKey",
                 "parameters": [
                     {
                         "type": "string",
@@ -1677,6 +1721,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "List studies, oldest first",
+                "operationId": "listStudies",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1736,6 +1781,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Create a study",
+                "operationId": "createStudy",
                 "parameters": [
                     {
                         "description": "the study",
@@ -1820,6 +1866,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Get a study",
+                "operationId": "getStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -1871,6 +1918,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Erase a whole study for good",
+                "operationId": "eraseStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -1940,6 +1988,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement between clients and counsellors across a study's dyads",
+                "operationId": "getStudyAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -2046,6 +2095,7 @@ const docTemplate = `{
                     "exports"
                 ],
                 "summary": "Data dictionary of a study's export",
+                "operationId": "getCodebook",
                 "parameters": [
                     {
                         "type": "string",
@@ -2130,6 +2180,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "List a study's dyads, oldest first",
+                "operationId": "listDyads",
                 "parameters": [
                     {
                         "type": "string",
@@ -2214,6 +2265,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Add a dyad to a study",
+                "operationId": "createDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -2319,6 +2371,7 @@ const docTemplate = `{
                     "exports"
                 ],
                 "summary": "Export a study's ratings as CSV or NDJSON",
+                "operationId": "exportStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -2417,6 +2470,7 @@ const docTemplate = `{
                     "survey"
                 ],
                 "summary": "The form a survey link asks the rater to fill in",
+                "operationId": "getSurvey",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -2462,6 +2516,7 @@ const docTemplate = `{
                     "survey"
                 ],
                 "summary": "Submit the rating a survey link is for",
+                "operationId": "submitSurvey",
                 "parameters": [
                     {
                         "type": "string",
@@ -3456,6 +3511,23 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "zero_variance"
+                }
+            }
+        },
+        "api.IndexResponse": {
+            "type": "object",
+            "properties": {
+                "docs": {
+                    "type": "string",
+                    "example": "/docs/"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "alliance API"
+                },
+                "openapi": {
+                    "type": "string",
+                    "example": "/openapi.json"
                 }
             }
         },
@@ -4556,6 +4628,11 @@ const docTemplate = `{
                 "instrument": {
                     "$ref": "#/definitions/api.InstrumentResponse"
                 },
+                "language": {
+                    "description": "Language is the study's default language for the survey page; the\nrater's browser language applies when it is empty.",
+                    "type": "string",
+                    "example": "sv"
+                },
                 "missing_policy": {
                     "$ref": "#/definitions/api.MissingPolicyBody"
                 },
@@ -4669,7 +4746,7 @@ const docTemplate = `{
     },
     "securityDefinitions": {
         "BearerAuth": {
-            "description": "\"Bearer \u003ctoken\u003e\": an API key (alk_…, scopes admin, collect, analyze) or a one-time survey token (als_…). The first start on an empty database prints an admin key.",
+            "description": "An API key (alk_…; scopes admin, collect, analyze) or a one-time survey token (als_…), sent as \"Authorization: Bearer \u003ctoken\u003e\"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.",
             "type": "apiKey",
             "name": "Authorization",
             "in": "header"

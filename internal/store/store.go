@@ -105,6 +105,15 @@ func IsPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
+// SQLitePath is the file an SQLite database URL names (a path, or
+// sqlite://path), and false for a PostgreSQL URL.
+func SQLitePath(url string) (string, bool) {
+	if IsPostgresURL(url) {
+		return "", false
+	}
+	return strings.TrimPrefix(url, "sqlite://"), true
+}
+
 // Open connects to the database named by url. A postgres:// or
 // postgresql:// URL opens PostgreSQL (see openPostgres); a file path or a
 // sqlite:// URL opens (and creates) an SQLite file (see openSQLite).
@@ -116,7 +125,8 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		}
 		return openPostgres(ctx, rawURL, log, o)
 	}
-	return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite://"), log)
+	path, _ := SQLitePath(rawURL)
+	return openSQLite(ctx, path, log)
 }
 
 // gormConfig is the GORM configuration of both backends: statements
