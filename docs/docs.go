@@ -1326,7 +1326,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.",
+                "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).",
                 "consumes": [
                     "application/json"
                 ],
@@ -3305,6 +3305,11 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.25
+                },
+                "total_requires_subscales": {
+                    "type": "boolean",
+                    "x-nullable": true,
+                    "example": false
                 }
             }
         },

@@ -52,13 +52,16 @@ func (s *Service) FindForm(id string) (*instrument.Form, error) {
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // StudyInput is a request to create a study. An empty form id means the
-// role does not rate in this study; MaxMissingFraction nil means the default.
+// role does not rate in this study; MaxMissingFraction and
+// TotalRequiresSubscales nil mean the defaults (instrument.DefaultPolicy:
+// 0.25, and totals scored without regard to their subscales).
 type StudyInput struct {
-	Name               string
-	Description        string
-	ClientForm         string
-	CounsellorForm     string
-	MaxMissingFraction *float64
+	Name                   string
+	Description            string
+	ClientForm             string
+	CounsellorForm         string
+	MaxMissingFraction     *float64
+	TotalRequiresSubscales *bool
 }
 
 // CreateStudy validates the forms (they must exist, suit their role and be
@@ -111,6 +114,9 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		if err := policy.Validate(); err != nil {
 			fe.add("missing_policy.max_missing_fraction", "out_of_range", err.Error())
 		}
+	}
+	if in.TotalRequiresSubscales != nil {
+		policy.TotalRequiresSubscales = *in.TotalRequiresSubscales
 	}
 	if err := fe.err(); err != nil {
 		return Study{}, err
@@ -234,7 +240,8 @@ func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
 }
 
 func studyAudit(st Study) any {
-	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction}
+	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
+		"total_requires_subscales": st.Policy.TotalRequiresSubscales}
 }
 
 func checkPage(p Page) (Page, error) {
