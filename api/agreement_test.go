@@ -125,7 +125,9 @@ func TestStudyAgreementEndpoint(t *testing.T) {
 	if s.Direction.ClientHigher+s.Direction.CounsellorHigher+s.Direction.WithinBand != 5 {
 		t.Errorf("direction = %+v", s.Direction)
 	}
-	if len(a.Alpha) != 2 || a.Alpha[0].Role != "client" || a.Alpha[0].NRatings != 6 || a.Alpha[0].N != 5 {
+	// Pairwise by default: all 6 client ratings count; listwise drops the
+	// one with a skipped item.
+	if len(a.Alpha) != 2 || a.Alpha[0].Role != "client" || a.Alpha[0].Method != "pairwise" || a.Alpha[0].NRatings != 6 || a.Alpha[0].N != 6 || a.Alpha[0].K != 12 {
 		t.Errorf("alpha = %+v", a.Alpha)
 	}
 	if len(a.ItemKappa.Categories) != 5 || len(a.ItemKappa.Items) != 12 || a.ItemKappa.Items[10].N != 4 {

@@ -49,6 +49,8 @@ func (s *server) endpoints() []endpoint {
 		{post, "/v1/studies/:id/dyads", admin, s.createDyad},
 		{get, "/v1/studies/:id/dyads", readers, s.listDyads},
 		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement},
+		{get, "/v1/studies/:id/counsellors", readers, s.getCounsellors},
+		{get, "/v1/studies/:id/summary", readers, s.getSummary},
 		{get, "/v1/studies/:id/export", readers, s.exportStudy},
 		{get, "/v1/studies/:id/codebook", readers, s.codebook},
 

@@ -233,7 +233,7 @@ func TestDyadAgreementTrajectory(t *testing.T) {
 	f.rate(d, 4, alliance.RoleClient, flat(4)...)
 	f.rate(d, 4, alliance.RoleCounsellor, flat(4)...)
 	f.rate(d, 5, alliance.RoleCounsellor, flat(2)...)
-	a, err := f.svc.DyadAgreement(f.ctx, d.ID)
+	a, err := f.svc.DyadAgreement(f.ctx, d.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,14 +255,14 @@ func TestDyadAgreementTrajectory(t *testing.T) {
 	d2 := f.dyad()
 	f.rate(d2, 1, alliance.RoleClient, flat(5)...)
 	f.rate(d2, 1, alliance.RoleCounsellor, flat(4)...)
-	a, err = f.svc.DyadAgreement(f.ctx, d2.ID)
+	a, err = f.svc.DyadAgreement(f.ctx, d2.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := a.Slopes[0]; s.N != 1 || s.Fit.Value != nil || s.Fit.Reason != stats.ReasonNTooSmall {
 		t.Errorf("one session slope = %+v, want n 1, n_too_small", s)
 	}
-	if _, err := f.svc.DyadAgreement(f.ctx, "dy_nope"); !errors.Is(err, alliance.ErrNotFound) {
+	if _, err := f.svc.DyadAgreement(f.ctx, "dy_nope", nil); !errors.Is(err, alliance.ErrNotFound) {
 		t.Errorf("unknown dyad: %v, want ErrNotFound", err)
 	}
 }
