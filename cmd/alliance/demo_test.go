@@ -17,17 +17,23 @@ import (
 	"github.com/alliance-project/alliance/internal/store"
 )
 
-func TestSeedDemo(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), slog.New(slog.DiscardHandler))
+// demoService is a service over a fresh, migrated SQLite file.
+func demoService(t *testing.T) *alliance.Service {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "demo.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	if err := st.Migrate(ctx, nil); err != nil {
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	return alliance.NewService(st, instrument.Builtin())
+}
+
+func TestSeedDemo(t *testing.T) {
+	ctx := context.Background()
+	svc := demoService(t)
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	id, err := seedDemo(ctx, svc, log, "http://127.0.0.1:8080")
@@ -103,15 +109,7 @@ func TestDemoSetting(t *testing.T) {
 // interval, no single rater. Asked through the real router.
 func TestDemoWarnings(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc := demoService(t)
 	id, err := seedDemo(ctx, svc, slog.New(slog.DiscardHandler), "http://127.0.0.1:8080")
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"path/filepath"
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/stats"
-	"github.com/alliance-project/alliance/internal/store"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -29,16 +26,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"), discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc, ctx := newService(t)
 	s, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "t", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		t.Fatal(err)

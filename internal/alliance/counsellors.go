@@ -1,7 +1,6 @@
 package alliance
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,34 +77,17 @@ type CounsellorAgreement struct {
 // counsellor score and their difference into counsellor and dyad levels.
 // Counsellor codes are shown; client codes are not.
 func (s *Service) CounsellorAgreement(ctx context.Context, studyID string, q CounsellorQuery) (CounsellorAgreement, error) {
-	var fe fieldErrors
-	sel, err := ParseSessionSelector("session", q.Session)
-	if err != nil {
-		fe = append(fe, fieldsOf(err)...)
-	}
-	conf, err := parseConf(q.Conf)
-	if err != nil {
-		fe = append(fe, fieldsOf(err)...)
-	}
-	st, err := s.FindStudyByID(ctx, studyID)
+	sc, err := s.parseScope(ctx, studyID, q.Session, q.Conf, q.Scale, nil, s.studyForm)
 	if err != nil {
 		return CounsellorAgreement{}, err
 	}
-	f, err := s.studyForm(st)
-	if err != nil {
-		return CounsellorAgreement{}, err
-	}
-	scale := cmp.Or(q.Scale, ScaleTotal)
-	pickScales(&fe, f, []string{scale})
-	if err := fe.err(); err != nil {
-		return CounsellorAgreement{}, err
-	}
+	sel, conf, scale, f := sc.sel, sc.conf, sc.scale, sc.form
 	pairs, err := s.studyPairs(ctx, studyID, sel)
 	if err != nil {
 		return CounsellorAgreement{}, err
 	}
 	sp := collectScale(scale, f, pairs)
-	out := CounsellorAgreement{Study: st, Selector: sel, Scale: scale, Conf: conf, NPairs: len(sp.c), NIncomplete: sp.nIncomplete}
+	out := CounsellorAgreement{Study: sc.study, Selector: sel, Scale: scale, Conf: conf, NPairs: len(sp.c), NIncomplete: sp.nIncomplete}
 	d := make([]float64, len(sp.c))
 	for i := range d {
 		d[i] = sp.c[i] - sp.t[i]

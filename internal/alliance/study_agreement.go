@@ -285,6 +285,40 @@ func pickScales(fe *fieldErrors, f *instrument.Form, asked []string) []string {
 	return picked
 }
 
+// scope is the validated common part of a one-scale study query: the
+// study, its form, one session per dyad, the scale and the confidence level.
+type scope struct {
+	study Study
+	form  *instrument.Form
+	sel   SessionSelector
+	scale string
+	conf  float64
+}
+
+// parseScope validates the session, conf and scale parameters of a
+// one-scale study query (scale "" is the total) and finds the study and
+// its form with pick (studyForm refuses single-role studies). fe holds
+// the caller's own field errors, reported together with these.
+func (s *Service) parseScope(ctx context.Context, studyID, session string, conf *float64, scale string, fe fieldErrors, pick func(Study) (*instrument.Form, error)) (scope, error) {
+	var sc scope
+	var err error
+	if sc.sel, err = ParseSessionSelector("session", session); err != nil {
+		fe = append(fe, fieldsOf(err)...)
+	}
+	if sc.conf, err = parseConf(conf); err != nil {
+		fe = append(fe, fieldsOf(err)...)
+	}
+	if sc.study, err = s.FindStudyByID(ctx, studyID); err != nil {
+		return sc, err
+	}
+	if sc.form, err = pick(sc.study); err != nil {
+		return sc, err
+	}
+	sc.scale = cmp.Or(scale, ScaleTotal)
+	pickScales(&fe, sc.form, []string{sc.scale})
+	return sc, fe.err()
+}
+
 // studyPairs reads a study's ratings at one session per dyad, paired by
 // dyad, with each dyad's counsellor code.
 func (s *Service) studyPairs(ctx context.Context, studyID string, sel SessionSelector) ([]dyadPair, error) {

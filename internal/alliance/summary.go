@@ -130,32 +130,16 @@ type summaryScore struct {
 // which only one role rates it carries the single_rater_only warning.
 func (s *Service) StudySummary(ctx context.Context, studyID string, q SummaryQuery) (StudySummary, error) {
 	var fe fieldErrors
-	sel, err := ParseSessionSelector("session", q.Session)
-	if err != nil {
-		fe = append(fe, fieldsOf(err)...)
-	}
-	conf, err := parseConf(q.Conf)
-	if err != nil {
-		fe = append(fe, fieldsOf(err)...)
-	}
 	switch q.Reliability {
 	case "", ReliabilityPublished, "study":
 	default:
 		fe.add("reliability", "invalid_value", `must be "published" (the form's published reliability) or "study" (the study's own alpha at session 1)`)
 	}
-	st, err := s.FindStudyByID(ctx, studyID)
+	sc, err := s.parseScope(ctx, studyID, q.Session, q.Conf, q.Scale, fe, s.exportForm)
 	if err != nil {
 		return StudySummary{}, err
 	}
-	f, err := s.exportForm(st)
-	if err != nil {
-		return StudySummary{}, err
-	}
-	scale := cmp.Or(q.Scale, ScaleTotal)
-	pickScales(&fe, f, []string{scale})
-	if err := fe.err(); err != nil {
-		return StudySummary{}, err
-	}
+	st, sel, scale, conf := sc.study, sc.sel, sc.scale, sc.conf
 	out := StudySummary{Study: st, Selector: sel, Scale: scale, Conf: conf}
 	forms := map[Role]*instrument.Form{}
 	for _, role := range Roles {
