@@ -56,6 +56,18 @@ type InstrumentResponse struct {
 	Subscales     []SubscaleResponse `json:"subscales"`
 	// MaxMissingFraction is the form's own cap on unanswered items (null: none).
 	MaxMissingFraction *float64 `json:"max_missing_fraction" extensions:"x-nullable"`
+	// ClinicalCutoff is the published cut-off of the total (null: none).
+	ClinicalCutoff *CutoffResponse `json:"clinical_cutoff" extensions:"x-nullable"`
+	// Reliability is a published reliability of the total (null: none), the
+	// default r_xx of the summary's reliable change index.
+	Reliability *ReliabilityResponse `json:"reliability" extensions:"x-nullable"`
+}
+
+// ReliabilityResponse is a published reliability coefficient.
+type ReliabilityResponse struct {
+	Value  float64 `json:"value" example:"0.88"`
+	Kind   string  `json:"kind" example:"cronbach_alpha"`
+	Source string  `json:"source"`
 }
 
 // InstrumentList is the catalogue.
@@ -74,6 +86,12 @@ func toInstrumentResponse(f *alliance.Form, all []*alliance.Form) InstrumentResp
 	}
 	if out.Unverified == nil {
 		out.Unverified = []string{}
+	}
+	if c := f.ClinicalCutoff; c != nil {
+		out.ClinicalCutoff = &CutoffResponse{Value: c.Value, Metric: c.Metric, Source: c.Source}
+	}
+	if r := f.Reliability; r != nil {
+		out.Reliability = &ReliabilityResponse{Value: r.Value, Kind: r.Kind, Source: r.Source}
 	}
 	for _, g := range all {
 		if g.ID != f.ID && f.Parallel(g) {

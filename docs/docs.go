@@ -3603,6 +3603,15 @@ const docTemplate = `{
                 "citation": {
                     "type": "string"
                 },
+                "clinical_cutoff": {
+                    "description": "ClinicalCutoff is the published cut-off of the total (null: none).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
                 "family": {
                     "type": "string",
                     "example": "wai_sr"
@@ -3637,6 +3646,15 @@ const docTemplate = `{
                     "example": [
                         "wai_sr_therapist"
                     ]
+                },
+                "reliability": {
+                    "description": "Reliability is a published reliability of the total (null: none), the\ndefault r_xx of the summary's reliable change index.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.ReliabilityResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "role": {
                     "type": "string",
@@ -4327,6 +4345,22 @@ const docTemplate = `{
                 "version": {
                     "type": "integer",
                     "example": 1
+                }
+            }
+        },
+        "api.ReliabilityResponse": {
+            "type": "object",
+            "properties": {
+                "kind": {
+                    "type": "string",
+                    "example": "cronbach_alpha"
+                },
+                "source": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "number",
+                    "example": 0.88
                 }
             }
         },
