@@ -173,14 +173,28 @@ func (w *warnings) fewClusters(scale string, clusters int) {
 	}
 }
 
-// scoreSet is one role's scores of one scale and the item answers behind
-// them, with the bounds each can reach; perItem converts a score SD to the
-// item metric (the number of items for sums, 1 for item means).
+// ends counts values and how many of them sit at a scale's two ends.
+type ends struct{ n, atLo, atHi int }
+
+func (e *ends) add(v, lo, hi float64) {
+	e.n++
+	switch v {
+	case lo:
+		e.atLo++
+	case hi:
+		e.atHi++
+	}
+}
+
+// scoreSet is one role's scores of one scale, with the bounds they can
+// reach, and the counts of the item answers behind them at the item
+// scale's ends; perItem converts a score SD to the item metric (the
+// number of items for sums, 1 for item means).
 type scoreSet struct {
 	who            string
 	scores         []float64
 	lo, hi         float64
-	items          []float64
+	items          ends
 	itemLo, itemHi float64
 	perItem        float64
 }
@@ -192,27 +206,25 @@ func (w *warnings) scores(scale string, s scoreSet) {
 	if len(s.scores) == 0 {
 		return
 	}
-	at := func(xs []float64, v float64) (int, float64) {
-		k := 0
-		for _, x := range xs {
-			if x == v {
-				k++
-			}
+	var sc ends
+	for _, v := range s.scores {
+		sc.add(v, s.lo, s.hi)
+	}
+	share := func(k, n int) float64 {
+		if n == 0 {
+			return 0
 		}
-		if len(xs) == 0 {
-			return 0, 0
-		}
-		return k, float64(k) / float64(len(xs))
+		return float64(k) / float64(n)
 	}
 	for _, end := range []struct {
 		code, name  string
 		score, item float64
-	}{{WarnCeiling, "maximum", s.hi, s.itemHi}, {WarnFloor, "minimum", s.lo, s.itemLo}} {
-		ks, ss := at(s.scores, end.score)
-		ki, si := at(s.items, end.item)
+		ks, ki      int
+	}{{WarnCeiling, "maximum", s.hi, s.itemHi, sc.atHi, s.items.atHi}, {WarnFloor, "minimum", s.lo, s.itemLo, sc.atLo, s.items.atLo}} {
+		ss, si := share(end.ks, sc.n), share(end.ki, s.items.n)
 		if ss >= FloorCeilingShare || si >= FloorCeilingShare {
 			w.add(end.code, scale, "%s: %d of %d scale scores (%.0f%%) at the %s %s and %d of %d item answers (%.0f%%) at the item %s %s; %.0f%% or more is a %s effect",
-				s.who, ks, len(s.scores), 100*ss, end.name, num(end.score), ki, len(s.items), 100*si, end.name, num(end.item), 100*FloorCeilingShare, end.code)
+				s.who, end.ks, sc.n, 100*ss, end.name, num(end.score), end.ki, s.items.n, 100*si, end.name, num(end.item), 100*FloorCeilingShare, end.code)
 		}
 	}
 	if sd := stats.Describe(s.scores).SD; sd != nil && *sd/s.perItem < LowVarianceSD {

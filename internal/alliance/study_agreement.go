@@ -386,8 +386,8 @@ func pairUp(rs []Rating) []dyadPair {
 // keyed item answers of the scale behind them and the counsellor codes.
 type scalePairs struct {
 	c, t         []float64
-	cItems       []float64
-	tItems       []float64
+	cItems       ends
+	tItems       ends
 	counsellors  []string
 	nIncomplete  int
 	nScoreMissed int
@@ -408,8 +408,8 @@ func collectScale(scale string, f *instrument.Form, pairs []dyadPair) scalePairs
 		}
 		sp.c, sp.t = append(sp.c, *cm), append(sp.t, *tm)
 		sp.counsellors = append(sp.counsellors, p.counsellor)
-		sp.cItems = appendKeyed(sp.cItems, f, items, p.client.Answers)
-		sp.tItems = appendKeyed(sp.tItems, f, items, p.counselor.Answers)
+		countKeyed(&sp.cItems, f, items, p.client.Answers)
+		countKeyed(&sp.tItems, f, items, p.counselor.Answers)
 	}
 	return sp
 }
@@ -425,15 +425,15 @@ func scaleItems(f *instrument.Form, scale string) []int {
 	return out
 }
 
-// appendKeyed appends the keyed answers of the answered items at
-// positions idx (parallel forms share their reverse keys).
-func appendKeyed(dst []float64, f *instrument.Form, idx []int, answers []*float64) []float64 {
+// countKeyed counts the keyed answers of the answered items at positions
+// idx and those at the response scale's ends (parallel forms share their
+// reverse keys).
+func countKeyed(e *ends, f *instrument.Form, idx []int, answers []*float64) {
 	for _, i := range idx {
 		if i < len(answers) && answers[i] != nil {
-			dst = append(dst, f.KeyedValue(i, *answers[i]))
+			e.add(f.KeyedValue(i, *answers[i]), f.Scale.Min, f.Scale.Max)
 		}
 	}
-	return dst
 }
 
 func scaleAgreement(scale string, f *instrument.Form, pairs []dyadPair, q StudyAgreement, w *warnings) (ScaleAgreement, error) {
@@ -638,9 +638,11 @@ func (s *Service) itemAgreement(out *StudyAgreement, st Study, pairs []dyadPair,
 	b := make([]int, 0, len(pairs))
 	minN := -1
 	var clipped []string
+	units := make([][]float64, 0, len(pairs))
+	cells := make([]float64, 0, 2*len(pairs))
 	for i, it := range cf.Items {
 		a, b = a[:0], b[:0]
-		var units [][]float64
+		units, cells = units[:0], cells[:0]
 		for _, p := range pairs {
 			if p.client == nil || p.counselor == nil || i >= len(p.client.Answers) || i >= len(p.counselor.Answers) {
 				continue
@@ -651,7 +653,8 @@ func (s *Service) itemAgreement(out *StudyAgreement, st Study, pairs []dyadPair,
 			}
 			kx, ky := cf.KeyedValue(i, *x), tf.KeyedValue(i, *y)
 			a, b = append(a, int(math.Round(kx))), append(b, int(math.Round(ky)))
-			units = append(units, []float64{kx, ky})
+			cells = append(cells, kx, ky)
+			units = append(units, cells[len(cells)-2:len(cells):len(cells)])
 		}
 		ik := ItemKappa{Item: it.Key, N: len(a)}
 		if minN < 0 || ik.N < minN {

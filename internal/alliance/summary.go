@@ -120,7 +120,7 @@ type summaryScore struct {
 	dyad, counsellor string
 	session          int
 	score            float64
-	items            []float64 // keyed answers of the scale's items
+	items            ends      // keyed answers of the scale's items at the item scale's ends
 	row              []float64 // keyed answers of the scale's items, NaN unanswered
 }
 
@@ -218,7 +218,7 @@ func scoreOn(f *instrument.Form, scale string, r Rating) (summaryScore, bool) {
 		if i < len(r.Answers) && r.Answers[i] != nil {
 			kv := f.KeyedValue(i, *r.Answers[i])
 			out.row[k] = kv
-			out.items = append(out.items, kv)
+			out.items.add(kv, f.Scale.Min, f.Scale.Max)
 		}
 	}
 	return out, true
@@ -241,9 +241,9 @@ func roleSummary(role Role, f *instrument.Form, scale string, scores []summarySc
 			return out, fmt.Errorf("%s scores at session %d: %w", role, scores[i].session, err)
 		}
 		out.Sessions = append(out.Sessions, d)
-		var items []float64
+		var items ends
 		for _, s := range scores[i:j] {
-			items = append(items, s.items...)
+			items.n, items.atLo, items.atHi = items.n+s.items.n, items.atLo+s.items.atLo, items.atHi+s.items.atHi
 		}
 		w.scores(scale, scoreSet{who: fmt.Sprintf("%s at session %d", role, d.Session), scores: values(scores[i:j]),
 			lo: lo, hi: hi, items: items, itemLo: f.Scale.Min, itemHi: f.Scale.Max, perItem: perItem})
