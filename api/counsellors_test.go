@@ -81,6 +81,12 @@ func TestCounsellorsEndpoint(t *testing.T) {
 	if goal.Scale != "goal" || goal.Session != "last" || goal.Conf != 0.9 {
 		t.Errorf("query = %+v", goal)
 	}
+	// A study without ratings: every figure null with its reason, no 5xx.
+	empty := decode[api.CounsellorsResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+e.createStudy("wai_sr_client", "wai_sr_therapist").ID+"/counsellors", ""))
+	if empty.NDyads != 0 || len(empty.Counsellors) != 0 || empty.Variance[0].Reason != "n_too_small" ||
+		empty.StudyLevel.MeanDifference.Naive.Reason != "n_too_small" || empty.StudyLevel.PearsonCluster.Reason != "n_too_small" {
+		t.Errorf("empty study = %+v", empty)
+	}
 	srs := e.createStudy("srs_client", "")
 	for _, tc := range []struct {
 		path string

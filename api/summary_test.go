@@ -94,6 +94,11 @@ func TestSummaryEndpointSRS(t *testing.T) {
 	if k0 := study.Roles[0].Counsellors[0].Mean; k0.Value == nil || math.Abs(*k0.Value-(36+36+40)/3.0) > 1e-12 {
 		t.Errorf("session=last K-0 mean = %+v, want the last sums 36, 36, 40 (dyads 0, 2, 4)", k0)
 	}
+	// No ratings at all: roles listed, figures null with reasons.
+	empty := decode[api.SummaryResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+e.createStudy("srs_client", "").ID+"/summary", ""))
+	if len(empty.Roles) != 1 || len(empty.Roles[0].Sessions) != 0 || empty.Roles[0].Change.Reason != "n_too_small" {
+		t.Errorf("empty study = %+v", empty)
+	}
 	for _, tc := range []struct {
 		path string
 		want problemWant
