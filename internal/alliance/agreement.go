@@ -225,6 +225,7 @@ func itemAgreement(cf, tf *instrument.Form, ca, ta []*float64) (ItemAgreement, e
 	if out.ICC, err = figureOf(stats.ICC(rows, DefaultConf)); err != nil {
 		return out, fmt.Errorf("within-dyad ICC: %w", err)
 	}
+	out.ICC = withCI(out.ICC, out.KBoth, clearICCBounds)
 	return out, nil
 }
 

@@ -196,6 +196,20 @@ func TestSessionAgreementWarnings(t *testing.T) {
 	if a, _ = f.svc.SessionAgreement(f.ctx, d.ID, 2); len(a.Warnings) != 0 {
 		t.Errorf("reference dyad: warnings %+v, want none", a.Warnings)
 	}
+	// Two items answered by both: the within-dyad ICC stands, its bounds
+	// do not (they would span most of the scale), and small_n says why.
+	two := make([]float64, 12)
+	two[0], two[1] = 5, 3
+	f.rate(d, 3, alliance.RoleClient, two...)
+	f.rate(d, 3, alliance.RoleCounsellor, refT...)
+	a, err = f.svc.SessionAgreement(f.ctx, d.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icc := a.Items.ICC
+	if a.Items.KBoth != 2 || icc.Value == nil || icc.CIReason != stats.ReasonNTooSmall || icc.Value.Forms[5].Lower != nil || !hasWarning(a.Warnings, alliance.WarnSmallN) {
+		t.Errorf("two common items: k_both %d, ICC %+v (%q), warnings %+v", a.Items.KBoth, icc.Value, icc.CIReason, a.Warnings)
+	}
 }
 
 // TestDyadTrajectorySlopesAndSigns: dates, slope interval (as lm/confint

@@ -463,11 +463,7 @@ func scaleAgreement(scale string, f *instrument.Form, pairs []dyadPair, q StudyA
 	a.Pearson, errs[0] = correlation(stats.Pearson(c, t, q.Conf))
 	a.Spearman, errs[1] = correlation(stats.Spearman(c, t, q.Conf))
 	a.ICC, errs[2] = figureOf(stats.ICC(rows, q.Conf))
-	a.ICC = withCI(a.ICC, len(c), func(t *stats.ICCTable) {
-		for i := range t.Forms {
-			t.Forms[i].Lower, t.Forms[i].Upper = nil, nil
-		}
-	})
+	a.ICC = withCI(a.ICC, len(c), clearICCBounds)
 	// Counsellor as x and client as y, so epiR's location shift (ȳ − x̄)
 	// has the sign of client − counsellor like every other figure here.
 	a.CCC, errs[3] = figureOf(stats.CCC(t, c, q.Conf))
@@ -490,6 +486,13 @@ func scaleAgreement(scale string, f *instrument.Form, pairs []dyadPair, q StudyA
 		w.scores(scale, side)
 	}
 	return a, nil
+}
+
+// clearICCBounds drops the bounds of every ICC form.
+func clearICCBounds(t *stats.ICCTable) {
+	for i := range t.Forms {
+		t.Forms[i].Lower, t.Forms[i].Upper = nil, nil
+	}
 }
 
 // correlation is figureOf for a correlation, with the reason its bounds
