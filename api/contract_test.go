@@ -460,6 +460,40 @@ func TestContract(t *testing.T) {
 			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/agreement?conf=2")(s) }},
 		{name: "study agreement: database out of time", method: "GET", path: "/v1/studies/{id}/agreement", want: 503,
 			req: func(s *contractState) *http.Request { return expired(get("/v1/studies/" + s.study + "/agreement")(s)) }},
+		{name: "dyad agreement: conf not a number", method: "GET", path: "/v1/dyads/{id}/agreement", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.dyad + "/agreement?conf=high")(s) }},
+		{name: "counsellors", method: "GET", path: "/v1/studies/{id}/counsellors", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/counsellors?session=first&scale=goal&conf=0.9")(s)
+			}},
+		{name: "counsellors: conf not a number", method: "GET", path: "/v1/studies/{id}/counsellors", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/counsellors?conf=high")(s)
+			}},
+		{name: "counsellors: unknown study", method: "GET", path: "/v1/studies/{id}/counsellors", want: 404, req: get("/v1/studies/st_nope/counsellors")},
+		{name: "counsellors: client-only study", method: "GET", path: "/v1/studies/{id}/counsellors", want: 422,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.clientOnlyStudy + "/counsellors")(s)
+			}},
+		{name: "counsellors: database out of time", method: "GET", path: "/v1/studies/{id}/counsellors", want: 503,
+			req: func(s *contractState) *http.Request {
+				return expired(get("/v1/studies/" + s.study + "/counsellors")(s))
+			}},
+		{name: "summary of a client-only study", method: "GET", path: "/v1/studies/{id}/summary", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.clientOnlyStudy + "/summary?session=last&scale=total&conf=0.9&reliability=study")(s)
+			}},
+		{name: "summary of a two-role study", method: "GET", path: "/v1/studies/{id}/summary", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/summary")(s) }},
+		{name: "summary: conf not a number", method: "GET", path: "/v1/studies/{id}/summary", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/summary?conf=high")(s) }},
+		{name: "summary: unknown study", method: "GET", path: "/v1/studies/{id}/summary", want: 404, req: get("/v1/studies/st_nope/summary")},
+		{name: "summary: unknown reliability source", method: "GET", path: "/v1/studies/{id}/summary", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/summary?reliability=guess")(s)
+			}},
+		{name: "summary: database out of time", method: "GET", path: "/v1/studies/{id}/summary", want: 503,
+			req: func(s *contractState) *http.Request { return expired(get("/v1/studies/" + s.study + "/summary")(s)) }},
 
 		// --- exports ---
 		{name: "export csv long", method: "GET", path: "/v1/studies/{id}/export", want: 200,

@@ -11,7 +11,7 @@ import (
 // createStudy godoc
 //
 //	@Summary		Create a study
-//	@Description	A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+//	@Description	A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 //	@Tags			studies
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -40,6 +40,7 @@ func (s *server) createStudy(c *gin.Context) error {
 	}
 	if req.MissingPolicy != nil {
 		in.MaxMissingFraction = req.MissingPolicy.MaxMissingFraction
+		in.TotalRequiresSubscales = req.MissingPolicy.TotalRequiresSubscales
 	}
 	st, err := s.svc.CreateStudy(c.Request.Context(), in)
 	if err != nil {

@@ -313,7 +313,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.",
+                "description": "For every session with a current rating: the session dates each side recorded, each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n), with its SE, t, p and conf-level interval (null with ci_reason n_too_small below 3 sessions); a negative slope with a positive gap means the two views converge. first_sign_change is the first session whose difference has the other sign than the last non-zero difference before it (null with sign_change_reason no_sign_change or n_too_small). Incomplete sessions are listed and counted but not used. warnings: small_n for a slope from fewer than 3 sessions.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -330,6 +330,12 @@ const docTemplate = `{
                         "name": "id",
                         "in": "path",
                         "required": true
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the slope intervals (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -337,6 +343,12 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.DyadAgreementResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     },
                     "401": {
@@ -771,7 +783,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = \"session\" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.",
+                "description": "Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores (each over the items that side answered), client − counsellor of those scores and its absolute value. Item level, on keyed answers over the items both answered (k_both): the mean item difference over those common items (common_items_mean_difference; it differs from scales[total].difference when a side skipped items), mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). warnings: low_variance when a side gave nearly the same answer to every item, small_n when fewer than 3 items were answered by both. A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = \"session\" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1769,7 +1781,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.",
+                "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).",
                 "consumes": [
                     "application/json"
                 ],
@@ -1979,7 +1991,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.",
+                "description": "One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, the mean difference with the naive t interval beside the cluster-robust (CR1, counsellors as clusters) one, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope), Krippendorff's α (interval and ordinal) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role (pairwise by default as psych::alpha, or listwise with alpha=listwise; method and n used named), Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set with Fleiss–Cohen–Everitt (1969) large-sample variances, and Krippendorff's α per item. Every block names the R call that reproduces it (r_equivalent). Undefined figures are null with a reason, bounds null with ci_reason; minimum n per figure in docs/statistics.md. warnings lists small_n, ceiling, floor, low_variance, ci_clipped and few_clusters findings. A single-role study is 422 (its figures are at /summary).",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -2029,6 +2041,16 @@ const docTemplate = `{
                         "type": "number",
                         "description": "confidence level of every interval (default 0.95, in (0,1))",
                         "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "pairwise",
+                            "listwise"
+                        ],
+                        "type": "string",
+                        "description": "Cronbach's alpha with missing answers: pairwise (default, psych's) or listwise",
+                        "name": "alpha",
                         "in": "query"
                     }
                 ],
@@ -2158,6 +2180,96 @@ const docTemplate = `{
                     },
                     "422": {
                         "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/counsellors": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "One session per dyad (as the study agreement: a number, first or last complete session) and one scale (default total), over complete dyads. Per counsellor (by code; client codes are not shown): n dyads, the mean client score, mean counsellor score and mean client − counsellor difference, each with a t interval clipped to the metric's range (null below 3 dyads), and the share of dyads where the client rates higher with its Wilson interval. The variance of the client score, the counsellor score and the difference split into a counsellor and a dyad level by the random-intercept model (REML as lme4::lmer, exact one-way ANOVA when balanced; estimator named): ICC of clustering with its F interval, design effect, effective n. Study level, naive beside cluster-robust: the mean difference (t interval vs CR1 sandwich on G − 1 df), Pearson's r and Lin's CCC (Fisher-z / z-transform interval vs cluster-bootstrap percentile interval, 2000 replicates, fixed reported seed). warnings: few_clusters below 20 counsellors, small_n, ci_clipped. A single-role study is 422.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Dyads nested in counsellors: per-counsellor summaries, variance split and cluster-robust intervals",
+                "operationId": "getCounsellors",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CounsellorsResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -2454,6 +2566,106 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/studies/{id}/summary": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Score summary of a study, role by role (what a client-only study has instead of agreement)",
+                "operationId": "getStudySummary",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "session of the per-counsellor means: a number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "published",
+                            "study"
+                        ],
+                        "type": "string",
+                        "description": "reliability of the reliable change index: published (the form's) or study (the study's own alpha at session 1); default published when the form has one",
+                        "name": "reliability",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.SummaryResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/survey": {
             "get": {
                 "security": [
@@ -2627,6 +2839,24 @@ const docTemplate = `{
                     "type": "integer",
                     "example": 12
                 },
+                "k_used": {
+                    "type": "integer",
+                    "x-nullable": true,
+                    "example": 12
+                },
+                "method": {
+                    "type": "string",
+                    "enum": [
+                        "pairwise",
+                        "listwise"
+                    ],
+                    "example": "pairwise"
+                },
+                "min_pair_n": {
+                    "type": "integer",
+                    "x-nullable": true,
+                    "example": 36
+                },
                 "n": {
                     "type": "integer",
                     "example": 38
@@ -2781,6 +3011,10 @@ const docTemplate = `{
                     ],
                     "x-nullable": true
                 },
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "conf": {
                     "type": "number",
                     "example": 0.95
@@ -2836,6 +3070,45 @@ const docTemplate = `{
                 }
             }
         },
+        "api.BootstrapResponse": {
+            "type": "object",
+            "properties": {
+                "b": {
+                    "type": "integer",
+                    "example": 2000
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.1
+                },
+                "method": {
+                    "type": "string",
+                    "example": "cluster_percentile"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "seed": {
+                    "type": "integer",
+                    "example": 20261130
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.6
+                },
+                "valid": {
+                    "type": "integer",
+                    "example": 2000
+                }
+            }
+        },
         "api.CCCResponse": {
             "type": "object",
             "properties": {
@@ -2843,6 +3116,10 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.8
+                },
+                "ci_reason": {
+                    "type": "string",
+                    "example": "undefined"
                 },
                 "conf": {
                     "type": "number",
@@ -2893,6 +3170,58 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.48
+                }
+            }
+        },
+        "api.ChangeStepResponse": {
+            "type": "object",
+            "properties": {
+                "from": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "mean_change": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "no_reliable_change": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "reliable_decrease": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "reliable_increase": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "to": {
+                    "type": "integer",
+                    "example": 2
+                }
+            }
+        },
+        "api.ClusteredResponse": {
+            "type": "object",
+            "properties": {
+                "ccc": {
+                    "$ref": "#/definitions/api.CCCResponse"
+                },
+                "ccc_cluster_bootstrap": {
+                    "$ref": "#/definitions/api.BootstrapResponse"
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "mean_difference": {
+                    "$ref": "#/definitions/api.MeanDifferenceResponse"
+                },
+                "pearson": {
+                    "$ref": "#/definitions/api.CorrelationResponse"
+                },
+                "pearson_cluster_bootstrap": {
+                    "$ref": "#/definitions/api.BootstrapResponse"
                 }
             }
         },
@@ -2976,6 +3305,10 @@ const docTemplate = `{
         "api.CorrelationResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "conf": {
                     "type": "number",
                     "example": 0.95
@@ -3010,6 +3343,107 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.61
+                }
+            }
+        },
+        "api.CounsellorMeanResponse": {
+            "type": "object",
+            "properties": {
+                "counsellor_code": {
+                    "type": "string",
+                    "example": "S-01"
+                },
+                "mean": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                }
+            }
+        },
+        "api.CounsellorResponse": {
+            "type": "object",
+            "properties": {
+                "client": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "client_higher": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "counsellor": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "counsellor_code": {
+                    "type": "string",
+                    "example": "K-03"
+                },
+                "difference": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "n_dyads": {
+                    "type": "integer",
+                    "example": 5
+                }
+            }
+        },
+        "api.CounsellorsResponse": {
+            "type": "object",
+            "properties": {
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "counsellors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CounsellorResponse"
+                    }
+                },
+                "direction": {
+                    "type": "string",
+                    "example": "client_minus_counsellor"
+                },
+                "metric": {
+                    "type": "string",
+                    "example": "item_mean"
+                },
+                "n_counsellors": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "n_dyads": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "n_incomplete": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "session": {
+                    "type": "string",
+                    "example": "first"
+                },
+                "session_rule": {
+                    "type": "string"
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "study_level": {
+                    "$ref": "#/definitions/api.ClusteredResponse"
+                },
+                "variance": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.VarianceSplitResponse"
+                    }
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -3191,6 +3625,26 @@ const docTemplate = `{
                 }
             }
         },
+        "api.CutoffResponse": {
+            "type": "object",
+            "properties": {
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "sum",
+                        "item_mean"
+                    ],
+                    "example": "sum"
+                },
+                "source": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "number",
+                    "example": 36
+                }
+            }
+        },
         "api.DescriptiveResponse": {
             "type": "object",
             "properties": {
@@ -3269,12 +3723,75 @@ const docTemplate = `{
                 }
             }
         },
+        "api.DistributionResponse": {
+            "type": "object",
+            "properties": {
+                "at_max": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "at_min": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "below_cutoff": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "max": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 39.9
+                },
+                "mean": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 35.03
+                },
+                "median": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 35.1
+                },
+                "min": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 30.5
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 14
+                },
+                "q1": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 33.1
+                },
+                "q3": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 37.6
+                },
+                "sd": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.94
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
         "api.DyadAgreementResponse": {
             "type": "object",
             "properties": {
                 "client_code": {
                     "type": "string",
                     "example": "C-017"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
                 },
                 "counsellor_code": {
                     "type": "string",
@@ -3283,7 +3800,7 @@ const docTemplate = `{
                 "difference_slopes": {
                     "type": "array",
                     "items": {
-                        "$ref": "#/definitions/api.SlopeResponse"
+                        "$ref": "#/definitions/api.DyadSlopeResponse"
                     }
                 },
                 "direction": {
@@ -3329,6 +3846,12 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -3377,6 +3900,128 @@ const docTemplate = `{
                         }
                     ],
                     "x-nullable": true
+                }
+            }
+        },
+        "api.DyadSlopeResponse": {
+            "type": "object",
+            "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "df": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "first_sign_change": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.SignChangeResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "intercept": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.8
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.1
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 6
+                },
+                "p": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.04
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "se": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.02
+                },
+                "sign_change_reason": {
+                    "type": "string",
+                    "example": "no_sign_change"
+                },
+                "slope": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.05
+                },
+                "t": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -2.5
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.003
+                }
+            }
+        },
+        "api.EstimateResponse": {
+            "type": "object",
+            "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "clipped": {
+                    "type": "boolean"
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 3.7
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 6
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "sd": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.4
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 4.5
+                },
+                "value": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 4.1
                 }
             }
         },
@@ -3471,6 +4116,10 @@ const docTemplate = `{
         "api.ICCResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "conf": {
                     "type": "number",
                     "example": 0.95
@@ -3548,6 +4197,15 @@ const docTemplate = `{
                 "citation": {
                     "type": "string"
                 },
+                "clinical_cutoff": {
+                    "description": "ClinicalCutoff is the published cut-off of the total (null: none).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
                 "family": {
                     "type": "string",
                     "example": "wai_sr"
@@ -3582,6 +4240,15 @@ const docTemplate = `{
                     "example": [
                         "wai_sr_therapist"
                     ]
+                },
+                "reliability": {
+                    "description": "Reliability is a published reliability of the total (null: none), the\ndefault r_xx of the summary's reliable change index.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.ReliabilityResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "role": {
                     "type": "string",
@@ -3751,6 +4418,10 @@ const docTemplate = `{
         "api.ItemKappaResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "item": {
                     "type": "integer",
                     "example": 1
@@ -3821,6 +4492,32 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "scale_not_integer_stepped"
+                },
+                "variance_method": {
+                    "type": "string",
+                    "example": "fleiss_cohen_everitt_1969"
+                }
+            }
+        },
+        "api.ItemKrippendorffResponse": {
+            "type": "object",
+            "properties": {
+                "interval": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "item": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "ordinal": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "r_equivalent": {
+                    "type": "string"
                 }
             }
         },
@@ -3877,9 +4574,25 @@ const docTemplate = `{
         "api.KappaEstimateResponse": {
             "type": "object",
             "properties": {
+                "clipped": {
+                    "type": "boolean"
+                },
                 "lower": {
                     "type": "number",
                     "x-nullable": true,
+                    "example": 0.1
+                },
+                "null_variance": {
+                    "type": "number",
+                    "example": 0.012
+                },
+                "p": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.007
+                },
+                "se": {
+                    "type": "number",
                     "example": 0.1
                 },
                 "upper": {
@@ -3894,6 +4607,11 @@ const docTemplate = `{
                 "variance": {
                     "type": "number",
                     "example": 0.01
+                },
+                "z": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.7
                 }
             }
         },
@@ -3948,6 +4666,136 @@ const docTemplate = `{
                 }
             }
         },
+        "api.KrippendorffPairResponse": {
+            "type": "object",
+            "properties": {
+                "interval": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "ordinal": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "r_equivalent": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.KrippendorffResponse": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.42
+                },
+                "d_e": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.53
+                },
+                "d_o": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.31
+                },
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "interval",
+                        "ordinal"
+                    ],
+                    "example": "interval"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 80
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "units": {
+                    "type": "integer",
+                    "example": 40
+                }
+            }
+        },
+        "api.MeanDifferenceResponse": {
+            "type": "object",
+            "properties": {
+                "cluster_robust": {
+                    "$ref": "#/definitions/api.MeanIntervalResponse"
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "naive": {
+                    "$ref": "#/definitions/api.MeanIntervalResponse"
+                }
+            }
+        },
+        "api.MeanIntervalResponse": {
+            "type": "object",
+            "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "df": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 6
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.38
+                },
+                "mean": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.47
+                },
+                "method": {
+                    "type": "string",
+                    "enum": [
+                        "naive_t",
+                        "cluster_robust_cr1"
+                    ],
+                    "example": "cluster_robust_cr1"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "se": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.035
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.55
+                }
+            }
+        },
         "api.MissingPolicyBody": {
             "type": "object",
             "properties": {
@@ -3955,6 +4803,11 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.25
+                },
+                "total_requires_subscales": {
+                    "type": "boolean",
+                    "x-nullable": true,
+                    "example": false
                 }
             }
         },
@@ -4002,6 +4855,11 @@ const docTemplate = `{
         "api.ProfileResponse": {
             "type": "object",
             "properties": {
+                "common_items_mean_difference": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.9167
+                },
                 "d": {
                     "type": "number",
                     "x-nullable": true,
@@ -4023,6 +4881,7 @@ const docTemplate = `{
                     "example": 0.9167
                 },
                 "mean_difference": {
+                    "description": "Deprecated: the same value as common_items_mean_difference.",
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.9167
@@ -4155,6 +5014,132 @@ const docTemplate = `{
                 }
             }
         },
+        "api.ReliabilityResponse": {
+            "type": "object",
+            "properties": {
+                "kind": {
+                    "type": "string",
+                    "example": "cronbach_alpha"
+                },
+                "source": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "number",
+                    "example": 0.88
+                }
+            }
+        },
+        "api.ReliableChangeResponse": {
+            "type": "object",
+            "properties": {
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "reference": {
+                    "type": "string"
+                },
+                "reliability": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.88
+                },
+                "reliability_kind": {
+                    "type": "string",
+                    "example": "cronbach_alpha"
+                },
+                "reliability_source": {
+                    "type": "string",
+                    "enum": [
+                        "published",
+                        "study_alpha"
+                    ],
+                    "example": "published"
+                },
+                "s_diff": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.44
+                },
+                "sd": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.94
+                },
+                "sem": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.02
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ChangeStepResponse"
+                    }
+                },
+                "threshold": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.82
+                }
+            }
+        },
+        "api.RoleSummaryResponse": {
+            "type": "object",
+            "properties": {
+                "clinical_cutoff": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "counsellors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CounsellorMeanResponse"
+                    }
+                },
+                "form": {
+                    "type": "string",
+                    "example": "srs_client"
+                },
+                "max": {
+                    "type": "number",
+                    "example": 40
+                },
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "sum",
+                        "item_mean"
+                    ],
+                    "example": "sum"
+                },
+                "min": {
+                    "type": "number",
+                    "example": 0
+                },
+                "reliable_change": {
+                    "$ref": "#/definitions/api.ReliableChangeResponse"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "sessions": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DistributionResponse"
+                    }
+                }
+            }
+        },
         "api.ScaleAgreementResponse": {
             "type": "object",
             "properties": {
@@ -4178,6 +5163,12 @@ const docTemplate = `{
                 },
                 "icc": {
                     "$ref": "#/definitions/api.ICCResponse"
+                },
+                "krippendorff": {
+                    "$ref": "#/definitions/api.KrippendorffPairResponse"
+                },
+                "mean_difference": {
+                    "$ref": "#/definitions/api.MeanDifferenceResponse"
                 },
                 "n": {
                     "type": "integer",
@@ -4340,6 +5331,12 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -4385,8 +5382,20 @@ const docTemplate = `{
         "api.SessionTrajectoryResponse": {
             "type": "object",
             "properties": {
+                "client_session_date": {
+                    "type": "string",
+                    "format": "date",
+                    "x-nullable": true,
+                    "example": "2026-11-23"
+                },
                 "complete": {
                     "type": "boolean"
+                },
+                "counsellor_session_date": {
+                    "type": "string",
+                    "format": "date",
+                    "x-nullable": true,
+                    "example": "2026-11-23"
                 },
                 "missing": {
                     "type": "string",
@@ -4405,13 +5414,55 @@ const docTemplate = `{
                 }
             }
         },
+        "api.SignChangeResponse": {
+            "type": "object",
+            "properties": {
+                "from": {
+                    "type": "string",
+                    "enum": [
+                        "client_higher",
+                        "counsellor_higher"
+                    ],
+                    "example": "client_higher"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "to": {
+                    "type": "string",
+                    "enum": [
+                        "client_higher",
+                        "counsellor_higher"
+                    ],
+                    "example": "counsellor_higher"
+                }
+            }
+        },
         "api.SlopeResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "df": {
+                    "type": "integer",
+                    "example": 4
+                },
                 "intercept": {
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.8
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.1
                 },
                 "n": {
                     "type": "integer",
@@ -4442,6 +5493,16 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": -0.05
+                },
+                "t": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -2.5
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.003
                 }
             }
         },
@@ -4462,6 +5523,14 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.AlphaResponse"
                     }
+                },
+                "alpha_method": {
+                    "type": "string",
+                    "enum": [
+                        "pairwise",
+                        "listwise"
+                    ],
+                    "example": "pairwise"
                 },
                 "band": {
                     "type": "number",
@@ -4486,6 +5555,12 @@ const docTemplate = `{
                 "item_kappa": {
                     "$ref": "#/definitions/api.ItemKappasResponse"
                 },
+                "item_krippendorff": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ItemKrippendorffResponse"
+                    }
+                },
                 "metric": {
                     "type": "string",
                     "example": "item_mean"
@@ -4497,6 +5572,10 @@ const docTemplate = `{
                 "n_complete": {
                     "type": "integer",
                     "example": 40
+                },
+                "n_counsellors": {
+                    "type": "integer",
+                    "example": 8
                 },
                 "n_dyads": {
                     "type": "integer",
@@ -4524,6 +5603,12 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -4597,6 +5682,38 @@ const docTemplate = `{
                 "label": {
                     "type": "string",
                     "example": "Goal"
+                }
+            }
+        },
+        "api.SummaryResponse": {
+            "type": "object",
+            "properties": {
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "roles": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RoleSummaryResponse"
+                    }
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "session": {
+                    "type": "string",
+                    "example": "first"
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -4676,6 +5793,94 @@ const docTemplate = `{
                 }
             }
         },
+        "api.VarianceSplitResponse": {
+            "type": "object",
+            "properties": {
+                "balanced": {
+                    "type": "boolean"
+                },
+                "boundary": {
+                    "type": "boolean"
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "design_effect": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.5
+                },
+                "effective_n": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 26.7
+                },
+                "estimator": {
+                    "type": "string",
+                    "enum": [
+                        "anova",
+                        "reml"
+                    ],
+                    "example": "reml"
+                },
+                "icc": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.12
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.1
+                },
+                "mean": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.47
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "reml_criterion": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 12.3
+                },
+                "score": {
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor",
+                        "difference"
+                    ],
+                    "example": "difference"
+                },
+                "sigma2_counsellor": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.03
+                },
+                "sigma2_dyad": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.2
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.5
+                }
+            }
+        },
         "api.VoidRequest": {
             "type": "object",
             "properties": {
@@ -4691,6 +5896,33 @@ const docTemplate = `{
                         "other"
                     ],
                     "example": "wrong_dyad"
+                }
+            }
+        },
+        "api.WarningResponse": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "small_n",
+                        "ceiling",
+                        "floor",
+                        "low_variance",
+                        "ci_clipped",
+                        "few_clusters",
+                        "single_rater_only"
+                    ],
+                    "example": "ceiling"
+                },
+                "detail": {
+                    "type": "string",
+                    "example": "client: 0 of 40 scale scores (0%) at the maximum 5 and 130 of 478 item answers (27%) at the item maximum 5; 15% or more is a ceiling effect"
+                },
+                "scale": {
+                    "type": "string",
+                    "x-nullable": true,
+                    "example": "total"
                 }
             }
         },

@@ -118,6 +118,7 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 	}
 	log.Info("demo: try these",
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
+		"counsellors", baseURL+"/v1/studies/"+st.ID+"/counsellors?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",
 		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement")
 	// The link holds a secret token: like the first admin key it goes to

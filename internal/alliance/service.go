@@ -55,15 +55,18 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 var SurveyLanguages = []string{"en", "sv"}
 
 // StudyInput is a request to create a study. An empty form id means the
-// role does not rate in this study; MaxMissingFraction nil means the default.
+// role does not rate in this study; MaxMissingFraction and
+// TotalRequiresSubscales nil mean the defaults (instrument.DefaultPolicy:
+// 0.25, and totals scored without regard to their subscales).
 type StudyInput struct {
-	Name               string
-	Description        string
-	ClientForm         string
-	CounsellorForm     string
-	MaxMissingFraction *float64
-	CodePattern        string
-	Language           string
+	Name                   string
+	Description            string
+	ClientForm             string
+	CounsellorForm         string
+	MaxMissingFraction     *float64
+	TotalRequiresSubscales *bool
+	CodePattern            string
+	Language               string
 }
 
 // CreateStudy validates the forms (they must exist, suit their role and be
@@ -125,6 +128,9 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 			fe.add("missing_policy.max_missing_fraction", "out_of_range", err.Error())
 		}
 	}
+	if in.TotalRequiresSubscales != nil {
+		policy.TotalRequiresSubscales = *in.TotalRequiresSubscales
+	}
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}
@@ -175,7 +181,7 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 
 func studyAudit(st Study) any {
 	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
-		"code_pattern": st.CodePattern, "language": st.Language}
+		"total_requires_subscales": st.Policy.TotalRequiresSubscales, "code_pattern": st.CodePattern, "language": st.Language}
 }
 
 func checkPage(p Page) (Page, error) {

@@ -18,6 +18,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AlphaResponseMethod.
+const (
+	AlphaResponseMethodListwise AlphaResponseMethod = "listwise"
+	AlphaResponseMethodPairwise AlphaResponseMethod = "pairwise"
+)
+
+// Valid indicates whether the value is a known member of the AlphaResponseMethod enum.
+func (e AlphaResponseMethod) Valid() bool {
+	switch e {
+	case AlphaResponseMethodListwise:
+		return true
+	case AlphaResponseMethodPairwise:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CodebookResponseShape.
 const (
 	CodebookResponseShapeLong CodebookResponseShape = "long"
@@ -120,6 +138,24 @@ func (e CreateStudyRequestLanguage) Valid() bool {
 	}
 }
 
+// Defines values for CutoffResponseMetric.
+const (
+	CutoffResponseMetricItemMean CutoffResponseMetric = "item_mean"
+	CutoffResponseMetricSum      CutoffResponseMetric = "sum"
+)
+
+// Valid indicates whether the value is a known member of the CutoffResponseMetric enum.
+func (e CutoffResponseMetric) Valid() bool {
+	switch e {
+	case CutoffResponseMetricItemMean:
+		return true
+	case CutoffResponseMetricSum:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InstrumentResponseRole.
 const (
 	InstrumentResponseRoleClient     InstrumentResponseRole = "client"
@@ -162,6 +198,42 @@ func (e InvitationStatusResponseState) Valid() bool {
 	}
 }
 
+// Defines values for KrippendorffResponseMetric.
+const (
+	Interval KrippendorffResponseMetric = "interval"
+	Ordinal  KrippendorffResponseMetric = "ordinal"
+)
+
+// Valid indicates whether the value is a known member of the KrippendorffResponseMetric enum.
+func (e KrippendorffResponseMetric) Valid() bool {
+	switch e {
+	case Interval:
+		return true
+	case Ordinal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MeanIntervalResponseMethod.
+const (
+	ClusterRobustCr1 MeanIntervalResponseMethod = "cluster_robust_cr1"
+	NaiveT           MeanIntervalResponseMethod = "naive_t"
+)
+
+// Valid indicates whether the value is a known member of the MeanIntervalResponseMethod enum.
+func (e MeanIntervalResponseMethod) Valid() bool {
+	switch e {
+	case ClusterRobustCr1:
+		return true
+	case NaiveT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RatingResponseRole.
 const (
 	RatingResponseRoleClient     RatingResponseRole = "client"
@@ -174,6 +246,135 @@ func (e RatingResponseRole) Valid() bool {
 	case RatingResponseRoleClient:
 		return true
 	case RatingResponseRoleCounsellor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReliableChangeResponseReliabilitySource.
+const (
+	ReliableChangeResponseReliabilitySourcePublished  ReliableChangeResponseReliabilitySource = "published"
+	ReliableChangeResponseReliabilitySourceStudyAlpha ReliableChangeResponseReliabilitySource = "study_alpha"
+)
+
+// Valid indicates whether the value is a known member of the ReliableChangeResponseReliabilitySource enum.
+func (e ReliableChangeResponseReliabilitySource) Valid() bool {
+	switch e {
+	case ReliableChangeResponseReliabilitySourcePublished:
+		return true
+	case ReliableChangeResponseReliabilitySourceStudyAlpha:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RoleSummaryResponseMetric.
+const (
+	RoleSummaryResponseMetricItemMean RoleSummaryResponseMetric = "item_mean"
+	RoleSummaryResponseMetricSum      RoleSummaryResponseMetric = "sum"
+)
+
+// Valid indicates whether the value is a known member of the RoleSummaryResponseMetric enum.
+func (e RoleSummaryResponseMetric) Valid() bool {
+	switch e {
+	case RoleSummaryResponseMetricItemMean:
+		return true
+	case RoleSummaryResponseMetricSum:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SignChangeResponseFrom.
+const (
+	SignChangeResponseFromClientHigher     SignChangeResponseFrom = "client_higher"
+	SignChangeResponseFromCounsellorHigher SignChangeResponseFrom = "counsellor_higher"
+)
+
+// Valid indicates whether the value is a known member of the SignChangeResponseFrom enum.
+func (e SignChangeResponseFrom) Valid() bool {
+	switch e {
+	case SignChangeResponseFromClientHigher:
+		return true
+	case SignChangeResponseFromCounsellorHigher:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SignChangeResponseTo.
+const (
+	SignChangeResponseToClientHigher     SignChangeResponseTo = "client_higher"
+	SignChangeResponseToCounsellorHigher SignChangeResponseTo = "counsellor_higher"
+)
+
+// Valid indicates whether the value is a known member of the SignChangeResponseTo enum.
+func (e SignChangeResponseTo) Valid() bool {
+	switch e {
+	case SignChangeResponseToClientHigher:
+		return true
+	case SignChangeResponseToCounsellorHigher:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudyAgreementResponseAlphaMethod.
+const (
+	StudyAgreementResponseAlphaMethodListwise StudyAgreementResponseAlphaMethod = "listwise"
+	StudyAgreementResponseAlphaMethodPairwise StudyAgreementResponseAlphaMethod = "pairwise"
+)
+
+// Valid indicates whether the value is a known member of the StudyAgreementResponseAlphaMethod enum.
+func (e StudyAgreementResponseAlphaMethod) Valid() bool {
+	switch e {
+	case StudyAgreementResponseAlphaMethodListwise:
+		return true
+	case StudyAgreementResponseAlphaMethodPairwise:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VarianceSplitResponseEstimator.
+const (
+	Anova VarianceSplitResponseEstimator = "anova"
+	Reml  VarianceSplitResponseEstimator = "reml"
+)
+
+// Valid indicates whether the value is a known member of the VarianceSplitResponseEstimator enum.
+func (e VarianceSplitResponseEstimator) Valid() bool {
+	switch e {
+	case Anova:
+		return true
+	case Reml:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VarianceSplitResponseScore.
+const (
+	VarianceSplitResponseScoreClient     VarianceSplitResponseScore = "client"
+	VarianceSplitResponseScoreCounsellor VarianceSplitResponseScore = "counsellor"
+	VarianceSplitResponseScoreDifference VarianceSplitResponseScore = "difference"
+)
+
+// Valid indicates whether the value is a known member of the VarianceSplitResponseScore enum.
+func (e VarianceSplitResponseScore) Valid() bool {
+	switch e {
+	case VarianceSplitResponseScoreClient:
+		return true
+	case VarianceSplitResponseScoreCounsellor:
+		return true
+	case VarianceSplitResponseScoreDifference:
 		return true
 	default:
 		return false
@@ -204,6 +405,39 @@ func (e VoidRequestReasonCode) Valid() bool {
 	case VoidRequestReasonCodeWrongRole:
 		return true
 	case VoidRequestReasonCodeWrongSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WarningResponseCode.
+const (
+	Ceiling         WarningResponseCode = "ceiling"
+	CiClipped       WarningResponseCode = "ci_clipped"
+	FewClusters     WarningResponseCode = "few_clusters"
+	Floor           WarningResponseCode = "floor"
+	LowVariance     WarningResponseCode = "low_variance"
+	SingleRaterOnly WarningResponseCode = "single_rater_only"
+	SmallN          WarningResponseCode = "small_n"
+)
+
+// Valid indicates whether the value is a known member of the WarningResponseCode enum.
+func (e WarningResponseCode) Valid() bool {
+	switch e {
+	case Ceiling:
+		return true
+	case CiClipped:
+		return true
+	case FewClusters:
+		return true
+	case Floor:
+		return true
+	case LowVariance:
+		return true
+	case SingleRaterOnly:
+		return true
+	case SmallN:
 		return true
 	default:
 		return false
@@ -351,6 +585,24 @@ func (e VoidRatingParamsRole) Valid() bool {
 	}
 }
 
+// Defines values for GetStudyAgreementParamsAlpha.
+const (
+	GetStudyAgreementParamsAlphaListwise GetStudyAgreementParamsAlpha = "listwise"
+	GetStudyAgreementParamsAlphaPairwise GetStudyAgreementParamsAlpha = "pairwise"
+)
+
+// Valid indicates whether the value is a known member of the GetStudyAgreementParamsAlpha enum.
+func (e GetStudyAgreementParamsAlpha) Valid() bool {
+	switch e {
+	case GetStudyAgreementParamsAlphaListwise:
+		return true
+	case GetStudyAgreementParamsAlphaPairwise:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCodebookParamsFormat.
 const (
 	GetCodebookParamsFormatCsv  GetCodebookParamsFormat = "csv"
@@ -423,6 +675,24 @@ func (e ExportStudyParamsShape) Valid() bool {
 	}
 }
 
+// Defines values for GetStudySummaryParamsReliability.
+const (
+	GetStudySummaryParamsReliabilityPublished GetStudySummaryParamsReliability = "published"
+	GetStudySummaryParamsReliabilityStudy     GetStudySummaryParamsReliability = "study"
+)
+
+// Valid indicates whether the value is a known member of the GetStudySummaryParamsReliability enum.
+func (e GetStudySummaryParamsReliability) Valid() bool {
+	switch e {
+	case GetStudySummaryParamsReliabilityPublished:
+		return true
+	case GetStudySummaryParamsReliabilityStudy:
+		return true
+	default:
+		return false
+	}
+}
+
 // AlphaResponse defines model for AlphaResponse.
 type AlphaResponse struct {
 	DroppedItems []int `json:"dropped_items"`
@@ -438,6 +708,15 @@ type AlphaResponse struct {
 
 	// K Example: 12
 	K int `json:"k"`
+
+	// KUsed Example: 12
+	KUsed *int `json:"k_used"`
+
+	// Method Example: pairwise
+	Method AlphaResponseMethod `json:"method"`
+
+	// MinPairN Example: 36
+	MinPairN *int `json:"min_pair_n"`
 
 	// N Example: 38
 	N int `json:"n"`
@@ -458,6 +737,9 @@ type AlphaResponse struct {
 	// StdAlpha Example: 0.91
 	StdAlpha *float64 `json:"std_alpha"`
 }
+
+// AlphaResponseMethod Example: pairwise
+type AlphaResponseMethod string
 
 // AmendRatingRequest defines model for AmendRatingRequest.
 type AmendRatingRequest struct {
@@ -516,6 +798,9 @@ type BlandAltmanResponse struct {
 	Bias   *float64          `json:"bias"`
 	BiasCi *IntervalResponse `json:"bias_ci"`
 
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
 	// Conf Example: 0.95
 	Conf float64 `json:"conf"`
 
@@ -542,10 +827,40 @@ type BlandAltmanResponse struct {
 	UpperLoaCi *IntervalResponse `json:"upper_loa_ci"`
 }
 
+// BootstrapResponse defines model for BootstrapResponse.
+type BootstrapResponse struct {
+	// B Example: 2000
+	B int `json:"b"`
+
+	// Clusters Example: 8
+	Clusters int `json:"clusters"`
+
+	// Lower Example: 0.1
+	Lower *float64 `json:"lower"`
+
+	// Method Example: cluster_percentile
+	Method string `json:"method"`
+
+	// Reason Example: n_too_small
+	Reason *string `json:"reason,omitempty"`
+
+	// Seed Example: 20261130
+	Seed int `json:"seed"`
+
+	// Upper Example: 0.6
+	Upper *float64 `json:"upper"`
+
+	// Valid Example: 2000
+	Valid int `json:"valid"`
+}
+
 // CCCResponse defines model for CCCResponse.
 type CCCResponse struct {
 	// CB Example: 0.8
 	CB *float64 `json:"c_b"`
+
+	// CiReason Example: undefined
+	CiReason *string `json:"ci_reason,omitempty"`
 
 	// Conf Example: 0.95
 	Conf float64 `json:"conf"`
@@ -577,6 +892,37 @@ type CCCResponse struct {
 
 	// Upper Example: 0.48
 	Upper *float64 `json:"upper"`
+}
+
+// ChangeStepResponse defines model for ChangeStepResponse.
+type ChangeStepResponse struct {
+	// From Example: 1
+	From       int              `json:"from"`
+	MeanChange EstimateResponse `json:"mean_change"`
+
+	// NoReliableChange Example: 8
+	NoReliableChange int `json:"no_reliable_change"`
+
+	// ReliableDecrease Example: 1
+	ReliableDecrease int `json:"reliable_decrease"`
+
+	// ReliableIncrease Example: 4
+	ReliableIncrease int `json:"reliable_increase"`
+
+	// To Example: 2
+	To int `json:"to"`
+}
+
+// ClusteredResponse defines model for ClusteredResponse.
+type ClusteredResponse struct {
+	Ccc                 CCCResponse       `json:"ccc"`
+	CccClusterBootstrap BootstrapResponse `json:"ccc_cluster_bootstrap"`
+
+	// Clusters Example: 8
+	Clusters                int                    `json:"clusters"`
+	MeanDifference          MeanDifferenceResponse `json:"mean_difference"`
+	Pearson                 CorrelationResponse    `json:"pearson"`
+	PearsonClusterBootstrap BootstrapResponse      `json:"pearson_cluster_bootstrap"`
 }
 
 // CodebookResponse defines model for CodebookResponse.
@@ -627,6 +973,9 @@ type ComparisonResponse struct {
 
 // CorrelationResponse defines model for CorrelationResponse.
 type CorrelationResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
 	// Conf Example: 0.95
 	Conf float64 `json:"conf"`
 
@@ -648,6 +997,60 @@ type CorrelationResponse struct {
 
 	// Upper Example: 0.61
 	Upper *float64 `json:"upper"`
+}
+
+// CounsellorMeanResponse defines model for CounsellorMeanResponse.
+type CounsellorMeanResponse struct {
+	// CounsellorCode Example: S-01
+	CounsellorCode string           `json:"counsellor_code"`
+	Mean           EstimateResponse `json:"mean"`
+}
+
+// CounsellorResponse defines model for CounsellorResponse.
+type CounsellorResponse struct {
+	Client       EstimateResponse `json:"client"`
+	ClientHigher EstimateResponse `json:"client_higher"`
+	Counsellor   EstimateResponse `json:"counsellor"`
+
+	// CounsellorCode Example: K-03
+	CounsellorCode string           `json:"counsellor_code"`
+	Difference     EstimateResponse `json:"difference"`
+
+	// NDyads Example: 5
+	NDyads int `json:"n_dyads"`
+}
+
+// CounsellorsResponse defines model for CounsellorsResponse.
+type CounsellorsResponse struct {
+	// Conf Example: 0.95
+	Conf        float64              `json:"conf"`
+	Counsellors []CounsellorResponse `json:"counsellors"`
+
+	// Direction Example: client_minus_counsellor
+	Direction string `json:"direction"`
+
+	// Metric Example: item_mean
+	Metric string `json:"metric"`
+
+	// NCounsellors Example: 8
+	NCounsellors int `json:"n_counsellors"`
+
+	// NDyads Example: 40
+	NDyads int `json:"n_dyads"`
+
+	// NIncomplete Example: 2
+	NIncomplete int `json:"n_incomplete"`
+
+	// Scale Example: total
+	Scale string `json:"scale"`
+
+	// Session Example: first
+	Session     string                  `json:"session"`
+	SessionRule string                  `json:"session_rule"`
+	StudyId     string                  `json:"study_id"`
+	StudyLevel  ClusteredResponse       `json:"study_level"`
+	Variance    []VarianceSplitResponse `json:"variance"`
+	Warnings    []WarningResponse       `json:"warnings"`
 }
 
 // CreateDyadRequest defines model for CreateDyadRequest.
@@ -751,6 +1154,19 @@ type CreatedKeyResponse struct {
 	Token string `json:"token"`
 }
 
+// CutoffResponse defines model for CutoffResponse.
+type CutoffResponse struct {
+	// Metric Example: sum
+	Metric CutoffResponseMetric `json:"metric"`
+	Source string               `json:"source"`
+
+	// Value Example: 36
+	Value float64 `json:"value"`
+}
+
+// CutoffResponseMetric Example: sum
+type CutoffResponseMetric string
+
 // DescriptiveResponse defines model for DescriptiveResponse.
 type DescriptiveResponse struct {
 	// Max Example: 5
@@ -802,14 +1218,54 @@ type DirectionResponse struct {
 	WithinBand int `json:"within_band"`
 }
 
+// DistributionResponse defines model for DistributionResponse.
+type DistributionResponse struct {
+	// AtMax Example: 2
+	AtMax int `json:"at_max"`
+
+	// AtMin Example: 0
+	AtMin       int              `json:"at_min"`
+	BelowCutoff EstimateResponse `json:"below_cutoff"`
+
+	// Max Example: 39.9
+	Max *float64 `json:"max"`
+
+	// Mean Example: 35.03
+	Mean *float64 `json:"mean"`
+
+	// Median Example: 35.1
+	Median *float64 `json:"median"`
+
+	// Min Example: 30.5
+	Min *float64 `json:"min"`
+
+	// N Example: 14
+	N int `json:"n"`
+
+	// Q1 Example: 33.1
+	Q1 *float64 `json:"q1"`
+
+	// Q3 Example: 37.6
+	Q3 *float64 `json:"q3"`
+
+	// Sd Example: 2.94
+	Sd *float64 `json:"sd"`
+
+	// Session Example: 1
+	Session int `json:"session"`
+}
+
 // DyadAgreementResponse defines model for DyadAgreementResponse.
 type DyadAgreementResponse struct {
 	// ClientCode Example: C-017
 	ClientCode string `json:"client_code"`
 
+	// Conf Example: 0.95
+	Conf float64 `json:"conf"`
+
 	// CounsellorCode Example: K-03
-	CounsellorCode   string          `json:"counsellor_code"`
-	DifferenceSlopes []SlopeResponse `json:"difference_slopes"`
+	CounsellorCode   string              `json:"counsellor_code"`
+	DifferenceSlopes []DyadSlopeResponse `json:"difference_slopes"`
 
 	// Direction Example: client_minus_counsellor
 	Direction string `json:"direction"`
@@ -831,6 +1287,7 @@ type DyadAgreementResponse struct {
 	Scales   []string                    `json:"scales"`
 	Sessions []SessionTrajectoryResponse `json:"sessions"`
 	StudyId  string                      `json:"study_id"`
+	Warnings []WarningResponse           `json:"warnings"`
 }
 
 // DyadList defines model for DyadList.
@@ -854,6 +1311,79 @@ type DyadResponse struct {
 
 	// Withdrawal Withdrawal is null unless consent was withdrawn.
 	Withdrawal *WithdrawalResponse `json:"withdrawal"`
+}
+
+// DyadSlopeResponse defines model for DyadSlopeResponse.
+type DyadSlopeResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
+	// Conf Example: 0.95
+	Conf *float64 `json:"conf,omitempty"`
+
+	// Df Example: 4
+	Df              *int                `json:"df,omitempty"`
+	FirstSignChange *SignChangeResponse `json:"first_sign_change"`
+
+	// Intercept Example: 0.8
+	Intercept *float64 `json:"intercept,omitempty"`
+
+	// Lower Example: -0.1
+	Lower *float64 `json:"lower,omitempty"`
+
+	// N Example: 6
+	N *int `json:"n,omitempty"`
+
+	// P Example: 0.04
+	P           *float64 `json:"p,omitempty"`
+	REquivalent *string  `json:"r_equivalent,omitempty"`
+
+	// Reason Example: n_too_small
+	Reason *string `json:"reason,omitempty"`
+
+	// Scale Example: total
+	Scale *string `json:"scale,omitempty"`
+
+	// Se Example: 0.02
+	Se *float64 `json:"se,omitempty"`
+
+	// SignChangeReason Example: no_sign_change
+	SignChangeReason *string `json:"sign_change_reason,omitempty"`
+
+	// Slope Example: -0.05
+	Slope *float64 `json:"slope,omitempty"`
+
+	// T Example: -2.5
+	T *float64 `json:"t,omitempty"`
+
+	// Upper Example: -0.003
+	Upper *float64 `json:"upper,omitempty"`
+}
+
+// EstimateResponse defines model for EstimateResponse.
+type EstimateResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+	Clipped  bool    `json:"clipped"`
+
+	// Lower Example: 3.7
+	Lower *float64 `json:"lower"`
+
+	// N Example: 6
+	N           int    `json:"n"`
+	REquivalent string `json:"r_equivalent"`
+
+	// Reason Example: n_too_small
+	Reason *string `json:"reason,omitempty"`
+
+	// Sd Example: 0.4
+	Sd *float64 `json:"sd"`
+
+	// Upper Example: 4.5
+	Upper *float64 `json:"upper"`
+
+	// Value Example: 4.1
+	Value *float64 `json:"value"`
 }
 
 // FieldError defines model for FieldError.
@@ -918,6 +1448,9 @@ type ICCFormResponse struct {
 
 // ICCResponse defines model for ICCResponse.
 type ICCResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
 	// Conf Example: 0.95
 	Conf  float64           `json:"conf"`
 	Forms []ICCFormResponse `json:"forms"`
@@ -958,6 +1491,9 @@ type InstrumentList struct {
 type InstrumentResponse struct {
 	Citation string `json:"citation"`
 
+	// ClinicalCutoff ClinicalCutoff is the published cut-off of the total (null: none).
+	ClinicalCutoff *CutoffResponse `json:"clinical_cutoff"`
+
 	// Family Example: wai_sr
 	Family string `json:"family"`
 
@@ -974,6 +1510,10 @@ type InstrumentResponse struct {
 
 	// ParallelForms Example: ["wai_sr_therapist"]
 	ParallelForms []string `json:"parallel_forms"`
+
+	// Reliability Reliability is a published reliability of the total (null: none), the
+	// default r_xx of the summary's reliable change index.
+	Reliability *ReliabilityResponse `json:"reliability"`
 
 	// Role Example: client
 	Role       InstrumentResponseRole `json:"role"`
@@ -1067,6 +1607,9 @@ type ItemAgreementResponse struct {
 
 // ItemKappaResponse defines model for ItemKappaResponse.
 type ItemKappaResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
 	// Item Example: 1
 	Item   int                    `json:"item"`
 	Linear *KappaEstimateResponse `json:"linear"`
@@ -1092,6 +1635,22 @@ type ItemKappasResponse struct {
 
 	// Reason Example: scale_not_integer_stepped
 	Reason *string `json:"reason,omitempty"`
+
+	// VarianceMethod Example: fleiss_cohen_everitt_1969
+	VarianceMethod string `json:"variance_method"`
+}
+
+// ItemKrippendorffResponse defines model for ItemKrippendorffResponse.
+type ItemKrippendorffResponse struct {
+	Interval *KrippendorffResponse `json:"interval,omitempty"`
+
+	// Item Example: 1
+	Item int `json:"item"`
+
+	// N Example: 40
+	N           int                   `json:"n"`
+	Ordinal     *KrippendorffResponse `json:"ordinal,omitempty"`
+	REquivalent *string               `json:"r_equivalent,omitempty"`
 }
 
 // ItemPairResponse defines model for ItemPairResponse.
@@ -1125,8 +1684,19 @@ type ItemResponse struct {
 
 // KappaEstimateResponse defines model for KappaEstimateResponse.
 type KappaEstimateResponse struct {
+	Clipped bool `json:"clipped"`
+
 	// Lower Example: 0.1
 	Lower *float64 `json:"lower"`
+
+	// NullVariance Example: 0.012
+	NullVariance float64 `json:"null_variance"`
+
+	// P Example: 0.007
+	P *float64 `json:"p"`
+
+	// Se Example: 0.1
+	Se float64 `json:"se"`
 
 	// Upper Example: 0.5
 	Upper *float64 `json:"upper"`
@@ -1136,6 +1706,9 @@ type KappaEstimateResponse struct {
 
 	// Variance Example: 0.01
 	Variance float64 `json:"variance"`
+
+	// Z Example: 2.7
+	Z *float64 `json:"z"`
 }
 
 // KeyList defines model for KeyList.
@@ -1161,10 +1734,96 @@ type KeyResponse struct {
 	StudyId *string  `json:"study_id"`
 }
 
+// KrippendorffPairResponse defines model for KrippendorffPairResponse.
+type KrippendorffPairResponse struct {
+	Interval    KrippendorffResponse `json:"interval"`
+	Ordinal     KrippendorffResponse `json:"ordinal"`
+	REquivalent string               `json:"r_equivalent"`
+}
+
+// KrippendorffResponse defines model for KrippendorffResponse.
+type KrippendorffResponse struct {
+	// Alpha Example: 0.42
+	Alpha *float64 `json:"alpha"`
+
+	// DE Example: 0.53
+	DE *float64 `json:"d_e"`
+
+	// DO Example: 0.31
+	DO *float64 `json:"d_o"`
+
+	// Metric Example: interval
+	Metric KrippendorffResponseMetric `json:"metric"`
+
+	// N Example: 80
+	N int `json:"n"`
+
+	// Reason Example: n_too_small
+	Reason *string `json:"reason,omitempty"`
+
+	// Units Example: 40
+	Units int `json:"units"`
+}
+
+// KrippendorffResponseMetric Example: interval
+type KrippendorffResponseMetric string
+
+// MeanDifferenceResponse defines model for MeanDifferenceResponse.
+type MeanDifferenceResponse struct {
+	ClusterRobust MeanIntervalResponse `json:"cluster_robust"`
+
+	// Clusters Example: 8
+	Clusters int `json:"clusters"`
+
+	// Conf Example: 0.95
+	Conf float64 `json:"conf"`
+
+	// N Example: 40
+	N     int                  `json:"n"`
+	Naive MeanIntervalResponse `json:"naive"`
+}
+
+// MeanIntervalResponse defines model for MeanIntervalResponse.
+type MeanIntervalResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
+	// Df Example: 6
+	Df *float64 `json:"df"`
+
+	// Lower Example: 0.38
+	Lower *float64 `json:"lower"`
+
+	// Mean Example: 0.47
+	Mean *float64 `json:"mean"`
+
+	// Method Example: cluster_robust_cr1
+	Method MeanIntervalResponseMethod `json:"method"`
+
+	// N Example: 40
+	N           int    `json:"n"`
+	REquivalent string `json:"r_equivalent"`
+
+	// Reason Example: n_too_small
+	Reason *string `json:"reason,omitempty"`
+
+	// Se Example: 0.035
+	Se *float64 `json:"se"`
+
+	// Upper Example: 0.55
+	Upper *float64 `json:"upper"`
+}
+
+// MeanIntervalResponseMethod Example: cluster_robust_cr1
+type MeanIntervalResponseMethod string
+
 // MissingPolicyBody defines model for MissingPolicyBody.
 type MissingPolicyBody struct {
 	// MaxMissingFraction Example: 0.25
 	MaxMissingFraction *float64 `json:"max_missing_fraction,omitempty"`
+
+	// TotalRequiresSubscales Example: false
+	TotalRequiresSubscales *bool `json:"total_requires_subscales,omitempty"`
 }
 
 // Problem defines model for Problem.
@@ -1200,6 +1859,9 @@ type Problem struct {
 
 // ProfileResponse defines model for ProfileResponse.
 type ProfileResponse struct {
+	// CommonItemsMeanDifference Example: 0.9167
+	CommonItemsMeanDifference *float64 `json:"common_items_mean_difference"`
+
 	// D Example: 3.6056
 	D *float64 `json:"d"`
 
@@ -1212,7 +1874,9 @@ type ProfileResponse struct {
 	// MeanAbsDifference Example: 0.9167
 	MeanAbsDifference *float64 `json:"mean_abs_difference"`
 
-	// MeanDifference Example: 0.9167
+	// MeanDifference Deprecated: the same value as common_items_mean_difference.
+	//
+	// Example: 0.9167
 	MeanDifference *float64 `json:"mean_difference"`
 
 	// MeanItemVariance Example: 0.5417
@@ -1288,15 +1952,87 @@ type RatingResponse struct {
 // RatingResponseRole Example: client
 type RatingResponseRole string
 
+// ReliabilityResponse defines model for ReliabilityResponse.
+type ReliabilityResponse struct {
+	// Kind Example: cronbach_alpha
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+
+	// Value Example: 0.88
+	Value float64 `json:"value"`
+}
+
+// ReliableChangeResponse defines model for ReliableChangeResponse.
+type ReliableChangeResponse struct {
+	REquivalent string `json:"r_equivalent"`
+
+	// Reason Example: n_too_small
+	Reason    *string `json:"reason,omitempty"`
+	Reference *string `json:"reference,omitempty"`
+
+	// Reliability Example: 0.88
+	Reliability *float64 `json:"reliability"`
+
+	// ReliabilityKind Example: cronbach_alpha
+	ReliabilityKind *string `json:"reliability_kind,omitempty"`
+
+	// ReliabilitySource Example: published
+	ReliabilitySource *ReliableChangeResponseReliabilitySource `json:"reliability_source,omitempty"`
+
+	// SDiff Example: 1.44
+	SDiff *float64 `json:"s_diff"`
+
+	// Sd Example: 2.94
+	Sd *float64 `json:"sd"`
+
+	// Sem Example: 1.02
+	Sem   *float64             `json:"sem"`
+	Steps []ChangeStepResponse `json:"steps"`
+
+	// Threshold Example: 2.82
+	Threshold *float64 `json:"threshold"`
+}
+
+// ReliableChangeResponseReliabilitySource Example: published
+type ReliableChangeResponseReliabilitySource string
+
+// RoleSummaryResponse defines model for RoleSummaryResponse.
+type RoleSummaryResponse struct {
+	ClinicalCutoff *CutoffResponse          `json:"clinical_cutoff"`
+	Counsellors    []CounsellorMeanResponse `json:"counsellors"`
+
+	// Form Example: srs_client
+	Form string `json:"form"`
+
+	// Max Example: 40
+	Max float64 `json:"max"`
+
+	// Metric Example: sum
+	Metric RoleSummaryResponseMetric `json:"metric"`
+
+	// Min Example: 0
+	Min            float64                `json:"min"`
+	ReliableChange ReliableChangeResponse `json:"reliable_change"`
+
+	// Role Example: client
+	Role     string                 `json:"role"`
+	Sessions []DistributionResponse `json:"sessions"`
+}
+
+// RoleSummaryResponseMetric Example: sum
+type RoleSummaryResponseMetric string
+
 // ScaleAgreementResponse defines model for ScaleAgreementResponse.
 type ScaleAgreementResponse struct {
-	BlandAltman BlandAltmanResponse `json:"bland_altman"`
-	Ccc         CCCResponse         `json:"ccc"`
-	Client      DescriptiveResponse `json:"client"`
-	Counsellor  DescriptiveResponse `json:"counsellor"`
-	Difference  DescriptiveResponse `json:"difference"`
-	Direction   DirectionResponse   `json:"direction"`
-	Icc         ICCResponse         `json:"icc"`
+	BlandAltman    BlandAltmanResponse      `json:"bland_altman"`
+	Ccc            CCCResponse              `json:"ccc"`
+	Client         DescriptiveResponse      `json:"client"`
+	Counsellor     DescriptiveResponse      `json:"counsellor"`
+	Difference     DescriptiveResponse      `json:"difference"`
+	Direction      DirectionResponse        `json:"direction"`
+	Icc            ICCResponse              `json:"icc"`
+	Krippendorff   KrippendorffPairResponse `json:"krippendorff"`
+	MeanDifference MeanDifferenceResponse   `json:"mean_difference"`
 
 	// N Example: 40
 	N int `json:"n"`
@@ -1391,8 +2127,9 @@ type SessionAgreementResponse struct {
 	Scales []ScaleDifferenceResponse `json:"scales"`
 
 	// Session Example: 1
-	Session int    `json:"session"`
-	StudyId string `json:"study_id"`
+	Session  int               `json:"session"`
+	StudyId  string            `json:"study_id"`
+	Warnings []WarningResponse `json:"warnings"`
 }
 
 // SessionResponse defines model for SessionResponse.
@@ -1409,7 +2146,12 @@ type SessionResponse struct {
 
 // SessionTrajectoryResponse defines model for SessionTrajectoryResponse.
 type SessionTrajectoryResponse struct {
-	Complete bool `json:"complete"`
+	// ClientSessionDate Example: 2026-11-23
+	ClientSessionDate *openapi_types.Date `json:"client_session_date"`
+	Complete          bool                `json:"complete"`
+
+	// CounsellorSessionDate Example: 2026-11-23
+	CounsellorSessionDate *openapi_types.Date `json:"counsellor_session_date"`
 
 	// Missing Example: counsellor
 	Missing *string                   `json:"missing"`
@@ -1419,10 +2161,40 @@ type SessionTrajectoryResponse struct {
 	Session int `json:"session"`
 }
 
+// SignChangeResponse defines model for SignChangeResponse.
+type SignChangeResponse struct {
+	// From Example: client_higher
+	From SignChangeResponseFrom `json:"from"`
+
+	// Session Example: 4
+	Session int `json:"session"`
+
+	// To Example: counsellor_higher
+	To SignChangeResponseTo `json:"to"`
+}
+
+// SignChangeResponseFrom Example: client_higher
+type SignChangeResponseFrom string
+
+// SignChangeResponseTo Example: counsellor_higher
+type SignChangeResponseTo string
+
 // SlopeResponse defines model for SlopeResponse.
 type SlopeResponse struct {
+	// CiReason Example: n_too_small
+	CiReason *string `json:"ci_reason,omitempty"`
+
+	// Conf Example: 0.95
+	Conf float64 `json:"conf"`
+
+	// Df Example: 4
+	Df int `json:"df"`
+
 	// Intercept Example: 0.8
 	Intercept *float64 `json:"intercept"`
+
+	// Lower Example: -0.1
+	Lower *float64 `json:"lower"`
 
 	// N Example: 6
 	N int `json:"n"`
@@ -1442,6 +2214,12 @@ type SlopeResponse struct {
 
 	// Slope Example: -0.05
 	Slope *float64 `json:"slope"`
+
+	// T Example: -2.5
+	T *float64 `json:"t"`
+
+	// Upper Example: -0.003
+	Upper *float64 `json:"upper"`
 }
 
 // StatusResponse defines model for StatusResponse.
@@ -1453,6 +2231,9 @@ type StatusResponse struct {
 // StudyAgreementResponse defines model for StudyAgreementResponse.
 type StudyAgreementResponse struct {
 	Alpha []AlphaResponse `json:"alpha"`
+
+	// AlphaMethod Example: pairwise
+	AlphaMethod StudyAgreementResponseAlphaMethod `json:"alpha_method"`
 
 	// Band Example: 0.5
 	Band float64 `json:"band"`
@@ -1467,8 +2248,9 @@ type StudyAgreementResponse struct {
 	CounsellorForm string `json:"counsellor_form"`
 
 	// Direction Example: client_minus_counsellor
-	Direction string             `json:"direction"`
-	ItemKappa ItemKappasResponse `json:"item_kappa"`
+	Direction        string                     `json:"direction"`
+	ItemKappa        ItemKappasResponse         `json:"item_kappa"`
+	ItemKrippendorff []ItemKrippendorffResponse `json:"item_krippendorff"`
 
 	// Metric Example: item_mean
 	Metric string `json:"metric"`
@@ -1479,6 +2261,9 @@ type StudyAgreementResponse struct {
 	// NComplete Example: 40
 	NComplete int `json:"n_complete"`
 
+	// NCounsellors Example: 8
+	NCounsellors int `json:"n_counsellors"`
+
 	// NDyads Example: 42
 	NDyads int `json:"n_dyads"`
 
@@ -1488,10 +2273,14 @@ type StudyAgreementResponse struct {
 	Scales      []ScaleAgreementResponse `json:"scales"`
 
 	// Session Example: first
-	Session     string `json:"session"`
-	SessionRule string `json:"session_rule"`
-	StudyId     string `json:"study_id"`
+	Session     string            `json:"session"`
+	SessionRule string            `json:"session_rule"`
+	StudyId     string            `json:"study_id"`
+	Warnings    []WarningResponse `json:"warnings"`
 }
+
+// StudyAgreementResponseAlphaMethod Example: pairwise
+type StudyAgreementResponseAlphaMethod string
 
 // StudyList defines model for StudyList.
 type StudyList struct {
@@ -1526,6 +2315,21 @@ type SubscaleResponse struct {
 
 	// Label Example: Goal
 	Label string `json:"label"`
+}
+
+// SummaryResponse defines model for SummaryResponse.
+type SummaryResponse struct {
+	// Conf Example: 0.95
+	Conf  float64               `json:"conf"`
+	Roles []RoleSummaryResponse `json:"roles"`
+
+	// Scale Example: total
+	Scale string `json:"scale"`
+
+	// Session Example: first
+	Session  string            `json:"session"`
+	StudyId  string            `json:"study_id"`
+	Warnings []WarningResponse `json:"warnings"`
 }
 
 // SurveyReceipt defines model for SurveyReceipt.
@@ -1568,6 +2372,61 @@ type SurveySubmission struct {
 	SessionDate *openapi_types.Date `json:"session_date,omitempty"`
 }
 
+// VarianceSplitResponse defines model for VarianceSplitResponse.
+type VarianceSplitResponse struct {
+	Balanced bool `json:"balanced"`
+	Boundary bool `json:"boundary"`
+
+	// Clusters Example: 8
+	Clusters int `json:"clusters"`
+
+	// DesignEffect Example: 1.5
+	DesignEffect *float64 `json:"design_effect"`
+
+	// EffectiveN Example: 26.7
+	EffectiveN *float64 `json:"effective_n"`
+
+	// Estimator Example: reml
+	Estimator *VarianceSplitResponseEstimator `json:"estimator,omitempty"`
+
+	// Icc Example: 0.12
+	Icc *float64 `json:"icc"`
+
+	// Lower Example: -0.1
+	Lower *float64 `json:"lower"`
+
+	// Mean Example: 0.47
+	Mean *float64 `json:"mean"`
+
+	// N Example: 40
+	N           int    `json:"n"`
+	REquivalent string `json:"r_equivalent"`
+
+	// Reason Example: n_too_small
+	Reason *string `json:"reason,omitempty"`
+
+	// RemlCriterion Example: 12.3
+	RemlCriterion *float64 `json:"reml_criterion"`
+
+	// Score Example: difference
+	Score VarianceSplitResponseScore `json:"score"`
+
+	// Sigma2Counsellor Example: 0.03
+	Sigma2Counsellor *float64 `json:"sigma2_counsellor"`
+
+	// Sigma2Dyad Example: 0.2
+	Sigma2Dyad *float64 `json:"sigma2_dyad"`
+
+	// Upper Example: 0.5
+	Upper *float64 `json:"upper"`
+}
+
+// VarianceSplitResponseEstimator Example: reml
+type VarianceSplitResponseEstimator string
+
+// VarianceSplitResponseScore Example: difference
+type VarianceSplitResponseScore string
+
 // VoidRequest defines model for VoidRequest.
 type VoidRequest struct {
 	// ReasonCode ReasonCode is one of wrong_dyad, wrong_session, wrong_role,
@@ -1582,6 +2441,21 @@ type VoidRequest struct {
 //
 // Example: wrong_dyad
 type VoidRequestReasonCode string
+
+// WarningResponse defines model for WarningResponse.
+type WarningResponse struct {
+	// Code Example: ceiling
+	Code WarningResponseCode `json:"code"`
+
+	// Detail Example: client: 0 of 40 scale scores (0%) at the maximum 5 and 130 of 478 item answers (27%) at the item maximum 5; 15% or more is a ceiling effect
+	Detail string `json:"detail"`
+
+	// Scale Example: total
+	Scale *string `json:"scale"`
+}
+
+// WarningResponseCode Example: ceiling
+type WarningResponseCode string
 
 // WithdrawRequest defines model for WithdrawRequest.
 type WithdrawRequest struct {
@@ -1654,6 +2528,12 @@ type EraseDyadParams struct {
 	Confirm string `form:"confirm" json:"confirm"`
 }
 
+// GetDyadAgreementParams defines parameters for GetDyadAgreement.
+type GetDyadAgreementParams struct {
+	// Conf confidence level of the slope intervals (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+}
+
 // CreateRatingParams defines parameters for CreateRating.
 type CreateRatingParams struct {
 	// IdempotencyKey client-chosen unique key, e.g. a UUID
@@ -1718,7 +2598,13 @@ type GetStudyAgreementParams struct {
 
 	// Conf confidence level of every interval (default 0.95, in (0,1))
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+
+	// Alpha Cronbach's alpha with missing answers: pairwise (default, psych's) or listwise
+	Alpha *GetStudyAgreementParamsAlpha `form:"alpha,omitempty" json:"alpha,omitempty"`
 }
+
+// GetStudyAgreementParamsAlpha defines parameters for GetStudyAgreement.
+type GetStudyAgreementParamsAlpha string
 
 // GetCodebookParams defines parameters for GetCodebook.
 type GetCodebookParams struct {
@@ -1737,6 +2623,18 @@ type GetCodebookParamsFormat string
 
 // GetCodebookParamsShape defines parameters for GetCodebook.
 type GetCodebookParamsShape string
+
+// GetCounsellorsParams defines parameters for GetCounsellors.
+type GetCounsellorsParams struct {
+	// Session a session number, first or last (default first)
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
+
+	// Scale total (default) or a subscale key
+	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Conf confidence level of every interval (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+}
 
 // ListDyadsParams defines parameters for ListDyads.
 type ListDyadsParams struct {
@@ -1773,6 +2671,24 @@ type ExportStudyParamsFormat string
 
 // ExportStudyParamsShape defines parameters for ExportStudy.
 type ExportStudyParamsShape string
+
+// GetStudySummaryParams defines parameters for GetStudySummary.
+type GetStudySummaryParams struct {
+	// Session session of the per-counsellor means: a number, first or last (default first)
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
+
+	// Scale total (default) or a subscale key
+	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Conf confidence level of every interval (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+
+	// Reliability reliability of the reliable change index: published (the form's) or study (the study's own alpha at session 1); default published when the form has one
+	Reliability *GetStudySummaryParamsReliability `form:"reliability,omitempty" json:"reliability,omitempty"`
+}
+
+// GetStudySummaryParamsReliability defines parameters for GetStudySummary.
+type GetStudySummaryParamsReliability string
 
 // SubmitSurveyParams defines parameters for SubmitSurvey.
 type SubmitSurveyParams struct {
@@ -1925,12 +2841,12 @@ type ClientInterface interface {
 
 	// GetDyadAgreement Agreement trajectory of a dyad over its sessions
 	//
-	// For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.
+	// For every session with a current rating: the session dates each side recorded, each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n), with its SE, t, p and conf-level interval (null with ci_reason n_too_small below 3 sessions); a negative slope with a positive gap means the two views converge. first_sign_change is the first session whose difference has the other sign than the last non-zero difference before it (null with sign_change_reason no_sign_change or n_too_small). Incomplete sessions are listed and counted but not used. warnings: small_n for a slope from fewer than 3 sessions.
 	//
 	// Called with an API key with scope admin or analyze.
 	//
 	// Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
-	GetDyadAgreement(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetDyadAgreement(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListInvitations A dyad's survey links and their states
 	//
@@ -2003,7 +2919,7 @@ type ClientInterface interface {
 
 	// GetSessionAgreement Agreement of one dyad session
 	//
-	// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
+	// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores (each over the items that side answered), client − counsellor of those scores and its absolute value. Item level, on keyed answers over the items both answered (k_both): the mean item difference over those common items (common_items_mean_difference; it differs from scales[total].difference when a side skipped items), mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). warnings: low_variance when a side gave nearly the same answer to every item, small_n when fewer than 3 items were answered by both. A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
 	//
 	// Called with an API key with scope admin or analyze.
 	//
@@ -2160,7 +3076,7 @@ type ClientInterface interface {
 
 	// CreateStudyWithBody Create a study
 	//
-	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -2171,7 +3087,7 @@ type ClientInterface interface {
 
 	// CreateStudy Create a study
 	//
-	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -2198,7 +3114,7 @@ type ClientInterface interface {
 
 	// GetStudyAgreement Agreement between clients and counsellors across a study's dyads
 	//
-	// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.
+	// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, the mean difference with the naive t interval beside the cluster-robust (CR1, counsellors as clusters) one, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope), Krippendorff's α (interval and ordinal) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role (pairwise by default as psych::alpha, or listwise with alpha=listwise; method and n used named), Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set with Fleiss–Cohen–Everitt (1969) large-sample variances, and Krippendorff's α per item. Every block names the R call that reproduces it (r_equivalent). Undefined figures are null with a reason, bounds null with ci_reason; minimum n per figure in docs/statistics.md. warnings lists small_n, ceiling, floor, low_variance, ci_clipped and few_clusters findings. A single-role study is 422 (its figures are at /summary).
 	//
 	// Called with an API key with scope admin or analyze.
 	//
@@ -2213,6 +3129,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/codebook (the `GetCodebook` operationId).
 	GetCodebook(ctx context.Context, id string, params *GetCodebookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCounsellors Dyads nested in counsellors: per-counsellor summaries, variance split and cluster-robust intervals
+	//
+	// One session per dyad (as the study agreement: a number, first or last complete session) and one scale (default total), over complete dyads. Per counsellor (by code; client codes are not shown): n dyads, the mean client score, mean counsellor score and mean client − counsellor difference, each with a t interval clipped to the metric's range (null below 3 dyads), and the share of dyads where the client rates higher with its Wilson interval. The variance of the client score, the counsellor score and the difference split into a counsellor and a dyad level by the random-intercept model (REML as lme4::lmer, exact one-way ANOVA when balanced; estimator named): ICC of clustering with its F interval, design effect, effective n. Study level, naive beside cluster-robust: the mean difference (t interval vs CR1 sandwich on G − 1 df), Pearson's r and Lin's CCC (Fisher-z / z-transform interval vs cluster-bootstrap percentile interval, 2000 replicates, fixed reported seed). warnings: few_clusters below 20 counsellors, small_n, ci_clipped. A single-role study is 422.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/studies/{id}/counsellors (the `GetCounsellors` operationId).
+	GetCounsellors(ctx context.Context, id string, params *GetCounsellorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDyads List a study's dyads, oldest first
 	//
@@ -2251,6 +3176,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/export (the `ExportStudy` operationId).
 	ExportStudy(ctx context.Context, id string, params *ExportStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStudySummary Score summary of a study, role by role (what a client-only study has instead of agreement)
+	//
+	// For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/studies/{id}/summary (the `GetStudySummary` operationId).
+	GetStudySummary(ctx context.Context, id string, params *GetStudySummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSurvey The form a survey link asks the rater to fill in
 	//
@@ -2388,13 +3322,13 @@ func (c *Client) GetDyad(ctx context.Context, id string, reqEditors ...RequestEd
 
 // GetDyadAgreement Agreement trajectory of a dyad over its sessions
 //
-// For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.
+// For every session with a current rating: the session dates each side recorded, each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n), with its SE, t, p and conf-level interval (null with ci_reason n_too_small below 3 sessions); a negative slope with a positive gap means the two views converge. first_sign_change is the first session whose difference has the other sign than the last non-zero difference before it (null with sign_change_reason no_sign_change or n_too_small). Incomplete sessions are listed and counted but not used. warnings: small_n for a slope from fewer than 3 sessions.
 //
 // Called with an API key with scope admin or analyze.
 //
 // Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
-func (c *Client) GetDyadAgreement(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetDyadAgreementRequest(c.Server, id)
+func (c *Client) GetDyadAgreement(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDyadAgreementRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2546,7 +3480,7 @@ func (c *Client) GetSession(ctx context.Context, id string, session int, reqEdit
 
 // GetSessionAgreement Agreement of one dyad session
 //
-// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
+// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores (each over the items that side answered), client − counsellor of those scores and its absolute value. Item level, on keyed answers over the items both answered (k_both): the mean item difference over those common items (common_items_mean_difference; it differs from scales[total].difference when a side skipped items), mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). warnings: low_variance when a side gave nearly the same answer to every item, small_n when fewer than 3 items were answered by both. A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
 //
 // Called with an API key with scope admin or analyze.
 //
@@ -2873,7 +3807,7 @@ func (c *Client) ListStudies(ctx context.Context, params *ListStudiesParams, req
 
 // CreateStudyWithBody Create a study
 //
-// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 //
 // Called with an API key with scope admin.
 //
@@ -2894,7 +3828,7 @@ func (c *Client) CreateStudyWithBody(ctx context.Context, contentType string, bo
 
 // CreateStudy Create a study
 //
-// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 //
 // Called with an API key with scope admin.
 //
@@ -2951,7 +3885,7 @@ func (c *Client) GetStudy(ctx context.Context, id string, reqEditors ...RequestE
 
 // GetStudyAgreement Agreement between clients and counsellors across a study's dyads
 //
-// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.
+// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, the mean difference with the naive t interval beside the cluster-robust (CR1, counsellors as clusters) one, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope), Krippendorff's α (interval and ordinal) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role (pairwise by default as psych::alpha, or listwise with alpha=listwise; method and n used named), Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set with Fleiss–Cohen–Everitt (1969) large-sample variances, and Krippendorff's α per item. Every block names the R call that reproduces it (r_equivalent). Undefined figures are null with a reason, bounds null with ci_reason; minimum n per figure in docs/statistics.md. warnings lists small_n, ceiling, floor, low_variance, ci_clipped and few_clusters findings. A single-role study is 422 (its figures are at /summary).
 //
 // Called with an API key with scope admin or analyze.
 //
@@ -2977,6 +3911,25 @@ func (c *Client) GetStudyAgreement(ctx context.Context, id string, params *GetSt
 // Corresponds with GET /v1/studies/{id}/codebook (the `GetCodebook` operationId).
 func (c *Client) GetCodebook(ctx context.Context, id string, params *GetCodebookParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCodebookRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCounsellors Dyads nested in counsellors: per-counsellor summaries, variance split and cluster-robust intervals
+//
+// One session per dyad (as the study agreement: a number, first or last complete session) and one scale (default total), over complete dyads. Per counsellor (by code; client codes are not shown): n dyads, the mean client score, mean counsellor score and mean client − counsellor difference, each with a t interval clipped to the metric's range (null below 3 dyads), and the share of dyads where the client rates higher with its Wilson interval. The variance of the client score, the counsellor score and the difference split into a counsellor and a dyad level by the random-intercept model (REML as lme4::lmer, exact one-way ANOVA when balanced; estimator named): ICC of clustering with its F interval, design effect, effective n. Study level, naive beside cluster-robust: the mean difference (t interval vs CR1 sandwich on G − 1 df), Pearson's r and Lin's CCC (Fisher-z / z-transform interval vs cluster-bootstrap percentile interval, 2000 replicates, fixed reported seed). warnings: few_clusters below 20 counsellors, small_n, ci_clipped. A single-role study is 422.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/studies/{id}/counsellors (the `GetCounsellors` operationId).
+func (c *Client) GetCounsellors(ctx context.Context, id string, params *GetCounsellorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCounsellorsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3055,6 +4008,25 @@ func (c *Client) CreateDyad(ctx context.Context, id string, body CreateDyadJSONR
 // Corresponds with GET /v1/studies/{id}/export (the `ExportStudy` operationId).
 func (c *Client) ExportStudy(ctx context.Context, id string, params *ExportStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportStudyRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStudySummary Score summary of a study, role by role (what a client-only study has instead of agreement)
+//
+// For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/studies/{id}/summary (the `GetStudySummary` operationId).
+func (c *Client) GetStudySummary(ctx context.Context, id string, params *GetStudySummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStudySummaryRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3425,7 +4397,7 @@ func NewGetDyadRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewGetDyadAgreementRequest constructs an http.Request for the GetDyadAgreement method
-func NewGetDyadAgreementRequest(server string, id string) (*http.Request, error) {
+func NewGetDyadAgreementRequest(server string, id string, params *GetDyadAgreementParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3448,6 +4420,33 @@ func NewGetDyadAgreementRequest(server string, id string) (*http.Request, error)
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4524,6 +5523,18 @@ func NewGetStudyAgreementRequest(server string, id string, params *GetStudyAgree
 
 		}
 
+		if params.Alpha != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "alpha", *params.Alpha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4600,6 +5611,91 @@ func NewGetCodebookRequest(server string, id string, params *GetCodebookParams) 
 		if params.Include != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include", *params.Include, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCounsellorsRequest constructs an http.Request for the GetCounsellors method
+func NewGetCounsellorsRequest(server string, id string, params *GetCounsellorsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/counsellors", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4864,6 +5960,103 @@ func NewExportStudyRequest(server string, id string, params *ExportStudyParams) 
 	return req, nil
 }
 
+// NewGetStudySummaryRequest constructs an http.Request for the GetStudySummary method
+func NewGetStudySummaryRequest(server string, id string, params *GetStudySummaryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/summary", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Reliability != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reliability", *params.Reliability, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetSurveyRequest constructs an http.Request for the GetSurvey method
 func NewGetSurveyRequest(server string) (*http.Request, error) {
 	var err error
@@ -5046,14 +6239,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetDyadAgreementWithResponse Agreement trajectory of a dyad over its sessions
 	//
-	// For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.
+	// For every session with a current rating: the session dates each side recorded, each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n), with its SE, t, p and conf-level interval (null with ci_reason n_too_small below 3 sessions); a negative slope with a positive gap means the two views converge. first_sign_change is the first session whose difference has the other sign than the last non-zero difference before it (null with sign_change_reason no_sign_change or n_too_small). Incomplete sessions are listed and counted but not used. warnings: small_n for a slope from fewer than 3 sessions.
 	//
 	// Called with an API key with scope admin or analyze.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
-	GetDyadAgreementWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDyadAgreementResponse, error)
+	GetDyadAgreementWithResponse(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*GetDyadAgreementResponse, error)
 
 	// ListInvitationsWithResponse A dyad's survey links and their states
 	//
@@ -5132,7 +6325,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSessionAgreementWithResponse Agreement of one dyad session
 	//
-	// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
+	// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores (each over the items that side answered), client − counsellor of those scores and its absolute value. Item level, on keyed answers over the items both answered (k_both): the mean item difference over those common items (common_items_mean_difference; it differs from scales[total].difference when a side skipped items), mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). warnings: low_variance when a side gave nearly the same answer to every item, small_n when fewer than 3 items were answered by both. A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
 	//
 	// Called with an API key with scope admin or analyze.
 	//
@@ -5307,7 +6500,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStudyWithBodyWithResponse Create a study
 	//
-	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -5318,7 +6511,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStudyWithResponse Create a study
 	//
-	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+	// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -5349,7 +6542,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetStudyAgreementWithResponse Agreement between clients and counsellors across a study's dyads
 	//
-	// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.
+	// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, the mean difference with the naive t interval beside the cluster-robust (CR1, counsellors as clusters) one, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope), Krippendorff's α (interval and ordinal) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role (pairwise by default as psych::alpha, or listwise with alpha=listwise; method and n used named), Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set with Fleiss–Cohen–Everitt (1969) large-sample variances, and Krippendorff's α per item. Every block names the R call that reproduces it (r_equivalent). Undefined figures are null with a reason, bounds null with ci_reason; minimum n per figure in docs/statistics.md. warnings lists small_n, ceiling, floor, low_variance, ci_clipped and few_clusters findings. A single-role study is 422 (its figures are at /summary).
 	//
 	// Called with an API key with scope admin or analyze.
 	//
@@ -5368,6 +6561,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/codebook (the `GetCodebook` operationId).
 	GetCodebookWithResponse(ctx context.Context, id string, params *GetCodebookParams, reqEditors ...RequestEditorFn) (*GetCodebookResponse, error)
+
+	// GetCounsellorsWithResponse Dyads nested in counsellors: per-counsellor summaries, variance split and cluster-robust intervals
+	//
+	// One session per dyad (as the study agreement: a number, first or last complete session) and one scale (default total), over complete dyads. Per counsellor (by code; client codes are not shown): n dyads, the mean client score, mean counsellor score and mean client − counsellor difference, each with a t interval clipped to the metric's range (null below 3 dyads), and the share of dyads where the client rates higher with its Wilson interval. The variance of the client score, the counsellor score and the difference split into a counsellor and a dyad level by the random-intercept model (REML as lme4::lmer, exact one-way ANOVA when balanced; estimator named): ICC of clustering with its F interval, design effect, effective n. Study level, naive beside cluster-robust: the mean difference (t interval vs CR1 sandwich on G − 1 df), Pearson's r and Lin's CCC (Fisher-z / z-transform interval vs cluster-bootstrap percentile interval, 2000 replicates, fixed reported seed). warnings: few_clusters below 20 counsellors, small_n, ci_clipped. A single-role study is 422.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/counsellors (the `GetCounsellors` operationId).
+	GetCounsellorsWithResponse(ctx context.Context, id string, params *GetCounsellorsParams, reqEditors ...RequestEditorFn) (*GetCounsellorsResponse, error)
 
 	// ListDyadsWithResponse List a study's dyads, oldest first
 	//
@@ -5410,6 +6614,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/export (the `ExportStudy` operationId).
 	ExportStudyWithResponse(ctx context.Context, id string, params *ExportStudyParams, reqEditors ...RequestEditorFn) (*ExportStudyResponse, error)
+
+	// GetStudySummaryWithResponse Score summary of a study, role by role (what a client-only study has instead of agreement)
+	//
+	// For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/summary (the `GetStudySummary` operationId).
+	GetStudySummaryWithResponse(ctx context.Context, id string, params *GetStudySummaryParams, reqEditors ...RequestEditorFn) (*GetStudySummaryResponse, error)
 
 	// GetSurveyWithResponse The form a survey link asks the rater to fill in
 	//
@@ -5780,6 +6995,8 @@ type GetDyadAgreementResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DyadAgreementResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -5795,6 +7012,11 @@ type GetDyadAgreementResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetDyadAgreementResponse) GetJSON200() *DyadAgreementResponse {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDyadAgreementResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -7662,6 +8884,89 @@ func (r GetCodebookResponse) ContentType() string {
 	return ""
 }
 
+type GetCounsellorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CounsellorsResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCounsellorsResponse) GetJSON200() *CounsellorsResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCounsellorsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCounsellorsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCounsellorsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCounsellorsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetCounsellorsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCounsellorsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCounsellorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCounsellorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCounsellorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCounsellorsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListDyadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7905,6 +9210,89 @@ func (r ExportStudyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExportStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetStudySummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SummaryResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStudySummaryResponse) GetJSON200() *SummaryResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetStudySummaryResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetStudySummaryResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetStudySummaryResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetStudySummaryResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetStudySummaryResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetStudySummaryResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStudySummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStudySummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStudySummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStudySummaryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8169,15 +9557,15 @@ func (c *ClientWithResponses) GetDyadWithResponse(ctx context.Context, id string
 
 // GetDyadAgreementWithResponse Agreement trajectory of a dyad over its sessions
 //
-// For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.
+// For every session with a current rating: the session dates each side recorded, each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n), with its SE, t, p and conf-level interval (null with ci_reason n_too_small below 3 sessions); a negative slope with a positive gap means the two views converge. first_sign_change is the first session whose difference has the other sign than the last non-zero difference before it (null with sign_change_reason no_sign_change or n_too_small). Incomplete sessions are listed and counted but not used. warnings: small_n for a slope from fewer than 3 sessions.
 //
 // Called with an API key with scope admin or analyze.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
-func (c *ClientWithResponses) GetDyadAgreementWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDyadAgreementResponse, error) {
-	rsp, err := c.GetDyadAgreement(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetDyadAgreementWithResponse(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*GetDyadAgreementResponse, error) {
+	rsp, err := c.GetDyadAgreement(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8303,7 +9691,7 @@ func (c *ClientWithResponses) GetSessionWithResponse(ctx context.Context, id str
 
 // GetSessionAgreementWithResponse Agreement of one dyad session
 //
-// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
+// Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores (each over the items that side answered), client − counsellor of those scores and its absolute value. Item level, on keyed answers over the items both answered (k_both): the mean item difference over those common items (common_items_mean_difference; it differs from scales[total].difference when a side skipped items), mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). warnings: low_variance when a side gave nearly the same answer to every item, small_n when fewer than 3 items were answered by both. A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = "session" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.
 //
 // Called with an API key with scope admin or analyze.
 //
@@ -8580,7 +9968,7 @@ func (c *ClientWithResponses) ListStudiesWithResponse(ctx context.Context, param
 
 // CreateStudyWithBodyWithResponse Create a study
 //
-// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 //
 // Called with an API key with scope admin.
 //
@@ -8597,7 +9985,7 @@ func (c *ClientWithResponses) CreateStudyWithBodyWithResponse(ctx context.Contex
 
 // CreateStudyWithResponse Create a study
 //
-// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+// A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 //
 // Called with an API key with scope admin.
 //
@@ -8646,7 +10034,7 @@ func (c *ClientWithResponses) GetStudyWithResponse(ctx context.Context, id strin
 
 // GetStudyAgreementWithResponse Agreement between clients and counsellors across a study's dyads
 //
-// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.
+// One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, the mean difference with the naive t interval beside the cluster-robust (CR1, counsellors as clusters) one, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope), Krippendorff's α (interval and ordinal) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role (pairwise by default as psych::alpha, or listwise with alpha=listwise; method and n used named), Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set with Fleiss–Cohen–Everitt (1969) large-sample variances, and Krippendorff's α per item. Every block names the R call that reproduces it (r_equivalent). Undefined figures are null with a reason, bounds null with ci_reason; minimum n per figure in docs/statistics.md. warnings lists small_n, ceiling, floor, low_variance, ci_clipped and few_clusters findings. A single-role study is 422 (its figures are at /summary).
 //
 // Called with an API key with scope admin or analyze.
 //
@@ -8676,6 +10064,23 @@ func (c *ClientWithResponses) GetCodebookWithResponse(ctx context.Context, id st
 		return nil, err
 	}
 	return ParseGetCodebookResponse(rsp)
+}
+
+// GetCounsellorsWithResponse Dyads nested in counsellors: per-counsellor summaries, variance split and cluster-robust intervals
+//
+// One session per dyad (as the study agreement: a number, first or last complete session) and one scale (default total), over complete dyads. Per counsellor (by code; client codes are not shown): n dyads, the mean client score, mean counsellor score and mean client − counsellor difference, each with a t interval clipped to the metric's range (null below 3 dyads), and the share of dyads where the client rates higher with its Wilson interval. The variance of the client score, the counsellor score and the difference split into a counsellor and a dyad level by the random-intercept model (REML as lme4::lmer, exact one-way ANOVA when balanced; estimator named): ICC of clustering with its F interval, design effect, effective n. Study level, naive beside cluster-robust: the mean difference (t interval vs CR1 sandwich on G − 1 df), Pearson's r and Lin's CCC (Fisher-z / z-transform interval vs cluster-bootstrap percentile interval, 2000 replicates, fixed reported seed). warnings: few_clusters below 20 counsellors, small_n, ci_clipped. A single-role study is 422.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/counsellors (the `GetCounsellors` operationId).
+func (c *ClientWithResponses) GetCounsellorsWithResponse(ctx context.Context, id string, params *GetCounsellorsParams, reqEditors ...RequestEditorFn) (*GetCounsellorsResponse, error) {
+	rsp, err := c.GetCounsellors(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCounsellorsResponse(rsp)
 }
 
 // ListDyadsWithResponse List a study's dyads, oldest first
@@ -8742,6 +10147,23 @@ func (c *ClientWithResponses) ExportStudyWithResponse(ctx context.Context, id st
 		return nil, err
 	}
 	return ParseExportStudyResponse(rsp)
+}
+
+// GetStudySummaryWithResponse Score summary of a study, role by role (what a client-only study has instead of agreement)
+//
+// For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/summary (the `GetStudySummary` operationId).
+func (c *ClientWithResponses) GetStudySummaryWithResponse(ctx context.Context, id string, params *GetStudySummaryParams, reqEditors ...RequestEditorFn) (*GetStudySummaryResponse, error) {
+	rsp, err := c.GetStudySummary(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStudySummaryResponse(rsp)
 }
 
 // GetSurveyWithResponse The form a survey link asks the rater to fill in
@@ -9064,6 +10486,13 @@ func ParseGetDyadAgreementResponse(rsp *http.Response) (*GetDyadAgreementRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Problem
@@ -10598,6 +12027,74 @@ func ParseGetCodebookResponse(rsp *http.Response) (*GetCodebookResponse, error) 
 	return response, nil
 }
 
+// ParseGetCounsellorsResponse parses an HTTP response from a GetCounsellorsWithResponse call
+func ParseGetCounsellorsResponse(rsp *http.Response) (*GetCounsellorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCounsellorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CounsellorsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListDyadsResponse parses an HTTP response from a ListDyadsWithResponse call
 func ParseListDyadsResponse(rsp *http.Response) (*ListDyadsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10809,6 +12306,74 @@ func ParseExportStudyResponse(rsp *http.Response) (*ExportStudyResponse, error) 
 			headers.ContentDisposition = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStudySummaryResponse parses an HTTP response from a GetStudySummaryWithResponse call
+func ParseGetStudySummaryResponse(rsp *http.Response) (*GetStudySummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStudySummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SummaryResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	return response, nil

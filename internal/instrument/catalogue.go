@@ -97,9 +97,39 @@ type Form struct {
 	// MaxMissingFraction is a form-level cap on missing items that overrides
 	// a laxer study policy (e.g. the SRS requires every item). nil = no cap.
 	MaxMissingFraction *float64 `json:"max_missing_fraction,omitempty"`
+	// ClinicalCutoff is the published score below which a rating signals a
+	// possible concern (the SRS's 36 on the 0–40 sum); nil when the form
+	// has none.
+	ClinicalCutoff *Cutoff `json:"clinical_cutoff,omitempty"`
+	// Reliability is a published reliability of the total score, used as
+	// r_xx of the reliable change index; nil when none is recorded.
+	Reliability *Reliability `json:"reliability,omitempty"`
 	// Unverified names the parts of the definition not checked against the
 	// primary source, so that the UI and reports can be honest about them.
 	Unverified []string `json:"unverified"`
+}
+
+// Score metrics a cut-off can be stated on.
+const (
+	MetricSum      = "sum"
+	MetricItemMean = "item_mean"
+)
+
+// Cutoff is a clinical cut-off of the total score: scores strictly below
+// Value signal a possible concern.
+type Cutoff struct {
+	Value float64 `json:"value"`
+	// Metric is MetricSum (the raw total) or MetricItemMean.
+	Metric string `json:"metric"`
+	Source string `json:"source"`
+}
+
+// Reliability is a published reliability coefficient of the total score.
+type Reliability struct {
+	Value float64 `json:"value"`
+	// Kind names the coefficient, e.g. "cronbach_alpha" or "test_retest".
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
 }
 
 // Catalogue is an immutable set of forms keyed by ID.
@@ -194,6 +224,14 @@ func (f *Form) clone() *Form {
 	if f.MaxMissingFraction != nil {
 		v := *f.MaxMissingFraction
 		g.MaxMissingFraction = &v
+	}
+	if f.ClinicalCutoff != nil {
+		c := *f.ClinicalCutoff
+		g.ClinicalCutoff = &c
+	}
+	if f.Reliability != nil {
+		r := *f.Reliability
+		g.Reliability = &r
 	}
 	g.Unverified = slices.Clone(f.Unverified)
 	return &g
@@ -296,6 +334,20 @@ func (f *Form) check() error {
 		if err := (Policy{MaxMissingFraction: *f.MaxMissingFraction}).Validate(); err != nil {
 			return err
 		}
+	}
+	if c := f.ClinicalCutoff; c != nil {
+		lo, hi := s.Min, s.Max
+		if c.Metric == MetricSum {
+			lo, hi = lo*float64(len(f.Items)), hi*float64(len(f.Items))
+		} else if c.Metric != MetricItemMean {
+			return fmt.Errorf("clinical_cutoff: metric %q is not %q or %q", c.Metric, MetricSum, MetricItemMean)
+		}
+		if !(c.Value > lo && c.Value <= hi) || c.Source == "" {
+			return fmt.Errorf("clinical_cutoff: need a source and a value in (%v, %v]", lo, hi)
+		}
+	}
+	if r := f.Reliability; r != nil && (!(r.Value > 0 && r.Value < 1) || r.Kind == "" || r.Source == "") {
+		return fmt.Errorf("reliability: need a kind, a source and a value in (0, 1)")
 	}
 	if len(f.Items) == 0 {
 		return fmt.Errorf("no items")

@@ -57,12 +57,14 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 	if len(data) > 0 {
 		coders = len(data[0])
 	}
-	var units [][]float64 // pairable units, values only
+	// Pairable units, values only: unit u is pairable[start[u]:start[u+1]].
+	pairable := make([]float64, 0, len(data)*coders)
+	start := []int{0}
 	for _, row := range data {
 		if len(row) != coders {
 			return KrippendorffResult{}, undefined(ReasonMismatchedLengths)
 		}
-		var vs []float64
+		from := len(pairable)
 		for _, v := range row {
 			switch {
 			case math.IsNaN(v):
@@ -72,21 +74,25 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 			case metric == MetricRatio && v < 0:
 				return KrippendorffResult{}, invalid("negative value %v under the ratio metric", v)
 			}
-			vs = append(vs, v)
+			pairable = append(pairable, v)
 		}
-		if len(vs) >= 2 {
-			units = append(units, vs)
+		if len(pairable)-from >= 2 {
+			start = append(start, len(pairable))
+		} else {
+			pairable = pairable[:from]
 		}
 	}
-	if len(units) == 0 {
+	if len(start) == 1 {
 		return KrippendorffResult{}, undefined(ReasonNTooSmall)
+	}
+	units := make([][]float64, len(start)-1)
+	for u := range units {
+		units[u] = pairable[start[u]:start[u+1]:start[u+1]]
 	}
 
 	// Distinct values and their pairable frequencies n_c.
-	var all []float64
-	for _, u := range units {
-		all = append(all, u...)
-	}
+	all := make([]float64, len(pairable))
+	copy(all, pairable)
 	sort.Float64s(all)
 	var vals, nc []float64
 	for _, v := range all {

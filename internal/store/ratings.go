@@ -14,22 +14,23 @@ import (
 // codec.go). Every version of a rating is a row; the current one has no
 // SupersededAt.
 type ratingRow struct {
-	ID                 string `gorm:"primaryKey"`
-	StudyID            string
-	DyadID             string
-	Session            int
-	SessionDate        sql.NullString
-	Role               string
-	FormID             string
-	Answers            string
-	Scores             string
-	MaxMissingFraction float64
-	ScoringVersion     string
-	Version            int
-	CreatedAt          time.Time
-	SupersededAt       sql.NullTime
-	VoidedAt           sql.NullTime
-	VoidReason         sql.NullString
+	ID                     string `gorm:"primaryKey"`
+	StudyID                string
+	DyadID                 string
+	Session                int
+	SessionDate            sql.NullString
+	Role                   string
+	FormID                 string
+	Answers                string
+	Scores                 string
+	MaxMissingFraction     float64
+	TotalRequiresSubscales bool
+	ScoringVersion         string
+	Version                int
+	CreatedAt              time.Time
+	SupersededAt           sql.NullTime
+	VoidedAt               sql.NullTime
+	VoidReason             sql.NullString
 }
 
 func (ratingRow) TableName() string { return "ratings" }
@@ -46,8 +47,8 @@ func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
 const (
 	insertRatingSQL = `INSERT INTO ratings (id, study_id, dyad_id, session, session_date, role, form_id, answers, scores,
-	max_missing_fraction, scoring_version, version, created_at, superseded_at, voided_at, void_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
+	max_missing_fraction, total_requires_subscales, scoring_version, version, created_at, superseded_at, voided_at, void_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
 	insertIdempotencySQL = `INSERT INTO idempotency_keys (key, fingerprint, rating_id, created_at) VALUES (?, ?, ?, ?)`
 	// supersedeSQL is the optimistic lock of an amendment: it matches only
 	// while the version amended is still current.
@@ -67,18 +68,19 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 		return ratingRow{}, err
 	}
 	row := ratingRow{
-		ID:                 r.ID,
-		StudyID:            r.StudyID,
-		DyadID:             r.DyadID,
-		Session:            r.Session,
-		Role:               string(r.Role),
-		FormID:             r.FormID,
-		Answers:            answers,
-		Scores:             scores,
-		MaxMissingFraction: r.Policy.MaxMissingFraction,
-		ScoringVersion:     r.ScoringVersion,
-		Version:            r.Version,
-		CreatedAt:          r.CreatedAt,
+		ID:                     r.ID,
+		StudyID:                r.StudyID,
+		DyadID:                 r.DyadID,
+		Session:                r.Session,
+		Role:                   string(r.Role),
+		FormID:                 r.FormID,
+		Answers:                answers,
+		Scores:                 scores,
+		MaxMissingFraction:     r.Policy.MaxMissingFraction,
+		TotalRequiresSubscales: r.Policy.TotalRequiresSubscales,
+		ScoringVersion:         r.ScoringVersion,
+		Version:                r.Version,
+		CreatedAt:              r.CreatedAt,
 	}
 	if r.SessionDate != nil {
 		row.SessionDate = nullString(r.SessionDate.String())
@@ -91,7 +93,7 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 
 func (r ratingRow) args() []any {
 	return []any{r.ID, r.StudyID, r.DyadID, r.Session, r.SessionDate, r.Role, r.FormID, r.Answers, r.Scores,
-		r.MaxMissingFraction, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt}
+		r.MaxMissingFraction, r.TotalRequiresSubscales, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt}
 }
 
 func (r ratingRow) toDomain() (alliance.Rating, error) { return r.decode(new(scoreDecoder)) }
@@ -106,7 +108,7 @@ func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
 		Session:        r.Session,
 		Role:           alliance.Role(r.Role),
 		FormID:         r.FormID,
-		Policy:         alliance.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		Policy:         alliance.Policy{MaxMissingFraction: r.MaxMissingFraction, TotalRequiresSubscales: r.TotalRequiresSubscales},
 		ScoringVersion: r.ScoringVersion,
 		Version:        r.Version,
 		CreatedAt:      r.CreatedAt.UTC(),

@@ -189,6 +189,8 @@ func typeKind(t *testing.T, table, dbType string) string {
 		return "float"
 	case "datetime", "timestamptz", "timestamp with time zone":
 		return "time"
+	case "boolean", "bool":
+		return "bool"
 	}
 	t.Errorf("%s: unexpected column type %q", table, dbType)
 	return dbType

@@ -13,39 +13,41 @@ import (
 // studyRow mirrors the studies table column for column; the schema
 // parity test checks every field against the migrations.
 type studyRow struct {
-	ID                 string `gorm:"primaryKey"`
-	Name               string
-	Description        string
-	ClientForm         sql.NullString
-	CounsellorForm     sql.NullString
-	MaxMissingFraction float64
-	CreatedAt          time.Time
-	CodePattern        sql.NullString
-	Language           sql.NullString
+	ID                     string `gorm:"primaryKey"`
+	Name                   string
+	Description            string
+	ClientForm             sql.NullString
+	CounsellorForm         sql.NullString
+	MaxMissingFraction     float64
+	TotalRequiresSubscales bool
+	CreatedAt              time.Time
+	CodePattern            sql.NullString
+	Language               sql.NullString
 }
 
 func (studyRow) TableName() string { return "studies" }
 
-const insertStudySQL = `INSERT INTO studies (id, name, description, client_form, counsellor_form, max_missing_fraction, created_at,
-	code_pattern, language)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertStudySQL = `INSERT INTO studies (id, name, description, client_form, counsellor_form, max_missing_fraction,
+	total_requires_subscales, created_at, code_pattern, language)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func toStudyRow(s alliance.Study) studyRow {
 	return studyRow{
-		ID:                 s.ID,
-		Name:               s.Name,
-		Description:        s.Description,
-		ClientForm:         nullString(s.Forms[alliance.RoleClient]),
-		CounsellorForm:     nullString(s.Forms[alliance.RoleCounsellor]),
-		MaxMissingFraction: s.Policy.MaxMissingFraction,
-		CreatedAt:          s.CreatedAt,
-		CodePattern:        nullString(s.CodePattern),
-		Language:           nullString(s.Language),
+		ID:                     s.ID,
+		Name:                   s.Name,
+		Description:            s.Description,
+		ClientForm:             nullString(s.Forms[alliance.RoleClient]),
+		CounsellorForm:         nullString(s.Forms[alliance.RoleCounsellor]),
+		MaxMissingFraction:     s.Policy.MaxMissingFraction,
+		TotalRequiresSubscales: s.Policy.TotalRequiresSubscales,
+		CreatedAt:              s.CreatedAt,
+		CodePattern:            nullString(s.CodePattern),
+		Language:               nullString(s.Language),
 	}
 }
 
 func (r studyRow) args() []any {
-	return []any{r.ID, r.Name, r.Description, r.ClientForm, r.CounsellorForm, r.MaxMissingFraction, r.CreatedAt,
+	return []any{r.ID, r.Name, r.Description, r.ClientForm, r.CounsellorForm, r.MaxMissingFraction, r.TotalRequiresSubscales, r.CreatedAt,
 		r.CodePattern, r.Language}
 }
 
@@ -62,7 +64,7 @@ func (r studyRow) toDomain() alliance.Study {
 		Name:        r.Name,
 		Description: r.Description,
 		Forms:       forms,
-		Policy:      alliance.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		Policy:      alliance.Policy{MaxMissingFraction: r.MaxMissingFraction, TotalRequiresSubscales: r.TotalRequiresSubscales},
 		CodePattern: r.CodePattern.String,
 		Language:    r.Language.String,
 		CreatedAt:   r.CreatedAt.UTC(),

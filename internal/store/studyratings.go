@@ -137,7 +137,7 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 	}
 	q := s.db.WithContext(s.rowsCtx(ctx)).Table("ratings AS r").
 		Select(`r.id, r.study_id, r.dyad_id, r.session, r.session_date, r.role, r.form_id, r.answers, r.scores,
-			r.max_missing_fraction, r.scoring_version, r.version, r.created_at, r.superseded_at,
+			r.max_missing_fraction, r.total_requires_subscales, r.scoring_version, r.version, r.created_at, r.superseded_at,
 			d.client_code, d.counsellor_code, d.withdrawn_at, d.withdrawn_scope`).
 		Joins("JOIN dyads AS d ON d.id = r.dyad_id").
 		Where("r.study_id = ? AND r.superseded_at IS NULL", studyID)
@@ -163,7 +163,7 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 		var withdrawnAt sql.NullTime
 		var withdrawnScope sql.NullString
 		err := rows.Scan(&row.ID, &row.StudyID, &row.DyadID, &row.Session, &row.SessionDate, &row.Role, &row.FormID,
-			&row.Answers, &row.Scores, &row.MaxMissingFraction, &row.ScoringVersion, &row.Version, &row.CreatedAt,
+			&row.Answers, &row.Scores, &row.MaxMissingFraction, &row.TotalRequiresSubscales, &row.ScoringVersion, &row.Version, &row.CreatedAt,
 			&row.SupersededAt, &client, &counsellor, &withdrawnAt, &withdrawnScope)
 		if err != nil {
 			return translate(err)
