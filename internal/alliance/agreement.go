@@ -384,15 +384,24 @@ type ScaleAgreement struct {
 	Client        stats.Summary
 	Counsellor    stats.Summary
 	Difference    stats.Summary
-	Pearson       Figure[stats.Correlation]
-	Spearman      Figure[stats.Correlation]
-	ICC           Figure[stats.ICCTable]
-	CCC           Figure[stats.CCCResult]
-	BlandAltman   Figure[stats.BAResult]
+	// Pairs are the N pairs every figure uses, in dyad id order.
+	Pairs       []ScorePair
+	Pearson     Figure[stats.Correlation]
+	Spearman    Figure[stats.Correlation]
+	ICC         Figure[stats.ICCTable]
+	CCC         Figure[stats.CCCResult]
+	BlandAltman Figure[stats.BAResult]
 	// Direction counts: client − counsellor > Band, < −Band, or within.
 	ClientHigher     int
 	CounsellorHigher int
 	WithinBand       int
+}
+
+// ScorePair is one dyad's two scores of a scale (item means) at the
+// selected session.
+type ScorePair struct {
+	DyadID             string
+	Client, Counsellor float64
 }
 
 // RoleAlpha is Cronbach's alpha of one role's form over its ratings at the
@@ -446,6 +455,59 @@ type dyadPair struct {
 // per role and item-level kappas. Bad query values are a ValidationError
 // naming the query parameter.
 func (s *Service) StudyAgreement(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, error) {
+	out, pairs, err := s.studyScales(ctx, studyID, q)
+	if err != nil {
+		return out, err
+	}
+	if out.Alpha, err = s.roleAlphas(out.Study, pairs); err != nil {
+		return out, err
+	}
+	return out, s.itemKappas(&out, out.Study, pairs)
+}
+
+// StudyScaleAgreement is the per-scale part of StudyAgreement (the same
+// pairs, n and figures, computed by the same code) without Cronbach's
+// alpha and the item kappas: what a figure of the agreement needs.
+func (s *Service) StudyScaleAgreement(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, error) {
+	out, _, err := s.studyScales(ctx, studyID, q)
+	return out, err
+}
+
+// studyScales validates q, reads the study's ratings at the selected
+// session and computes the per-scale statistics.
+func (s *Service) studyScales(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, []dyadPair, error) {
+	out, scales, err := s.agreementSettings(ctx, studyID, q)
+	if err != nil {
+		return StudyAgreement{}, nil, err
+	}
+	rs, err := s.store.FindStudyRatings(ctx, studyID, out.Selector)
+	if err != nil {
+		return StudyAgreement{}, nil, fmt.Errorf("study %s ratings: %w", studyID, err)
+	}
+	pairs := pairUp(rs)
+	out.NDyads = len(pairs)
+	for _, p := range pairs {
+		if p.client != nil && p.counselor != nil {
+			out.NComplete++
+		}
+	}
+	out.NIncomplete = out.NDyads - out.NComplete
+	for _, sc := range scales {
+		a, err := scaleAgreement(sc, pairs, out)
+		if err != nil {
+			return out, nil, err
+		}
+		out.Scales = append(out.Scales, a)
+	}
+	return out, pairs, nil
+}
+
+// agreementSettings checks an agreement query against the study: every
+// figure of a study, the JSON report and the plots alike, refuses a bad
+// parameter with the same fields and codes. It returns the settings (the
+// study, selector, band, multiplier and confidence) and the scales picked,
+// in the form's order.
+func (s *Service) agreementSettings(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, []string, error) {
 	var fe fieldErrors
 	sel, err := ParseSessionSelector("session", q.Session)
 	if err != nil {
@@ -472,12 +534,12 @@ func (s *Service) StudyAgreement(ctx context.Context, studyID string, q Agreemen
 	}
 	st, err := s.FindStudyByID(ctx, studyID)
 	if err != nil {
-		return StudyAgreement{}, err
+		return StudyAgreement{}, nil, err
 	}
 	out.Study = st
 	f, err := s.studyForm(st)
 	if err != nil {
-		return StudyAgreement{}, err
+		return StudyAgreement{}, nil, err
 	}
 	scales := f.Scales()
 	if len(q.Scales) > 0 {
@@ -493,32 +555,9 @@ func (s *Service) StudyAgreement(ctx context.Context, studyID string, q Agreemen
 		scales = picked
 	}
 	if err := fe.err(); err != nil {
-		return StudyAgreement{}, err
+		return StudyAgreement{}, nil, err
 	}
-
-	rs, err := s.store.FindStudyRatings(ctx, studyID, sel)
-	if err != nil {
-		return StudyAgreement{}, fmt.Errorf("study %s ratings: %w", studyID, err)
-	}
-	pairs := pairUp(rs)
-	out.NDyads = len(pairs)
-	for _, p := range pairs {
-		if p.client != nil && p.counselor != nil {
-			out.NComplete++
-		}
-	}
-	out.NIncomplete = out.NDyads - out.NComplete
-	for _, sc := range scales {
-		a, err := scaleAgreement(sc, pairs, out)
-		if err != nil {
-			return out, err
-		}
-		out.Scales = append(out.Scales, a)
-	}
-	if out.Alpha, err = s.roleAlphas(st, pairs); err != nil {
-		return out, err
-	}
-	return out, s.itemKappas(&out, st, pairs)
+	return out, scales, nil
 }
 
 // pairUp groups ratings by dyad, in dyad id order so sums are reproducible.
@@ -547,7 +586,7 @@ func pairUp(rs []Rating) []dyadPair {
 }
 
 func scaleAgreement(scale string, pairs []dyadPair, q StudyAgreement) (ScaleAgreement, error) {
-	a := ScaleAgreement{Scale: scale}
+	a := ScaleAgreement{Scale: scale, Pairs: make([]ScorePair, 0, len(pairs))}
 	c := make([]float64, 0, len(pairs))
 	t := make([]float64, 0, len(pairs))
 	for _, p := range pairs {
@@ -561,6 +600,7 @@ func scaleAgreement(scale string, pairs []dyadPair, q StudyAgreement) (ScaleAgre
 			continue
 		}
 		c, t = append(c, *cm), append(t, *tm)
+		a.Pairs = append(a.Pairs, ScorePair{DyadID: p.dyad, Client: *cm, Counsellor: *tm})
 	}
 	a.N = len(c)
 	d := make([]float64, len(c))

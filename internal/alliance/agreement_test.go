@@ -23,6 +23,7 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *alliance.Service
+	store *store.Store
 	study alliance.Study
 	n     int
 }
@@ -43,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, ctx: ctx, svc: svc, study: s}
+	return &fixture{t: t, ctx: ctx, svc: svc, store: st, study: s}
 }
 
 func (f *fixture) dyad() alliance.Dyad {

@@ -453,4 +453,72 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 			t.Errorf("FindRatings(unknown dyad) = %v, want an empty list", err)
 		}
 	})
+
+	t.Run("dashboard sessions: create, find, end once", func(t *testing.T) {
+		t.Parallel()
+		st := open(t)
+		k := alliance.Key{ID: "k1", Name: "analyst", Scopes: []alliance.Scope{"analyze"}, Hash: "h", CreatedAt: now, CreatedBy: "system"}
+		if err := st.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		us := alliance.UISession{ID: "us1", KeyID: "k1", Hash: "hh", CreatedAt: now, ExpiresAt: now.Add(alliance.UISessionTTL)}
+		audit := alliance.AuditEntry{At: now, Actor: "key:k1", Action: "ui_session.create", Resource: "ui_session", ResourceID: "us1"}
+		if err := st.CreateUISession(ctx, us, audit); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.FindUISessionByID(ctx, "us1")
+		if err != nil || got.KeyID != "k1" || got.Hash != "hh" || !got.ExpiresAt.Equal(us.ExpiresAt) || got.EndedAt != nil {
+			t.Fatalf("FindUISessionByID = %+v, %v; want the session as created", got, err)
+		}
+		if _, err := st.FindUISessionByID(ctx, "nope"); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("FindUISessionByID(unknown) = %v, want ErrNotFound", err)
+		}
+		if err := st.EndUISession(ctx, "us1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.FindUISessionByID(ctx, "us1"); got.EndedAt == nil || !got.EndedAt.Equal(now.Add(time.Hour)) {
+			t.Errorf("ended session has EndedAt %v, want %v", got.EndedAt, now.Add(time.Hour))
+		}
+		if err := st.EndUISession(ctx, "us1", now.Add(2*time.Hour)); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("EndUISession twice = %v, want ErrNotFound", err)
+		}
+		if err := st.CreateUISession(ctx, alliance.UISession{ID: "us2", KeyID: "no-such-key", Hash: "h", CreatedAt: now, ExpiresAt: now}); err == nil {
+			t.Error("a session of an unknown key was stored")
+		}
+		entries, err := st.FindAudit(ctx, alliance.AuditFilter{Action: "ui_session.create", Limit: 10})
+		if err != nil || len(entries) != 1 {
+			t.Errorf("audit entries of the sign-in = %d, %v; want 1", len(entries), err)
+		}
+	})
+
+	t.Run("study scores and completion counts", func(t *testing.T) {
+		t.Parallel()
+		st := open(t)
+		fixture(t, ctx, st)
+		for _, r := range []alliance.Rating{
+			rating("ra_1", 1, alliance.RoleClient, 1, twelve(4)...),
+			rating("ra_2", 1, alliance.RoleCounsellor, 1, twelve(3)...),
+			rating("ra_3", 2, alliance.RoleClient, 1, twelve(5)...),
+		} {
+			if err := st.CreateRating(ctx, r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		err := st.StreamStudyScores(ctx, "st_1", func(r alliance.Rating) error {
+			got = append(got, fmt.Sprintf("%s %d %s %v", r.DyadID, r.Session, r.Role, *r.Scores.Total.Mean))
+			return nil
+		})
+		slices.Sort(got)
+		want := []string{"dy_1 1 client 4", "dy_1 1 counsellor 3", "dy_1 2 client 5"}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("StreamStudyScores = %v, %v; want %v", got, err, want)
+		}
+		c, err := st.CountStudyRatings(ctx, "st_1")
+		wantC := alliance.Completion{Dyads: 1, Sessions: []alliance.SessionCompletion{
+			{Session: 1, Client: 1, Counsellor: 1, Both: 1}, {Session: 2, Client: 1}}}
+		if err != nil || cmp.Diff(c, wantC) != "" {
+			t.Errorf("CountStudyRatings = %+v, %v; want %+v", c, err, wantC)
+		}
+	})
 }

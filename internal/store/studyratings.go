@@ -197,3 +197,79 @@ func checkCtx(ctx context.Context, n int) error {
 	}
 	return ctx.Err()
 }
+
+// StreamStudyScores reads the scores of a study's current ratings in
+// table order, decoding nothing else: a trajectory over every session
+// needs no answers, dates or codes, and sorting would cost more than the
+// caller's grouping.
+func (s *Store) StreamStudyScores(ctx context.Context, studyID string, fn func(alliance.Rating) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.db.WithContext(s.rowsCtx(ctx)).
+		Raw(`SELECT dyad_id, session, role, scores FROM ratings WHERE study_id = ? AND superseded_at IS NULL`, studyID).Rows()
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var dec scoreDecoder
+	var scores sql.RawBytes
+	var role string
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return err
+		}
+		r := alliance.Rating{StudyID: studyID}
+		if err := rows.Scan(&r.DyadID, &r.Session, &role, &scores); err != nil {
+			return translate(err)
+		}
+		r.Role = alliance.Role(role)
+		if r.Scores, err = dec.decode(scores); err != nil {
+			return fmt.Errorf("decode scores of dyad %s session %d %s: %w", r.DyadID, r.Session, role, err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
+// countSessionsSQL counts a study's current ratings per session and role,
+// and the client ratings whose counsellor rating exists (complete pairs),
+// each found through the unique index ratings_current.
+const countSessionsSQL = `
+SELECT r.session,
+    SUM(CASE WHEN r.role = 'client' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.role = 'counsellor' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.role = 'client' AND EXISTS (
+        SELECT 1 FROM ratings k WHERE k.dyad_id = r.dyad_id AND k.session = r.session
+            AND k.role = 'counsellor' AND k.superseded_at IS NULL) THEN 1 ELSE 0 END)
+FROM ratings r
+WHERE r.study_id = ? AND r.superseded_at IS NULL
+GROUP BY r.session
+ORDER BY r.session`
+
+// CountStudyRatings counts a study's dyads and its ratings per session
+// and role, in SQL: portable aggregates only.
+func (s *Store) CountStudyRatings(ctx context.Context, studyID string) (alliance.Completion, error) {
+	var out alliance.Completion
+	var dyads int64
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&dyadRow{}).Where("study_id = ?", studyID).Count(&dyads).Error; err != nil {
+		return out, translate(err)
+	}
+	out.Dyads = int(dyads)
+	rows, err := db.Raw(countSessionsSQL, studyID).Rows()
+	if err != nil {
+		return out, translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c alliance.SessionCompletion
+		if err := rows.Scan(&c.Session, &c.Client, &c.Counsellor, &c.Both); err != nil {
+			return out, translate(err)
+		}
+		out.Sessions = append(out.Sessions, c)
+	}
+	return out, translate(rows.Err())
+}

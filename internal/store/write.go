@@ -118,6 +118,7 @@ type statements struct {
 	insertRating, insertIdempotency, supersede   *statement
 	insertKey, revokeKey                         *statement
 	insertInvitation, useInvitation, insertAudit *statement
+	insertUISession, endUISession                *statement
 }
 
 func newStatements(d migrations.Dialect) *statements {
@@ -133,12 +134,15 @@ func newStatements(d migrations.Dialect) *statements {
 		insertInvitation:  st(insertInvitationSQL),
 		useInvitation:     st(useInvitationSQL),
 		insertAudit:       st(insertAuditSQL),
+		insertUISession:   st(insertUISessionSQL),
+		endUISession:      st(endUISessionSQL),
 	}
 }
 
 func (s *statements) all() []*statement {
 	return []*statement{s.insertStudy, s.insertDyad, s.insertRating, s.insertIdempotency, s.supersede,
-		s.insertKey, s.revokeKey, s.insertInvitation, s.useInvitation, s.insertAudit}
+		s.insertKey, s.revokeKey, s.insertInvitation, s.useInvitation, s.insertAudit,
+		s.insertUISession, s.endUISession}
 }
 
 // prepare prepares every statement on db, the writer's connection. It is

@@ -1,0 +1,194 @@
+package alliance
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+)
+
+// The study-wide views behind the dashboard and its plots, beside the
+// agreement report: how complete a study is, every dyad's difference over
+// sessions, and the differences of each counsellor's dyads.
+
+// SessionCompletion counts the current ratings of one session number.
+type SessionCompletion struct {
+	Session    int
+	Client     int
+	Counsellor int
+	// Both counts dyads rated by both sides at this session.
+	Both int
+}
+
+// Completion is how far a study's rating has got: its dyads and, per
+// session number anyone rated, the ratings of each role.
+type Completion struct {
+	Dyads    int
+	Sessions []SessionCompletion
+}
+
+// StudyCompletion counts a study's dyads and its ratings per session and
+// role.
+func (s *Service) StudyCompletion(ctx context.Context, studyID string) (Completion, error) {
+	if _, err := s.FindStudyByID(ctx, studyID); err != nil {
+		return Completion{}, err
+	}
+	c, err := s.store.CountStudyRatings(ctx, studyID)
+	if err != nil {
+		return Completion{}, fmt.Errorf("study %s completion: %w", studyID, err)
+	}
+	return c, nil
+}
+
+// SessionValue is one number at a session of a dyad.
+type SessionValue struct {
+	Session int
+	Value   float64
+}
+
+// DifferenceTrajectories are the client − counsellor differences of one
+// scale (item means) of every dyad at every session where both sides have
+// a score, computed by the same code as every other difference.
+type DifferenceTrajectories struct {
+	Study Study
+	Scale string
+	Conf  float64
+	// Sessions lists every session number anyone rated, ascending, so that
+	// a session with no complete pair still shows (with n = 0).
+	Sessions []int
+	// Dyads holds, in dyad id order, the differences of each dyad with at
+	// least one, by session.
+	Dyads [][]SessionValue
+}
+
+// StudyTrajectories returns every dyad's difference over sessions for the
+// first scale of q (default: the total). q is checked like the agreement
+// report's query; its session selector does not apply, since every session
+// is shown, and band and multiplier are only validated.
+func (s *Service) StudyTrajectories(ctx context.Context, studyID string, q AgreementQuery) (DifferenceTrajectories, error) {
+	set, scales, err := s.agreementSettings(ctx, studyID, q)
+	if err != nil {
+		return DifferenceTrajectories{}, err
+	}
+	out := DifferenceTrajectories{Study: set.Study, Scale: scales[0], Conf: set.Conf}
+	type cell struct {
+		session int
+		c, t    *Rating
+	}
+	index := map[string]int{}
+	var ids []string
+	var cells [][]cell
+	seen := map[int]bool{}
+	err = s.store.StreamStudyScores(ctx, studyID, func(r Rating) error {
+		i, ok := index[r.DyadID]
+		if !ok {
+			i = len(ids)
+			index[r.DyadID] = i
+			ids, cells = append(ids, r.DyadID), append(cells, nil)
+		}
+		seen[r.Session] = true
+		j := slices.IndexFunc(cells[i], func(c cell) bool { return c.session == r.Session })
+		if j < 0 {
+			cells[i] = append(cells[i], cell{session: r.Session})
+			j = len(cells[i]) - 1
+		}
+		rr := r
+		if r.Role == RoleClient {
+			cells[i][j].c = &rr
+		} else {
+			cells[i][j].t = &rr
+		}
+		return nil
+	})
+	if err != nil {
+		return DifferenceTrajectories{}, fmt.Errorf("study %s scores: %w", studyID, err)
+	}
+	for sn := range seen {
+		out.Sessions = append(out.Sessions, sn)
+	}
+	slices.Sort(out.Sessions)
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
+	for _, i := range order {
+		var vs []SessionValue
+		for _, c := range cells[i] {
+			if d := scaleDifference(out.Scale, c.c, c.t).Difference; d != nil {
+				vs = append(vs, SessionValue{Session: c.session, Value: *d})
+			}
+		}
+		if len(vs) > 0 {
+			slices.SortFunc(vs, func(a, b SessionValue) int { return a.Session - b.Session })
+			out.Dyads = append(out.Dyads, vs)
+		}
+	}
+	return out, nil
+}
+
+// CounsellorDifferences are the client − counsellor differences of one
+// counsellor's dyads, one per dyad with a complete pair.
+type CounsellorDifferences struct {
+	Code        string
+	Differences []float64
+}
+
+// CounsellorAgreement groups a study's pairs at the selected session by
+// counsellor. N is the number of pairs, as in the agreement report.
+type CounsellorAgreement struct {
+	Study       Study
+	Selector    SessionSelector
+	Scale       string
+	Conf        float64
+	N           int
+	Counsellors []CounsellorDifferences // by code
+}
+
+// CounsellorAgreement returns, for the first scale of q (default: the
+// total) at q's session, the differences of each counsellor's dyads: the
+// pairs of the agreement report (same selection, same n), grouped by the
+// dyads' counsellor codes. Every counsellor of the study is listed, those
+// without a pair with no differences.
+//
+// It is the one place that decides where per-counsellor figures come
+// from; it reads the study's ratings and dyads for now, and can take the
+// per-counsellor statistics of the agreement report once they exist.
+func (s *Service) CounsellorAgreement(ctx context.Context, studyID string, q AgreementQuery) (CounsellorAgreement, error) {
+	if len(q.Scales) > 1 {
+		q.Scales = q.Scales[:1]
+	}
+	a, err := s.StudyScaleAgreement(ctx, studyID, q)
+	if err != nil {
+		return CounsellorAgreement{}, err
+	}
+	sc := a.Scales[0]
+	out := CounsellorAgreement{Study: a.Study, Selector: a.Selector, Scale: sc.Scale, Conf: a.Conf, N: sc.N}
+	counsellor := map[string]string{}
+	for p := (Page{Limit: MaxLimit}); ; {
+		ds, err := s.store.FindDyads(ctx, DyadFilter{StudyID: studyID, Page: p})
+		if err != nil {
+			return CounsellorAgreement{}, fmt.Errorf("study %s dyads: %w", studyID, err)
+		}
+		for _, d := range ds {
+			counsellor[d.ID] = d.CounsellorCode
+		}
+		if len(ds) < p.Limit {
+			break
+		}
+		p.After = ds[len(ds)-1].ID
+	}
+	byCode := map[string][]float64{}
+	for _, code := range counsellor {
+		byCode[code] = byCode[code][:0:0]
+	}
+	for _, p := range sc.Pairs {
+		code := counsellor[p.DyadID]
+		byCode[code] = append(byCode[code], p.Client-p.Counsellor)
+	}
+	for code, ds := range byCode {
+		out.Counsellors = append(out.Counsellors, CounsellorDifferences{Code: code, Differences: ds})
+	}
+	slices.SortFunc(out.Counsellors, func(a, b CounsellorDifferences) int { return cmp.Compare(a.Code, b.Code) })
+	return out, nil
+}
