@@ -86,22 +86,8 @@ func (s *server) getDyadAgreement(c *gin.Context) error {
 //	@Failure		403			{object}	Problem
 //	@Router			/v1/studies/{id}/agreement [get]
 func (s *server) getStudyAgreement(c *gin.Context) error {
-	q := alliance.AgreementQuery{Session: c.Query("session")}
-	for _, v := range c.QueryArray("scale") {
-		for _, sc := range strings.Split(v, ",") {
-			if sc = strings.TrimSpace(sc); sc != "" {
-				q.Scales = append(q.Scales, sc)
-			}
-		}
-	}
-	var err error
-	if q.Band, err = queryFloat(c, "band"); err != nil {
-		return err
-	}
-	if q.LoAMultiplier, err = queryFloat(c, "multiplier"); err != nil {
-		return err
-	}
-	if q.Conf, err = queryFloat(c, "conf"); err != nil {
+	q, err := agreementQuery(c)
+	if err != nil {
 		return err
 	}
 	a, err := s.svc.StudyAgreement(c.Request.Context(), c.Param("id"), q)
@@ -110,6 +96,36 @@ func (s *server) getStudyAgreement(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, toStudyAgreementResponse(a))
 	return nil
+}
+
+// agreementQuery reads the query parameters every study-level figure
+// shares (session, scale, band, multiplier, conf): the agreement report,
+// its plots and the dashboard's pages. A number that does not parse is a
+// 400 naming the parameter; the domain checks the values (422).
+func agreementQuery(c *gin.Context) (alliance.AgreementQuery, error) {
+	q := alliance.AgreementQuery{Session: c.Query("session"), Scales: queryScales(c)}
+	var err error
+	if q.Band, err = queryFloat(c, "band"); err != nil {
+		return q, err
+	}
+	if q.LoAMultiplier, err = queryFloat(c, "multiplier"); err != nil {
+		return q, err
+	}
+	q.Conf, err = queryFloat(c, "conf")
+	return q, err
+}
+
+// queryScales reads the scale parameter, repeated or comma-separated.
+func queryScales(c *gin.Context) []string {
+	var out []string
+	for _, v := range c.QueryArray("scale") {
+		for _, sc := range strings.Split(v, ",") {
+			if sc = strings.TrimSpace(sc); sc != "" {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
 }
 
 // queryFloat reads an optional number query parameter; nil when absent.

@@ -5,7 +5,10 @@ package api
 type RouteAccess struct {
 	Method, Path   string
 	Public, Survey bool
-	Scopes         []string
+	// Session: a dashboard session cookie authenticates; Page: a dashboard
+	// page (cookie only, refusals redirect to sign-in).
+	Session, Page bool
+	Scopes        []string
 }
 
 // Routes lists the endpoint table: the authorization matrix is generated
@@ -13,7 +16,8 @@ type RouteAccess struct {
 func Routes() []RouteAccess {
 	var out []RouteAccess
 	for _, e := range (&server{metrics: newMetrics()}).endpoints() {
-		ra := RouteAccess{Method: e.method, Path: e.path, Public: e.access.public, Survey: e.access.survey}
+		ra := RouteAccess{Method: e.method, Path: e.path, Public: e.access.public, Survey: e.access.survey,
+			Session: e.access.session, Page: e.access.page}
 		for _, sc := range e.access.scopes {
 			ra.Scopes = append(ra.Scopes, string(sc))
 		}

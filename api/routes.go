@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/dashboard"
 	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
@@ -26,6 +27,12 @@ var (
 	collecting   = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect}}
 	anyKey       = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect, auth.ScopeAnalyze}}
 	surveyHolder = rule{survey: true}
+	// plotReaders are the readers, by API key or by dashboard session.
+	plotReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true}
+	// uiPublic pages are open to all (sign-in, assets); uiReaders pages
+	// need a dashboard session of an admin or analyze key.
+	uiPublic  = rule{public: true, page: true}
+	uiReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true, page: true}
 )
 
 // endpoints is the whole route table.
@@ -51,6 +58,10 @@ func (s *server) endpoints() []endpoint {
 		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement},
 		{get, "/v1/studies/:id/export", readers, s.exportStudy},
 		{get, "/v1/studies/:id/codebook", readers, s.codebook},
+		{get, "/v1/studies/:id/plots/bland-altman.svg", plotReaders, s.plotBlandAltman},
+		{get, "/v1/studies/:id/plots/scatter.svg", plotReaders, s.plotScatter},
+		{get, "/v1/studies/:id/plots/trajectories.svg", plotReaders, s.plotTrajectories},
+		{get, "/v1/studies/:id/plots/counsellors.svg", plotReaders, s.plotCounsellors},
 
 		{get, "/v1/dyads/:id", readers, s.getDyad},
 		{post, "/v1/dyads/:id/ratings", collecting, s.createRating},
@@ -62,6 +73,7 @@ func (s *server) endpoints() []endpoint {
 		{put, "/v1/dyads/:id/sessions/:session/ratings/:role", collecting, s.amendRating},
 		{get, "/v1/dyads/:id/sessions/:session/ratings/:role/history", readers, s.ratingHistory},
 		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation},
+		{get, "/v1/dyads/:id/plots/trajectory.svg", plotReaders, s.plotDyadTrajectory},
 
 		{get, "/v1/survey", surveyHolder, s.getSurvey},
 		{post, "/v1/survey", surveyHolder, s.submitSurvey},
@@ -70,6 +82,17 @@ func (s *server) endpoints() []endpoint {
 		{get, "/v1/keys", admin, s.listKeys},
 		{del, "/v1/keys/:id", admin, s.revokeKey},
 		{get, "/v1/audit", admin, s.listAudit},
+
+		// The analysts' dashboard: HTML pages that only read; signing in
+		// and out are its only posts.
+		{get, dashboard.Path, uiPublic, s.uiHome},
+		{post, dashboard.Path + "sign-in", uiPublic, s.uiSignIn},
+		{post, dashboard.Path + "sign-out", uiReaders, s.uiSignOut},
+		{get, dashboard.Path + "assets/*any", uiPublic, plain(gin.WrapH(dashboard.Assets()))},
+		{get, dashboard.Path + "studies", uiReaders, s.page(s.uiStudies)},
+		{get, dashboard.Path + "studies/:id", uiReaders, s.page(s.uiOverview)},
+		{get, dashboard.Path + "studies/:id/sessions", uiReaders, s.page(s.uiSession)},
+		{get, dashboard.Path + "dyads/:id", uiReaders, s.page(s.uiDyad)},
 	}
 }
 

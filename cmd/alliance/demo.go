@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/dashboard"
 	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
@@ -116,6 +118,7 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 		return "", fmt.Errorf("demo: survey link: %w", err)
 	}
 	log.Info("demo: try these",
+		"dashboard", baseURL+dashboard.Path+"?next="+url.QueryEscape(dashboard.Path+"studies/"+st.ID),
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",
 		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement",

@@ -170,6 +170,7 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		RateLimits:   api.RateLimits{PerCredential: cfg.RateLimit, PerIP: cfg.RateLimitIP, Burst: cfg.RateLimitBurst},
 		CORSOrigins:  cfg.CORSOrigins,
 		PublicURL:    cfg.PublicURL,
+		CookieSecure: cfg.CookieSecure,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

@@ -46,6 +46,10 @@ type Config struct {
 	// PublicURL is the base URL raters reach the service at, without a
 	// trailing slash ("" : survey links are root-relative).
 	PublicURL string
+	// CookieSecure is when the dashboard's session cookie is Secure: auto
+	// (over TLS to this process), always (behind a TLS-terminating proxy)
+	// or never.
+	CookieSecure string
 }
 
 // setting describes one option: its flag name, environment variable,
@@ -74,6 +78,7 @@ var settings = []setting{
 	{"rate-limit-burst", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
 	{"cors-origins", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
 	{"public-url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
+	{"cookie-secure", "ALLIANCE_COOKIE_SECURE", "auto", "mark the dashboard's session cookie Secure: auto (when the request came over TLS to this server), always (behind a TLS-terminating proxy) or never"},
 }
 
 // Load builds the configuration from flags in args (which win) and
@@ -183,6 +188,11 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 			bad("public-url", "must look like https://host[:port][/path], without query or fragment")
 		}
 	}
+	switch c.CookieSecure = get("cookie-secure"); c.CookieSecure {
+	case "auto", "always", "never":
+	default:
+		bad("cookie-secure", "must be auto, always or never")
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -222,6 +232,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_burst", c.RateLimitBurst),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.String("public_url", c.PublicURL),
+		slog.String("cookie_secure", c.CookieSecure),
 	)
 }
 
