@@ -75,7 +75,9 @@ func (s *server) sameOrigin(c *gin.Context) bool {
 	return u.Host == c.Request.Host
 }
 
-var errForeignOrigin = fmt.Errorf("this form may only be sent from the dashboard's own pages: %w", alliance.ErrForbidden)
+// errForeignOrigin refuses a form post from another site.
+var errForeignOrigin = &requestError{status: http.StatusForbidden, typ: typeForbidden, title: "Forbidden",
+	detail: "this form may only be sent from the dashboard's own pages"}
 
 // safeNext is the page to return to after sign-in: a dashboard page of
 // this server, never another site.
@@ -112,7 +114,8 @@ func (s *server) page(h pageFunc) handlerFunc {
 
 func (s *server) errorPage(c *gin.Context, err error) {
 	p := loggedProblem(c, s.log, err)
-	view := dashboard.Problem{Page: dashboard.Page{Title: p.Title, SignedIn: true}, Status: p.Status, Detail: p.Detail}
+	signedIn := alliance.ActorFrom(c.Request.Context()).Kind == alliance.ActorDashboard
+	view := dashboard.Problem{Page: dashboard.Page{Title: p.Title, SignedIn: signedIn}, Status: p.Status, Detail: p.Detail}
 	for _, f := range p.Errors {
 		view.Fields = append(view.Fields, f.Field+": "+f.Message)
 	}

@@ -75,6 +75,7 @@ type envOptions struct {
 	limits       api.RateLimits
 	cors         []string
 	publicURL    string
+	cookieSecure string
 	// catalogue replaces the built-in forms (e.g. with item texts).
 	catalogue *instrument.Catalogue
 }
@@ -134,6 +135,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		RateLimits:   o.limits,
 		CORSOrigins:  o.cors,
 		PublicURL:    o.publicURL,
+		CookieSecure: o.cookieSecure,
 	})
 	var h http.Handler = withAdmin(engine, admin)
 	if w != nil {

@@ -107,9 +107,17 @@ func Render(w io.Writer, page string, view any) error {
 	return err
 }
 
-// Headers sets the security headers of every dashboard response.
+// ReferrerPolicy is the dashboard's: no referrer leaves this origin, but
+// same-origin requests keep theirs. The survey page's no-referrer would
+// make browsers send "Origin: null" with the sign-in and sign-out posts,
+// and the server could no longer tell its own forms from another site's.
+const ReferrerPolicy = "same-origin"
+
+// Headers sets the security headers of every dashboard response: the
+// survey page's, with this package's policy and ReferrerPolicy.
 func Headers(h http.Header) {
 	webasset.SecurityHeaders(h, ContentSecurityPolicy)
+	h.Set("Referrer-Policy", ReferrerPolicy)
 }
 
 // Assets serves the embedded stylesheet and icon: requests for
