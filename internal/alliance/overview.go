@@ -61,6 +61,14 @@ type DifferenceTrajectories struct {
 	Dyads [][]SessionValue
 }
 
+// SessionPair is one dyad session's two means of a scale; nil where a
+// side's score is missing.
+type SessionPair struct {
+	DyadID             string
+	Session            int
+	Client, Counsellor *float64
+}
+
 // StudyTrajectories returns every dyad's difference over sessions for the
 // first scale of q (default: the total). q is checked like the agreement
 // report's query; its session selector does not apply, since every session
@@ -71,58 +79,25 @@ func (s *Service) StudyTrajectories(ctx context.Context, studyID string, q Agree
 		return DifferenceTrajectories{}, err
 	}
 	out := DifferenceTrajectories{Study: set.Study, Scale: scales[0], Conf: set.Conf}
-	type cell struct {
-		session int
-		c, t    *Rating
-	}
-	index := map[string]int{}
-	var ids []string
-	var cells [][]cell
-	seen := map[int]bool{}
-	err = s.store.StreamStudyScores(ctx, studyID, func(r Rating) error {
-		i, ok := index[r.DyadID]
-		if !ok {
-			i = len(ids)
-			index[r.DyadID] = i
-			ids, cells = append(ids, r.DyadID), append(cells, nil)
-		}
-		seen[r.Session] = true
-		j := slices.IndexFunc(cells[i], func(c cell) bool { return c.session == r.Session })
-		if j < 0 {
-			cells[i] = append(cells[i], cell{session: r.Session})
-			j = len(cells[i]) - 1
-		}
-		rr := r
-		if r.Role == RoleClient {
-			cells[i][j].c = &rr
-		} else {
-			cells[i][j].t = &rr
-		}
-		return nil
-	})
+	pairs, sessions, err := s.store.FindStudyScalePairs(ctx, studyID, out.Scale)
 	if err != nil {
 		return DifferenceTrajectories{}, fmt.Errorf("study %s scores: %w", studyID, err)
 	}
-	for sn := range seen {
-		out.Sessions = append(out.Sessions, sn)
-	}
-	slices.Sort(out.Sessions)
-	order := make([]int, len(ids))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
-	for _, i := range order {
-		var vs []SessionValue
-		for _, c := range cells[i] {
-			if d := scaleDifference(out.Scale, c.c, c.t).Difference; d != nil {
-				vs = append(vs, SessionValue{Session: c.session, Value: *d})
-			}
+	out.Sessions = sessions
+	slices.SortFunc(pairs, func(a, b SessionPair) int {
+		return cmp.Or(cmp.Compare(a.DyadID, b.DyadID), cmp.Compare(a.Session, b.Session))
+	})
+	last := ""
+	for _, p := range pairs {
+		d := meanDifference(out.Scale, true, true, p.Client, p.Counsellor).Difference
+		if d == nil {
+			continue
 		}
-		if len(vs) > 0 {
-			slices.SortFunc(vs, func(a, b SessionValue) int { return a.Session - b.Session })
-			out.Dyads = append(out.Dyads, vs)
+		if len(out.Dyads) == 0 || p.DyadID != last {
+			out.Dyads, last = append(out.Dyads, nil), p.DyadID
 		}
+		cur := &out.Dyads[len(out.Dyads)-1]
+		*cur = append(*cur, SessionValue{Session: p.Session, Value: *d})
 	}
 	return out, nil
 }

@@ -42,10 +42,12 @@ type Store interface {
 	// StudyID, DyadID, Session, Role, FormID, Answers and Scores.
 	FindStudyRatings(ctx context.Context, studyID string, sel SessionSelector) ([]Rating, error)
 
-	// StreamStudyScores calls fn for every current rating of a study, in
-	// no particular order, with only DyadID, Session, Role and Scores
-	// filled in: what trajectories of a scale over sessions need.
-	StreamStudyScores(ctx context.Context, studyID string, fn func(Rating) error) error
+	// FindStudyScalePairs returns, for every dyad session of a study that
+	// both sides rated, the two means of one scale (nil where a score is
+	// missing), in no particular order, and every session number anyone
+	// rated, ascending: what trajectories over sessions need, without
+	// decoding 200,000 score documents.
+	FindStudyScalePairs(ctx context.Context, studyID, scale string) ([]SessionPair, []int, error)
 	// CountStudyRatings counts a study's dyads and, per session number
 	// rated, its current client and counsellor ratings and the dyads with
 	// both.

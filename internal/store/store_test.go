@@ -504,19 +504,38 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 				t.Fatal(err)
 			}
 		}
-		var got []string
-		err := st.StreamStudyScores(ctx, "st_1", func(r alliance.Rating) error {
-			got = append(got, fmt.Sprintf("%s %d %s %v", r.DyadID, r.Session, r.Role, *r.Scores.Total.Mean))
-			return nil
-		})
-		slices.Sort(got)
-		want := []string{"dy_1 1 client 4", "dy_1 1 counsellor 3", "dy_1 2 client 5"}
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("StreamStudyScores = %v, %v; want %v", got, err, want)
+		for _, scale := range []string{"total", "bond"} {
+			pairs, sessions, err := st.FindStudyScalePairs(ctx, "st_1", scale)
+			if err != nil || len(pairs) != 1 || !slices.Equal(sessions, []int{1, 2}) {
+				t.Fatalf("FindStudyScalePairs(%s) = %+v, %v, %v; want one pair, sessions 1 and 2", scale, pairs, sessions, err)
+			}
+			if p := pairs[0]; p.DyadID != "dy_1" || p.Session != 1 || p.Client == nil || *p.Client != 4 || p.Counsellor == nil || *p.Counsellor != 3 {
+				t.Errorf("FindStudyScalePairs(%s) = %+v, want dy_1 session 1: 4 and 3", scale, p)
+			}
+		}
+		// A missing score is a nil mean, not a missing pair.
+		sparse := twelve(4)
+		for i := range 6 {
+			sparse[i] = nil
+		}
+		for _, r := range []alliance.Rating{rating("ra_4", 3, alliance.RoleClient, 1, sparse...), rating("ra_5", 3, alliance.RoleCounsellor, 1, twelve(2)...)} {
+			if err := st.CreateRating(ctx, r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pairs, _, err := st.FindStudyScalePairs(ctx, "st_1", "goal")
+		nilMeans := 0
+		for _, p := range pairs {
+			if p.Client == nil {
+				nilMeans++
+			}
+		}
+		if err != nil || len(pairs) != 2 || nilMeans != 1 {
+			t.Errorf("FindStudyScalePairs(goal) = %+v, %v; want 2 pairs, one with no client mean", pairs, err)
 		}
 		c, err := st.CountStudyRatings(ctx, "st_1")
 		wantC := alliance.Completion{Dyads: 1, Sessions: []alliance.SessionCompletion{
-			{Session: 1, Client: 1, Counsellor: 1, Both: 1}, {Session: 2, Client: 1}}}
+			{Session: 1, Client: 1, Counsellor: 1, Both: 1}, {Session: 2, Client: 1}, {Session: 3, Client: 1, Counsellor: 1, Both: 1}}}
 		if err != nil || cmp.Diff(c, wantC) != "" {
 			t.Errorf("CountStudyRatings = %+v, %v; want %+v", c, err, wantC)
 		}

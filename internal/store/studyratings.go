@@ -198,40 +198,70 @@ func checkCtx(ctx context.Context, n int) error {
 	return ctx.Err()
 }
 
-// StreamStudyScores reads the scores of a study's current ratings in
-// table order, decoding nothing else: a trajectory over every session
-// needs no answers, dates or codes, and sorting would cost more than the
-// caller's grouping.
-func (s *Store) StreamStudyScores(ctx context.Context, studyID string, fn func(alliance.Rating) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// scalePairsSQL reads one scale's two means of every session both sides
+// of a dyad rated, extracted from the scores column by the database (%s
+// stands for each side's extraction), so that a trajectory over 200,000
+// ratings decodes no score document in Go. Each counsellor rating is found
+// through the unique index ratings_current.
+const scalePairsSQL = `
+SELECT c.dyad_id, c.session, %[1]s, %[2]s
+FROM ratings c
+JOIN ratings k ON k.dyad_id = c.dyad_id AND k.session = c.session AND k.role = 'counsellor' AND k.superseded_at IS NULL
+WHERE c.study_id = ? AND c.role = 'client' AND c.superseded_at IS NULL`
+
+// FindStudyScalePairs returns one scale's means of every complete dyad
+// session of a study, and every session number rated (see alliance.Store).
+func (s *Store) FindStudyScalePairs(ctx context.Context, studyID, scale string) ([]alliance.SessionPair, []int, error) {
+	// The path of the scale's mean in storedScores, in each dialect.
+	path := "$.total.mean"
+	extract := "json_extract(%s.scores, ?)"
+	if scale != alliance.ScaleTotal {
+		path = "$.subscales." + scale + ".mean"
 	}
-	rows, err := s.db.WithContext(s.rowsCtx(ctx)).
-		Raw(`SELECT dyad_id, session, role, scores FROM ratings WHERE study_id = ? AND superseded_at IS NULL`, studyID).Rows()
+	if s.dialect == migrations.Postgres {
+		extract = "(%s.scores::jsonb #>> ?::text[])::double precision"
+		path = "{total,mean}"
+		if scale != alliance.ScaleTotal {
+			path = "{subscales," + scale + ",mean}"
+		}
+	}
+	db := s.db.WithContext(s.rowsCtx(ctx))
+	var sessions []int
+	if err := db.Raw(`SELECT DISTINCT session FROM ratings WHERE study_id = ? AND superseded_at IS NULL ORDER BY session`, studyID).
+		Scan(&sessions).Error; err != nil {
+		return nil, nil, translate(err)
+	}
+	q := fmt.Sprintf(scalePairsSQL, fmt.Sprintf(extract, "c"), fmt.Sprintf(extract, "k"))
+	rows, err := db.Raw(q, path, path, studyID).Rows()
 	if err != nil {
-		return translate(err)
+		return nil, nil, translate(err)
 	}
 	defer rows.Close()
-	var dec scoreDecoder
-	var scores sql.RawBytes
-	var role string
+	var out []alliance.SessionPair
+	var means []float64 // one backing array for the means, grown in chunks
 	for n := 1; rows.Next(); n++ {
 		if err := checkCtx(ctx, n); err != nil {
-			return err
+			return nil, nil, err
 		}
-		r := alliance.Rating{StudyID: studyID}
-		if err := rows.Scan(&r.DyadID, &r.Session, &role, &scores); err != nil {
-			return translate(err)
+		var p alliance.SessionPair
+		var c, k sql.NullFloat64
+		if err := rows.Scan(&p.DyadID, &p.Session, &c, &k); err != nil {
+			return nil, nil, translate(err)
 		}
-		r.Role = alliance.Role(role)
-		if r.Scores, err = dec.decode(scores); err != nil {
-			return fmt.Errorf("decode scores of dyad %s session %d %s: %w", r.DyadID, r.Session, role, err)
+		if len(means)+2 > cap(means) {
+			means = make([]float64, 0, 4096)
 		}
-		if err := fn(r); err != nil {
-			return err
+		if c.Valid {
+			means = append(means, c.Float64)
+			p.Client = &means[len(means)-1]
 		}
+		if k.Valid {
+			means = append(means, k.Float64)
+			p.Counsellor = &means[len(means)-1]
+		}
+		out = append(out, p)
 	}
-	return translate(rows.Err())
+	return out, sessions, translate(rows.Err())
 }
 
 // countSessionsSQL counts a study's current ratings per session and role,
