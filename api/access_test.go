@@ -274,12 +274,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 					e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", `{"answers":`+refClient+`}`, "Authorization", "Bearer "+tok)
 					return tok
 				}, pageOr(acc, usedToken(acc))},
-				{"dashboard session, admin key", true, func() string { return w.session(w.admin) }, sessionAllowed(acc, key)},
-				{"dashboard session, analyze key", true, func() string { return w.session(w.analyze) }, sessionAllowed(acc, key)},
-				{"dashboard session, key of another study", true, func() string { return w.session(w.otherStudy) }, sessionOtherStudy(acc, key)},
-				{"dashboard session, signed out", true, w.endedSession, sessionDenied(acc)},
-				{"dashboard session, expired", true, w.expiredSession, sessionDenied(acc)},
-				{"dashboard session, key revoked", true, w.revokedKeySession, sessionDenied(acc)},
+				{"dashboard session, admin key", true, func() string { return w.session(w.admin) }, liveSession(acc, key, http.StatusOK)},
+				{"dashboard session, analyze key", true, func() string { return w.session(w.analyze) }, liveSession(acc, key, http.StatusOK)},
+				{"dashboard session, key of another study", true, func() string { return w.session(w.otherStudy) }, liveSession(acc, key, http.StatusNotFound)},
+				// A signed-out or expired session, or one whose key was
+				// revoked, is no credential at all.
+				{"dashboard session, signed out", true, w.endedSession, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"dashboard session, expired", true, w.expiredSession, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"dashboard session, key revoked", true, w.revokedKeySession, pageOr(acc, denied(acc, http.StatusUnauthorized))},
 			}
 			for _, p := range principals {
 				path, body := w.request(ri.Method, ri.Path)
@@ -321,26 +323,11 @@ func pageOr(acc access, want func(int) bool) func(int) bool {
 	}
 }
 
-// sessionAllowed: a dashboard session of an admin or analyze key reads the
-// plots and the pages (and signs out); routes that take API keys only do
-// not see it (401).
-func sessionAllowed(acc access, key string) func(int) bool {
-	return func(status int) bool {
-		switch {
-		case acc == accPublic:
-			return status < 400
-		case key == "POST /ui/sign-out":
-			return status == http.StatusSeeOther
-		case acc == accPage, acc == accPlot:
-			return status == http.StatusOK
-		}
-		return status == http.StatusUnauthorized
-	}
-}
-
-// sessionOtherStudy: a session of a key bound to study B sees nothing of
-// study A (404), lists its own studies and signs out.
-func sessionOtherStudy(acc access, key string) func(int) bool {
+// liveSession: a dashboard session of an admin or analyze key reads the
+// plots and the pages of study A (answering reach: 200, or 404 for a key
+// bound to study B), lists its studies and signs out; routes that take
+// API keys only do not see it (401).
+func liveSession(acc access, key string, reach int) func(int) bool {
 	return func(status int) bool {
 		switch {
 		case acc == accPublic:
@@ -350,21 +337,7 @@ func sessionOtherStudy(acc access, key string) func(int) bool {
 		case key == "GET /ui/studies":
 			return status == http.StatusOK
 		case acc == accPage, acc == accPlot:
-			return status == http.StatusNotFound
-		}
-		return status == http.StatusUnauthorized
-	}
-}
-
-// sessionDenied: a signed-out or expired session, or one whose key was
-// revoked, is no credential: pages go to sign-in, the rest is 401.
-func sessionDenied(acc access) func(int) bool {
-	return func(status int) bool {
-		switch acc {
-		case accPublic:
-			return status < 400
-		case accPage:
-			return status == http.StatusSeeOther
+			return status == reach
 		}
 		return status == http.StatusUnauthorized
 	}

@@ -103,10 +103,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	}
 	switch tok.Kind {
 	case auth.KindKey:
-		k, err := s.store.FindKeyByID(ctx, tok.ID)
-		if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, k.Hash)) {
-			return Actor{}, ErrUnauthenticated
-		}
+		k, err := verified(ctx, tok, s.store.FindKeyByID, func(k Key) string { return k.Hash })
 		if err != nil {
 			return Actor{}, err
 		}
@@ -115,14 +112,23 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 		}
 		return Actor{Kind: ActorKey, ID: k.ID, Scopes: k.Scopes, StudyID: k.StudyID}, nil
 	case auth.KindSurvey:
-		inv, err := s.store.FindInvitationByID(ctx, tok.ID)
-		if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, inv.Hash)) {
-			return Actor{}, ErrUnauthenticated
-		}
+		inv, err := verified(ctx, tok, s.store.FindInvitationByID, func(inv Invitation) string { return inv.Hash })
 		if err != nil {
 			return Actor{}, err
 		}
 		return Actor{Kind: ActorSurvey, ID: inv.ID, StudyID: inv.StudyID, Invitation: &inv}, nil
 	}
 	return Actor{}, ErrUnauthenticated
+}
+
+// verified finds the stored credential of tok with find and checks the
+// token's secret against its hash: an unknown id or a wrong secret is
+// ErrUnauthenticated, other errors are returned as they are.
+func verified[T any](ctx context.Context, tok auth.Token, find func(context.Context, string) (T, error), hash func(T) string) (T, error) {
+	v, err := find(ctx, tok.ID)
+	if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, hash(v))) {
+		var zero T
+		return zero, ErrUnauthenticated
+	}
+	return v, err
 }

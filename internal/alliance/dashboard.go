@@ -67,10 +67,7 @@ func (s *Service) AuthenticateUISession(ctx context.Context, raw string) (Actor,
 	if err != nil || tok.Kind != auth.KindDashboard {
 		return Actor{}, ErrUnauthenticated
 	}
-	us, err := s.store.FindUISessionByID(ctx, tok.ID)
-	if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, us.Hash)) {
-		return Actor{}, ErrUnauthenticated
-	}
+	us, err := verified(ctx, tok, s.store.FindUISessionByID, func(us UISession) string { return us.Hash })
 	if err != nil {
 		return Actor{}, err
 	}
