@@ -48,6 +48,7 @@ import (
 	"github.com/alliance-project/alliance/api"
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/plot"
 	"github.com/alliance-project/alliance/internal/store"
 )
 
@@ -69,6 +70,18 @@ var undocumentedRoutes = map[string]string{
 	// The hosted survey page: HTML, JS, CSS and message catalogues for
 	// people; it calls the documented /v1/survey. TestSurveyPage* check it.
 	"GET /s/*any": "survey page assets",
+	// The analysts' dashboard: HTML pages, their assets and the sign-in
+	// and sign-out form posts, for people in a browser, not for clients
+	// of the API; the plots they embed are documented operations.
+	// TestDashboard* check them.
+	"GET /ui/":                     "dashboard sign-in page",
+	"POST /ui/sign-in":             "dashboard sign-in form",
+	"POST /ui/sign-out":            "dashboard sign-out form",
+	"GET /ui/assets/*any":          "dashboard assets",
+	"GET /ui/studies":              "dashboard page",
+	"GET /ui/studies/:id":          "dashboard page",
+	"GET /ui/studies/:id/sessions": "dashboard page",
+	"GET /ui/dyads/:id":            "dashboard page",
 }
 
 // notExercised lists documented "METHOD /path status" triples this test
@@ -517,6 +530,79 @@ func TestContract(t *testing.T) {
 		{name: "codebook: unknown shape", method: "GET", path: "/v1/studies/{id}/codebook", want: 422, invalidRequest: true,
 			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/codebook?shape=tall")(s) }},
 
+		// --- plots (the figure's content is checked in plots_test.go) ---
+		{name: "Bland–Altman plot", method: "GET", path: "/v1/studies/{id}/plots/bland-altman.svg", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/bland-altman.svg?session=first&scale=total&band=0.5&multiplier=1.96&conf=0.9&trend=true&labels=none")(s)
+			},
+			check: checkPlot("image/svg+xml")},
+		{name: "Bland–Altman plot: trend not a boolean", method: "GET", path: "/v1/studies/{id}/plots/bland-altman.svg", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/bland-altman.svg?trend=maybe")(s)
+			}},
+		{name: "Bland–Altman plot: unknown study", method: "GET", path: "/v1/studies/{id}/plots/bland-altman.svg", want: 404,
+			req: get("/v1/studies/st_nope/plots/bland-altman.svg")},
+		{name: "Bland–Altman plot: two scales", method: "GET", path: "/v1/studies/{id}/plots/bland-altman.svg", want: 422,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/bland-altman.svg?scale=total&scale=goal")(s)
+			}},
+		{name: "scatter plot as PNG", method: "GET", path: "/v1/studies/{id}/plots/scatter.svg", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/scatter.svg?format=png&scale=goal")(s)
+			},
+			check: checkPlot("image/png")},
+		{name: "scatter plot: band not a number", method: "GET", path: "/v1/studies/{id}/plots/scatter.svg", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/scatter.svg?band=wide")(s)
+			}},
+		{name: "scatter plot: unknown study", method: "GET", path: "/v1/studies/{id}/plots/scatter.svg", want: 404,
+			req: get("/v1/studies/st_nope/plots/scatter.svg")},
+		{name: "scatter plot: unknown format", method: "GET", path: "/v1/studies/{id}/plots/scatter.svg", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/scatter.svg?format=gif")(s)
+			}},
+		{name: "trajectories plot", method: "GET", path: "/v1/studies/{id}/plots/trajectories.svg", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/trajectories.svg?scale=bond&conf=0.9")(s)
+			},
+			check: checkPlot("image/svg+xml")},
+		{name: "trajectories plot: multiplier not a number", method: "GET", path: "/v1/studies/{id}/plots/trajectories.svg", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/trajectories.svg?multiplier=x")(s)
+			}},
+		{name: "trajectories plot: unknown study", method: "GET", path: "/v1/studies/{id}/plots/trajectories.svg", want: 404,
+			req: get("/v1/studies/st_nope/plots/trajectories.svg")},
+		{name: "trajectories plot: bad session", method: "GET", path: "/v1/studies/{id}/plots/trajectories.svg", want: 422,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/trajectories.svg?session=zero")(s)
+			}},
+		{name: "counsellors plot with codes", method: "GET", path: "/v1/studies/{id}/plots/counsellors.svg", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/counsellors.svg?labels=codes&session=last")(s)
+			},
+			check: checkPlot("image/svg+xml")},
+		{name: "counsellors plot: conf not a number", method: "GET", path: "/v1/studies/{id}/plots/counsellors.svg", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/counsellors.svg?conf=high")(s)
+			}},
+		{name: "counsellors plot: unknown study", method: "GET", path: "/v1/studies/{id}/plots/counsellors.svg", want: 404,
+			req: get("/v1/studies/st_nope/plots/counsellors.svg")},
+		{name: "counsellors plot: unknown labels", method: "GET", path: "/v1/studies/{id}/plots/counsellors.svg", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/plots/counsellors.svg?labels=names")(s)
+			}},
+		{name: "dyad trajectory plot", method: "GET", path: "/v1/dyads/{id}/plots/trajectory.svg", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/plots/trajectory.svg?scale=total,goal&labels=codes")(s)
+			},
+			check: checkPlot("image/svg+xml")},
+		{name: "dyad trajectory plot: unknown dyad", method: "GET", path: "/v1/dyads/{id}/plots/trajectory.svg", want: 404,
+			req: get("/v1/dyads/dy_nope/plots/trajectory.svg")},
+		{name: "dyad trajectory plot: unknown scale", method: "GET", path: "/v1/dyads/{id}/plots/trajectory.svg", want: 422,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/dyads/" + s.dyad + "/plots/trajectory.svg?scale=nope")(s)
+			}},
+
 		// --- access: keys, audit, survey links ---
 		{name: "create key", method: "POST", path: "/v1/keys", want: 201,
 			req: postJSON("/v1/keys", `{"name":"analyst","scopes":["analyze"]}`),
@@ -943,6 +1029,27 @@ func checkExport(shape, include string) func(t *testing.T, s *contractState, rec
 		}
 		if !slices.Equal(header, names) {
 			t.Errorf("export columns %v, codebook columns %v", header, names)
+		}
+	}
+}
+
+// checkPlot checks a figure's media type and that it is one: the
+// document can only call it a file.
+func checkPlot(mediaType string) func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+	return func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+		t.Helper()
+		if ct := rec.Header().Get("Content-Type"); ct != mediaType {
+			t.Errorf("plot Content-Type = %q, want %q", ct, mediaType)
+		}
+		switch mediaType {
+		case "image/png":
+			if !bytes.HasPrefix(rec.Body.Bytes(), []byte("\x89PNG\r\n\x1a\n")) {
+				t.Errorf("the PNG plot does not start with the PNG signature")
+			}
+		default:
+			if _, err := plot.ReadMetadata(bytes.NewReader(rec.Body.Bytes())); err != nil {
+				t.Errorf("the SVG plot has no readable metadata: %v", err)
+			}
 		}
 	}
 }

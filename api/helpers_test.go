@@ -76,6 +76,7 @@ type envOptions struct {
 	cors         []string
 	proxies      []string
 	publicURL    string
+	cookieSecure string
 	// catalogue replaces the built-in forms (e.g. with item texts).
 	catalogue *instrument.Catalogue
 }
@@ -136,6 +137,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		CORSOrigins:    o.cors,
 		TrustedProxies: o.proxies,
 		PublicURL:      o.publicURL,
+		CookieSecure:   o.cookieSecure,
 	})
 	var h http.Handler = withAdmin(engine, admin)
 	if w != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/dashboard"
 	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
@@ -32,6 +33,7 @@ var (
 	agreeing   = []string{"session", "scale", "band", "multiplier", "conf"}
 	exporting  = []string{"format", "shape", "include", "updated_since"}
 	confirming = []string{"confirm"}
+	plotting   = append([]string{"trend", "format", "labels"}, agreeing...)
 )
 
 // Who may call a route.
@@ -45,6 +47,12 @@ var (
 	enrolling    = collecting
 	anyKey       = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect, auth.ScopeAnalyze}}
 	surveyHolder = rule{survey: true}
+	// plotReaders are the readers, by API key or by dashboard session.
+	plotReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true}
+	// uiPublic pages are open to all (sign-in, assets); uiReaders pages
+	// need a dashboard session of an admin or analyze key.
+	uiPublic  = rule{public: true, page: true}
+	uiReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true, page: true}
 )
 
 // endpoints is the whole route table.
@@ -74,6 +82,10 @@ func (s *server) endpoints() []endpoint {
 		{get, "/v1/studies/:id/summary", readers, s.getSummary, []string{"session", "scale", "conf", "reliability"}},
 		{get, "/v1/studies/:id/export", readers, s.exportStudy, exporting},
 		{get, "/v1/studies/:id/codebook", readers, s.codebook, []string{"format", "shape", "include"}},
+		{get, "/v1/studies/:id/plots/bland-altman.svg", plotReaders, s.plotBlandAltman, plotting},
+		{get, "/v1/studies/:id/plots/scatter.svg", plotReaders, s.plotScatter, plotting},
+		{get, "/v1/studies/:id/plots/trajectories.svg", plotReaders, s.plotTrajectories, plotting},
+		{get, "/v1/studies/:id/plots/counsellors.svg", plotReaders, s.plotCounsellors, plotting},
 
 		{get, "/v1/dyads/:id", anyKey, s.getDyad, nil},
 		{del, "/v1/dyads/:id", admin, s.eraseDyad, confirming},
@@ -90,6 +102,7 @@ func (s *server) endpoints() []endpoint {
 		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation, nil},
 		{get, "/v1/dyads/:id/invitations", admin, s.listInvitations, nil},
 		{del, "/v1/invitations/:id", admin, s.revokeInvitation, nil},
+		{get, "/v1/dyads/:id/plots/trajectory.svg", plotReaders, s.plotDyadTrajectory, []string{"scale", "format", "labels"}},
 
 		{get, "/v1/survey", surveyHolder, s.getSurvey, nil},
 		{post, "/v1/survey", surveyHolder, s.submitSurvey, nil},
@@ -98,6 +111,19 @@ func (s *server) endpoints() []endpoint {
 		{get, "/v1/keys", admin, s.listKeys, paging},
 		{del, "/v1/keys/:id", admin, s.revokeKey, nil},
 		{get, "/v1/audit", admin, s.listAudit, append([]string{"study_id", "actor", "action", "resource_id", "since"}, paging...)},
+
+		// The analysts' dashboard: HTML pages that only read; signing in
+		// and out are its only posts. Pages are for people, not programs:
+		// they check the parameters they use and ignore the others, as
+		// web pages do.
+		{get, dashboard.Path, uiPublic, s.uiHome, anyQuery},
+		{post, dashboard.Path + "sign-in", uiPublic, s.uiSignIn, anyQuery},
+		{post, dashboard.Path + "sign-out", uiReaders, s.uiSignOut, anyQuery},
+		{get, dashboard.Path + "assets/*any", uiPublic, plain(gin.WrapH(dashboard.Assets())), anyQuery},
+		{get, dashboard.Path + "studies", uiReaders, s.page(s.uiStudies), anyQuery},
+		{get, dashboard.Path + "studies/:id", uiReaders, s.page(s.uiOverview), anyQuery},
+		{get, dashboard.Path + "studies/:id/sessions", uiReaders, s.page(s.uiSession), anyQuery},
+		{get, dashboard.Path + "dyads/:id", uiReaders, s.page(s.uiDyad), anyQuery},
 	}
 }
 
@@ -145,7 +171,10 @@ func plain(h gin.HandlerFunc) handlerFunc {
 type RouteAccess struct {
 	Method, Path   string
 	Public, Survey bool
-	Scopes         []string
+	// Session: a dashboard session cookie authenticates; Page: a dashboard
+	// page (cookie only, refusals redirect to sign-in).
+	Session, Page bool
+	Scopes        []string
 	// AnyQuery is set on the routes that take any query parameters
 	// (static pages and their assets); the others refuse unknown ones.
 	AnyQuery bool
@@ -156,7 +185,7 @@ func Routes() []RouteAccess {
 	var out []RouteAccess
 	for _, e := range (&server{metrics: newMetrics()}).endpoints() {
 		ra := RouteAccess{Method: e.method, Path: e.path, Public: e.access.public, Survey: e.access.survey,
-			AnyQuery: len(e.query) == 1 && e.query[0] == "*"}
+			Session: e.access.session, Page: e.access.page, AnyQuery: len(e.query) == 1 && e.query[0] == "*"}
 		for _, sc := range e.access.scopes {
 			ra.Scopes = append(ra.Scopes, string(sc))
 		}

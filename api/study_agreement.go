@@ -33,15 +33,8 @@ import (
 //	@ID				getStudyAgreement
 //	@Router			/v1/studies/{id}/agreement [get]
 func (s *server) getStudyAgreement(c *gin.Context) error {
-	q := alliance.AgreementQuery{Session: c.Query("session"), Scales: queryList(c, "scale"), Alpha: c.Query("alpha")}
-	var err error
-	if q.Band, err = queryFloat(c, "band"); err != nil {
-		return err
-	}
-	if q.LoAMultiplier, err = queryFloat(c, "multiplier"); err != nil {
-		return err
-	}
-	if q.Conf, err = queryFloat(c, "conf"); err != nil {
+	q, err := agreementQuery(c)
+	if err != nil {
 		return err
 	}
 	a, err := s.svc.StudyAgreement(c.Request.Context(), c.Param("id"), q)
@@ -50,6 +43,23 @@ func (s *server) getStudyAgreement(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, toStudyAgreementResponse(a))
 	return nil
+}
+
+// agreementQuery reads the query parameters every study-level figure
+// shares (session, scale, band, multiplier, conf, alpha): the agreement
+// report, its plots and the dashboard's pages. A number that does not
+// parse is a 400 naming the parameter; the domain checks the values (422).
+func agreementQuery(c *gin.Context) (alliance.AgreementQuery, error) {
+	q := alliance.AgreementQuery{Session: c.Query("session"), Scales: queryList(c, "scale"), Alpha: c.Query("alpha")}
+	var err error
+	if q.Band, err = queryFloat(c, "band"); err != nil {
+		return q, err
+	}
+	if q.LoAMultiplier, err = queryFloat(c, "multiplier"); err != nil {
+		return q, err
+	}
+	q.Conf, err = queryFloat(c, "conf")
+	return q, err
 }
 
 // queryList reads a query parameter given repeatedly or comma-separated.

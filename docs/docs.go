@@ -526,6 +526,97 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/dyads/{id}/plots/trajectory.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Both raters' scores (item metric) per session, one panel per scale (total and subscales, or the scales asked for); a session only one side rated shows that side's marker. The title names the dyad's codes only with labels=codes. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "One dyad's ratings over sessions",
+                "operationId": "plotDyadTrajectory",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "scales to draw: total and/or subscale keys (default all); repeat or comma-separate",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes (the dyad's codes in the title)",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/dyads/{id}/ratings": {
             "get": {
                 "security": [
@@ -2537,6 +2628,480 @@ const docTemplate = `{
                                 "type": "string",
                                 "description": "attachment; filename=alliance-STUDY-SHAPE.csv (or .ndjson)"
                             }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/bland-altman.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Client − counsellor difference against the mean of both scores (item metric), one point per dyad at the selected session; overlapping points are drawn once with area proportional to their count (binned past 2,000 distinct positions), and the caption says which. Lines: bias and limits of agreement with their CIs (shaded), the proportional-bias regression with trend=true; n in the caption. The numbers are the agreement report's for the same parameters (GET /v1/studies/{id}/agreement). SVG (default) carries \u003ctitle\u003e, \u003cdesc\u003e and a JSON \u003cmetadata id=\"alliance-plot\"\u003e element recording what was drawn; format=png gives a 200 dpi PNG. n = 0, 1 or 2 gives a figure that says what it cannot show.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Bland–Altman plot of a study's agreement",
+                "operationId": "plotBlandAltman",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "limits-of-agreement multiplier (default 1.96, \u003e 0)",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the intervals (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "draw the proportional-bias line (default false)",
+                        "name": "trend",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes; this figure shows no codes either way",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/counsellors.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "One row per counsellor: the mean client − counsellor difference (item metric) of their dyads at the selected session with its t-based CI and the number of dyads, sorted by mean; counsellors without a complete pair are listed without a point. The pairs are the agreement report's for the same parameters. Rows are labelled \"Counsellor 1\"..\"Counsellor k\" unless labels=codes. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Mean client − counsellor difference by counsellor (caterpillar plot)",
+                "operationId": "plotCounsellors",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the CIs (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default: Counsellor 1..k) or codes (the counsellor codes)",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/scatter.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Each dyad's client score against its counsellor score (item metric) at the selected session on equal axes, with the line of identity, Lin's CCC with its CI and Pearson r (with its CI when n ≥ 4), and n. Overlapping points are drawn once, sized by count (binned past 2,000 distinct positions). The numbers are the agreement report's for the same parameters. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Client against counsellor scatter plot of a study",
+                "operationId": "plotScatter",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "agreement band (default 0.5, ≥ 0); checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "limits-of-agreement multiplier (default 1.96, \u003e 0); checked as in the agreement report",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the intervals (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes; this figure shows no codes either way",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/trajectories.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every dyad's client − counsellor difference (item metric) at every session both rated, as a thin line, with the per-session mean and its t-based CI as a band and n per session (binned past 2,000 observations). Every session number anyone rated is shown, n = 0 included. The session parameter does not apply (all sessions are drawn) but is checked like the other agreement parameters. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Client − counsellor difference over sessions",
+                "operationId": "plotTrajectories",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "checked, not used: every session is drawn",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the per-session CIs (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes; this figure shows no codes either way",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     },
                     "401": {

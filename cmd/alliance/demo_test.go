@@ -42,7 +42,8 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("seedDemo = %q, %v", id, err)
 	}
-	for _, want := range []string{"/v1/studies/" + id + "/agreement", "/agreement", "/sessions/1/agreement"} {
+	for _, want := range []string{"/v1/studies/" + id + "/agreement", "/agreement", "/sessions/1/agreement",
+		"dashboard=\"http://127.0.0.1:8080/ui/?next=%2Fui%2Fstudies%2F" + id + "\""} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}

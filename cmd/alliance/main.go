@@ -292,6 +292,7 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		CORSOrigins:    cfg.CORSOrigins,
 		PublicURL:      cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies,
+		CookieSecure:   cfg.CookieSecure,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

@@ -168,17 +168,25 @@ func sessionWarnings(it ItemAgreement) []Warning {
 }
 
 func scaleDifference(scale string, c, t *Rating) ScaleDifference {
-	d := ScaleDifference{Scale: scale}
+	var cm, tm *float64
 	if c != nil {
-		d.Client = c.Scores.Of(scale).Mean
+		cm = c.Scores.Of(scale).Mean
 	}
 	if t != nil {
-		d.Counsellor = t.Scores.Of(scale).Mean
+		tm = t.Scores.Of(scale).Mean
 	}
+	return meansDifference(scale, c != nil, t != nil, cm, tm)
+}
+
+// meansDifference is scaleDifference on the means themselves, for reads
+// that fetch one scale's means without whole ratings; clientRated and
+// counsellorRated say whether each side has a rating at all.
+func meansDifference(scale string, clientRated, counsellorRated bool, cm, tm *float64) ScaleDifference {
+	d := ScaleDifference{Scale: scale, Client: cm, Counsellor: tm}
 	switch {
-	case c == nil:
+	case !clientRated:
 		d.Reason = ReasonClientMissing
-	case t == nil:
+	case !counsellorRated:
 		d.Reason = ReasonCounsellorMissing
 	case d.Client == nil || d.Counsellor == nil:
 		d.Reason = ReasonScoreMissing

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/stats"
+	"github.com/alliance-project/alliance/internal/store"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -20,18 +21,19 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *alliance.Service
+	store *store.Store
 	study alliance.Study
 	n     int
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	svc, ctx := newService(t)
+	svc, st, ctx := newServiceStore(t)
 	s, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "t", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, ctx: ctx, svc: svc, study: s}
+	return &fixture{t: t, ctx: ctx, svc: svc, store: st, study: s}
 }
 
 func (f *fixture) dyad() alliance.Dyad {

@@ -179,6 +179,14 @@ func loadDomainFixtures(t *testing.T) domainFixtures {
 // newService is a real service over a fresh, migrated SQLite file.
 func newService(t *testing.T) (*alliance.Service, context.Context) {
 	t.Helper()
+	svc, _, ctx := newServiceStore(t)
+	return svc, ctx
+}
+
+// newServiceStore is newService with its store, for tests that reach
+// under the service.
+func newServiceStore(t *testing.T) (*alliance.Service, *store.Store, context.Context) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "f.db"), discard)
 	if err != nil {
@@ -188,7 +196,7 @@ func newService(t *testing.T) (*alliance.Service, context.Context) {
 	if err := st.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	return alliance.NewService(st, instrument.Builtin()), ctx
+	return alliance.NewService(st, instrument.Builtin()), st, ctx
 }
 
 // loadWAI submits the WAI fixture study: session 1 of every dyad.

@@ -58,6 +58,17 @@ type Store interface {
 	// StudyID, DyadID, Session, Role, FormID, Answers and Scores.
 	FindStudyRatings(ctx context.Context, studyID string, sel SessionSelector) ([]Rating, error)
 
+	// FindStudyScalePairs returns, for every dyad session of a study that
+	// both sides rated, the two means of one scale (nil where a score is
+	// missing), in no particular order, and every session number anyone
+	// rated, ascending: what trajectories over sessions need, without
+	// decoding 200,000 score documents.
+	FindStudyScalePairs(ctx context.Context, studyID, scale string) ([]SessionPair, []int, error)
+	// CountStudyRatings counts a study's dyads and, per session number
+	// rated, its current client and counsellor ratings and the dyads with
+	// both.
+	CountStudyRatings(ctx context.Context, studyID string) (Completion, error)
+
 	FindIdempotency(ctx context.Context, key string) (IdempotencyRecord, error)
 
 	// StreamStudyRatings calls fn for every current rating of a study, with
@@ -90,6 +101,12 @@ type Store interface {
 	CreateInvitedRating(ctx context.Context, invID string, now time.Time, r Rating, idem *Idempotency, audit ...AuditEntry) error
 
 	FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	CreateUISession(ctx context.Context, us UISession, audit ...AuditEntry) error
+	FindUISessionByID(ctx context.Context, id string) (UISession, error)
+	// EndUISession marks a session ended at at; a session that does not
+	// exist or has already ended yields ErrNotFound.
+	EndUISession(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 
 	// Ping reports whether the database answers and its schema is current.
 	Ping(ctx context.Context) error

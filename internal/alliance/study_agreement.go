@@ -85,10 +85,19 @@ type ScaleAgreement struct {
 	CCC            Figure[stats.CCCResult]
 	BlandAltman    Figure[stats.BAResult]
 	Krippendorff   KrippendorffPair
+	// Pairs are the N pairs every figure uses, in dyad id order.
+	Pairs []ScorePair
 	// Direction counts: client − counsellor > Band, < −Band, or within.
 	ClientHigher     int
 	CounsellorHigher int
 	WithinBand       int
+}
+
+// ScorePair is one dyad's two scores of a scale (item means) at the
+// selected session.
+type ScorePair struct {
+	DyadID             string
+	Client, Counsellor float64
 }
 
 // Alpha is Cronbach's alpha as psych::alpha reports it.
@@ -193,6 +202,70 @@ type dyadPair struct {
 // alpha; and the warnings an analyst should read first. Bad query values
 // are a ValidationError naming the query parameter.
 func (s *Service) StudyAgreement(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, error) {
+	out, pairs, w, err := s.studyScales(ctx, studyID, q)
+	if err != nil {
+		return out, err
+	}
+	if out.Alpha, err = s.roleAlphas(out.Study, pairs, out.AlphaMethod, &w); err != nil {
+		return out, err
+	}
+	err = s.itemAgreement(&out, out.Study, pairs, &w)
+	out.Warnings = w
+	return out, err
+}
+
+// StudyScaleAgreement is the per-scale part of StudyAgreement (the same
+// pairs, n, figures and warnings, computed by the same code) without
+// Cronbach's alpha and the item-level figures: what a plot needs.
+func (s *Service) StudyScaleAgreement(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, error) {
+	out, _, w, err := s.studyScales(ctx, studyID, q)
+	out.Warnings = w
+	return out, err
+}
+
+// studyScales validates q, reads the study's ratings at the selected
+// session and computes the per-scale statistics.
+func (s *Service) studyScales(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, []dyadPair, warnings, error) {
+	out, scales, err := s.agreementSettings(ctx, studyID, q)
+	if err != nil {
+		return StudyAgreement{}, nil, nil, err
+	}
+	f, err := s.studyForm(out.Study)
+	if err != nil {
+		return StudyAgreement{}, nil, nil, err
+	}
+	pairs, err := s.studyPairs(ctx, studyID, out.Selector)
+	if err != nil {
+		return StudyAgreement{}, nil, nil, err
+	}
+	out.NDyads = len(pairs)
+	clusters := map[string]bool{}
+	for _, p := range pairs {
+		if p.client != nil && p.counselor != nil {
+			out.NComplete++
+			clusters[p.counsellor] = true
+		}
+	}
+	out.NIncomplete = out.NDyads - out.NComplete
+	out.NCounsellors = len(clusters)
+	w := warnings{}
+	for _, sc := range scales {
+		a, err := scaleAgreement(sc, f, pairs, out, &w)
+		if err != nil {
+			return out, nil, w, err
+		}
+		out.Scales = append(out.Scales, a)
+	}
+	w.fewClusters("", out.NCounsellors)
+	return out, pairs, w, nil
+}
+
+// agreementSettings checks an agreement query against the study: every
+// figure of a study, the JSON report and the plots alike, refuses a bad
+// parameter with the same fields and codes. It returns the settings (the
+// study, selector, band, multiplier, confidence and alpha method) and the
+// scales picked, in the form's order.
+func (s *Service) agreementSettings(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, []string, error) {
 	var fe fieldErrors
 	sel, err := ParseSessionSelector("session", q.Session)
 	if err != nil {
@@ -223,47 +296,18 @@ func (s *Service) StudyAgreement(ctx context.Context, studyID string, q Agreemen
 	}
 	st, err := s.FindStudyByID(ctx, studyID)
 	if err != nil {
-		return StudyAgreement{}, err
+		return StudyAgreement{}, nil, err
 	}
 	out.Study = st
 	f, err := s.studyForm(st)
 	if err != nil {
-		return StudyAgreement{}, err
+		return StudyAgreement{}, nil, err
 	}
 	scales := pickScales(&fe, f, q.Scales)
 	if err := fe.err(); err != nil {
-		return StudyAgreement{}, err
+		return StudyAgreement{}, nil, err
 	}
-
-	pairs, err := s.studyPairs(ctx, studyID, sel)
-	if err != nil {
-		return StudyAgreement{}, err
-	}
-	out.NDyads = len(pairs)
-	clusters := map[string]bool{}
-	for _, p := range pairs {
-		if p.client != nil && p.counselor != nil {
-			out.NComplete++
-			clusters[p.counsellor] = true
-		}
-	}
-	out.NIncomplete = out.NDyads - out.NComplete
-	out.NCounsellors = len(clusters)
-	w := warnings{}
-	for _, sc := range scales {
-		a, err := scaleAgreement(sc, f, pairs, out, &w)
-		if err != nil {
-			return out, err
-		}
-		out.Scales = append(out.Scales, a)
-	}
-	w.fewClusters("", out.NCounsellors)
-	if out.Alpha, err = s.roleAlphas(st, pairs, out.AlphaMethod, &w); err != nil {
-		return out, err
-	}
-	err = s.itemAgreement(&out, st, pairs, &w)
-	out.Warnings = w
-	return out, err
+	return out, scales, nil
 }
 
 // pickScales validates the scale query parameter against the form's
@@ -385,6 +429,7 @@ func pairUp(rs []Rating) []dyadPair {
 // scalePairs are the complete pairs of one scale: both scale scores, the
 // keyed item answers of the scale behind them and the counsellor codes.
 type scalePairs struct {
+	dyads        []string
 	c, t         []float64
 	cItems       ends
 	tItems       ends
@@ -407,6 +452,7 @@ func collectScale(scale string, f *instrument.Form, pairs []dyadPair) scalePairs
 			continue
 		}
 		sp.c, sp.t = append(sp.c, *cm), append(sp.t, *tm)
+		sp.dyads = append(sp.dyads, p.dyad)
 		sp.counsellors = append(sp.counsellors, p.counsellor)
 		countKeyed(&sp.cItems, f, items, p.client.Answers)
 		countKeyed(&sp.tItems, f, items, p.counselor.Answers)
@@ -439,12 +485,14 @@ func countKeyed(e *ends, f *instrument.Form, idx []int, answers []*float64) {
 func scaleAgreement(scale string, f *instrument.Form, pairs []dyadPair, q StudyAgreement, w *warnings) (ScaleAgreement, error) {
 	sp := collectScale(scale, f, pairs)
 	c, t := sp.c, sp.t
-	a := ScaleAgreement{Scale: scale, N: len(c), NIncomplete: sp.nIncomplete, NScoreMissing: sp.nScoreMissed}
+	a := ScaleAgreement{Scale: scale, N: len(c), NIncomplete: sp.nIncomplete, NScoreMissing: sp.nScoreMissed,
+		Pairs: make([]ScorePair, len(c))}
 	d := make([]float64, len(c))
 	rows := make([][]float64, len(c))
 	cells := make([]float64, 2*len(c))
 	units := make([][]float64, len(c))
 	for i := range c {
+		a.Pairs[i] = ScorePair{DyadID: sp.dyads[i], Client: c[i], Counsellor: t[i]}
 		d[i] = c[i] - t[i]
 		cells[2*i], cells[2*i+1] = c[i], t[i]
 		rows[i] = cells[2*i : 2*i+2 : 2*i+2]

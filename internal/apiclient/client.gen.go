@@ -513,6 +513,42 @@ func (e WithdrawalResponseScope) Valid() bool {
 	}
 }
 
+// Defines values for PlotDyadTrajectoryParamsFormat.
+const (
+	PlotDyadTrajectoryParamsFormatPng PlotDyadTrajectoryParamsFormat = "png"
+	PlotDyadTrajectoryParamsFormatSvg PlotDyadTrajectoryParamsFormat = "svg"
+)
+
+// Valid indicates whether the value is a known member of the PlotDyadTrajectoryParamsFormat enum.
+func (e PlotDyadTrajectoryParamsFormat) Valid() bool {
+	switch e {
+	case PlotDyadTrajectoryParamsFormatPng:
+		return true
+	case PlotDyadTrajectoryParamsFormatSvg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotDyadTrajectoryParamsLabels.
+const (
+	PlotDyadTrajectoryParamsLabelsCodes PlotDyadTrajectoryParamsLabels = "codes"
+	PlotDyadTrajectoryParamsLabelsNone  PlotDyadTrajectoryParamsLabels = "none"
+)
+
+// Valid indicates whether the value is a known member of the PlotDyadTrajectoryParamsLabels enum.
+func (e PlotDyadTrajectoryParamsLabels) Valid() bool {
+	switch e {
+	case PlotDyadTrajectoryParamsLabelsCodes:
+		return true
+	case PlotDyadTrajectoryParamsLabelsNone:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetRatingParamsRole.
 const (
 	GetRatingParamsRoleClient     GetRatingParamsRole = "client"
@@ -669,6 +705,150 @@ func (e ExportStudyParamsShape) Valid() bool {
 	case ExportStudyParamsShapeLong:
 		return true
 	case ExportStudyParamsShapeWide:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotBlandAltmanParamsFormat.
+const (
+	PlotBlandAltmanParamsFormatPng PlotBlandAltmanParamsFormat = "png"
+	PlotBlandAltmanParamsFormatSvg PlotBlandAltmanParamsFormat = "svg"
+)
+
+// Valid indicates whether the value is a known member of the PlotBlandAltmanParamsFormat enum.
+func (e PlotBlandAltmanParamsFormat) Valid() bool {
+	switch e {
+	case PlotBlandAltmanParamsFormatPng:
+		return true
+	case PlotBlandAltmanParamsFormatSvg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotBlandAltmanParamsLabels.
+const (
+	PlotBlandAltmanParamsLabelsCodes PlotBlandAltmanParamsLabels = "codes"
+	PlotBlandAltmanParamsLabelsNone  PlotBlandAltmanParamsLabels = "none"
+)
+
+// Valid indicates whether the value is a known member of the PlotBlandAltmanParamsLabels enum.
+func (e PlotBlandAltmanParamsLabels) Valid() bool {
+	switch e {
+	case PlotBlandAltmanParamsLabelsCodes:
+		return true
+	case PlotBlandAltmanParamsLabelsNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotCounsellorsParamsFormat.
+const (
+	PlotCounsellorsParamsFormatPng PlotCounsellorsParamsFormat = "png"
+	PlotCounsellorsParamsFormatSvg PlotCounsellorsParamsFormat = "svg"
+)
+
+// Valid indicates whether the value is a known member of the PlotCounsellorsParamsFormat enum.
+func (e PlotCounsellorsParamsFormat) Valid() bool {
+	switch e {
+	case PlotCounsellorsParamsFormatPng:
+		return true
+	case PlotCounsellorsParamsFormatSvg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotCounsellorsParamsLabels.
+const (
+	PlotCounsellorsParamsLabelsCodes PlotCounsellorsParamsLabels = "codes"
+	PlotCounsellorsParamsLabelsNone  PlotCounsellorsParamsLabels = "none"
+)
+
+// Valid indicates whether the value is a known member of the PlotCounsellorsParamsLabels enum.
+func (e PlotCounsellorsParamsLabels) Valid() bool {
+	switch e {
+	case PlotCounsellorsParamsLabelsCodes:
+		return true
+	case PlotCounsellorsParamsLabelsNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotScatterParamsFormat.
+const (
+	PlotScatterParamsFormatPng PlotScatterParamsFormat = "png"
+	PlotScatterParamsFormatSvg PlotScatterParamsFormat = "svg"
+)
+
+// Valid indicates whether the value is a known member of the PlotScatterParamsFormat enum.
+func (e PlotScatterParamsFormat) Valid() bool {
+	switch e {
+	case PlotScatterParamsFormatPng:
+		return true
+	case PlotScatterParamsFormatSvg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotScatterParamsLabels.
+const (
+	PlotScatterParamsLabelsCodes PlotScatterParamsLabels = "codes"
+	PlotScatterParamsLabelsNone  PlotScatterParamsLabels = "none"
+)
+
+// Valid indicates whether the value is a known member of the PlotScatterParamsLabels enum.
+func (e PlotScatterParamsLabels) Valid() bool {
+	switch e {
+	case PlotScatterParamsLabelsCodes:
+		return true
+	case PlotScatterParamsLabelsNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotTrajectoriesParamsFormat.
+const (
+	PlotTrajectoriesParamsFormatPng PlotTrajectoriesParamsFormat = "png"
+	PlotTrajectoriesParamsFormatSvg PlotTrajectoriesParamsFormat = "svg"
+)
+
+// Valid indicates whether the value is a known member of the PlotTrajectoriesParamsFormat enum.
+func (e PlotTrajectoriesParamsFormat) Valid() bool {
+	switch e {
+	case PlotTrajectoriesParamsFormatPng:
+		return true
+	case PlotTrajectoriesParamsFormatSvg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlotTrajectoriesParamsLabels.
+const (
+	PlotTrajectoriesParamsLabelsCodes PlotTrajectoriesParamsLabels = "codes"
+	PlotTrajectoriesParamsLabelsNone  PlotTrajectoriesParamsLabels = "none"
+)
+
+// Valid indicates whether the value is a known member of the PlotTrajectoriesParamsLabels enum.
+func (e PlotTrajectoriesParamsLabels) Valid() bool {
+	switch e {
+	case PlotTrajectoriesParamsLabelsCodes:
+		return true
+	case PlotTrajectoriesParamsLabelsNone:
 		return true
 	default:
 		return false
@@ -2534,6 +2714,24 @@ type GetDyadAgreementParams struct {
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 }
 
+// PlotDyadTrajectoryParams defines parameters for PlotDyadTrajectory.
+type PlotDyadTrajectoryParams struct {
+	// Scale scales to draw: total and/or subscale keys (default all); repeat or comma-separate
+	Scale *[]string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Format svg (default) or png
+	Format *PlotDyadTrajectoryParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Labels none (default) or codes (the dyad's codes in the title)
+	Labels *PlotDyadTrajectoryParamsLabels `form:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// PlotDyadTrajectoryParamsFormat defines parameters for PlotDyadTrajectory.
+type PlotDyadTrajectoryParamsFormat string
+
+// PlotDyadTrajectoryParamsLabels defines parameters for PlotDyadTrajectory.
+type PlotDyadTrajectoryParamsLabels string
+
 // CreateRatingParams defines parameters for CreateRating.
 type CreateRatingParams struct {
 	// IdempotencyKey client-chosen unique key, e.g. a UUID
@@ -2671,6 +2869,129 @@ type ExportStudyParamsFormat string
 
 // ExportStudyParamsShape defines parameters for ExportStudy.
 type ExportStudyParamsShape string
+
+// PlotBlandAltmanParams defines parameters for PlotBlandAltman.
+type PlotBlandAltmanParams struct {
+	// Session a session number, first or last (default first)
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
+
+	// Scale one scale: total (default) or a subscale key
+	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Band agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report
+	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
+
+	// Multiplier limits-of-agreement multiplier (default 1.96, > 0)
+	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
+
+	// Conf confidence level of the intervals (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+
+	// Trend draw the proportional-bias line (default false)
+	Trend *bool `form:"trend,omitempty" json:"trend,omitempty"`
+
+	// Format svg (default) or png
+	Format *PlotBlandAltmanParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Labels none (default) or codes; this figure shows no codes either way
+	Labels *PlotBlandAltmanParamsLabels `form:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// PlotBlandAltmanParamsFormat defines parameters for PlotBlandAltman.
+type PlotBlandAltmanParamsFormat string
+
+// PlotBlandAltmanParamsLabels defines parameters for PlotBlandAltman.
+type PlotBlandAltmanParamsLabels string
+
+// PlotCounsellorsParams defines parameters for PlotCounsellors.
+type PlotCounsellorsParams struct {
+	// Session a session number, first or last (default first)
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
+
+	// Scale one scale: total (default) or a subscale key
+	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Band checked as in the agreement report
+	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
+
+	// Multiplier checked as in the agreement report
+	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
+
+	// Conf confidence level of the CIs (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+
+	// Format svg (default) or png
+	Format *PlotCounsellorsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Labels none (default: Counsellor 1..k) or codes (the counsellor codes)
+	Labels *PlotCounsellorsParamsLabels `form:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// PlotCounsellorsParamsFormat defines parameters for PlotCounsellors.
+type PlotCounsellorsParamsFormat string
+
+// PlotCounsellorsParamsLabels defines parameters for PlotCounsellors.
+type PlotCounsellorsParamsLabels string
+
+// PlotScatterParams defines parameters for PlotScatter.
+type PlotScatterParams struct {
+	// Session a session number, first or last (default first)
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
+
+	// Scale one scale: total (default) or a subscale key
+	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Band agreement band (default 0.5, ≥ 0); checked as in the agreement report
+	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
+
+	// Multiplier limits-of-agreement multiplier (default 1.96, > 0); checked as in the agreement report
+	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
+
+	// Conf confidence level of the intervals (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+
+	// Format svg (default) or png
+	Format *PlotScatterParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Labels none (default) or codes; this figure shows no codes either way
+	Labels *PlotScatterParamsLabels `form:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// PlotScatterParamsFormat defines parameters for PlotScatter.
+type PlotScatterParamsFormat string
+
+// PlotScatterParamsLabels defines parameters for PlotScatter.
+type PlotScatterParamsLabels string
+
+// PlotTrajectoriesParams defines parameters for PlotTrajectories.
+type PlotTrajectoriesParams struct {
+	// Session checked, not used: every session is drawn
+	Session *string `form:"session,omitempty" json:"session,omitempty"`
+
+	// Scale one scale: total (default) or a subscale key
+	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
+
+	// Band checked as in the agreement report
+	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
+
+	// Multiplier checked as in the agreement report
+	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
+
+	// Conf confidence level of the per-session CIs (default 0.95, in (0,1))
+	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
+
+	// Format svg (default) or png
+	Format *PlotTrajectoriesParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Labels none (default) or codes; this figure shows no codes either way
+	Labels *PlotTrajectoriesParamsLabels `form:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// PlotTrajectoriesParamsFormat defines parameters for PlotTrajectories.
+type PlotTrajectoriesParamsFormat string
+
+// PlotTrajectoriesParamsLabels defines parameters for PlotTrajectories.
+type PlotTrajectoriesParamsLabels string
 
 // GetStudySummaryParams defines parameters for GetStudySummary.
 type GetStudySummaryParams struct {
@@ -2878,6 +3199,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/dyads/{id}/invitations (the `CreateInvitation` operationId).
 	CreateInvitation(ctx context.Context, id string, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PlotDyadTrajectory One dyad's ratings over sessions
+	//
+	// Both raters' scores (item metric) per session, one panel per scale (total and subscales, or the scales asked for); a session only one side rated shows that side's marker. The title names the dyad's codes only with labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/dyads/{id}/plots/trajectory.svg (the `PlotDyadTrajectory` operationId).
+	PlotDyadTrajectory(ctx context.Context, id string, params *PlotDyadTrajectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRatings A dyad's current ratings over all sessions, by session and role
 	//
@@ -3177,6 +3507,42 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/studies/{id}/export (the `ExportStudy` operationId).
 	ExportStudy(ctx context.Context, id string, params *ExportStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PlotBlandAltman Bland–Altman plot of a study's agreement
+	//
+	// Client − counsellor difference against the mean of both scores (item metric), one point per dyad at the selected session; overlapping points are drawn once with area proportional to their count (binned past 2,000 distinct positions), and the caption says which. Lines: bias and limits of agreement with their CIs (shaded), the proportional-bias regression with trend=true; n in the caption. The numbers are the agreement report's for the same parameters (GET /v1/studies/{id}/agreement). SVG (default) carries <title>, <desc> and a JSON <metadata id="alliance-plot"> element recording what was drawn; format=png gives a 200 dpi PNG. n = 0, 1 or 2 gives a figure that says what it cannot show.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/bland-altman.svg (the `PlotBlandAltman` operationId).
+	PlotBlandAltman(ctx context.Context, id string, params *PlotBlandAltmanParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PlotCounsellors Mean client − counsellor difference by counsellor (caterpillar plot)
+	//
+	// One row per counsellor: the mean client − counsellor difference (item metric) of their dyads at the selected session with its t-based CI and the number of dyads, sorted by mean; counsellors without a complete pair are listed without a point. The pairs are the agreement report's for the same parameters. Rows are labelled "Counsellor 1".."Counsellor k" unless labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/counsellors.svg (the `PlotCounsellors` operationId).
+	PlotCounsellors(ctx context.Context, id string, params *PlotCounsellorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PlotScatter Client against counsellor scatter plot of a study
+	//
+	// Each dyad's client score against its counsellor score (item metric) at the selected session on equal axes, with the line of identity, Lin's CCC with its CI and Pearson r (with its CI when n ≥ 4), and n. Overlapping points are drawn once, sized by count (binned past 2,000 distinct positions). The numbers are the agreement report's for the same parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/scatter.svg (the `PlotScatter` operationId).
+	PlotScatter(ctx context.Context, id string, params *PlotScatterParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PlotTrajectories Client − counsellor difference over sessions
+	//
+	// Every dyad's client − counsellor difference (item metric) at every session both rated, as a thin line, with the per-session mean and its t-based CI as a band and n per session (binned past 2,000 observations). Every session number anyone rated is shown, n = 0 included. The session parameter does not apply (all sessions are drawn) but is checked like the other agreement parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/trajectories.svg (the `PlotTrajectories` operationId).
+	PlotTrajectories(ctx context.Context, id string, params *PlotTrajectoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetStudySummary Score summary of a study, role by role (what a client-only study has instead of agreement)
 	//
 	// For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
@@ -3390,6 +3756,25 @@ func (c *Client) CreateInvitationWithBody(ctx context.Context, id string, conten
 // Corresponds with POST /v1/dyads/{id}/invitations (the `CreateInvitation` operationId).
 func (c *Client) CreateInvitation(ctx context.Context, id string, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateInvitationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PlotDyadTrajectory One dyad's ratings over sessions
+//
+// Both raters' scores (item metric) per session, one panel per scale (total and subscales, or the scales asked for); a session only one side rated shows that side's marker. The title names the dyad's codes only with labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/dyads/{id}/plots/trajectory.svg (the `PlotDyadTrajectory` operationId).
+func (c *Client) PlotDyadTrajectory(ctx context.Context, id string, params *PlotDyadTrajectoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPlotDyadTrajectoryRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4018,6 +4403,82 @@ func (c *Client) ExportStudy(ctx context.Context, id string, params *ExportStudy
 	return c.Client.Do(req)
 }
 
+// PlotBlandAltman Bland–Altman plot of a study's agreement
+//
+// Client − counsellor difference against the mean of both scores (item metric), one point per dyad at the selected session; overlapping points are drawn once with area proportional to their count (binned past 2,000 distinct positions), and the caption says which. Lines: bias and limits of agreement with their CIs (shaded), the proportional-bias regression with trend=true; n in the caption. The numbers are the agreement report's for the same parameters (GET /v1/studies/{id}/agreement). SVG (default) carries <title>, <desc> and a JSON <metadata id="alliance-plot"> element recording what was drawn; format=png gives a 200 dpi PNG. n = 0, 1 or 2 gives a figure that says what it cannot show.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/studies/{id}/plots/bland-altman.svg (the `PlotBlandAltman` operationId).
+func (c *Client) PlotBlandAltman(ctx context.Context, id string, params *PlotBlandAltmanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPlotBlandAltmanRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PlotCounsellors Mean client − counsellor difference by counsellor (caterpillar plot)
+//
+// One row per counsellor: the mean client − counsellor difference (item metric) of their dyads at the selected session with its t-based CI and the number of dyads, sorted by mean; counsellors without a complete pair are listed without a point. The pairs are the agreement report's for the same parameters. Rows are labelled "Counsellor 1".."Counsellor k" unless labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/studies/{id}/plots/counsellors.svg (the `PlotCounsellors` operationId).
+func (c *Client) PlotCounsellors(ctx context.Context, id string, params *PlotCounsellorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPlotCounsellorsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PlotScatter Client against counsellor scatter plot of a study
+//
+// Each dyad's client score against its counsellor score (item metric) at the selected session on equal axes, with the line of identity, Lin's CCC with its CI and Pearson r (with its CI when n ≥ 4), and n. Overlapping points are drawn once, sized by count (binned past 2,000 distinct positions). The numbers are the agreement report's for the same parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/studies/{id}/plots/scatter.svg (the `PlotScatter` operationId).
+func (c *Client) PlotScatter(ctx context.Context, id string, params *PlotScatterParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPlotScatterRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PlotTrajectories Client − counsellor difference over sessions
+//
+// Every dyad's client − counsellor difference (item metric) at every session both rated, as a thin line, with the per-session mean and its t-based CI as a band and n per session (binned past 2,000 observations). Every session number anyone rated is shown, n = 0 included. The session parameter does not apply (all sessions are drawn) but is checked like the other agreement parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Corresponds with GET /v1/studies/{id}/plots/trajectories.svg (the `PlotTrajectories` operationId).
+func (c *Client) PlotTrajectories(ctx context.Context, id string, params *PlotTrajectoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPlotTrajectoriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetStudySummary Score summary of a study, role by role (what a client-only study has instead of agreement)
 //
 // For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
@@ -4534,6 +4995,91 @@ func NewCreateInvitationRequestWithBody(server string, id string, contentType st
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPlotDyadTrajectoryRequest constructs an http.Request for the PlotDyadTrajectory method
+func NewPlotDyadTrajectoryRequest(server string, id string, params *PlotDyadTrajectoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/dyads/%s/plots/trajectory.svg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5960,6 +6506,550 @@ func NewExportStudyRequest(server string, id string, params *ExportStudyParams) 
 	return req, nil
 }
 
+// NewPlotBlandAltmanRequest constructs an http.Request for the PlotBlandAltman method
+func NewPlotBlandAltmanRequest(server string, id string, params *PlotBlandAltmanParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/plots/bland-altman.svg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Band != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "band", *params.Band, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Multiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "multiplier", *params.Multiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Trend != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "trend", *params.Trend, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPlotCounsellorsRequest constructs an http.Request for the PlotCounsellors method
+func NewPlotCounsellorsRequest(server string, id string, params *PlotCounsellorsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/plots/counsellors.svg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Band != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "band", *params.Band, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Multiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "multiplier", *params.Multiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPlotScatterRequest constructs an http.Request for the PlotScatter method
+func NewPlotScatterRequest(server string, id string, params *PlotScatterParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/plots/scatter.svg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Band != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "band", *params.Band, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Multiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "multiplier", *params.Multiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPlotTrajectoriesRequest constructs an http.Request for the PlotTrajectories method
+func NewPlotTrajectoriesRequest(server string, id string, params *PlotTrajectoriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/plots/trajectories.svg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Session != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "session", *params.Session, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scale != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scale", *params.Scale, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Band != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "band", *params.Band, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Multiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "multiplier", *params.Multiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Conf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetStudySummaryRequest constructs an http.Request for the GetStudySummary method
 func NewGetStudySummaryRequest(server string, id string, params *GetStudySummaryParams) (*http.Request, error) {
 	var err error
@@ -6280,6 +7370,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/dyads/{id}/invitations (the `CreateInvitation` operationId).
 	CreateInvitationWithResponse(ctx context.Context, id string, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitationResponse, error)
+
+	// PlotDyadTrajectoryWithResponse One dyad's ratings over sessions
+	//
+	// Both raters' scores (item metric) per session, one panel per scale (total and subscales, or the scales asked for); a session only one side rated shows that side's marker. The title names the dyad's codes only with labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/dyads/{id}/plots/trajectory.svg (the `PlotDyadTrajectory` operationId).
+	PlotDyadTrajectoryWithResponse(ctx context.Context, id string, params *PlotDyadTrajectoryParams, reqEditors ...RequestEditorFn) (*PlotDyadTrajectoryResponse, error)
 
 	// ListRatingsWithResponse A dyad's current ratings over all sessions, by session and role
 	//
@@ -6614,6 +7715,50 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/export (the `ExportStudy` operationId).
 	ExportStudyWithResponse(ctx context.Context, id string, params *ExportStudyParams, reqEditors ...RequestEditorFn) (*ExportStudyResponse, error)
+
+	// PlotBlandAltmanWithResponse Bland–Altman plot of a study's agreement
+	//
+	// Client − counsellor difference against the mean of both scores (item metric), one point per dyad at the selected session; overlapping points are drawn once with area proportional to their count (binned past 2,000 distinct positions), and the caption says which. Lines: bias and limits of agreement with their CIs (shaded), the proportional-bias regression with trend=true; n in the caption. The numbers are the agreement report's for the same parameters (GET /v1/studies/{id}/agreement). SVG (default) carries <title>, <desc> and a JSON <metadata id="alliance-plot"> element recording what was drawn; format=png gives a 200 dpi PNG. n = 0, 1 or 2 gives a figure that says what it cannot show.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/bland-altman.svg (the `PlotBlandAltman` operationId).
+	PlotBlandAltmanWithResponse(ctx context.Context, id string, params *PlotBlandAltmanParams, reqEditors ...RequestEditorFn) (*PlotBlandAltmanResponse, error)
+
+	// PlotCounsellorsWithResponse Mean client − counsellor difference by counsellor (caterpillar plot)
+	//
+	// One row per counsellor: the mean client − counsellor difference (item metric) of their dyads at the selected session with its t-based CI and the number of dyads, sorted by mean; counsellors without a complete pair are listed without a point. The pairs are the agreement report's for the same parameters. Rows are labelled "Counsellor 1".."Counsellor k" unless labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/counsellors.svg (the `PlotCounsellors` operationId).
+	PlotCounsellorsWithResponse(ctx context.Context, id string, params *PlotCounsellorsParams, reqEditors ...RequestEditorFn) (*PlotCounsellorsResponse, error)
+
+	// PlotScatterWithResponse Client against counsellor scatter plot of a study
+	//
+	// Each dyad's client score against its counsellor score (item metric) at the selected session on equal axes, with the line of identity, Lin's CCC with its CI and Pearson r (with its CI when n ≥ 4), and n. Overlapping points are drawn once, sized by count (binned past 2,000 distinct positions). The numbers are the agreement report's for the same parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/scatter.svg (the `PlotScatter` operationId).
+	PlotScatterWithResponse(ctx context.Context, id string, params *PlotScatterParams, reqEditors ...RequestEditorFn) (*PlotScatterResponse, error)
+
+	// PlotTrajectoriesWithResponse Client − counsellor difference over sessions
+	//
+	// Every dyad's client − counsellor difference (item metric) at every session both rated, as a thin line, with the per-session mean and its t-based CI as a band and n per session (binned past 2,000 observations). Every session number anyone rated is shown, n = 0 included. The session parameter does not apply (all sessions are drawn) but is checked like the other agreement parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+	//
+	// Called with an API key with scope admin or analyze.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/plots/trajectories.svg (the `PlotTrajectories` operationId).
+	PlotTrajectoriesWithResponse(ctx context.Context, id string, params *PlotTrajectoriesParams, reqEditors ...RequestEditorFn) (*PlotTrajectoriesResponse, error)
 
 	// GetStudySummaryWithResponse Score summary of a study, role by role (what a client-only study has instead of agreement)
 	//
@@ -7219,6 +8364,68 @@ func (r CreateInvitationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PlotDyadTrajectoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PlotDyadTrajectoryResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PlotDyadTrajectoryResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PlotDyadTrajectoryResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PlotDyadTrajectoryResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PlotDyadTrajectoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PlotDyadTrajectoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PlotDyadTrajectoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PlotDyadTrajectoryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9216,6 +10423,282 @@ func (r ExportStudyResponse) ContentType() string {
 	return ""
 }
 
+type PlotBlandAltmanResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PlotBlandAltmanResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PlotBlandAltmanResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PlotBlandAltmanResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PlotBlandAltmanResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PlotBlandAltmanResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PlotBlandAltmanResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PlotBlandAltmanResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PlotBlandAltmanResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PlotBlandAltmanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PlotCounsellorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PlotCounsellorsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PlotCounsellorsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PlotCounsellorsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PlotCounsellorsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PlotCounsellorsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PlotCounsellorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PlotCounsellorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PlotCounsellorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PlotCounsellorsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PlotScatterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PlotScatterResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PlotScatterResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PlotScatterResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PlotScatterResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PlotScatterResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PlotScatterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PlotScatterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PlotScatterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PlotScatterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PlotTrajectoriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PlotTrajectoriesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PlotTrajectoriesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PlotTrajectoriesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PlotTrajectoriesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PlotTrajectoriesResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PlotTrajectoriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PlotTrajectoriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PlotTrajectoriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PlotTrajectoriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetStudySummaryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9621,6 +11104,23 @@ func (c *ClientWithResponses) CreateInvitationWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseCreateInvitationResponse(rsp)
+}
+
+// PlotDyadTrajectoryWithResponse One dyad's ratings over sessions
+//
+// Both raters' scores (item metric) per session, one panel per scale (total and subscales, or the scales asked for); a session only one side rated shows that side's marker. The title names the dyad's codes only with labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/dyads/{id}/plots/trajectory.svg (the `PlotDyadTrajectory` operationId).
+func (c *ClientWithResponses) PlotDyadTrajectoryWithResponse(ctx context.Context, id string, params *PlotDyadTrajectoryParams, reqEditors ...RequestEditorFn) (*PlotDyadTrajectoryResponse, error) {
+	rsp, err := c.PlotDyadTrajectory(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePlotDyadTrajectoryResponse(rsp)
 }
 
 // ListRatingsWithResponse A dyad's current ratings over all sessions, by session and role
@@ -10149,6 +11649,74 @@ func (c *ClientWithResponses) ExportStudyWithResponse(ctx context.Context, id st
 	return ParseExportStudyResponse(rsp)
 }
 
+// PlotBlandAltmanWithResponse Bland–Altman plot of a study's agreement
+//
+// Client − counsellor difference against the mean of both scores (item metric), one point per dyad at the selected session; overlapping points are drawn once with area proportional to their count (binned past 2,000 distinct positions), and the caption says which. Lines: bias and limits of agreement with their CIs (shaded), the proportional-bias regression with trend=true; n in the caption. The numbers are the agreement report's for the same parameters (GET /v1/studies/{id}/agreement). SVG (default) carries <title>, <desc> and a JSON <metadata id="alliance-plot"> element recording what was drawn; format=png gives a 200 dpi PNG. n = 0, 1 or 2 gives a figure that says what it cannot show.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/plots/bland-altman.svg (the `PlotBlandAltman` operationId).
+func (c *ClientWithResponses) PlotBlandAltmanWithResponse(ctx context.Context, id string, params *PlotBlandAltmanParams, reqEditors ...RequestEditorFn) (*PlotBlandAltmanResponse, error) {
+	rsp, err := c.PlotBlandAltman(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePlotBlandAltmanResponse(rsp)
+}
+
+// PlotCounsellorsWithResponse Mean client − counsellor difference by counsellor (caterpillar plot)
+//
+// One row per counsellor: the mean client − counsellor difference (item metric) of their dyads at the selected session with its t-based CI and the number of dyads, sorted by mean; counsellors without a complete pair are listed without a point. The pairs are the agreement report's for the same parameters. Rows are labelled "Counsellor 1".."Counsellor k" unless labels=codes. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/plots/counsellors.svg (the `PlotCounsellors` operationId).
+func (c *ClientWithResponses) PlotCounsellorsWithResponse(ctx context.Context, id string, params *PlotCounsellorsParams, reqEditors ...RequestEditorFn) (*PlotCounsellorsResponse, error) {
+	rsp, err := c.PlotCounsellors(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePlotCounsellorsResponse(rsp)
+}
+
+// PlotScatterWithResponse Client against counsellor scatter plot of a study
+//
+// Each dyad's client score against its counsellor score (item metric) at the selected session on equal axes, with the line of identity, Lin's CCC with its CI and Pearson r (with its CI when n ≥ 4), and n. Overlapping points are drawn once, sized by count (binned past 2,000 distinct positions). The numbers are the agreement report's for the same parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/plots/scatter.svg (the `PlotScatter` operationId).
+func (c *ClientWithResponses) PlotScatterWithResponse(ctx context.Context, id string, params *PlotScatterParams, reqEditors ...RequestEditorFn) (*PlotScatterResponse, error) {
+	rsp, err := c.PlotScatter(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePlotScatterResponse(rsp)
+}
+
+// PlotTrajectoriesWithResponse Client − counsellor difference over sessions
+//
+// Every dyad's client − counsellor difference (item metric) at every session both rated, as a thin line, with the per-session mean and its t-based CI as a band and n per session (binned past 2,000 observations). Every session number anyone rated is shown, n = 0 included. The session parameter does not apply (all sessions are drawn) but is checked like the other agreement parameters. SVG (default) with <title>, <desc> and JSON <metadata id="alliance-plot">, or format=png.
+//
+// Called with an API key with scope admin or analyze.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/plots/trajectories.svg (the `PlotTrajectories` operationId).
+func (c *ClientWithResponses) PlotTrajectoriesWithResponse(ctx context.Context, id string, params *PlotTrajectoriesParams, reqEditors ...RequestEditorFn) (*PlotTrajectoriesResponse, error) {
+	rsp, err := c.PlotTrajectories(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePlotTrajectoriesResponse(rsp)
+}
+
 // GetStudySummaryWithResponse Score summary of a study, role by role (what a client-only study has instead of agreement)
 //
 // For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.
@@ -10650,6 +12218,53 @@ func ParseCreateInvitationResponse(rsp *http.Response) (*CreateInvitationRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePlotDyadTrajectoryResponse parses an HTTP response from a PlotDyadTrajectoryWithResponse call
+func ParsePlotDyadTrajectoryResponse(rsp *http.Response) (*PlotDyadTrajectoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PlotDyadTrajectoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	}
 
@@ -12306,6 +13921,222 @@ func ParseExportStudyResponse(rsp *http.Response) (*ExportStudyResponse, error) 
 			headers.ContentDisposition = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePlotBlandAltmanResponse parses an HTTP response from a PlotBlandAltmanWithResponse call
+func ParsePlotBlandAltmanResponse(rsp *http.Response) (*PlotBlandAltmanResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PlotBlandAltmanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePlotCounsellorsResponse parses an HTTP response from a PlotCounsellorsWithResponse call
+func ParsePlotCounsellorsResponse(rsp *http.Response) (*PlotCounsellorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PlotCounsellorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePlotScatterResponse parses an HTTP response from a PlotScatterWithResponse call
+func ParsePlotScatterResponse(rsp *http.Response) (*PlotScatterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PlotScatterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePlotTrajectoriesResponse parses an HTTP response from a PlotTrajectoriesWithResponse call
+func ParsePlotTrajectoriesResponse(rsp *http.Response) (*PlotTrajectoriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PlotTrajectoriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	}
 
 	return response, nil

@@ -51,6 +51,10 @@ type Config struct {
 	// PublicURL is the base URL raters reach the service at, without a
 	// trailing slash ("" : survey links are root-relative).
 	PublicURL string
+	// CookieSecure is when the dashboard's session cookie is Secure: auto
+	// (over TLS to this process), always (behind a TLS-terminating proxy)
+	// or never.
+	CookieSecure string
 }
 
 // setting describes one option: its flag name, the type of its value as
@@ -81,6 +85,7 @@ var settings = []setting{
 	{"cors-origins", "list", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
 	{"trusted-proxies", "list", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
 	{"public-url", "url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
+	{"cookie-secure", "mode", "ALLIANCE_COOKIE_SECURE", "auto", "mark the dashboard's session cookie Secure: auto (when the request came over TLS to this server), always (behind a TLS-terminating proxy) or never"},
 }
 
 // value is a setting's flag: its text, which Load checks once every
@@ -278,6 +283,11 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 			bad("public-url", "must look like https://host[:port][/path], without query or fragment")
 		}
 	}
+	switch c.CookieSecure = get("cookie-secure"); c.CookieSecure {
+	case "auto", "always", "never":
+	default:
+		bad("cookie-secure", "must be auto, always or never")
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -305,6 +315,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("public_url", c.PublicURL),
+		slog.String("cookie_secure", c.CookieSecure),
 	)
 }
 

@@ -29,6 +29,7 @@ WHERE study_id = ? AND redacted_at IS NULL`
 	eraseStudyInvitationsSQL = `DELETE FROM invitations WHERE study_id = ?`
 	eraseStudyRatingsSQL     = `DELETE FROM ratings WHERE study_id = ?`
 	eraseStudyDyadsSQL       = `DELETE FROM dyads WHERE study_id = ?`
+	eraseStudyUISessionsSQL  = `DELETE FROM ui_sessions WHERE key_id IN (SELECT id FROM api_keys WHERE study_id = ?)`
 	eraseStudyAPIKeysSQL     = `DELETE FROM api_keys WHERE study_id = ?`
 	eraseStudySQL            = `DELETE FROM studies WHERE id = ?`
 )
@@ -54,7 +55,7 @@ func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit .
 	err := s.write(ctx, audit, func(tx *writeTx) error {
 		return tx.erase(fmt.Sprintf("study %s", id), id, at,
 			s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations, s.sql.eraseStudyRatings,
-			s.sql.eraseStudyDyads, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)
+			s.sql.eraseStudyDyads, s.sql.eraseStudyUISessions, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)
 	})
 	if err != nil {
 		return err

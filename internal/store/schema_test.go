@@ -47,7 +47,7 @@ var backends = []struct {
 	{"postgres", func(t *testing.T) *Store { return openMigrated(t, pgtest.Database(t)) }},
 }
 
-var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}}
+var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}, &uiSessionRow{}}
 
 // TestAuditLogAppendOnly: on each backend the database itself refuses to
 // change or remove an audit entry, and the store reports a conflict.

@@ -123,7 +123,8 @@ type statements struct {
 	eraseDyadRatings, eraseDyad                             *statement
 	redactStudyAudit, eraseStudyKeys, eraseStudyInvitations *statement
 	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
-	eraseStudy                                              *statement
+	eraseStudyUISessions, eraseStudy                        *statement
+	insertUISession, endUISession                           *statement
 	list                                                    []*statement
 }
 
@@ -146,7 +147,8 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.redactStudyAudit, redactStudyAuditSQL}, {&s.eraseStudyKeys, eraseStudyKeysSQL},
 		{&s.eraseStudyInvitations, eraseStudyInvitationsSQL}, {&s.eraseStudyRatings, eraseStudyRatingsSQL},
 		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
-		{&s.eraseStudy, eraseStudySQL},
+		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
+		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
 	} {
 		*f.field = &statement{text: rebind(d, f.sql)}
 		s.list = append(s.list, *f.field)
