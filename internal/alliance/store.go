@@ -17,6 +17,9 @@ type Store interface {
 	CreateDyad(ctx context.Context, d Dyad, audit ...AuditEntry) error
 	FindDyadByID(ctx context.Context, id string) (Dyad, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
+	// FindCounsellorCodes maps every dyad id of a study to its counsellor
+	// code: the clusters of the study-level statistics.
+	FindCounsellorCodes(ctx context.Context, studyID string) (map[string]string, error)
 	// WithdrawDyad records w and revokes the dyad's pending survey links
 	// in one transaction; ErrConflict if the dyad is already withdrawn.
 	// From then on the store refuses the dyad's new ratings with

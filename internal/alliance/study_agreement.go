@@ -383,22 +383,11 @@ func (s *Service) studyPairs(ctx context.Context, studyID string, sel SessionSel
 
 // counsellorCodes maps a study's dyad ids to their counsellor codes.
 func (s *Service) counsellorCodes(ctx context.Context, studyID string) (map[string]string, error) {
-	const page = 5000
-	out := map[string]string{}
-	f := DyadFilter{StudyID: studyID, Page: Page{Limit: page}}
-	for {
-		ds, err := s.store.FindDyads(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("study %s dyads: %w", studyID, err)
-		}
-		for _, d := range ds {
-			out[d.ID] = d.CounsellorCode
-		}
-		if len(ds) < page {
-			return out, nil
-		}
-		f.Page.After = ds[len(ds)-1].ID
+	codes, err := s.store.FindCounsellorCodes(ctx, studyID)
+	if err != nil {
+		return nil, fmt.Errorf("study %s counsellors: %w", studyID, err)
 	}
+	return codes, nil
 }
 
 // pairUp groups ratings by dyad, in dyad id order so sums are reproducible.

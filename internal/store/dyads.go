@@ -27,6 +27,7 @@ const (
 	insertDyadSQL = `INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at,
 	withdrawn_at, withdrawn_scope, withdrawal_reason)
 VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)`
+	counsellorCodesSQL = `SELECT id, counsellor_code FROM dyads WHERE study_id = ?`
 	// withdrawDyadSQL marks a dyad withdrawn once; the first withdrawal
 	// stands.
 	withdrawDyadSQL = `UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = ?, withdrawal_reason = ?
@@ -92,4 +93,38 @@ func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdraw
 		}
 		return tx.exec(s.sql.revokeDyadInvitations, w.At, id)
 	})
+}
+
+// FindCounsellorCodes maps every dyad of a study to its counsellor code,
+// in one query read row by row: a study's agreement needs it for 10,000
+// dyads at a time, where GORM's struct scanning was a fifth of the work.
+// A study has a few counsellors, so their codes are shared strings.
+func (s *Store) FindCounsellorCodes(ctx context.Context, studyID string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := s.sqlDB.QueryContext(s.rowsCtx(ctx), rebind(s.dialect, counsellorCodesSQL), studyID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	interned := map[string]string{}
+	var id string
+	var code sql.RawBytes
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(&id, &code); err != nil {
+			return nil, translate(err)
+		}
+		c, ok := interned[string(code)]
+		if !ok {
+			c = string(code)
+			interned[c] = c
+		}
+		out[id] = c
+	}
+	return out, translate(rows.Err())
 }
