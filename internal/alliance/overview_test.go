@@ -78,9 +78,9 @@ func TestStudyOverviews(t *testing.T) {
 
 	bad := alliance.AgreementQuery{Session: "zero", Scales: []string{"nope"}, Conf: p(2)}
 	for name, call := range map[string]func() error{
-		"StudyTrajectories":   func() error { _, err := f.svc.StudyTrajectories(f.ctx, f.study.ID, bad); return err },
-		"CounsellorGroups": func() error { _, err := f.svc.CounsellorGroups(f.ctx, f.study.ID, bad); return err },
-		"StudyAgreement":      func() error { _, err := f.svc.StudyAgreement(f.ctx, f.study.ID, bad); return err },
+		"StudyTrajectories": func() error { _, err := f.svc.StudyTrajectories(f.ctx, f.study.ID, bad); return err },
+		"CounsellorGroups":  func() error { _, err := f.svc.CounsellorGroups(f.ctx, f.study.ID, bad); return err },
+		"StudyAgreement":    func() error { _, err := f.svc.StudyAgreement(f.ctx, f.study.ID, bad); return err },
 	} {
 		got := fieldCodes(call())
 		if got["session"] != "invalid_value" || got["scale"] != "unknown_scale" || got["conf"] != "out_of_range" {
