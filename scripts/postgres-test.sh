@@ -9,6 +9,10 @@
 #
 #   scripts/postgres-test.sh go test -race ./...
 #
+# With ALLIANCE_PG_DURABLE=1 the cluster keeps PostgreSQL's durable
+# defaults (fsync, synchronous_commit, full_page_writes on): for
+# benchmarks (scripts/pg-bench.sh), not for tests.
+#
 # If ALLIANCE_TEST_POSTGRES_URL is already set, COMMAND runs against that
 # server instead. Server binaries are looked for in $PG_BINDIR,
 # /usr/lib/postgresql/15/bin, the PATH and /usr/lib/postgresql/*/bin; if
@@ -19,7 +23,7 @@
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
-  sed -n '2,20s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,24s/^# \{0,1\}//p' "$0" >&2
   exit 2
 fi
 
@@ -95,11 +99,13 @@ as_server_user "$bindir/initdb" -D "$tmp/data" -U postgres -A trust -E UTF8 --no
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${ALLIANCE_PG_DURABLE:-}" = 1 ]; then durability=""; fi
 for attempt in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 40000))
   port_free "$port" || continue
   if as_server_user "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 -s \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c max_connections=300 $durability" \
       start; then
     started=1
     break
@@ -113,6 +119,7 @@ if [ -z "$started" ]; then
 fi
 
 export ALLIANCE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+export ALLIANCE_TEST_POSTGRES_BINDIR="$bindir" ALLIANCE_TEST_POSTGRES_DATA="$tmp/data"
 say "PostgreSQL $("$bindir/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp); ALLIANCE_TEST_POSTGRES_URL is set"
 status=0
 "$@" || status=$?
