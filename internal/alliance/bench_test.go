@@ -10,6 +10,7 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
@@ -65,8 +66,27 @@ func BenchmarkStudyAgreement200kSession5(b *testing.B) { benchStudyAgreement(b, 
 // rating; it is the write path's throughput the load tool measures over
 // HTTP, with less noise.
 func BenchmarkSubmitRatingParallel(b *testing.B) {
+	benchSubmitRating(b, alliance.NewService(rowcache.New(openBenchStore(b), rowcache.Options{Rows: true}), instrument.Builtin()))
+}
+
+// BenchmarkSubmitRatingParallelPostgres is the same on PostgreSQL
+// (ALLIANCE_TEST_POSTGRES_URL; scripts/pg-bench.sh starts a durable server
+// for figures): one instance, studies and dyads read from the database.
+func BenchmarkSubmitRatingParallelPostgres(b *testing.B) {
 	ctx := context.Background()
-	svc := alliance.NewService(rowcache.New(openBenchStore(b), rowcache.Options{Rows: true}), instrument.Builtin())
+	st, err := store.Open(ctx, pgtest.Database(b), discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	benchSubmitRating(b, alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin()))
+}
+
+func benchSubmitRating(b *testing.B, svc *alliance.Service) {
+	ctx := context.Background()
 	study, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "bench", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		b.Fatal(err)

@@ -217,11 +217,12 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 	}
 	c.role = role
 
-	if c.dyad, err = s.FindDyadByID(ctx, dyadID); err != nil {
-		return c, err
+	c.dyad, c.study, err = s.store.FindRatingTarget(ctx, dyadID)
+	if err == nil && !ActorFrom(ctx).sees(c.dyad.StudyID) {
+		err = ErrNotFound
 	}
-	if c.study, err = s.FindStudyByID(ctx, c.dyad.StudyID); err != nil {
-		return c, err
+	if err != nil {
+		return c, fmt.Errorf("dyad %s: %w", dyadID, err)
 	}
 	if role != "" {
 		id, ok := c.study.Forms[role]

@@ -16,6 +16,14 @@ type Store interface {
 
 	CreateDyad(ctx context.Context, d Dyad, audit ...AuditEntry) error
 	FindDyadByID(ctx context.Context, id string) (Dyad, error)
+	// FindRatingTarget returns the dyad a rating is about to be written
+	// for, and its study, or ErrNotFound. Every rating reads them, and an
+	// implementation may answer from a cache that lags other instances'
+	// writes: what a rating takes from them never changes (the dyad's
+	// study, the study's forms and policy), and the rating's own write
+	// re-checks the dyad in the database, refusing a rating of a dyad
+	// erased (ErrNotFound) or withdrawn (ErrWithdrawn) meanwhile.
+	FindRatingTarget(ctx context.Context, dyadID string) (Dyad, Study, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
 	// FindCounsellorCodes maps every dyad id of a study to its counsellor
 	// code: the clusters of the study-level statistics.

@@ -39,10 +39,8 @@ WHERE study_id = ? AND redacted_at IS NULL`
 // transaction; then purges the deleted bytes. ErrNotFound if there is no
 // such dyad.
 func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	err := s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.erase(fmt.Sprintf("dyad %s", id), id, at,
-			s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations, s.sql.eraseDyadRatings, s.sql.eraseDyad)
-	})
+	err := s.write(ctx, audit, erase(fmt.Sprintf("dyad %s", id), id, at,
+		s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations, s.sql.eraseDyadRatings, s.sql.eraseDyad)...)
 	if err != nil {
 		return err
 	}
@@ -52,34 +50,25 @@ func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ..
 // EraseStudy erases a whole study the same way, its dyads, keys bound to
 // it and its audit payloads included.
 func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	err := s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.erase(fmt.Sprintf("study %s", id), id, at,
-			s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations, s.sql.eraseStudyRatings,
-			s.sql.eraseStudyDyads, s.sql.eraseStudyUISessions, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)
-	})
+	err := s.write(ctx, audit, erase(fmt.Sprintf("study %s", id), id, at,
+		s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations, s.sql.eraseStudyRatings,
+		s.sql.eraseStudyDyads, s.sql.eraseStudyUISessions, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)...)
 	if err != nil {
 		return err
 	}
 	return s.purge(ctx)
 }
 
-// erase redacts with redact (at, id) and runs the deletes (id) in order,
-// children first; the last deletes the erased row itself, and finding
-// none is ErrNotFound.
-func (tx *writeTx) erase(what, id string, at time.Time, redact *statement, deletes ...*statement) error {
-	if err := tx.exec(redact, at, id); err != nil {
-		return err
+// erase is the ops of an erasure: redact (at, id), then the deletes (id)
+// in order, children first; the last deletes the erased row itself, and
+// finding none is ErrNotFound.
+func erase(what, id string, at time.Time, redact *statement, deletes ...*statement) []op {
+	ops := []op{{st: redact, args: []any{at, id}}}
+	for _, st := range deletes {
+		ops = append(ops, op{st: st, args: []any{id}})
 	}
-	for i, st := range deletes {
-		found, err := tx.update(st, id)
-		if err != nil {
-			return err
-		}
-		if i == len(deletes)-1 && !found {
-			return fmt.Errorf("%s: %w", what, alliance.ErrNotFound)
-		}
-	}
-	return nil
+	ops[len(ops)-1].none = fmt.Errorf("%s: %w", what, alliance.ErrNotFound)
+	return ops
 }
 
 // purge removes the erased bytes from the database files. On SQLite the

@@ -18,6 +18,7 @@ import (
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
 
 // instance is one API process: its own store (connection pool) and its own
@@ -38,7 +39,8 @@ func startInstance(t *testing.T, url string) *instance {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := alliance.NewService(st, instrument.Builtin())
+	// The caches of cmd/alliance on PostgreSQL.
+	svc := alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin())
 	h := api.NewHandler(api.Deps{
 		Service:      svc,
 		Log:          discard,
@@ -54,6 +56,7 @@ type reply struct {
 	id       string
 	replayed bool
 	problem  string
+	code     string
 	detail   string
 }
 
@@ -85,12 +88,13 @@ func send(t *testing.T, method, url, bearer, key string, body any) reply {
 		ID     string `json:"id"`
 		Type   string `json:"type"`
 		Detail string `json:"detail"`
+		Code   string `json:"code"`
 	}
 	_ = json.Unmarshal(raw, &v)
 	if resp.StatusCode >= 500 {
 		t.Errorf("%s %s = %d: %s", method, url, resp.StatusCode, raw)
 	}
-	return reply{status: resp.StatusCode, id: v.ID, replayed: resp.Header.Get("Idempotent-Replayed") == "true", problem: v.Type, detail: v.Detail}
+	return reply{status: resp.StatusCode, id: v.ID, replayed: resp.Header.Get("Idempotent-Replayed") == "true", problem: v.Type, code: v.Code, detail: v.Detail}
 }
 
 func answers(base int) []int {
@@ -370,5 +374,63 @@ func TestTwoInstancesSurveyLinks(t *testing.T) {
 	var rows int
 	if err := inst[1].st.DB().QueryRowContext(ctx, "SELECT count(*) FROM ratings").Scan(&rows); err != nil || rows != links {
 		t.Errorf("ratings table holds %d rows (%v), want %d: one per link", rows, err, links)
+	}
+}
+
+// TestTwoInstancesStaleRatingTarget: instance B has a dyad cached as a
+// rating target (rowcache.TargetTTL) when instance A withdraws one dyad
+// and erases another. B's next ratings of them are refused all the same,
+// by the database: 409 dyad_withdrawn and 404.
+func TestTwoInstancesStaleRatingTarget(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	ctx := context.Background()
+	a, b := startInstance(t, url), startInstance(t, url)
+	if err := a.st.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := a.svc.EnsureAdminKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	study := send(t, "POST", a.srv.URL+"/v1/studies", admin, "", map[string]any{
+		"name": "stale", "forms": map[string]string{"client": "wai_sr_client", "counsellor": "wai_sr_therapist"},
+	})
+	if study.status != http.StatusCreated {
+		t.Fatalf("create study = %+v", study)
+	}
+	var withdrawn, erased string
+	for i, id := range []*string{&withdrawn, &erased} {
+		d := send(t, "POST", a.srv.URL+"/v1/studies/"+study.id+"/dyads", admin, "", map[string]string{
+			"client_code": fmt.Sprintf("S%d", i), "counsellor_code": "K1"})
+		if d.status != http.StatusCreated {
+			t.Fatalf("create dyad = %+v", d)
+		}
+		*id = d.id
+		// B reads the dyad as a rating target, and keeps it.
+		if r := send(t, "POST", b.srv.URL+"/v1/dyads/"+d.id+"/ratings", admin, "", map[string]any{
+			"session": 1, "role": "client", "answers": answers(i)}); r.status != http.StatusCreated {
+			t.Fatalf("first rating = %+v", r)
+		}
+	}
+	if r := send(t, "POST", a.srv.URL+"/v1/dyads/"+withdrawn+"/withdraw", admin, "", map[string]any{"scope": "both", "reason_code": "consent_withdrawn"}); r.status != http.StatusOK {
+		t.Fatalf("withdraw on A = %+v", r)
+	}
+	if r := send(t, "DELETE", a.srv.URL+"/v1/dyads/"+erased+"?confirm="+erased, admin, "", nil); r.status != http.StatusNoContent {
+		t.Fatalf("erase on A = %+v", r)
+	}
+	for _, tc := range []struct {
+		dyad    string
+		status  int
+		problem string
+	}{
+		{withdrawn, http.StatusConflict, "dyad_withdrawn"},
+		{erased, http.StatusNotFound, ""},
+	} {
+		r := send(t, "POST", b.srv.URL+"/v1/dyads/"+tc.dyad+"/ratings", admin, "", map[string]any{
+			"session": 2, "role": "client", "answers": answers(7)})
+		if r.status != tc.status || r.code != tc.problem {
+			t.Errorf("rating on B after A's change = %+v; want %d %s", r, tc.status, tc.problem)
+		}
 	}
 }

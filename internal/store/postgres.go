@@ -12,6 +12,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
+	"github.com/alliance-project/alliance/internal/groupcommit"
 	"github.com/alliance-project/alliance/migrations"
 )
 
@@ -55,5 +56,7 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, sql: newStatements(migrations.Postgres)}, nil
+	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, sql: newStatements(migrations.Postgres), statementTimeout: o.StatementTimeout}
+	s.writer = groupcommit.New(s.commitPipelined, groupcommit.Options{Loops: pipelineLoops})
+	return s, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -143,56 +142,37 @@ func timePtr(t sql.NullTime) *time.Time {
 // CreateRating claims the idempotency key (if any), inserts the rating and
 // appends its audit entries in one transaction.
 func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit, nil)
+	return s.insertRating(ctx, r, idem, audit)
 }
 
 // AmendRating supersedes prev and inserts r in one transaction. The
 // conditional update is the optimistic lock: if prev is no longer current,
 // nothing is written and ErrConflict is returned.
 func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit, func(tx *writeTx) error {
-		current, err := tx.update(s.sql.supersede, r.CreatedAt, prev.ID)
-		if err == nil && !current {
-			err = fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)
-		}
-		return err
-	})
+	return s.insertRating(ctx, r, idem, audit, op{st: s.sql.supersede, args: []any{r.CreatedAt, prev.ID},
+		none: fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)})
 }
 
 // insertRating is every rating write: in one transaction, claim the
-// idempotency key (if any), run before (if any: an amendment's supersede,
-// a survey link's use), insert the rating and append the audit entries.
-func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before func(*writeTx) error) error {
+// idempotency key (if any), run before (an amendment's supersede, a
+// survey link's use), insert the rating and append the audit entries.
+//
+// The key comes first: a key already present means another request
+// committed it, which a retry must learn before anything else (a retried
+// amendment finds its rating already superseded).
+func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before ...op) error {
 	row, err := toRatingRow(r)
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		if err := s.claimKey(tx, idem, r); err != nil {
-			return err
-		}
-		if before != nil {
-			if err := before(tx); err != nil {
-				return err
-			}
-		}
-		return tx.exec(s.sql.insertRating, row.args()...)
-	})
-}
-
-// claimKey records the idempotency key, if any, first in the rating's
-// transaction: a key already present means another request committed it,
-// which a retry must learn before anything else (a retried amendment
-// finds its rating already superseded).
-func (s *Store) claimKey(tx *writeTx, idem *alliance.Idempotency, r alliance.Rating) error {
-	if idem == nil {
-		return nil
+	ops := make([]op, 0, len(before)+len(audit)+2)
+	if idem != nil {
+		ops = append(ops, op{st: s.sql.insertIdempotency, args: []any{idem.Key, idem.Fingerprint, r.ID, time.Now().UTC()},
+			taken: alliance.ErrIdempotencyKeyTaken})
 	}
-	err := tx.exec(s.sql.insertIdempotency, idem.Key, idem.Fingerprint, r.ID, time.Now().UTC())
-	if errors.Is(err, alliance.ErrConflict) {
-		return alliance.ErrIdempotencyKeyTaken
-	}
-	return err
+	ops = append(ops, before...)
+	ops = append(ops, op{st: s.sql.insertRating, args: row.args()})
+	return s.write(ctx, audit, ops...)
 }
 
 // FindRatingByID returns one version of a rating.
@@ -253,11 +233,6 @@ func (s *Store) FindIdempotency(ctx context.Context, key string) (alliance.Idemp
 // VoidRating takes the current version id out of current data; ErrConflict
 // when it is no longer current.
 func (s *Store) VoidRating(ctx context.Context, id string, at time.Time, reason string, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		done, err := tx.update(s.sql.voidRating, at, at, reason, id)
-		if err == nil && !done {
-			err = fmt.Errorf("rating %s is no longer current: %w", id, alliance.ErrConflict)
-		}
-		return err
-	})
+	return s.write(ctx, audit, op{st: s.sql.voidRating, args: []any{at, at, reason, id},
+		none: fmt.Errorf("rating %s is no longer current: %w", id, alliance.ErrConflict)})
 }

@@ -56,7 +56,7 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 	ckpt := newCheckpointer(sqlDB, log)
 	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, sql: newStatements(migrations.SQLite),
 		writerDB: writerDB, checkpoints: ckpt,
-		writer: groupcommit.New(writerDB, groupcommit.Options{OnCommit: ckpt.committed})}
+		writer: groupcommit.New(groupcommit.Tx(writerDB, runOps), groupcommit.Options{OnCommit: ckpt.committed})}
 	// A migrated database prepares its statements now; a new one after
 	// Migrate.
 	s.sql.prepare(ctx, writerDB)

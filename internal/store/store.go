@@ -28,15 +28,19 @@ type Store struct {
 	dialect migrations.Dialect
 	// sql holds the write path's statements (see write.go).
 	sql *statements
-	// writer group-commits SQLite's write transactions on a connection of
-	// its own: queued in Go (fair and prompt, where connections racing for
-	// the file lock back off in SQLite's busy handler) and committed
-	// together. nil on PostgreSQL, where every write has its own
-	// transaction. writerDB is its database handle, checkpoints the loop
-	// that copies the WAL back into the database file.
-	writer      *groupcommit.Writer
-	writerDB    *sql.DB
-	checkpoints *checkpointer
+	// writer group-commits the writes (see write.go). On SQLite it writes
+	// on a connection of its own: queued in Go (fair and prompt, where
+	// connections racing for the file lock back off in SQLite's busy
+	// handler) and committed together; writerDB is its database handle,
+	// checkpoints the loop that copies the WAL back into the database
+	// file (both nil on PostgreSQL). On PostgreSQL its batches are
+	// pipelined on connections of the pool (see pipeline.go).
+	writer *groupcommit.Writer[[]op]
+	// statementTimeout is PostgreSQL's statement_timeout of this store's
+	// connections (0: none of ours); it also bounds a pipelined batch.
+	statementTimeout time.Duration
+	writerDB         *sql.DB
+	checkpoints      *checkpointer
 	// writes remembers whether the latest write failed for want of the
 	// database (disk full, read-only, I/O error), so /readyz can report a
 	// fault that reads alone would not show.
@@ -144,8 +148,8 @@ func gormConfig(log *slog.Logger) *gorm.Config {
 
 // Close stops the writer and releases the connections.
 func (s *Store) Close() error {
-	if s.writer != nil {
-		s.writer.Close()
+	s.writer.Close()
+	if s.writerDB != nil {
 		s.checkpoints.close()
 		s.sql.close()
 		_ = s.writerDB.Close()

@@ -74,7 +74,7 @@ func (r studyRow) toDomain() alliance.Study {
 // CreateStudy inserts a study.
 func (s *Store) CreateStudy(ctx context.Context, st alliance.Study, audit ...alliance.AuditEntry) error {
 	row := toStudyRow(st)
-	return s.write(ctx, audit, func(tx *writeTx) error { return tx.exec(s.sql.insertStudy, row.args()...) })
+	return s.write(ctx, audit, op{st: s.sql.insertStudy, args: row.args()})
 }
 
 // FindStudyByID returns one study or ErrNotFound.
@@ -84,6 +84,16 @@ func (s *Store) FindStudyByID(ctx context.Context, id string) (alliance.Study, e
 		return alliance.Study{}, translate(err)
 	}
 	return row.toDomain(), nil
+}
+
+// FindRatingTarget reads a dyad and its study; rowcache caches them.
+func (s *Store) FindRatingTarget(ctx context.Context, dyadID string) (alliance.Dyad, alliance.Study, error) {
+	d, err := s.FindDyadByID(ctx, dyadID)
+	if err != nil {
+		return d, alliance.Study{}, err
+	}
+	st, err := s.FindStudyByID(ctx, d.StudyID)
+	return d, st, err
 }
 
 // FindStudies returns one page of studies ordered by id (creation order).

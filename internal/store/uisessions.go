@@ -39,9 +39,7 @@ func (r uiSessionRow) toDomain() alliance.UISession {
 // CreateUISession stores a new dashboard session (its hash) with its
 // audit entry.
 func (s *Store) CreateUISession(ctx context.Context, us alliance.UISession, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.exec(s.sql.insertUISession, us.ID, us.KeyID, us.Hash, us.CreatedAt, us.ExpiresAt)
-	})
+	return s.write(ctx, audit, op{st: s.sql.insertUISession, args: []any{us.ID, us.KeyID, us.Hash, us.CreatedAt, us.ExpiresAt}})
 }
 
 // FindUISessionByID returns one dashboard session or ErrNotFound.
@@ -56,11 +54,6 @@ func (s *Store) FindUISessionByID(ctx context.Context, id string) (alliance.UISe
 // EndUISession marks a session ended; a missing or already ended session
 // is ErrNotFound.
 func (s *Store) EndUISession(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		ended, err := tx.update(s.sql.endUISession, at, id)
-		if err == nil && !ended {
-			err = fmt.Errorf("dashboard session %s: %w", id, alliance.ErrNotFound)
-		}
-		return err
-	})
+	return s.write(ctx, audit, op{st: s.sql.endUISession, args: []any{at, id},
+		none: fmt.Errorf("dashboard session %s: %w", id, alliance.ErrNotFound)})
 }

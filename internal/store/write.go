@@ -14,88 +14,76 @@ import (
 	"github.com/alliance-project/alliance/migrations"
 )
 
-// write is the seam every write of the store passes through: fn's
-// statements and the audit entries run in one transaction, so the audit
-// log holds exactly the writes that were committed. On SQLite the
-// transaction is shared with concurrent writes by the group-commit writer
-// (one commit and one fsync per batch); on PostgreSQL each write has a
-// transaction of its own on a pooled connection. Errors come back
+// write is the seam every write of the store passes through: its ops and
+// the audit entries run in order in one transaction, so the audit log
+// holds exactly the writes that were committed. The transaction is shared
+// with concurrent writes by the group-commit writer: on SQLite one commit
+// and one fsync per batch (groupcommit.Tx), on PostgreSQL one pipelined
+// round trip and one commit per batch (pipeline.go). Errors come back
 // translated into the domain's sentinels.
-func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, fn func(tx *writeTx) error) error {
-	run := func(ctx context.Context, tx *sql.Tx) error {
-		w := &writeTx{ctx: ctx, tx: tx, s: s}
-		if err := fn(w); err != nil {
-			return err
-		}
-		for _, e := range audit {
-			if err := w.exec(s.sql.insertAudit, auditArgs(e)...); err != nil {
-				return err
-			}
-		}
-		return nil
+//
+// A write is a list of statements rather than code run on a transaction,
+// so that PostgreSQL can be sent a whole batch of them before any result
+// comes back; what a result means to the write (a row that must match, a
+// unique index that means "taken") travels with its op.
+func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, ops ...op) error {
+	for _, e := range audit {
+		ops = append(ops, op{st: s.sql.insertAudit, args: auditArgs(e)})
 	}
-	var err error
-	if s.writer != nil {
-		err = s.writer.Do(ctx, run)
-		if errors.Is(err, groupcommit.ErrClosed) {
-			err = fmt.Errorf("store closed: %w", alliance.ErrUnavailable)
-		}
-	} else {
-		err = s.transaction(ctx, run)
+	err := s.writer.Do(ctx, ops)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		err = fmt.Errorf("store closed: %w", alliance.ErrUnavailable)
 	}
 	err = translate(err)
 	s.writes.record(err)
 	return err
 }
 
-// transaction runs fn in a transaction of its own.
-func (s *Store) transaction(ctx context.Context, fn groupcommit.Func) error {
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(ctx, tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	// An error raised at COMMIT (a deferred constraint, a lost
-	// connection) comes from here, not from fn.
-	return tx.Commit()
+// op is one statement of a write, and what its outcome means to the write.
+type op struct {
+	st   *statement
+	args []any
+	// none, if set, is the write's error when the statement matches no
+	// row: the optimistic lock of a conditional UPDATE or DELETE.
+	none error
+	// taken, if set, is the write's error when the statement violates a
+	// unique index, in place of ErrConflict.
+	taken error
 }
 
-// writeTx is a write's view of its transaction: it runs the store's
-// statements, prepared where the backend benefits.
-type writeTx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	s   *Store
-}
-
-// exec runs st with args and translates its error.
-func (w *writeTx) exec(st *statement, args ...any) error {
-	_, err := w.execResult(st, args...)
+// outcome is what the statement's result means to the write: nil, or
+// the error that fails it (translated).
+func (o op) outcome(rows int64, err error) error {
+	err = translate(err)
+	switch {
+	case o.taken != nil && errors.Is(err, alliance.ErrConflict):
+		return o.taken
+	case err == nil && o.none != nil && rows == 0:
+		return o.none
+	}
 	return err
 }
 
-// update runs st, an UPDATE, and reports whether it matched a row.
-func (w *writeTx) update(st *statement, args ...any) (matched bool, err error) {
-	res, err := w.execResult(st, args...)
-	if err != nil {
-		return false, err
+// runOps runs a write's ops on tx, the SQLite writer's transaction, with
+// the statements prepared on its connection.
+func runOps(ctx context.Context, tx *sql.Tx, ops []op) error {
+	for _, o := range ops {
+		var res sql.Result
+		var err error
+		if p := o.st.prepared(); p != nil {
+			res, err = tx.StmtContext(ctx, p).ExecContext(ctx, o.args...)
+		} else {
+			res, err = tx.ExecContext(ctx, o.st.text, o.args...)
+		}
+		var rows int64
+		if err == nil && o.none != nil {
+			rows, err = res.RowsAffected()
+		}
+		if err := o.outcome(rows, err); err != nil {
+			return err
+		}
 	}
-	n, err := res.RowsAffected()
-	return n > 0, translate(err)
-}
-
-func (w *writeTx) execResult(st *statement, args ...any) (sql.Result, error) {
-	var res sql.Result
-	var err error
-	if p := st.prepared(); p != nil {
-		res, err = w.tx.StmtContext(w.ctx, p).ExecContext(w.ctx, args...)
-	} else {
-		res, err = w.tx.ExecContext(w.ctx, st.text, args...)
-	}
-	return res, translate(err)
+	return nil
 }
 
 // statement is one SQL statement of the write path, written out once
@@ -126,10 +114,13 @@ type statements struct {
 	eraseStudyUISessions, eraseStudy                        *statement
 	insertUISession, endUISession                           *statement
 	list                                                    []*statement
+	// findDyad is a read, on the pool's connections: not prepared on the
+	// writer's.
+	findDyad string
 }
 
 func newStatements(d migrations.Dialect) *statements {
-	s := &statements{}
+	s := &statements{findDyad: rebind(d, findDyadSQL)}
 	for _, f := range []struct {
 		field **statement
 		sql   string
