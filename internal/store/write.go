@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -96,9 +97,45 @@ func runOps(ctx context.Context, tx *sql.Tx, ops []op) error {
 type statement struct {
 	text string
 	stmt atomic.Pointer[sql.Stmt] // nil until prepared; only on SQLite
+
+	// An INSERT of one row also has the form of n rows (see rows), for
+	// PostgreSQL's batches: head up to VALUES and the row's tuple, with ?
+	// placeholders. Empty for any other statement.
+	dialect     migrations.Dialect
+	head, tuple string
+	multi       sync.Map // n → the n-row INSERT's text
+}
+
+func newStatement(d migrations.Dialect, q string) *statement {
+	st := &statement{text: rebind(d, q), dialect: d}
+	if head, tuple, ok := strings.Cut(q, "VALUES"); ok && strings.HasPrefix(head, "INSERT") {
+		tuple = strings.TrimSpace(tuple)
+		if strings.HasPrefix(tuple, "(") && strings.HasSuffix(tuple, ")") && !strings.Contains(tuple, "VALUES") {
+			st.head, st.tuple = head, tuple
+		}
+	}
+	return st
 }
 
 func (st *statement) prepared() *sql.Stmt { return st.stmt.Load() }
+
+// inserts reports whether the statement is an INSERT of one row, which
+// rows can repeat.
+func (st *statement) inserts() bool { return st.tuple != "" }
+
+// rows is the text of the INSERT of n rows at once, for an inserts
+// statement: the arguments are each row's in turn.
+func (st *statement) rows(n int) string {
+	if n == 1 {
+		return st.text
+	}
+	if q, ok := st.multi.Load(n); ok {
+		return q.(string)
+	}
+	q := rebind(st.dialect, st.head+"VALUES "+strings.TrimSuffix(strings.Repeat(st.tuple+", ", n), ", "))
+	st.multi.Store(n, q)
+	return q
+}
 
 // statements are the store's write statements.
 type statements struct {
@@ -141,7 +178,7 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
 		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
 	} {
-		*f.field = &statement{text: rebind(d, f.sql)}
+		*f.field = newStatement(d, f.sql)
 		s.list = append(s.list, *f.field)
 	}
 	return s

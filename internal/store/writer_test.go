@@ -99,21 +99,40 @@ func batchWithAFailingWrite(t *testing.T, st *Store) {
 	if err := st.CreateStudy(ctx, study("st_taken")); err != nil {
 		t.Fatal(err)
 	}
-	release := hold(t, st)
-	ids := []string{"st_a", "st_taken", "st_b"}
-	errs := make([]chan error, len(ids))
-	for i, id := range ids {
-		errs[i] = make(chan error, 1)
-		go func() { errs[i] <- st.CreateStudy(ctx, study(id), audit(id)) }()
-		for st.writer.Queued() < i+1 { // queued in this order
-			time.Sleep(time.Millisecond)
-		}
+	// Three writes of one shape (on PostgreSQL, merged into one INSERT per
+	// statement), then three of different shapes whose middle one fails
+	// an op's expectation (a revocation of no key).
+	type write struct {
+		name string
+		do   func() error
+		want error
 	}
-	release()
-	for i, id := range ids {
-		err := <-errs[i]
-		if want := id == "st_taken"; errors.Is(err, alliance.ErrConflict) != want || (!want && err != nil) {
-			t.Errorf("CreateStudy(%s) in the batch = %v; want conflict only for st_taken", id, err)
+	create := func(id string) write {
+		return write{id, func() error { return st.CreateStudy(ctx, study(id), audit(id)) }, nil}
+	}
+	taken := create("st_taken")
+	taken.want = alliance.ErrConflict
+	revoke := write{"revoke", func() error {
+		return st.RevokeKey(ctx, "key_none", time.Now().UTC(), audit("key_none"))
+	}, alliance.ErrNotFound}
+	for _, batch := range [][]write{{create("st_a"), taken, create("st_b")}, {create("st_c"), revoke, create("st_d")}} {
+		release := hold(t, st)
+		errs := make([]chan error, len(batch))
+		for i, w := range batch {
+			errs[i] = make(chan error, 1)
+			go func() { errs[i] <- w.do() }()
+			for st.writer.Queued() < i+1 { // queued in this order
+				time.Sleep(time.Millisecond)
+			}
+		}
+		release()
+		for i, w := range batch {
+			if err := <-errs[i]; (w.want == nil && err != nil) || !errors.Is(err, w.want) {
+				t.Errorf("%s in the batch = %v; want %v", w.name, err, w.want)
+			}
+		}
+		if _, err := st.sqlDB.ExecContext(ctx, "DELETE FROM studies WHERE id = 'st_hold'"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	entries, err := st.FindAudit(ctx, alliance.AuditFilter{Limit: 10})
@@ -124,8 +143,8 @@ func batchWithAFailingWrite(t *testing.T, st *Store) {
 	for _, e := range entries {
 		got = append(got, e.ResourceID)
 	}
-	if want := []string{"st_a", "st_b"}; !slices.Equal(got, want) {
-		t.Errorf("audit log after the batch = %v; want %v", got, want)
+	if want := []string{"st_a", "st_b", "st_c", "st_d"}; !slices.Equal(got, want) {
+		t.Errorf("audit log after the batches = %v; want %v", got, want)
 	}
 }
 
