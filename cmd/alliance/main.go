@@ -151,7 +151,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	return store.Open(ctx, cfg.DatabaseURL, log,
 		store.WithMaxOpenConns(cfg.DBMaxOpenConns), store.WithMaxIdleConns(cfg.DBMaxIdleConns),
 		store.WithConnMaxLifetime(cfg.DBConnMaxLifetime), store.WithConnMaxIdleTime(cfg.DBConnMaxIdleTime),
-		store.WithStatementTimeout(cfg.DBStatementTimeout))
+		store.WithStatementTimeout(cfg.DBStatementTimeout), store.WithPoolWait(cfg.DBPoolWait))
 }
 
 // newFlagSet is a subcommand's flag set; its help starts with synopsis

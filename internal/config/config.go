@@ -36,6 +36,7 @@ type Config struct {
 	DBConnMaxLifetime  time.Duration
 	DBConnMaxIdleTime  time.Duration
 	DBStatementTimeout time.Duration
+	DBPoolWait         time.Duration
 
 	// Abuse limits on writes: per credential and per client address, in
 	// requests per second (0: off), with a shared burst.
@@ -79,6 +80,7 @@ var settings = []setting{
 	{"db-conn-max-lifetime", "duration", "ALLIANCE_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: close connections older than this (0: never)"},
 	{"db-conn-max-idle-time", "duration", "ALLIANCE_DB_CONN_MAX_IDLE_TIME", "5m", "PostgreSQL: close connections idle this long (0: never)"},
 	{"db-statement-timeout", "duration", "ALLIANCE_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: cancel statements running longer (503); 0: none"},
+	{"db-pool-wait", "duration", "ALLIANCE_DB_POOL_WAIT", "5s", "PostgreSQL: longest wait for a free pool connection before a 503 with Retry-After; 0: no bound"},
 	{"rate-limit", "float", "ALLIANCE_RATE_LIMIT", "20", "writes per second per API key or survey token (0: off)"},
 	{"rate-limit-ip", "float", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
 	{"rate-limit-burst", "int", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
@@ -256,7 +258,7 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	}
 	c.DBMaxOpenConns, c.DBMaxIdleConns = count("db-max-open-conns"), count("db-max-idle-conns")
 	c.DBConnMaxLifetime, c.DBConnMaxIdleTime = span("db-conn-max-lifetime"), span("db-conn-max-idle-time")
-	c.DBStatementTimeout = span("db-statement-timeout")
+	c.DBStatementTimeout, c.DBPoolWait = span("db-statement-timeout"), span("db-pool-wait")
 	c.RateLimit, c.RateLimitIP, c.RateLimitBurst = perSecond("rate-limit"), perSecond("rate-limit-ip"), count("rate-limit-burst")
 	for _, o := range strings.Split(get("cors-origins"), ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -309,6 +311,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("db_conn_max_lifetime", c.DBConnMaxLifetime),
 		slog.Duration("db_conn_max_idle_time", c.DBConnMaxIdleTime),
 		slog.Duration("db_statement_timeout", c.DBStatementTimeout),
+		slog.Duration("db_pool_wait", c.DBPoolWait),
 		slog.Float64("rate_limit", c.RateLimit),
 		slog.Float64("rate_limit_ip", c.RateLimitIP),
 		slog.Int("rate_limit_burst", c.RateLimitBurst),

@@ -144,7 +144,7 @@ func sameInserts(batch []groupcommit.Pending[[]op]) bool {
 func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout())
 	defer cancel()
-	conn, err := s.sqlDB.Conn(ctx)
+	conn, err := s.pool.conn(ctx)
 	if err != nil {
 		return -1, s.unavailable(err)
 	}

@@ -54,7 +54,7 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	ckpt := newCheckpointer(sqlDB, log)
-	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, sql: newStatements(migrations.SQLite),
+	s := &Store{db: db, sqlDB: sqlDB, reads: sqlDB, dialect: migrations.SQLite, sql: newStatements(migrations.SQLite),
 		writerDB: writerDB, checkpoints: ckpt,
 		writer: groupcommit.New(groupcommit.Tx(writerDB, runOps), groupcommit.Options{OnCommit: ckpt.committed})}
 	// A migrated database prepares its statements now; a new one after
