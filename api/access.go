@@ -14,20 +14,35 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/dashboard"
 )
 
 // rule says who may call a route: anyone (public), holders of an API key
 // with one of the scopes, or holders of a survey token (survey). Every
 // route has one, in the endpoint table (routes.go).
+//
+// session lets a dashboard session (its cookie) stand for its key's
+// scopes too, on the few routes the dashboard reads: the plots, whose
+// <img> requests carry no Authorization header, and its own pages. page
+// marks a dashboard page: it gets the dashboard's security headers, only
+// the session cookie authenticates there, and a caller without a valid
+// session is sent to the sign-in page rather than given a 401.
 type rule struct {
-	public bool
-	scopes []auth.Scope
-	survey bool
+	public  bool
+	scopes  []auth.Scope
+	survey  bool
+	session bool
+	page    bool
 }
 
 func (r rule) allows(a alliance.Actor) bool {
-	if a.Kind == alliance.ActorSurvey {
+	switch a.Kind {
+	case alliance.ActorSurvey:
 		return r.survey
+	case alliance.ActorDashboard:
+		if !r.session {
+			return false
+		}
 	}
 	for _, s := range r.scopes {
 		if a.Has(s) {
@@ -43,22 +58,24 @@ func (r rule) allows(a alliance.Actor) bool {
 // per client address.
 func (s *server) authorize(rl rule) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if rl.page {
+			dashboard.Headers(c.Writer.Header())
+		}
 		if rl.public {
 			c.Next()
 			return
 		}
-		raw, ok := bearer(c.GetHeader("Authorization"))
-		if !ok {
-			writeProblem(c, s.log, alliance.ErrUnauthenticated)
-			return
+		actor, err := s.authenticate(c, rl)
+		if err == nil && !rl.allows(actor) {
+			err = &scopeNeeded{rl}
 		}
-		actor, err := s.svc.Authenticate(c.Request.Context(), raw)
 		if err != nil {
-			writeProblem(c, s.log, err)
-			return
-		}
-		if !rl.allows(actor) {
-			writeProblem(c, s.log, &scopeNeeded{rl})
+			if rl.page {
+				s.pageRefused(c, err)
+			} else {
+				writeProblem(c, s.log, err)
+			}
+			c.Abort()
 			return
 		}
 		if c.Request.Method != http.MethodGet {
@@ -88,6 +105,25 @@ func (e *scopeNeeded) Error() string {
 }
 
 func (e *scopeNeeded) Is(target error) bool { return target == alliance.ErrForbidden }
+
+// authenticate resolves the caller's credential: the bearer token, or on
+// routes that take a dashboard session and get no Authorization header,
+// the session cookie. Dashboard pages take the cookie only.
+func (s *server) authenticate(c *gin.Context, rl rule) (alliance.Actor, error) {
+	h := c.GetHeader("Authorization")
+	if !rl.page && (h != "" || !rl.session) {
+		raw, ok := bearer(h)
+		if !ok {
+			return alliance.Actor{}, alliance.ErrUnauthenticated
+		}
+		return s.svc.Authenticate(c.Request.Context(), raw)
+	}
+	tok, err := c.Cookie(sessionCookie)
+	if err != nil || tok == "" {
+		return alliance.Actor{}, alliance.ErrUnauthenticated
+	}
+	return s.svc.AuthenticateUISession(c.Request.Context(), tok)
+}
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
 func bearer(h string) (string, bool) {

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,6 +31,8 @@ const (
 	accSurvey                // survey tokens only
 	accAlerts                // admin, analyze and alerts keys: alert reads
 	accAck                   // admin and alerts keys: acknowledging alerts
+	accPlot                  // admin and analyze keys, or their dashboard sessions
+	accPage                  // dashboard sessions of admin and analyze keys only
 )
 
 // accessOf reads a route's rule from the endpoint table.
@@ -36,6 +40,12 @@ func accessOf(r api.RouteAccess) (access, bool) {
 	switch sc := strings.Join(r.Scopes, ","); {
 	case r.Public:
 		return accPublic, true
+	case r.Page && sc == "admin,analyze":
+		return accPage, true
+	case r.Session && sc == "admin,analyze":
+		return accPlot, true
+	case r.Page || r.Session:
+		return 0, false
 	case r.Survey:
 		return accSurvey, true
 	case sc == "admin,collect,analyze":
@@ -69,10 +79,17 @@ func TestAccessPromises(t *testing.T) {
 			continue
 		}
 		readsData := r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/v1/") &&
-			(strings.Contains(r.Path, "rating") || strings.Contains(r.Path, "agreement") || strings.Contains(r.Path, "export") || strings.Contains(r.Path, "sessions"))
+			(strings.Contains(r.Path, "rating") || strings.Contains(r.Path, "agreement") || strings.Contains(r.Path, "export") ||
+				strings.Contains(r.Path, "sessions") || strings.Contains(r.Path, "plots"))
 		switch {
-		case readsData && acc != accRead:
-			t.Errorf("%s reads participant data: want admin and analyze keys only, got %v", key, r.Scopes)
+		case readsData && acc != accRead && acc != accPlot:
+			t.Errorf("%s reads participant data: want admin and analyze keys (or their dashboard sessions) only, got %v", key, r.Scopes)
+		case r.Session && r.Method != http.MethodGet && key != "POST /ui/sign-out":
+			t.Errorf("%s: a dashboard session only reads; its one post is the sign-out", key)
+		case r.Page != strings.HasPrefix(r.Path, "/ui/"):
+			t.Errorf("%s: the dashboard's pages are exactly the routes under /ui/", key)
+		case r.Page && r.Public && key != "GET /ui/" && key != "POST /ui/sign-in" && key != "GET /ui/assets/*any":
+			t.Errorf("%s: the only public dashboard routes are the sign-in page, the sign-in form and the assets", key)
 		case r.Method != http.MethodGet && (acc == accRead || acc == accAlerts):
 			t.Errorf("%s writes: analyze keys must not reach it", key)
 		case (acc == accAlerts || acc == accAck) && !strings.Contains(r.Path, "/alerts") && !strings.HasPrefix(r.Path, "/v1/alerts/"):
@@ -172,6 +189,12 @@ func (w *world) request(method, route string) (path, body string) {
 		if strings.HasSuffix(route, "/replay") {
 			path += "?since=2000-01-01T00:00:00Z"
 		}
+	case strings.HasPrefix(route, "/ui/studies/:id"):
+		path = strings.Replace(path, ":id", w.studyA, 1)
+	case strings.HasPrefix(route, "/ui/dyads/:id"):
+		path = strings.Replace(path, ":id", w.dyadA, 1)
+	case route == "/ui/assets/*any":
+		path = "/ui/assets/dashboard.css"
 	case route == "/v1/invitations/:id":
 		tok := w.invite("client")
 		path = "/v1/invitations/" + strings.SplitN(strings.TrimPrefix(tok, "als_"), ".", 2)[0]
@@ -216,8 +239,52 @@ func (w *world) request(method, route string) (path, body string) {
 		body = `{"url":"http://127.0.0.1:9/hook","events":["alert.raised"]}`
 	case "PATCH /v1/webhooks/:id":
 		body = `{"enabled":true}`
+	case "POST /ui/sign-in":
+		body = url.Values{"key": {w.analyze}}.Encode()
 	}
 	return path, body
+}
+
+// session opens a dashboard session with key and returns its token.
+func (w *world) session(key string) string {
+	w.e.t.Helper()
+	_, tok, err := w.e.svc.SignIn(context.Background(), key)
+	if err != nil {
+		w.e.t.Fatalf("SignIn: %v", err)
+	}
+	return tok
+}
+
+// endedSession is the token of a session that was signed out.
+func (w *world) endedSession() string {
+	tok := w.session(w.admin)
+	ctx := context.Background()
+	a, err := w.e.svc.AuthenticateUISession(ctx, tok)
+	if err == nil {
+		err = w.e.svc.SignOut(alliance.WithActor(ctx, a))
+	}
+	if err != nil {
+		w.e.t.Fatal(err)
+	}
+	return tok
+}
+
+// expiredSession is the token of a session past its expiry.
+func (w *world) expiredSession() string {
+	tok := w.session(w.admin)
+	id := strings.SplitN(strings.TrimPrefix(tok, "ald_"), ".", 2)[0]
+	if _, err := w.e.store.DB().Exec(`UPDATE ui_sessions SET expires_at = ? WHERE id = ?`, time.Now().UTC().Add(-time.Second), id); err != nil {
+		w.e.t.Fatal(err)
+	}
+	return tok
+}
+
+// revokedKeySession is the token of a session whose key was revoked.
+func (w *world) revokedKeySession() string {
+	key := w.e.newKey(`{"name":"soon revoked","scopes":["analyze"]}`)
+	tok := w.session(key)
+	w.e.expect(http.StatusOK, http.MethodDelete, "/v1/keys/"+strings.SplitN(strings.TrimPrefix(key, "alk_"), ".", 2)[0], "")
+	return tok
 }
 
 var (
@@ -251,36 +318,54 @@ func TestAuthorizationMatrix(t *testing.T) {
 		delete(served, key)
 		t.Run(key, func(t *testing.T) {
 			e := w.e.with(t)
+			reader := acc == accRead || acc == accPlot
 			principals := []struct {
-				name  string
-				token func() string
-				want  func(status int) bool
+				name string
+				// cookie sends the token as the dashboard session cookie
+				// instead of a bearer token.
+				cookie bool
+				token  func() string
+				want   func(status int) bool
 			}{
-				{"no key", func() string { return "" }, denied(acc, http.StatusUnauthorized)},
-				{"bad key", func() string { return "alk_not-a-real-key" }, denied(acc, http.StatusUnauthorized)},
-				{"unknown key", func() string { return "alk_01jd8x2k4m5n6p7q8r9s0t1v2w.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, denied(acc, http.StatusUnauthorized)},
-				{"revoked key", func() string { return w.revoked }, denied(acc, http.StatusUnauthorized)},
-				{"admin", func() string { return w.admin }, allowedIf(acc != accSurvey)},
-				{"collect", func() string { return w.collect }, allowedIf(acc == accPublic || acc == accAny || acc == accCollect)},
-				{"analyze", func() string { return w.analyze }, allowedIf(acc == accPublic || acc == accAny || acc == accRead || acc == accAlerts)},
-				{"alerts", func() string { return w.alerts }, allowedIf(acc == accPublic || acc == accAlerts || acc == accAck)},
-				{"key of another study", func() string { return w.otherStudy }, otherStudy(acc, key)},
-				{"survey token, this session and role", func() string { return w.invite("client") }, allowedIf(acc == accPublic || acc == accSurvey)},
-				{"survey token, other role", func() string { return w.invite("counsellor") }, allowedIf(acc == accPublic || acc == accSurvey)},
-				{"used survey token", func() string {
+				{"no key", false, func() string { return "" }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"bad key", false, func() string { return "alk_not-a-real-key" }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"unknown key", false, func() string { return "alk_01jd8x2k4m5n6p7q8r9s0t1v2w.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"revoked key", false, func() string { return w.revoked }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"admin", false, func() string { return w.admin }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || acc == accAdmin || reader || acc == accCollect || acc == accAlerts || acc == accAck))},
+				{"collect", false, func() string { return w.collect }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || acc == accCollect))},
+				{"analyze", false, func() string { return w.analyze }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || reader || acc == accAlerts))},
+				{"alerts", false, func() string { return w.alerts }, pageOr(acc, allowedIf(acc == accPublic || acc == accAlerts || acc == accAck))},
+				{"key of another study", false, func() string { return w.otherStudy }, pageOr(acc, otherStudy(acc, key))},
+				{"survey token, this session and role", false, func() string { return w.invite("client") }, pageOr(acc, allowedIf(acc == accPublic || acc == accSurvey))},
+				{"survey token, other role", false, func() string { return w.invite("counsellor") }, pageOr(acc, allowedIf(acc == accPublic || acc == accSurvey))},
+				{"used survey token", false, func() string {
 					tok := w.invite("client")
 					e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", `{"answers":`+refClient+`}`, "Authorization", "Bearer "+tok)
 					return tok
-				}, usedToken(acc)},
+				}, pageOr(acc, usedToken(acc))},
+				{"dashboard session, admin key", true, func() string { return w.session(w.admin) }, liveSession(acc, key, http.StatusOK)},
+				{"dashboard session, analyze key", true, func() string { return w.session(w.analyze) }, liveSession(acc, key, http.StatusOK)},
+				{"dashboard session, key of another study", true, func() string { return w.session(w.otherStudy) }, liveSession(acc, key, http.StatusNotFound)},
+				// A signed-out or expired session, or one whose key was
+				// revoked, is no credential at all.
+				{"dashboard session, signed out", true, w.endedSession, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"dashboard session, expired", true, w.expiredSession, pageOr(acc, denied(acc, http.StatusUnauthorized))},
+				{"dashboard session, key revoked", true, w.revokedKeySession, pageOr(acc, denied(acc, http.StatusUnauthorized))},
 			}
 			for _, p := range principals {
 				path, body := w.request(ri.Method, ri.Path)
 				tok := p.token()
-				auth := ""
-				if tok != "" {
-					auth = "Bearer " + tok
+				headers := []string{"Authorization", "", "Origin", "http://example.com"} // httptest's host
+				switch {
+				case p.cookie:
+					headers = append(headers, "Cookie", "alliance_session="+tok)
+				case tok != "":
+					headers[1] = "Bearer " + tok
 				}
-				rec := e.do(ri.Method, path, body, "Authorization", auth)
+				if strings.HasPrefix(ri.Path, "/ui/") && body != "" {
+					headers = append(headers, "Content-Type", "application/x-www-form-urlencoded")
+				}
+				rec := e.do(ri.Method, path, body, headers...)
 				if !p.want(rec.Code) {
 					t.Errorf("%s %s as %s = %d; body %s", ri.Method, path, p.name, rec.Code, rec.Body)
 				}
@@ -292,6 +377,38 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	for key := range served {
 		t.Errorf("route %s is served but not in the endpoint table", key)
+	}
+}
+
+// pageOr: a dashboard page takes no bearer credential, so every caller
+// with one (or none) is sent to the sign-in page; other routes answer
+// want.
+func pageOr(acc access, want func(int) bool) func(int) bool {
+	return func(status int) bool {
+		if acc == accPage {
+			return status == http.StatusSeeOther
+		}
+		return want(status)
+	}
+}
+
+// liveSession: a dashboard session of an admin or analyze key reads the
+// plots and the pages of study A (answering reach: 200, or 404 for a key
+// bound to study B), lists its studies and signs out; routes that take
+// API keys only do not see it (401).
+func liveSession(acc access, key string, reach int) func(int) bool {
+	return func(status int) bool {
+		switch {
+		case acc == accPublic:
+			return status < 400
+		case key == "POST /ui/sign-out":
+			return status == http.StatusSeeOther
+		case key == "GET /ui/studies":
+			return status == http.StatusOK
+		case acc == accPage, acc == accPlot:
+			return status == reach
+		}
+		return status == http.StatusUnauthorized
 	}
 }
 

@@ -125,7 +125,9 @@ func TestStudyAgreementEndpoint(t *testing.T) {
 	if s.Direction.ClientHigher+s.Direction.CounsellorHigher+s.Direction.WithinBand != 5 {
 		t.Errorf("direction = %+v", s.Direction)
 	}
-	if len(a.Alpha) != 2 || a.Alpha[0].Role != "client" || a.Alpha[0].NRatings != 6 || a.Alpha[0].N != 5 {
+	// Pairwise by default: all 6 client ratings count; listwise drops the
+	// one with a skipped item.
+	if len(a.Alpha) != 2 || a.Alpha[0].Role != "client" || a.Alpha[0].Method != "pairwise" || a.Alpha[0].NRatings != 6 || a.Alpha[0].N != 6 || a.Alpha[0].K != 12 {
 		t.Errorf("alpha = %+v", a.Alpha)
 	}
 	if len(a.ItemKappa.Categories) != 5 || len(a.ItemKappa.Items) != 12 || a.ItemKappa.Items[10].N != 4 {
@@ -163,4 +165,87 @@ func TestStudyAgreementEndpoint(t *testing.T) {
 		checkProblem(t, e.do(http.MethodGet, base+tc.query, ""), tc.query, tc.want)
 	}
 	checkProblem(t, e.do(http.MethodGet, "/v1/studies/st_nope/agreement", ""), "unknown study", problemWant{status: 404, typ: typeBlank})
+}
+
+// TestAgreementWaveTwoFields: the fields the second statistics wave added
+// to the three agreement responses, through the real router.
+func TestAgreementWaveTwoFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	d := e.createDyad(st.ID, "C-1", "K-1")
+	dated := func(session int, role, answers, date string) {
+		e.expect(http.StatusCreated, http.MethodPost, ratingsPath(d.ID),
+			`{"session":`+string(rune('0'+session))+`,"role":"`+role+`","session_date":"`+date+`","answers":`+answers+`}`)
+	}
+	dated(1, "client", refClient, "2026-01-05")
+	dated(1, "counsellor", refTherapist, "2026-01-06")
+	dated(2, "client", `[5,5,5,5,5,5,5,5,5,5,5,5]`, "2026-01-12")
+	dated(2, "counsellor", `[4,4,4,4,4,4,4,4,4,4,4,4]`, "2026-01-12")
+
+	// Session: the common-items mean difference under its new name (and
+	// the old), and a straight-lining client flagged.
+	s1 := decode[api.SessionAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/sessions/1/agreement", ""))
+	checkFloat(t, "common_items_mean_difference", s1.ItemLevel.Profile.CommonItemsMeanDifference, 11.0/12, 1e-12)
+	checkFloat(t, "mean_difference (deprecated)", s1.ItemLevel.Profile.MeanDifference, 11.0/12, 1e-12)
+	if s1.Warnings == nil || len(s1.Warnings) != 0 {
+		t.Errorf("reference session warnings = %v, want []", s1.Warnings)
+	}
+	s2 := decode[api.SessionAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/sessions/2/agreement", ""))
+	if len(s2.Warnings) != 2 || s2.Warnings[0].Code != "low_variance" || s2.Warnings[0].Scale != nil {
+		t.Errorf("straight-lined session warnings = %+v, want low_variance for both sides, scale null", s2.Warnings)
+	}
+
+	// Dyad: dates per side, slope with conf and its missing interval,
+	// sign change reason, small_n.
+	da := decode[api.DyadAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/agreement?conf=0.9", ""))
+	if s := da.Sessions[0]; s.ClientSessionDate == nil || *s.ClientSessionDate != "2026-01-05" || s.CounsellorSessionDate == nil || *s.CounsellorSessionDate != "2026-01-06" {
+		t.Errorf("session 1 dates = %v/%v", s.ClientSessionDate, s.CounsellorSessionDate)
+	}
+	sl := da.Slopes[0]
+	if da.Conf != 0.9 || sl.Conf != 0.9 || sl.N != 2 || sl.Slope == nil || sl.Lower != nil || sl.CIReason != "n_too_small" ||
+		sl.FirstSignChange != nil || sl.SignChangeReason != "no_sign_change" || len(da.Warnings) != 4 || da.Warnings[0].Code != "small_n" {
+		t.Errorf("slope = %+v, warnings %+v", sl, da.Warnings)
+	}
+	checkProblem(t, e.do(http.MethodGet, "/v1/dyads/"+d.ID+"/agreement?conf=2", ""), "conf 2",
+		problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"conf", "out_of_range"}}})
+
+	// Study: two more dyads of a second counsellor.
+	for i, a := range [][2]string{{`[3,4,3,4,3,4,3,4,3,4,3,4]`, `[3,3,3,3,3,3,3,3,3,3,4,4]`}, {`[2,3,2,3,2,3,2,3,2,3,null,3]`, `[2,2,2,2,3,3,2,2,2,2,2,2]`}} {
+		dy := e.createDyad(st.ID, "C-x"+string(rune('a'+i)), "K-2")
+		e.postRating(dy.ID, 1, "client", a[0])
+		e.postRating(dy.ID, 1, "counsellor", a[1])
+	}
+	base := "/v1/studies/" + st.ID + "/agreement?session=1"
+	sa := decode[api.StudyAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, base, ""))
+	if sa.AlphaMethod != "pairwise" || sa.NCounsellors != 2 || len(sa.ItemKrippendorff) != 12 || sa.ItemKappa.Method != "fleiss_cohen_everitt_1969" {
+		t.Errorf("study = alpha %s, counsellors %d, %d item Krippendorffs, kappa method %s", sa.AlphaMethod, sa.NCounsellors, len(sa.ItemKrippendorff), sa.ItemKappa.Method)
+	}
+	tot := sa.Scales[0]
+	md := tot.MeanDifference
+	if md.N != 3 || md.Clusters != 2 || md.Naive.Lower == nil || md.ClusterRobust.Mean == nil || md.ClusterRobust.Lower != nil || md.ClusterRobust.CIReason != "n_too_small" {
+		t.Errorf("mean difference = %+v, want a naive interval and a cluster-robust mean without one (2 clusters)", md)
+	}
+	if k := tot.Krippendorff; k.Interval.Alpha == nil || k.Interval.Units != 3 || k.Ordinal.Metric != "ordinal" || k.REquivalent == "" {
+		t.Errorf("scale krippendorff = %+v", k)
+	}
+	if tot.Pearson.Lower != nil || tot.Pearson.CIReason != "n_too_small" {
+		t.Errorf("pearson from 3 pairs = %+v, want null bounds with ci_reason", tot.Pearson)
+	}
+	if k := sa.ItemKappa.Items[0]; k.Unweighted == nil || k.Unweighted.SE <= 0 || k.Unweighted.NullVariance <= 0 {
+		t.Errorf("item 1 kappa = %+v", k.Unweighted)
+	}
+	codes := map[string]int{}
+	for _, w := range sa.Warnings {
+		codes[w.Code]++
+	}
+	if codes["small_n"] == 0 || codes["few_clusters"] != 1 {
+		t.Errorf("warnings = %+v, want small_n and one few_clusters", sa.Warnings)
+	}
+	lw := decode[api.StudyAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, base+"&alpha=listwise", ""))
+	if a := lw.Alpha[0]; lw.AlphaMethod != "listwise" || a.Method != "listwise" || a.N != 2 || a.K != 12 || a.RawAlpha != nil || a.Reason != "n_too_small" {
+		t.Errorf("listwise client alpha = %+v, want null with n 2 (complete ratings), k 12", a)
+	}
+	checkProblem(t, e.do(http.MethodGet, base+"&alpha=both", ""), "alpha=both",
+		problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"alpha", "invalid_value"}}})
 }

@@ -36,11 +36,11 @@ func (b *AlertThresholdsBody) input() *alliance.AlertThresholdsInput {
 	return &alliance.AlertThresholdsInput{DivergenceBand: b.DivergenceBand, RuptureZ: b.RuptureZ, LowAllianceCutoff: b.LowAllianceCutoff}
 }
 
-// ReliabilityResponse says which reliability the rupture rule used: the
+// AlertReliabilityResponse says which reliability the rupture rule used: the
 // study's own (source "study", from n complete ratings of the form at
 // each dyad's first session, once n ≥ 30) or the published reference of
 // the form (source "published", with its citation).
-type ReliabilityResponse struct {
+type AlertReliabilityResponse struct {
 	Alpha    float64 `json:"alpha" example:"0.91"`
 	SD       float64 `json:"sd" example:"0.7"`
 	Source   string  `json:"source" example:"published" enums:"study,published"`
@@ -60,15 +60,15 @@ type AlertFiguresResponse struct {
 	Band       *float64 `json:"band,omitempty" example:"1"`
 	// rupture and repair: the rater's previous rated session, its score,
 	// this session's, the change, and the Jacobson–Truax figures.
-	PreviousSession *int                 `json:"previous_session,omitempty" example:"2"`
-	Previous        *float64             `json:"previous,omitempty" example:"4.5"`
-	Current         *float64             `json:"current,omitempty" example:"3.5"`
-	Change          *float64             `json:"change,omitempty" example:"-1"`
-	RCI             *float64             `json:"rci,omitempty" example:"-3.37"`
-	SDiff           *float64             `json:"s_diff,omitempty" example:"0.297"`
-	Threshold       *float64             `json:"threshold,omitempty" example:"0.582"`
-	Z               *float64             `json:"z,omitempty" example:"1.96"`
-	Reliability     *ReliabilityResponse `json:"reliability,omitempty"`
+	PreviousSession *int                      `json:"previous_session,omitempty" example:"2"`
+	Previous        *float64                  `json:"previous,omitempty" example:"4.5"`
+	Current         *float64                  `json:"current,omitempty" example:"3.5"`
+	Change          *float64                  `json:"change,omitempty" example:"-1"`
+	RCI             *float64                  `json:"rci,omitempty" example:"-3.37"`
+	SDiff           *float64                  `json:"s_diff,omitempty" example:"0.297"`
+	Threshold       *float64                  `json:"threshold,omitempty" example:"0.582"`
+	Z               *float64                  `json:"z,omitempty" example:"1.96"`
+	Reliability     *AlertReliabilityResponse `json:"reliability,omitempty"`
 	// repair: the rupture it ends
 	RuptureSession *int     `json:"rupture_session,omitempty" example:"3"`
 	Rupture        *float64 `json:"rupture,omitempty" example:"3.5"`
@@ -141,7 +141,7 @@ func toAlertResponse(a alliance.Alert) AlertResponse {
 		fig.PreviousSession, fig.Previous, fig.Current, fig.Change = ip(f.PreviousSession), fp(f.Previous), fp(f.Current), fp(f.Change)
 		fig.SDiff, fig.Threshold, fig.Z = fp(f.SDiff), fp(f.Threshold), fp(f.Z)
 		r := f.Reliability
-		fig.Reliability = &ReliabilityResponse{Alpha: r.Alpha, SD: r.SD, Source: r.Source, N: r.N, Citation: r.Citation}
+		fig.Reliability = &AlertReliabilityResponse{Alpha: r.Alpha, SD: r.SD, Source: r.Source, N: r.N, Citation: r.Citation}
 		if a.Kind == alliance.AlertRupture {
 			fig.RCI = fp(f.RCI)
 		} else {
@@ -203,6 +203,7 @@ func (s *server) alertList(c *gin.Context, list string, f alliance.AlertFilter) 
 //	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
+//	@ID				listStudyAlerts
 //	@Router			/v1/studies/{id}/alerts [get]
 func (s *server) listStudyAlerts(c *gin.Context) error {
 	list := "study-alerts:" + c.Param("id")
@@ -232,6 +233,7 @@ func (s *server) listStudyAlerts(c *gin.Context) error {
 //	@Failure	403		{object}	Problem
 //	@Failure	404		{object}	Problem
 //	@Failure	422		{object}	Problem
+//	@ID			listDyadAlerts
 //	@Router		/v1/dyads/{id}/alerts [get]
 func (s *server) listDyadAlerts(c *gin.Context) error {
 	list := "dyad-alerts:" + c.Param("id")
@@ -254,6 +256,7 @@ func (s *server) listDyadAlerts(c *gin.Context) error {
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
+//	@ID			getAlert
 //	@Router		/v1/alerts/{id} [get]
 func (s *server) getAlert(c *gin.Context) error {
 	a, err := s.svc.FindAlert(c.Request.Context(), c.Param("id"))
@@ -278,6 +281,7 @@ func (s *server) getAlert(c *gin.Context) error {
 //	@Failure		404	{object}	Problem
 //	@Failure		409	{object}	Problem
 //	@Failure		429	{object}	Problem
+//	@ID				acknowledgeAlert
 //	@Router			/v1/alerts/{id}/acknowledge [post]
 func (s *server) acknowledgeAlert(c *gin.Context) error {
 	a, err := s.svc.AcknowledgeAlert(c.Request.Context(), c.Param("id"))
@@ -307,6 +311,7 @@ func (s *server) acknowledgeAlert(c *gin.Context) error {
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				setAlertThresholds
 //	@Router			/v1/studies/{id}/alert-thresholds [put]
 func (s *server) setAlertThresholds(c *gin.Context) error {
 	var req AlertThresholdsBody

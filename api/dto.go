@@ -56,6 +56,18 @@ type InstrumentResponse struct {
 	Subscales     []SubscaleResponse `json:"subscales"`
 	// MaxMissingFraction is the form's own cap on unanswered items (null: none).
 	MaxMissingFraction *float64 `json:"max_missing_fraction" extensions:"x-nullable"`
+	// ClinicalCutoff is the published cut-off of the total (null: none).
+	ClinicalCutoff *CutoffResponse `json:"clinical_cutoff" extensions:"x-nullable"`
+	// Reliability is a published reliability of the total (null: none), the
+	// default r_xx of the summary's reliable change index.
+	Reliability *ReliabilityResponse `json:"reliability" extensions:"x-nullable"`
+}
+
+// ReliabilityResponse is a published reliability coefficient.
+type ReliabilityResponse struct {
+	Value  float64 `json:"value" example:"0.88"`
+	Kind   string  `json:"kind" example:"cronbach_alpha"`
+	Source string  `json:"source"`
 }
 
 // InstrumentList is the catalogue.
@@ -74,6 +86,12 @@ func toInstrumentResponse(f *alliance.Form, all []*alliance.Form) InstrumentResp
 	}
 	if out.Unverified == nil {
 		out.Unverified = []string{}
+	}
+	if c := f.ClinicalCutoff; c != nil {
+		out.ClinicalCutoff = &CutoffResponse{Value: c.Value, Metric: c.Metric, Source: c.Source}
+	}
+	if r := f.Reliability; r != nil {
+		out.Reliability = &ReliabilityResponse{Value: r.Value, Kind: r.Kind, Source: r.Source}
 	}
 	for _, g := range all {
 		if g.ID != f.ID && f.Parallel(g) {
@@ -102,9 +120,12 @@ type FormsBody struct {
 
 // MissingPolicyBody is the study's missing-item policy: a (sub)scale of k
 // items is scored, by the mean of the answered items, when at most
-// floor(max_missing_fraction·k) items are unanswered.
+// floor(max_missing_fraction·k) items are unanswered; with
+// total_requires_subscales the total is scored only when every subscale
+// is (default false: the total counts its own items only).
 type MissingPolicyBody struct {
-	MaxMissingFraction *float64 `json:"max_missing_fraction" example:"0.25" extensions:"x-nullable"`
+	MaxMissingFraction     *float64 `json:"max_missing_fraction" example:"0.25" extensions:"x-nullable"`
+	TotalRequiresSubscales *bool    `json:"total_requires_subscales,omitempty" example:"false" extensions:"x-nullable"`
 }
 
 // CreateStudyRequest creates a study.
@@ -143,14 +164,20 @@ type StudyList struct {
 }
 
 func toStudyResponse(s alliance.Study) StudyResponse {
-	f := s.Policy.MaxMissingFraction
 	return StudyResponse{
 		ID: s.ID, Name: s.Name, Description: s.Description,
 		Forms:         FormsBody{Client: s.Forms[alliance.RoleClient], Counsellor: s.Forms[alliance.RoleCounsellor]},
-		MissingPolicy: MissingPolicyBody{MaxMissingFraction: &f},
+		MissingPolicy: toMissingPolicyBody(s.Policy),
 		CodePattern:   s.CodePattern, Language: s.Language,
 		CreatedAt: s.CreatedAt, AlertThresholds: toThresholdsBody(s.Alerts),
 	}
+}
+
+// toMissingPolicyBody is a policy as studies and ratings show it: both
+// members always present.
+func toMissingPolicyBody(p alliance.Policy) MissingPolicyBody {
+	f, t := p.MaxMissingFraction, p.TotalRequiresSubscales
+	return MissingPolicyBody{MaxMissingFraction: &f, TotalRequiresSubscales: &t}
 }
 
 // --- dyads ---
@@ -216,7 +243,9 @@ type AmendRatingRequest struct {
 // ScoreResponse is one scale's score. Mean is on the item metric (1–5 on
 // the WAI-SR); sum is on the full-form metric (prorated as mean × items
 // when items are missing). Both are null, with a reason, when too many
-// items are missing under the study's policy.
+// items are missing under the study's policy (too_many_missing), or, for
+// the total of a study whose policy has total_requires_subscales, when a
+// subscale is unscored (subscale_missing).
 type ScoreResponse struct {
 	Mean     *float64 `json:"mean" example:"4.5" extensions:"x-nullable"`
 	Sum      *float64 `json:"sum" example:"18" extensions:"x-nullable"`
@@ -263,12 +292,11 @@ type RatingList struct {
 func toScoreResponse(s alliance.Score) ScoreResponse { return ScoreResponse(s) }
 
 func toRatingResponse(r alliance.Rating) RatingResponse {
-	f := r.Policy.MaxMissingFraction
 	out := RatingResponse{
 		ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Session: r.Session, Role: string(r.Role),
 		Instrument: r.FormID, Answers: r.Answers,
 		Scores:         ScoresResponse{Total: toScoreResponse(r.Scores.Total), Subscales: map[string]ScoreResponse{}},
-		MissingPolicy:  MissingPolicyBody{MaxMissingFraction: &f},
+		MissingPolicy:  toMissingPolicyBody(r.Policy),
 		ScoringVersion: r.ScoringVersion, Version: r.Version, CreatedAt: r.CreatedAt, SupersededAt: r.SupersededAt,
 		VoidedAt: r.VoidedAt, VoidReason: r.VoidReason,
 	}

@@ -29,6 +29,7 @@ import (
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				createDyad
 //	@Router			/v1/studies/{id}/dyads [post]
 func (s *server) createDyad(c *gin.Context) error {
 	var req CreateDyadRequest
@@ -60,6 +61,7 @@ func (s *server) createDyad(c *gin.Context) error {
 //	@Failure	404				{object}	Problem
 //	@Failure	401				{object}	Problem
 //	@Failure	403				{object}	Problem
+//	@ID			listDyads
 //	@Router		/v1/studies/{id}/dyads [get]
 func (s *server) listDyads(c *gin.Context) error {
 	p, err := pageParams(c, "dyads/"+c.Param("id"))
@@ -92,6 +94,7 @@ func (s *server) listDyads(c *gin.Context) error {
 //	@Failure	404	{object}	Problem
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
+//	@ID			getDyad
 //	@Router		/v1/dyads/{id} [get]
 func (s *server) getDyad(c *gin.Context) error {
 	d, err := s.svc.GetDyad(c.Request.Context(), c.Param("id"))

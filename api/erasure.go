@@ -37,6 +37,7 @@ type WithdrawRequest struct {
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				withdrawDyad
 //	@Router			/v1/dyads/{id}/withdraw [post]
 func (s *server) withdrawDyad(c *gin.Context) error {
 	var req WithdrawRequest
@@ -66,6 +67,7 @@ func (s *server) withdrawDyad(c *gin.Context) error {
 //	@Failure		404	{object}	Problem
 //	@Failure		422	{object}	Problem
 //	@Failure		429	{object}	Problem
+//	@ID				eraseDyad
 //	@Router			/v1/dyads/{id} [delete]
 func (s *server) eraseDyad(c *gin.Context) error {
 	if err := s.svc.EraseDyad(c.Request.Context(), c.Param("id"), c.Query("confirm")); err != nil {
@@ -90,6 +92,7 @@ func (s *server) eraseDyad(c *gin.Context) error {
 //	@Failure		404	{object}	Problem
 //	@Failure		422	{object}	Problem
 //	@Failure		429	{object}	Problem
+//	@ID				eraseStudy
 //	@Router			/v1/studies/{id} [delete]
 func (s *server) eraseStudy(c *gin.Context) error {
 	if err := s.svc.EraseStudy(c.Request.Context(), c.Param("id"), c.Query("confirm")); err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,6 +153,17 @@ func TestEraseStudySQLite(t *testing.T) {
 	e.expect(http.StatusCreated, http.MethodPost, "/v1/studies/"+st.ID+"/webhooks", `{"url":"`+eraseHookURL+`","events":["alert.raised"]}`)
 	seedErasable(t, e, st.ID)
 	bound := e.newKey(fmt.Sprintf(`{"name":"tablet","scopes":["collect"],"study_id":%q}`, st.ID))
+	// An analyst of the study signed in to the dashboard: the session goes
+	// with the study's keys.
+	analyst := e.newKey(fmt.Sprintf(`{"name":"analyst","scopes":["analyze"],"study_id":%q}`, st.ID))
+	signIn := httptest.NewRequest(http.MethodPost, "/ui/sign-in", strings.NewReader(url.Values{"key": {analyst}}.Encode()))
+	signIn.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	signIn.Header.Set("Origin", "http://example.com")
+	rec := httptest.NewRecorder()
+	e.engine.ServeHTTP(rec, signIn)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("dashboard sign-in = %d: %s", rec.Code, rec.Body)
+	}
 	kept := e.createStudy("wai_sr_client", "wai_sr_therapist")
 	e.createDyad(kept.ID, "KEEP-C-2", "KEEP-K-2")
 

@@ -51,6 +51,7 @@ type CodebookResponse struct {
 //	@Failure		422				{object}	Problem
 //	@Failure		401				{object}	Problem
 //	@Failure		403				{object}	Problem
+//	@ID				exportStudy
 //	@Router			/v1/studies/{id}/export [get]
 func (s *server) exportStudy(c *gin.Context) error {
 	format := c.DefaultQuery("format", "csv")
@@ -187,6 +188,7 @@ func ndjsonWriter(w *bufio.Writer, cols []alliance.Column) func([]any) error {
 //	@Failure		422		{object}	Problem
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
+//	@ID				getCodebook
 //	@Router			/v1/studies/{id}/codebook [get]
 func (s *server) codebook(c *gin.Context) error {
 	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), "")

@@ -12,6 +12,7 @@ import (
 //	@Tags		health
 //	@Produce	json
 //	@Success	200	{object}	StatusResponse
+//	@ID			checkLiveness
 //	@Router		/healthz [get]
 func (s *server) healthz(c *gin.Context) error {
 	c.JSON(http.StatusOK, StatusResponse{Status: "ok"})
@@ -26,6 +27,7 @@ func (s *server) healthz(c *gin.Context) error {
 //	@Success	200	{object}	StatusResponse
 //	@Failure	503	{object}	Problem
 //	@Header		503	{string}	Retry-After	"seconds to wait before retrying"
+//	@ID			checkReadiness
 //	@Router		/readyz [get]
 func (s *server) readyz(c *gin.Context) error {
 	if err := s.svc.Ready(c.Request.Context()); err != nil {

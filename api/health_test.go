@@ -42,7 +42,7 @@ func TestRouting(t *testing.T) {
 	}{
 		{http.MethodGet, "/v1/nothing-here", http.StatusNotFound},
 		{http.MethodGet, "/v2/studies", http.StatusNotFound},
-		{http.MethodGet, "/", http.StatusNotFound},
+		{http.MethodGet, "/nothing-here", http.StatusNotFound},
 		{http.MethodDelete, "/v1/studies", http.StatusMethodNotAllowed},
 		{http.MethodPatch, "/v1/instruments/wai_sr_client", http.StatusMethodNotAllowed},
 		{http.MethodDelete, "/v1/dyads/dy_x/sessions/1/ratings/client", http.StatusMethodNotAllowed},

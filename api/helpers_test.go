@@ -79,6 +79,7 @@ type envOptions struct {
 	cors         []string
 	proxies      []string
 	publicURL    string
+	cookieSecure string
 	// catalogue replaces the built-in forms (e.g. with item texts).
 	catalogue *instrument.Catalogue
 	// noSecretKey runs the service without ALLIANCE_SECRET_KEY.
@@ -155,6 +156,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		CORSOrigins:    o.cors,
 		TrustedProxies: o.proxies,
 		PublicURL:      o.publicURL,
+		CookieSecure:   o.cookieSecure,
 	})
 	var h http.Handler = withAdmin(engine, admin)
 	if w != nil {

@@ -16,6 +16,7 @@ import (
 //	@Success		200	{object}	InstrumentList
 //	@Failure		401	{object}	Problem
 //	@Failure		403	{object}	Problem
+//	@ID				listInstruments
 //	@Router			/v1/instruments [get]
 func (s *server) listInstruments(c *gin.Context) error {
 	forms := s.svc.Forms()
@@ -38,6 +39,7 @@ func (s *server) listInstruments(c *gin.Context) error {
 //	@Failure	404	{object}	Problem
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
+//	@ID			getInstrument
 //	@Router		/v1/instruments/{id} [get]
 func (s *server) getInstrument(c *gin.Context) error {
 	f, err := s.svc.FindForm(c.Param("id"))

@@ -94,6 +94,9 @@ func TestInstrumentGetOtherForms(t *testing.T) {
 		t.Errorf("srs_client: role %s, scale %v..%v step %v, %d items; want client, 0..10 step 0.1, 4",
 			srs.Role, srs.Scale.Min, srs.Scale.Max, srs.Scale.Step, len(srs.Items))
 	}
+	if c, r := srs.ClinicalCutoff, srs.Reliability; c == nil || c.Value != 36 || c.Metric != "sum" || r == nil || r.Value != 0.88 || r.Source == "" {
+		t.Errorf("srs_client clinical_cutoff %+v, reliability %+v; want 36 on the sum and 0.88 with a source", c, r)
+	}
 	if len(srs.ParallelForms) != 0 {
 		t.Errorf("srs_client parallel_forms = %v, want []", srs.ParallelForms)
 	}

@@ -78,6 +78,7 @@ func (s *server) toInvitationStatus(inv alliance.Invitation) InvitationStatusRes
 //	@Failure		409		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				createInvitation
 //	@Router			/v1/dyads/{id}/invitations [post]
 func (s *server) createInvitation(c *gin.Context) error {
 	var req CreateInvitationRequest
@@ -106,6 +107,7 @@ func (s *server) createInvitation(c *gin.Context) error {
 //	@Failure		401	{object}	Problem
 //	@Failure		403	{object}	Problem
 //	@Failure		404	{object}	Problem
+//	@ID				listInvitations
 //	@Router			/v1/dyads/{id}/invitations [get]
 func (s *server) listInvitations(c *gin.Context) error {
 	invs, err := s.svc.FindInvitations(c.Request.Context(), c.Param("id"))
@@ -134,6 +136,7 @@ func (s *server) listInvitations(c *gin.Context) error {
 //	@Failure		404	{object}	Problem
 //	@Failure		409	{object}	Problem
 //	@Failure		429	{object}	Problem
+//	@ID				revokeInvitation
 //	@Router			/v1/invitations/{id} [delete]
 func (s *server) revokeInvitation(c *gin.Context) error {
 	inv, err := s.svc.RevokeInvitation(c.Request.Context(), c.Param("id"))

@@ -68,6 +68,7 @@ func toKeyResponse(k alliance.Key) KeyResponse {
 //	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				createKey
 //	@Router			/v1/keys [post]
 func (s *server) createKey(c *gin.Context) error {
 	var req CreateKeyRequest
@@ -94,6 +95,7 @@ func (s *server) createKey(c *gin.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@ID			listKeys
 //	@Router		/v1/keys [get]
 func (s *server) listKeys(c *gin.Context) error {
 	p, err := pageParams(c, "keys")
@@ -125,6 +127,7 @@ func (s *server) listKeys(c *gin.Context) error {
 //	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Failure	429	{object}	Problem
+//	@ID			revokeKey
 //	@Router		/v1/keys/{id} [delete]
 func (s *server) revokeKey(c *gin.Context) error {
 	k, err := s.svc.RevokeKey(c.Request.Context(), c.Param("id"))
@@ -184,6 +187,7 @@ func optional(s string) *string {
 //	@Failure		400			{object}	Problem
 //	@Failure		401			{object}	Problem
 //	@Failure		403			{object}	Problem
+//	@ID				listAudit
 //	@Router			/v1/audit [get]
 func (s *server) listAudit(c *gin.Context) error {
 	p, err := pageParams(c, "audit")

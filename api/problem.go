@@ -149,15 +149,7 @@ func trimSentinel(err, sentinel error, fallback string) string {
 // date may reach a log. A server failure is logged with its error, which
 // comes from the database or the code, not from the request's data.
 func writeProblem(c *gin.Context, log *slog.Logger, err error) {
-	p := problemFor(err)
-	p.Instance = c.Request.URL.Path
-	p.RequestID = c.GetString(requestIDKey)
-	if p.Status >= 500 {
-		log.ErrorContext(c.Request.Context(), "request failed", "request_id", p.RequestID, "status", p.Status, "err", err)
-	} else {
-		log.DebugContext(c.Request.Context(), "request refused", "request_id", p.RequestID, "status", p.Status,
-			"type", p.Type, "fields", fieldCodes(p.Errors))
-	}
+	p := loggedProblem(c, log, err)
 	switch p.Status {
 	case http.StatusServiceUnavailable:
 		c.Header("Retry-After", "1")
@@ -172,6 +164,21 @@ func writeProblem(c *gin.Context, log *slog.Logger, err error) {
 	c.Header("Content-Type", problemMediaType)
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)
+}
+
+// loggedProblem maps err to its problem for this request and logs it
+// (see writeProblem); the dashboard's error pages log the same way.
+func loggedProblem(c *gin.Context, log *slog.Logger, err error) Problem {
+	p := problemFor(err)
+	p.Instance = c.Request.URL.Path
+	p.RequestID = c.GetString(requestIDKey)
+	if p.Status >= 500 {
+		log.ErrorContext(c.Request.Context(), "request failed", "request_id", p.RequestID, "status", p.Status, "err", err)
+	} else {
+		log.DebugContext(c.Request.Context(), "request refused", "request_id", p.RequestID, "status", p.Status,
+			"type", p.Type, "fields", fieldCodes(p.Errors))
+	}
+	return p
 }
 
 // loggableField matches the field names this API gives (answers[3],

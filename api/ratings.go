@@ -33,6 +33,7 @@ import (
 //	@Failure		401				{object}	Problem
 //	@Failure		403				{object}	Problem
 //	@Failure		429				{object}	Problem
+//	@ID				createRating
 //	@Router			/v1/dyads/{id}/ratings [post]
 func (s *server) createRating(c *gin.Context) error {
 	var req CreateRatingRequest
@@ -75,6 +76,7 @@ func (s *server) createRating(c *gin.Context) error {
 //	@Failure		401				{object}	Problem
 //	@Failure		403				{object}	Problem
 //	@Failure		429				{object}	Problem
+//	@ID				amendRating
 //	@Router			/v1/dyads/{id}/sessions/{session}/ratings/{role} [put]
 func (s *server) amendRating(c *gin.Context) error {
 	session, err := pathInt(c, "session")
@@ -111,6 +113,7 @@ func (s *server) amendRating(c *gin.Context) error {
 //	@Failure	422		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@ID			getRating
 //	@Router		/v1/dyads/{id}/sessions/{session}/ratings/{role} [get]
 func (s *server) getRating(c *gin.Context) error {
 	session, role, err := sessionRole(c)
@@ -140,6 +143,7 @@ func (s *server) getRating(c *gin.Context) error {
 //	@Failure	422		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@ID			getRatingHistory
 //	@Router		/v1/dyads/{id}/sessions/{session}/ratings/{role}/history [get]
 func (s *server) ratingHistory(c *gin.Context) error {
 	session, role, err := sessionRole(c)
@@ -165,6 +169,7 @@ func (s *server) ratingHistory(c *gin.Context) error {
 //	@Failure	404	{object}	Problem
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
+//	@ID			listRatings
 //	@Router		/v1/dyads/{id}/ratings [get]
 func (s *server) listRatings(c *gin.Context) error {
 	rs, err := s.svc.FindDyadRatings(c.Request.Context(), c.Param("id"))
@@ -190,6 +195,7 @@ func (s *server) listRatings(c *gin.Context) error {
 //	@Failure		422		{object}	Problem
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
+//	@ID				getSession
 //	@Router			/v1/dyads/{id}/sessions/{session} [get]
 func (s *server) getSession(c *gin.Context) error {
 	session, err := pathInt(c, "session")
@@ -245,6 +251,7 @@ type VoidRequest struct {
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				voidRating
 //	@Router			/v1/dyads/{id}/sessions/{session}/ratings/{role}/void [post]
 func (s *server) voidRating(c *gin.Context) error {
 	session, role, err := sessionRole(c)

@@ -102,6 +102,41 @@ func TestRatingStrictPolicy(t *testing.T) {
 	checkScore(t, "bond", r.Scores.Subscales["bond"], 4.75, 19, 4, 4, false)
 }
 
+// TestRatingTotalRequiresSubscales: with the per-study policy on, a total
+// is not scored while one of its subscales is unscored, and the rating
+// records the policy; the default (off) scores the same answers' total.
+func TestRatingTotalRequiresSubscales(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
+		`{"name":"strict total","forms":{"client":"wai_sr_client"},"missing_policy":{"total_requires_subscales":true}}`)
+	st := decode[api.StudyResponse](t, rec)
+	if p := st.MissingPolicy; p.TotalRequiresSubscales == nil || !*p.TotalRequiresSubscales || p.MaxMissingFraction == nil || *p.MaxMissingFraction != 0.25 {
+		t.Fatalf("missing_policy = %+v, want total_requires_subscales true beside the default 0.25", p)
+	}
+	got := decode[api.StudyResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID, ""))
+	if p := got.MissingPolicy.TotalRequiresSubscales; p == nil || !*p {
+		t.Errorf("GET study: total_requires_subscales = %v, want true", p)
+	}
+	// Items 4 and 6 (both goal) missing: goal unscored, 10 of 12 answered.
+	const answers = `[5,4,5,null,5,null,4,4,5,4,4,5]`
+	r := e.postRating(e.createDyad(st.ID, "C-001", "K-01").ID, 1, "client", answers)
+	if p := r.MissingPolicy.TotalRequiresSubscales; p == nil || !*p {
+		t.Errorf("rating missing_policy.total_requires_subscales = %v, want true", p)
+	}
+	if tot := r.Scores.Total; tot.Mean != nil || tot.Sum != nil || tot.Reason != "subscale_missing" || tot.Answered != 10 || tot.Items != 12 {
+		t.Errorf("total = %+v, want null with reason subscale_missing over 10 of 12 answered", tot)
+	}
+	checkUnscored(t, "goal", r.Scores.Subscales["goal"], 2, 4)
+
+	def := e.newDyad("wai_sr_client", "")
+	r = e.postRating(def.ID, 1, "client", answers)
+	if p := r.MissingPolicy.TotalRequiresSubscales; p == nil || *p {
+		t.Errorf("default study: total_requires_subscales = %v, want false", p)
+	}
+	checkScore(t, "total (default policy)", r.Scores.Total, 4.5, 54, 10, 12, true)
+}
+
 func TestRatingWAISReverseKeying(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/dashboard"
 	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
@@ -33,6 +34,7 @@ var (
 	exporting  = []string{"format", "shape", "include", "updated_since"}
 	confirming = []string{"confirm"}
 	alerting   = append([]string{"kind", "state", "since"}, paging...)
+	plotting   = append([]string{"trend", "format", "labels"}, agreeing...)
 )
 
 // Who may call a route.
@@ -51,12 +53,19 @@ var (
 	// keys; acknowledging is a write, for admin and alerts keys.
 	alertReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze, auth.ScopeAlerts}}
 	alertAckers  = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAlerts}}
+	// plotReaders are the readers, by API key or by dashboard session.
+	plotReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true}
+	// uiPublic pages are open to all (sign-in, assets); uiReaders pages
+	// need a dashboard session of an admin or analyze key.
+	uiPublic  = rule{public: true, page: true}
+	uiReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true, page: true}
 )
 
 // endpoints is the whole route table.
 func (s *server) endpoints() []endpoint {
 	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	return []endpoint{
+		{get, "/", public, s.index, nil},
 		{get, "/healthz", public, s.healthz, nil},
 		{get, "/readyz", public, s.readyz, nil},
 		{get, "/metrics", public, plain(s.metrics.handler()), anyQuery},
@@ -74,16 +83,22 @@ func (s *server) endpoints() []endpoint {
 		{del, "/v1/studies/:id", admin, s.eraseStudy, confirming},
 		{post, "/v1/studies/:id/dyads", enrolling, s.createDyad, nil},
 		{get, "/v1/studies/:id/dyads", anyKey, s.listDyads, append([]string{"client_code", "counsellor_code"}, paging...)},
-		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement, agreeing},
+		{get, "/v1/studies/:id/agreement", readers, s.getStudyAgreement, append([]string{"alpha"}, agreeing...)},
+		{get, "/v1/studies/:id/counsellors", readers, s.getCounsellors, []string{"session", "scale", "conf"}},
+		{get, "/v1/studies/:id/summary", readers, s.getSummary, []string{"session", "scale", "conf", "reliability"}},
 		{get, "/v1/studies/:id/export", readers, s.exportStudy, exporting},
 		{get, "/v1/studies/:id/codebook", readers, s.codebook, []string{"format", "shape", "include"}},
+		{get, "/v1/studies/:id/plots/bland-altman.svg", plotReaders, s.plotBlandAltman, plotting},
+		{get, "/v1/studies/:id/plots/scatter.svg", plotReaders, s.plotScatter, plotting},
+		{get, "/v1/studies/:id/plots/trajectories.svg", plotReaders, s.plotTrajectories, plotting},
+		{get, "/v1/studies/:id/plots/counsellors.svg", plotReaders, s.plotCounsellors, plotting},
 
 		{get, "/v1/dyads/:id", anyKey, s.getDyad, nil},
 		{del, "/v1/dyads/:id", admin, s.eraseDyad, confirming},
 		{post, "/v1/dyads/:id/withdraw", admin, s.withdrawDyad, nil},
 		{post, "/v1/dyads/:id/ratings", collecting, s.createRating, nil},
 		{get, "/v1/dyads/:id/ratings", readers, s.listRatings, nil},
-		{get, "/v1/dyads/:id/agreement", readers, s.getDyadAgreement, nil},
+		{get, "/v1/dyads/:id/agreement", readers, s.getDyadAgreement, []string{"conf"}},
 		{get, "/v1/dyads/:id/sessions/:session", readers, s.getSession, nil},
 		{get, "/v1/dyads/:id/sessions/:session/agreement", readers, s.getSessionAgreement, nil},
 		{get, "/v1/dyads/:id/sessions/:session/ratings/:role", readers, s.getRating, nil},
@@ -93,6 +108,7 @@ func (s *server) endpoints() []endpoint {
 		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation, nil},
 		{get, "/v1/dyads/:id/invitations", admin, s.listInvitations, nil},
 		{del, "/v1/invitations/:id", admin, s.revokeInvitation, nil},
+		{get, "/v1/dyads/:id/plots/trajectory.svg", plotReaders, s.plotDyadTrajectory, []string{"scale", "format", "labels"}},
 
 		{get, "/v1/survey", surveyHolder, s.getSurvey, nil},
 		{post, "/v1/survey", surveyHolder, s.submitSurvey, nil},
@@ -116,6 +132,18 @@ func (s *server) endpoints() []endpoint {
 		{post, "/v1/webhooks/:id/rotate", admin, s.rotateWebhook, []string{"overlap"}},
 		{get, "/v1/webhooks/:id/deliveries", admin, s.webhookDeliveries, []string{"limit"}},
 		{post, "/v1/webhooks/:id/replay", admin, s.replayWebhook, []string{"since"}},
+		// The analysts' dashboard: HTML pages that only read; signing in
+		// and out are its only posts. Pages are for people, not programs:
+		// they check the parameters they use and ignore the others, as
+		// web pages do.
+		{get, dashboard.Path, uiPublic, s.uiHome, anyQuery},
+		{post, dashboard.Path + "sign-in", uiPublic, s.uiSignIn, anyQuery},
+		{post, dashboard.Path + "sign-out", uiReaders, s.uiSignOut, anyQuery},
+		{get, dashboard.Path + "assets/*any", uiPublic, plain(gin.WrapH(dashboard.Assets())), anyQuery},
+		{get, dashboard.Path + "studies", uiReaders, s.page(s.uiStudies), anyQuery},
+		{get, dashboard.Path + "studies/:id", uiReaders, s.page(s.uiOverview), anyQuery},
+		{get, dashboard.Path + "studies/:id/sessions", uiReaders, s.page(s.uiSession), anyQuery},
+		{get, dashboard.Path + "dyads/:id", uiReaders, s.page(s.uiDyad), anyQuery},
 	}
 }
 
@@ -155,4 +183,33 @@ func plain(h gin.HandlerFunc) handlerFunc {
 		h(c)
 		return nil
 	}
+}
+
+// RouteAccess is one row of the endpoint table, read-only: its method and
+// gin path, and who may call it. The authorization matrix test and the
+// OpenAPI 3 generator (cmd/openapi3) are built from it.
+type RouteAccess struct {
+	Method, Path   string
+	Public, Survey bool
+	// Session: a dashboard session cookie authenticates; Page: a dashboard
+	// page (cookie only, refusals redirect to sign-in).
+	Session, Page bool
+	Scopes        []string
+	// AnyQuery is set on the routes that take any query parameters
+	// (static pages and their assets); the others refuse unknown ones.
+	AnyQuery bool
+}
+
+// Routes lists the endpoint table.
+func Routes() []RouteAccess {
+	var out []RouteAccess
+	for _, e := range (&server{metrics: newMetrics()}).endpoints() {
+		ra := RouteAccess{Method: e.method, Path: e.path, Public: e.access.public, Survey: e.access.survey,
+			Session: e.access.session, Page: e.access.page, AnyQuery: len(e.query) == 1 && e.query[0] == "*"}
+		for _, sc := range e.access.scopes {
+			ra.Scopes = append(ra.Scopes, string(sc))
+		}
+		out = append(out, ra)
+	}
+	return out
 }

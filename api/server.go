@@ -33,6 +33,11 @@ type Deps struct {
 	// PublicURL is the service's public base URL (https://host[/prefix]);
 	// with it, survey links are absolute, without it root-relative.
 	PublicURL string
+	// CookieSecure says when the dashboard's session cookie is marked
+	// Secure: CookieSecureAuto ("" too: over TLS to this process),
+	// CookieSecureAlways (behind a TLS-terminating proxy) or
+	// CookieSecureNever.
+	CookieSecure string
 }
 
 // server carries the dependencies into the handlers.
@@ -43,6 +48,8 @@ type server struct {
 	metrics *metrics
 	// publicURL prefixes survey links ("" for root-relative ones).
 	publicURL string
+	// cookieSecurity is Deps.CookieSecure.
+	cookieSecurity string
 }
 
 // handlerFunc is a gin handler that returns its error, so every failure
@@ -62,7 +69,8 @@ func NewHandler(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
-	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits), metrics: newMetrics(), publicURL: d.PublicURL}
+	s := &server{svc: d.Service, log: d.Log, limits: newLimiters(d.RateLimits), metrics: newMetrics(), publicURL: d.PublicURL,
+		cookieSecurity: d.CookieSecure}
 	r := gin.New()
 	// gin trusts every X-Forwarded-For by default. The settings validate
 	// the CIDRs; should a bad one get here anyway, trust no proxy.

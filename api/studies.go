@@ -11,7 +11,7 @@ import (
 // createStudy godoc
 //
 //	@Summary		Create a study
-//	@Description	A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.
+//	@Description	A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).
 //	@Tags			studies
 //	@Accept			json
 //	@Produce		json,application/problem+json
@@ -26,6 +26,7 @@ import (
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				createStudy
 //	@Router			/v1/studies [post]
 func (s *server) createStudy(c *gin.Context) error {
 	var req CreateStudyRequest
@@ -40,6 +41,7 @@ func (s *server) createStudy(c *gin.Context) error {
 	}
 	if req.MissingPolicy != nil {
 		in.MaxMissingFraction = req.MissingPolicy.MaxMissingFraction
+		in.TotalRequiresSubscales = req.MissingPolicy.TotalRequiresSubscales
 	}
 	st, err := s.svc.CreateStudy(c.Request.Context(), in)
 	if err != nil {
@@ -62,6 +64,7 @@ func (s *server) createStudy(c *gin.Context) error {
 //	@Failure	400		{object}	Problem
 //	@Failure	401		{object}	Problem
 //	@Failure	403		{object}	Problem
+//	@ID			listStudies
 //	@Router		/v1/studies [get]
 func (s *server) listStudies(c *gin.Context) error {
 	p, err := pageParams(c, "studies")
@@ -92,6 +95,7 @@ func (s *server) listStudies(c *gin.Context) error {
 //	@Failure	404	{object}	Problem
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
+//	@ID			getStudy
 //	@Router		/v1/studies/{id} [get]
 func (s *server) getStudy(c *gin.Context) error {
 	st, err := s.svc.FindStudyByID(c.Request.Context(), c.Param("id"))

@@ -50,6 +50,7 @@ type SurveyReceipt struct {
 //	@Failure		401	{object}	Problem
 //	@Failure		403	{object}	Problem
 //	@Failure		410	{object}	Problem
+//	@ID				getSurvey
 //	@Router			/v1/survey [get]
 func (s *server) getSurvey(c *gin.Context) error {
 	inv, st, err := s.svc.SurveyForm(c.Request.Context())
@@ -86,6 +87,7 @@ func (s *server) getSurvey(c *gin.Context) error {
 //	@Failure		415				{object}	Problem
 //	@Failure		422				{object}	Problem
 //	@Failure		429				{object}	Problem
+//	@ID				submitSurvey
 //	@Router			/v1/survey [post]
 func (s *server) submitSurvey(c *gin.Context) error {
 	var req SurveySubmission

@@ -120,6 +120,7 @@ func toWebhookResponse(w alliance.WebhookEndpoint) WebhookResponse {
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				createWebhook
 //	@Router			/v1/studies/{id}/webhooks [post]
 func (s *server) createWebhook(c *gin.Context) error {
 	var req CreateWebhookRequest
@@ -146,6 +147,7 @@ func (s *server) createWebhook(c *gin.Context) error {
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
+//	@ID			listWebhooks
 //	@Router		/v1/studies/{id}/webhooks [get]
 func (s *server) listWebhooks(c *gin.Context) error {
 	ws, err := s.svc.FindWebhooks(c.Request.Context(), c.Param("id"))
@@ -171,6 +173,7 @@ func (s *server) listWebhooks(c *gin.Context) error {
 //	@Failure	401	{object}	Problem
 //	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
+//	@ID			getWebhook
 //	@Router		/v1/webhooks/{id} [get]
 func (s *server) getWebhook(c *gin.Context) error {
 	w, err := s.svc.FindWebhook(c.Request.Context(), c.Param("id"))
@@ -200,6 +203,7 @@ func (s *server) getWebhook(c *gin.Context) error {
 //	@Failure		415		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				updateWebhook
 //	@Router			/v1/webhooks/{id} [patch]
 func (s *server) updateWebhook(c *gin.Context) error {
 	var req UpdateWebhookRequest
@@ -226,6 +230,7 @@ func (s *server) updateWebhook(c *gin.Context) error {
 //	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Failure	429	{object}	Problem
+//	@ID			deleteWebhook
 //	@Router		/v1/webhooks/{id} [delete]
 func (s *server) deleteWebhook(c *gin.Context) error {
 	if err := s.svc.DeleteWebhook(c.Request.Context(), c.Param("id")); err != nil {
@@ -251,6 +256,7 @@ func (s *server) deleteWebhook(c *gin.Context) error {
 //	@Failure		409		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				rotateWebhookSecret
 //	@Router			/v1/webhooks/{id}/rotate [post]
 func (s *server) rotateWebhook(c *gin.Context) error {
 	w, secret, err := s.svc.RotateWebhookSecret(c.Request.Context(), c.Param("id"), c.Query("overlap"))
@@ -275,6 +281,7 @@ func (s *server) rotateWebhook(c *gin.Context) error {
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
+//	@ID				listWebhookDeliveries
 //	@Router			/v1/webhooks/{id}/deliveries [get]
 func (s *server) webhookDeliveries(c *gin.Context) error {
 	limit := 0
@@ -313,6 +320,7 @@ func (s *server) webhookDeliveries(c *gin.Context) error {
 //	@Failure		403		{object}	Problem
 //	@Failure		404		{object}	Problem
 //	@Failure		429		{object}	Problem
+//	@ID				replayWebhookEvents
 //	@Router			/v1/webhooks/{id}/replay [post]
 func (s *server) replayWebhook(c *gin.Context) error {
 	since := c.Query("since")

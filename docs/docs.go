@@ -22,6 +22,27 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/": {
+            "get": {
+                "description": "Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "docs"
+                ],
+                "summary": "Where the API is documented",
+                "operationId": "getIndex",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.IndexResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/healthz": {
             "get": {
                 "produces": [
@@ -31,6 +52,7 @@ const docTemplate = `{
                     "health"
                 ],
                 "summary": "Liveness: the process is up",
+                "operationId": "checkLiveness",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -51,6 +73,7 @@ const docTemplate = `{
                     "health"
                 ],
                 "summary": "Readiness: the database answers and its schema is current",
+                "operationId": "checkReadiness",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -88,6 +111,7 @@ const docTemplate = `{
                     "alerts"
                 ],
                 "summary": "Get an alert",
+                "operationId": "getAlert",
                 "parameters": [
                     {
                         "type": "string",
@@ -141,6 +165,7 @@ const docTemplate = `{
                     "alerts"
                 ],
                 "summary": "Acknowledge an alert",
+                "operationId": "acknowledgeAlert",
                 "parameters": [
                     {
                         "type": "string",
@@ -206,6 +231,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Read the audit log",
+                "operationId": "listAudit",
                 "parameters": [
                     {
                         "type": "string",
@@ -293,6 +319,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Get a dyad",
+                "operationId": "getDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -344,6 +371,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Erase a dyad for good",
+                "operationId": "eraseDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -404,7 +432,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "For every session with a current rating: each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n); a negative slope with a positive gap means the two views converge. Incomplete sessions are listed and counted but not used.",
+                "description": "For every session with a current rating: the session dates each side recorded, each role's total and subscale item means and client − counsellor (null with a reason when a side has not rated or its score is missing). Per scale, the OLS slope of the difference over session number, from sessions with a defined difference (n), with its SE, t, p and conf-level interval (null with ci_reason n_too_small below 3 sessions); a negative slope with a positive gap means the two views converge. first_sign_change is the first session whose difference has the other sign than the last non-zero difference before it (null with sign_change_reason no_sign_change or n_too_small). Incomplete sessions are listed and counted but not used. warnings: small_n for a slope from fewer than 3 sessions.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -413,6 +441,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement trajectory of a dyad over its sessions",
+                "operationId": "getDyadAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -420,6 +449,12 @@ const docTemplate = `{
                         "name": "id",
                         "in": "path",
                         "required": true
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the slope intervals (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -427,6 +462,12 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.DyadAgreementResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
                         }
                     },
                     "401": {
@@ -477,6 +518,7 @@ const docTemplate = `{
                     "alerts"
                 ],
                 "summary": "List a dyad's alerts, oldest first",
+                "operationId": "listDyadAlerts",
                 "parameters": [
                     {
                         "type": "string",
@@ -584,6 +626,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "A dyad's survey links and their states",
+                "operationId": "listInvitations",
                 "parameters": [
                     {
                         "type": "string",
@@ -638,6 +681,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Create a one-time survey link for one rater of one session",
+                "operationId": "createInvitation",
                 "parameters": [
                     {
                         "type": "string",
@@ -708,6 +752,97 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/dyads/{id}/plots/trajectory.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Both raters' scores (item metric) per session, one panel per scale (total and subscales, or the scales asked for); a session only one side rated shows that side's marker. The title names the dyad's codes only with labels=codes. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "One dyad's ratings over sessions",
+                "operationId": "plotDyadTrajectory",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "multi",
+                        "description": "scales to draw: total and/or subscale keys (default all); repeat or comma-separate",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes (the dyad's codes in the title)",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/dyads/{id}/ratings": {
             "get": {
                 "security": [
@@ -723,6 +858,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "A dyad's current ratings over all sessions, by session and role",
+                "operationId": "listRatings",
                 "parameters": [
                     {
                         "type": "string",
@@ -777,6 +913,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Submit one rater's rating of a session",
+                "operationId": "createRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -899,6 +1036,7 @@ const docTemplate = `{
                     "sessions"
                 ],
                 "summary": "Both sides of one dyad session",
+                "operationId": "getSession",
                 "parameters": [
                     {
                         "type": "string",
@@ -962,7 +1100,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores, client − counsellor and its absolute value. Item level, on keyed answers over the items both answered (k_both): mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = \"session\" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.",
+                "description": "Compares the client's and the counsellor's current ratings of one session. Per scale (total first, then the form's subscales): both item-mean scores (each over the items that side answered), client − counsellor of those scores and its absolute value. Item level, on keyed answers over the items both answered (k_both): the mean item difference over those common items (common_items_mean_difference; it differs from scales[total].difference when a side skipped items), mean absolute item difference, profile correlation, D, D² and its Cronbach–Gleser split (elevation + scatter + shape = D²), rwg(J) truncated at 0 (secondary index), and the within-dyad ICC table (items × roles; unstable with ceiling effects). warnings: low_variance when a side gave nearly the same answer to every item, small_n when fewer than 3 items were answered by both. A session nobody rated is 404; a session only one side rated is 422 with errors[0].field = \"session\" and code client_rating_missing or counsellor_rating_missing. Undefined figures are null with a reason.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -971,6 +1109,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement of one dyad session",
+                "operationId": "getSessionAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -1048,6 +1187,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Get the current rating of a role for a session",
+                "operationId": "getRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -1132,6 +1272,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Amend a rating",
+                "operationId": "amendRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -1265,6 +1406,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Every version of a rating, oldest first",
+                "operationId": "getRatingHistory",
                 "parameters": [
                     {
                         "type": "string",
@@ -1351,6 +1493,7 @@ const docTemplate = `{
                     "ratings"
                 ],
                 "summary": "Void a rating filed under the wrong dyad, session or role",
+                "operationId": "voidRating",
                 "parameters": [
                     {
                         "type": "string",
@@ -1464,6 +1607,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Withdraw a dyad from collection (consent withdrawn)",
+                "operationId": "withdrawDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -1556,6 +1700,7 @@ const docTemplate = `{
                     "instruments"
                 ],
                 "summary": "List instrument forms",
+                "operationId": "listInstruments",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -1593,6 +1738,7 @@ const docTemplate = `{
                     "instruments"
                 ],
                 "summary": "Get one instrument form, everything needed to render it",
+                "operationId": "getInstrument",
                 "parameters": [
                     {
                         "type": "string",
@@ -1647,6 +1793,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Revoke a mis-sent survey link",
+                "operationId": "revokeInvitation",
                 "parameters": [
                     {
                         "type": "string",
@@ -1711,6 +1858,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "List API keys (never their secrets)",
+                "operationId": "listKeys",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1770,6 +1918,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Create an API key",
+                "operationId": "createKey",
                 "parameters": [
                     {
                         "description": "the key",
@@ -1842,6 +1991,7 @@ const docTemplate = `{
                     "access"
                 ],
                 "summary": "Revoke an API key for good",
+                "operationId": "revokeKey",
                 "parameters": [
                     {
                         "type": "string",
@@ -1900,6 +2050,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "List studies, oldest first",
+                "operationId": "listStudies",
                 "parameters": [
                     {
                         "type": "integer",
@@ -1947,7 +2098,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy.",
+                "description": "A study fixes the instrument form each role answers (parallel forms of one family, e.g. wai_sr_client and wai_sr_therapist) and the missing-item policy: missing_policy.max_missing_fraction (default 0.25) and missing_policy.total_requires_subscales (default false; when true a total is scored only when every subscale is scorable, otherwise its score is null with reason subscale_missing).",
                 "consumes": [
                     "application/json"
                 ],
@@ -1959,6 +2110,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Create a study",
+                "operationId": "createStudy",
                 "parameters": [
                     {
                         "description": "the study",
@@ -2043,6 +2195,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Get a study",
+                "operationId": "getStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -2094,6 +2247,7 @@ const docTemplate = `{
                     "studies"
                 ],
                 "summary": "Erase a whole study for good",
+                "operationId": "eraseStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -2154,7 +2308,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role and Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set. Every block names the R call that reproduces it (r_equivalent). Dyads sharing a counsellor are not independent; treat p-values and CIs as descriptive.",
+                "description": "One session per dyad: a session number, or each dyad's first or last complete session (a dyad never complete counts as incomplete). Per scale: n pairs, n_incomplete, descriptives per role, the mean difference with the naive t interval beside the cluster-robust (CR1, counsellors as clusters) one, Pearson r (Fisher-z CI), Spearman ρ (average ranks), the six ICCs (psych type, McGraw–Wong and Shrout–Fleiss names, F, df, p, CI), Lin's CCC (z-transform CI, C_b, location and scale shift), Bland–Altman (bias, SD, limits with CIs, proportional-bias slope), Krippendorff's α (interval and ordinal) and counts of client higher / counsellor higher / within the band. Once per study: Cronbach's α per role (pairwise by default as psych::alpha, or listwise with alpha=listwise; method and n used named), Cohen's κ (unweighted, linear, quadratic) per item on the form's full category set with Fleiss–Cohen–Everitt (1969) large-sample variances, and Krippendorff's α per item. Every block names the R call that reproduces it (r_equivalent). Undefined figures are null with a reason, bounds null with ci_reason; minimum n per figure in docs/statistics.md. warnings lists small_n, ceiling, floor, low_variance, ci_clipped and few_clusters findings. A single-role study is 422 (its figures are at /summary).",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -2163,6 +2317,7 @@ const docTemplate = `{
                     "agreement"
                 ],
                 "summary": "Agreement between clients and counsellors across a study's dyads",
+                "operationId": "getStudyAgreement",
                 "parameters": [
                     {
                         "type": "string",
@@ -2203,6 +2358,16 @@ const docTemplate = `{
                         "type": "number",
                         "description": "confidence level of every interval (default 0.95, in (0,1))",
                         "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "pairwise",
+                            "listwise"
+                        ],
+                        "type": "string",
+                        "description": "Cronbach's alpha with missing answers: pairwise (default, psych's) or listwise",
+                        "name": "alpha",
                         "in": "query"
                     }
                 ],
@@ -2271,6 +2436,7 @@ const docTemplate = `{
                     "alerts"
                 ],
                 "summary": "Set a study's alert thresholds",
+                "operationId": "setAlertThresholds",
                 "parameters": [
                     {
                         "type": "string",
@@ -2363,6 +2529,7 @@ const docTemplate = `{
                     "alerts"
                 ],
                 "summary": "List a study's alerts, oldest first",
+                "operationId": "listStudyAlerts",
                 "parameters": [
                     {
                         "type": "string",
@@ -2471,6 +2638,7 @@ const docTemplate = `{
                     "exports"
                 ],
                 "summary": "Data dictionary of a study's export",
+                "operationId": "getCodebook",
                 "parameters": [
                     {
                         "type": "string",
@@ -2540,6 +2708,96 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/studies/{id}/counsellors": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "One session per dyad (as the study agreement: a number, first or last complete session) and one scale (default total), over complete dyads. Per counsellor (by code; client codes are not shown): n dyads, the mean client score, mean counsellor score and mean client − counsellor difference, each with a t interval clipped to the metric's range (null below 3 dyads), and the share of dyads where the client rates higher with its Wilson interval. The variance of the client score, the counsellor score and the difference split into a counsellor and a dyad level by the random-intercept model (REML as lme4::lmer, exact one-way ANOVA when balanced; estimator named): ICC of clustering with its F interval, design effect, effective n. Study level, naive beside cluster-robust: the mean difference (t interval vs CR1 sandwich on G − 1 df), Pearson's r and Lin's CCC (Fisher-z / z-transform interval vs cluster-bootstrap percentile interval, 2000 replicates, fixed reported seed). warnings: few_clusters below 20 counsellors, small_n, ci_clipped. A single-role study is 422.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Dyads nested in counsellors: per-counsellor summaries, variance split and cluster-robust intervals",
+                "operationId": "getCounsellors",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CounsellorsResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/studies/{id}/dyads": {
             "get": {
                 "security": [
@@ -2555,6 +2813,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "List a study's dyads, oldest first",
+                "operationId": "listDyads",
                 "parameters": [
                     {
                         "type": "string",
@@ -2639,6 +2898,7 @@ const docTemplate = `{
                     "dyads"
                 ],
                 "summary": "Add a dyad to a study",
+                "operationId": "createDyad",
                 "parameters": [
                     {
                         "type": "string",
@@ -2744,6 +3004,7 @@ const docTemplate = `{
                     "exports"
                 ],
                 "summary": "Export a study's ratings as CSV or NDJSON",
+                "operationId": "exportStudy",
                 "parameters": [
                     {
                         "type": "string",
@@ -2826,6 +3087,580 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/studies/{id}/plots/bland-altman.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Client − counsellor difference against the mean of both scores (item metric), one point per dyad at the selected session; overlapping points are drawn once with area proportional to their count (binned past 2,000 distinct positions), and the caption says which. Lines: bias and limits of agreement with their CIs (shaded), the proportional-bias regression with trend=true; n in the caption. The numbers are the agreement report's for the same parameters (GET /v1/studies/{id}/agreement). SVG (default) carries \u003ctitle\u003e, \u003cdesc\u003e and a JSON \u003cmetadata id=\"alliance-plot\"\u003e element recording what was drawn; format=png gives a 200 dpi PNG. n = 0, 1 or 2 gives a figure that says what it cannot show.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Bland–Altman plot of a study's agreement",
+                "operationId": "plotBlandAltman",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "limits-of-agreement multiplier (default 1.96, \u003e 0)",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the intervals (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "draw the proportional-bias line (default false)",
+                        "name": "trend",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes; this figure shows no codes either way",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/counsellors.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "One row per counsellor: the mean client − counsellor difference (item metric) of their dyads at the selected session with its t-based CI and the number of dyads, sorted by mean; counsellors without a complete pair are listed without a point. The pairs are the agreement report's for the same parameters. Rows are labelled \"Counsellor 1\"..\"Counsellor k\" unless labels=codes. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Mean client − counsellor difference by counsellor (caterpillar plot)",
+                "operationId": "plotCounsellors",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the CIs (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default: Counsellor 1..k) or codes (the counsellor codes)",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/scatter.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Each dyad's client score against its counsellor score (item metric) at the selected session on equal axes, with the line of identity, Lin's CCC with its CI and Pearson r (with its CI when n ≥ 4), and n. Overlapping points are drawn once, sized by count (binned past 2,000 distinct positions). The numbers are the agreement report's for the same parameters. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Client against counsellor scatter plot of a study",
+                "operationId": "plotScatter",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "a session number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "agreement band (default 0.5, ≥ 0); checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "limits-of-agreement multiplier (default 1.96, \u003e 0); checked as in the agreement report",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the intervals (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes; this figure shows no codes either way",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/plots/trajectories.svg": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every dyad's client − counsellor difference (item metric) at every session both rated, as a thin line, with the per-session mean and its t-based CI as a band and n per session (binned past 2,000 observations). Every session number anyone rated is shown, n = 0 included. The session parameter does not apply (all sessions are drawn) but is checked like the other agreement parameters. SVG (default) with \u003ctitle\u003e, \u003cdesc\u003e and JSON \u003cmetadata id=\"alliance-plot\"\u003e, or format=png.",
+                "produces": [
+                    "image/svg+xml",
+                    "image/png",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "plots"
+                ],
+                "summary": "Client − counsellor difference over sessions",
+                "operationId": "plotTrajectories",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "checked, not used: every session is drawn",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "one scale: total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "band",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "checked as in the agreement report",
+                        "name": "multiplier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of the per-session CIs (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "svg",
+                            "png"
+                        ],
+                        "type": "string",
+                        "description": "svg (default) or png",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "codes"
+                        ],
+                        "type": "string",
+                        "description": "none (default) or codes; this figure shows no codes either way",
+                        "name": "labels",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the figure (image/svg+xml or image/png)",
+                        "schema": {
+                            "type": "file"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/summary": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "For each role that rates in the study, on one scale (default total): the metric (the sum when the form's clinical cut-off is stated on the sum, e.g. the SRS's 0–40; the item mean otherwise); per session number, the distribution of scores (n, mean, SD, min, quartiles as R's quantile type 7, max, counts at the metric's ends) and the share strictly below the form's clinical cut-off with its Wilson interval (null with reason no_clinical_cutoff when the form has none); session-to-session change (dyads rated at both session s − 1 and s: mean change with its t interval, counts of reliable increase, decrease and no reliable change by the Jacobson–Truax index, SD of session 1 and the form's published reliability or the study's own alpha at session 1, source named); and per-counsellor mean scores at one session per dyad (session: a number, or each dyad's first or last session the role rated). warnings: single_rater_only for a single-role study, small_n, ceiling, floor, low_variance, ci_clipped.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "agreement"
+                ],
+                "summary": "Score summary of a study, role by role (what a client-only study has instead of agreement)",
+                "operationId": "getStudySummary",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "session of the per-counsellor means: a number, first or last (default first)",
+                        "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "total (default) or a subscale key",
+                        "name": "scale",
+                        "in": "query"
+                    },
+                    {
+                        "type": "number",
+                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "name": "conf",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "published",
+                            "study"
+                        ],
+                        "type": "string",
+                        "description": "reliability of the reliable change index: published (the form's) or study (the study's own alpha at session 1); default published when the form has one",
+                        "name": "reliability",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.SummaryResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/studies/{id}/webhooks": {
             "get": {
                 "security": [
@@ -2841,6 +3676,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "List a study's webhook endpoints",
+                "operationId": "listWebhooks",
                 "parameters": [
                     {
                         "type": "string",
@@ -2895,6 +3731,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Register a webhook endpoint",
+                "operationId": "createWebhook",
                 "parameters": [
                     {
                         "type": "string",
@@ -2999,6 +3836,7 @@ const docTemplate = `{
                     "survey"
                 ],
                 "summary": "The form a survey link asks the rater to fill in",
+                "operationId": "getSurvey",
                 "responses": {
                     "200": {
                         "description": "OK",
@@ -3044,6 +3882,7 @@ const docTemplate = `{
                     "survey"
                 ],
                 "summary": "Submit the rating a survey link is for",
+                "operationId": "submitSurvey",
                 "parameters": [
                     {
                         "type": "string",
@@ -3140,6 +3979,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Get a webhook endpoint and its state",
+                "operationId": "getWebhook",
                 "parameters": [
                     {
                         "type": "string",
@@ -3190,6 +4030,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Delete a webhook endpoint",
+                "operationId": "deleteWebhook",
                 "parameters": [
                     {
                         "type": "string",
@@ -3247,6 +4088,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Change a webhook endpoint",
+                "operationId": "updateWebhook",
                 "parameters": [
                     {
                         "type": "string",
@@ -3339,6 +4181,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "An endpoint's delivery log",
+                "operationId": "listWebhookDeliveries",
                 "parameters": [
                     {
                         "type": "string",
@@ -3404,6 +4247,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Send past events again",
+                "operationId": "replayWebhookEvents",
                 "parameters": [
                     {
                         "type": "string",
@@ -3477,6 +4321,7 @@ const docTemplate = `{
                     "webhooks"
                 ],
                 "summary": "Rotate a webhook's signing secret",
+                "operationId": "rotateWebhookSecret",
                 "parameters": [
                     {
                         "type": "string",
@@ -3602,7 +4447,7 @@ const docTemplate = `{
                     "example": -3.37
                 },
                 "reliability": {
-                    "$ref": "#/definitions/api.ReliabilityResponse"
+                    "$ref": "#/definitions/api.AlertReliabilityResponse"
                 },
                 "rupture": {
                     "type": "number",
@@ -3644,6 +4489,34 @@ const docTemplate = `{
                 "next": {
                     "type": "string",
                     "x-nullable": true
+                }
+            }
+        },
+        "api.AlertReliabilityResponse": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "citation": {
+                    "type": "string"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 42
+                },
+                "sd": {
+                    "type": "number",
+                    "example": 0.7
+                },
+                "source": {
+                    "type": "string",
+                    "enum": [
+                        "study",
+                        "published"
+                    ],
+                    "example": "published"
                 }
             }
         },
@@ -3815,6 +4688,24 @@ const docTemplate = `{
                     "type": "integer",
                     "example": 12
                 },
+                "k_used": {
+                    "type": "integer",
+                    "x-nullable": true,
+                    "example": 12
+                },
+                "method": {
+                    "type": "string",
+                    "enum": [
+                        "pairwise",
+                        "listwise"
+                    ],
+                    "example": "pairwise"
+                },
+                "min_pair_n": {
+                    "type": "integer",
+                    "x-nullable": true,
+                    "example": 36
+                },
                 "n": {
                     "type": "integer",
                     "example": 38
@@ -3969,6 +4860,10 @@ const docTemplate = `{
                     ],
                     "x-nullable": true
                 },
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "conf": {
                     "type": "number",
                     "example": 0.95
@@ -4024,6 +4919,45 @@ const docTemplate = `{
                 }
             }
         },
+        "api.BootstrapResponse": {
+            "type": "object",
+            "properties": {
+                "b": {
+                    "type": "integer",
+                    "example": 2000
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.1
+                },
+                "method": {
+                    "type": "string",
+                    "example": "cluster_percentile"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "seed": {
+                    "type": "integer",
+                    "example": 20261130
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.6
+                },
+                "valid": {
+                    "type": "integer",
+                    "example": 2000
+                }
+            }
+        },
         "api.CCCResponse": {
             "type": "object",
             "properties": {
@@ -4031,6 +4965,10 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.8
+                },
+                "ci_reason": {
+                    "type": "string",
+                    "example": "undefined"
                 },
                 "conf": {
                     "type": "number",
@@ -4081,6 +5019,58 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.48
+                }
+            }
+        },
+        "api.ChangeStepResponse": {
+            "type": "object",
+            "properties": {
+                "from": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "mean_change": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "no_reliable_change": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "reliable_decrease": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "reliable_increase": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "to": {
+                    "type": "integer",
+                    "example": 2
+                }
+            }
+        },
+        "api.ClusteredResponse": {
+            "type": "object",
+            "properties": {
+                "ccc": {
+                    "$ref": "#/definitions/api.CCCResponse"
+                },
+                "ccc_cluster_bootstrap": {
+                    "$ref": "#/definitions/api.BootstrapResponse"
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "mean_difference": {
+                    "$ref": "#/definitions/api.MeanDifferenceResponse"
+                },
+                "pearson": {
+                    "$ref": "#/definitions/api.CorrelationResponse"
+                },
+                "pearson_cluster_bootstrap": {
+                    "$ref": "#/definitions/api.BootstrapResponse"
                 }
             }
         },
@@ -4164,6 +5154,10 @@ const docTemplate = `{
         "api.CorrelationResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "conf": {
                     "type": "number",
                     "example": 0.95
@@ -4198,6 +5192,107 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.61
+                }
+            }
+        },
+        "api.CounsellorMeanResponse": {
+            "type": "object",
+            "properties": {
+                "counsellor_code": {
+                    "type": "string",
+                    "example": "S-01"
+                },
+                "mean": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                }
+            }
+        },
+        "api.CounsellorResponse": {
+            "type": "object",
+            "properties": {
+                "client": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "client_higher": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "counsellor": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "counsellor_code": {
+                    "type": "string",
+                    "example": "K-03"
+                },
+                "difference": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "n_dyads": {
+                    "type": "integer",
+                    "example": 5
+                }
+            }
+        },
+        "api.CounsellorsResponse": {
+            "type": "object",
+            "properties": {
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "counsellors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CounsellorResponse"
+                    }
+                },
+                "direction": {
+                    "type": "string",
+                    "example": "client_minus_counsellor"
+                },
+                "metric": {
+                    "type": "string",
+                    "example": "item_mean"
+                },
+                "n_counsellors": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "n_dyads": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "n_incomplete": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "session": {
+                    "type": "string",
+                    "example": "first"
+                },
+                "session_rule": {
+                    "type": "string"
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "study_level": {
+                    "$ref": "#/definitions/api.ClusteredResponse"
+                },
+                "variance": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.VarianceSplitResponse"
+                    }
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -4472,6 +5567,26 @@ const docTemplate = `{
                 }
             }
         },
+        "api.CutoffResponse": {
+            "type": "object",
+            "properties": {
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "sum",
+                        "item_mean"
+                    ],
+                    "example": "sum"
+                },
+                "source": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "number",
+                    "example": 36
+                }
+            }
+        },
         "api.DeliveryAttemptResponse": {
             "type": "object",
             "properties": {
@@ -4599,12 +5714,75 @@ const docTemplate = `{
                 }
             }
         },
+        "api.DistributionResponse": {
+            "type": "object",
+            "properties": {
+                "at_max": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "at_min": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "below_cutoff": {
+                    "$ref": "#/definitions/api.EstimateResponse"
+                },
+                "max": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 39.9
+                },
+                "mean": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 35.03
+                },
+                "median": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 35.1
+                },
+                "min": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 30.5
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 14
+                },
+                "q1": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 33.1
+                },
+                "q3": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 37.6
+                },
+                "sd": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.94
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
         "api.DyadAgreementResponse": {
             "type": "object",
             "properties": {
                 "client_code": {
                     "type": "string",
                     "example": "C-017"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
                 },
                 "counsellor_code": {
                     "type": "string",
@@ -4613,7 +5791,7 @@ const docTemplate = `{
                 "difference_slopes": {
                     "type": "array",
                     "items": {
-                        "$ref": "#/definitions/api.SlopeResponse"
+                        "$ref": "#/definitions/api.DyadSlopeResponse"
                     }
                 },
                 "direction": {
@@ -4659,6 +5837,12 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -4707,6 +5891,128 @@ const docTemplate = `{
                         }
                     ],
                     "x-nullable": true
+                }
+            }
+        },
+        "api.DyadSlopeResponse": {
+            "type": "object",
+            "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "df": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "first_sign_change": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.SignChangeResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "intercept": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.8
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.1
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 6
+                },
+                "p": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.04
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "se": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.02
+                },
+                "sign_change_reason": {
+                    "type": "string",
+                    "example": "no_sign_change"
+                },
+                "slope": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.05
+                },
+                "t": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -2.5
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.003
+                }
+            }
+        },
+        "api.EstimateResponse": {
+            "type": "object",
+            "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "clipped": {
+                    "type": "boolean"
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 3.7
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 6
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "sd": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.4
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 4.5
+                },
+                "value": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 4.1
                 }
             }
         },
@@ -4801,6 +6107,10 @@ const docTemplate = `{
         "api.ICCResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "conf": {
                     "type": "number",
                     "example": 0.95
@@ -4844,6 +6154,23 @@ const docTemplate = `{
                 }
             }
         },
+        "api.IndexResponse": {
+            "type": "object",
+            "properties": {
+                "docs": {
+                    "type": "string",
+                    "example": "/docs/"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "alliance API"
+                },
+                "openapi": {
+                    "type": "string",
+                    "example": "/openapi.json"
+                }
+            }
+        },
         "api.InstrumentList": {
             "type": "object",
             "properties": {
@@ -4860,6 +6187,15 @@ const docTemplate = `{
             "properties": {
                 "citation": {
                     "type": "string"
+                },
+                "clinical_cutoff": {
+                    "description": "ClinicalCutoff is the published cut-off of the total (null: none).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "family": {
                     "type": "string",
@@ -4895,6 +6231,15 @@ const docTemplate = `{
                     "example": [
                         "wai_sr_therapist"
                     ]
+                },
+                "reliability": {
+                    "description": "Reliability is a published reliability of the total (null: none), the\ndefault r_xx of the summary's reliable change index.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.ReliabilityResponse"
+                        }
+                    ],
+                    "x-nullable": true
                 },
                 "role": {
                     "type": "string",
@@ -5064,6 +6409,10 @@ const docTemplate = `{
         "api.ItemKappaResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
                 "item": {
                     "type": "integer",
                     "example": 1
@@ -5134,6 +6483,32 @@ const docTemplate = `{
                 "reason": {
                     "type": "string",
                     "example": "scale_not_integer_stepped"
+                },
+                "variance_method": {
+                    "type": "string",
+                    "example": "fleiss_cohen_everitt_1969"
+                }
+            }
+        },
+        "api.ItemKrippendorffResponse": {
+            "type": "object",
+            "properties": {
+                "interval": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "item": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "ordinal": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "r_equivalent": {
+                    "type": "string"
                 }
             }
         },
@@ -5190,9 +6565,25 @@ const docTemplate = `{
         "api.KappaEstimateResponse": {
             "type": "object",
             "properties": {
+                "clipped": {
+                    "type": "boolean"
+                },
                 "lower": {
                     "type": "number",
                     "x-nullable": true,
+                    "example": 0.1
+                },
+                "null_variance": {
+                    "type": "number",
+                    "example": 0.012
+                },
+                "p": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.007
+                },
+                "se": {
+                    "type": "number",
                     "example": 0.1
                 },
                 "upper": {
@@ -5207,6 +6598,11 @@ const docTemplate = `{
                 "variance": {
                     "type": "number",
                     "example": 0.01
+                },
+                "z": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.7
                 }
             }
         },
@@ -5261,6 +6657,136 @@ const docTemplate = `{
                 }
             }
         },
+        "api.KrippendorffPairResponse": {
+            "type": "object",
+            "properties": {
+                "interval": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "ordinal": {
+                    "$ref": "#/definitions/api.KrippendorffResponse"
+                },
+                "r_equivalent": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.KrippendorffResponse": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.42
+                },
+                "d_e": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.53
+                },
+                "d_o": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.31
+                },
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "interval",
+                        "ordinal"
+                    ],
+                    "example": "interval"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 80
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "units": {
+                    "type": "integer",
+                    "example": 40
+                }
+            }
+        },
+        "api.MeanDifferenceResponse": {
+            "type": "object",
+            "properties": {
+                "cluster_robust": {
+                    "$ref": "#/definitions/api.MeanIntervalResponse"
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "naive": {
+                    "$ref": "#/definitions/api.MeanIntervalResponse"
+                }
+            }
+        },
+        "api.MeanIntervalResponse": {
+            "type": "object",
+            "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "df": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 6
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.38
+                },
+                "mean": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.47
+                },
+                "method": {
+                    "type": "string",
+                    "enum": [
+                        "naive_t",
+                        "cluster_robust_cr1"
+                    ],
+                    "example": "cluster_robust_cr1"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "se": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.035
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.55
+                }
+            }
+        },
         "api.MissingPolicyBody": {
             "type": "object",
             "properties": {
@@ -5268,6 +6794,11 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.25
+                },
+                "total_requires_subscales": {
+                    "type": "boolean",
+                    "x-nullable": true,
+                    "example": false
                 }
             }
         },
@@ -5315,6 +6846,11 @@ const docTemplate = `{
         "api.ProfileResponse": {
             "type": "object",
             "properties": {
+                "common_items_mean_difference": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.9167
+                },
                 "d": {
                     "type": "number",
                     "x-nullable": true,
@@ -5336,6 +6872,7 @@ const docTemplate = `{
                     "example": 0.9167
                 },
                 "mean_difference": {
+                    "description": "Deprecated: the same value as common_items_mean_difference.",
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.9167
@@ -5471,28 +7008,74 @@ const docTemplate = `{
         "api.ReliabilityResponse": {
             "type": "object",
             "properties": {
-                "alpha": {
-                    "type": "number",
-                    "example": 0.91
+                "kind": {
+                    "type": "string",
+                    "example": "cronbach_alpha"
                 },
-                "citation": {
+                "source": {
                     "type": "string"
                 },
-                "n": {
-                    "type": "integer",
-                    "example": 42
+                "value": {
+                    "type": "number",
+                    "example": 0.88
+                }
+            }
+        },
+        "api.ReliableChangeResponse": {
+            "type": "object",
+            "properties": {
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "reference": {
+                    "type": "string"
+                },
+                "reliability": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.88
+                },
+                "reliability_kind": {
+                    "type": "string",
+                    "example": "cronbach_alpha"
+                },
+                "reliability_source": {
+                    "type": "string",
+                    "enum": [
+                        "published",
+                        "study_alpha"
+                    ],
+                    "example": "published"
+                },
+                "s_diff": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.44
                 },
                 "sd": {
                     "type": "number",
-                    "example": 0.7
+                    "x-nullable": true,
+                    "example": 2.94
                 },
-                "source": {
-                    "type": "string",
-                    "enum": [
-                        "study",
-                        "published"
-                    ],
-                    "example": "published"
+                "sem": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.02
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ChangeStepResponse"
+                    }
+                },
+                "threshold": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 2.82
                 }
             }
         },
@@ -5502,6 +7085,58 @@ const docTemplate = `{
                 "queued": {
                     "type": "integer",
                     "example": 12
+                }
+            }
+        },
+        "api.RoleSummaryResponse": {
+            "type": "object",
+            "properties": {
+                "clinical_cutoff": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "counsellors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.CounsellorMeanResponse"
+                    }
+                },
+                "form": {
+                    "type": "string",
+                    "example": "srs_client"
+                },
+                "max": {
+                    "type": "number",
+                    "example": 40
+                },
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "sum",
+                        "item_mean"
+                    ],
+                    "example": "sum"
+                },
+                "min": {
+                    "type": "number",
+                    "example": 0
+                },
+                "reliable_change": {
+                    "$ref": "#/definitions/api.ReliableChangeResponse"
+                },
+                "role": {
+                    "type": "string",
+                    "example": "client"
+                },
+                "sessions": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DistributionResponse"
+                    }
                 }
             }
         },
@@ -5528,6 +7163,12 @@ const docTemplate = `{
                 },
                 "icc": {
                     "$ref": "#/definitions/api.ICCResponse"
+                },
+                "krippendorff": {
+                    "$ref": "#/definitions/api.KrippendorffPairResponse"
+                },
+                "mean_difference": {
+                    "$ref": "#/definitions/api.MeanDifferenceResponse"
                 },
                 "n": {
                     "type": "integer",
@@ -5690,6 +7331,12 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -5735,8 +7382,20 @@ const docTemplate = `{
         "api.SessionTrajectoryResponse": {
             "type": "object",
             "properties": {
+                "client_session_date": {
+                    "type": "string",
+                    "format": "date",
+                    "x-nullable": true,
+                    "example": "2026-11-23"
+                },
                 "complete": {
                     "type": "boolean"
+                },
+                "counsellor_session_date": {
+                    "type": "string",
+                    "format": "date",
+                    "x-nullable": true,
+                    "example": "2026-11-23"
                 },
                 "missing": {
                     "type": "string",
@@ -5755,13 +7414,55 @@ const docTemplate = `{
                 }
             }
         },
+        "api.SignChangeResponse": {
+            "type": "object",
+            "properties": {
+                "from": {
+                    "type": "string",
+                    "enum": [
+                        "client_higher",
+                        "counsellor_higher"
+                    ],
+                    "example": "client_higher"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "to": {
+                    "type": "string",
+                    "enum": [
+                        "client_higher",
+                        "counsellor_higher"
+                    ],
+                    "example": "counsellor_higher"
+                }
+            }
+        },
         "api.SlopeResponse": {
             "type": "object",
             "properties": {
+                "ci_reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "df": {
+                    "type": "integer",
+                    "example": 4
+                },
                 "intercept": {
                     "type": "number",
                     "x-nullable": true,
                     "example": 0.8
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.1
                 },
                 "n": {
                     "type": "integer",
@@ -5792,6 +7493,16 @@ const docTemplate = `{
                     "type": "number",
                     "x-nullable": true,
                     "example": -0.05
+                },
+                "t": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -2.5
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.003
                 }
             }
         },
@@ -5812,6 +7523,14 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.AlphaResponse"
                     }
+                },
+                "alpha_method": {
+                    "type": "string",
+                    "enum": [
+                        "pairwise",
+                        "listwise"
+                    ],
+                    "example": "pairwise"
                 },
                 "band": {
                     "type": "number",
@@ -5836,6 +7555,12 @@ const docTemplate = `{
                 "item_kappa": {
                     "$ref": "#/definitions/api.ItemKappasResponse"
                 },
+                "item_krippendorff": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ItemKrippendorffResponse"
+                    }
+                },
                 "metric": {
                     "type": "string",
                     "example": "item_mean"
@@ -5847,6 +7572,10 @@ const docTemplate = `{
                 "n_complete": {
                     "type": "integer",
                     "example": 40
+                },
+                "n_counsellors": {
+                    "type": "integer",
+                    "example": 8
                 },
                 "n_dyads": {
                     "type": "integer",
@@ -5874,6 +7603,12 @@ const docTemplate = `{
                 },
                 "study_id": {
                     "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -5955,6 +7690,38 @@ const docTemplate = `{
                 "label": {
                     "type": "string",
                     "example": "Goal"
+                }
+            }
+        },
+        "api.SummaryResponse": {
+            "type": "object",
+            "properties": {
+                "conf": {
+                    "type": "number",
+                    "example": 0.95
+                },
+                "roles": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RoleSummaryResponse"
+                    }
+                },
+                "scale": {
+                    "type": "string",
+                    "example": "total"
+                },
+                "session": {
+                    "type": "string",
+                    "example": "first"
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WarningResponse"
+                    }
                 }
             }
         },
@@ -6059,6 +7826,94 @@ const docTemplate = `{
                 }
             }
         },
+        "api.VarianceSplitResponse": {
+            "type": "object",
+            "properties": {
+                "balanced": {
+                    "type": "boolean"
+                },
+                "boundary": {
+                    "type": "boolean"
+                },
+                "clusters": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "design_effect": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.5
+                },
+                "effective_n": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 26.7
+                },
+                "estimator": {
+                    "type": "string",
+                    "enum": [
+                        "anova",
+                        "reml"
+                    ],
+                    "example": "reml"
+                },
+                "icc": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.12
+                },
+                "lower": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": -0.1
+                },
+                "mean": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.47
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "r_equivalent": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "n_too_small"
+                },
+                "reml_criterion": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 12.3
+                },
+                "score": {
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor",
+                        "difference"
+                    ],
+                    "example": "difference"
+                },
+                "sigma2_counsellor": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.03
+                },
+                "sigma2_dyad": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.2
+                },
+                "upper": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.5
+                }
+            }
+        },
         "api.VoidRequest": {
             "type": "object",
             "properties": {
@@ -6074,6 +7929,33 @@ const docTemplate = `{
                         "other"
                     ],
                     "example": "wrong_dyad"
+                }
+            }
+        },
+        "api.WarningResponse": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "small_n",
+                        "ceiling",
+                        "floor",
+                        "low_variance",
+                        "ci_clipped",
+                        "few_clusters",
+                        "single_rater_only"
+                    ],
+                    "example": "ceiling"
+                },
+                "detail": {
+                    "type": "string",
+                    "example": "client: 0 of 40 scale scores (0%) at the maximum 5 and 130 of 478 item answers (27%) at the item maximum 5; 15% or more is a ceiling effect"
+                },
+                "scale": {
+                    "type": "string",
+                    "x-nullable": true,
+                    "example": "total"
                 }
             }
         },
@@ -6194,7 +8076,7 @@ const docTemplate = `{
     },
     "securityDefinitions": {
         "BearerAuth": {
-            "description": "\"Bearer \u003ctoken\u003e\": an API key (alk_…, scopes admin, collect, analyze, alerts) or a one-time survey token (als_…). The first start on an empty database prints an admin key.",
+            "description": "An API key (alk_…; scopes admin, collect, analyze, alerts) or a one-time survey token (als_…), sent as \"Authorization: Bearer \u003ctoken\u003e\"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.",
             "type": "apiKey",
             "name": "Authorization",
             "in": "header"

@@ -5,52 +5,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"math/rand/v2"
+	"net/url"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/dashboard"
+	"github.com/alliance-project/alliance/internal/demo"
 	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
-// DemoStudyName starts with a label no one can mistake for real data.
-const DemoStudyName = "DEMO (synthetic data) – WAI-SR client vs counsellor"
-
-// Shape of the demo study.
-const (
-	demoDyads       = 40
-	demoCounsellors = 8
-	demoSessions    = 6
-)
-
-// seedDemo fills an empty database with one synthetic study through the
-// service, so every rating is validated and scored as a real one would be.
-// It does nothing (and says so) when any study exists. The data are
-// deterministic: clients rate about 0.5 higher than counsellors on the 1–5
-// item metric, clients often hit the ceiling, alliance grows a little over
-// sessions, a few items are skipped and a few sessions have one side only.
-// It returns the study id ("" when it did nothing).
-//
-// A few dyads carry planted events for the alerts to find (see
-// demoPlants): a client's rupture and its repair, and a counsellor who
-// rates far above the client.
+// seedDemo fills an empty database with the synthetic demo study (see
+// package demo) and logs where to look at it: the dashboard, the alerts
+// its planted events raise and the agreement reports; a survey link goes to stdout. It does nothing (and says so)
+// when any study exists. It returns the study id ("" when it did
+// nothing).
 func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer) (string, error) {
-	id, _, err := seedDemoWith(ctx, svc, log, baseURL, stdout, false)
-	return id, err
-}
-
-// seedDemoWith is seedDemo; calm leaves out every source of variation
-// but the planted events, the dyads' levels and growth and their fixed
-// item idiosyncrasies (shared by both raters), so the alerts raised are
-// exactly the planted ones. It returns the alerts
-// the plants must raise.
-func seedDemoWith(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer, calm bool) (string, []demoPlanted, error) {
-	var planted []demoPlanted
-	id, err := seedDemoRatings(ctx, svc, log, baseURL, stdout, calm, &planted)
-	return id, planted, err
-}
-
-func seedDemoRatings(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer, calm bool, planted *[]demoPlanted) (string, error) {
 	existing, err := svc.FindStudies(ctx, alliance.Page{Limit: 1})
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
@@ -60,96 +29,22 @@ func seedDemoRatings(ctx context.Context, svc *alliance.Service, log *slog.Logge
 		return "", nil
 	}
 	start := time.Now()
-	st, err := svc.CreateStudy(ctx, alliance.StudyInput{
-		Name:           DemoStudyName,
-		Description:    "Synthetic, randomly generated ratings for trying the API. Not real people, not real sessions; delete this database before collecting real data.",
-		ClientForm:     "wai_sr_client",
-		CounsellorForm: "wai_sr_therapist",
-	})
+	d, err := demo.Seed(ctx, svc)
 	if err != nil {
-		return "", fmt.Errorf("demo: create study: %w", err)
+		return "", err
 	}
-	rng := rand.New(rand.NewPCG(2026, 11))
-	var first alliance.Dyad
-	ratings := 0
-	for d := range demoDyads {
-		counsellor := d % demoCounsellors
-		dy, err := svc.CreateDyad(ctx, st.ID, alliance.DyadInput{
-			ClientCode:     fmt.Sprintf("DEMO-C%03d", d+1),
-			CounsellorCode: fmt.Sprintf("DEMO-K%02d", counsellor+1),
-		})
-		if err != nil {
-			return "", fmt.Errorf("demo: create dyad: %w", err)
-		}
-		if d == 0 {
-			first = dy
-		}
-		// A dyad's true alliance, a counsellor's leniency, and each role's
-		// item-level idiosyncrasies, so items and scales correlate.
-		level := 3.3 + 0.35*rng.NormFloat64()
-		// Each side's own view of the dyad, so that client and counsellor
-		// correlate moderately (r ≈ .4, as in the literature), not perfectly.
-		clientView, counsellorView := 0.35*rng.NormFloat64(), 0.35*rng.NormFloat64()
-		leniency := 0.25 * math.Sin(float64(counsellor))
-		growth := 0.06 + 0.05*rng.NormFloat64()
-		var clientItem, counsellorItem [12]float64
-		for i := range clientItem {
-			clientItem[i], counsellorItem[i] = 0.3*rng.NormFloat64(), 0.3*rng.NormFloat64()
-		}
-		if calm { // both raters see the same, the client half a point higher
-			clientView, counsellorView, leniency, counsellorItem = 0, 0, 0, clientItem
-		}
-		sessions := demoSessions - rng.IntN(2) // some dyads stop after 5
-		*planted = append(*planted, demoPlantsOf(d, sessions)...)
-		for s := 1; s <= sessions; s++ {
-			now := level + growth*float64(s-1)
-			skip := rng.Float64()
-			if demoPlantedDyad(d) {
-				skip = 0.5 // both sides rate every session
-			}
-			for _, role := range alliance.Roles {
-				// About 6% of sessions miss one side's rating.
-				if (role == alliance.RoleCounsellor && skip < 0.04) || (role == alliance.RoleClient && skip > 0.98) {
-					continue
-				}
-				mean, item := now+leniency+counsellorView, counsellorItem[:]
-				if role == alliance.RoleClient {
-					mean, item = now+0.5+clientView, clientItem[:]
-				}
-				mean = demoPlant(d, s, role, mean)
-				answers := make([]*float64, 12)
-				for i := range answers {
-					skipped, noise := rng.Float64() < 0.02, rng.NormFloat64()
-					if calm {
-						skipped, noise = false, 0
-					}
-					if skipped { // a skipped item
-						continue
-					}
-					v := math.Round(mean + item[i] + 0.45*noise)
-					v = math.Max(1, math.Min(5, v)) // the scale's floor and ceiling
-					answers[i] = &v
-				}
-				if _, _, err := svc.SubmitRating(ctx, dy.ID, alliance.RatingInput{
-					Session: &s, SessionDate: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(s-1)+d%5).Format(time.DateOnly),
-					Role: string(role), Answers: answers,
-				}, nil); err != nil {
-					return "", fmt.Errorf("demo: rating: %w", err)
-				}
-				ratings++
-			}
-		}
-	}
+	st, first := d.Study, d.FirstDyad
 	log.Info("demo: added a synthetic study", "study_id", st.ID, "name", st.Name,
-		"dyads", demoDyads, "ratings", ratings, "took", time.Since(start).Round(time.Millisecond))
+		"dyads", demo.Dyads, "ratings", d.Ratings, "took", time.Since(start).Round(time.Millisecond))
 	// A survey link for a session nobody has rated yet, so the hosted
 	// survey page can be tried at once (the link works once).
-	_, tok, err := svc.CreateInvitation(ctx, first.ID, alliance.InvitationInput{Session: demoSessions + 1, Role: string(alliance.RoleClient)})
+	_, tok, err := svc.CreateInvitation(ctx, first.ID, alliance.InvitationInput{Session: demo.Sessions + 1, Role: string(alliance.RoleClient)})
 	if err != nil {
 		return "", fmt.Errorf("demo: survey link: %w", err)
 	}
 	log.Info("demo: try these",
 		"study_alerts", baseURL+"/v1/studies/"+st.ID+"/alerts",
+		"dashboard", baseURL+dashboard.Path+"?next="+url.QueryEscape(dashboard.Path+"studies/"+st.ID),
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",
 		"session_agreement", baseURL+"/v1/dyads/"+first.ID+"/sessions/1/agreement")

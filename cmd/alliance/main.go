@@ -14,20 +14,23 @@
 //	@securityDefinitions.apikey	BearerAuth
 //	@in							header
 //	@name						Authorization
-//	@description				"Bearer <token>": an API key (alk_…, scopes admin, collect, analyze, alerts) or a one-time survey token (als_…). The first start on an empty database prints an admin key.
+//	@description				An API key (alk_…; scopes admin, collect, analyze, alerts) or a one-time survey token (als_…), sent as "Authorization: Bearer <token>"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -50,7 +53,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "alliance:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -58,7 +61,7 @@ const usage = `usage: alliance <command> [flags]
 
 commands:
   serve     run the HTTP API (applies migrations first unless -migrate-on-start=false)
-  migrate   apply pending schema migrations and exit
+  migrate   apply pending schema migrations and exit (creates a new SQLite file)
   backup    copy the SQLite database consistently while it runs: backup -out PATH
   keys      manage API keys: keys create -name N -scopes admin,collect,analyze,alerts [-study ID]
                              keys list
@@ -66,66 +69,184 @@ commands:
   version   print the version
 
 Run 'alliance <command> -h' for the flags; each flag also reads an ALLIANCE_* variable.
+backup and keys work on an existing database only (-database-url or ALLIANCE_DATABASE_URL).
 `
 
-// run is main without globals, so tests can drive the binary's logic.
+// usageError is a mistake in the command line, or a database that keys or
+// backup cannot find: the process exits 2, as the flag package does.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode is the process's exit status for an error run returned.
+func exitCode(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+// run is main without globals, so tests can drive the binary's logic. A
+// help request (-h) is answered on stdout and is no error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := command(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func command(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+		return usageError{errors.New("no command given")}
 	}
 	cmd, rest := args[1], args[2:]
 	switch cmd {
 	case "version":
+		fs := newFlagSet("alliance version", "")
+		if err := parseFlags(fs, rest, stdout, stderr); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, version())
 		return nil
-	case "serve", "migrate", "keys", "backup":
-	case "help", "-h", "--help":
+	case "serve", "migrate":
+	case "keys":
+		return keysCommand(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
+		return usageError{fmt.Errorf("unknown command %q", cmd)}
 	}
-	var keyArgs []string
-	if cmd == "keys" || cmd == "backup" { // own flags; settings come from the environment
-		keyArgs, rest = rest, nil
-	}
-	cfg, err := config.Load("alliance "+cmd, rest, getenv, isTerminal(stderr), stderr)
+	cfg, err := loadConfig("alliance "+cmd, rest, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	st, err := store.Open(ctx, cfg.DatabaseURL, log,
-		store.WithMaxOpenConns(cfg.DBMaxOpenConns), store.WithMaxIdleConns(cfg.DBMaxIdleConns),
-		store.WithConnMaxLifetime(cfg.DBConnMaxLifetime), store.WithConnMaxIdleTime(cfg.DBConnMaxIdleTime),
-		store.WithStatementTimeout(cfg.DBStatementTimeout))
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch cmd {
-	case "migrate":
+	if cmd == "migrate" {
 		return st.Migrate(ctx, log)
-	case "keys":
-		return keys(ctx, keyArgs, cfg, st, log, stdout, stderr)
-	case "backup":
-		fs := flag.NewFlagSet("alliance backup", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		out := fs.String("out", "", "path of the new backup file (must not exist)")
-		if err := fs.Parse(keyArgs); err != nil {
-			return err
-		}
-		if *out == "" {
-			return errors.New("backup: give -out PATH")
-		}
-		if err := st.Backup(ctx, *out); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "backup written to %s (integrity checked)\n", *out)
-		return nil
 	}
 	return serve(ctx, cfg, st, log, stdout)
+}
+
+// loadConfig reads the settings from args and the environment; help goes
+// to stdout, a mistake in the flags to stderr with the usage.
+func loadConfig(name string, args []string, getenv func(string) string, stdout, stderr io.Writer) (config.Config, error) {
+	var out bytes.Buffer
+	cfg, err := config.Load(name, args, getenv, isTerminal(stderr), &out)
+	return cfg, flagResult(err, &out, stdout, stderr)
+}
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	return store.Open(ctx, cfg.DatabaseURL, log,
+		store.WithMaxOpenConns(cfg.DBMaxOpenConns), store.WithMaxIdleConns(cfg.DBMaxIdleConns),
+		store.WithConnMaxLifetime(cfg.DBConnMaxLifetime), store.WithConnMaxIdleTime(cfg.DBConnMaxIdleTime),
+		store.WithStatementTimeout(cfg.DBStatementTimeout), store.WithPoolWait(cfg.DBPoolWait))
+}
+
+// newFlagSet is a subcommand's flag set; its help starts with synopsis
+// (the arguments after the flags) and lists its typed flags.
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [flags]%s\n", name, synopsis)
+		var any bool
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprint(fs.Output(), "\nflags:\n")
+			config.PrintDefaults(fs)
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args into fs: help goes to stdout (flag.ErrHelp is
+// returned, which run answers with exit 0), a mistake to stderr with the
+// usage (a usageError: exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	return flagResult(fs.Parse(args), &out, stdout, stderr)
+}
+
+// flagResult routes what a flag set printed while parsing: its help to
+// stdout, its complaint and usage to stderr.
+func flagResult(err error, out *bytes.Buffer, stdout, stderr io.Writer) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = out.WriteTo(stdout)
+		return err
+	case out.Len() > 0: // the flag package explained the mistake
+		_, _ = out.WriteTo(stderr)
+		return usageError{err}
+	}
+	return err // a setting's value, named by Load
+}
+
+// backupCommand runs `alliance backup`: a consistent copy of an existing
+// SQLite database.
+func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("alliance backup", "")
+	out := fs.String("out", "", "path of the new backup file (must not exist)")
+	db := config.DefineFlag(fs, "database-url", getenv)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("backup: unexpected argument %q", fs.Arg(0))}
+	}
+	if *out == "" {
+		return usageError{errors.New("backup: give -out PATH")}
+	}
+	st, _, err := openExisting(ctx, "backup", db.String(), getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s (integrity checked)\n", *out)
+	return nil
+}
+
+// openExisting opens the database named by dbURL for a maintenance
+// command, refusing an SQLite file that does not exist: opening one
+// would create an empty database and report success on it (a backup run
+// by cron from the wrong directory, a key made where the server never
+// looks). The other settings come from the environment.
+func openExisting(ctx context.Context, name, dbURL string, getenv func(string) string, stdout, stderr io.Writer) (*store.Store, *slog.Logger, error) {
+	cfg, err := loadConfig("alliance "+name, []string{"-database-url=" + dbURL}, getenv, stdout, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if path, ok := store.SQLitePath(cfg.DatabaseURL); ok {
+		where := path
+		if !filepath.IsAbs(path) {
+			wd, _ := os.Getwd()
+			where = fmt.Sprintf("%s (%q, relative to the working directory %s)", filepath.Join(wd, path), cfg.DatabaseURL, wd)
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, usageError{fmt.Errorf("%s: no database at %s; pass -database-url or set ALLIANCE_DATABASE_URL to an existing database, or create one with 'alliance migrate'", name, where)}
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("%s: database at %s: %w", name, where, err)
+		}
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	return st, log, err
 }
 
 func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, stdout io.Writer) error {
@@ -176,6 +297,7 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		CORSOrigins:    cfg.CORSOrigins,
 		PublicURL:      cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies,
+		CookieSecure:   cfg.CookieSecure,
 	})
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
@@ -210,11 +332,20 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: readableDurations}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// readableDurations writes a duration as Go spells it ("15s", "1.2ms"):
+// the JSON handler would write an integer of nanoseconds.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {

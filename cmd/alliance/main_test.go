@@ -74,21 +74,32 @@ func TestServeStartsMigratesAndStops(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	tests := []struct {
-		args    []string
-		wantErr bool
-		wantOut string
+		args     []string
+		wantExit int
+		wantOut  string
 	}{
-		{[]string{"alliance", "version"}, false, "alliance"},
-		{[]string{"alliance", "help"}, false, "usage"},
-		{[]string{"alliance"}, true, ""},
-		{[]string{"alliance", "frobnicate"}, true, ""},
-		{[]string{"alliance", "serve", "-log-level", "loud"}, true, ""},
+		{[]string{"alliance", "version"}, 0, "alliance"},
+		{[]string{"alliance", "help"}, 0, "usage"},
+		{[]string{"alliance", "serve", "-h"}, 0, "usage: alliance serve"},
+		{[]string{"alliance"}, 2, ""},
+		{[]string{"alliance", "frobnicate"}, 2, ""},
+		{[]string{"alliance", "serve", "-no-such-flag"}, 2, ""},
+		{[]string{"alliance", "serve", "-demo", "false"}, 2, ""}, // -demo is a bool: say -demo=false
+		{[]string{"alliance", "keys"}, 2, ""},
+		{[]string{"alliance", "keys", "rotate"}, 2, ""},
+		{[]string{"alliance", "keys", "revoke"}, 2, ""},
+		{[]string{"alliance", "backup"}, 2, ""},
+		{[]string{"alliance", "serve", "-log-level", "loud"}, 1, ""}, // a bad value: named, not a usage error
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tt.args, func(string) string { return "" }, &out, &errOut)
-		if (err != nil) != tt.wantErr || !strings.Contains(out.String(), tt.wantOut) {
-			t.Errorf("run(%q) = %v, stdout %q; want error %v and output containing %q", tt.args, err, out.String(), tt.wantErr, tt.wantOut)
+		exit := 0
+		if err != nil {
+			exit = exitCode(err)
+		}
+		if exit != tt.wantExit || !strings.Contains(out.String(), tt.wantOut) {
+			t.Errorf("run(%q) = %v (exit %d), stdout %q; want exit %d and output containing %q", tt.args, err, exit, out.String(), tt.wantExit, tt.wantOut)
 		}
 	}
 }
@@ -108,6 +119,9 @@ func TestKeysCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "k.db")
 	env := func(k string) string { return map[string]string{"ALLIANCE_DATABASE_URL": db}[k] }
 	var out bytes.Buffer
+	if err := run(context.Background(), []string{"alliance", "migrate"}, env, &out, &out); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(context.Background(), []string{"alliance", "keys", "create", "-name", "tablet", "-scopes", "collect"}, env, &out, &out); err != nil {
 		t.Fatalf("keys create: %v\n%s", err, out.String())
 	}
@@ -168,6 +182,9 @@ func TestBackupCommand(t *testing.T) {
 	db := filepath.Join(dir, "live.db")
 	env := func(k string) string { return map[string]string{"ALLIANCE_DATABASE_URL": db}[k] }
 	var out bytes.Buffer
+	if err := run(context.Background(), []string{"alliance", "migrate"}, env, &out, &out); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(context.Background(), []string{"alliance", "keys", "create", "-name", "a", "-scopes", "admin"}, env, &out, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +13,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/oklog/ulid/v2"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -48,32 +52,24 @@ func (ceilingRow) TableName() string { return "ratings" }
 // ceilingScores is a scores document of the size the service stores.
 const ceilingScores = `{"total":{"mean":4.5,"sum":54,"answered":12,"items":12,"prorated":false},"subscales":{"bond":{"mean":4.75,"sum":19,"answered":4,"items":4,"prorated":false},"goal":{"mean":4.25,"sum":17,"answered":4,"items":4,"prorated":false},"task":{"mean":4.5,"sum":18,"answered":4,"items":4,"prorated":false}}}`
 
-// startCeiling serves the bare insert handler on 127.0.0.1:0 over a fresh
-// SQLite file in dir and returns its base URL and a stop function.
-func startCeiling(dir string) (string, func(), error) {
-	// The same connection settings as the service's store.
-	db, err := gorm.Open(sqlite.Open(store.SQLiteDSN(filepath.Join(dir, "ceiling.db"))), &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-	})
+// startCeiling serves the bare insert handler on 127.0.0.1:0 and returns
+// its base URL and a stop function. With a postgres:// pgURL it inserts
+// into PostgreSQL (see openCeilingPostgres), otherwise into a fresh SQLite
+// file in dir.
+func startCeiling(dir, pgURL string) (string, func(), error) {
+	var db *gorm.DB
+	var err error
+	if store.IsPostgresURL(pgURL) {
+		db, err = openCeilingPostgres(pgURL)
+	} else {
+		db, err = openCeilingSQLite(dir)
+	}
 	if err != nil {
 		return "", nil, err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return "", nil, err
-	}
-	sqlDB.SetMaxOpenConns(1) // a single writer
-	// The service's own schema, indexes included; foreign keys off on the
-	// one connection, as the ceiling has no studies or dyads to point at.
-	if err := migrations.Up(context.Background(), sqlDB, migrations.SQLite, nil); err != nil {
-		_ = sqlDB.Close()
-		return "", nil, fmt.Errorf("ceiling schema: %w", err)
-	}
-	if err := db.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
-		_ = sqlDB.Close()
-		return "", nil, fmt.Errorf("ceiling schema: %w", err)
 	}
 
 	gin.SetMode(gin.ReleaseMode)
@@ -117,6 +113,81 @@ func startCeiling(dir string) (string, func(), error) {
 	return "http://" + ln.Addr().String(), stop, nil
 }
 
+// ceilingGORM is the GORM configuration of both ceilings: no logging, no
+// implicit transaction around the one INSERT.
+var ceilingGORM = &gorm.Config{
+	Logger:                 logger.Discard,
+	SkipDefaultTransaction: true,
+	NowFunc:                func() time.Time { return time.Now().UTC() },
+}
+
+// openCeilingSQLite opens a fresh SQLite file in dir with the service's
+// connection settings, schema and indexes.
+func openCeilingSQLite(dir string) (*gorm.DB, error) {
+	db, err := gorm.Open(sqlite.Open(store.SQLiteDSN(filepath.Join(dir, "ceiling.db"))), ceilingGORM)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(1) // a single writer
+	// The service's own schema, indexes included; foreign keys off on the
+	// one connection, as the ceiling has no studies or dyads to point at.
+	if err := migrations.Up(context.Background(), sqlDB, migrations.SQLite, nil); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("ceiling schema: %w", err)
+	}
+	if err := db.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("ceiling schema: %w", err)
+	}
+	return db, nil
+}
+
+// ceilingPool is the bare insert's PostgreSQL pool: one connection per
+// load connection, so no request waits for a connection.
+const ceilingPool = 32
+
+// openCeilingPostgres opens a pool of ceilingPool connections on rawURL
+// and inserts into a ratings table of its own, in a schema of its own
+// (loadtest_ceiling, made afresh): a copy of the service's ratings table
+// with its columns, defaults, checks and indexes, but not its foreign
+// keys or triggers, as the ceiling has no studies or dyads to point at.
+// The service's migrations are applied first if the database lacks them.
+func openCeilingPostgres(rawURL string) (*gorm.DB, error) {
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		return nil, errors.New("-ceiling-db: not a valid postgres:// URL")
+	}
+	setup := stdlib.OpenDB(*cfg.Copy())
+	defer setup.Close()
+	if err := migrations.Up(ctx, setup, migrations.Postgres, nil); err != nil {
+		return nil, fmt.Errorf("ceiling schema: %w", err)
+	}
+	for _, q := range []string{
+		"DROP SCHEMA IF EXISTS loadtest_ceiling CASCADE",
+		"CREATE SCHEMA loadtest_ceiling",
+		"CREATE TABLE loadtest_ceiling.ratings (LIKE public.ratings INCLUDING ALL)",
+	} {
+		if _, err := setup.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("ceiling schema: %w", err)
+		}
+	}
+	cfg.RuntimeParams["search_path"] = "loadtest_ceiling"
+	sqlDB := stdlib.OpenDB(*cfg)
+	sqlDB.SetMaxOpenConns(ceilingPool)
+	sqlDB.SetMaxIdleConns(ceilingPool)
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), ceilingGORM)
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 func runCeiling(ctx context.Context, o options) (Result, error) {
 	dir := o.dbDir
 	if dir == "" {
@@ -129,7 +200,7 @@ func runCeiling(ctx context.Context, o options) (Result, error) {
 	} else if err := os.MkdirAll(dir, 0o750); err != nil {
 		return Result{}, err
 	}
-	base, stop, err := startCeiling(dir)
+	base, stop, err := startCeiling(dir, o.ceilingDB)
 	if err != nil {
 		return Result{}, err
 	}

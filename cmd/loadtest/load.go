@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"slices"
 	"sync"
@@ -43,6 +44,15 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 		bytes  int64
 	}
 	stats := make([]workerStats, o.conns)
+	// In ratings mode with -also-url, worker w sends its requests to the
+	// w-th instance, round robin, as a load balancer with keep-alive would.
+	var hosts []string
+	if mode == "ratings" && len(o.spread) > 0 {
+		for _, raw := range append([]string{o.url}, o.spread...) {
+			u, _ := url.Parse(raw)
+			hosts = append(hosts, u.Host)
+		}
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range o.conns {
@@ -62,6 +72,10 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 				req, ok := build(i)
 				if !ok {
 					return
+				}
+				if hosts != nil {
+					req.URL.Host = hosts[w%len(hosts)]
+					req.Host = req.URL.Host
 				}
 				st.sent++
 				t0 := time.Now()

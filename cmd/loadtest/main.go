@@ -12,7 +12,8 @@
 //	           the study agreement (-agreement-path)
 //	export     seed the same study, then GET its export (-export-path),
 //	           measuring MB/s and the server's memory from its /metrics
-//	ceiling    the bare gin+GORM+SQLite insert, started in-process on 127.0.0.1:0
+//	ceiling    the bare gin+GORM insert, started in-process on 127.0.0.1:0, into
+//	           SQLite or (-ceiling-db postgres://…) PostgreSQL with a pool of 32
 //	compare    ratings against -url, then ceiling; prints ours/ceiling
 //
 // It refuses any target that is not a loopback address: it is a benchmark,
@@ -41,6 +42,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/alliance-project/alliance/internal/store"
 )
 
 func main() {
@@ -65,7 +70,18 @@ type options struct {
 	agreementPath string
 	exportPath    string
 	dbDir         string
+	ceilingDB     string
+	spread        urlList // further instances that share the ratings load
 	headers       headerList
+}
+
+// urlList collects repeated URL flags.
+type urlList []string
+
+func (l *urlList) String() string { return strings.Join(*l, ", ") }
+func (l *urlList) Set(v string) error {
+	*l = append(*l, strings.TrimRight(v, "/"))
+	return nil
 }
 
 // headerList collects repeated -H "Name: value" flags (e.g. an API key).
@@ -102,6 +118,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.agreementPath, "agreement-path", "/v1/studies/{study}/agreement", "agreement request path; {study} is replaced")
 	fs.StringVar(&o.exportPath, "export-path", "/v1/studies/{study}/export?include=scores,items", "export request path; {study} is replaced")
 	fs.StringVar(&o.dbDir, "db-dir", "", "directory for the ceiling's SQLite file (default: a new temporary directory)")
+	fs.StringVar(&o.ceilingDB, "ceiling-db", "", "postgres:// URL: the ceiling inserts into PostgreSQL (a schema of its own) instead of SQLite")
+	fs.Var(&o.spread, "also-url", "another instance of the same service on the same database (repeatable): in ratings and compare mode the connections are spread over -url and these")
 	fs.Var(&o.headers, "H", "extra request header \"Name: value\" (repeatable), e.g. an API key")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -125,6 +143,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case "ratings", "agreement", "export", "ceiling", "compare":
 	default:
 		return o, fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	for _, u := range o.spread {
+		if err := checkLoopback(u); err != nil {
+			return o, fmt.Errorf("-also-url: %w", err)
+		}
+	}
+	if o.ceilingDB != "" {
+		if err := checkCeilingDB(o.ceilingDB); err != nil {
+			return o, err
+		}
 	}
 	if o.mode != "ceiling" {
 		if err := checkLoopback(o.url); err != nil {
@@ -172,6 +200,25 @@ func checkLoopback(raw string) error {
 		if !ip.IsLoopback() {
 			return fmt.Errorf("-url %q: localhost resolves to %s, not loopback", raw, ip)
 		}
+	}
+	return nil
+}
+
+// checkCeilingDB accepts a postgres:// URL on this machine only: a
+// socket directory or a loopback address.
+func checkCeilingDB(raw string) error {
+	if !store.IsPostgresURL(raw) {
+		return errors.New("-ceiling-db: want a postgres:// URL")
+	}
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		return errors.New("-ceiling-db: not a valid postgres:// URL")
+	}
+	if strings.HasPrefix(cfg.Host, "/") {
+		return nil
+	}
+	if err := checkLoopback("http://" + net.JoinHostPort(cfg.Host, "1")); err != nil {
+		return fmt.Errorf("-ceiling-db: %s is not a loopback address; loadtest only targets this machine", cfg.Host)
 	}
 	return nil
 }

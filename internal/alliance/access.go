@@ -26,11 +26,13 @@ type Scope = auth.Scope
 // ActorKind tells how an actor authenticated.
 type ActorKind string
 
-// Actor kinds. System is the operator at the command line (and start-up).
+// Actor kinds. System is the operator at the command line (and start-up);
+// Dashboard is a person signed in to the dashboard with an API key.
 const (
-	ActorSystem ActorKind = "system"
-	ActorKey    ActorKind = "key"
-	ActorSurvey ActorKind = "survey"
+	ActorSystem    ActorKind = "system"
+	ActorKey       ActorKind = "key"
+	ActorSurvey    ActorKind = "survey"
+	ActorDashboard ActorKind = "dashboard"
 )
 
 // Actor is who performs a request. It travels in the context so that
@@ -89,7 +91,8 @@ func (a Actor) sees(studyID string) bool {
 }
 
 // Authenticate resolves a presented bearer token to an actor. Any failure
-// is ErrUnauthenticated. A survey link authenticates whatever its state:
+// is ErrUnauthenticated; so is a dashboard session token, which is a
+// cookie's credential only (see AuthenticateUISession). A survey link authenticates whatever its state:
 // the survey use cases answer a used, expired or revoked link with
 // ErrGone, so a survey page can say so kindly, and a retried submission
 // can still get the receipt of the rating it stored.
@@ -100,10 +103,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 	}
 	switch tok.Kind {
 	case auth.KindKey:
-		k, err := s.store.FindKeyByID(ctx, tok.ID)
-		if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, k.Hash)) {
-			return Actor{}, ErrUnauthenticated
-		}
+		k, err := verified(ctx, tok, s.store.FindKeyByID, func(k Key) string { return k.Hash })
 		if err != nil {
 			return Actor{}, err
 		}
@@ -111,14 +111,24 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Actor, error) {
 			return Actor{}, fmt.Errorf("key revoked: %w", ErrUnauthenticated)
 		}
 		return Actor{Kind: ActorKey, ID: k.ID, Scopes: k.Scopes, StudyID: k.StudyID}, nil
-	default:
-		inv, err := s.store.FindInvitationByID(ctx, tok.ID)
-		if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, inv.Hash)) {
-			return Actor{}, ErrUnauthenticated
-		}
+	case auth.KindSurvey:
+		inv, err := verified(ctx, tok, s.store.FindInvitationByID, func(inv Invitation) string { return inv.Hash })
 		if err != nil {
 			return Actor{}, err
 		}
 		return Actor{Kind: ActorSurvey, ID: inv.ID, StudyID: inv.StudyID, Invitation: &inv}, nil
 	}
+	return Actor{}, ErrUnauthenticated
+}
+
+// verified finds the stored credential of tok with find and checks the
+// token's secret against its hash: an unknown id or a wrong secret is
+// ErrUnauthenticated, other errors are returned as they are.
+func verified[T any](ctx context.Context, tok auth.Token, find func(context.Context, string) (T, error), hash func(T) string) (T, error) {
+	v, err := find(ctx, tok.ID)
+	if errors.Is(err, ErrNotFound) || (err == nil && !auth.Verify(tok.Secret, hash(v))) {
+		var zero T
+		return zero, ErrUnauthenticated
+	}
+	return v, err
 }

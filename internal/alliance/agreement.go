@@ -1,12 +1,9 @@
 package alliance
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -39,7 +36,9 @@ const (
 	ReasonScalesDiffer      = "response_scales_differ"
 )
 
-// The statistics' results, as the domain reports them.
+// Statistics results the domain reports in the shape stats computes them;
+// results the domain reshapes (kappa, alpha, Krippendorff's alpha,
+// per-counsellor and summary figures) have types of their own.
 type (
 	Summary       = stats.Summary
 	Correlation   = stats.Correlation
@@ -48,29 +47,12 @@ type (
 	BAResult      = stats.BAResult
 	LinearFit     = stats.LinearFit
 	ProfileResult = stats.ProfileResult
-	AlphaResult   = stats.AlphaResult
-	KappaResult   = stats.KappaResult
+	MeanCI        = stats.MeanCI
+	ClusterMean   = stats.ClusterMeanResult
+	BootstrapCI   = stats.BootstrapCI
+	RandomEffects = stats.RandomInterceptResult
+	RCICriterion  = stats.RCICriterion
 )
-
-// Figure is a statistic that may be undefined for the data: Value is nil
-// and Reason says why (a stats.Reason* code such as "n_too_small").
-type Figure[T any] struct {
-	Value  *T
-	Reason string
-}
-
-// figureOf turns a stats result into a Figure; only a *stats.Undefined
-// becomes a reason, any other error is a bug and is returned.
-func figureOf[T any](v T, err error) (Figure[T], error) {
-	if err == nil {
-		return Figure[T]{Value: &v}, nil
-	}
-	var u *stats.Undefined
-	if errors.As(err, &u) {
-		return Figure[T]{Reason: u.Reason}, nil
-	}
-	return Figure[T]{}, err
-}
 
 // ScaleDifference compares one scale of one session on the item-mean
 // metric: client − counsellor, positive when the client rates higher (the
@@ -120,6 +102,9 @@ type SessionAgreement struct {
 	CounsellorForm string
 	Scales         []ScaleDifference
 	Items          ItemAgreement
+	// Warnings: low_variance when a side gave (nearly) the same answer to
+	// every item, small_n when fewer than 3 items were answered by both.
+	Warnings []Warning
 }
 
 // SessionAgreement compares both current ratings of one dyad session. A
@@ -150,22 +135,58 @@ func (s *Service) SessionAgreement(ctx context.Context, dyadID string, session i
 		return SessionAgreement{}, err
 	}
 	out := SessionAgreement{Dyad: ses.Dyad, Session: session, ClientForm: cf.ID, CounsellorForm: tf.ID, Scales: ses.Differences}
-	out.Items, err = itemAgreement(cf, tf, ses.Client.Answers, ses.Counsellor.Answers)
-	return out, err
+	if out.Items, err = itemAgreement(cf, tf, ses.Client.Answers, ses.Counsellor.Answers); err != nil {
+		return out, err
+	}
+	out.Warnings = sessionWarnings(out.Items)
+	return out, nil
+}
+
+// sessionWarnings flags a profile with too few items both answered and a
+// side whose answers barely vary across items (straight-lining).
+func sessionWarnings(it ItemAgreement) []Warning {
+	w := warnings{}
+	if it.KBoth < MinNInterval {
+		w.add(WarnSmallN, "", "%d items answered by both sides; profile correlation needs at least %d", it.KBoth, MinNInterval)
+	}
+	var c, t []float64
+	for _, p := range it.Items {
+		if p.Client != nil && p.Counsellor != nil {
+			c, t = append(c, *p.Client), append(t, *p.Counsellor)
+		}
+	}
+	for _, side := range []struct {
+		role Role
+		x    []float64
+	}{{RoleClient, c}, {RoleCounsellor, t}} {
+		if sd := stats.Describe(side.x).SD; sd != nil && *sd < LowVarianceSD {
+			w.add(WarnLowVariance, "", "%s: SD of the item answers %.3g < %g (the same answer to nearly every item); profile correlation and the within-dyad ICC have little to work with",
+				side.role, *sd, LowVarianceSD)
+		}
+	}
+	return w
 }
 
 func scaleDifference(scale string, c, t *Rating) ScaleDifference {
-	d := ScaleDifference{Scale: scale}
+	var cm, tm *float64
 	if c != nil {
-		d.Client = c.Scores.Of(scale).Mean
+		cm = c.Scores.Of(scale).Mean
 	}
 	if t != nil {
-		d.Counsellor = t.Scores.Of(scale).Mean
+		tm = t.Scores.Of(scale).Mean
 	}
+	return meansDifference(scale, c != nil, t != nil, cm, tm)
+}
+
+// meansDifference is scaleDifference on the means themselves, for reads
+// that fetch one scale's means without whole ratings; clientRated and
+// counsellorRated say whether each side has a rating at all.
+func meansDifference(scale string, clientRated, counsellorRated bool, cm, tm *float64) ScaleDifference {
+	d := ScaleDifference{Scale: scale, Client: cm, Counsellor: tm}
 	switch {
-	case c == nil:
+	case !clientRated:
 		d.Reason = ReasonClientMissing
-	case t == nil:
+	case !counsellorRated:
 		d.Reason = ReasonCounsellorMissing
 	case d.Client == nil || d.Counsellor == nil:
 		d.Reason = ReasonScoreMissing
@@ -212,6 +233,7 @@ func itemAgreement(cf, tf *instrument.Form, ca, ta []*float64) (ItemAgreement, e
 	if out.ICC, err = figureOf(stats.ICC(rows, DefaultConf)); err != nil {
 		return out, fmt.Errorf("within-dyad ICC: %w", err)
 	}
+	out.ICC = withCI(out.ICC, out.KBoth, clearICCBounds)
 	return out, nil
 }
 
@@ -222,32 +244,71 @@ type SessionTrajectory struct {
 	Session  int
 	Complete bool
 	Missing  Role
-	Scales   []ScaleDifference
+	// ClientDate and CounsellorDate are the session dates each side
+	// recorded (nil when not given).
+	ClientDate     *Date
+	CounsellorDate *Date
+	Scales         []ScaleDifference
+}
+
+// Signs of a client − counsellor difference.
+const (
+	SignClientHigher     = "client_higher"
+	SignCounsellorHigher = "counsellor_higher"
+)
+
+// Reasons a sign change is not reported.
+const (
+	ReasonNoSignChange = "no_sign_change"
+)
+
+// SignChange is the first session whose client − counsellor difference
+// has the other sign than the last non-zero difference before it.
+type SignChange struct {
+	Session int
+	From    string // SignClientHigher or SignCounsellorHigher
+	To      string
 }
 
 // ScaleSlope is the OLS slope of client − counsellor over session number
 // for one scale: negative when a positive gap closes (convergence). N is
-// the number of sessions with a defined difference.
+// the number of sessions with a defined difference. The fit carries its
+// SE, t, p and conf-level interval (summary(lm), confint(lm)); with
+// fewer than 3 sessions they are null (CIReason n_too_small).
 type ScaleSlope struct {
 	Scale string
 	N     int
 	Fit   Figure[stats.LinearFit]
+	// SignChange is nil with SignChangeReason when the difference never
+	// changes sign (no_sign_change) or fewer than 2 sessions have a
+	// non-zero difference (n_too_small). Zero differences carry no sign.
+	SignChange       *SignChange
+	SignChangeReason string
 }
 
 // DyadAgreement is a dyad's agreement trajectory over its sessions.
 type DyadAgreement struct {
 	Dyad        Dyad
+	Conf        float64
 	Scales      []string
 	Sessions    []SessionTrajectory
 	NComplete   int
 	NIncomplete int
 	Slopes      []ScaleSlope
+	// Warnings: small_n per scale whose slope rests on fewer than 3 sessions.
+	Warnings []Warning
 }
 
 // DyadAgreement returns, per rated session, each role's total and subscale
-// means and the difference, and per scale the slope of the difference over
-// session number, from complete sessions only.
-func (s *Service) DyadAgreement(ctx context.Context, dyadID string) (DyadAgreement, error) {
+// means, the difference and the session dates, and per scale the slope of
+// the difference over session number (with its interval at conf; nil
+// means DefaultConf) and the first session where the difference changed
+// sign, from complete sessions only.
+func (s *Service) DyadAgreement(ctx context.Context, dyadID string, conf *float64) (DyadAgreement, error) {
+	c, err := parseConf(conf)
+	if err != nil {
+		return DyadAgreement{}, err
+	}
 	d, err := s.FindDyadByID(ctx, dyadID)
 	if err != nil {
 		return DyadAgreement{}, err
@@ -264,7 +325,7 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string) (DyadAgreeme
 	if err != nil {
 		return DyadAgreement{}, err
 	}
-	out := DyadAgreement{Dyad: d, Scales: f.Scales(), Sessions: []SessionTrajectory{}}
+	out := DyadAgreement{Dyad: d, Conf: c, Scales: f.Scales(), Sessions: []SessionTrajectory{}}
 	for i := 0; i < len(rs); {
 		j := i
 		var c, t *Rating
@@ -283,6 +344,12 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string) (DyadAgreeme
 		case t == nil:
 			tr.Missing = RoleCounsellor
 		}
+		if c != nil {
+			tr.ClientDate = c.SessionDate
+		}
+		if t != nil {
+			tr.CounsellorDate = t.SessionDate
+		}
 		for _, sc := range out.Scales {
 			tr.Scales = append(tr.Scales, scaleDifference(sc, c, t))
 		}
@@ -294,6 +361,7 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string) (DyadAgreeme
 		out.Sessions = append(out.Sessions, tr)
 		i = j
 	}
+	w := warnings{}
 	for k, sc := range out.Scales {
 		var x, y []float64
 		for _, tr := range out.Sessions {
@@ -301,13 +369,63 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string) (DyadAgreeme
 				x, y = append(x, float64(tr.Session)), append(y, *v)
 			}
 		}
-		fit, err := figureOf(stats.Slope(x, y))
+		fit, err := figureOf(stats.SlopeConf(x, y, c))
 		if err != nil {
 			return out, fmt.Errorf("slope of %s: %w", sc, err)
 		}
-		out.Slopes = append(out.Slopes, ScaleSlope{Scale: sc, N: len(x), Fit: fit})
+		if fit.Value != nil && fit.Value.SE == nil {
+			fit.CIReason = stats.ReasonNTooSmall
+		}
+		if len(x) < MinNInterval {
+			w.add(WarnSmallN, sc, "slope of the difference from %d sessions; its SE, p and interval need at least %d", len(x), MinNInterval)
+		}
+		sl := ScaleSlope{Scale: sc, N: len(x), Fit: fit}
+		sl.SignChange, sl.SignChangeReason = signChange(x, y)
+		out.Slopes = append(out.Slopes, sl)
 	}
+	out.Warnings = w
 	return out, nil
+}
+
+// signChange finds the first session whose difference has the other sign
+// than the last non-zero difference before it (sessions in order).
+func signChange(sessions, diffs []float64) (*SignChange, string) {
+	sign := func(d float64) string {
+		switch {
+		case d > bandTolerance:
+			return SignClientHigher
+		case d < -bandTolerance:
+			return SignCounsellorHigher
+		}
+		return ""
+	}
+	last, nonzero := "", 0
+	for i, d := range diffs {
+		sg := sign(d)
+		if sg == "" {
+			continue
+		}
+		nonzero++
+		if last != "" && sg != last {
+			return &SignChange{Session: int(sessions[i]), From: last, To: sg}, ""
+		}
+		last = sg
+	}
+	if nonzero < 2 {
+		return nil, stats.ReasonNTooSmall
+	}
+	return nil, ReasonNoSignChange
+}
+
+// parseConf reads an optional confidence level; nil means DefaultConf.
+func parseConf(conf *float64) (float64, error) {
+	if conf == nil {
+		return DefaultConf, nil
+	}
+	if !(*conf > 0 && *conf < 1) {
+		return 0, invalid("conf", "out_of_range", "the confidence level must lie strictly between 0 and 1, e.g. 0.95")
+	}
+	return *conf, nil
 }
 
 // studyForm is the form whose scales and items agreement is reported on:
@@ -317,7 +435,7 @@ func (s *Service) studyForm(st Study) (*instrument.Form, error) {
 	cid, okC := st.Forms[RoleClient]
 	_, okT := st.Forms[RoleCounsellor]
 	if !okC || !okT {
-		return nil, invalid("id", "single_role_study", "agreement needs a study in which both the client and the counsellor rate")
+		return nil, invalid("id", "single_role_study", "agreement needs a study in which both the client and the counsellor rate; a single-role study (e.g. the client-only SRS) has its figures at GET /v1/studies/{id}/summary")
 	}
 	return s.FindForm(cid)
 }
@@ -356,332 +474,3 @@ func ParseSessionSelector(field, s string) (SessionSelector, error) {
 	}
 	return SessionSelector{Number: n}, nil
 }
-
-// AgreementQuery selects what a study agreement covers. Nil pointers and
-// an empty Session or Scales take the defaults: the first complete session,
-// every scale (total and subscales), DefaultBand, DefaultLoAMultiplier and
-// DefaultConf.
-type AgreementQuery struct {
-	Session       string
-	Scales        []string
-	Band          *float64
-	LoAMultiplier *float64
-	Conf          *float64
-}
-
-// ScaleAgreement carries the across-dyad statistics of one scale. Every
-// Figure carries its own n inside its value; N is the number of pairs.
-type ScaleAgreement struct {
-	Scale string
-	// N is the number of dyads whose two scores at the selected session
-	// are both defined: the pairs every figure below uses.
-	N int
-	// NIncomplete counts dyads with only one side's rating at the selected
-	// session; NScoreMissing counts complete sessions left out because a
-	// side's score of this scale is missing (too many unanswered items).
-	NIncomplete   int
-	NScoreMissing int
-	Client        stats.Summary
-	Counsellor    stats.Summary
-	Difference    stats.Summary
-	Pearson       Figure[stats.Correlation]
-	Spearman      Figure[stats.Correlation]
-	ICC           Figure[stats.ICCTable]
-	CCC           Figure[stats.CCCResult]
-	BlandAltman   Figure[stats.BAResult]
-	// Direction counts: client − counsellor > Band, < −Band, or within.
-	ClientHigher     int
-	CounsellorHigher int
-	WithinBand       int
-}
-
-// RoleAlpha is Cronbach's alpha of one role's form over its ratings at the
-// selected session (complete cases on keyed items).
-type RoleAlpha struct {
-	Role     Role
-	Form     string
-	NRatings int
-	Alpha    Figure[stats.AlphaResult]
-}
-
-// ItemKappa is Cohen's kappa for one item across dyads (client vs
-// counsellor on the keyed item), over dyads where both answered it.
-type ItemKappa struct {
-	Item  int
-	N     int
-	Kappa Figure[stats.KappaResult]
-}
-
-// StudyAgreement holds the across-dyad agreement of a study at one session
-// per dyad.
-type StudyAgreement struct {
-	Study         Study
-	Selector      SessionSelector
-	Band          float64
-	LoAMultiplier float64
-	Conf          float64
-	// NDyads counts dyads with any rating at the selected session;
-	// NComplete those with both, NIncomplete those with one.
-	NDyads      int
-	NComplete   int
-	NIncomplete int
-	Scales      []ScaleAgreement
-	Alpha       []RoleAlpha
-	// Categories is the category set of the item kappas; nil with
-	// KappaReason when the response scale is not integer-stepped.
-	Categories  []int
-	KappaReason string
-	Kappas      []ItemKappa
-}
-
-// dyadPair is one dyad's two ratings at the selected session.
-type dyadPair struct {
-	dyad              string
-	client, counselor *Rating
-}
-
-// StudyAgreement computes the across-dyad agreement statistics of a study:
-// per scale descriptives, correlations, the six ICCs, Lin's CCC,
-// Bland–Altman limits and direction counts; once per study Cronbach's alpha
-// per role and item-level kappas. Bad query values are a ValidationError
-// naming the query parameter.
-func (s *Service) StudyAgreement(ctx context.Context, studyID string, q AgreementQuery) (StudyAgreement, error) {
-	var fe fieldErrors
-	sel, err := ParseSessionSelector("session", q.Session)
-	if err != nil {
-		fe = append(fe, fieldsOf(err)...)
-	}
-	out := StudyAgreement{Selector: sel, Band: DefaultBand, LoAMultiplier: DefaultLoAMultiplier, Conf: DefaultConf}
-	if q.Band != nil {
-		out.Band = *q.Band
-		if !(out.Band >= 0) || math.IsInf(out.Band, 0) {
-			fe.add("band", "out_of_range", "the agreement band must be a finite number ≥ 0 on the item-mean metric")
-		}
-	}
-	if q.LoAMultiplier != nil {
-		out.LoAMultiplier = *q.LoAMultiplier
-		if !(out.LoAMultiplier > 0) || math.IsInf(out.LoAMultiplier, 0) {
-			fe.add("multiplier", "out_of_range", "the limits-of-agreement multiplier must be a finite number > 0, e.g. 1.96 or 2")
-		}
-	}
-	if q.Conf != nil {
-		out.Conf = *q.Conf
-		if !(out.Conf > 0 && out.Conf < 1) {
-			fe.add("conf", "out_of_range", "the confidence level must lie strictly between 0 and 1, e.g. 0.95")
-		}
-	}
-	st, err := s.FindStudyByID(ctx, studyID)
-	if err != nil {
-		return StudyAgreement{}, err
-	}
-	out.Study = st
-	f, err := s.studyForm(st)
-	if err != nil {
-		return StudyAgreement{}, err
-	}
-	scales := f.Scales()
-	if len(q.Scales) > 0 {
-		var picked []string
-		for _, sc := range q.Scales {
-			switch {
-			case !slices.Contains(scales, sc):
-				fe.add("scale", "unknown_scale", fmt.Sprintf("unknown scale %q; this study's scales are %s", sc, strings.Join(scales, ", ")))
-			case !slices.Contains(picked, sc):
-				picked = append(picked, sc)
-			}
-		}
-		scales = picked
-	}
-	if err := fe.err(); err != nil {
-		return StudyAgreement{}, err
-	}
-
-	rs, err := s.store.FindStudyRatings(ctx, studyID, sel)
-	if err != nil {
-		return StudyAgreement{}, fmt.Errorf("study %s ratings: %w", studyID, err)
-	}
-	pairs := pairUp(rs)
-	out.NDyads = len(pairs)
-	for _, p := range pairs {
-		if p.client != nil && p.counselor != nil {
-			out.NComplete++
-		}
-	}
-	out.NIncomplete = out.NDyads - out.NComplete
-	for _, sc := range scales {
-		a, err := scaleAgreement(sc, pairs, out)
-		if err != nil {
-			return out, err
-		}
-		out.Scales = append(out.Scales, a)
-	}
-	if out.Alpha, err = s.roleAlphas(st, pairs); err != nil {
-		return out, err
-	}
-	return out, s.itemKappas(&out, st, pairs)
-}
-
-// pairUp groups ratings by dyad, in dyad id order so sums are reproducible.
-// It sorts pointers: moving the ratings themselves (200 bytes each) cost
-// more than the rest of the grouping.
-func pairUp(rs []Rating) []dyadPair {
-	byDyad := make([]*Rating, len(rs))
-	for i := range rs {
-		byDyad[i] = &rs[i]
-	}
-	slices.SortStableFunc(byDyad, func(a, b *Rating) int { return cmp.Compare(a.DyadID, b.DyadID) })
-	pairs := make([]dyadPair, 0, len(rs)/2+1)
-	for _, r := range byDyad {
-		if len(pairs) == 0 || pairs[len(pairs)-1].dyad != r.DyadID {
-			pairs = append(pairs, dyadPair{dyad: r.DyadID})
-		}
-		p := &pairs[len(pairs)-1]
-		switch r.Role {
-		case RoleClient:
-			p.client = r
-		case RoleCounsellor:
-			p.counselor = r
-		}
-	}
-	return pairs
-}
-
-func scaleAgreement(scale string, pairs []dyadPair, q StudyAgreement) (ScaleAgreement, error) {
-	a := ScaleAgreement{Scale: scale}
-	c := make([]float64, 0, len(pairs))
-	t := make([]float64, 0, len(pairs))
-	for _, p := range pairs {
-		if p.client == nil || p.counselor == nil {
-			a.NIncomplete++
-			continue
-		}
-		cm, tm := p.client.Scores.Of(scale).Mean, p.counselor.Scores.Of(scale).Mean
-		if cm == nil || tm == nil {
-			a.NScoreMissing++
-			continue
-		}
-		c, t = append(c, *cm), append(t, *tm)
-	}
-	a.N = len(c)
-	d := make([]float64, len(c))
-	rows := make([][]float64, len(c))
-	cells := make([]float64, 2*len(c))
-	for i := range c {
-		d[i] = c[i] - t[i]
-		cells[2*i], cells[2*i+1] = c[i], t[i]
-		rows[i] = cells[2*i : 2*i+2 : 2*i+2]
-		switch {
-		case d[i] > q.Band+bandTolerance:
-			a.ClientHigher++
-		case d[i] < -q.Band-bandTolerance:
-			a.CounsellorHigher++
-		default:
-			a.WithinBand++
-		}
-	}
-	a.Client, a.Counsellor, a.Difference = stats.Describe(c), stats.Describe(t), stats.Describe(d)
-	var errs [5]error
-	a.Pearson, errs[0] = figureOf(stats.Pearson(c, t, q.Conf))
-	a.Spearman, errs[1] = figureOf(stats.Spearman(c, t, q.Conf))
-	a.ICC, errs[2] = figureOf(stats.ICC(rows, q.Conf))
-	// Counsellor as x and client as y, so epiR's location shift (ȳ − x̄)
-	// has the sign of client − counsellor like every other figure here.
-	a.CCC, errs[3] = figureOf(stats.CCC(t, c, q.Conf))
-	a.BlandAltman, errs[4] = figureOf(stats.BlandAltman(c, t, q.LoAMultiplier, q.Conf))
-	if err := errors.Join(errs[:]...); err != nil {
-		return a, fmt.Errorf("agreement of scale %s: %w", scale, err)
-	}
-	return a, nil
-}
-
-// roleAlphas computes Cronbach's alpha per role on the keyed items of all
-// of that role's ratings at the selected session (complete pairs or not:
-// reliability of a form does not need the other side).
-func (s *Service) roleAlphas(st Study, pairs []dyadPair) ([]RoleAlpha, error) {
-	var out []RoleAlpha
-	for _, role := range Roles {
-		f, err := s.FindForm(st.Forms[role])
-		if err != nil {
-			return nil, err
-		}
-		ra := RoleAlpha{Role: role, Form: f.ID}
-		var rows [][]float64
-		for _, p := range pairs {
-			r := p.client
-			if role == RoleCounsellor {
-				r = p.counselor
-			}
-			if r == nil {
-				continue
-			}
-			rows = append(rows, keyedRow(f, r.Answers))
-		}
-		ra.NRatings = len(rows)
-		if ra.Alpha, err = figureOf(stats.CronbachAlpha(rows)); err != nil {
-			return nil, fmt.Errorf("alpha of %s form: %w", role, err)
-		}
-		out = append(out, ra)
-	}
-	return out, nil
-}
-
-// keyedRow is a rating's keyed answers with NaN for unanswered items.
-func keyedRow(f *instrument.Form, answers []*float64) []float64 {
-	row := make([]float64, len(f.Items))
-	for i := range row {
-		row[i] = math.NaN()
-		if i < len(answers) && answers[i] != nil {
-			row[i] = f.KeyedValue(i, *answers[i])
-		}
-	}
-	return row
-}
-
-// itemKappas computes Cohen's kappa (unweighted, linear, quadratic) per
-// item across complete dyads, on the form's full category set. Only
-// integer-stepped scales have categories; others get a reason.
-func (s *Service) itemKappas(out *StudyAgreement, st Study, pairs []dyadPair) error {
-	cf, err := s.FindForm(st.Forms[RoleClient])
-	if err != nil {
-		return err
-	}
-	tf, err := s.FindForm(st.Forms[RoleCounsellor])
-	if err != nil {
-		return err
-	}
-	sc := cf.Scale
-	switch {
-	case sc.Min != tf.Scale.Min || sc.Max != tf.Scale.Max || sc.Step != tf.Scale.Step:
-		out.KappaReason = ReasonScalesDiffer
-		return nil
-	case !isInt(sc.Min) || !isInt(sc.Max) || !isInt(sc.Step) || sc.Step < 1:
-		out.KappaReason = ReasonNotIntegerScale
-		return nil
-	}
-	for v := int(sc.Min); v <= int(sc.Max); v += int(sc.Step) {
-		out.Categories = append(out.Categories, v)
-	}
-	a := make([]int, 0, len(pairs))
-	b := make([]int, 0, len(pairs))
-	for i, it := range cf.Items {
-		a, b = a[:0], b[:0]
-		for _, p := range pairs {
-			if p.client == nil || p.counselor == nil || i >= len(p.client.Answers) || i >= len(p.counselor.Answers) {
-				continue
-			}
-			x, y := p.client.Answers[i], p.counselor.Answers[i]
-			if x == nil || y == nil {
-				continue
-			}
-			a, b = append(a, int(math.Round(cf.KeyedValue(i, *x)))), append(b, int(math.Round(tf.KeyedValue(i, *y))))
-		}
-		k, err := figureOf(stats.KappaConf(a, b, out.Categories, out.Conf))
-		if err != nil {
-			return fmt.Errorf("kappa of item %d: %w", it.Key, err)
-		}
-		out.Kappas = append(out.Kappas, ItemKappa{Item: it.Key, N: len(a), Kappa: k})
-	}
-	return nil
-}
-
-func isInt(v float64) bool { return v == math.Trunc(v) && !math.IsInf(v, 0) }

@@ -6,11 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"path/filepath"
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/stats"
 	"github.com/alliance-project/alliance/internal/store"
 )
@@ -23,27 +21,19 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *alliance.Service
+	store *store.Store
 	study alliance.Study
 	n     int
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"), discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	svc := alliance.NewService(st, instrument.Builtin())
+	svc, st, ctx := newServiceStore(t)
 	s, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "t", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, ctx: ctx, svc: svc, study: s}
+	return &fixture{t: t, ctx: ctx, svc: svc, store: st, study: s}
 }
 
 func (f *fixture) dyad() alliance.Dyad {
@@ -233,7 +223,7 @@ func TestDyadAgreementTrajectory(t *testing.T) {
 	f.rate(d, 4, alliance.RoleClient, flat(4)...)
 	f.rate(d, 4, alliance.RoleCounsellor, flat(4)...)
 	f.rate(d, 5, alliance.RoleCounsellor, flat(2)...)
-	a, err := f.svc.DyadAgreement(f.ctx, d.ID)
+	a, err := f.svc.DyadAgreement(f.ctx, d.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,14 +245,14 @@ func TestDyadAgreementTrajectory(t *testing.T) {
 	d2 := f.dyad()
 	f.rate(d2, 1, alliance.RoleClient, flat(5)...)
 	f.rate(d2, 1, alliance.RoleCounsellor, flat(4)...)
-	a, err = f.svc.DyadAgreement(f.ctx, d2.ID)
+	a, err = f.svc.DyadAgreement(f.ctx, d2.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := a.Slopes[0]; s.N != 1 || s.Fit.Value != nil || s.Fit.Reason != stats.ReasonNTooSmall {
 		t.Errorf("one session slope = %+v, want n 1, n_too_small", s)
 	}
-	if _, err := f.svc.DyadAgreement(f.ctx, "dy_nope"); !errors.Is(err, alliance.ErrNotFound) {
+	if _, err := f.svc.DyadAgreement(f.ctx, "dy_nope", nil); !errors.Is(err, alliance.ErrNotFound) {
 		t.Errorf("unknown dyad: %v, want ErrNotFound", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/stats"
 )
 
@@ -62,11 +63,10 @@ const (
 	ResolvedReevaluated = "reevaluated"
 )
 
-// Reliability sources of the rupture rule.
-const (
-	ReliabilityStudy     = "study"
-	ReliabilityPublished = "published"
-)
+// ReliabilityStudy is the rupture rule's reliability source once a study
+// has its own figures; before that it is ReliabilityPublished (the form's
+// RuptureReference).
+const ReliabilityStudy = "study"
 
 // ReliabilityMinN is the number of complete ratings of a form in a study
 // from which the study's own Cronbach's alpha and SD replace the published
@@ -350,14 +350,15 @@ func (sc alertScene) findings() []Alert {
 	return out
 }
 
-// cutoff is the low-alliance bound of a role: the study's, else its
-// form's, and where it comes from.
+// cutoff is the low-alliance bound of a role on the sum metric: the
+// study's, else its form's (a form cut-off stated on the sum), and where it
+// comes from.
 func (sc alertScene) cutoff(role Role) (float64, string, bool) {
 	if c := sc.study.Alerts.LowAllianceCutoff; c != nil {
 		return *c, "study", true
 	}
-	if f := sc.forms[role]; f != nil && f.ClinicalCutoff != nil {
-		return f.ClinicalCutoff.Below, "form", true
+	if f := sc.forms[role]; f != nil && f.ClinicalCutoff != nil && f.ClinicalCutoff.Metric == instrument.MetricSum {
+		return f.ClinicalCutoff.Value, "form", true
 	}
 	return 0, "", false
 }

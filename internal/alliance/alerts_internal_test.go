@@ -140,7 +140,7 @@ func TestAlertFigures(t *testing.T) {
 }
 
 func TestLowAlliance(t *testing.T) {
-	srs := &instrument.Form{ClinicalCutoff: &instrument.Cutoff{Below: 36, Source: "PCOMS"}}
+	srs := &instrument.Form{ClinicalCutoff: &instrument.Cutoff{Value: 36, Metric: instrument.MetricSum, Source: "PCOMS"}}
 	sum := func(id string, session int, v float64) Rating {
 		m := v / 4
 		return Rating{ID: id, Session: session, Role: RoleClient, Scores: Scores{Total: Score{Mean: &m, Sum: &v}}}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
 
 func (f *fixture) alerts(d alliance.Dyad, kind alliance.AlertKind) []alliance.Alert {
@@ -163,5 +165,46 @@ func TestAcknowledge(t *testing.T) {
 	}
 	if _, err := f.svc.AcknowledgeAlert(f.ctx, a.ID); !errors.Is(err, alliance.ErrConflict) {
 		t.Errorf("acknowledging a resolved alert = %v, want ErrConflict", err)
+	}
+}
+
+// TestThresholdsAcrossInstances: two services over one database, each
+// with the rating-target cache of a PostgreSQL instance (entries kept for
+// rowcache.TargetTTL). A threshold changed on one applies at once to the
+// ratings written through the other, whose cached study still holds the
+// old thresholds: evaluation reads them with the dyad's revision.
+func TestThresholdsAcrossInstances(t *testing.T) {
+	f := newFixture(t)
+	a := alliance.NewService(rowcache.New(f.store, rowcache.Options{}), instrument.Builtin())
+	b := alliance.NewService(rowcache.New(f.store, rowcache.Options{}), instrument.Builtin())
+	d := f.dyad()
+	rate := func(svc *alliance.Service, session int, role alliance.Role, v float64) {
+		t.Helper()
+		answers := make([]*float64, 12)
+		for i := range answers {
+			answers[i] = &v
+		}
+		if _, _, err := svc.SubmitRating(f.ctx, d.ID, alliance.RatingInput{Session: &session, Role: string(role), Answers: answers}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Instance a caches the dyad's target (default band 1): a difference
+	// of 1 diverges.
+	rate(a, 1, alliance.RoleClient, 5)
+	rate(a, 1, alliance.RoleCounsellor, 4)
+	if got := f.alerts(d, alliance.AlertDivergence); len(got) != 1 || got[0].Figures.Band != 1 {
+		t.Fatalf("divergences at band 1 = %+v, want one", got)
+	}
+	band := 2.0
+	if _, err := b.UpdateAlertThresholds(f.ctx, f.study.ID, alliance.AlertThresholdsInput{DivergenceBand: &band}); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := rowcache.New(f.store, rowcache.Options{}).FindRatingTarget(f.ctx, d.ID); err != nil || st.Alerts.DivergenceBand != 2 {
+		t.Fatalf("the database's study = %+v, %v", st.Alerts, err)
+	}
+	rate(a, 2, alliance.RoleClient, 5)
+	rate(a, 2, alliance.RoleCounsellor, 4)
+	if got := f.alerts(d, alliance.AlertDivergence); len(got) != 1 {
+		t.Errorf("divergences after the band became 2 on the other instance = %+v, want still the one of session 1", got)
 	}
 }

@@ -65,30 +65,40 @@ type RaisedAlert struct {
 
 // AlertContext is what alert evaluation reads of a dyad before a write of
 // one role at one session: the ratings of that session (both roles), the
-// role's ratings of every later session, and its ratings of the
-// PreviousWindow sessions before (the nearest with a scored total is the
-// one a rupture compares with); and the dyad's unresolved alerts. A write
-// bears on no other rating, so a dyad's long history costs nothing.
+// role's ratings of every later session, and its nearest earlier rating
+// with a scored total, looked for among the PreviousWindow sessions it
+// rated before (the one a rupture compares with); and the dyad's
+// unresolved alerts. A write bears on no other rating, so a dyad's long
+// history costs nothing.
+//
+// Thresholds are the study's alert thresholds, read with the revision:
+// they are the one part of a study that changes (UpdateAlertThresholds),
+// so evaluation never takes them from a study that may have been cached
+// (see Store.FindRatingTarget).
 type AlertContext struct {
-	Rev     int64
-	Ratings []Rating
-	Active  []Alert
+	Rev        int64
+	Thresholds AlertThresholds
+	Ratings    []Rating
+	Active     []Alert
 }
 
 // PreviousWindow is how many earlier rated sessions of a role alert
-// evaluation reads to find the nearest with a scored total.
+// evaluation looks through to find the nearest with a scored total.
 const PreviousWindow = 5
 
 // maxAlertRetries bounds how often a rating write recomputes its alerts
 // because other writes of the same dyad came first.
 const maxAlertRetries = 20
 
-// writeRating stores w with its alert changes: it reads the dyad, computes
-// what the write does to its alerts, and writes both in one transaction,
-// again (from the read) when another write of the dyad came in between.
-func (s *Service) writeRating(ctx context.Context, w RatingWrite) error {
+// writeRating stores w, a write of a rating of dyad d of study st, with
+// its alert changes: it reads the dyad, computes what the write does to
+// its alerts, and writes both in one transaction, again (from the read)
+// when another write of the dyad came in between. Of d and st it uses
+// only what never changes (codes, forms), so they may come from a cache
+// (Store.FindRatingTarget).
+func (s *Service) writeRating(ctx context.Context, w RatingWrite, d Dyad, st Study) error {
 	for attempt := 0; ; attempt++ {
-		fx, err := s.alertEffects(ctx, w)
+		fx, err := s.alertEffects(ctx, w, d, st)
 		if err != nil {
 			return err
 		}
@@ -107,21 +117,14 @@ func (s *Service) writeRating(ctx context.Context, w RatingWrite) error {
 }
 
 // alertEffects computes the alert changes of w from the dyad's current
-// state.
-func (s *Service) alertEffects(ctx context.Context, w RatingWrite) (*AlertEffects, error) {
+// state, with the study's thresholds as the database holds them now.
+func (s *Service) alertEffects(ctx context.Context, w RatingWrite, d Dyad, st Study) (*AlertEffects, error) {
 	r := w.Rating
-	st, err := s.store.FindStudyByID(ctx, r.StudyID)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: study %s: %w", r.StudyID, err)
-	}
-	d, err := s.store.FindDyadByID(ctx, r.DyadID)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: dyad %s: %w", r.DyadID, err)
-	}
 	ac, err := s.store.FindAlertContext(ctx, r.DyadID, r.Session, r.Role)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
+	st.Alerts = ac.Thresholds
 	// The dyad's ratings as they will be after the write.
 	var wrote, gone *Rating
 	var gid string
@@ -227,8 +230,8 @@ func (s *Service) reliability(ctx context.Context, st Study, role Role, f *Form)
 			out = &ReliabilityUsed{Alpha: a.Raw, SD: sd, Source: ReliabilityStudy, N: a.N}
 		}
 	}
-	if out == nil && f.Reliability != nil {
-		out = &ReliabilityUsed{Alpha: f.Reliability.Alpha, SD: f.Reliability.SD, Source: ReliabilityPublished, Citation: f.Reliability.Source}
+	if ref := f.RuptureReference; out == nil && ref != nil {
+		out = &ReliabilityUsed{Alpha: ref.Alpha, SD: ref.SD, Source: ReliabilityPublished, Citation: ref.Source}
 	}
 	c.mu.Lock()
 	if c.m == nil {

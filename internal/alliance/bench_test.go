@@ -2,93 +2,18 @@ package alliance_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
-
-// bulkStudy writes a WAI-SR study of dyads × sessions × 2 roles straight
-// into the ratings table in one transaction (the service path commits and
-// fsyncs per rating, which would take minutes for 200,000 ratings). Scores
-// come from the real scoring code, encoded as the store encodes them.
-func bulkStudy(tb testing.TB, st *store.Store, dyads, sessions int) string {
-	tb.Helper()
-	ctx := context.Background()
-	cat := instrument.Builtin()
-	cf, _ := cat.Form("wai_sr_client")
-	tf, _ := cat.Form("wai_sr_therapist")
-	pol := instrument.DefaultPolicy()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	const studyID = "st_bench"
-	if err := st.CreateStudy(ctx, alliance.Study{ID: studyID, Name: "bench",
-		Forms:  map[alliance.Role]string{alliance.RoleClient: cf.ID, alliance.RoleCounsellor: tf.ID},
-		Policy: pol, CreatedAt: now}); err != nil {
-		tb.Fatal(err)
-	}
-	tx, err := st.DB().BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dy, err := tx.Prepare(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ra, err := tx.Prepare(`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores,
-		max_missing_fraction, scoring_version, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	answers := make([]*float64, 12)
-	level := make([]float64, dyads)
-	for d := range dyads {
-		id := fmt.Sprintf("dy_%06d", d)
-		if _, err := dy.Exec(id, studyID, fmt.Sprintf("C%06d", d), fmt.Sprintf("K%03d", d%300), now); err != nil {
-			tb.Fatal(err)
-		}
-		level[d] = 2.5 + 2*rng.Float64()
-	}
-	// Session by session, as ratings arrive in a real study: one dyad's
-	// ratings end up spread over the whole table, not side by side.
-	for s := 1; s <= sessions; s++ {
-		for d := range dyads {
-			for _, role := range alliance.Roles {
-				f, off := cf, 0.5
-				if role == alliance.RoleCounsellor {
-					f, off = tf, 0
-				}
-				for i := range answers {
-					v := min(5, max(1, float64(int(level[d]+off+rng.NormFloat64()*0.7+0.5))))
-					answers[i] = &v
-				}
-				a, _ := json.Marshal(answers)
-				sc, _ := json.Marshal(f.Score(answers, pol))
-				rid := fmt.Sprintf("ra_%06d_%02d_%s", d, s, role)
-				if _, err := ra.Exec(rid, studyID, fmt.Sprintf("dy_%06d", d), s, string(role), f.ID, a, sc, pol.MaxMissingFraction, instrument.ScoringVersion, now); err != nil {
-					tb.Fatal(err)
-				}
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		tb.Fatal(err)
-	}
-	// Fold the 100 MB write-ahead log into the database file, as the
-	// automatic checkpoints of a long-running server would have.
-	if _, err := st.DB().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		tb.Fatal(err)
-	}
-	return studyID
-}
 
 // openBenchStore opens a migrated SQLite store in a temporary directory.
 func openBenchStore(b *testing.B) *store.Store {
@@ -108,7 +33,7 @@ func openBenchStore(b *testing.B) *store.Store {
 func benchStudyAgreement(b *testing.B, dyads, sessions int, session string) {
 	ctx := context.Background()
 	st := openBenchStore(b)
-	id := bulkStudy(b, st, dyads, sessions)
+	id := benchdata.Study(b, st, dyads, sessions)
 	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: true}), instrument.Builtin())
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -141,8 +66,27 @@ func BenchmarkStudyAgreement200kSession5(b *testing.B) { benchStudyAgreement(b, 
 // rating; it is the write path's throughput the load tool measures over
 // HTTP, with less noise.
 func BenchmarkSubmitRatingParallel(b *testing.B) {
+	benchSubmitRating(b, alliance.NewService(rowcache.New(openBenchStore(b), rowcache.Options{Rows: true}), instrument.Builtin()))
+}
+
+// BenchmarkSubmitRatingParallelPostgres is the same on PostgreSQL
+// (ALLIANCE_TEST_POSTGRES_URL; scripts/pg-bench.sh starts a durable server
+// for figures): one instance, studies and dyads read from the database.
+func BenchmarkSubmitRatingParallelPostgres(b *testing.B) {
 	ctx := context.Background()
-	svc := alliance.NewService(rowcache.New(openBenchStore(b), rowcache.Options{Rows: true}), instrument.Builtin())
+	st, err := store.Open(ctx, pgtest.Database(b), discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	benchSubmitRating(b, alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin()))
+}
+
+func benchSubmitRating(b *testing.B, svc *alliance.Service) {
+	ctx := context.Background()
 	study, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "bench", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		b.Fatal(err)

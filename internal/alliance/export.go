@@ -231,7 +231,7 @@ func (ex exporter) wideColumns() []Column {
 		cols = append(cols, ex.scoreColumns("client_", "client's ")...)
 		cols = append(cols, ex.scoreColumns("counsellor_", "counsellor's ")...)
 		for _, sc := range ex.form.Scales() {
-			cols = append(cols, col("diff_"+sc, "number", "client − counsellor "+sc+" mean (item metric); missing unless both are scored"))
+			cols = append(cols, col("diff_"+sc, "number", "client − counsellor "+sc+" score (item metric), each score the mean of the items that side answered, as scales[].difference in the agreement responses; missing unless both are scored"))
 		}
 	}
 	if ex.q.Items {

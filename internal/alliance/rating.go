@@ -55,7 +55,7 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 	idem = idem.scopedTo(ActorFrom(ctx))
 	r = s.newRating(c, in, 1)
 	err = s.storeFirst(ctx, &r, func(r Rating) error {
-		return s.writeRating(ctx, RatingWrite{Op: RatingCreate, Rating: r, Idem: idem, Audit: []AuditEntry{s.ratingCreatedAudit(ctx, r, c.dyad)}})
+		return s.writeRating(ctx, RatingWrite{Op: RatingCreate, Rating: r, Idem: idem, Audit: []AuditEntry{s.ratingCreatedAudit(ctx, r, c.dyad)}}, c.dyad, c.study)
 	})
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
@@ -94,7 +94,7 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 	data["previous_rating_id"] = prev.ID
 	audit := withEvent(s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, r.DyadID, ratingAudit(prev), ratingAudit(r)),
 		s.newEvent(EventRatingAmended, r.StudyID, r.DyadID, data))
-	err = s.writeRating(ctx, RatingWrite{Op: RatingAmend, Rating: r, Prev: prev, Idem: idem, Audit: []AuditEntry{audit}})
+	err = s.writeRating(ctx, RatingWrite{Op: RatingAmend, Rating: r, Prev: prev, Idem: idem, Audit: []AuditEntry{audit}}, c.dyad, c.study)
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		return s.replayTaken(ctx, idem)
@@ -150,16 +150,17 @@ func (s *Service) VoidRating(ctx context.Context, dyadID string, session int, ro
 	if err != nil {
 		return Rating{}, err
 	}
-	d, err := s.FindDyadByID(ctx, dyadID)
+	// FindRating checked the caller's access to the dyad.
+	d, st, err := s.store.FindRatingTarget(ctx, dyadID)
 	if err != nil {
-		return Rating{}, err
+		return Rating{}, fmt.Errorf("dyad %s: %w", dyadID, err)
 	}
 	at := s.now()
 	data := ratingEventData(cur, d)
 	data["reason_code"] = reasonCode
 	audit := withEvent(s.audit(ctx, "rating.void", "rating", cur.ID, cur.StudyID, cur.DyadID, ratingAudit(cur), map[string]any{"reason_code": reasonCode}),
 		s.newEvent(EventRatingVoided, cur.StudyID, cur.DyadID, data))
-	if err := s.writeRating(ctx, RatingWrite{Op: RatingVoid, Rating: cur, At: at, VoidReason: reasonCode, Audit: []AuditEntry{audit}}); err != nil {
+	if err := s.writeRating(ctx, RatingWrite{Op: RatingVoid, Rating: cur, At: at, VoidReason: reasonCode, Audit: []AuditEntry{audit}}, d, st); err != nil {
 		return Rating{}, fmt.Errorf("void rating %s: %w", cur.ID, err)
 	}
 	cur.SupersededAt, cur.VoidedAt, cur.VoidReason = &at, &at, reasonCode
@@ -235,11 +236,12 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 	}
 	c.role = role
 
-	if c.dyad, err = s.FindDyadByID(ctx, dyadID); err != nil {
-		return c, err
+	c.dyad, c.study, err = s.store.FindRatingTarget(ctx, dyadID)
+	if err == nil && !ActorFrom(ctx).sees(c.dyad.StudyID) {
+		err = ErrNotFound
 	}
-	if c.study, err = s.FindStudyByID(ctx, c.dyad.StudyID); err != nil {
-		return c, err
+	if err != nil {
+		return c, fmt.Errorf("dyad %s: %w", dyadID, err)
 	}
 	if role != "" {
 		id, ok := c.study.Forms[role]

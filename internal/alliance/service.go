@@ -60,15 +60,18 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 var SurveyLanguages = []string{"en", "sv"}
 
 // StudyInput is a request to create a study. An empty form id means the
-// role does not rate in this study; MaxMissingFraction nil means the default.
+// role does not rate in this study; MaxMissingFraction and
+// TotalRequiresSubscales nil mean the defaults (instrument.DefaultPolicy:
+// 0.25, and totals scored without regard to their subscales).
 type StudyInput struct {
-	Name               string
-	Description        string
-	ClientForm         string
-	CounsellorForm     string
-	MaxMissingFraction *float64
-	CodePattern        string
-	Language           string
+	Name                   string
+	Description            string
+	ClientForm             string
+	CounsellorForm         string
+	MaxMissingFraction     *float64
+	TotalRequiresSubscales *bool
+	CodePattern            string
+	Language               string
 	// Alerts sets the alert thresholds; nil takes the defaults.
 	Alerts *AlertThresholdsInput
 }
@@ -132,6 +135,9 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 			fe.add("missing_policy.max_missing_fraction", "out_of_range", err.Error())
 		}
 	}
+	if in.TotalRequiresSubscales != nil {
+		policy.TotalRequiresSubscales = *in.TotalRequiresSubscales
+	}
 	alerts := checkThresholds(&fe, "alert_thresholds.", in.Alerts)
 	if err := fe.err(); err != nil {
 		return Study{}, err
@@ -184,7 +190,8 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 
 func studyAudit(st Study) any {
 	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
-		"code_pattern": st.CodePattern, "language": st.Language, "alert_thresholds": thresholdsAudit(st.Alerts)}
+		"total_requires_subscales": st.Policy.TotalRequiresSubscales, "code_pattern": st.CodePattern, "language": st.Language,
+		"alert_thresholds": thresholdsAudit(st.Alerts)}
 }
 
 func checkPage(p Page) (Page, error) {

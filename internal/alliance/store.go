@@ -16,7 +16,20 @@ type Store interface {
 
 	CreateDyad(ctx context.Context, d Dyad, audit ...AuditEntry) error
 	FindDyadByID(ctx context.Context, id string) (Dyad, error)
+	// FindRatingTarget returns the dyad a rating is about to be written
+	// for, and its study, or ErrNotFound. Every rating reads them, and an
+	// implementation may answer from a cache that lags other instances'
+	// writes: what a rating takes from them never changes (the dyad's
+	// study, the study's forms and policy), and the rating's own write
+	// re-checks the dyad in the database, refusing a rating of a dyad
+	// erased (ErrNotFound) or withdrawn (ErrWithdrawn) meanwhile. The
+	// study's alert thresholds, which do change, may be stale here: alert
+	// evaluation reads them with FindAlertContext.
+	FindRatingTarget(ctx context.Context, dyadID string) (Dyad, Study, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
+	// FindCounsellorCodes maps every dyad id of a study to its counsellor
+	// code: the clusters of the study-level statistics.
+	FindCounsellorCodes(ctx context.Context, studyID string) (map[string]string, error)
 	// WithdrawDyad records w and revokes the dyad's pending survey links
 	// in one transaction; ErrConflict if the dyad is already withdrawn.
 	// From then on the store refuses the dyad's new ratings with
@@ -58,6 +71,17 @@ type Store interface {
 	// StudyID, DyadID, Session, Role, FormID, Answers and Scores.
 	FindStudyRatings(ctx context.Context, studyID string, sel SessionSelector) ([]Rating, error)
 
+	// FindStudyScalePairs returns, for every dyad session of a study that
+	// both sides rated, the two means of one scale (nil where a score is
+	// missing), in no particular order, and every session number anyone
+	// rated, ascending: what trajectories over sessions need, without
+	// decoding 200,000 score documents.
+	FindStudyScalePairs(ctx context.Context, studyID, scale string) ([]SessionPair, []int, error)
+	// CountStudyRatings counts a study's dyads and, per session number
+	// rated, its current client and counsellor ratings and the dyads with
+	// both.
+	CountStudyRatings(ctx context.Context, studyID string) (Completion, error)
+
 	FindIdempotency(ctx context.Context, key string) (IdempotencyRecord, error)
 
 	// StreamStudyRatings calls fn for every current rating of a study, with
@@ -91,6 +115,11 @@ type Store interface {
 
 	FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 
+	CreateUISession(ctx context.Context, us UISession, audit ...AuditEntry) error
+	FindUISessionByID(ctx context.Context, id string) (UISession, error)
+	// EndUISession marks a session ended at at; a session that does not
+	// exist or has already ended yields ErrNotFound.
+	EndUISession(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 	// WriteRating is every rating write with its effects, in one
 	// transaction: a first rating (RatingCreate), a survey link's
 	// (RatingInvited), an amendment (RatingAmend) or a void (RatingVoid),
@@ -102,10 +131,12 @@ type Store interface {
 	// are stored with them.
 	WriteRating(ctx context.Context, w RatingWrite) error
 	// FindAlertContext reads what evaluating the alerts of a write of one
-	// role at one session needs of a dyad: its alert revision, read first,
-	// then its unresolved alerts and the current ratings that bear on the
-	// write (see AlertContext), each with its scores (answers may be left
-	// out).
+	// role at one session needs of a dyad: its alert revision and its
+	// study's alert thresholds, read first or with the rest in one
+	// snapshot, then its unresolved alerts and the current ratings that
+	// bear on the write (see AlertContext), each with its id, session,
+	// role and total score (the rest may be left out: the rules use the
+	// total's mean and sum). ErrNotFound if the dyad does not exist.
 	FindAlertContext(ctx context.Context, dyadID string, session int, role Role) (AlertContext, error)
 	// FindAlerts lists alerts in id order after f.Page.After, with their
 	// dyads' codes.

@@ -1,5 +1,5 @@
-// Package auth makes and checks the service's secrets: API keys and
-// one-time survey tokens. A secret is shown to its owner once and stored
+// Package auth makes and checks the service's secrets: API keys,
+// one-time survey tokens and dashboard session tokens. A secret is shown to its owner once and stored
 // only as a SHA-256 hash; a 256-bit random secret needs no slow hash,
 // because there is nothing to guess from.
 package auth
@@ -17,14 +17,17 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// Kind says what a credential grants: an API key or a survey token.
+// Kind says what a credential grants: an API key, a survey token or a
+// dashboard session.
 type Kind string
 
 // Credential kinds, also the public prefix of their tokens, so a leaked
 // secret is recognisable (and secret scanners can be taught the prefix).
+// A dashboard session token lives only in an HttpOnly cookie.
 const (
-	KindKey    Kind = "alk"
-	KindSurvey Kind = "als"
+	KindKey       Kind = "alk"
+	KindSurvey    Kind = "als"
+	KindDashboard Kind = "ald"
 )
 
 // Scope is a permission an API key carries.
@@ -78,7 +81,7 @@ func New(k Kind) Token {
 // the secret against the stored hash.
 func Parse(s string) (Token, error) {
 	kind, rest, ok := strings.Cut(s, "_")
-	if !ok || (Kind(kind) != KindKey && Kind(kind) != KindSurvey) {
+	if !ok || (Kind(kind) != KindKey && Kind(kind) != KindSurvey && Kind(kind) != KindDashboard) {
 		return Token{}, ErrMalformed
 	}
 	id, secret, ok := strings.Cut(rest, ".")

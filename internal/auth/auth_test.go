@@ -8,7 +8,7 @@ import (
 )
 
 func TestNewParseVerify(t *testing.T) {
-	for _, k := range []auth.Kind{auth.KindKey, auth.KindSurvey} {
+	for _, k := range []auth.Kind{auth.KindKey, auth.KindSurvey, auth.KindDashboard} {
 		tok := auth.New(k)
 		s := tok.String()
 		if !strings.HasPrefix(s, string(k)+"_") {

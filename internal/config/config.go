@@ -37,6 +37,7 @@ type Config struct {
 	DBConnMaxLifetime  time.Duration
 	DBConnMaxIdleTime  time.Duration
 	DBStatementTimeout time.Duration
+	DBPoolWait         time.Duration
 
 	// Abuse limits on writes: per credential and per client address, in
 	// requests per second (0: off), with a shared burst.
@@ -58,60 +59,146 @@ type Config struct {
 	// WebhookAllowLoopback lets webhooks reach http://127.0.0.1 and other
 	// loopback addresses: development and tests only.
 	WebhookAllowLoopback bool
+	// CookieSecure is when the dashboard's session cookie is Secure: auto
+	// (over TLS to this process), always (behind a TLS-terminating proxy)
+	// or never.
+	CookieSecure string
 }
 
-// setting describes one option: its flag name, environment variable,
-// default and help text. The table is the single source for all three.
+// setting describes one option: its flag name, the type of its value as
+// the help shows it, environment variable, default and help text. The
+// table is the single source for all of them.
 type setting struct {
-	flag, env, def, help string
+	flag, kind, env, def, help string
 }
 
 var settings = []setting{
-	{"addr", "ALLIANCE_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address"},
-	{"database-url", "ALLIANCE_DATABASE_URL", "alliance.db", "SQLite file path, sqlite://path, or postgres:// URL"},
-	{"log-level", "ALLIANCE_LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"log-format", "ALLIANCE_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)"},
-	{"migrate-on-start", "ALLIANCE_MIGRATE_ON_START", "true", "apply schema migrations when serve starts"},
-	{"item-texts", "ALLIANCE_ITEM_TEXTS", "", "path of a JSON file with licensed item texts (optional)"},
-	{"max-body-bytes", "ALLIANCE_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes"},
-	{"shutdown-timeout", "ALLIANCE_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGTERM"},
-	{"demo", "ALLIANCE_DEMO", "false", "fill an empty database with a synthetic, clearly labelled demo study"},
-	{"db-max-open-conns", "ALLIANCE_DB_MAX_OPEN_CONNS", "10", "PostgreSQL: most open connections per instance (0: no limit)"},
-	{"db-max-idle-conns", "ALLIANCE_DB_MAX_IDLE_CONNS", "10", "PostgreSQL: idle connections kept in the pool"},
-	{"db-conn-max-lifetime", "ALLIANCE_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: close connections older than this (0: never)"},
-	{"db-conn-max-idle-time", "ALLIANCE_DB_CONN_MAX_IDLE_TIME", "5m", "PostgreSQL: close connections idle this long (0: never)"},
-	{"db-statement-timeout", "ALLIANCE_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: cancel statements running longer (503); 0: none"},
-	{"rate-limit", "ALLIANCE_RATE_LIMIT", "20", "writes per second per API key or survey token (0: off)"},
-	{"rate-limit-ip", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
-	{"rate-limit-burst", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
-	{"cors-origins", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
-	{"trusted-proxies", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
-	{"public-url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
-	{"secret-key", "ALLIANCE_SECRET_KEY", "", "32 random bytes, base64 (openssl rand -base64 32): seals webhook signing secrets; unset, webhooks cannot be created"},
-	{"webhook-allow-loopback", "ALLIANCE_WEBHOOK_ALLOW_LOOPBACK", "false", "let webhooks reach loopback addresses over plain http (development and tests only)"},
+	{"addr", "host:port", "ALLIANCE_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address"},
+	{"database-url", "url", "ALLIANCE_DATABASE_URL", "alliance.db", "SQLite file path, sqlite://path, or postgres:// URL"},
+	{"log-level", "level", "ALLIANCE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "format", "ALLIANCE_LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)"},
+	{"migrate-on-start", "bool", "ALLIANCE_MIGRATE_ON_START", "true", "apply schema migrations when serve starts"},
+	{"item-texts", "path", "ALLIANCE_ITEM_TEXTS", "", "path of a JSON file with licensed item texts (optional)"},
+	{"max-body-bytes", "int", "ALLIANCE_MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes"},
+	{"shutdown-timeout", "duration", "ALLIANCE_SHUTDOWN_TIMEOUT", "15s", "grace period for in-flight requests on SIGTERM"},
+	{"demo", "bool", "ALLIANCE_DEMO", "false", "fill an empty database with a synthetic, clearly labelled demo study"},
+	{"db-max-open-conns", "int", "ALLIANCE_DB_MAX_OPEN_CONNS", "10", "PostgreSQL: most open connections per instance (0: no limit)"},
+	{"db-max-idle-conns", "int", "ALLIANCE_DB_MAX_IDLE_CONNS", "10", "PostgreSQL: idle connections kept in the pool"},
+	{"db-conn-max-lifetime", "duration", "ALLIANCE_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: close connections older than this (0: never)"},
+	{"db-conn-max-idle-time", "duration", "ALLIANCE_DB_CONN_MAX_IDLE_TIME", "5m", "PostgreSQL: close connections idle this long (0: never)"},
+	{"db-statement-timeout", "duration", "ALLIANCE_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: cancel statements running longer (503); 0: none"},
+	{"db-pool-wait", "duration", "ALLIANCE_DB_POOL_WAIT", "5s", "PostgreSQL: longest wait for a free pool connection before a 503 with Retry-After; 0: no bound"},
+	{"rate-limit", "float", "ALLIANCE_RATE_LIMIT", "20", "writes per second per API key or survey token (0: off)"},
+	{"rate-limit-ip", "float", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
+	{"rate-limit-burst", "int", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
+	{"cors-origins", "list", "ALLIANCE_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://survey.example.org)"},
+	{"trusted-proxies", "list", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
+	{"public-url", "url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
+	{"cookie-secure", "mode", "ALLIANCE_COOKIE_SECURE", "auto", "mark the dashboard's session cookie Secure: auto (when the request came over TLS to this server), always (behind a TLS-terminating proxy) or never"},
+	{"secret-key", "key", "ALLIANCE_SECRET_KEY", "", "32 random bytes, base64 (openssl rand -base64 32): seals webhook signing secrets; unset, webhooks cannot be created"},
+	{"webhook-allow-loopback", "bool", "ALLIANCE_WEBHOOK_ALLOW_LOOPBACK", "false", "let webhooks reach loopback addresses over plain http (development and tests only)"},
+}
+
+// value is a setting's flag: its text, which Load checks once every
+// setting is known. A boolean setting may be given bare (-demo), as the
+// flag package's own booleans.
+type value struct {
+	text   string
+	isBool bool
+}
+
+func (v *value) String() string {
+	if v == nil {
+		return ""
+	}
+	return v.text
+}
+
+func (v *value) Set(s string) error { v.text = s; return nil }
+
+// IsBoolFlag tells the flag package that -name alone means -name=true.
+func (v *value) IsBoolFlag() bool { return v.isBool }
+
+// define adds setting s to fs, with its default from getenv or the table.
+func define(fs *flag.FlagSet, s setting, getenv func(string) string) *value {
+	v := &value{text: s.def, isBool: s.kind == "bool"}
+	if e := getenv(s.env); e != "" {
+		v.text = e
+	}
+	fs.Var(v, s.flag, s.help+" ["+s.env+"]")
+	return v
+}
+
+// DefineFlag adds the setting named name to fs, for a command that takes
+// only some settings as flags (keys, backup read the others from the
+// environment): same help, same ALLIANCE_* variable, same default. Pass
+// the result to Load as a flag. It panics on an unknown name.
+func DefineFlag(fs *flag.FlagSet, name string, getenv func(string) string) flag.Value {
+	for _, s := range settings {
+		if s.flag == name {
+			return define(fs, s, getenv)
+		}
+	}
+	panic("config: no setting " + name)
+}
+
+// PrintDefaults writes the help of fs's flags like flag.PrintDefaults, but
+// with each setting's own type: the flag package would show every setting
+// as a string (they are parsed after every setting is read, to report
+// all mistakes at once), so -demo would read as "string (default "false")".
+func PrintDefaults(fs *flag.FlagSet) {
+	kinds := map[string]string{}
+	for _, s := range settings {
+		kinds[s.flag] = s.kind
+	}
+	w := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, ok := kinds[f.Name]
+		if !ok {
+			kind, _ = flag.UnquoteUsage(f)
+		}
+		fmt.Fprintf(w, "  -%s", f.Name)
+		if kind != "bool" && kind != "" {
+			fmt.Fprintf(w, " %s", kind)
+		}
+		_, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "\n    \t%s", strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch {
+		case f.DefValue == "" || (kind == "bool" && f.DefValue == "false"):
+		case kind == "bool" || kind == "int" || kind == "float" || kind == "duration":
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		default:
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // Load builds the configuration from flags in args (which win) and
-// getenv. isTerminal decides the default log format.
-func Load(name string, args []string, getenv func(string) string, isTerminal bool, stderr io.Writer) (Config, error) {
+// getenv. isTerminal decides the default log format. Help (-h) and
+// mistakes in the flags are written to flagOutput; Load then returns
+// flag.ErrHelp, or an error from the flag package.
+func Load(name string, args []string, getenv func(string) string, isTerminal bool, flagOutput io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	vals := map[string]*string{}
-	for _, s := range settings {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		vals[s.flag] = fs.String(s.flag, def, s.help+" ["+s.env+"]")
+	fs.SetOutput(flagOutput)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [flags]\n\nflags (each also read from the ALLIANCE_* variable named):\n", name)
+		PrintDefaults(fs)
 	}
-	args = bareBool(args, "demo")
+	vals := map[string]*value{}
+	for _, s := range settings {
+		vals[s.flag] = define(fs, s, getenv)
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintln(fs.Output(), err) // a mistake in the flags, as the flag package reports one
+		fs.Usage()
+		return Config{}, err
 	}
-	get := func(flag string) string { return strings.TrimSpace(*vals[flag]) }
+	get := func(flag string) string { return strings.TrimSpace(vals[flag].text) }
 
 	var c Config
 	var errs []error
@@ -180,7 +267,7 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	}
 	c.DBMaxOpenConns, c.DBMaxIdleConns = count("db-max-open-conns"), count("db-max-idle-conns")
 	c.DBConnMaxLifetime, c.DBConnMaxIdleTime = span("db-conn-max-lifetime"), span("db-conn-max-idle-time")
-	c.DBStatementTimeout = span("db-statement-timeout")
+	c.DBStatementTimeout, c.DBPoolWait = span("db-statement-timeout"), span("db-pool-wait")
 	c.RateLimit, c.RateLimitIP, c.RateLimitBurst = perSecond("rate-limit"), perSecond("rate-limit-ip"), count("rate-limit-burst")
 	for _, o := range strings.Split(get("cors-origins"), ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -207,6 +294,11 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 			bad("public-url", "must look like https://host[:port][/path], without query or fragment")
 		}
 	}
+	switch c.CookieSecure = get("cookie-secure"); c.CookieSecure {
+	case "auto", "always", "never":
+	default:
+		bad("cookie-secure", "must be auto, always or never")
+	}
 	if c.SecretKey = get("secret-key"); c.SecretKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.SecretKey); err != nil || len(k) != 32 {
 			errs = append(errs, errors.New("ALLIANCE_SECRET_KEY (-secret-key): must be 32 random bytes, base64-encoded (openssl rand -base64 32)"))
@@ -216,19 +308,6 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 		bad("webhook-allow-loopback", "must be true or false")
 	}
 	return c, errors.Join(errs...)
-}
-
-// bareBool lets a boolean setting be given as a bare flag (-demo, --demo),
-// which the string-valued flag set would otherwise refuse.
-func bareBool(args []string, name string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "-"+name || a == "--"+name {
-			a += "=true"
-		}
-		out[i] = a
-	}
-	return out
 }
 
 // LogValue prints the configuration at start-up with any password in the
@@ -249,6 +328,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("db_conn_max_lifetime", c.DBConnMaxLifetime),
 		slog.Duration("db_conn_max_idle_time", c.DBConnMaxIdleTime),
 		slog.Duration("db_statement_timeout", c.DBStatementTimeout),
+		slog.Duration("db_pool_wait", c.DBPoolWait),
 		slog.Float64("rate_limit", c.RateLimit),
 		slog.Float64("rate_limit_ip", c.RateLimitIP),
 		slog.Int("rate_limit_burst", c.RateLimitBurst),
@@ -257,6 +337,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("public_url", c.PublicURL),
 		slog.Bool("secret_key_set", c.SecretKey != ""),
 		slog.Bool("webhook_allow_loopback", c.WebhookAllowLoopback),
+		slog.String("cookie_secure", c.CookieSecure),
 	)
 }
 

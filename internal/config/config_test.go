@@ -22,7 +22,8 @@ func TestDefaults(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", DatabaseURL: "alliance.db", LogLevel: slog.LevelInfo, LogFormat: "json",
 		MigrateOnStart: true, MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
 		DBMaxOpenConns: 10, DBMaxIdleConns: 10, DBConnMaxLifetime: 30 * time.Minute, DBConnMaxIdleTime: 5 * time.Minute,
-		DBStatementTimeout: 30 * time.Second, RateLimit: 20, RateLimitIP: 50, RateLimitBurst: 40,
+		DBStatementTimeout: 30 * time.Second, DBPoolWait: 5 * time.Second, RateLimit: 20, RateLimitIP: 50, RateLimitBurst: 40,
+		CookieSecure: "auto",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v, want %+v", c, want)
@@ -61,6 +62,7 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"ALLIANCE_PUBLIC_URL", "https://survey.example.org/?a=1"},
 		{"ALLIANCE_PUBLIC_URL", "https://survey.example.org/#x"},
 		{"ALLIANCE_PUBLIC_URL", "ftp://survey.example.org"},
+		{"ALLIANCE_COOKIE_SECURE", "yes"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load("t", nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
@@ -87,6 +89,15 @@ func TestPublicURL(t *testing.T) {
 		c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_PUBLIC_URL": in}), false, io.Discard)
 		if err != nil || c.PublicURL != want {
 			t.Errorf("ALLIANCE_PUBLIC_URL=%q: PublicURL = %q, %v; want %q", in, c.PublicURL, err, want)
+		}
+	}
+}
+
+func TestCookieSecure(t *testing.T) {
+	for _, v := range []string{"auto", "always", "never"} {
+		c, err := config.Load("t", []string{"-cookie-secure", v}, env(nil), false, io.Discard)
+		if err != nil || c.CookieSecure != v {
+			t.Errorf("-cookie-secure %s: CookieSecure = %q, %v", v, c.CookieSecure, err)
 		}
 	}
 }

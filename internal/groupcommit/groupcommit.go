@@ -2,15 +2,15 @@
 // together: the writes that queue while one transaction commits share the
 // next one, and with it one commit and one sync of the log to disk.
 //
-// SQLite has a single writer, and most of a write's time is its commit;
-// sharing the commit is what lets writes keep up with concurrent
-// requests. Durability is unchanged: Do returns only after the commit
-// that holds the write returned, so a caller that answers "stored" after
-// Do has stored it.
+// Most of a small write's cost is its transaction: the commit's sync on
+// SQLite, the round trips and the commit record on PostgreSQL. Sharing
+// them is what lets writes keep up with concurrent requests. Durability is
+// unchanged: Do returns only after the commit that holds the write
+// returned, so a caller that answers "stored" after Do has stored it.
 //
-// The package knows nothing of the data: it is handed a database and
-// functions that write through a *sql.Tx, and returns their errors and
-// the database's as they are.
+// The package knows nothing of the data: a Writer queues writes of any
+// type and hands them in batches to a Commit function. Tx is the Commit of
+// a database/sql database with a single writer (SQLite).
 package groupcommit
 
 import (
@@ -28,107 +28,116 @@ const DefaultMaxBatch = 64
 // ErrClosed is returned for a write offered after Close.
 var ErrClosed = errors.New("groupcommit: writer closed")
 
-// Func is one caller's write. It runs inside a transaction it shares with
-// other callers' writes, and must leave the transaction usable: an error
-// it returns rolls back its own statements only. Its context carries the
-// caller's values but not its cancellation: a statement interrupted
-// halfway would abort the other callers' writes with it.
-type Func func(ctx context.Context, tx *sql.Tx) error
+// Pending is one caller's write handed to a Commit, with the caller's
+// context. The context carries the caller's values; a Commit must not let
+// its cancellation interrupt the batch halfway (see context.WithoutCancel):
+// that would abort the other callers' writes with it.
+type Pending[W any] struct {
+	Ctx   context.Context
+	Write W
+}
+
+// Commit stores a batch of writes, in order, in as few transactions as
+// it can, and sets errs[i] to the outcome of batch[i]: nil once the
+// transaction that holds it has committed, its own error, or the
+// transaction's. With Options.Loops above one, several batches may be
+// committing at once.
+type Commit[W any] func(batch []Pending[W], errs []error)
 
 // Options tune a Writer.
 type Options struct {
-	// MaxBatch bounds the writes of one transaction (DefaultMaxBatch if 0).
+	// MaxBatch bounds the writes of one batch (DefaultMaxBatch if 0).
 	MaxBatch int
+	// Loops is how many batches may commit at once (1 if 0): one where
+	// the database has a single writer (SQLite); more where commits
+	// proceed in parallel (PostgreSQL), so that one batch is formed and
+	// sent while another waits for its sync.
+	Loops int
 	// OnCommit is called on the writer's goroutine after every commit
 	// that stored at least one write (e.g. to schedule a checkpoint).
 	OnCommit func()
 }
 
-// Writer runs writes in batches on one goroutine.
-//
-// A batch first runs its writes one after another with nothing around
-// them. If every write succeeds (the usual case) the batch commits. If
-// one fails, the batch is rolled back and run again with a savepoint
-// around each write, so the failing write rolls back alone.
-type Writer struct {
-	db    *sql.DB
-	opts  Options
-	queue chan *write
+// Writer runs writes in batches on Options.Loops goroutines.
+type Writer[W any] struct {
+	commit Commit[W]
+	opts   Options
+	queue  chan *write[W]
 	// mu guards closed: Do queues under the read lock, so once Close has
-	// set closed no write can join the queue behind the loop's back.
+	// set closed no write can join the queue behind the loops' backs.
 	mu     sync.RWMutex
 	closed bool
 	quit   chan struct{}
-	done   chan struct{}
+	loops  sync.WaitGroup
 }
 
 // write is one caller's write waiting for a commit.
-type write struct {
-	ctx  context.Context
-	fn   Func
+type write[W any] struct {
+	Pending[W]
 	done chan error // receives the outcome once it is durable (or not)
 }
 
-// New starts a writer on db. Give it a database handle of its own with a
-// single connection where the database has a single writer (SQLite):
-// then the writer's transactions never wait for another connection's.
-func New(db *sql.DB, o Options) *Writer {
+// New starts a writer that stores batches with commit.
+func New[W any](commit Commit[W], o Options) *Writer[W] {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
-	w := &Writer{db: db, opts: o, queue: make(chan *write, o.MaxBatch), quit: make(chan struct{}), done: make(chan struct{})}
-	go w.loop()
+	if o.Loops <= 0 {
+		o.Loops = 1
+	}
+	w := &Writer[W]{commit: commit, opts: o, queue: make(chan *write[W], o.MaxBatch*o.Loops), quit: make(chan struct{})}
+	for range o.Loops {
+		w.loops.Go(w.loop)
+	}
 	return w
 }
 
-// Do queues fn and waits for its outcome: nil once the transaction that
-// ran it committed, fn's own error, or the transaction's. It keeps
-// waiting after ctx ends once fn is queued, because the outcome
+// Do queues wr and waits for its outcome: nil once the transaction that
+// stored it committed, the write's own error, or the transaction's. It
+// keeps waiting after ctx ends once wr is queued, because the outcome
 // (committed or not) must be reported truthfully; a queued write whose
 // context has ended by its turn is skipped with ctx's error.
-func (w *Writer) Do(ctx context.Context, fn Func) error {
-	wr := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (w *Writer[W]) Do(ctx context.Context, wr W) error {
+	p := &write[W]{Pending: Pending[W]{Ctx: ctx, Write: wr}, done: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
 		return ErrClosed
 	}
 	select {
-	case w.queue <- wr:
+	case w.queue <- p:
 	case <-ctx.Done():
 		w.mu.RUnlock()
 		return ctx.Err()
 	}
 	w.mu.RUnlock()
-	return <-wr.done
+	return <-p.done
 }
 
 // Queued reports how many writes wait for the next batch.
-func (w *Writer) Queued() int { return len(w.queue) }
+func (w *Writer[W]) Queued() int { return len(w.queue) }
 
-// Close stops the writer after the batch in progress. Writes still queued
-// and writes offered afterwards get ErrClosed; the database handle stays
-// open.
-func (w *Writer) Close() {
+// Close stops the writer after the batches in progress. Writes still
+// queued and writes offered afterwards get ErrClosed.
+func (w *Writer[W]) Close() {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
 	close(w.quit)
-	<-w.done
+	w.loops.Wait()
 }
 
-func (w *Writer) loop() {
-	defer close(w.done)
+func (w *Writer[W]) loop() {
 	for {
-		var batch []*write
+		var batch []*write[W]
 		select {
-		case wr := <-w.queue:
-			batch = append(batch, wr)
+		case p := <-w.queue:
+			batch = append(batch, p)
 		case <-w.quit:
 			for {
 				select {
-				case wr := <-w.queue:
-					wr.done <- ErrClosed
+				case p := <-w.queue:
+					p.done <- ErrClosed
 				default:
 					return
 				}
@@ -137,58 +146,77 @@ func (w *Writer) loop() {
 	fill:
 		for len(batch) < w.opts.MaxBatch {
 			select {
-			case wr := <-w.queue:
-				batch = append(batch, wr)
+			case p := <-w.queue:
+				batch = append(batch, p)
 			default:
 				break fill
 			}
 		}
-		w.commit(batch)
+		w.run(batch)
 	}
 }
 
-// commit runs a batch and tells every write its outcome after the commit.
-func (w *Writer) commit(batch []*write) {
-	errs := make([]error, len(batch))
-	defer func() {
-		for i, wr := range batch {
-			wr.done <- errs[i]
+// run commits the writes of batch whose callers still wait, and tells
+// every write its outcome after the commit.
+func (w *Writer[W]) run(batch []*write[W]) {
+	live := make([]Pending[W], 0, len(batch))
+	waiting := make([]*write[W], 0, len(batch))
+	for _, p := range batch {
+		if err := p.Ctx.Err(); err != nil {
+			p.done <- err
+			continue
 		}
-	}()
-	retry, err := w.run(batch, errs, false)
-	if retry {
-		clear(errs)
-		_, err = w.run(batch, errs, true)
+		live, waiting = append(live, p.Pending), append(waiting, p)
 	}
-	if err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
+	if len(live) == 0 {
 		return
 	}
-	if w.opts.OnCommit != nil && stored(errs) {
+	errs := make([]error, len(live))
+	w.commit(live, errs)
+	stored := false
+	for i, p := range waiting {
+		stored = stored || errs[i] == nil
+		p.done <- errs[i]
+	}
+	if stored && w.opts.OnCommit != nil {
 		w.opts.OnCommit()
 	}
 }
 
-func stored(errs []error) bool {
-	for _, err := range errs {
-		if err == nil {
-			return true
+// Tx is the Commit of a database whose writes all go through one
+// connection (give db a single connection where the database has a single
+// writer, as SQLite: then the transactions never wait for another
+// connection's). run stores one write through tx and must leave tx usable:
+// an error it returns rolls back its own statements only.
+//
+// A batch first runs its writes one after another with nothing around
+// them. If every write succeeds (the usual case) the batch commits. If
+// one fails, the batch is rolled back and run again with a savepoint
+// around each write, so the failing write rolls back alone.
+func Tx[W any](db *sql.DB, run func(ctx context.Context, tx *sql.Tx, w W) error) Commit[W] {
+	return func(batch []Pending[W], errs []error) {
+		retry, err := txRun(db, run, batch, errs, false)
+		if retry {
+			clear(errs)
+			_, err = txRun(db, run, batch, errs, true)
+		}
+		if err != nil {
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
 		}
 	}
-	return false
 }
 
-// run runs the batch in one transaction, each write in a savepoint of its
-// own if isolate is set, and commits. Without isolate, the first write to
-// fail rolls everything back and run reports retry. err is a failure of
-// the transaction itself, which every write without an error of its own
+// txRun runs the batch in one transaction, each write in a savepoint of
+// its own if isolate is set, and commits. Without isolate, the first write
+// to fail rolls everything back and txRun reports retry. err is a failure
+// of the transaction itself, which every write without an error of its own
 // shares: nothing of the batch is stored.
-func (w *Writer) run(batch []*write, errs []error, isolate bool) (retry bool, err error) {
-	tx, err := w.db.BeginTx(context.Background(), nil)
+func txRun[W any](db *sql.DB, run func(context.Context, *sql.Tx, W) error, batch []Pending[W], errs []error, isolate bool) (retry bool, err error) {
+	tx, err := db.BeginTx(context.Background(), nil)
 	if err != nil {
 		return false, err
 	}
@@ -196,18 +224,14 @@ func (w *Writer) run(batch []*write, errs []error, isolate bool) (retry bool, er
 		_, err := tx.Exec(q)
 		return err
 	}
-	for i, wr := range batch {
-		if err := wr.ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
+	for i, p := range batch {
 		if isolate {
 			if err := exec("SAVEPOINT w"); err != nil {
 				_ = tx.Rollback()
 				return false, err
 			}
 		}
-		if err := wr.fn(context.WithoutCancel(wr.ctx), tx); err != nil {
+		if err := run(context.WithoutCancel(p.Ctx), tx, p.Write); err != nil {
 			errs[i] = err
 			if !isolate {
 				_ = tx.Rollback()

@@ -29,7 +29,14 @@ func open(t *testing.T) *sql.DB {
 	return db
 }
 
-func insert(v string) groupcommit.Func {
+// fn is a write of these tests: a function on the batch's transaction.
+type fn func(ctx context.Context, tx *sql.Tx) error
+
+func newWriter(db *sql.DB, o groupcommit.Options) *groupcommit.Writer[fn] {
+	return groupcommit.New(groupcommit.Tx(db, func(ctx context.Context, tx *sql.Tx, f fn) error { return f(ctx, tx) }), o)
+}
+
+func insert(v string) fn {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", v)
 		return err
@@ -46,7 +53,7 @@ func rows(t *testing.T, db *sql.DB) (n int) {
 
 // hold keeps w busy until release, so writes queued meanwhile form one
 // batch.
-func hold(t *testing.T, w *groupcommit.Writer) (release func()) {
+func hold(t *testing.T, w *groupcommit.Writer[fn]) (release func()) {
 	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		done <- w.Do(context.Background(), func(context.Context, *sql.Tx) error {
@@ -65,7 +72,7 @@ func hold(t *testing.T, w *groupcommit.Writer) (release func()) {
 }
 
 // queue offers fns while w is held, in order, and returns their outcomes.
-func queue(t *testing.T, w *groupcommit.Writer, ctxs []context.Context, fns ...groupcommit.Func) []chan error {
+func queue(t *testing.T, w *groupcommit.Writer[fn], ctxs []context.Context, fns ...fn) []chan error {
 	out := make([]chan error, len(fns))
 	for i, fn := range fns {
 		out[i] = make(chan error, 1)
@@ -83,7 +90,7 @@ func queue(t *testing.T, w *groupcommit.Writer, ctxs []context.Context, fns ...g
 func TestBatchIsolatesAFailingWrite(t *testing.T) {
 	db := open(t)
 	var commits atomic.Int32
-	w := groupcommit.New(db, groupcommit.Options{OnCommit: func() { commits.Add(1) }})
+	w := newWriter(db, groupcommit.Options{OnCommit: func() { commits.Add(1) }})
 	defer w.Close()
 	if err := w.Do(context.Background(), insert("taken")); err != nil {
 		t.Fatal(err)
@@ -110,7 +117,7 @@ func TestBatchIsolatesAFailingWrite(t *testing.T) {
 // skipped with its context's error; the rest of its batch commits.
 func TestCancelledWhileQueued(t *testing.T) {
 	db := open(t)
-	w := groupcommit.New(db, groupcommit.Options{})
+	w := newWriter(db, groupcommit.Options{})
 	defer w.Close()
 	release := hold(t, w)
 	gone, cancel := context.WithCancel(context.Background())
@@ -129,9 +136,44 @@ func TestCancelledWhileQueued(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	w := groupcommit.New(open(t), groupcommit.Options{})
+	w := newWriter(open(t), groupcommit.Options{})
 	w.Close()
 	if err := w.Do(context.Background(), insert("late")); !errors.Is(err, groupcommit.ErrClosed) {
 		t.Errorf("Do after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestLoopsCommitAtOnce: with Loops 2, a second batch commits while the
+// first still waits in its commit (PostgreSQL's case: one batch is sent
+// while another waits for its flush), and every write gets its own
+// outcome from the Commit.
+func TestLoopsCommitAtOnce(t *testing.T) {
+	inFirst, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	w := groupcommit.New(func(batch []groupcommit.Pending[int], errs []error) {
+		if calls.Add(1) == 1 {
+			close(inFirst)
+			<-release
+		}
+		for i, p := range batch {
+			if p.Write < 0 {
+				errs[i] = errors.New("negative")
+			}
+		}
+	}, groupcommit.Options{Loops: 2})
+	defer w.Close()
+	first := make(chan error, 1)
+	go func() { first <- w.Do(context.Background(), 1) }()
+	<-inFirst
+	// The first loop is held; the second must commit these on its own.
+	if err := w.Do(context.Background(), 2); err != nil {
+		t.Errorf("write beside a held batch = %v", err)
+	}
+	if err := w.Do(context.Background(), -1); err == nil {
+		t.Error("a failing write beside a held batch reported success")
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("held write = %v", err)
 	}
 }

@@ -97,29 +97,54 @@ type Form struct {
 	// MaxMissingFraction is a form-level cap on missing items that overrides
 	// a laxer study policy (e.g. the SRS requires every item). nil = no cap.
 	MaxMissingFraction *float64 `json:"max_missing_fraction,omitempty"`
+	// ClinicalCutoff is the published score below which a rating signals a
+	// possible concern (the SRS's 36 on the 0–40 sum); nil when the form
+	// has none.
+	ClinicalCutoff *Cutoff `json:"clinical_cutoff,omitempty"`
+	// Reliability is a published reliability of the total score, used as
+	// r_xx of the reliable change index; nil when none is recorded.
+	Reliability *Reliability `json:"reliability,omitempty"`
+	// RuptureReference is what the rupture alert falls back on until a
+	// study has enough ratings of its own; nil: none known.
+	RuptureReference *RuptureReference `json:"rupture_reference,omitempty"`
 	// Unverified names the parts of the definition not checked against the
 	// primary source, so that the UI and reports can be honest about them.
 	Unverified []string `json:"unverified"`
-	// Reliability is the published reference the rupture alert falls back
-	// on until a study has enough ratings of its own (nil: none known).
-	Reliability *Reliability `json:"reliability,omitempty"`
-	// ClinicalCutoff is the form's clinical cutoff, where it has one.
-	ClinicalCutoff *Cutoff `json:"clinical_cutoff,omitempty"`
 }
 
-// Reliability is a published reference for the total score: internal
-// consistency (Cronbach's alpha) and the standard deviation of the total on
-// the item-mean metric, with where they come from and how sure we are.
+// Score metrics a cut-off can be stated on.
+const (
+	MetricSum      = "sum"
+	MetricItemMean = "item_mean"
+)
+
+// Cutoff is a clinical cut-off of the total score: scores strictly below
+// Value signal a possible concern.
+type Cutoff struct {
+	Value float64 `json:"value"`
+	// Metric is MetricSum (the raw total) or MetricItemMean.
+	Metric string `json:"metric"`
+	Source string `json:"source"`
+}
+
+// Reliability is a published reliability coefficient of the total score.
 type Reliability struct {
+	Value float64 `json:"value"`
+	// Kind names the coefficient, e.g. "cronbach_alpha" or "test_retest".
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+}
+
+// RuptureReference is a reference for the rupture alert's reliable change
+// criterion: an internal consistency (Cronbach's alpha) and the standard
+// deviation of the total on the item-mean metric, with where they come
+// from and how sure we are. Unlike Reliability, which the study summary
+// uses and which is recorded only where it was checked, these are
+// provisional placeholders, replaced by a study's own figures once it has
+// enough ratings (see docs/alerts-and-webhooks.md).
+type RuptureReference struct {
 	Alpha  float64 `json:"alpha"`
 	SD     float64 `json:"sd"`
-	Source string  `json:"source"`
-}
-
-// Cutoff is a clinical cutoff on the total sum: totals below Below signal
-// a possible alliance concern.
-type Cutoff struct {
-	Below  float64 `json:"below"`
 	Source string  `json:"source"`
 }
 
@@ -216,15 +241,19 @@ func (f *Form) clone() *Form {
 		v := *f.MaxMissingFraction
 		g.MaxMissingFraction = &v
 	}
-	g.Unverified = slices.Clone(f.Unverified)
-	if f.Reliability != nil {
-		r := *f.Reliability
-		g.Reliability = &r
-	}
 	if f.ClinicalCutoff != nil {
 		c := *f.ClinicalCutoff
 		g.ClinicalCutoff = &c
 	}
+	if f.Reliability != nil {
+		r := *f.Reliability
+		g.Reliability = &r
+	}
+	if f.RuptureReference != nil {
+		r := *f.RuptureReference
+		g.RuptureReference = &r
+	}
+	g.Unverified = slices.Clone(f.Unverified)
 	return &g
 }
 
@@ -326,11 +355,22 @@ func (f *Form) check() error {
 			return err
 		}
 	}
-	if r := f.Reliability; r != nil && (!(r.Alpha > 0 && r.Alpha < 1) || !(r.SD > 0) || !isFinite(r.SD) || r.Source == "") {
-		return fmt.Errorf("reliability: need 0 < alpha < 1, a finite sd > 0 and a source")
+	if c := f.ClinicalCutoff; c != nil {
+		lo, hi := s.Min, s.Max
+		if c.Metric == MetricSum {
+			lo, hi = lo*float64(len(f.Items)), hi*float64(len(f.Items))
+		} else if c.Metric != MetricItemMean {
+			return fmt.Errorf("clinical_cutoff: metric %q is not %q or %q", c.Metric, MetricSum, MetricItemMean)
+		}
+		if !(c.Value > lo && c.Value <= hi) || c.Source == "" {
+			return fmt.Errorf("clinical_cutoff: need a source and a value in (%v, %v]", lo, hi)
+		}
 	}
-	if c := f.ClinicalCutoff; c != nil && (!isFinite(c.Below) || c.Source == "") {
-		return fmt.Errorf("clinical_cutoff: need a finite bound and a source")
+	if r := f.Reliability; r != nil && (!(r.Value > 0 && r.Value < 1) || r.Kind == "" || r.Source == "") {
+		return fmt.Errorf("reliability: need a kind, a source and a value in (0, 1)")
+	}
+	if r := f.RuptureReference; r != nil && (!(r.Alpha > 0 && r.Alpha < 1) || !(r.SD > 0) || !isFinite(r.SD) || r.Source == "") {
+		return fmt.Errorf("rupture_reference: need 0 < alpha < 1, a finite sd > 0 and a source")
 	}
 	if len(f.Items) == 0 {
 		return fmt.Errorf("no items")

@@ -41,11 +41,13 @@ func TestBuiltinForms(t *testing.T) {
 		subs             []sub
 		reverse          []int
 		cap              *float64
+		cutoff           *instrument.Cutoff
+		reliability      float64 // 0: none recorded
 	}{
 		{
 			id: "srs_client", family: "srs", role: "client", items: 4,
 			min: 0, max: 10, step: 0.1, anchors: []string{"Low", "High"},
-			cap: new(0.0),
+			cap: new(0.0), cutoff: &instrument.Cutoff{Value: 36, Metric: instrument.MetricSum}, reliability: 0.88,
 		},
 		{
 			id: "wai_s_client", family: "wai_s", role: "client", items: 12, min: 1, max: 7, step: 1,
@@ -105,6 +107,15 @@ func TestBuiltinForms(t *testing.T) {
 			}
 			if (f.MaxMissingFraction == nil) != (tt.cap == nil) || (tt.cap != nil && *f.MaxMissingFraction != *tt.cap) {
 				t.Errorf("MaxMissingFraction = %v, want %v", f.MaxMissingFraction, tt.cap)
+			}
+			switch c := f.ClinicalCutoff; {
+			case (c == nil) != (tt.cutoff == nil):
+				t.Errorf("clinical cut-off = %+v, want %+v", c, tt.cutoff)
+			case c != nil && (c.Value != tt.cutoff.Value || c.Metric != tt.cutoff.Metric || c.Source == ""):
+				t.Errorf("clinical cut-off = %+v, want %+v with a source", c, tt.cutoff)
+			}
+			if r := f.Reliability; (r == nil) != (tt.reliability == 0) || (r != nil && (r.Value != tt.reliability || r.Source == "")) {
+				t.Errorf("reliability = %+v, want %v with a source", r, tt.reliability)
 			}
 			if len(f.Items) != tt.items {
 				t.Fatalf("%d items, want %d", len(f.Items), tt.items)
@@ -228,6 +239,22 @@ func TestLoadRejects(t *testing.T) {
 		mutate func(m map[string]any)
 	}{
 		{"valid", func(map[string]any) {}},
+		{"valid with cut-off and reliability", func(m map[string]any) {
+			m["clinical_cutoff"] = map[string]any{"value": 7, "metric": "sum", "source": "s"}
+			m["reliability"] = map[string]any{"value": 0.8, "kind": "cronbach_alpha", "source": "s"}
+		}},
+		{"cut-off above the sum range", func(m map[string]any) {
+			m["clinical_cutoff"] = map[string]any{"value": 10, "metric": "sum", "source": "s"}
+		}},
+		{"cut-off on an unknown metric", func(m map[string]any) {
+			m["clinical_cutoff"] = map[string]any{"value": 2, "metric": "median", "source": "s"}
+		}},
+		{"cut-off without source", func(m map[string]any) {
+			m["clinical_cutoff"] = map[string]any{"value": 2, "metric": "item_mean"}
+		}},
+		{"reliability of 1", func(m map[string]any) {
+			m["reliability"] = map[string]any{"value": 1, "kind": "cronbach_alpha", "source": "s"}
+		}},
 		{"bad role", func(m map[string]any) { m["role"] = "therapist" }},
 		{"missing citation", func(m map[string]any) { delete(m, "citation") }},
 		{"unknown field", func(m map[string]any) { m["extra"] = 1 }},
@@ -255,7 +282,7 @@ func TestLoadRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = instrument.Load(fstest.MapFS{"forms/x.json": {Data: data}})
-			if (err == nil) != (tt.name == "valid") {
+			if (err == nil) != strings.HasPrefix(tt.name, "valid") {
 				t.Errorf("Load err = %v", err)
 			}
 		})

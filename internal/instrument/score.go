@@ -18,9 +18,14 @@ const (
 	CodeNotOnStep  = "not_on_step"
 )
 
-// ReasonTooManyMissing is Score.Reason when more items are missing than the
-// policy allows.
-const ReasonTooManyMissing = "too_many_missing"
+// Reasons a score is not computed (Score.Reason).
+const (
+	// ReasonTooManyMissing: more items are missing than the policy allows.
+	ReasonTooManyMissing = "too_many_missing"
+	// ReasonSubscaleMissing: the policy requires every subscale to be
+	// scorable for the total, and one is not.
+	ReasonSubscaleMissing = "subscale_missing"
+)
 
 // stepTolerance is the allowed distance from the step grid, in steps, so
 // that decimal inputs such as 7.3 on a 0.1 grid survive float rounding.
@@ -112,10 +117,18 @@ type Policy struct {
 	// MaxMissingFraction: a (sub)scale of k items is scored when at most
 	// floor(MaxMissingFraction*k + 1e-9) items are missing.
 	MaxMissingFraction float64 `json:"max_missing_fraction"`
+	// TotalRequiresSubscales: the total is scored only when every subscale
+	// is scored, so a total never stands on a subscale that is itself
+	// missing (e.g. 3 items answered of 12 is within 25% missing for the
+	// total, but if two of them fall in one 4-item subscale, that subscale
+	// is unscored). Off by default; a form without subscales is unaffected.
+	TotalRequiresSubscales bool `json:"total_requires_subscales"`
 }
 
 // DefaultPolicy allows 25% missing: at most 1 of a 4-item subscale and 3 of
-// a 12-item total, i.e. the common "at least 75% answered" practice.
+// a 12-item total, i.e. the common "at least 75% answered" practice, and
+// scores the total on its own items whether or not every subscale is
+// scorable (TotalRequiresSubscales false).
 func DefaultPolicy() Policy { return Policy{MaxMissingFraction: 0.25} }
 
 // Validate rejects fractions outside [0, 1); 1 would allow scoring nothing.
@@ -200,7 +213,9 @@ func (f *Form) Keyed(answers []*float64) []*float64 {
 // Score scores answers that passed Validate (other input does not panic
 // but gives meaningless numbers). The effective missing-item fraction is
 // the smaller of the policy's and the form's cap; a policy outside [0, 1)
-// is clamped into it. Nothing is rounded.
+// is clamped into it. With p.TotalRequiresSubscales, a total whose form
+// has an unscored subscale is unscored too (Reason subscale_missing; its
+// Answered and Items still count). Nothing is rounded.
 func (f *Form) Score(answers []*float64, p Policy) Scores {
 	frac := p.MaxMissingFraction
 	if !(frac >= 0) { // negative or NaN
@@ -217,7 +232,11 @@ func (f *Form) Score(answers []*float64, p Policy) Scores {
 	}
 	out := Scores{Total: scoreItems(keyed, all, frac), Subscales: make(map[string]Score, len(f.Subscales))}
 	for _, s := range f.Subscales {
-		out.Subscales[s.Key] = scoreItems(keyed, s.Items, frac)
+		sc := scoreItems(keyed, s.Items, frac)
+		out.Subscales[s.Key] = sc
+		if p.TotalRequiresSubscales && sc.Mean == nil && out.Total.Mean != nil {
+			out.Total = Score{Answered: out.Total.Answered, Items: out.Total.Items, Reason: ReasonSubscaleMissing}
+		}
 	}
 	return out
 }

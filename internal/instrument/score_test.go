@@ -387,3 +387,71 @@ func TestSnap(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreTotalRequiresSubscales checks the per-study policy that a total
+// is scored only when every subscale is: the counts behind the total stay,
+// the reason names the missing subscale rule, and nothing changes for a
+// form without subscales or when every subscale is scorable.
+func TestScoreTotalRequiresSubscales(t *testing.T) {
+	c := instrument.Builtin()
+	strict := instrument.Policy{MaxMissingFraction: 0.25, TotalRequiresSubscales: true}
+	tests := []struct {
+		name       string
+		form       string
+		answers    []*float64
+		policy     instrument.Policy
+		wantMean   *float64 // nil: not scored
+		wantReason string
+		answered   int
+	}{
+		{
+			// Items 4 and 6 missing: goal (4,6,8,11) loses 2 of 4 and is
+			// unscored; the total (10 of 12 answered) would be 4.5 without the rule.
+			name: "goal unscored, rule on", form: "wai_sr_client", policy: strict,
+			answers:  ans(5, 4, 5, miss, 5, miss, 4, 4, 5, 4, 4, 5),
+			wantMean: nil, wantReason: instrument.ReasonSubscaleMissing, answered: 10,
+		},
+		{
+			name: "goal unscored, rule off (the default)", form: "wai_sr_client", policy: instrument.DefaultPolicy(),
+			answers:  ans(5, 4, 5, miss, 5, miss, 4, 4, 5, 4, 4, 5),
+			wantMean: new(4.5), answered: 10,
+		},
+		{
+			// One missing item in each subscale (item 4 goal, 1 task, 3 bond):
+			// every subscale is scorable and 3 of 12 missing is within 25% for
+			// the total: 54 − 5 − 5 − 4 = 40 over 9 answered items.
+			name: "every subscale scorable", form: "wai_sr_client", policy: strict,
+			answers:  ans(miss, 4, miss, miss, 5, 5, 4, 4, 5, 4, 4, 5),
+			wantMean: new(40.0 / 9), answered: 9,
+		},
+		{
+			// Too many missing for the total anyway: the older reason stays.
+			name: "total already unscored", form: "wai_sr_client", policy: strict,
+			answers:  ans(miss, 4, miss, miss, 5, miss, 4, 4, 5, 4, 4, 5),
+			wantMean: nil, wantReason: instrument.ReasonTooManyMissing, answered: 8,
+		},
+		{
+			name: "form without subscales", form: "srs_client", policy: strict,
+			answers:  ans(7.3, 8.5, 9, 10),
+			wantMean: new(8.7), answered: 4,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustForm(t, c, tt.form)
+			if errs := f.Validate(tt.answers); errs != nil {
+				t.Fatalf("test answers invalid: %v", errs)
+			}
+			got := f.Score(tt.answers, tt.policy).Total
+			switch {
+			case tt.wantMean == nil && (got.Mean != nil || got.Sum != nil):
+				t.Errorf("total = %v, want not scored", *got.Mean)
+			case tt.wantMean != nil && (got.Mean == nil || math.Abs(*got.Mean-*tt.wantMean) > 1e-12):
+				t.Errorf("total mean = %v, want %v", got.Mean, *tt.wantMean)
+			}
+			if got.Reason != tt.wantReason || got.Answered != tt.answered || got.Items != len(f.Items) {
+				t.Errorf("reason/answered/items = %q/%d/%d, want %q/%d/%d", got.Reason, got.Answered, got.Items, tt.wantReason, tt.answered, len(f.Items))
+			}
+		})
+	}
+}

@@ -211,15 +211,28 @@ func CronbachAlphaPairwise(items [][]float64) (AlphaResult, error) {
 
 // pairwiseCov is the n−1 covariance of columns a and b over the rows where
 // both are present (R's cov(use = "pairwise.complete.obs")), and that count.
+// Two passes over the rows (means, then centred products) without copying
+// the columns: alpha calls it k(k+1)/2 times.
 func pairwiseCov(rows [][]float64, a, b int) (float64, int) {
-	var xs, ys []float64
+	var sx, sy float64
+	m := 0
 	for _, row := range rows {
 		if !math.IsNaN(row[a]) && !math.IsNaN(row[b]) {
-			xs, ys = append(xs, row[a]), append(ys, row[b])
+			sx, sy, m = sx+row[a], sy+row[b], m+1
 		}
 	}
-	if len(xs) < 2 {
-		return math.NaN(), len(xs)
+	if m < 2 {
+		return math.NaN(), m
 	}
-	return stat.Covariance(xs, ys, nil), len(xs)
+	mx, my := sx/float64(m), sy/float64(m)
+	var ss, cx, cy float64
+	for _, row := range rows {
+		if !math.IsNaN(row[a]) && !math.IsNaN(row[b]) {
+			dx, dy := row[a]-mx, row[b]-my
+			ss += dx * dy
+			cx, cy = cx+dx, cy+dy
+		}
+	}
+	// The correction term of gonum's stat.Covariance (and R's two-pass cov).
+	return (ss - cx*cy/float64(m)) / float64(m-1), m
 }

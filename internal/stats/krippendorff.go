@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -57,12 +58,14 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 	if len(data) > 0 {
 		coders = len(data[0])
 	}
-	var units [][]float64 // pairable units, values only
+	// Pairable units, values only: unit u is pairable[start[u]:start[u+1]].
+	pairable := make([]float64, 0, len(data)*coders)
+	start := make([]int, 1, len(data)+1)
 	for _, row := range data {
 		if len(row) != coders {
 			return KrippendorffResult{}, undefined(ReasonMismatchedLengths)
 		}
-		var vs []float64
+		from := len(pairable)
 		for _, v := range row {
 			switch {
 			case math.IsNaN(v):
@@ -72,31 +75,27 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 			case metric == MetricRatio && v < 0:
 				return KrippendorffResult{}, invalid("negative value %v under the ratio metric", v)
 			}
-			vs = append(vs, v)
+			pairable = append(pairable, v)
 		}
-		if len(vs) >= 2 {
-			units = append(units, vs)
+		if len(pairable)-from >= 2 {
+			start = append(start, len(pairable))
+		} else {
+			pairable = pairable[:from]
 		}
 	}
-	if len(units) == 0 {
+	if len(start) == 1 {
 		return KrippendorffResult{}, undefined(ReasonNTooSmall)
 	}
+	all := pairable
 
 	// Distinct values and their pairable frequencies n_c.
-	var all []float64
-	for _, u := range units {
-		all = append(all, u...)
-	}
-	sort.Float64s(all)
-	var vals, nc []float64
+	vals := distinct(all)
+	idx := func(v float64) int { return sort.SearchFloat64s(vals, v) }
+	nc := make([]float64, len(vals))
 	for _, v := range all {
-		if len(vals) == 0 || v != vals[len(vals)-1] {
-			vals, nc = append(vals, v), append(nc, 0)
-		}
-		nc[len(nc)-1]++
+		nc[idx(v)]++
 	}
 	n := float64(len(all))
-	idx := func(v float64) int { return sort.SearchFloat64s(vals, v) }
 	cum := make([]float64, len(vals)+1) // cum[i] = Σ_{g<i} n_g
 	for i, c := range nc {
 		cum[i+1] = cum[i] + c
@@ -125,7 +124,8 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 	}
 
 	var obs float64 // Σ_ck o_ck δ²_ck
-	for _, u := range units {
+	for i := range len(start) - 1 {
+		u := pairable[start[i]:start[i+1]]
 		m := float64(len(u))
 		var s float64
 		for a := range u {
@@ -165,7 +165,7 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 		return KrippendorffResult{}, undefined(ReasonZeroVariance)
 	}
 	r := KrippendorffResult{
-		Metric: metric, Units: len(units), Coders: coders, N: len(all),
+		Metric: metric, Units: len(start) - 1, Coders: coders, N: len(all),
 		Alpha: 1 - (n-1)*obs/exp, DO: obs / n, DE: exp / (n * (n - 1)),
 	}
 	if !finite(r.Alpha, r.DO, r.DE) {
@@ -236,4 +236,26 @@ func KrippendorffBootstrap(data [][]float64, metric string, B int, conf float64,
 		Lower: quantile7(reps, a), Upper: quantile7(reps, 1-a),
 		B: B, Valid: len(reps), Seed: seed,
 	}, nil
+}
+
+// distinct returns the distinct values of x in increasing order. Ratings
+// take a handful of values: those are found in one pass, without sorting
+// all of x (which a study's 10,000 units made the most of the time);
+// many distinct values fall back to a sort.
+func distinct(x []float64) []float64 {
+	const few = 64
+	var vals []float64
+	for _, v := range x {
+		if slices.Contains(vals, v) {
+			continue
+		}
+		if len(vals) == few {
+			vals = slices.Clone(x)
+			slices.Sort(vals)
+			return slices.Compact(vals)
+		}
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	return vals
 }

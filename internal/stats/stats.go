@@ -5,11 +5,12 @@
 // Krippendorff's alpha, within-dyad profile indices, the random-intercept
 // model of dyads nested in counsellors (REML, clustering ICC, design
 // effect), cluster-robust and cluster-bootstrap intervals, reliable change,
-// and proportions with Wilson intervals.
+// proportions with Wilson intervals, and means with t intervals and
+// type-7 quantiles.
 //
 // Every function reproduces a named reference to 1e-9 unless its doc says
 // otherwise: R's psych::ICC, psych::alpha, epiR::epi.ccc, cor.test, lm,
-// prop.test, vcd::Kappa (kappa ASEs), sandwich::vcovCL, lme4::lmer (REML,
+// prop.test, t.test, quantile, vcd::Kappa (kappa ASEs), sandwich::vcovCL, lme4::lmer (REML,
 // 1e-6 against lmer's default optimiser), or a published worked example.
 // The fixtures in testdata were produced by testdata/gen_fixtures.R.
 //

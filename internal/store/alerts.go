@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 // alertRow mirrors the alerts table. Figures hold JSON (storedFigures).
@@ -71,10 +71,15 @@ type storedReliability struct {
 
 const (
 	updateAlertThresholdsSQL = `UPDATE studies SET alert_divergence_band = ?, alert_rupture_z = ?, alert_low_cutoff = ? WHERE id = ?`
-	// bumpAlertRevSQL is the optimistic lock of alert evaluation: it
-	// matches only while the dyad is at the revision the alerts were
-	// computed from.
-	bumpAlertRevSQL = `UPDATE dyads SET alert_rev = alert_rev + 1 WHERE id = ? AND alert_rev = ?`
+	// insertAlertRevSQL is the optimistic lock of alert evaluation: the
+	// write takes the revision after the one its alerts were computed
+	// from, and the primary key of alert_revisions refuses it if another
+	// write took it first (migration 00008). A stale write thus fails
+	// with an error of its own, as a taken key does, rather than by
+	// matching no row; and it is a plain INSERT, so a PostgreSQL batch of
+	// rating writes stays one INSERT per table and one round trip
+	// (pipeline.go).
+	insertAlertRevSQL = `INSERT INTO alert_revisions (dyad_id, rev) VALUES (?, ?)`
 	// insertAlertSQL raises a finding once: a key raised before (resolved
 	// or not) is skipped.
 	insertAlertSQL = `INSERT INTO alerts (id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id,
@@ -135,138 +140,200 @@ func (r alertRow) toDomain() (alliance.Alert, error) {
 	return a, nil
 }
 
-// alertSteps are the alert changes of a rating write, run in its
-// transaction after the rating's own statements.
-func (s *Store) alertSteps(tx *writeTx, dyadID string, fx *alliance.AlertEffects) error {
+// alertOps appends the alert changes of a rating write to ops, to run in
+// its transaction after the rating's own step:
+//
+//   - the dyad's alert revision advances, only if it still is the one the
+//     alerts were computed from (else the primary key refuses it, which
+//     taken turns into ErrDyadChanged, and the service computes them
+//     again);
+//   - each resolution, of an alert still unresolved;
+//   - each alert raised, skipped if its key was raised before (resolved
+//     or not), and its event, inserted only if the alert was: the INSERT
+//     of the event selects from the alert, so whether it publishes is
+//     decided in SQL, in the transaction, not by code reading a result.
+func (s *Store) alertOps(ops []op, dyadID string, fx *alliance.AlertEffects) ([]op, error) {
 	if fx == nil {
-		return nil
+		return ops, nil
 	}
-	current, err := tx.update(s.sql.bumpAlertRev, dyadID, fx.Rev)
-	if err != nil {
-		return err
-	}
-	if !current {
-		return alliance.ErrDyadChanged
-	}
+	ops = append(ops, op{st: s.sql.insertAlertRev, args: []any{dyadID, fx.Rev + 1}, taken: alliance.ErrDyadChanged})
 	for _, r := range fx.Resolve {
-		if _, err := tx.update(s.sql.resolveAlert, r.At, r.By, r.Reason, r.ID); err != nil {
-			return err
-		}
+		ops = append(ops, op{st: s.sql.resolveAlert, args: []any{r.At, r.By, r.Reason, r.ID}})
 	}
 	for _, ra := range fx.Raise {
 		row, err := toAlertRow(ra.Alert)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := tx.exec(s.sql.insertAlert, row.args()...); err != nil {
-			return err
-		}
+		ops = append(ops, op{st: s.sql.insertAlert, args: row.args()})
 		if ra.Event != nil {
-			if err := tx.exec(s.sql.insertAlertEvent, append(eventArgs(*ra.Event), ra.Alert.ID)...); err != nil {
-				return err
-			}
+			ops = append(ops, op{st: s.sql.insertAlertEvent, args: append(eventArgs(*ra.Event), ra.Alert.ID)})
 		}
 	}
-	return nil
+	return ops, nil
 }
 
-// The reads of alert evaluation, on the write path: plain SQL over the
-// partial index of current ratings (dyad, session, role), scores only, in
-// two statements when the dyad has no unresolved alert (the usual case).
-const (
-	alertRevSQL = `SELECT d.alert_rev, EXISTS (SELECT 1 FROM alerts a WHERE a.dyad_id = d.id AND a.resolved_at IS NULL)
-FROM dyads d WHERE d.id = ?`
-	// alertRatingsSQL: the session's ratings and the role's later ones,
-	// then the role's nearest earlier ones.
-	alertRatingsSQL = `SELECT id, session, role, form_id, scores FROM ratings
-WHERE dyad_id = ? AND superseded_at IS NULL AND session >= ? AND (session = ? OR role = ?)
+// alertContextSQL is the read of alert evaluation, on the write path, in
+// one statement (one snapshot): a first row with the dyad's alert
+// revision, whether it has unresolved alerts, its study's alert
+// thresholds (read here from the database, never from a cache: they are
+// the one part of a study that changes) and whether the role has ratings
+// of later sessions; then the current ratings the write bears on, over
+// the partial index of current ratings (dyad, session, role): the
+// session's, and the role's nearest earlier one with a scored total among
+// its PreviousWindow previous rated sessions. Of each rating it takes
+// what the rules use, its total's mean and sum, out of the scores
+// document in SQL (totalMean and totalSum, per dialect), not the document
+// itself.
+//
+// The role's later ratings, which only a write before the last rated
+// session has, are alertLaterSQL's, read when the first row says there
+// are some. Kept out of this statement, its conditions are all equalities
+// or bounded by a LIMIT, so that PostgreSQL's generic plan of it costs
+// about what a custom one does and is the one it keeps; an open range of
+// sessions made it plan the statement again on every execution, which
+// cost three times what running it did.
+const alertContextSQL = `SELECT NULL, NULL, NULL, NULL, NULL,
+	COALESCE((SELECT MAX(r.rev) FROM alert_revisions r WHERE r.dyad_id = d.id), 0),
+	EXISTS (SELECT 1 FROM alerts a WHERE a.dyad_id = d.id AND a.resolved_at IS NULL),
+	s.alert_divergence_band, s.alert_rupture_z, s.alert_low_cutoff,
+	EXISTS (SELECT 1 FROM ratings l WHERE l.dyad_id = d.id AND l.superseded_at IS NULL AND l.session > ? AND l.role = ?)
+FROM dyads d JOIN studies s ON s.id = d.study_id WHERE d.id = ?
 UNION ALL
-SELECT id, session, role, form_id, scores FROM (SELECT id, session, role, form_id, scores FROM ratings
-	WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) earlier`
-	activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
-	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts WHERE dyad_id = ? AND resolved_at IS NULL ORDER BY id`
+SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL, NULL, NULL, NULL FROM ratings
+WHERE dyad_id = ? AND superseded_at IS NULL AND session = ?
+UNION ALL
+SELECT id, session, role, m, s, NULL, NULL, NULL, NULL, NULL, NULL FROM (
+	SELECT id, session, role, ` + totalMean + ` AS m, ` + totalSum + ` AS s FROM (
+		SELECT id, session, role, scores FROM ratings
+		WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) rated
+	WHERE ` + totalMean + ` IS NOT NULL ORDER BY session DESC LIMIT 1) earlier`
+
+// alertLaterSQL reads the role's current ratings of sessions after the
+// written one, as alertContextSQL reads the others.
+const alertLaterSQL = `SELECT id, session, role, ` + totalMean + `, ` + totalSum + ` FROM ratings
+WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
+
+// totalMean and totalSum mark where alertContextSQL reads a total out of
+// the scores column (storedScores); totals fills them in per dialect.
+const (
+	totalMean = "/*total mean*/"
+	totalSum  = "/*total sum*/"
 )
 
-// FindAlertContext reads a dyad's alert revision, then its unresolved
-// alerts and the current ratings a write of role at session bears on (see
-// alliance.AlertContext), with their scores but not their answers. A
-// write between the reads advances the revision, so the alerts computed
-// from them are refused and computed again.
+// totals fills in totalMean and totalSum: json_extract on SQLite, the
+// json operators on PostgreSQL (scores is text there too). A null total
+// is NULL.
+func totals(d migrations.Dialect, q string) string {
+	mean, sum := `json_extract(scores, '$.total.mean')`, `json_extract(scores, '$.total.sum')`
+	if d == migrations.Postgres {
+		mean, sum = `CAST(scores::json #>> '{total,mean}' AS double precision)`, `CAST(scores::json #>> '{total,sum}' AS double precision)`
+	}
+	return strings.NewReplacer(totalMean, mean, totalSum, sum).Replace(q)
+}
+
+const activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
+	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts WHERE dyad_id = ? AND resolved_at IS NULL ORDER BY id`
+
+// FindAlertContext reads, in one statement, a dyad's alert revision, its
+// study's alert thresholds and the current ratings a write of role at
+// session bears on (see alliance.AlertContext), each with its id, session,
+// role and its total's mean and sum only; then, only if there are any,
+// the role's later ratings and the dyad's unresolved alerts. A write after
+// the first read advances the revision, so the alerts computed from them
+// are refused and computed again.
 func (s *Store) FindAlertContext(ctx context.Context, dyadID string, session int, role alliance.Role) (alliance.AlertContext, error) {
 	out := alliance.AlertContext{}
-	rev, ratings, err := s.alertReads.get(ctx, s)
-	if err != nil {
-		return out, err
-	}
-	var active bool
-	if err := rev.QueryRowContext(ctx, dyadID).Scan(&out.Rev, &active); err != nil {
-		return out, translate(err)
-	}
-	rows, err := ratings.QueryContext(ctx, dyadID, session, session, string(role),
+	rows, err := s.query(ctx, s.sql.alertContext, session, string(role), dyadID,
+		dyadID, session,
 		dyadID, session, string(role), alliance.PreviousWindow)
 	if err != nil {
 		return out, translate(err)
 	}
 	defer rows.Close()
-	dec := new(scoreDecoder)
+	var found, active, later bool
 	for rows.Next() {
-		r := alliance.Rating{DyadID: dyadID}
-		var role, scores string
-		if err := rows.Scan(&r.ID, &r.Session, &role, &r.FormID, &scores); err != nil {
+		var (
+			id, role                sql.NullString
+			sess, rev               sql.NullInt64
+			mean, sum, band, z, cut sql.NullFloat64
+			act, lat                sql.NullBool
+		)
+		if err := rows.Scan(&id, &sess, &role, &mean, &sum, &rev, &act, &band, &z, &cut, &lat); err != nil {
 			return out, translate(err)
 		}
-		r.Role = alliance.Role(role)
-		if r.Scores, err = dec.decode([]byte(scores)); err != nil {
-			return out, fmt.Errorf("decode scores of rating %s: %w", r.ID, err)
+		if !id.Valid { // the dyad's own row
+			found, active, later = true, act.Bool, lat.Bool
+			out.Rev = rev.Int64
+			out.Thresholds = alliance.AlertThresholds{DivergenceBand: band.Float64, RuptureZ: z.Float64}
+			if cut.Valid {
+				c := cut.Float64
+				out.Thresholds.LowAllianceCutoff = &c
+			}
+			continue
 		}
-		out.Ratings = append(out.Ratings, r)
+		out.Ratings = append(out.Ratings, contextRating(dyadID, id.String, sess.Int64, role.String, mean, sum))
 	}
-	if err := rows.Err(); err != nil || !active {
+	if err := rows.Err(); err != nil {
 		return out, translate(err)
 	}
-	if out.Active, err = s.activeAlerts(ctx, dyadID); err != nil {
-		return out, err
+	if err := rows.Close(); err != nil {
+		return out, translate(err)
+	}
+	if !found {
+		return out, fmt.Errorf("dyad %s: %w", dyadID, alliance.ErrNotFound)
+	}
+	// A write between the two reads advances the revision read first, so
+	// the write is refused and its alerts computed again.
+	if later {
+		if err := s.laterRatings(ctx, &out, dyadID, session, role); err != nil {
+			return out, err
+		}
+	}
+	if active {
+		if out.Active, err = s.activeAlerts(ctx, dyadID); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
 
-// alertReads are the two reads of every rating write, prepared once on
-// the read pool (database/sql prepares them again on each connection that
-// runs them, once).
-type alertReads struct {
-	mu           sync.Mutex
-	rev, ratings *sql.Stmt
+// contextRating is a rating as alert evaluation reads it: its total only.
+func contextRating(dyadID, id string, session int64, role string, mean, sum sql.NullFloat64) alliance.Rating {
+	r := alliance.Rating{ID: id, DyadID: dyadID, Session: int(session), Role: alliance.Role(role)}
+	if mean.Valid {
+		r.Scores.Total.Mean = &mean.Float64
+	}
+	if sum.Valid {
+		r.Scores.Total.Sum = &sum.Float64
+	}
+	return r
 }
 
-func (a *alertReads) get(ctx context.Context, s *Store) (rev, ratings *sql.Stmt, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.rev == nil {
-		if a.rev, err = s.sqlDB.PrepareContext(ctx, rebind(s.dialect, alertRevSQL)); err != nil {
-			return nil, nil, translate(err)
-		}
+// laterRatings adds the role's ratings of sessions after session to ac.
+func (s *Store) laterRatings(ctx context.Context, ac *alliance.AlertContext, dyadID string, session int, role alliance.Role) error {
+	rows, err := s.query(ctx, s.sql.alertLater, dyadID, session, string(role))
+	if err != nil {
+		return translate(err)
 	}
-	if a.ratings == nil {
-		if a.ratings, err = s.sqlDB.PrepareContext(ctx, rebind(s.dialect, alertRatingsSQL)); err != nil {
-			return nil, nil, translate(err)
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, role  string
+			sess      int64
+			mean, sum sql.NullFloat64
+		)
+		if err := rows.Scan(&id, &sess, &role, &mean, &sum); err != nil {
+			return translate(err)
 		}
+		ac.Ratings = append(ac.Ratings, contextRating(dyadID, id, sess, role, mean, sum))
 	}
-	return a.rev, a.ratings, nil
-}
-
-func (a *alertReads) close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, st := range []*sql.Stmt{a.rev, a.ratings} {
-		if st != nil {
-			_ = st.Close()
-		}
-	}
+	return translate(rows.Err())
 }
 
 // activeAlerts reads a dyad's unresolved alerts.
 func (s *Store) activeAlerts(ctx context.Context, dyadID string) ([]alliance.Alert, error) {
-	rows, err := s.sqlDB.QueryContext(ctx, rebind(s.dialect, activeAlertsSQL), dyadID)
+	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -366,24 +433,18 @@ func (s *Store) FindAlertByID(ctx context.Context, id string) (alliance.Alert, e
 // AcknowledgeAlert marks an alert seen; ErrConflict when it was
 // acknowledged or resolved meanwhile.
 func (s *Store) AcknowledgeAlert(ctx context.Context, id string, at time.Time, by string, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		done, err := tx.update(s.sql.acknowledgeAlert, at, by, id)
-		if err == nil && !done {
-			err = fmt.Errorf("alert %s is acknowledged or resolved: %w", id, alliance.ErrConflict)
-		}
-		return err
-	})
+	return s.write(ctx, audit, op{st: s.sql.acknowledgeAlert, args: []any{at, by, id},
+		none: fmt.Errorf("alert %s is acknowledged or resolved: %w", id, alliance.ErrConflict)})
 }
 
-// UpdateAlertThresholds stores a study's alert thresholds.
+// UpdateAlertThresholds stores a study's alert thresholds: the one change
+// a study row ever takes. Caches of studies forget it (rowcache), and the
+// rating path reads thresholds from the database with the dyad's alert
+// revision (FindAlertContext), never from a cached study.
 func (s *Store) UpdateAlertThresholds(ctx context.Context, studyID string, th alliance.AlertThresholds, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		found, err := tx.update(s.sql.updateAlertThresholds, th.DivergenceBand, th.RuptureZ, nullFloat(th.LowAllianceCutoff), studyID)
-		if err == nil && !found {
-			err = fmt.Errorf("study %s: %w", studyID, alliance.ErrNotFound)
-		}
-		return err
-	})
+	return s.write(ctx, audit, op{st: s.sql.updateAlertThresholds,
+		args: []any{th.DivergenceBand, th.RuptureZ, nullFloat(th.LowAllianceCutoff), studyID},
+		none: fmt.Errorf("study %s: %w", studyID, alliance.ErrNotFound)})
 }
 
 func nullFloat(v *float64) sql.NullFloat64 {

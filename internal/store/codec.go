@@ -56,6 +56,10 @@ func encodeScores(sc alliance.Scores) (string, error) {
 	return string(b), nil
 }
 
+// EncodeScores renders scores exactly as the scores column holds them, for
+// code that writes rows without the store (benchmark data).
+func EncodeScores(sc alliance.Scores) (string, error) { return encodeScores(sc) }
+
 // decodeAnswers parses the stored answers array, e.g. [5,4,null,3.5], with
 // a hand-written scanner (the column is always written by json.Marshal of
 // []*float64, so it holds only numbers, null, commas and brackets); all

@@ -29,6 +29,7 @@ WHERE study_id = ? AND redacted_at IS NULL`
 	eraseStudyInvitationsSQL = `DELETE FROM invitations WHERE study_id = ?`
 	eraseStudyRatingsSQL     = `DELETE FROM ratings WHERE study_id = ?`
 	eraseStudyDyadsSQL       = `DELETE FROM dyads WHERE study_id = ?`
+	eraseStudyUISessionsSQL  = `DELETE FROM ui_sessions WHERE key_id IN (SELECT id FROM api_keys WHERE study_id = ?)`
 	eraseStudyAPIKeysSQL     = `DELETE FROM api_keys WHERE study_id = ?`
 	eraseStudySQL            = `DELETE FROM studies WHERE id = ?`
 
@@ -38,6 +39,8 @@ WHERE study_id = ? AND redacted_at IS NULL`
 	eraseDyadDeliveriesSQL  = `DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE dyad_id = ?)`
 	eraseDyadEventsSQL      = `DELETE FROM outbox_events WHERE dyad_id = ?`
 	eraseDyadAlertsSQL      = `DELETE FROM alerts WHERE dyad_id = ?`
+	eraseDyadRevisionsSQL   = `DELETE FROM alert_revisions WHERE dyad_id = ?`
+	eraseStudyRevisionsSQL  = `DELETE FROM alert_revisions WHERE dyad_id IN (SELECT id FROM dyads WHERE study_id = ?)`
 	eraseStudyAttemptsSQL   = `DELETE FROM webhook_attempts WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE study_id = ?)`
 	eraseStudyDeliveriesSQL = `DELETE FROM webhook_deliveries WHERE study_id = ?`
 	eraseStudyWebhooksSQL   = `DELETE FROM webhook_endpoints WHERE study_id = ?`
@@ -46,17 +49,14 @@ WHERE study_id = ? AND redacted_at IS NULL`
 )
 
 // EraseDyad deletes a dyad with its ratings (every version), survey links,
-// idempotency records, alerts and outbox events (with their deliveries),
-// and redacts its audit entries, in one
-// transaction; then purges the deleted bytes. ErrNotFound if there is no
-// such dyad.
+// idempotency records, alerts, alert revisions and outbox events (with
+// their deliveries), and redacts its audit entries, in one transaction; then purges the
+// deleted bytes. ErrNotFound if there is no such dyad.
 func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	err := s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.erase(fmt.Sprintf("dyad %s", id), id, at,
-			s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations,
-			s.sql.eraseDyadAttempts, s.sql.eraseDyadDeliveries, s.sql.eraseDyadEvents, s.sql.eraseDyadAlerts,
-			s.sql.eraseDyadRatings, s.sql.eraseDyad)
-	})
+	err := s.write(ctx, audit, erase(fmt.Sprintf("dyad %s", id), id, at,
+		s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations,
+		s.sql.eraseDyadAttempts, s.sql.eraseDyadDeliveries, s.sql.eraseDyadEvents, s.sql.eraseDyadAlerts,
+		s.sql.eraseDyadRevisions, s.sql.eraseDyadRatings, s.sql.eraseDyad)...)
 	if err != nil {
 		return err
 	}
@@ -66,36 +66,27 @@ func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ..
 // EraseStudy erases a whole study the same way, its dyads, keys bound to
 // it, webhook endpoints and audit payloads included.
 func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	err := s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.erase(fmt.Sprintf("study %s", id), id, at,
-			s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations,
-			s.sql.eraseStudyAttempts, s.sql.eraseStudyDeliveries, s.sql.eraseStudyWebhooks, s.sql.eraseStudyEvents, s.sql.eraseStudyAlerts,
-			s.sql.eraseStudyRatings,
-			s.sql.eraseStudyDyads, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)
-	})
+	err := s.write(ctx, audit, erase(fmt.Sprintf("study %s", id), id, at,
+		s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations,
+		s.sql.eraseStudyAttempts, s.sql.eraseStudyDeliveries, s.sql.eraseStudyWebhooks, s.sql.eraseStudyEvents, s.sql.eraseStudyAlerts,
+		s.sql.eraseStudyRevisions, s.sql.eraseStudyRatings,
+		s.sql.eraseStudyDyads, s.sql.eraseStudyUISessions, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)...)
 	if err != nil {
 		return err
 	}
 	return s.purge(ctx)
 }
 
-// erase redacts with redact (at, id) and runs the deletes (id) in order,
-// children first; the last deletes the erased row itself, and finding
-// none is ErrNotFound.
-func (tx *writeTx) erase(what, id string, at time.Time, redact *statement, deletes ...*statement) error {
-	if err := tx.exec(redact, at, id); err != nil {
-		return err
+// erase is the ops of an erasure: redact (at, id), then the deletes (id)
+// in order, children first; the last deletes the erased row itself, and
+// finding none is ErrNotFound.
+func erase(what, id string, at time.Time, redact *statement, deletes ...*statement) []op {
+	ops := []op{{st: redact, args: []any{at, id}}}
+	for _, st := range deletes {
+		ops = append(ops, op{st: st, args: []any{id}})
 	}
-	for i, st := range deletes {
-		found, err := tx.update(st, id)
-		if err != nil {
-			return err
-		}
-		if i == len(deletes)-1 && !found {
-			return fmt.Errorf("%s: %w", what, alliance.ErrNotFound)
-		}
-	}
-	return nil
+	ops[len(ops)-1].none = fmt.Errorf("%s: %w", what, alliance.ErrNotFound)
+	return ops
 }
 
 // purge removes the erased bytes from the database files. On SQLite the
@@ -120,5 +111,5 @@ func (s *Store) purge(ctx context.Context) error {
 func (s *Store) vacuum() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	s.db.WithContext(ctx).Exec("VACUUM audit_log, idempotency_keys, invitations, webhook_attempts, webhook_deliveries, webhook_endpoints, outbox_events, alerts, ratings, dyads, api_keys, studies")
+	s.db.WithContext(ctx).Exec("VACUUM audit_log, idempotency_keys, invitations, webhook_attempts, webhook_deliveries, webhook_endpoints, outbox_events, alerts, alert_revisions, ratings, dyads, api_keys, studies")
 }

@@ -51,10 +51,8 @@ func (r invitationRow) toDomain() alliance.Invitation {
 
 // CreateInvitation stores a survey link (its hash) with its audit entry.
 func (s *Store) CreateInvitation(ctx context.Context, inv alliance.Invitation, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.exec(s.sql.insertInvitation, inv.ID, inv.StudyID, inv.DyadID, inv.Session, string(inv.Role),
-			inv.Hash, inv.CreatedAt, inv.CreatedBy, inv.ExpiresAt)
-	})
+	return s.write(ctx, audit, op{st: s.sql.insertInvitation, args: []any{inv.ID, inv.StudyID, inv.DyadID, inv.Session, string(inv.Role),
+		inv.Hash, inv.CreatedAt, inv.CreatedBy, inv.ExpiresAt}})
 }
 
 // FindInvitationByID returns one invitation or ErrNotFound.
@@ -88,11 +86,6 @@ func (s *Store) FindInvitations(ctx context.Context, dyadID string) ([]alliance.
 // RevokeInvitation revokes a link that is still unused; ErrConflict when
 // it was used or revoked meanwhile.
 func (s *Store) RevokeInvitation(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		done, err := tx.update(s.sql.revokeInvitation, at, id)
-		if err == nil && !done {
-			err = fmt.Errorf("survey link %s was used or revoked meanwhile: %w", id, alliance.ErrConflict)
-		}
-		return err
-	})
+	return s.write(ctx, audit, op{st: s.sql.revokeInvitation, args: []any{at, id},
+		none: fmt.Errorf("survey link %s was used or revoked meanwhile: %w", id, alliance.ErrConflict)})
 }

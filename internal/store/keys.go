@@ -51,9 +51,7 @@ func (s *Store) CreateKey(ctx context.Context, k alliance.Key, audit ...alliance
 	for i, sc := range k.Scopes {
 		scopes[i] = string(sc)
 	}
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.exec(s.sql.insertKey, k.ID, k.Name, strings.Join(scopes, ","), nullString(k.StudyID), k.Hash, k.CreatedAt, k.CreatedBy)
-	})
+	return s.write(ctx, audit, op{st: s.sql.insertKey, args: []any{k.ID, k.Name, strings.Join(scopes, ","), nullString(k.StudyID), k.Hash, k.CreatedAt, k.CreatedBy}})
 }
 
 // FindKeyByID returns one key or ErrNotFound.
@@ -91,11 +89,5 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 
 // RevokeKey marks a key revoked; revoking twice keeps the first time.
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		revoked, err := tx.update(s.sql.revokeKey, at, id)
-		if err == nil && !revoked {
-			err = fmt.Errorf("key %s: %w", id, alliance.ErrNotFound)
-		}
-		return err
-	})
+	return s.write(ctx, audit, op{st: s.sql.revokeKey, args: []any{at, id}, none: fmt.Errorf("key %s: %w", id, alliance.ErrNotFound)})
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
+	"os"
 	"sync"
 	"testing"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
 
 // instance is one API process: its own store (connection pool) and its own
@@ -30,15 +33,22 @@ type instance struct {
 
 var ginTestMode sync.Once
 
-func startInstance(t *testing.T, url string) *instance {
+func startInstance(t *testing.T, url string, opts ...store.Option) *instance {
 	t.Helper()
-	ginTestMode.Do(func() { gin.SetMode(gin.TestMode) })
-	st, err := store.Open(context.Background(), url, discard)
+	st, err := store.Open(context.Background(), url, discard, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := alliance.NewService(st, instrument.Builtin())
+	return serve(t, st)
+}
+
+// serve puts the API in front of st, as cmd/alliance does on PostgreSQL.
+func serve(t *testing.T, st *store.Store) *instance {
+	t.Helper()
+	ginTestMode.Do(func() { gin.SetMode(gin.TestMode) })
+	// The caches of cmd/alliance on PostgreSQL.
+	svc := alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin())
 	h := api.NewHandler(api.Deps{
 		Service:      svc,
 		Log:          discard,
@@ -54,12 +64,12 @@ type reply struct {
 	id       string
 	replayed bool
 	problem  string
+	code     string
 	detail   string
 }
 
-// send makes one request with the bearer token (an API key or a survey
-// link's token) and, if key is not empty, an Idempotency-Key.
-func send(t *testing.T, method, url, bearer, key string, body any) reply {
+// jsonRequest is a request with body as JSON and the bearer token.
+func jsonRequest(t *testing.T, method, url, bearer string, body any) *http.Request {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -71,6 +81,14 @@ func send(t *testing.T, method, url, bearer, key string, body any) reply {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+bearer)
+	return req
+}
+
+// send makes one request with the bearer token (an API key or a survey
+// link's token) and, if key is not empty, an Idempotency-Key.
+func send(t *testing.T, method, url, bearer, key string, body any) reply {
+	t.Helper()
+	req := jsonRequest(t, method, url, bearer, body)
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
@@ -85,12 +103,13 @@ func send(t *testing.T, method, url, bearer, key string, body any) reply {
 		ID     string `json:"id"`
 		Type   string `json:"type"`
 		Detail string `json:"detail"`
+		Code   string `json:"code"`
 	}
 	_ = json.Unmarshal(raw, &v)
 	if resp.StatusCode >= 500 {
 		t.Errorf("%s %s = %d: %s", method, url, resp.StatusCode, raw)
 	}
-	return reply{status: resp.StatusCode, id: v.ID, replayed: resp.Header.Get("Idempotent-Replayed") == "true", problem: v.Type, detail: v.Detail}
+	return reply{status: resp.StatusCode, id: v.ID, replayed: resp.Header.Get("Idempotent-Replayed") == "true", problem: v.Type, code: v.Code, detail: v.Detail}
 }
 
 func answers(base int) []int {
@@ -129,6 +148,51 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	exactlyOnce(t, inst, func() *instance { return startInstance(t, url) })
+}
+
+// TestTwoInstancesThroughPgBouncer runs the same load through PgBouncer in
+// transaction mode (scripts/postgres-test.sh starts one): the way
+// docs/deploying.md describes, migrations straight to PostgreSQL (they
+// hold a session lock), the instances through PgBouncer with pgx's exec
+// mode (no named prepared statements) and no statement_timeout of their
+// own (PgBouncer refuses it as a startup parameter; it belongs on the
+// role).
+func TestTwoInstancesThroughPgBouncer(t *testing.T) {
+	t.Parallel()
+	bouncer := os.Getenv("ALLIANCE_TEST_PGBOUNCER_URL")
+	if bouncer == "" {
+		t.Skip("ALLIANCE_TEST_PGBOUNCER_URL is not set: run `scripts/postgres-test.sh go test ./...`, which starts PgBouncer when it can")
+	}
+	direct := pgtest.Database(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, direct, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	d, _ := neturl.Parse(direct)
+	u, _ := neturl.Parse(bouncer)
+	u.Path = d.Path
+	q := u.Query()
+	q.Set("default_query_exec_mode", "exec")
+	u.RawQuery = q.Encode()
+	opts := []store.Option{store.WithStatementTimeout(0)}
+	start := func() *instance { return startInstance(t, u.String(), opts...) }
+	exactlyOnce(t, []*instance{start(), start()}, start)
+}
+
+// exactlyOnce sends two instances of one migrated database, all at once,
+// fresh ratings, idempotent retries of one request split over both, and
+// competing submissions of the same dyad, session and role, and checks
+// that every acknowledged rating is stored exactly once, and known to a
+// third instance started afterwards (by startLate).
+func exactlyOnce(t *testing.T, inst []*instance, startLate func() *instance) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
 	base := func(i int) string { return inst[i%2].srv.URL }
 	admin, err := inst[0].svc.EnsureAdminKey(ctx)
 	if err != nil || admin == "" {
@@ -296,7 +360,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 
 	// A third instance, started afterwards, knows every key: nothing that
 	// matters lived in the memory of the first two.
-	late := startInstance(t, url)
+	late := startLate()
 	for s := 1; s <= sessions; s++ {
 		body := map[string]any{"session": s, "role": "client", "answers": answers(s)}
 		r := send(t, "POST", late.srv.URL+"/v1/dyads/"+retryDyad+"/ratings", admin, fmt.Sprintf("retry-%d", s), body)
@@ -370,5 +434,63 @@ func TestTwoInstancesSurveyLinks(t *testing.T) {
 	var rows int
 	if err := inst[1].st.DB().QueryRowContext(ctx, "SELECT count(*) FROM ratings").Scan(&rows); err != nil || rows != links {
 		t.Errorf("ratings table holds %d rows (%v), want %d: one per link", rows, err, links)
+	}
+}
+
+// TestTwoInstancesStaleRatingTarget: instance B has a dyad cached as a
+// rating target (rowcache.TargetTTL) when instance A withdraws one dyad
+// and erases another. B's next ratings of them are refused all the same,
+// by the database: 409 dyad_withdrawn and 404.
+func TestTwoInstancesStaleRatingTarget(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	ctx := context.Background()
+	a, b := startInstance(t, url), startInstance(t, url)
+	if err := a.st.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := a.svc.EnsureAdminKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	study := send(t, "POST", a.srv.URL+"/v1/studies", admin, "", map[string]any{
+		"name": "stale", "forms": map[string]string{"client": "wai_sr_client", "counsellor": "wai_sr_therapist"},
+	})
+	if study.status != http.StatusCreated {
+		t.Fatalf("create study = %+v", study)
+	}
+	var withdrawn, erased string
+	for i, id := range []*string{&withdrawn, &erased} {
+		d := send(t, "POST", a.srv.URL+"/v1/studies/"+study.id+"/dyads", admin, "", map[string]string{
+			"client_code": fmt.Sprintf("S%d", i), "counsellor_code": "K1"})
+		if d.status != http.StatusCreated {
+			t.Fatalf("create dyad = %+v", d)
+		}
+		*id = d.id
+		// B reads the dyad as a rating target, and keeps it.
+		if r := send(t, "POST", b.srv.URL+"/v1/dyads/"+d.id+"/ratings", admin, "", map[string]any{
+			"session": 1, "role": "client", "answers": answers(i)}); r.status != http.StatusCreated {
+			t.Fatalf("first rating = %+v", r)
+		}
+	}
+	if r := send(t, "POST", a.srv.URL+"/v1/dyads/"+withdrawn+"/withdraw", admin, "", map[string]any{"scope": "both", "reason_code": "consent_withdrawn"}); r.status != http.StatusOK {
+		t.Fatalf("withdraw on A = %+v", r)
+	}
+	if r := send(t, "DELETE", a.srv.URL+"/v1/dyads/"+erased+"?confirm="+erased, admin, "", nil); r.status != http.StatusNoContent {
+		t.Fatalf("erase on A = %+v", r)
+	}
+	for _, tc := range []struct {
+		dyad    string
+		status  int
+		problem string
+	}{
+		{withdrawn, http.StatusConflict, "dyad_withdrawn"},
+		{erased, http.StatusNotFound, ""},
+	} {
+		r := send(t, "POST", b.srv.URL+"/v1/dyads/"+tc.dyad+"/ratings", admin, "", map[string]any{
+			"session": 2, "role": "client", "answers": answers(7)})
+		if r.status != tc.status || r.code != tc.problem {
+			t.Errorf("rating on B after A's change = %+v; want %d %s", r, tc.status, tc.problem)
+		}
 	}
 }

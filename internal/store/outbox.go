@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -61,15 +63,28 @@ func (attemptRow) TableName() string { return "webhook_attempts" }
 const (
 	insertEventSQL = `INSERT INTO outbox_events (id, study_id, dyad_id, type, payload, created_at, fanned_out_at)
 VALUES (?, ?, ?, ?, ?, ?, NULL)`
-	pendingEventsSQL = `SELECT d.id, d.study_id, d.type FROM outbox_events d WHERE d.fanned_out_at IS NULL
-ORDER BY d.id LIMIT ? ` + skipLocked
-	// fanOutEventSQL makes one delivery of an event per endpoint of its
-	// study subscribed to its type (events is a comma-separated list).
-	fanOutEventSQL = `INSERT INTO webhook_deliveries (endpoint_id, event_id, study_id, state, attempts, next_attempt_at, retry_from,
+	// fanOutEventsSQL (SQLite) makes one delivery per endpoint of its
+	// study subscribed to its type (events is a comma-separated list) of
+	// each of the first events not fanned out yet; markFannedOutSQL then
+	// marks the same events, in the same transaction of the one writer.
+	fanOutEventsSQL = `INSERT INTO webhook_deliveries (endpoint_id, event_id, study_id, state, attempts, next_attempt_at, retry_from,
 	lease_until, lease_owner, created_at, delivered_at)
-SELECT e.id, ?, e.study_id, 'pending', 0, ?, ?, NULL, NULL, ?, NULL FROM webhook_endpoints e
-WHERE e.study_id = ? AND (',' || e.events || ',') LIKE ?`
-	markFannedOutSQL = `UPDATE outbox_events SET fanned_out_at = ? WHERE id = ?`
+SELECT e.id, v.id, e.study_id, 'pending', 0, ?, ?, NULL, NULL, ?, NULL
+FROM (SELECT id, study_id, type FROM outbox_events WHERE fanned_out_at IS NULL ORDER BY id LIMIT ?) v
+JOIN webhook_endpoints e ON e.study_id = v.study_id AND (',' || e.events || ',') LIKE ('%,' || v.type || ',%')`
+	markFannedOutSQL = `UPDATE outbox_events SET fanned_out_at = ?
+WHERE id IN (SELECT id FROM outbox_events WHERE fanned_out_at IS NULL ORDER BY id LIMIT ?)`
+	// fanOutEventsPostgresSQL is both in one statement, on PostgreSQL:
+	// the events it takes are locked until it commits and skipped by
+	// other instances' fan-outs, and an event committed meanwhile cannot
+	// be marked without its deliveries.
+	fanOutEventsPostgresSQL = `WITH v AS (SELECT d.id, d.study_id, d.type FROM outbox_events d WHERE d.fanned_out_at IS NULL
+	ORDER BY d.id LIMIT ? ` + skipLocked + `),
+fan AS (INSERT INTO webhook_deliveries (endpoint_id, event_id, study_id, state, attempts, next_attempt_at, retry_from,
+	lease_until, lease_owner, created_at, delivered_at)
+	SELECT e.id, v.id, e.study_id, 'pending', 0, ?, ?, NULL, NULL, ?, NULL
+	FROM v JOIN webhook_endpoints e ON e.study_id = v.study_id AND (',' || e.events || ',') LIKE ('%,' || v.type || ',%'))
+UPDATE outbox_events SET fanned_out_at = ? WHERE id IN (SELECT id FROM v)`
 	// claimDeliveriesSQL leases due deliveries of enabled endpoints; the
 	// outer condition re-checks the lease of a row another instance
 	// claimed while this statement waited.
@@ -77,8 +92,7 @@ WHERE e.study_id = ? AND (',' || e.events || ',') LIKE ?`
 WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
 	WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?) AND e.disabled_at IS NULL
 	ORDER BY d.next_attempt_at, d.id LIMIT ? ` + skipLocked + `)
-AND (lease_until IS NULL OR lease_until < ?)
-RETURNING id`
+AND (lease_until IS NULL OR lease_until < ?)`
 	deliveryDoneSQL = `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?,
 	lease_until = NULL, lease_owner = NULL
 WHERE id = ? AND lease_owner = ?`
@@ -100,73 +114,69 @@ func eventArgs(e alliance.OutboxEvent) []any {
 
 // FanOutEvents turns up to limit events not fanned out yet into
 // deliveries, one per subscribed endpoint of their study, in one
-// transaction; on PostgreSQL concurrent dispatchers skip each other's
-// events.
+// transaction (see writeApart); on PostgreSQL concurrent dispatchers skip
+// each other's events.
 func (s *Store) FanOutEvents(ctx context.Context, now time.Time, limit int) (int, error) {
-	n := 0
-	err := s.write(ctx, nil, func(tx *writeTx) error {
-		type pending struct{ id, study, typ string }
-		var evs []pending
-		err := tx.query(s.sql.pendingEvents, func(rows *sql.Rows) error {
-			var p pending
-			if err := rows.Scan(&p.id, &p.study, &p.typ); err != nil {
-				return err
-			}
-			evs = append(evs, p)
-			return nil
-		}, limit)
-		if err != nil {
-			return err
-		}
-		n = len(evs)
-		for _, e := range evs {
-			if err := tx.exec(s.sql.fanOutEvent, e.id, now, now, now, e.study, "%,"+e.typ+",%"); err != nil {
-				return err
-			}
-			if err := tx.exec(s.sql.markFannedOut, now, e.id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return n, err
+	var n int64
+	var ops []op
+	if s.sql.markFannedOut == nil { // PostgreSQL: one statement
+		ops = []op{{st: s.sql.fanOutEvents, args: []any{limit, now, now, now, now}, count: &n}}
+	} else {
+		ops = []op{{st: s.sql.fanOutEvents, args: []any{now, now, now, limit}},
+			{st: s.sql.markFannedOut, args: []any{now, limit}, count: &n}}
+	}
+	err := s.writeApart(ctx, ops...)
+	return int(n), err
 }
 
-// ClaimDeliveries leases up to limit due deliveries to owner until
-// until and returns them with their events and endpoints.
+// ClaimDeliveries leases up to limit due deliveries to owner until until
+// (one UPDATE; see writeApart) and returns them with their events and
+// endpoints: the rows that owner leases until until, which no other
+// claim names (until is this claim's own time, owner this dispatcher's).
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]alliance.Delivery, error) {
-	var ids []int64
-	err := s.write(ctx, nil, func(tx *writeTx) error {
-		ids = ids[:0]
-		return tx.query(s.sql.claimDeliveries, func(rows *sql.Rows) error {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-			return nil
-		}, until, owner, now, now, limit, now)
-	})
-	if err != nil || len(ids) == 0 {
+	var n int64
+	err := s.writeApart(ctx, op{st: s.sql.claimDeliveries, args: []any{until, owner, now, now, limit, now}, count: &n})
+	if err != nil || n == 0 {
 		return nil, err
 	}
 	db := s.db.WithContext(ctx)
 	var rows []deliveryRow
-	if err := db.Where("id IN ? AND lease_owner = ?", ids, owner).Order("next_attempt_at, id").Find(&rows).Error; err != nil {
+	if err := db.Where("lease_owner = ? AND lease_until = ?", owner, until).Order("next_attempt_at, id").Find(&rows).Error; err != nil {
 		return nil, translate(err)
+	}
+	var eventIDs, endpointIDs []string
+	for _, r := range rows {
+		eventIDs = append(eventIDs, r.EventID)
+		if !slices.Contains(endpointIDs, r.EndpointID) {
+			endpointIDs = append(endpointIDs, r.EndpointID)
+		}
+	}
+	events := map[string]alliance.OutboxEvent{}
+	endpoints := map[string]alliance.WebhookEndpoint{}
+	if len(rows) > 0 {
+		var evs []eventRow
+		if err := db.Where("id IN ?", eventIDs).Find(&evs).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, e := range evs {
+			events[e.ID] = e.toDomain()
+		}
+		var eps []webhookRow
+		if err := db.Where("id IN ?", endpointIDs).Find(&eps).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, e := range eps {
+			endpoints[e.ID] = e.toDomain()
+		}
 	}
 	out := make([]alliance.Delivery, 0, len(rows))
 	for _, r := range rows {
-		var ev eventRow
-		var ep webhookRow
-		if err := db.Take(&ev, "id = ?", r.EventID).Error; err != nil {
-			return nil, translate(err)
+		ev, ok := events[r.EventID]
+		ep, ok2 := endpoints[r.EndpointID]
+		if !ok || !ok2 { // erased meanwhile
+			continue
 		}
-		if err := db.Take(&ep, "id = ?", r.EndpointID).Error; err != nil {
-			return nil, translate(err)
-		}
-		out = append(out, alliance.Delivery{ID: r.ID, Endpoint: ep.toDomain(), Event: ev.toDomain(), Attempts: r.Attempts,
-			RetryFrom: r.RetryFrom.UTC()})
+		out = append(out, alliance.Delivery{ID: r.ID, Endpoint: ep, Event: ev, Attempts: r.Attempts, RetryFrom: r.RetryFrom.UTC()})
 	}
 	return out, nil
 }
@@ -176,44 +186,45 @@ func (r eventRow) toDomain() alliance.OutboxEvent {
 		CreatedAt: r.CreatedAt.UTC()}
 }
 
+// errLeaseLost fails FinishDelivery's ops when owner no longer holds the
+// lease: nothing of them is stored, and FinishDelivery reports no error.
+var errLeaseLost = errors.New("the delivery's lease was lost")
+
 // FinishDelivery records one attempt: the delivery's new state, the
 // endpoint's failure count (and, on giving up, its disabling) and a line
-// of its delivery log, of which the last 100 stay. Nothing is
-// recorded if owner no longer holds the lease (another dispatcher took
-// the delivery over after it expired).
+// of its delivery log, of which the last 100 stay; in one transaction
+// (see writeApart). Nothing is recorded if owner no longer holds the
+// lease (another dispatcher took the delivery over after it expired):
+// the first statement then matches no row and the others do not run.
 func (s *Store) FinishDelivery(ctx context.Context, o alliance.DeliveryOutcome) error {
 	d := o.Delivery
-	return s.write(ctx, nil, func(tx *writeTx) error {
-		var held bool
-		var err error
-		switch {
-		case o.Delivered:
-			held, err = tx.update(s.sql.deliveryDone, o.At, d.ID, o.Owner)
-		case o.GiveUp:
-			held, err = tx.update(s.sql.deliveryRetry, "failed", o.At, d.ID, o.Owner)
-		default:
-			held, err = tx.update(s.sql.deliveryRetry, "pending", o.NextAttemptAt, d.ID, o.Owner)
-		}
-		if err != nil || !held {
-			return err
-		}
-		status := sql.NullInt64{Int64: int64(o.Status), Valid: o.Status != 0}
-		if err := tx.exec(s.sql.insertAttempt, d.Endpoint.ID, d.ID, d.Event.ID, d.Event.Type, d.Attempts+1, o.At, status,
-			o.Latency.Milliseconds(), nullString(o.Error)); err != nil {
-			return err
-		}
-		if err := tx.exec(s.sql.pruneAttempts, d.Endpoint.ID, d.Endpoint.ID); err != nil {
-			return err
-		}
-		if o.Delivered {
-			return tx.exec(s.sql.endpointSucceeded, d.Endpoint.ID)
-		}
-		if err := tx.exec(s.sql.endpointFailed, d.Endpoint.ID); err != nil {
-			return err
-		}
-		if o.GiveUp {
-			return tx.exec(s.sql.disableEndpoint, o.At, o.DisableReason, d.Endpoint.ID)
-		}
+	held := op{none: errLeaseLost}
+	switch {
+	case o.Delivered:
+		held.st, held.args = s.sql.deliveryDone, []any{o.At, d.ID, o.Owner}
+	case o.GiveUp:
+		held.st, held.args = s.sql.deliveryRetry, []any{"failed", o.At, d.ID, o.Owner}
+	default:
+		held.st, held.args = s.sql.deliveryRetry, []any{"pending", o.NextAttemptAt, d.ID, o.Owner}
+	}
+	status := sql.NullInt64{Int64: int64(o.Status), Valid: o.Status != 0}
+	ops := []op{held,
+		{st: s.sql.insertAttempt, args: []any{d.Endpoint.ID, d.ID, d.Event.ID, d.Event.Type, d.Attempts + 1, o.At, status,
+			o.Latency.Milliseconds(), nullString(o.Error)}},
+		{st: s.sql.pruneAttempts, args: []any{d.Endpoint.ID, d.Endpoint.ID}},
+	}
+	switch {
+	case o.Delivered:
+		ops = append(ops, op{st: s.sql.endpointSucceeded, args: []any{d.Endpoint.ID}})
+	case o.GiveUp:
+		ops = append(ops, op{st: s.sql.endpointFailed, args: []any{d.Endpoint.ID}},
+			op{st: s.sql.disableEndpoint, args: []any{o.At, o.DisableReason, d.Endpoint.ID}})
+	default:
+		ops = append(ops, op{st: s.sql.endpointFailed, args: []any{d.Endpoint.ID}})
+	}
+	err := s.writeApart(ctx, ops...)
+	if errors.Is(err, errLeaseLost) {
 		return nil
-	})
+	}
+	return err
 }

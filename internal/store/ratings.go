@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,22 +13,23 @@ import (
 // codec.go). Every version of a rating is a row; the current one has no
 // SupersededAt.
 type ratingRow struct {
-	ID                 string `gorm:"primaryKey"`
-	StudyID            string
-	DyadID             string
-	Session            int
-	SessionDate        sql.NullString
-	Role               string
-	FormID             string
-	Answers            string
-	Scores             string
-	MaxMissingFraction float64
-	ScoringVersion     string
-	Version            int
-	CreatedAt          time.Time
-	SupersededAt       sql.NullTime
-	VoidedAt           sql.NullTime
-	VoidReason         sql.NullString
+	ID                     string `gorm:"primaryKey"`
+	StudyID                string
+	DyadID                 string
+	Session                int
+	SessionDate            sql.NullString
+	Role                   string
+	FormID                 string
+	Answers                string
+	Scores                 string
+	MaxMissingFraction     float64
+	TotalRequiresSubscales bool
+	ScoringVersion         string
+	Version                int
+	CreatedAt              time.Time
+	SupersededAt           sql.NullTime
+	VoidedAt               sql.NullTime
+	VoidReason             sql.NullString
 }
 
 func (ratingRow) TableName() string { return "ratings" }
@@ -46,8 +46,8 @@ func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
 const (
 	insertRatingSQL = `INSERT INTO ratings (id, study_id, dyad_id, session, session_date, role, form_id, answers, scores,
-	max_missing_fraction, scoring_version, version, created_at, superseded_at, voided_at, void_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
+	max_missing_fraction, total_requires_subscales, scoring_version, version, created_at, superseded_at, voided_at, void_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
 	insertIdempotencySQL = `INSERT INTO idempotency_keys (key, fingerprint, rating_id, created_at) VALUES (?, ?, ?, ?)`
 	// supersedeSQL is the optimistic lock of an amendment: it matches only
 	// while the version amended is still current.
@@ -67,18 +67,19 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 		return ratingRow{}, err
 	}
 	row := ratingRow{
-		ID:                 r.ID,
-		StudyID:            r.StudyID,
-		DyadID:             r.DyadID,
-		Session:            r.Session,
-		Role:               string(r.Role),
-		FormID:             r.FormID,
-		Answers:            answers,
-		Scores:             scores,
-		MaxMissingFraction: r.Policy.MaxMissingFraction,
-		ScoringVersion:     r.ScoringVersion,
-		Version:            r.Version,
-		CreatedAt:          r.CreatedAt,
+		ID:                     r.ID,
+		StudyID:                r.StudyID,
+		DyadID:                 r.DyadID,
+		Session:                r.Session,
+		Role:                   string(r.Role),
+		FormID:                 r.FormID,
+		Answers:                answers,
+		Scores:                 scores,
+		MaxMissingFraction:     r.Policy.MaxMissingFraction,
+		TotalRequiresSubscales: r.Policy.TotalRequiresSubscales,
+		ScoringVersion:         r.ScoringVersion,
+		Version:                r.Version,
+		CreatedAt:              r.CreatedAt,
 	}
 	if r.SessionDate != nil {
 		row.SessionDate = nullString(r.SessionDate.String())
@@ -91,7 +92,7 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 
 func (r ratingRow) args() []any {
 	return []any{r.ID, r.StudyID, r.DyadID, r.Session, r.SessionDate, r.Role, r.FormID, r.Answers, r.Scores,
-		r.MaxMissingFraction, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt}
+		r.MaxMissingFraction, r.TotalRequiresSubscales, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt}
 }
 
 func (r ratingRow) toDomain() (alliance.Rating, error) { return r.decode(new(scoreDecoder)) }
@@ -106,7 +107,7 @@ func (r ratingRow) decode(dec *scoreDecoder) (alliance.Rating, error) {
 		Session:        r.Session,
 		Role:           alliance.Role(r.Role),
 		FormID:         r.FormID,
-		Policy:         alliance.Policy{MaxMissingFraction: r.MaxMissingFraction},
+		Policy:         alliance.Policy{MaxMissingFraction: r.MaxMissingFraction, TotalRequiresSubscales: r.TotalRequiresSubscales},
 		ScoringVersion: r.ScoringVersion,
 		Version:        r.Version,
 		CreatedAt:      r.CreatedAt.UTC(),
@@ -151,79 +152,63 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingAmend, Rating: r, Prev: prev, Idem: idem, Audit: audit})
 }
 
-// WriteRating is every rating write (see alliance.Store): in one
-// transaction, claim the idempotency key (if any), run the write's own
-// step (an amendment's supersede, a survey link's use, a void), then its
-// alert changes, insert the rating (but for a void) and append the audit
-// entries with their outbox events.
+// WriteRating is every rating write (see alliance.Store), as one list of
+// statements in one transaction: the write's own step (an amendment's
+// supersede, a survey link's use, a void: each the optimistic lock of its
+// row), then its alert changes (alertOps: the dyad's alert revision, the
+// resolutions, the alerts raised and their events); around them, but for
+// a void, what insertRating adds.
 func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
 	r := w.Rating
-	var row ratingRow
-	if w.Op != alliance.RatingVoid {
-		var err error
-		if row, err = toRatingRow(r); err != nil {
-			return err
-		}
-	}
-	return s.write(ctx, w.Audit, func(tx *writeTx) error {
-		if err := s.claimKey(tx, w.Idem, r); err != nil {
-			return err
-		}
-		if err := s.ratingStep(tx, w); err != nil {
-			return err
-		}
-		if err := s.alertSteps(tx, r.DyadID, w.Alerts); err != nil {
-			return err
-		}
-		if w.Op == alliance.RatingVoid {
-			return nil
-		}
-		return tx.exec(s.sql.insertRating, row.args()...)
-	})
-}
-
-// ratingStep is what a rating write does before its rating is inserted:
-// an amendment supersedes the current version (its optimistic lock: if
-// that is no longer current, ErrConflict), a survey rating uses its link
-// up (ErrGone when used or expired), a void takes the current version
-// out of current data (ErrConflict when it is no longer current).
-func (s *Store) ratingStep(tx *writeTx, w alliance.RatingWrite) error {
+	var step op
 	switch w.Op {
+	case alliance.RatingCreate:
 	case alliance.RatingAmend:
-		current, err := tx.update(s.sql.supersede, w.Rating.CreatedAt, w.Prev.ID)
-		if err == nil && !current {
-			err = fmt.Errorf("rating %s is no longer current: %w", w.Prev.ID, alliance.ErrConflict)
-		}
-		return err
+		step = op{st: s.sql.supersede, args: []any{r.CreatedAt, w.Prev.ID},
+			none: fmt.Errorf("rating %s is no longer current: %w", w.Prev.ID, alliance.ErrConflict)}
 	case alliance.RatingInvited:
-		used, err := tx.update(s.sql.useInvitation, w.At, w.Rating.ID, w.InvitationID, w.At)
-		if err == nil && !used {
-			err = alliance.ErrGone
-		}
-		return err
+		step = op{st: s.sql.useInvitation, args: []any{w.At, r.ID, w.InvitationID, w.At}, none: alliance.ErrGone}
 	case alliance.RatingVoid:
-		done, err := tx.update(s.sql.voidRating, w.At, w.At, w.VoidReason, w.Rating.ID)
-		if err == nil && !done {
-			err = fmt.Errorf("rating %s is no longer current: %w", w.Rating.ID, alliance.ErrConflict)
-		}
+		step = op{st: s.sql.voidRating, args: []any{w.At, w.At, w.VoidReason, r.ID},
+			none: fmt.Errorf("rating %s is no longer current: %w", r.ID, alliance.ErrConflict)}
+	default:
+		return fmt.Errorf("rating write %d: no such operation", w.Op)
+	}
+	var before []op
+	if step.st != nil {
+		before = append(before, step)
+	}
+	before, err := s.alertOps(before, r.DyadID, w.Alerts)
+	if err != nil {
 		return err
 	}
-	return nil
+	if w.Op == alliance.RatingVoid {
+		return s.write(ctx, w.Audit, before...)
+	}
+	return s.insertRating(ctx, r, w.Idem, w.Audit, before...)
 }
 
-// claimKey records the idempotency key, if any, first in the rating's
-// transaction: a key already present means another request committed it,
-// which a retry must learn before anything else (a retried amendment
-// finds its rating already superseded).
-func (s *Store) claimKey(tx *writeTx, idem *alliance.Idempotency, r alliance.Rating) error {
-	if idem == nil {
-		return nil
+// insertRating is every rating write but a void: in one transaction,
+// claim the idempotency key (if any), run before (an amendment's
+// supersede, a survey link's use, the alert changes), insert the rating
+// and append the audit entries.
+//
+// The key comes first: a key already present means another request
+// committed it, which a retry must learn before anything else (a retried
+// amendment finds its rating already superseded).
+func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before ...op) error {
+	row, err := toRatingRow(r)
+	if err != nil {
+		return err
 	}
-	err := tx.exec(s.sql.insertIdempotency, idem.Key, idem.Fingerprint, r.ID, time.Now().UTC())
-	if errors.Is(err, alliance.ErrConflict) {
-		return alliance.ErrIdempotencyKeyTaken
+	ops := make([]op, 0, len(before)+len(audit)+2)
+	if idem != nil {
+		ops = append(ops, op{st: s.sql.insertIdempotency, args: []any{idem.Key, idem.Fingerprint, r.ID, time.Now().UTC()},
+			taken: alliance.ErrIdempotencyKeyTaken})
 	}
-	return err
+	ops = append(ops, before...)
+	ops = append(ops, op{st: s.sql.insertRating, args: row.args()})
+	return s.write(ctx, audit, ops...)
 }
 
 // FindRatingByID returns one version of a rating.

@@ -47,7 +47,7 @@ var backends = []struct {
 	{"postgres", func(t *testing.T) *Store { return openMigrated(t, pgtest.Database(t)) }},
 }
 
-var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{},
+var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}, &uiSessionRow{},
 	&alertRow{}, &eventRow{}, &webhookRow{}, &deliveryRow{}, &attemptRow{}}
 
 // TestAuditLogAppendOnly: on each backend the database itself refuses to
@@ -190,6 +190,8 @@ func typeKind(t *testing.T, table, dbType string) string {
 		return "float"
 	case "datetime", "timestamptz", "timestamp with time zone":
 		return "time"
+	case "boolean", "bool":
+		return "bool"
 	}
 	t.Errorf("%s: unexpected column type %q", table, dbType)
 	return dbType

@@ -23,26 +23,33 @@ import (
 // Store is the implementation of alliance.Store. Reads go through GORM on
 // a connection pool; every write goes through the write seam (write.go).
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db    *gorm.DB
+	sqlDB *sql.DB
+	// reads runs the plain SQL reads: sqlDB, or on PostgreSQL the pool
+	// with a bounded wait for a connection (pool.go) that GORM uses too.
+	reads queryer
+	// pool is that bounded pool; nil on SQLite.
+	pool    *boundedPool
 	dialect migrations.Dialect
 	// sql holds the write path's statements (see write.go).
 	sql *statements
-	// writer group-commits SQLite's write transactions on a connection of
-	// its own: queued in Go (fair and prompt, where connections racing for
-	// the file lock back off in SQLite's busy handler) and committed
-	// together. nil on PostgreSQL, where every write has its own
-	// transaction. writerDB is its database handle, checkpoints the loop
-	// that copies the WAL back into the database file.
-	writer      *groupcommit.Writer
-	writerDB    *sql.DB
-	checkpoints *checkpointer
+	// writer group-commits the writes (see write.go). On SQLite it writes
+	// on a connection of its own: queued in Go (fair and prompt, where
+	// connections racing for the file lock back off in SQLite's busy
+	// handler) and committed together; writerDB is its database handle,
+	// checkpoints the loop that copies the WAL back into the database
+	// file (both nil on PostgreSQL). On PostgreSQL its batches are
+	// pipelined on connections of the pool (see pipeline.go).
+	writer *groupcommit.Writer[[]op]
+	// statementTimeout is PostgreSQL's statement_timeout of this store's
+	// connections (0: none of ours); it also bounds a pipelined batch.
+	statementTimeout time.Duration
+	writerDB         *sql.DB
+	checkpoints      *checkpointer
 	// writes remembers whether the latest write failed for want of the
 	// database (disk full, read-only, I/O error), so /readyz can report a
 	// fault that reads alone would not show.
 	writes writeHealth
-	// alertReads are the prepared reads of alert evaluation (alerts.go).
-	alertReads alertReads
 }
 
 var _ alliance.Store = (*Store)(nil)
@@ -55,6 +62,7 @@ var _ alliance.Store = (*Store)(nil)
 // machine, serialised by BEGIN IMMEDIATE and the busy timeout.
 type Options struct {
 	MaxOpenConns     int
+	PoolWait         time.Duration
 	MaxIdleConns     int
 	ConnMaxLifetime  time.Duration
 	ConnMaxIdleTime  time.Duration
@@ -64,10 +72,12 @@ type Options struct {
 // DefaultOptions are the settings Open uses for every option not given:
 // 10 connections per instance (so 8 instances stay under PostgreSQL's
 // default max_connections of 100), all of them kept idle, recycled after
-// 30 minutes or 5 idle minutes, and no statement running over 30 seconds.
+// 30 minutes or 5 idle minutes, no request waiting over 5 seconds for one
+// of them, and no statement running over 30 seconds.
 func DefaultOptions() Options {
 	return Options{
 		MaxOpenConns:     10,
+		PoolWait:         5 * time.Second,
 		MaxIdleConns:     10,
 		ConnMaxLifetime:  30 * time.Minute,
 		ConnMaxIdleTime:  5 * time.Minute,
@@ -80,6 +90,11 @@ type Option func(*Options)
 
 // WithMaxOpenConns caps the open connections of this instance (0: no cap).
 func WithMaxOpenConns(n int) Option { return func(o *Options) { o.MaxOpenConns = n } }
+
+// WithPoolWait bounds how long a query or a batch of writes waits for a
+// free connection of this instance's pool before it fails with
+// alliance.ErrUnavailable (0: as long as its context allows).
+func WithPoolWait(d time.Duration) Option { return func(o *Options) { o.PoolWait = d } }
 
 // WithMaxIdleConns sets how many idle connections the pool keeps.
 func WithMaxIdleConns(n int) Option { return func(o *Options) { o.MaxIdleConns = n } }
@@ -107,6 +122,15 @@ func IsPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
+// SQLitePath is the file an SQLite database URL names (a path, or
+// sqlite://path), and false for a PostgreSQL URL.
+func SQLitePath(url string) (string, bool) {
+	if IsPostgresURL(url) {
+		return "", false
+	}
+	return strings.TrimPrefix(url, "sqlite://"), true
+}
+
 // Open connects to the database named by url. A postgres:// or
 // postgresql:// URL opens PostgreSQL (see openPostgres); a file path or a
 // sqlite:// URL opens (and creates) an SQLite file (see openSQLite).
@@ -118,7 +142,8 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger, opts ...Option) 
 		}
 		return openPostgres(ctx, rawURL, log, o)
 	}
-	return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite://"), log)
+	path, _ := SQLitePath(rawURL)
+	return openSQLite(ctx, path, log)
 }
 
 // gormConfig is the GORM configuration of both backends: statements
@@ -136,9 +161,8 @@ func gormConfig(log *slog.Logger) *gorm.Config {
 
 // Close stops the writer and releases the connections.
 func (s *Store) Close() error {
-	s.alertReads.close()
-	if s.writer != nil {
-		s.writer.Close()
+	s.writer.Close()
+	if s.writerDB != nil {
 		s.checkpoints.close()
 		s.sql.close()
 		_ = s.writerDB.Close()
@@ -154,6 +178,7 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	}
 	if s.writerDB != nil {
 		s.sql.prepare(ctx, s.writerDB)
+		s.sql.prepareReads(ctx, s.sqlDB)
 	}
 	return nil
 }

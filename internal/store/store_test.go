@@ -453,4 +453,91 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 			t.Errorf("FindRatings(unknown dyad) = %v, want an empty list", err)
 		}
 	})
+
+	t.Run("dashboard sessions: create, find, end once", func(t *testing.T) {
+		t.Parallel()
+		st := open(t)
+		k := alliance.Key{ID: "k1", Name: "analyst", Scopes: []alliance.Scope{"analyze"}, Hash: "h", CreatedAt: now, CreatedBy: "system"}
+		if err := st.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		us := alliance.UISession{ID: "us1", KeyID: "k1", Hash: "hh", CreatedAt: now, ExpiresAt: now.Add(alliance.UISessionTTL)}
+		audit := alliance.AuditEntry{At: now, Actor: "key:k1", Action: "ui_session.create", Resource: "ui_session", ResourceID: "us1"}
+		if err := st.CreateUISession(ctx, us, audit); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.FindUISessionByID(ctx, "us1")
+		if err != nil || got.KeyID != "k1" || got.Hash != "hh" || !got.ExpiresAt.Equal(us.ExpiresAt) || got.EndedAt != nil {
+			t.Fatalf("FindUISessionByID = %+v, %v; want the session as created", got, err)
+		}
+		if _, err := st.FindUISessionByID(ctx, "nope"); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("FindUISessionByID(unknown) = %v, want ErrNotFound", err)
+		}
+		if err := st.EndUISession(ctx, "us1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.FindUISessionByID(ctx, "us1"); got.EndedAt == nil || !got.EndedAt.Equal(now.Add(time.Hour)) {
+			t.Errorf("ended session has EndedAt %v, want %v", got.EndedAt, now.Add(time.Hour))
+		}
+		if err := st.EndUISession(ctx, "us1", now.Add(2*time.Hour)); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("EndUISession twice = %v, want ErrNotFound", err)
+		}
+		if err := st.CreateUISession(ctx, alliance.UISession{ID: "us2", KeyID: "no-such-key", Hash: "h", CreatedAt: now, ExpiresAt: now}); err == nil {
+			t.Error("a session of an unknown key was stored")
+		}
+		entries, err := st.FindAudit(ctx, alliance.AuditFilter{Action: "ui_session.create", Limit: 10})
+		if err != nil || len(entries) != 1 {
+			t.Errorf("audit entries of the sign-in = %d, %v; want 1", len(entries), err)
+		}
+	})
+
+	t.Run("study scores and completion counts", func(t *testing.T) {
+		t.Parallel()
+		st := open(t)
+		fixture(t, ctx, st)
+		for _, r := range []alliance.Rating{
+			rating("ra_1", 1, alliance.RoleClient, 1, twelve(4)...),
+			rating("ra_2", 1, alliance.RoleCounsellor, 1, twelve(3)...),
+			rating("ra_3", 2, alliance.RoleClient, 1, twelve(5)...),
+		} {
+			if err := st.CreateRating(ctx, r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, scale := range []string{"total", "bond"} {
+			pairs, sessions, err := st.FindStudyScalePairs(ctx, "st_1", scale)
+			if err != nil || len(pairs) != 1 || !slices.Equal(sessions, []int{1, 2}) {
+				t.Fatalf("FindStudyScalePairs(%s) = %+v, %v, %v; want one pair, sessions 1 and 2", scale, pairs, sessions, err)
+			}
+			if p := pairs[0]; p.DyadID != "dy_1" || p.Session != 1 || p.Client == nil || *p.Client != 4 || p.Counsellor == nil || *p.Counsellor != 3 {
+				t.Errorf("FindStudyScalePairs(%s) = %+v, want dy_1 session 1: 4 and 3", scale, p)
+			}
+		}
+		// A missing score is a nil mean, not a missing pair.
+		sparse := twelve(4)
+		for i := range 6 {
+			sparse[i] = nil
+		}
+		for _, r := range []alliance.Rating{rating("ra_4", 3, alliance.RoleClient, 1, sparse...), rating("ra_5", 3, alliance.RoleCounsellor, 1, twelve(2)...)} {
+			if err := st.CreateRating(ctx, r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pairs, _, err := st.FindStudyScalePairs(ctx, "st_1", "goal")
+		nilMeans := 0
+		for _, p := range pairs {
+			if p.Client == nil {
+				nilMeans++
+			}
+		}
+		if err != nil || len(pairs) != 2 || nilMeans != 1 {
+			t.Errorf("FindStudyScalePairs(goal) = %+v, %v; want 2 pairs, one with no client mean", pairs, err)
+		}
+		c, err := st.CountStudyRatings(ctx, "st_1")
+		wantC := alliance.Completion{Dyads: 1, Sessions: []alliance.SessionCompletion{
+			{Session: 1, Client: 1, Counsellor: 1, Both: 1}, {Session: 2, Client: 1}, {Session: 3, Client: 1, Counsellor: 1, Both: 1}}}
+		if err != nil || cmp.Diff(c, wantC) != "" {
+			t.Errorf("CountStudyRatings = %+v, %v; want %+v", c, err, wantC)
+		}
+	})
 }

@@ -137,7 +137,7 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 	}
 	q := s.db.WithContext(s.rowsCtx(ctx)).Table("ratings AS r").
 		Select(`r.id, r.study_id, r.dyad_id, r.session, r.session_date, r.role, r.form_id, r.answers, r.scores,
-			r.max_missing_fraction, r.scoring_version, r.version, r.created_at, r.superseded_at,
+			r.max_missing_fraction, r.total_requires_subscales, r.scoring_version, r.version, r.created_at, r.superseded_at,
 			d.client_code, d.counsellor_code, d.withdrawn_at, d.withdrawn_scope`).
 		Joins("JOIN dyads AS d ON d.id = r.dyad_id").
 		Where("r.study_id = ? AND r.superseded_at IS NULL", studyID)
@@ -163,7 +163,7 @@ func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *t
 		var withdrawnAt sql.NullTime
 		var withdrawnScope sql.NullString
 		err := rows.Scan(&row.ID, &row.StudyID, &row.DyadID, &row.Session, &row.SessionDate, &row.Role, &row.FormID,
-			&row.Answers, &row.Scores, &row.MaxMissingFraction, &row.ScoringVersion, &row.Version, &row.CreatedAt,
+			&row.Answers, &row.Scores, &row.MaxMissingFraction, &row.TotalRequiresSubscales, &row.ScoringVersion, &row.Version, &row.CreatedAt,
 			&row.SupersededAt, &client, &counsellor, &withdrawnAt, &withdrawnScope)
 		if err != nil {
 			return translate(err)
@@ -202,4 +202,110 @@ func checkCtx(ctx context.Context, n int) error {
 		return nil
 	}
 	return ctx.Err()
+}
+
+// scalePairsSQL reads one scale's two means of every session both sides
+// of a dyad rated, extracted from the scores column by the database (%s
+// stands for each side's extraction), so that a trajectory over 200,000
+// ratings decodes no score document in Go. Each counsellor rating is found
+// through the unique index ratings_current.
+const scalePairsSQL = `
+SELECT c.dyad_id, c.session, %[1]s, %[2]s
+FROM ratings c
+JOIN ratings k ON k.dyad_id = c.dyad_id AND k.session = c.session AND k.role = 'counsellor' AND k.superseded_at IS NULL
+WHERE c.study_id = ? AND c.role = 'client' AND c.superseded_at IS NULL`
+
+// FindStudyScalePairs returns one scale's means of every complete dyad
+// session of a study, and every session number rated (see alliance.Store).
+func (s *Store) FindStudyScalePairs(ctx context.Context, studyID, scale string) ([]alliance.SessionPair, []int, error) {
+	// The path of the scale's mean in storedScores, in each dialect.
+	path := "$.total.mean"
+	extract := "json_extract(%s.scores, ?)"
+	if scale != alliance.ScaleTotal {
+		path = "$.subscales." + scale + ".mean"
+	}
+	if s.dialect == migrations.Postgres {
+		extract = "(%s.scores::jsonb #>> ?::text[])::double precision"
+		path = "{total,mean}"
+		if scale != alliance.ScaleTotal {
+			path = "{subscales," + scale + ",mean}"
+		}
+	}
+	db := s.db.WithContext(s.rowsCtx(ctx))
+	var sessions []int
+	if err := db.Raw(`SELECT DISTINCT session FROM ratings WHERE study_id = ? AND superseded_at IS NULL ORDER BY session`, studyID).
+		Scan(&sessions).Error; err != nil {
+		return nil, nil, translate(err)
+	}
+	q := fmt.Sprintf(scalePairsSQL, fmt.Sprintf(extract, "c"), fmt.Sprintf(extract, "k"))
+	rows, err := db.Raw(q, path, path, studyID).Rows()
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	defer rows.Close()
+	var out []alliance.SessionPair
+	var means []float64 // one backing array for the means, grown in chunks
+	for n := 1; rows.Next(); n++ {
+		if err := checkCtx(ctx, n); err != nil {
+			return nil, nil, err
+		}
+		var p alliance.SessionPair
+		var c, k sql.NullFloat64
+		if err := rows.Scan(&p.DyadID, &p.Session, &c, &k); err != nil {
+			return nil, nil, translate(err)
+		}
+		if len(means)+2 > cap(means) {
+			means = make([]float64, 0, 4096)
+		}
+		if c.Valid {
+			means = append(means, c.Float64)
+			p.Client = &means[len(means)-1]
+		}
+		if k.Valid {
+			means = append(means, k.Float64)
+			p.Counsellor = &means[len(means)-1]
+		}
+		out = append(out, p)
+	}
+	return out, sessions, translate(rows.Err())
+}
+
+// countSessionsSQL counts a study's current ratings per session and role,
+// and the client ratings whose counsellor rating exists (complete pairs),
+// each found through the unique index ratings_current.
+const countSessionsSQL = `
+SELECT r.session,
+    SUM(CASE WHEN r.role = 'client' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.role = 'counsellor' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN r.role = 'client' AND EXISTS (
+        SELECT 1 FROM ratings k WHERE k.dyad_id = r.dyad_id AND k.session = r.session
+            AND k.role = 'counsellor' AND k.superseded_at IS NULL) THEN 1 ELSE 0 END)
+FROM ratings r
+WHERE r.study_id = ? AND r.superseded_at IS NULL
+GROUP BY r.session
+ORDER BY r.session`
+
+// CountStudyRatings counts a study's dyads and its ratings per session
+// and role, in SQL: portable aggregates only.
+func (s *Store) CountStudyRatings(ctx context.Context, studyID string) (alliance.Completion, error) {
+	var out alliance.Completion
+	var dyads int64
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&dyadRow{}).Where("study_id = ?", studyID).Count(&dyads).Error; err != nil {
+		return out, translate(err)
+	}
+	out.Dyads = int(dyads)
+	rows, err := db.Raw(countSessionsSQL, studyID).Rows()
+	if err != nil {
+		return out, translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c alliance.SessionCompletion
+		if err := rows.Scan(&c.Session, &c.Client, &c.Counsellor, &c.Both); err != nil {
+			return out, translate(err)
+		}
+		out.Sessions = append(out.Sessions, c)
+	}
+	return out, translate(rows.Err())
 }

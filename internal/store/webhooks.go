@@ -77,10 +77,8 @@ func nullTime(t *time.Time) sql.NullTime {
 
 // CreateWebhook stores an endpoint (its sealed secret) with its audit entry.
 func (s *Store) CreateWebhook(ctx context.Context, w alliance.WebhookEndpoint, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		return tx.exec(s.sql.insertWebhook, w.ID, w.StudyID, w.URL, strings.Join(w.Events, ","), boolInt(w.IncludeAnswers),
-			w.Secret, w.CreatedAt, w.CreatedBy)
-	})
+	return s.write(ctx, audit, op{st: s.sql.insertWebhook, args: []any{w.ID, w.StudyID, w.URL, strings.Join(w.Events, ","),
+		boolInt(w.IncludeAnswers), w.Secret, w.CreatedAt, w.CreatedBy}})
 }
 
 // FindWebhookByID returns one endpoint or ErrNotFound.
@@ -108,35 +106,23 @@ func (s *Store) FindWebhooks(ctx context.Context, studyID string) ([]alliance.We
 // UpdateWebhook stores an endpoint's settings and state; with requeue its
 // waiting and failed deliveries are retried now.
 func (s *Store) UpdateWebhook(ctx context.Context, w alliance.WebhookEndpoint, requeue bool, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		found, err := tx.update(s.sql.updateWebhook, w.URL, strings.Join(w.Events, ","), boolInt(w.IncludeAnswers), w.Secret,
-			nullString(w.PreviousSecret), nullTime(w.PreviousExpiresAt), nullTime(w.DisabledAt), nullString(w.DisabledReason),
-			w.ConsecutiveFailures, w.ID)
-		if err == nil && !found {
-			err = fmt.Errorf("webhook %s: %w", w.ID, alliance.ErrNotFound)
-		}
-		if err != nil || !requeue {
-			return err
-		}
+	ops := []op{{st: s.sql.updateWebhook, args: []any{w.URL, strings.Join(w.Events, ","), boolInt(w.IncludeAnswers), w.Secret,
+		nullString(w.PreviousSecret), nullTime(w.PreviousExpiresAt), nullTime(w.DisabledAt), nullString(w.DisabledReason),
+		w.ConsecutiveFailures, w.ID},
+		none: fmt.Errorf("webhook %s: %w", w.ID, alliance.ErrNotFound)}}
+	if requeue {
 		now := time.Now().UTC()
-		return tx.exec(s.sql.requeueDeliveries, now, now, w.ID)
-	})
+		ops = append(ops, op{st: s.sql.requeueDeliveries, args: []any{now, now, w.ID}})
+	}
+	return s.write(ctx, audit, ops...)
 }
 
 // DeleteWebhook deletes an endpoint with its deliveries and delivery log.
 func (s *Store) DeleteWebhook(ctx context.Context, id string, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, func(tx *writeTx) error {
-		for _, st := range []*statement{s.sql.deleteWebhookAttempts, s.sql.deleteWebhookDeliveries} {
-			if err := tx.exec(st, id); err != nil {
-				return err
-			}
-		}
-		found, err := tx.update(s.sql.deleteWebhook, id)
-		if err == nil && !found {
-			err = fmt.Errorf("webhook %s: %w", id, alliance.ErrNotFound)
-		}
-		return err
-	})
+	return s.write(ctx, audit,
+		op{st: s.sql.deleteWebhookAttempts, args: []any{id}},
+		op{st: s.sql.deleteWebhookDeliveries, args: []any{id}},
+		op{st: s.sql.deleteWebhook, args: []any{id}, none: fmt.Errorf("webhook %s: %w", id, alliance.ErrNotFound)})
 }
 
 // FindWebhookAttempts returns an endpoint's last attempts, newest first.
@@ -158,13 +144,7 @@ func (s *Store) FindWebhookAttempts(ctx context.Context, endpointID string, limi
 // at or after since for delivery to it again.
 func (s *Store) ReplayEvents(ctx context.Context, w alliance.WebhookEndpoint, since, now time.Time, audit ...alliance.AuditEntry) (int, error) {
 	var n int64
-	err := s.write(ctx, audit, func(tx *writeTx) error {
-		res, err := tx.execResult(s.sql.replayEvents, w.ID, now, now, now, w.StudyID, since, strings.Join(w.Events, ","))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return translate(err)
-	})
+	err := s.write(ctx, audit, op{st: s.sql.replayEvents, args: []any{w.ID, now, now, now, w.StudyID, since, strings.Join(w.Events, ",")},
+		count: &n})
 	return int(n), err
 }

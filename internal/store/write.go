@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -14,117 +15,119 @@ import (
 	"github.com/alliance-project/alliance/migrations"
 )
 
-// write is the seam every write of the store passes through: fn's
-// statements and the audit entries run in one transaction, so the audit
-// log holds exactly the writes that were committed; so does the outbox,
-// which gets the event an audit entry carries (see alliance.AuditEntry)
-// in the same transaction. On SQLite the
-// transaction is shared with concurrent writes by the group-commit writer
-// (one commit and one fsync per batch); on PostgreSQL each write has a
-// transaction of its own on a pooled connection. Errors come back
+// write is the seam every write of the store passes through: its ops and
+// the audit entries run in order in one transaction, so the audit log
+// holds exactly the writes that were committed; so does the outbox, which
+// gets the event an audit entry carries (see alliance.AuditEntry) right
+// after the entry, in the same transaction. The transaction is shared
+// with concurrent writes by the group-commit writer: on SQLite one commit
+// and one fsync per batch (groupcommit.Tx), on PostgreSQL one pipelined
+// round trip and one commit per batch (pipeline.go). Errors come back
 // translated into the domain's sentinels.
-func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, fn func(tx *writeTx) error) error {
-	run := func(ctx context.Context, tx *sql.Tx) error {
-		w := &writeTx{ctx: ctx, tx: tx, s: s}
-		if err := fn(w); err != nil {
-			return err
+//
+// A write is a list of statements rather than code run on a transaction,
+// so that PostgreSQL can be sent a whole batch of them before any result
+// comes back; what a result means to the write (a row that must match, a
+// unique index that means "taken") travels with its op.
+func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, ops ...op) error {
+	for _, e := range audit {
+		ops = append(ops, op{st: s.sql.insertAudit, args: auditArgs(e)})
+		if e.Event != nil {
+			ops = append(ops, op{st: s.sql.insertEvent, args: eventArgs(*e.Event)})
 		}
-		for _, e := range audit {
-			if err := w.exec(s.sql.insertAudit, auditArgs(e)...); err != nil {
-				return err
-			}
-			if e.Event != nil {
-				if err := w.exec(s.sql.insertEvent, eventArgs(*e.Event)...); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
 	}
-	var err error
-	if s.writer != nil {
-		err = s.writer.Do(ctx, run)
-		if errors.Is(err, groupcommit.ErrClosed) {
-			err = fmt.Errorf("store closed: %w", alliance.ErrUnavailable)
-		}
-	} else {
-		err = s.transaction(ctx, run)
+	err := s.writer.Do(ctx, ops)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		err = fmt.Errorf("store closed: %w", alliance.ErrUnavailable)
 	}
 	err = translate(err)
 	s.writes.record(err)
 	return err
 }
 
-// transaction runs fn in a transaction of its own.
-func (s *Store) transaction(ctx context.Context, fn groupcommit.Func) error {
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// writeApart runs ops in one transaction of their own, without audit
+// entries: the webhook dispatcher's bookkeeping (outbox.go), which is no
+// request's write. On SQLite it goes through the writer like every write,
+// the writer's connection being the only one that writes to the file. On
+// PostgreSQL it runs beside the group-commit writer, in a transaction on a
+// connection of the bounded pool: the database serialises it with the
+// writer's batches by its row locks (the outbox rows a fan-out takes are
+// ones no batch writes again; deliveries and endpoints are locked by one
+// dispatcher at a time through SKIP LOCKED and the lease), so a batch of
+// ratings never waits for an endpoint's failure count, and a dispatcher's
+// failed statement never splits a batch.
+func (s *Store) writeApart(ctx context.Context, ops ...op) error {
+	if s.pool == nil {
+		return s.write(ctx, nil, ops...)
 	}
-	if err := fn(ctx, tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	// An error raised at COMMIT (a deferred constraint, a lost
-	// connection) comes from here, not from fn.
-	return tx.Commit()
-}
-
-// writeTx is a write's view of its transaction: it runs the store's
-// statements, prepared where the backend benefits.
-type writeTx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	s   *Store
-}
-
-// exec runs st with args and translates its error.
-func (w *writeTx) exec(st *statement, args ...any) error {
-	_, err := w.execResult(st, args...)
-	return err
-}
-
-// update runs st, an UPDATE, and reports whether it matched a row.
-func (w *writeTx) update(st *statement, args ...any) (matched bool, err error) {
-	res, err := w.execResult(st, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, translate(err)
-}
-
-// query runs st, a statement that returns rows (… RETURNING), and calls
-// fn for each.
-func (w *writeTx) query(st *statement, fn func(*sql.Rows) error, args ...any) error {
-	var rows *sql.Rows
-	var err error
-	if p := st.prepared(); p != nil {
-		rows, err = w.tx.StmtContext(w.ctx, p).QueryContext(w.ctx, args...)
-	} else {
-		rows, err = w.tx.QueryContext(w.ctx, st.text, args...)
-	}
+	conn, err := s.pool.conn(ctx)
 	if err != nil {
 		return translate(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	if err := runOps(ctx, tx, ops); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// op is one statement of a write, and what its outcome means to the write.
+type op struct {
+	st   *statement
+	args []any
+	// none, if set, is the write's error when the statement matches no
+	// row: the optimistic lock of a conditional UPDATE or DELETE.
+	none error
+	// taken, if set, is the write's error when the statement violates a
+	// unique index, in place of ErrConflict.
+	taken error
+	// count, if set, receives how many rows the statement matched, once
+	// it ran (a replay's deliveries, a claim's leases). An op with a count
+	// is never merged into another write's INSERT.
+	count *int64
+}
+
+// outcome is what the statement's result means to the write: nil, or
+// the error that fails it (translated).
+func (o op) outcome(rows int64, err error) error {
+	err = translate(err)
+	if err == nil && o.count != nil {
+		*o.count = rows
+	}
+	switch {
+	case o.taken != nil && errors.Is(err, alliance.ErrConflict):
+		return o.taken
+	case err == nil && o.none != nil && rows == 0:
+		return o.none
+	}
+	return err
+}
+
+// runOps runs a write's ops on tx, the SQLite writer's transaction, with
+// the statements prepared on its connection.
+func runOps(ctx context.Context, tx *sql.Tx, ops []op) error {
+	for _, o := range ops {
+		var res sql.Result
+		var err error
+		if p := o.st.prepared(); p != nil {
+			res, err = tx.StmtContext(ctx, p).ExecContext(ctx, o.args...)
+		} else {
+			res, err = tx.ExecContext(ctx, o.st.text, o.args...)
+		}
+		var rows int64
+		if err == nil && (o.none != nil || o.count != nil) {
+			rows, err = res.RowsAffected()
+		}
+		if err := o.outcome(rows, err); err != nil {
 			return err
 		}
 	}
-	return translate(rows.Err())
-}
-
-func (w *writeTx) execResult(st *statement, args ...any) (sql.Result, error) {
-	var res sql.Result
-	var err error
-	if p := st.prepared(); p != nil {
-		res, err = w.tx.StmtContext(w.ctx, p).ExecContext(w.ctx, args...)
-	} else {
-		res, err = w.tx.ExecContext(w.ctx, st.text, args...)
-	}
-	return res, translate(err)
+	return nil
 }
 
 // statement is one SQL statement of the write path, written out once
@@ -137,9 +140,45 @@ func (w *writeTx) execResult(st *statement, args ...any) (sql.Result, error) {
 type statement struct {
 	text string
 	stmt atomic.Pointer[sql.Stmt] // nil until prepared; only on SQLite
+
+	// An INSERT of one row also has the form of n rows (see rows), for
+	// PostgreSQL's batches: head up to VALUES and the row's tuple, with ?
+	// placeholders. Empty for any other statement.
+	dialect     migrations.Dialect
+	head, tuple string
+	multi       sync.Map // n → the n-row INSERT's text
+}
+
+func newStatement(d migrations.Dialect, q string) *statement {
+	st := &statement{text: rebind(d, q), dialect: d}
+	if head, tuple, ok := strings.Cut(q, "VALUES"); ok && strings.HasPrefix(head, "INSERT") {
+		tuple = strings.TrimSpace(tuple)
+		if strings.HasPrefix(tuple, "(") && strings.HasSuffix(tuple, ")") && !strings.Contains(tuple, "VALUES") {
+			st.head, st.tuple = head, tuple
+		}
+	}
+	return st
 }
 
 func (st *statement) prepared() *sql.Stmt { return st.stmt.Load() }
+
+// inserts reports whether the statement is an INSERT of one row, which
+// rows can repeat.
+func (st *statement) inserts() bool { return st.tuple != "" }
+
+// rows is the text of the INSERT of n rows at once, for an inserts
+// statement: the arguments are each row's in turn.
+func (st *statement) rows(n int) string {
+	if n == 1 {
+		return st.text
+	}
+	if q, ok := st.multi.Load(n); ok {
+		return q.(string)
+	}
+	q := rebind(st.dialect, st.head+"VALUES "+strings.TrimSuffix(strings.Repeat(st.tuple+", ", n), ", "))
+	st.multi.Store(n, q)
+	return q
+}
 
 // statements are the store's write statements.
 type statements struct {
@@ -152,23 +191,40 @@ type statements struct {
 	eraseDyadRatings, eraseDyad                             *statement
 	redactStudyAudit, eraseStudyKeys, eraseStudyInvitations *statement
 	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
-	eraseStudy                                              *statement
-	// alerts and the outbox (alerts.go, outbox.go, webhooks.go)
-	updateAlertThresholds, bumpAlertRev, insertAlert, resolveAlert    *statement
-	acknowledgeAlert, insertEvent, pendingEvents, fanOutEvent         *statement
-	markFannedOut, insertAlertEvent                                   *statement
-	claimDeliveries, deliveryDone, deliveryRetry, insertAttempt       *statement
-	pruneAttempts, endpointSucceeded, endpointFailed, disableEndpoint *statement
-	insertWebhook, updateWebhook, requeueDeliveries, replayEvents     *statement
-	deleteWebhookAttempts, deleteWebhookDeliveries, deleteWebhook     *statement
-	eraseDyadAttempts, eraseDyadDeliveries, eraseDyadEvents           *statement
-	eraseDyadAlerts, eraseStudyAttempts, eraseStudyDeliveries         *statement
-	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts            *statement
-	list                                                              []*statement
+	eraseStudyUISessions, eraseStudy                        *statement
+	insertUISession, endUISession                           *statement
+	// alerts, the outbox and webhooks (alerts.go, outbox.go, webhooks.go)
+	updateAlertThresholds, insertAlertRev, insertAlert, resolveAlert *statement
+	acknowledgeAlert, insertEvent, insertAlertEvent                  *statement
+	fanOutEvents, markFannedOut, claimDeliveries                     *statement
+	deliveryDone, deliveryRetry, insertAttempt, pruneAttempts        *statement
+	endpointSucceeded, endpointFailed, disableEndpoint               *statement
+	insertWebhook, updateWebhook, requeueDeliveries, replayEvents    *statement
+	deleteWebhookAttempts, deleteWebhookDeliveries, deleteWebhook    *statement
+	eraseDyadAttempts, eraseDyadDeliveries, eraseDyadEvents          *statement
+	eraseDyadAlerts, eraseDyadRevisions, eraseStudyRevisions         *statement
+	eraseStudyAttempts, eraseStudyDeliveries                         *statement
+	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts           *statement
+	list                                                             []*statement
+	// findDyad is a read, on the pool's connections: not prepared on the
+	// writer's.
+	findDyad string
+	// alertContext, alertLater and activeAlerts are the reads of alert
+	// evaluation, which every rating write runs first (see readStatement).
+	alertContext, alertLater, activeAlerts *readStatement
 }
 
 func newStatements(d migrations.Dialect) *statements {
-	s := &statements{}
+	s := &statements{findDyad: rebind(d, findDyadSQL),
+		alertContext: &readStatement{text: rebind(d, totals(d, alertContextSQL))},
+		alertLater:   &readStatement{text: rebind(d, totals(d, alertLaterSQL))},
+		activeAlerts: &readStatement{text: rebind(d, activeAlertsSQL)}}
+	fanOut, mark := fanOutEventsSQL, markFannedOutSQL
+	if d == migrations.Postgres {
+		// One statement that takes the events it fans out (see
+		// fanOutEventsPostgresSQL); nothing to mark afterwards.
+		fanOut, mark = fanOutEventsPostgresSQL, ""
+	}
 	for _, f := range []struct {
 		field **statement
 		sql   string
@@ -186,12 +242,13 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.redactStudyAudit, redactStudyAuditSQL}, {&s.eraseStudyKeys, eraseStudyKeysSQL},
 		{&s.eraseStudyInvitations, eraseStudyInvitationsSQL}, {&s.eraseStudyRatings, eraseStudyRatingsSQL},
 		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
-		{&s.eraseStudy, eraseStudySQL},
-		{&s.updateAlertThresholds, updateAlertThresholdsSQL}, {&s.bumpAlertRev, bumpAlertRevSQL},
+		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
+		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
+		{&s.updateAlertThresholds, updateAlertThresholdsSQL}, {&s.insertAlertRev, insertAlertRevSQL},
 		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
-		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL}, {&s.pendingEvents, pendingEventsSQL},
-		{&s.fanOutEvent, fanOutEventSQL}, {&s.markFannedOut, markFannedOutSQL},
-		{&s.claimDeliveries, claimDeliveriesSQL}, {&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
+		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL},
+		{&s.fanOutEvents, fanOut}, {&s.markFannedOut, mark}, {&s.claimDeliveries, claimDeliveriesSQL},
+		{&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
 		{&s.insertAttempt, insertAttemptSQL}, {&s.pruneAttempts, pruneAttemptsSQL},
 		{&s.endpointSucceeded, endpointSucceededSQL}, {&s.endpointFailed, endpointFailedSQL}, {&s.disableEndpoint, disableEndpointSQL},
 		{&s.insertWebhook, insertWebhookSQL}, {&s.updateWebhook, updateWebhookSQL}, {&s.requeueDeliveries, requeueDeliveriesSQL},
@@ -200,11 +257,15 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.deleteWebhook, deleteWebhookSQL},
 		{&s.eraseDyadAttempts, eraseDyadAttemptsSQL}, {&s.eraseDyadDeliveries, eraseDyadDeliveriesSQL},
 		{&s.eraseDyadEvents, eraseDyadEventsSQL}, {&s.eraseDyadAlerts, eraseDyadAlertsSQL},
+		{&s.eraseDyadRevisions, eraseDyadRevisionsSQL}, {&s.eraseStudyRevisions, eraseStudyRevisionsSQL},
 		{&s.eraseStudyAttempts, eraseStudyAttemptsSQL}, {&s.eraseStudyDeliveries, eraseStudyDeliveriesSQL},
 		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
 		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
 	} {
-		*f.field = &statement{text: rebind(d, lockClause(d, f.sql))}
+		if f.sql == "" {
+			continue // not a statement of this dialect
+		}
+		*f.field = newStatement(d, lockClause(d, f.sql))
 		s.list = append(s.list, *f.field)
 	}
 	return s
@@ -232,6 +293,49 @@ func (s *statements) close() {
 			_ = p.Close()
 		}
 	}
+	for _, rs := range s.reads() {
+		if p := rs.stmt.Load(); p != nil {
+			_ = p.Close()
+		}
+	}
+}
+
+// readStatement is a read that every rating write runs before it is
+// queued, with ? placeholders rebound at open. On SQLite it is prepared
+// once on the read pool (database/sql prepares it again on each of the
+// pool's connections, once): SQLite compiles every statement it is given,
+// and compiling alert evaluation's three-part UNION cost more than running
+// it. On PostgreSQL it goes through s.reads as text, as every plain read
+// does, pgx preparing and caching it per connection.
+type readStatement struct {
+	text string
+	stmt atomic.Pointer[sql.Stmt] // nil until prepared; only on SQLite
+}
+
+func (s *statements) reads() []*readStatement {
+	return []*readStatement{s.alertContext, s.alertLater, s.activeAlerts}
+}
+
+// prepareReads prepares the read statements on db, SQLite's read pool,
+// at open and after migrations; one that fails to prepare (no schema yet)
+// runs as text until then.
+func (s *statements) prepareReads(ctx context.Context, db *sql.DB) {
+	for _, rs := range s.reads() {
+		if rs.stmt.Load() != nil {
+			continue
+		}
+		if p, err := db.PrepareContext(ctx, rs.text); err == nil {
+			rs.stmt.Store(p)
+		}
+	}
+}
+
+// query runs rs with args on the read pool.
+func (s *Store) query(ctx context.Context, rs *readStatement, args ...any) (*sql.Rows, error) {
+	if p := rs.stmt.Load(); p != nil {
+		return p.QueryContext(ctx, args...)
+	}
+	return s.reads.QueryContext(ctx, rs.text, args...)
 }
 
 // skipLocked marks where a statement that claims rows locks them on

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/groupcommit"
 	"github.com/alliance-project/alliance/internal/instrument"
 )
 
@@ -20,20 +22,50 @@ func openWriterStore(t *testing.T) *Store {
 	return openMigrated(t, filepath.Join(t.TempDir(), "w.db"))
 }
 
-// hold keeps the writer busy in a write of its own until the returned
-// release is called, so that writes queued meanwhile share the next batch.
+// gate replaces st's writer with one whose first write, once its
+// statements have run, waits for release before its transaction commits.
+func gate(t *testing.T, st *Store) (ran <-chan struct{}, release func()) {
+	t.Helper()
+	st.writer.Close()
+	ranCh, stop := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	st.writer = groupcommit.New(groupcommit.Tx(st.writerDB, func(ctx context.Context, tx *sql.Tx, ops []op) error {
+		err := runOps(ctx, tx, ops)
+		once.Do(func() {
+			close(ranCh)
+			<-stop
+		})
+		return err
+	}), groupcommit.Options{OnCommit: st.checkpoints.committed})
+	return ranCh, sync.OnceFunc(func() { close(stop) })
+}
+
+// hold keeps the writer busy with a write of its own until the returned
+// release is called, so that writes queued meanwhile share the next batch:
+// it replaces the writer with one loop of the backend's commit whose first
+// batch waits for release before it commits.
 func hold(t *testing.T, st *Store) (release func()) {
 	t.Helper()
-	started, stop := make(chan struct{}), make(chan struct{})
+	commit := st.commitPipelined
+	if st.writerDB != nil {
+		commit = groupcommit.Tx(st.writerDB, runOps)
+	}
+	st.writer.Close()
+	held, stop := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	st.writer = groupcommit.New(func(batch []groupcommit.Pending[[]op], errs []error) {
+		once.Do(func() {
+			close(held)
+			<-stop
+		})
+		commit(batch, errs)
+	}, groupcommit.Options{})
 	done := make(chan error, 1)
 	go func() {
-		done <- st.writer.Do(context.Background(), func(context.Context, *sql.Tx) error {
-			close(started)
-			<-stop
-			return nil
-		})
+		done <- st.CreateStudy(context.Background(), alliance.Study{ID: "st_hold", Name: "hold", Forms: map[alliance.Role]string{},
+			Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()})
 	}()
-	<-started
+	<-held
 	return func() {
 		close(stop)
 		if err := <-done; err != nil {
@@ -43,11 +75,21 @@ func hold(t *testing.T, st *Store) (release func()) {
 }
 
 // TestBatchWithAFailingWrite puts a failing write between two good ones in
-// one batch: the batch is replayed with savepoints, the failing write
-// alone is refused, and only the good writes' audit entries are stored.
+// one batch, on each backend: the failing write alone is refused (SQLite
+// replays the batch with savepoints, PostgreSQL splits it at the failure),
+// and only the good writes and their audit entries are stored.
 func TestBatchWithAFailingWrite(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			batchWithAFailingWrite(t, b.open(t))
+		})
+	}
+}
+
+func batchWithAFailingWrite(t *testing.T, st *Store) {
 	ctx := context.Background()
-	st := openWriterStore(t)
 	study := func(id string) alliance.Study {
 		return alliance.Study{ID: id, Name: id, Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()}
 	}
@@ -57,21 +99,40 @@ func TestBatchWithAFailingWrite(t *testing.T) {
 	if err := st.CreateStudy(ctx, study("st_taken")); err != nil {
 		t.Fatal(err)
 	}
-	release := hold(t, st)
-	ids := []string{"st_a", "st_taken", "st_b"}
-	errs := make([]chan error, len(ids))
-	for i, id := range ids {
-		errs[i] = make(chan error, 1)
-		go func() { errs[i] <- st.CreateStudy(ctx, study(id), audit(id)) }()
-		for st.writer.Queued() < i+1 { // queued in this order
-			time.Sleep(time.Millisecond)
-		}
+	// Three writes of one shape (on PostgreSQL, merged into one INSERT per
+	// statement), then three of different shapes whose middle one fails
+	// an op's expectation (a revocation of no key).
+	type write struct {
+		name string
+		do   func() error
+		want error
 	}
-	release()
-	for i, id := range ids {
-		err := <-errs[i]
-		if want := id == "st_taken"; errors.Is(err, alliance.ErrConflict) != want || (!want && err != nil) {
-			t.Errorf("CreateStudy(%s) in the batch = %v; want conflict only for st_taken", id, err)
+	create := func(id string) write {
+		return write{id, func() error { return st.CreateStudy(ctx, study(id), audit(id)) }, nil}
+	}
+	taken := create("st_taken")
+	taken.want = alliance.ErrConflict
+	revoke := write{"revoke", func() error {
+		return st.RevokeKey(ctx, "key_none", time.Now().UTC(), audit("key_none"))
+	}, alliance.ErrNotFound}
+	for _, batch := range [][]write{{create("st_a"), taken, create("st_b")}, {create("st_c"), revoke, create("st_d")}} {
+		release := hold(t, st)
+		errs := make([]chan error, len(batch))
+		for i, w := range batch {
+			errs[i] = make(chan error, 1)
+			go func() { errs[i] <- w.do() }()
+			for st.writer.Queued() < i+1 { // queued in this order
+				time.Sleep(time.Millisecond)
+			}
+		}
+		release()
+		for i, w := range batch {
+			if err := <-errs[i]; (w.want == nil && err != nil) || !errors.Is(err, w.want) {
+				t.Errorf("%s in the batch = %v; want %v", w.name, err, w.want)
+			}
+		}
+		if _, err := st.sqlDB.ExecContext(ctx, "DELETE FROM studies WHERE id = 'st_hold'"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	entries, err := st.FindAudit(ctx, alliance.AuditFilter{Limit: 10})
@@ -82,8 +143,8 @@ func TestBatchWithAFailingWrite(t *testing.T) {
 	for _, e := range entries {
 		got = append(got, e.ResourceID)
 	}
-	if want := []string{"st_a", "st_b"}; !slices.Equal(got, want) {
-		t.Errorf("audit log after the batch = %v; want %v", got, want)
+	if want := []string{"st_a", "st_b", "st_c", "st_d"}; !slices.Equal(got, want) {
+		t.Errorf("audit log after the batches = %v; want %v", got, want)
 	}
 }
 
@@ -93,30 +154,23 @@ func TestBatchWithAFailingWrite(t *testing.T) {
 func TestReadsStayOffTheWriter(t *testing.T) {
 	ctx := context.Background()
 	st := openWriterStore(t)
-	row := toStudyRow(alliance.Study{ID: "st_open", Name: "open", Forms: map[alliance.Role]string{},
-		Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()})
-	inserted, release := make(chan struct{}), make(chan struct{})
+	study := alliance.Study{ID: "st_open", Name: "open", Forms: map[alliance.Role]string{},
+		Policy: instrument.DefaultPolicy(), CreatedAt: time.Now().UTC()}
+	inserted, release := gate(t, st)
 	done := make(chan error, 1)
-	go func() {
-		done <- st.writer.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, st.sql.insertStudy.text, row.args()...)
-			close(inserted)
-			<-release
-			return err
-		})
-	}()
+	go func() { done <- st.CreateStudy(ctx, study) }()
 	<-inserted
 	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	_, err := st.FindStudyByID(readCtx, row.ID)
+	_, err := st.FindStudyByID(readCtx, study.ID)
 	cancel()
-	close(release)
+	release()
 	if !errors.Is(err, alliance.ErrNotFound) {
 		t.Errorf("FindStudyByID during an open write = %v; want ErrNotFound (no dirty read, no wait on the writer)", err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.FindStudyByID(ctx, row.ID); err != nil {
+	if _, err := st.FindStudyByID(ctx, study.ID); err != nil {
 		t.Errorf("FindStudyByID after the commit = %v", err)
 	}
 }

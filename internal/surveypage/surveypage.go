@@ -11,27 +11,26 @@
 // code; the Go side uses the catalogues only to render the page's first
 // paint in the language negotiated from Accept-Language.
 //
-// The package imports nothing of this module: it is plain net/http.
+// The package imports nothing of this module but webasset: it is plain
+// net/http.
 package surveypage
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"maps"
-	"mime"
 	"net/http"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/alliance-project/alliance/internal/webasset"
 )
 
 // Path is where the page is mounted; the router serves Path + "*any".
@@ -57,17 +56,10 @@ const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 //go:embed assets
 var assets embed.FS
 
-// asset is one embedded file with the headers it is served with.
-type asset struct {
-	body        []byte
-	contentType string
-	etag        string
-}
-
 // page is the parsed, checked content of assets: built once.
 type page struct {
 	index     *template.Template
-	files     map[string]asset // by name relative to Path, e.g. "survey.js", "i18n/sv.json"
+	files     map[string]webasset.File // by name relative to Path, e.g. "survey.js", "i18n/sv.json"
 	catalogue map[string]map[string]string
 }
 
@@ -78,7 +70,7 @@ func parse(fsys fs.FS) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &page{files: map[string]asset{}, catalogue: map[string]map[string]string{}}
+	p := &page{files: map[string]webasset.File{}, catalogue: map[string]map[string]string{}}
 	err = fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -97,15 +89,11 @@ func parse(fsys fs.FS) (*page, error) {
 		if name == "index.html" {
 			return nil // a template, rendered per request
 		}
-		ct := mime.TypeByExtension(path.Ext(name))
-		if path.Ext(name) == ".js" {
-			ct = "text/javascript; charset=utf-8" // mime tables vary by system
+		f, err := webasset.New(name, b)
+		if err != nil {
+			return fmt.Errorf("surveypage: %w", err)
 		}
-		if ct == "" {
-			return fmt.Errorf("surveypage: %s: no media type for its extension", name)
-		}
-		sum := sha256.Sum256(b)
-		p.files[name] = asset{body: b, contentType: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		p.files[name] = f
 		return nil
 	})
 	if err != nil {
@@ -242,15 +230,10 @@ func Handler() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		webasset.SecurityHeaders(h, ContentSecurityPolicy)
 		name, ok := strings.CutPrefix(r.URL.Path, Path)
 		if !ok {
-			notFound(w)
+			webasset.NotFound(w)
 			return
 		}
 		if name == "" || name == "index.html" {
@@ -263,21 +246,9 @@ func Handler() http.Handler {
 		}
 		a, ok := p.files[name]
 		if !ok {
-			notFound(w)
+			webasset.NotFound(w)
 			return
 		}
-		h.Set("Content-Type", a.contentType)
-		// Revalidated on every use (cheap: a 304), so a new binary's
-		// assets are never mixed with an old page.
-		h.Set("Cache-Control", "no-cache")
-		h.Set("ETag", a.etag)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+		a.Serve(w, r)
 	})
-}
-
-func notFound(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write([]byte("404 page not found\n"))
 }

@@ -9,11 +9,21 @@ ALTER TABLE studies ADD COLUMN alert_divergence_band double precision NOT NULL D
 ALTER TABLE studies ADD COLUMN alert_rupture_z double precision NOT NULL DEFAULT 1.96;
 ALTER TABLE studies ADD COLUMN alert_low_cutoff double precision;
 
--- Every rating write that evaluates alerts advances its dyad's revision
--- in the same transaction, only if it still is the revision the alerts
--- were computed from: two concurrent writes of one dyad cannot both miss
--- the alert their two ratings make together.
-ALTER TABLE dyads ADD COLUMN alert_rev integer NOT NULL DEFAULT 0;
+-- Every rating write that evaluates alerts advances its dyad's alert
+-- revision in the same transaction, only if it still is the revision the
+-- alerts were computed from: two concurrent writes of one dyad cannot both
+-- miss the alert their two ratings make together. A revision is a row:
+-- the write inserts the one after the revision it read, and the primary
+-- key refuses it if another write took it first. An INSERT, not an UPDATE
+-- of the dyad, so that a PostgreSQL batch of rating writes stays one
+-- INSERT per table (internal/store/pipeline.go) and no write holds a lock
+-- on its dyad's row until its batch commits. The current revision is the
+-- highest (0 without rows).
+CREATE TABLE alert_revisions (
+    dyad_id text NOT NULL REFERENCES dyads (id),
+    rev     integer NOT NULL,
+    PRIMARY KEY (dyad_id, rev)
+);
 
 -- Alerts, raised in the transaction of the rating write that triggers
 -- them. dedup_key names the finding by its kind, role and the rating
@@ -121,7 +131,7 @@ DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
 DROP TABLE outbox_events;
 DROP TABLE alerts;
-ALTER TABLE dyads DROP COLUMN alert_rev;
+DROP TABLE alert_revisions;
 ALTER TABLE studies DROP COLUMN alert_low_cutoff;
 ALTER TABLE studies DROP COLUMN alert_rupture_z;
 ALTER TABLE studies DROP COLUMN alert_divergence_band;

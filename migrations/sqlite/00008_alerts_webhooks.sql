@@ -7,11 +7,21 @@ ALTER TABLE studies ADD COLUMN alert_divergence_band REAL NOT NULL DEFAULT 1.0;
 ALTER TABLE studies ADD COLUMN alert_rupture_z REAL NOT NULL DEFAULT 1.96;
 ALTER TABLE studies ADD COLUMN alert_low_cutoff REAL;
 
--- Every rating write that evaluates alerts advances its dyad's revision
--- in the same transaction, only if it still is the revision the alerts
--- were computed from: two concurrent writes of one dyad cannot both miss
--- the alert their two ratings make together.
-ALTER TABLE dyads ADD COLUMN alert_rev INTEGER NOT NULL DEFAULT 0;
+-- Every rating write that evaluates alerts advances its dyad's alert
+-- revision in the same transaction, only if it still is the revision the
+-- alerts were computed from: two concurrent writes of one dyad cannot both
+-- miss the alert their two ratings make together. A revision is a row:
+-- the write inserts the one after the revision it read, and the primary
+-- key refuses it if another write took it first. An INSERT, not an UPDATE
+-- of the dyad, so that a PostgreSQL batch of rating writes stays one
+-- INSERT per table (internal/store/pipeline.go) and no write holds a lock
+-- on its dyad's row until its batch commits. The current revision is the
+-- highest (0 without rows).
+CREATE TABLE alert_revisions (
+    dyad_id TEXT NOT NULL REFERENCES dyads (id),
+    rev     INTEGER NOT NULL,
+    PRIMARY KEY (dyad_id, rev)
+) WITHOUT ROWID;
 
 -- Alerts, raised in the transaction of the rating write that triggers
 -- them. dedup_key names the finding by its kind, role and the rating
@@ -119,7 +129,7 @@ DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
 DROP TABLE outbox_events;
 DROP TABLE alerts;
-ALTER TABLE dyads DROP COLUMN alert_rev;
+DROP TABLE alert_revisions;
 ALTER TABLE studies DROP COLUMN alert_low_cutoff;
 ALTER TABLE studies DROP COLUMN alert_rupture_z;
 ALTER TABLE studies DROP COLUMN alert_divergence_band;

@@ -437,3 +437,197 @@ writeLines(to_json(list(
               Matrix = as.character(packageVersion("Matrix")), seed = 20240602),
   random_intercept = lme4_fix)), "fixtures_lme4.json")
 cat("wrote fixtures_lme4.json\n")
+
+# ---- fixtures_mean.json: one-sample t intervals and type-7 quantiles ----
+set.seed(20261129)
+mean_sets <- list(
+  list(name = "wai_means_6", x = round(rnorm(6, 4, 0.5) * 12) / 12, conf = 0.95),
+  list(name = "differences_15", x = round(rnorm(15, 0.5, 0.6), 3), conf = 0.90),
+  list(name = "pair", x = c(4.25, 3.5), conf = 0.95),
+  list(name = "srs_sums_9", x = round(rnorm(9, 33, 4), 1), conf = 0.99)
+)
+mean_fix <- lapply(mean_sets, function(s) {
+  tt <- t.test(s$x, conf.level = s$conf)
+  p <- c(0, 0.25, 0.5, 0.75, 1)
+  list(name = s$name, conf = s$conf, x = arr(s$x), n = length(s$x), mean = unname(tt$estimate),
+       sd = sd(s$x), se = unname(tt$stderr), df = unname(tt$parameter),
+       lower = tt$conf.int[1], upper = tt$conf.int[2],
+       p = arr(p), q = arr(quantile(s$x, p, type = 7)))
+})
+writeLines(to_json(list(meta = list(r_version = R.version.string, seed = 20261129), mean_conf = mean_fix)),
+           "fixtures_mean.json")
+cat("wrote fixtures_mean.json\n")
+
+# ---- ../../alliance/testdata/fixtures.json: the domain's figures on whole studies ----
+# Two small studies whose item answers the Go tests submit through the
+# service; every expected figure is computed here from the answers, with
+# the R functions named in the API's r_equivalent fields (scores as the
+# item mean of the answered items, keyed; WAI-SR has no reverse items).
+set.seed(20261130)
+subs <- list(goal = c(4, 6, 8, 11), task = c(1, 2, 10, 12), bond = c(3, 5, 7, 9))
+scales_of <- function(m) {
+  out <- list(total = rowMeans(m, na.rm = TRUE))
+  for (s in names(subs)) out[[s]] <- rowMeans(m[, subs[[s]], drop = FALSE], na.rm = TRUE)
+  out
+}
+wai_sizes <- c(6, 5, 4, 4, 3, 3, 1)            # complete dyads per counsellor
+wai_g <- rep(seq_along(wai_sizes), wai_sizes)
+wai_codes <- sprintf("K-%02d", seq_along(wai_sizes))
+np <- length(wai_g)
+k_eff <- rnorm(length(wai_sizes), 0, 0.3)
+lat_d <- rnorm(np)
+wai_item <- function(base, sd) pmin(5, pmax(1, round(base + rnorm(12, 0, sd))))
+cl <- t(sapply(seq_len(np), function(i) wai_item(3.9 + 0.5 * lat_d[i] + k_eff[wai_g[i]], 0.6)))
+co <- t(sapply(seq_len(np), function(i) wai_item(3.4 + 0.3 * lat_d[i] + k_eff[wai_g[i]] + rnorm(1, 0, 0.3), 0.6)))
+extra_cl <- t(sapply(1:2, function(i) wai_item(3.8, 0.7)))  # client-only dyads
+extra_g <- c(1, 3)
+drop_one <- function(m, share) {                 # at most one missing answer per rating
+  for (i in seq_len(nrow(m))) if (runif(1) < share) m[i, sample(ncol(m), 1)] <- NA
+  m
+}
+cl <- drop_one(cl, 0.25); co <- drop_one(co, 0.25); extra_cl <- drop_one(extra_cl, 0.5)
+cs <- scales_of(cl); ts <- scales_of(co)
+conf <- 0.95
+
+t_ci <- function(x, conf, lo, hi) {              # t.test interval, clipped to [lo, hi]
+  n <- length(x)
+  if (n < 3) return(list(n = n, mean = mean(x), lower = NA, upper = NA, clipped = FALSE))
+  ci <- if (sd(x) > 0) t.test(x, conf.level = conf)$conf.int else c(mean(x), mean(x))
+  list(n = n, mean = mean(x), sd = sd(x), raw_lower = ci[1], raw_upper = ci[2],
+       lower = max(lo, ci[1]), upper = min(hi, ci[2]), clipped = ci[1] < lo || ci[2] > hi)
+}
+wilson <- function(x, n, conf) {
+  ci <- suppressWarnings(prop.test(x, n, conf.level = conf, correct = FALSE))$conf.int
+  list(x = x, n = n, share = x / n, lower = ci[1], upper = ci[2])
+}
+d_tot <- cs$total - ts$total
+per_counsellor <- lapply(seq_along(wai_sizes), function(j) {
+  i <- wai_g == j
+  list(code = wai_codes[j], n = sum(i),
+       client = t_ci(cs$total[i], conf, 1, 5), counsellor = t_ci(ts$total[i], conf, 1, 5),
+       difference = t_ci(d_tot[i], conf, -4, 4),
+       client_higher = wilson(sum(d_tot[i] > 0), sum(i), conf))
+})
+tt_d <- t.test(d_tot, conf.level = conf)
+alpha_of <- function(m) {
+  pw <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(m), check.keys = FALSE, warnings = FALSE)))
+  cc <- m[complete.cases(m), ]
+  lw <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(cc), check.keys = FALSE, warnings = FALSE)))
+  list(pairwise = list(n = nrow(m), k = pw$nvar, raw_alpha = pw$total$raw_alpha, std_alpha = pw$total$std.alpha,
+                       min_pair_n = min(crossprod(!is.na(m))),
+                       feldt_lower = unlist(pw$feldt$lower.ci)[[1]], feldt_upper = unlist(pw$feldt$upper.ci)[[1]]),
+       listwise = list(n = nrow(cc), k = lw$nvar, raw_alpha = lw$total$raw_alpha, std_alpha = lw$total$std.alpha,
+                       feldt_lower = unlist(lw$feldt$lower.ci)[[1]], feldt_upper = unlist(lw$feldt$upper.ci)[[1]]))
+}
+all_cl <- rbind(cl, extra_cl)
+kr_items <- lapply(1:12, function(i) {
+  x <- cbind(c(cl[, i], extra_cl[, i]), c(co[, i], NA, NA))
+  list(item = i, interval = kripp(x, "interval"), ordinal = kripp(x, "ordinal"))
+})
+ecs <- scales_of(extra_cl)
+kr_scales <- lapply(names(cs), function(s) {
+  x <- cbind(c(cs[[s]], ecs[[s]]), c(ts[[s]], NA, NA))
+  list(scale = s, interval = kripp(x, "interval"), ordinal = kripp(x, "ordinal"))
+})
+K <- 5
+lin <- 1 - abs(outer(1:K, 1:K, "-")) / (K - 1)
+quad <- 1 - (outer(1:K, 1:K, "-") / (K - 1))^2
+kappa_items <- lapply(1:12, function(i) {
+  ok <- !is.na(cl[, i]) & !is.na(co[, i])
+  tab <- table(factor(cl[ok, i], levels = 1:K), factor(co[ok, i], levels = 1:K))
+  z <- qnorm((1 + conf) / 2)
+  est <- function(W, vcd_est) {
+    f <- fce(tab, W)
+    stopifnot(abs(vcd_est[["ASE"]] - sqrt(f$var)) < 1e-9)
+    zs <- f$kappa / sqrt(f$var0)
+    list(value = f$kappa, variance = f$var, lower = f$kappa - z * sqrt(f$var), upper = f$kappa + z * sqrt(f$var),
+         null_variance = f$var0, z = zs, p = 2 * pnorm(-abs(zs)))
+  }
+  vl <- vcd::Kappa(unclass(tab), weights = "Equal-Spacing")
+  vq <- vcd::Kappa(unclass(tab), weights = "Fleiss-Cohen")
+  list(item = i, n = sum(ok), unweighted = est(diag(K), vl$Unweighted),
+       linear = est(lin, vl$Weighted), quadratic = est(quad, vq$Weighted))
+})
+cc_tot <- epiR::epi.ccc(ts$total, cs$total, ci = "z-transform", conf.level = conf)
+wai_fix <- list(
+  conf = conf, counsellor_codes = as.list(wai_codes),
+  dyads = c(lapply(seq_len(np), function(i) list(counsellor = wai_g[i] - 1, client = arr(cl[i, ]), counsellor_items = arr(co[i, ]))),
+            lapply(1:2, function(i) list(counsellor = extra_g[i] - 1, client = arr(extra_cl[i, ]), counsellor_items = NULL))),
+  scales = lapply(names(cs), function(s) list(scale = s, client = arr(cs[[s]]), counsellor = arr(ts[[s]]))),
+  counsellors = per_counsellor,
+  variance = list(client = ri_fix("client", list(g = wai_g, y = cs$total), conf, exact = TRUE),
+                  counsellor = ri_fix("counsellor", list(g = wai_g, y = ts$total), conf, exact = TRUE),
+                  difference = ri_fix("difference", list(g = wai_g, y = d_tot), conf, exact = TRUE)),
+  cluster_mean_difference = crm_fix("difference", wai_g, d_tot, conf),
+  naive_mean_difference = list(mean = unname(tt_d$estimate), se = unname(tt_d$stderr),
+                               lower = tt_d$conf.int[1], upper = tt_d$conf.int[2]),
+  pearson = cor_fix(cs$total, ts$total, conf),
+  ccc = list(est = cc_tot$rho.c$est, lower = cc_tot$rho.c$lower, upper = cc_tot$rho.c$upper),
+  alpha = list(client = alpha_of(all_cl), counsellor = alpha_of(co)),
+  krippendorff = list(items = kr_items, scales = kr_scales),
+  kappa = kappa_items)
+
+# SRS: client-only, 0-10 per item in 0.1 steps, sums 0-40, cut-off 36.
+set.seed(20261201)
+srs_sizes <- c(5, 4, 3, 2)
+srs_g <- rep(seq_along(srs_sizes), srs_sizes)
+srs_codes <- sprintf("S-%02d", seq_along(srs_sizes))
+nsrs <- length(srs_g)
+srs_base <- rnorm(nsrs, 8.4, 0.9)
+srs_sessions <- lapply(seq_len(nsrs), function(i) {
+  last <- sample(2:4, 1)
+  s <- seq_len(last)
+  if (i == 3) s <- setdiff(s, 2)               # one client skips session 2
+  s
+})
+srs_item <- function(i, s) {
+  if (i %in% c(1, 7) && s >= 2) return(rep(10, 4))   # two clients at the ceiling
+  round(pmin(10, pmax(0, srs_base[i] + 0.3 * (s - 1) + rnorm(4, 0, 0.6))), 1)
+}
+srs_ratings <- list(); srs_sum <- list()
+for (i in seq_len(nsrs)) for (s in srs_sessions[[i]]) {
+  a <- srs_item(i, s)
+  srs_ratings[[length(srs_ratings) + 1]] <- list(dyad = i - 1, session = s, answers = arr(a))
+  srs_sum[[paste(i, s)]] <- Reduce(`+`, c(0, a))          # the Go order of additions
+}
+sum_at <- function(i, s) srs_sum[[paste(i, s)]]
+srs_per_session <- lapply(1:4, function(s) {
+  who <- which(vapply(srs_sessions, function(ss) s %in% ss, TRUE))
+  x <- vapply(who, function(i) sum_at(i, s), 0)
+  p <- c(0.25, 0.5, 0.75)
+  list(session = s, n = length(x), mean = mean(x), sd = if (length(x) > 1) sd(x) else NA,
+       min = min(x), q = arr(quantile(x, p, type = 7)), max = max(x),
+       below = wilson(sum(x < 36), length(x), conf), at_max = sum(x == 40), at_min = sum(x == 0))
+})
+x1 <- vapply(seq_len(nsrs), function(i) sum_at(i, 1), 0)
+rci_fix <- function(rel, source) {
+  sdr <- sd(x1); sem <- sdr * sqrt(1 - rel); sdiff <- sqrt(2) * sem
+  steps <- lapply(2:4, function(s) {
+    who <- which(vapply(srs_sessions, function(ss) all(c(s - 1, s) %in% ss), TRUE))
+    ch <- vapply(who, function(i) sum_at(i, s) - sum_at(i, s - 1), 0)
+    rci <- ch / sdiff
+    list(from = s - 1, to = s, n = length(ch), mean_change = if (length(ch)) mean(ch) else NA,
+         improved = sum(rci > 1.96), deteriorated = sum(rci < -1.96), unchanged = sum(abs(rci) <= 1.96),
+         lower = if (length(ch) >= 3) t.test(ch, conf.level = conf)$conf.int[1] else NA,
+         upper = if (length(ch) >= 3) t.test(ch, conf.level = conf)$conf.int[2] else NA)
+  })
+  list(reliability = rel, source = source, sd = sdr, sem = sem, s_diff = sdiff, threshold = 1.96 * sdiff, steps = steps)
+}
+items1 <- do.call(rbind, lapply(srs_ratings, function(r) if (r$session == 1) as.numeric(unclass(r$answers)) else NULL))
+srs_alpha1 <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(items1), check.keys = FALSE, warnings = FALSE)))$total$raw_alpha
+srs_fix <- list(
+  conf = conf, cutoff = 36, counsellor_codes = as.list(srs_codes), dyad_counsellor = arr(srs_g - 1),
+  ratings = srs_ratings, sessions = srs_per_session,
+  change_published = rci_fix(0.88, "published"),
+  change_study = rci_fix(srs_alpha1, "study_alpha"),
+  counsellors = lapply(seq_along(srs_sizes), function(j) {
+    x <- x1[srs_g == j]
+    c(list(code = srs_codes[j]), t_ci(x, conf, 0, 40))
+  }))
+dir.create("../../alliance/testdata", showWarnings = FALSE)
+writeLines(to_json(list(meta = list(r_version = R.version.string, psych = as.character(packageVersion("psych")),
+                                    epiR = as.character(packageVersion("epiR")), vcd = as.character(packageVersion("vcd")),
+                                    lme4 = as.character(packageVersion("lme4")), sandwich = as.character(packageVersion("sandwich")),
+                                    seeds = arr(c(20261130, 20261201))),
+                        wai = wai_fix, srs = srs_fix)), "../../alliance/testdata/fixtures.json")
+cat("wrote ../../alliance/testdata/fixtures.json\n")

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Regenerates the R fixtures (fixtures.json, fixtures_lme4.json) from R.
+# Regenerates the R fixtures (fixtures.json, fixtures_lme4.json, fixtures_mean.json
+# and ../../alliance/testdata/fixtures.json) from R.
 # Needs root/apt on Debian/Ubuntu when R or a package is missing.
 set -eu
 cd "$(dirname "$0")"

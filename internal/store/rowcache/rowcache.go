@@ -14,7 +14,15 @@
 //     serves). Every write that changes or removes them goes through the
 //     decorator, which forgets them. On PostgreSQL several instances share
 //     the database and none could learn in time that another erased a
-//     dyad, so studies and dyads are always read from it.
+//     dyad, so studies and dyads are read from it.
+//   - The one exception is a rating's dyad and study (FindRatingTarget):
+//     what a rating takes from them never changes, and its write
+//     re-checks the dyad in the database (foreign key, withdrawal
+//     trigger). A study's alert thresholds do change
+//     (UpdateAlertThresholds, which forgets the study here); the rating
+//     path reads them from the database instead (FindAlertContext). Where rows are not cached, those entries expire after
+//     TargetTTL, so a dyad or study erased by another instance does not
+//     stay in this one's memory for longer.
 package rowcache
 
 import (
@@ -44,6 +52,10 @@ const (
 // CLI).
 const KeyTTL = time.Second
 
+// TargetTTL is how long a rating's dyad and study, once read, are kept
+// where rows are not cached (PostgreSQL).
+const TargetTTL = time.Minute
+
 // Options say what may be cached.
 type Options struct {
 	// Rows caches studies and dyads: set it only where this process is
@@ -55,7 +67,11 @@ type Options struct {
 type Store struct {
 	alliance.Store
 	studies *copying[alliance.Study] // nil unless Options.Rows
-	dyads   *copying[alliance.Dyad]  // nil unless Options.Rows
+	// targets serves FindRatingTarget without Options.Rows; its entries
+	// expire after TargetTTL. nil with Options.Rows, where the row caches
+	// serve it.
+	targets *copying[target]
+	dyads   *copying[alliance.Dyad] // nil unless Options.Rows
 	keys    *copying[alliance.Key]
 }
 
@@ -70,18 +86,24 @@ func New(next alliance.Store, o Options) *Store {
 		k.Scopes = slices.Clone(k.Scopes)
 		return k
 	}}
+	cloneStudy := func(st alliance.Study) alliance.Study {
+		st.Forms = maps.Clone(st.Forms)
+		if c := st.Alerts.LowAllianceCutoff; c != nil {
+			v := *c
+			st.Alerts.LowAllianceCutoff = &v
+		}
+		return st
+	}
 	if o.Rows {
 		studies, _ := lru.New[string, alliance.Study](cachedStudies)
 		dyads, _ := lru.New[string, alliance.Dyad](cachedDyads)
-		s.studies = &copying[alliance.Study]{studies, func(st alliance.Study) alliance.Study {
-			st.Forms = maps.Clone(st.Forms)
-			if c := st.Alerts.LowAllianceCutoff; c != nil {
-				v := *c
-				st.Alerts.LowAllianceCutoff = &v
-			}
-			return st
-		}}
+		s.studies = &copying[alliance.Study]{studies, cloneStudy}
 		s.dyads = &copying[alliance.Dyad]{dyads, func(d alliance.Dyad) alliance.Dyad { return d }}
+	} else {
+		s.targets = &copying[target]{expirable.NewLRU[string, target](cachedDyads, nil, TargetTTL), func(t target) target {
+			t.study = cloneStudy(t.study)
+			return t
+		}}
 	}
 	return s
 }
@@ -89,6 +111,30 @@ func New(next alliance.Store, o Options) *Store {
 // FindStudyByID reads a study through the cache.
 func (s *Store) FindStudyByID(ctx context.Context, id string) (alliance.Study, error) {
 	return through(ctx, s.studies, id, s.Store.FindStudyByID)
+}
+
+// target is a rating's dyad and study.
+type target struct {
+	dyad  alliance.Dyad
+	study alliance.Study
+}
+
+// FindRatingTarget reads a rating's dyad and study through the row
+// caches or, without them, the cache of rating targets.
+func (s *Store) FindRatingTarget(ctx context.Context, dyadID string) (alliance.Dyad, alliance.Study, error) {
+	if s.targets == nil {
+		d, err := s.FindDyadByID(ctx, dyadID)
+		if err != nil {
+			return d, alliance.Study{}, err
+		}
+		st, err := s.FindStudyByID(ctx, d.StudyID)
+		return d, st, err
+	}
+	t, err := through(ctx, s.targets, dyadID, func(ctx context.Context, id string) (target, error) {
+		d, st, err := s.Store.FindRatingTarget(ctx, id)
+		return target{d, st}, err
+	})
+	return t.dyad, t.study, err
 }
 
 // FindDyadByID reads a dyad through the cache.
@@ -112,21 +158,32 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ..
 // WithdrawDyad withdraws a dyad and forgets it.
 func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
 	s.dyads.remove(id)
+	s.targets.remove(id)
 	defer s.dyads.remove(id)
+	defer s.targets.remove(id)
 	return s.Store.WithdrawDyad(ctx, id, w, audit...)
 }
 
-// UpdateAlertThresholds changes a study's alert thresholds and forgets
-// the study, before the write and after it.
+// UpdateAlertThresholds changes a study's alert thresholds, the one
+// change a study takes, and forgets the study and the rating targets of
+// its dyads, before the write and after it. Another instance (PostgreSQL)
+// may serve a rating target with the old thresholds for up to TargetTTL:
+// nothing on the rating path takes thresholds from it (alert evaluation
+// reads them with the dyad's alert revision, see Store.FindAlertContext).
 func (s *Store) UpdateAlertThresholds(ctx context.Context, id string, th alliance.AlertThresholds, audit ...alliance.AuditEntry) error {
-	s.studies.remove(id)
-	defer s.studies.remove(id)
+	forget := func() {
+		s.studies.remove(id)
+		s.targets.removeIf(func(t target) bool { return t.dyad.StudyID == id })
+	}
+	forget()
+	defer forget()
 	return s.Store.UpdateAlertThresholds(ctx, id, th, audit...)
 }
 
 // EraseDyad erases a dyad and forgets it.
 func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
 	defer s.dyads.remove(id)
+	defer s.targets.remove(id)
 	return s.Store.EraseDyad(ctx, id, at, audit...)
 }
 
@@ -135,6 +192,7 @@ func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ..
 func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
 	defer func() {
 		s.studies.remove(id)
+		s.targets.removeIf(func(t target) bool { return t.dyad.StudyID == id })
 		s.dyads.removeIf(func(d alliance.Dyad) bool { return d.StudyID == id })
 		s.keys.removeIf(func(k alliance.Key) bool { return k.StudyID == id })
 	}()

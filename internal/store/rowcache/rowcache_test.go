@@ -37,7 +37,12 @@ func open(t *testing.T, path string) *store.Store {
 // counting counts the reads that reach the store.
 type counting struct {
 	alliance.Store
-	dyads, studies int
+	dyads, studies, targets int
+}
+
+func (c *counting) FindRatingTarget(ctx context.Context, id string) (alliance.Dyad, alliance.Study, error) {
+	c.targets++
+	return c.Store.FindRatingTarget(ctx, id)
 }
 
 func (c *counting) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, error) {
@@ -124,6 +129,34 @@ func TestNoRows(t *testing.T) {
 	if next.dyads != 3 || next.studies != 3 {
 		t.Errorf("reads reaching the store: %d dyads, %d studies; want 3 each", next.dyads, next.studies)
 	}
+
+	// A rating's dyad and study are the exception: cached, as copies,
+	// until the dyad is withdrawn or erased through the cache.
+	for range 3 {
+		gotD, gotS, err := st.FindRatingTarget(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s, gotS); diff != "" || gotD != d {
+			t.Fatalf("FindRatingTarget = %+v and (-want +got):\n%s", gotD, diff)
+		}
+		gotS.Forms[alliance.RoleClient] = "tampered"
+	}
+	if next.targets != 1 {
+		t.Errorf("three reads of a rating target reached the store %d times, want once", next.targets)
+	}
+	if err := st.WithdrawDyad(ctx, d.ID, alliance.Withdrawal{At: time.Now().UTC(), Scope: "both"}); err != nil {
+		t.Fatal(err)
+	}
+	if gotD, _, err := st.FindRatingTarget(ctx, d.ID); err != nil || gotD.Withdrawal == nil {
+		t.Errorf("FindRatingTarget after the withdrawal = %+v, %v; want the withdrawn dyad", gotD, err)
+	}
+	if err := st.EraseStudy(ctx, s.ID, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.FindRatingTarget(ctx, d.ID); !errors.Is(err, alliance.ErrNotFound) {
+		t.Errorf("FindRatingTarget after the study's erasure = %v, want ErrNotFound", err)
+	}
 }
 
 // TestKeys checks when a revocation takes effect: at once through the
@@ -177,5 +210,37 @@ func TestKeys(t *testing.T) {
 	k.Scopes[0] = auth.ScopeAdmin
 	if k2, _ := server.FindKeyByID(ctx, "k_here"); k2.Scopes[0] != auth.ScopeAnalyze {
 		t.Errorf("a caller's change reached the cached key: scopes %v", k2.Scopes)
+	}
+}
+
+// TestAlertThresholdsForgotten: a study's alert thresholds are the one
+// change a study takes; changing them through the decorator forgets the
+// study and its dyads' rating targets, with or without row caches, so
+// this instance never serves the old thresholds.
+func TestAlertThresholdsForgotten(t *testing.T) {
+	for _, o := range []rowcache.Options{{Rows: true}, {}} {
+		ctx := context.Background()
+		st := rowcache.New(open(t, filepath.Join(t.TempDir(), "c.db")), o)
+		s, d := fixture(t, st)
+		// Fill the caches.
+		if _, err := st.FindStudyByID(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.FindRatingTarget(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		cut := 20.0
+		th := alliance.AlertThresholds{DivergenceBand: 2, RuptureZ: 3, LowAllianceCutoff: &cut}
+		if err := st.UpdateAlertThresholds(ctx, s.ID, th); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.FindStudyByID(ctx, s.ID)
+		if err != nil || !cmp.Equal(got.Alerts, th) {
+			t.Errorf("rows %v: study after the update has %+v, %v; want %+v", o.Rows, got.Alerts, err, th)
+		}
+		_, target, err := st.FindRatingTarget(ctx, d.ID)
+		if err != nil || !cmp.Equal(target.Alerts, th) {
+			t.Errorf("rows %v: rating target's study after the update has %+v, %v; want %+v", o.Rows, target.Alerts, err, th)
+		}
 	}
 }

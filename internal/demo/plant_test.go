@@ -1,9 +1,7 @@
-package main
+package demo_test
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/demo"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
 )
@@ -19,7 +18,7 @@ import (
 // and the alerts raised, as "DEMO-C003 s3 rupture client".
 func demoAlerts(t *testing.T, calm bool) (planted, raised []string, worrying map[string]bool) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -29,20 +28,24 @@ func demoAlerts(t *testing.T, calm bool) (planted, raised []string, worrying map
 		t.Fatal(err)
 	}
 	svc := alliance.NewService(st, instrument.Builtin())
-	id, plants, err := seedDemoWith(ctx, svc, slog.New(slog.DiscardHandler), "http://127.0.0.1:8080", io.Discard, calm)
+	seed := demo.Seed
+	if calm {
+		seed = demo.SeedCalm
+	}
+	res, err := seed(ctx, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := func(code string, session int, kind alliance.AlertKind, role alliance.Role) string {
 		return fmt.Sprintf("%s s%d %s %s", code, session, kind, role)
 	}
-	for _, p := range plants {
+	for _, p := range res.Planted {
 		planted = append(planted, name(fmt.Sprintf("DEMO-C%03d", p.Dyad+1), p.Session, p.Kind, p.Role))
 	}
 	worrying = map[string]bool{}
 	page := alliance.Page{Limit: alliance.MaxLimit}
 	for {
-		as, err := svc.FindAlerts(ctx, alliance.AlertFilter{StudyID: id, Page: page})
+		as, err := svc.FindAlerts(ctx, alliance.AlertFilter{StudyID: res.Study.ID, Page: page})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,10 +62,10 @@ func demoAlerts(t *testing.T, calm bool) (planted, raised []string, worrying map
 	return planted, raised, worrying
 }
 
-// TestDemoPlantedAlerts: on the demo's data without noise, every planted
+// TestPlantedAlerts: on the demo's data without noise, every planted
 // rupture, repair and divergence is raised, and nothing else; the
 // planted divergence is the worrying direction.
-func TestDemoPlantedAlerts(t *testing.T) {
+func TestPlantedAlerts(t *testing.T) {
 	planted, raised, worrying := demoAlerts(t, true)
 	if len(planted) < 6 {
 		t.Fatalf("only %d planted alerts: %v", len(planted), planted)

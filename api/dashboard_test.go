@@ -1,0 +1,307 @@
+package api_test
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/dashboard"
+)
+
+// uiOrigin is the origin of httptest requests (host example.com).
+const uiOrigin = "http://example.com"
+
+// signIn posts key to the sign-in form from the dashboard's own origin
+// and returns the answer.
+func signIn(e *env, key string, headers ...string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	h := append([]string{"Authorization", "", "Origin", uiOrigin, "Content-Type", "application/x-www-form-urlencoded"}, headers...)
+	return e.do(http.MethodPost, "/ui/sign-in", url.Values{"key": {key}, "next": {"/ui/studies"}}.Encode(), h...)
+}
+
+// sessionCookie signs in with key and returns the session cookie.
+func sessionCookie(e *env, key string) *http.Cookie {
+	e.t.Helper()
+	rec := signIn(e, key)
+	if rec.Code != http.StatusSeeOther {
+		e.t.Fatalf("sign-in = %d, want 303; body %s", rec.Code, rec.Body)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "alliance_session" {
+			return c
+		}
+	}
+	e.t.Fatalf("sign-in set no session cookie: %v", rec.Header()["Set-Cookie"])
+	return nil
+}
+
+// uiGet fetches a dashboard page with the session cookie c (nil: none).
+func uiGet(e *env, c *http.Cookie, path string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	h := []string{"Authorization", ""}
+	if c != nil {
+		h = append(h, "Cookie", c.Name+"="+c.Value)
+	}
+	return e.do(http.MethodGet, path, "", h...)
+}
+
+// checkPageHeaders: every dashboard response carries the page's strict
+// policy and the survey page's other security headers.
+func checkPageHeaders(t *testing.T, rec *httptest.ResponseRecorder, what string) {
+	t.Helper()
+	for name, want := range map[string]string{
+		"Content-Security-Policy": dashboard.ContentSecurityPolicy,
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         dashboard.ReferrerPolicy,
+	} {
+		if got := rec.Header().Get(name); got != want {
+			t.Errorf("%s: %s = %q, want %q", what, name, got, want)
+		}
+	}
+}
+
+// TestDashboardSignInAndOut walks the session's life: the form, refused
+// posts, the cookie's flags, the pages, sign-out, and the audit trail.
+func TestDashboardSignInAndOut(t *testing.T) {
+	e := newEnv(t)
+	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	analyze := e.newKey(`{"name":"analyst","scopes":["analyze"]}`)
+	collect := e.newKey(`{"name":"tablet","scopes":["collect"]}`)
+
+	form := uiGet(e, nil, "/ui/?next=/ui/studies/"+st.ID)
+	checkPageHeaders(t, form, "sign-in page")
+	if form.Code != http.StatusOK || !strings.Contains(form.Body.String(), `type="password"`) ||
+		!strings.Contains(form.Body.String(), `value="/ui/studies/`+st.ID+`"`) {
+		t.Fatalf("GET /ui/ = %d: want the sign-in form remembering the page asked for; body %s", form.Code, form.Body)
+	}
+	for _, next := range []string{"//evil.example/ui/", "https://evil.example", "/v1/keys", `/ui/\evil`} {
+		if strings.Contains(uiGet(e, nil, "/ui/?next="+url.QueryEscape(next)).Body.String(), "evil") {
+			t.Errorf("the sign-in form keeps next=%q; want only dashboard pages", next)
+		}
+	}
+
+	// Refused posts: no Origin, a foreign Origin, a wrong key, a collect key.
+	for _, tt := range []struct {
+		name    string
+		key     string
+		headers []string
+		status  int
+		says    string
+	}{
+		{"no Origin", analyze, []string{"Origin", ""}, http.StatusForbidden, "own pages"},
+		{"foreign Origin", analyze, []string{"Origin", "https://evil.example"}, http.StatusForbidden, "own pages"},
+		{"wrong key", "alk_01jd8x2k4m5n6p7q8r9s0t1v2w.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", nil, http.StatusUnauthorized, "not a valid API key"},
+		{"collect key", collect, nil, http.StatusForbidden, "neither the analyze nor the admin scope"},
+		{"empty", "", nil, http.StatusUnauthorized, "not a valid API key"},
+	} {
+		rec := signIn(e, tt.key, tt.headers...)
+		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.says) || rec.Header().Get("Set-Cookie") != "" {
+			t.Errorf("sign-in, %s = %d, cookie %q; want %d saying %q; body %s", tt.name, rec.Code, rec.Header().Get("Set-Cookie"), tt.status, tt.says, rec.Body)
+		}
+		if tt.key != "" && strings.Contains(rec.Body.String(), tt.key) {
+			t.Errorf("sign-in, %s: the page echoes the key", tt.name)
+		}
+	}
+
+	rec := signIn(e, analyze)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/studies" {
+		t.Fatalf("sign-in = %d to %q, want 303 to /ui/studies", rec.Code, rec.Header().Get("Location"))
+	}
+	checkPageHeaders(t, rec, "sign-in answer")
+	set := rec.Header().Get("Set-Cookie")
+	for _, want := range []string{"alliance_session=ald_", "Path=/", "Max-Age=28800", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+	if strings.Contains(set, "Secure") || strings.Contains(set, analyze) || strings.Contains(rec.Body.String(), analyze) {
+		t.Errorf("Set-Cookie %q: want no Secure over plain HTTP (auto), and never the key", set)
+	}
+	cookie := sessionCookie(e, analyze)
+	var stored int
+	if err := e.store.DB().QueryRow(`SELECT count(*) FROM ui_sessions WHERE hash = ? OR hash = ?`, cookie.Value, strings.SplitN(cookie.Value, ".", 2)[1]).Scan(&stored); err != nil || stored != 0 {
+		t.Errorf("the session token is stored as it is (%d rows, %v); want only its hash", stored, err)
+	}
+
+	studies := uiGet(e, cookie, "/ui/studies")
+	checkPageHeaders(t, studies, "study list")
+	if studies.Code != http.StatusOK || !strings.Contains(studies.Body.String(), "/ui/studies/"+st.ID) {
+		t.Fatalf("GET /ui/studies = %d; body %s", studies.Code, studies.Body)
+	}
+	if uiGet(e, cookie, "/ui/").Code != http.StatusSeeOther {
+		t.Error("GET /ui/ when signed in should go on to the study list")
+	}
+	// The cookie is no bearer token, and an API key is no page credential.
+	if got := e.do(http.MethodGet, "/v1/studies", "", "Authorization", "", "Cookie", cookie.Name+"="+cookie.Value).Code; got != http.StatusUnauthorized {
+		t.Errorf("GET /v1/studies with only the session cookie = %d, want 401", got)
+	}
+	if got := e.do(http.MethodGet, "/ui/studies", "", "Authorization", "Bearer "+analyze).Code; got != http.StatusSeeOther {
+		t.Errorf("GET /ui/studies with only a bearer key = %d, want 303 to sign-in", got)
+	}
+
+	// Sign-out: refused from elsewhere, then done.
+	out := func(origin string) *httptest.ResponseRecorder {
+		return e.do(http.MethodPost, "/ui/sign-out", "", "Authorization", "", "Origin", origin, "Cookie", cookie.Name+"="+cookie.Value)
+	}
+	if rec := out("https://evil.example"); rec.Code != http.StatusForbidden {
+		t.Errorf("sign-out from another origin = %d, want 403", rec.Code)
+	}
+	rec = out(uiOrigin)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/" || !strings.Contains(rec.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("sign-out = %d to %q, Set-Cookie %q; want 303 to /ui/ clearing the cookie", rec.Code, rec.Header().Get("Location"), rec.Header().Get("Set-Cookie"))
+	}
+	after := uiGet(e, cookie, "/ui/studies/"+st.ID+"?session=last")
+	if after.Code != http.StatusSeeOther || after.Header().Get("Location") != "/ui/?next="+url.QueryEscape("/ui/studies/"+st.ID+"?session=last") {
+		t.Errorf("a page after sign-out = %d to %q, want 303 to the sign-in page with next", after.Code, after.Header().Get("Location"))
+	}
+
+	audit := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?limit=100", ""))
+	var actions []string
+	for _, a := range audit.Items {
+		if strings.HasPrefix(a.Action, "ui_session.") {
+			actions = append(actions, a.Action)
+		}
+	}
+	if strings.Join(actions, " ") != "ui_session.create ui_session.create ui_session.end" {
+		t.Errorf("audit of sessions = %v, want two sign-ins and one sign-out", actions)
+	}
+}
+
+// TestDashboardCookieSecure: the cookie is Secure over TLS (auto), always
+// with "always" (a TLS proxy in front), never with "never"; a client's
+// X-Forwarded-Proto alone never makes it so.
+func TestDashboardCookieSecure(t *testing.T) {
+	for _, tt := range []struct {
+		setting    string
+		tls, proto bool
+		want       bool
+	}{
+		{"", false, false, false},
+		{api.CookieSecureAuto, true, false, true},
+		{api.CookieSecureAuto, false, true, false},
+		{api.CookieSecureAlways, false, false, true},
+		{api.CookieSecureNever, true, false, false},
+	} {
+		e := newEnvWith(t, envOptions{cookieSecure: tt.setting})
+		req := httptest.NewRequest(http.MethodPost, "/ui/sign-in", strings.NewReader(url.Values{"key": {e.adminToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", uiOrigin)
+		if tt.tls {
+			req.TLS = &tls.ConnectionState{}
+			req.Header.Set("Origin", "https://example.com")
+		}
+		if tt.proto {
+			req.Header.Set("X-Forwarded-Proto", "https")
+		}
+		rec := httptest.NewRecorder()
+		e.engine.ServeHTTP(rec, req)
+		set := rec.Header().Get("Set-Cookie")
+		if rec.Code != http.StatusSeeOther || strings.Contains(set, "; Secure") != tt.want {
+			t.Errorf("setting %q, TLS %v, X-Forwarded-Proto %v: %d, Set-Cookie %q; want Secure %v", tt.setting, tt.tls, tt.proto, rec.Code, set, tt.want)
+		}
+	}
+}
+
+var imgSrc = regexp.MustCompile(`<img src="([^"]+)"`)
+
+// TestDashboardPages: the pages show the agreement report's figures, every
+// image they embed loads with the session alone, bad parameters are error
+// pages naming them, and no page shows a participant code unless asked.
+func TestDashboardPages(t *testing.T) {
+	e := newEnv(t)
+	study, dyads := plotStudy(t, e, 12)
+	cookie := sessionCookie(e, e.newKey(`{"name":"analyst","scopes":["analyze"]}`))
+	a := decode[api.StudyAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+study+"/agreement", ""))
+
+	pages := map[string]string{
+		"overview":         "/ui/studies/" + study,
+		"overview, last":   "/ui/studies/" + study + "?session=last&conf=0.9",
+		"session view":     "/ui/studies/" + study + "/sessions",
+		"session 2, bond":  "/ui/studies/" + study + "/sessions?session=2&scale=bond&band=0.25",
+		"session 7, empty": "/ui/studies/" + study + "/sessions?session=7",
+		"dyad":             "/ui/dyads/" + dyads[0].ID,
+		"dyad, band":       "/ui/dyads/" + dyads[11].ID + "?band=1",
+	}
+	for name, path := range pages {
+		rec := uiGet(e, cookie, path)
+		checkPageHeaders(t, rec, name)
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s: GET %s = %d %q; body %.500s", name, path, rec.Code, rec.Header().Get("Content-Type"), body)
+			continue
+		}
+		if strings.Contains(body, "<script") || strings.Contains(body, " style=") {
+			t.Errorf("%s: the page has a script or an inline style, which its policy forbids", name)
+		}
+		for _, code := range []string{"C-000", "C-011", "K-0", "K-1", "C-lone"} {
+			if strings.Contains(body, code) {
+				t.Errorf("%s shows the participant code %s without labels=codes", name, code)
+			}
+		}
+		srcs := imgSrc.FindAllStringSubmatch(body, -1)
+		if len(srcs) == 0 {
+			t.Errorf("%s embeds no plot", name)
+		}
+		for _, m := range srcs {
+			src := strings.ReplaceAll(m[1], "&amp;", "&")
+			img := uiGet(e, cookie, src)
+			if img.Code != http.StatusOK || img.Header().Get("Content-Type") != "image/svg+xml" {
+				t.Errorf("%s: its image %s = %d %q", name, src, img.Code, img.Header().Get("Content-Type"))
+			}
+		}
+	}
+	overview := uiGet(e, cookie, pages["overview"]).Body.String()
+	tot := a.Scales[0]
+	for _, want := range []string{"Completion", "13 dyads", fix2ForTest(*tot.BlandAltman.Bias), fix2ForTest(*tot.CCC.RhoC),
+		"1 of 13 dyads has only one side", "Dyads sharing a counsellor"} {
+		if !strings.Contains(overview, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	dyad := uiGet(e, cookie, "/ui/dyads/"+dyads[0].ID+"?labels=codes").Body.String()
+	if !strings.Contains(dyad, "C-000") || !strings.Contains(dyad, "labels=codes") {
+		t.Errorf("dyad page with labels=codes lacks the codes or the labelled plot")
+	}
+
+	for _, tt := range []struct {
+		path   string
+		status int
+		says   string
+	}{
+		{"/ui/studies/" + study + "?session=zero", 422, "session"},
+		{"/ui/studies/" + study + "/sessions?band=wide", 400, "band"},
+		{"/ui/studies/" + study + "/sessions?scale=nope", 422, "scale"},
+		{"/ui/dyads/" + dyads[0].ID + "?band=-2", 422, "band"},
+		{"/ui/dyads/" + dyads[0].ID + "?labels=names", 422, "labels"},
+		{"/ui/studies/st_nope", 404, "Not Found"},
+		{"/ui/dyads/dy_nope", 404, "Not Found"},
+	} {
+		rec := uiGet(e, cookie, tt.path)
+		checkPageHeaders(t, rec, tt.path)
+		if rec.Code != tt.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), tt.says) {
+			t.Errorf("GET %s = %d %q, want an HTML %d page naming %s; body %.400s", tt.path, rec.Code, rec.Header().Get("Content-Type"), tt.status, tt.says, rec.Body)
+		}
+	}
+
+	css := uiGet(e, nil, "/ui/assets/dashboard.css")
+	checkPageHeaders(t, css, "stylesheet")
+	if css.Code != http.StatusOK || !strings.HasPrefix(css.Header().Get("Content-Type"), "text/css") || css.Header().Get("ETag") == "" {
+		t.Errorf("GET /ui/assets/dashboard.css = %d %q", css.Code, css.Header().Get("Content-Type"))
+	}
+	if uiGet(e, nil, "/ui/assets/nope.js").Code != http.StatusNotFound {
+		t.Error("an unknown asset is not 404")
+	}
+}
+
+// fix2ForTest formats a figure as the dashboard does: two decimals and a
+// true minus sign.
+func fix2ForTest(v float64) string {
+	return strings.Replace(strconv.FormatFloat(v, 'f', 2, 64), "-", "−", 1)
+}

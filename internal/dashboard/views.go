@@ -1,0 +1,159 @@
+package dashboard
+
+// The view of each page: plain values, formatted by the caller, so the
+// templates only lay them out. Numbers arrive as text ("0.42", "—") with
+// their intervals and reasons already worded.
+
+// Link is a labelled URL.
+type Link struct {
+	Text, Href string
+}
+
+// Page is what every page has: its title, whether someone is signed in
+// (the header then offers sign-out), and the breadcrumbs above the title.
+type Page struct {
+	Title    string
+	SignedIn bool
+	Crumbs   []Link
+}
+
+// SignIn is the sign-in form. Next is the dashboard page to return to;
+// Error, when set, says why the last attempt failed.
+type SignIn struct {
+	Page
+	Next  string
+	Error string
+}
+
+// StudyList lists the studies the signed-in key may read.
+type StudyList struct {
+	Page
+	Studies []StudyRow
+}
+
+// StudyRow is one study of the list.
+type StudyRow struct {
+	Name, Href, Description, Forms, Created string
+}
+
+// Figure is an estimate as shown: its value, its interval, or the reason
+// it is undefined.
+type Figure struct {
+	Value, CI, Reason string
+}
+
+// ScaleFigures are the headline agreement figures of one scale.
+type ScaleFigures struct {
+	Scale      string
+	N          int
+	Bias       Figure
+	LowerLoA   Figure
+	UpperLoA   Figure
+	CCC        Figure
+	Pearson    Figure
+	ICC        Figure
+	WithinBand string // e.g. "18 of 40 (45%)"
+	Higher     string // client higher / counsellor higher counts
+	Href       string // the per-session view of this scale
+}
+
+// CompletionRow is one session of the completion table.
+type CompletionRow struct {
+	Session                           int
+	Client, Counsellor, Both          int
+	ClientPct, CounsellorPct, BothPct string
+}
+
+// Plot is a figure embedded as an image; Href opens it on its own (SVG)
+// and PNG downloads it for slides.
+type Plot struct {
+	Title, Src, Alt, PNG string
+}
+
+// Overview is a study's overview page.
+type Overview struct {
+	Page
+	Study       StudySummary
+	Dyads       int
+	Completion  []CompletionRow
+	Selection   string // e.g. "each dyad's first session rated by both"
+	Band        string
+	Multiplier  string
+	Conf        string
+	Figures     []ScaleFigures
+	Warnings    []string
+	Plots       []Plot
+	SessionHref string
+}
+
+// StudySummary names a study and its forms.
+type StudySummary struct {
+	ID, Name, Description, ClientForm, CounsellorForm string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value, Text string
+	Selected    bool
+}
+
+// FlaggedDyad is a dyad whose difference lies outside the band.
+type FlaggedDyad struct {
+	Dyad, Href                     string
+	Client, Counsellor, Difference string
+}
+
+// SessionView is one session selection of a study, with a picker.
+type SessionView struct {
+	Page
+	Study       StudySummary
+	Action      string
+	Sessions    []Option
+	Scales      []Option
+	Band        string
+	Selection   string
+	Figures     ScaleFigures
+	Warnings    []string
+	Plots       []Plot
+	Flagged     []FlaggedDyad
+	FlaggedMore int // flagged dyads not listed
+	NFlagged    int
+}
+
+// DyadCell is one scale of one session of a dyad.
+type DyadCell struct {
+	Client, Counsellor, Difference string
+	Flagged                        bool
+}
+
+// DyadSession is one row of the dyad's table.
+type DyadSession struct {
+	Session int
+	Missing string // the side that has not rated, if any
+	Cells   []DyadCell
+	Flagged bool
+}
+
+// DyadView is one dyad's course.
+type DyadView struct {
+	Page
+	DyadID    string
+	Codes     string // client and counsellor codes, only when asked for
+	CodesHref string // the same page with (or without) codes
+	CodesText string
+	Band      string
+	Scales    []string
+	Sessions  []DyadSession
+	Flagged   []int // sessions with any |difference| > band
+	Slopes    []string
+	Plot      Plot
+	StudyHref string
+}
+
+// Problem is an error page.
+type Problem struct {
+	Page
+	Status int
+	Detail string
+	Fields []string
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Usage: scripts/pg-bench.sh [ROUNDS] [SECONDS] [CONNS]
+#
+# Rating submissions on PostgreSQL against the simplest thing a team could
+# write instead: a bare gin handler inserting the same row with GORM into
+# PostgreSQL with a pool of 32 (loadtest -mode=ceiling -ceiling-db).
+#
+# Starts a throwaway PostgreSQL cluster with its durable defaults (fsync,
+# synchronous_commit and full_page_writes on; scripts/postgres-test.sh
+# with ALLIANCE_PG_DURABLE=1), builds the binaries, and runs ROUNDS
+# (default 2) rounds. Each round, on fresh databases, for SECONDS (default
+# 15) at CONNS connections (default 32):
+#
+#   one   one alliance instance
+#   two   two alliance instances on one database, the connections split
+#   bare  the bare insert
+#
+# For each it prints req/s, p50 and p99, the CPU time per committed
+# rating of the server processes and of PostgreSQL (from /proc) and the
+# WAL flushes per second (pg_stat_wal). The load tool's own CPU is not
+# counted. Environment: ALLIANCE_* settings for the servers pass through
+# (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2} seconds=${2:-15} conns=${3:-32}
+
+if [ -z "${ALLIANCE_PG_BENCH_CLUSTER:-}" ]; then
+  unset ALLIANCE_TEST_POSTGRES_URL
+  export ALLIANCE_PG_BENCH_CLUSTER=1 ALLIANCE_PG_DURABLE=1
+  exec scripts/postgres-test.sh "$0" "$@"
+fi
+if [ -z "${ALLIANCE_TEST_POSTGRES_URL:-}" ]; then
+  echo "pg-bench: no PostgreSQL server could be started" >&2
+  exit 1
+fi
+
+bin=$(mktemp -d "${TMPDIR:-/tmp}/alliance-bench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$bin"
+}
+trap cleanup EXIT
+go build -o "$bin/alliance" ./cmd/alliance
+go build -o "$bin/loadtest" ./cmd/loadtest
+
+admin=$ALLIANCE_TEST_POSTGRES_URL
+db_url() { echo "${admin/\/postgres\?//$1?}"; }
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -At "$admin" -c "$1"; }
+hz=$(getconf CLK_TCK)
+postmaster=$(head -1 "$ALLIANCE_TEST_POSTGRES_DATA/postmaster.pid")
+
+# cpu_ticks PID...: user+system ticks of the processes.
+cpu_ticks() {
+  local t=0 p f
+  for p in "$@"; do
+    f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + $(echo "$f" | awk '{print $12 + $13}')))
+  done
+  echo "$t"
+}
+# pg_ticks: PostgreSQL's ticks: its live processes, and through the
+# postmaster's children totals the backends that have exited.
+pg_ticks() {
+  local live children
+  live=$(cpu_ticks $(pgrep -P "$postmaster") "$postmaster")
+  children=$(sed 's/.*) //' "/proc/$postmaster/stat" | awk '{print $14 + $15}')
+  echo $((live + children))
+}
+wal_syncs() { psql_admin "SELECT wal_sync FROM pg_stat_wal"; }
+
+port=18300
+# serve DB: starts an instance on a new port; sets url and pid.
+serve() {
+  port=$((port + 1))
+  ALLIANCE_RATE_LIMIT=0 ALLIANCE_RATE_LIMIT_IP=0 ALLIANCE_LOG_LEVEL=warn \
+    "$bin/alliance" serve -database-url "$(db_url "$1")" -addr "127.0.0.1:$port" >"$bin/serve-$port.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  url="http://127.0.0.1:$port"
+  for _ in $(seq 100); do
+    if curl -fsS "$url/readyz" >/dev/null 2>&1; then
+      return
+    fi
+    sleep 0.1
+  done
+  cat "$bin/serve-$port.log" >&2
+  echo "pg-bench: the server did not become ready" >&2
+  exit 1
+}
+key() {
+  "$bin/alliance" keys -database-url "$(db_url "$1")" create -name bench -scopes admin,collect,analyze |
+    grep -o 'alk_[A-Za-z0-9_.-]*'
+}
+
+# measure LABEL SERVER_PIDS -- LOADTEST_ARGS...: runs the load tool and
+# prints one table row.
+measure() {
+  local label=$1 servers=$2
+  shift 3
+  local s0 p0 w0 out s1 p1 w1 ok rps p50 p99
+  s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs)
+  out=$("$bin/loadtest" -c "$conns" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
+    cat "$bin/loadtest.err" >&2; exit 1
+  }
+  s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs)
+  ok=$(echo "$out" | grep -o '"ok":[0-9]*' | head -1 | cut -d: -f2)
+  rps=$(echo "$out" | grep -o '"rps":[0-9.]*' | head -1 | cut -d: -f2)
+  p50=$(echo "$out" | grep -o '"p50_ms":[0-9.]*' | head -1 | cut -d: -f2)
+  p99=$(echo "$out" | grep -o '"p99_ms":[0-9.]*' | head -1 | cut -d: -f2)
+  errs=$(echo "$out" | grep -o '"errors":{[^}]*}' | head -1 | cut -d: -f2-)
+  awk -v l="$label" -v ok="$ok" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v hz="$hz" \
+      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" \
+    'BEGIN {
+       scpu = (srv == "") ? "-" : sprintf("%.3f", s * 1000 / hz / ok)
+       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.0f | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, w / secs, e
+     }'
+}
+
+echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
+echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | WAL flushes/s | errors |"
+echo "|---|---|---|---|---|---|---|---|"
+for r in $(seq "$rounds"); do
+  for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
+
+  serve "r${r}_one"
+  measure "$r: alliance, one instance" "$pid" -- -mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+
+  serve "r${r}_two"; url1=$url pid1=$pid
+  serve "r${r}_two"; url2=$url pid2=$pid
+  measure "$r: alliance, two instances" "$pid1 $pid2" -- -mode=ratings -url "$url1" -also-url "$url2" -H "Authorization: Bearer $(key "r${r}_two")"
+  kill "$pid1" "$pid2"; wait "$pid1" "$pid2" 2>/dev/null || true
+
+  measure "$r: bare gin+GORM insert, pool 32" "" -- -mode=ceiling -ceiling-db "$(db_url "r${r}_bare")"
+done
