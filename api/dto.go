@@ -99,7 +99,7 @@ func toInstrumentResponse(f *alliance.Form, all []*alliance.Form) InstrumentResp
 		}
 	}
 	for _, a := range f.Scale.Anchors {
-		out.Scale.Anchors = append(out.Scale.Anchors, AnchorResponse(a))
+		out.Scale.Anchors = append(out.Scale.Anchors, AnchorResponse{Value: a.Value, Label: a.Label})
 	}
 	for i, it := range f.Items {
 		out.Items[i] = ItemResponse{Key: it.Key, Subscale: it.Subscale, Reverse: it.Reverse, Label: it.Label, Text: it.Text}
