@@ -337,11 +337,13 @@ func (d *Definition) Validate() []FieldError {
 			seen[k] = true
 		}
 	}
-	if len(d.Forms) == 2 && itemsOK {
-		if !slices.Equal(subscaleKeys(d.Forms[0].Subscales), subscaleKeys(d.Forms[1].Subscales)) {
-			l.add("forms[1].subscales", CodeSubscalesDiffer, "parallel forms have the same subscale keys")
+	if len(d.Forms) == 2 {
+		if itemsOK {
+			if !slices.Equal(subscaleKeys(d.Forms[0].Subscales), subscaleKeys(d.Forms[1].Subscales)) {
+				l.add("forms[1].subscales", CodeSubscalesDiffer, "parallel forms have the same subscale keys")
+			}
+			d.validateParallel(&l)
 		}
-		d.validateParallel(&l)
 	} else if d.Parallel != nil {
 		l.add("parallel", CodeInvalidValue, "only a family of two forms pairs items")
 	}
