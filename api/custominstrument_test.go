@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -710,3 +711,41 @@ func TestDefinitionRequestMatchesDefinition(t *testing.T) {
 	}
 }
 
+// TestDocumentedSAIExample posts the SAI example of docs/instruments.md as
+// it stands, so the guide's example is always accepted.
+func TestDocumentedSAIExample(t *testing.T) {
+	t.Parallel()
+	raw := readDocsJSON(t, "../docs/instruments.md", "sai-definition")
+	e := newEnv(t)
+	fam := e.defineFamily(raw)
+	if fam.ID != "sai" || len(fam.Forms) != 2 || fam.Forms[0].ID != "sai_client@1" {
+		t.Fatalf("SAI forms %+v", fam.Forms)
+	}
+	d := e.newDyad("sai_client", "sai_counsellor")
+	r := e.postRating(d.ID, 1, "client", `[5,6,4,7,5,6]`)
+	checkScore(t, "SAI total", r.Scores.Total, 5.5, 33, 6, 6, false)
+}
+
+// readDocsJSON returns the JSON block that follows the HTML comment
+// <!-- name --> in a guide.
+func readDocsJSON(t *testing.T, path, name string) string {
+	t.Helper()
+	doc := string(must(os.ReadFile(path)))
+	_, after, ok := strings.Cut(doc, "<!-- "+name+" -->")
+	if !ok {
+		t.Fatalf("%s has no <!-- %s --> marker", path, name)
+	}
+	_, after, _ = strings.Cut(after, "```json\n")
+	block, _, ok := strings.Cut(after, "```")
+	if !ok {
+		t.Fatalf("%s: no JSON block after <!-- %s -->", path, name)
+	}
+	return block
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

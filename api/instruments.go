@@ -85,7 +85,7 @@ type DefinedFormBody struct {
 type InstrumentFamilyResponse struct {
 	ID        string               `json:"id" example:"sai"`
 	Version   string               `json:"version" example:"1"`
-	CreatedAt time.Time            `json:"created_at"`
+	CreatedAt time.Time            `json:"created_at" format:"date-time"`
 	Forms     []InstrumentResponse `json:"forms"`
 }
 

@@ -1797,7 +1797,7 @@ type InstrumentDefinitionRequest struct {
 
 // InstrumentFamilyResponse defines model for InstrumentFamilyResponse.
 type InstrumentFamilyResponse struct {
-	CreatedAt string               `json:"created_at"`
+	CreatedAt time.Time            `json:"created_at"`
 	Forms     []InstrumentResponse `json:"forms"`
 
 	// Id Example: sai
