@@ -391,6 +391,10 @@ func TestParseDefinition(t *testing.T) {
 		{"parallel across subscales", func(m map[string]any) {
 			pair(m, 2)["counsellor"], pair(m, 3)["counsellor"] = 4, 3
 		}, "parallel[2]", "subscales_differ"},
+		{"no map, subscales differ item by item", func(m map[string]any) {
+			delete(m, "parallel")
+			sub(m, 1, 0)["items"], sub(m, 1, 1)["items"] = []any{1, 2, 4}, []any{3, 5, 6}
+		}, "parallel", "subscales_differ"},
 		{"parallel map on one form", func(m map[string]any) { m["forms"] = m["forms"].([]any)[:1] }, "parallel", "invalid_value"},
 		{"unknown field", func(m map[string]any) { m["extra"] = 1 }, "", "malformed_definition"},
 		{"item text stored", func(m map[string]any) { form(m, 0)["text"] = map[string]any{"en": "copyrighted"} }, "", "malformed_definition"},

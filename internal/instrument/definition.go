@@ -503,12 +503,21 @@ func (d *Definition) validateSubscales(l *errorList, p string, f DefinedForm) {
 // validateParallel: the pairs map the client form's items one to one onto
 // the counsellor form's, each pair within one subscale.
 func (d *Definition) validateParallel(l *errorList) {
-	if d.Parallel == nil {
-		return
-	}
 	client, counsellor := d.Forms[0], d.Forms[1]
 	if client.Role == RoleCounsellor {
 		client, counsellor = counsellor, client
+	}
+	if d.Parallel == nil {
+		// Item i with item i: then item i is in one subscale on both forms.
+		cs, ts := subscaleOf(client), subscaleOf(counsellor)
+		for k := 1; k <= d.Items; k++ {
+			if cs[k] != ts[k] {
+				l.add("parallel", CodeSubscalesDiffer, "without a parallel map item %d pairs with item %d, but it is in subscale %q on the client form and %q on the counsellor form: give the map",
+					k, k, cs[k], ts[k])
+				return
+			}
+		}
+		return
 	}
 	if len(d.Parallel) != d.Items {
 		l.add("parallel", CodeWrongCount, "%d pairs for %d items: every item of each form pairs exactly once", len(d.Parallel), d.Items)
