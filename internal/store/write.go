@@ -150,6 +150,7 @@ type statements struct {
 	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
 	eraseStudyUISessions, eraseStudy                        *statement
 	insertUISession, endUISession                           *statement
+	insertInstrument                                        *statement
 	list                                                    []*statement
 	// findDyad is a read, on the pool's connections: not prepared on the
 	// writer's.
@@ -177,6 +178,7 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
 		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
 		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
+		{&s.insertInstrument, insertInstrumentSQL},
 	} {
 		*f.field = newStatement(d, f.sql)
 		s.list = append(s.list, *f.field)
