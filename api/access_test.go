@@ -229,6 +229,8 @@ func (w *world) request(method, route string) (path, body string) {
 		body = `{"answers":` + refClient + `}`
 	case "POST /v1/keys":
 		body = `{"name":"k","scopes":["analyze"]}`
+	case "POST /v1/instruments":
+		body = strings.Replace(customDefinition, `"version": "1"`, fmt.Sprintf(`"version": "m%d"`, nextSeq()), 1)
 	case "POST /v1/dyads/:id/withdraw":
 		body = `{"scope":"client","reason_code":"other"}`
 	case "POST /v1/dyads/:id/sessions/:session/ratings/:role/void":
@@ -435,14 +437,14 @@ func allowedIf(ok bool) func(int) bool {
 }
 
 // otherStudy: an admin key bound to study B may use global routes, may
-// not create studies, and sees nothing of study A (404, not 403, so ids
+// not create studies or define instruments, and sees nothing of study A (404, not 403, so ids
 // cannot be probed).
 func otherStudy(acc access, key string) func(int) bool {
 	return func(status int) bool {
 		switch {
 		case acc == accSurvey:
 			return status == http.StatusForbidden
-		case key == "POST /v1/studies":
+		case key == "POST /v1/studies", key == "POST /v1/instruments":
 			return status == http.StatusForbidden
 		case strings.Contains(key, "/v1/studies/:id") || strings.Contains(key, "/v1/dyads/:id") ||
 			strings.Contains(key, "/v1/alerts/:id") || strings.Contains(key, "/v1/webhooks/:id") ||

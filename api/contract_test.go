@@ -230,6 +230,17 @@ func TestContract(t *testing.T) {
 		{name: "catalogue", method: "GET", path: "/v1/instruments", want: 200, req: get("/v1/instruments")},
 		{name: "form", method: "GET", path: "/v1/instruments/{id}", want: 200, req: get("/v1/instruments/wai_sr_client")},
 		{name: "unknown form", method: "GET", path: "/v1/instruments/{id}", want: 404, req: get("/v1/instruments/nope")},
+		{name: "define a family", method: "POST", path: "/v1/instruments", want: 201, req: postJSON("/v1/instruments", customDefinition)},
+		{name: "defined form by versioned id", method: "GET", path: "/v1/instruments/{id}", want: 200, req: get("/v1/instruments/tst_counsellor@1")},
+		{name: "define: malformed JSON", method: "POST", path: "/v1/instruments", want: 400, invalidRequest: true,
+			req: postJSON("/v1/instruments", `{"id":`)},
+		{name: "define: over 64 KiB", method: "POST", path: "/v1/instruments", want: 413, invalidRequest: true,
+			req: postJSON("/v1/instruments", `{"name":"`+strings.Repeat("x", 64<<10)+`"}`)},
+		{name: "define: not JSON", method: "POST", path: "/v1/instruments", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/instruments", `id=sai`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "define: same version again", method: "POST", path: "/v1/instruments", want: 422, req: postJSON("/v1/instruments", customDefinition)},
 
 		// --- studies ---
 		{name: "create study", method: "POST", path: "/v1/studies", want: 201,

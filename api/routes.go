@@ -75,6 +75,7 @@ func (s *server) endpoints() []endpoint {
 		{get, surveypage.Path + "*any", public, plain(gin.WrapH(surveypage.Handler())), anyQuery},
 
 		{get, "/v1/instruments", anyKey, s.listInstruments, nil},
+		{post, "/v1/instruments", admin, s.defineInstrument, nil},
 		{get, "/v1/instruments/:id", anyKey, s.getInstrument, nil},
 
 		{post, "/v1/studies", admin, s.createStudy, nil},

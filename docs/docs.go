@@ -1691,7 +1691,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.",
+                "description": "The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1721,6 +1721,93 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "instruments"
+                ],
+                "summary": "Define a family of parallel forms",
+                "operationId": "defineInstrument",
+                "parameters": [
+                    {
+                        "description": "the family's definition",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.InstrumentDefinitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.InstrumentFamilyResponse"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/instruments/{id}@{version} of the first form"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
             }
         },
         "/v1/instruments/{id}": {
@@ -1730,6 +1817,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -4774,6 +4862,12 @@ const docTemplate = `{
                     "type": "string",
                     "example": "Seldom"
                 },
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
                 "value": {
                     "type": "number",
                     "example": 1
@@ -5587,6 +5681,127 @@ const docTemplate = `{
                 }
             }
         },
+        "api.DefinedAnchorBody": {
+            "type": "object",
+            "properties": {
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "value": {
+                    "type": "number",
+                    "example": 1
+                }
+            }
+        },
+        "api.DefinedFormBody": {
+            "type": "object",
+            "properties": {
+                "citation": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string",
+                    "example": "sai_client"
+                },
+                "labels": {
+                    "description": "Labels are our own short labels in item order (at most 8 words\neach); omitted means \"item 1\", \"item 2\", ….",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "name": {
+                    "type": "string"
+                },
+                "reverse": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    },
+                    "example": [
+                        2,
+                        5
+                    ]
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor"
+                    ],
+                    "example": "client"
+                },
+                "rupture_reference": {
+                    "description": "RuptureReference is what the rupture alert uses until a study has\nenough ratings of its own (see docs/alerts-and-webhooks.md);\nabsent, ruptures wait for the study's own figures.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.RuptureReferenceBody"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "subscales": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.SubscaleResponse"
+                    }
+                },
+                "unverified": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                }
+            }
+        },
+        "api.DefinedMissingBody": {
+            "type": "object",
+            "properties": {
+                "max_missing_fraction": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.17
+                },
+                "prorate": {
+                    "type": "string",
+                    "enum": [
+                        "person_mean",
+                        "none"
+                    ],
+                    "example": "person_mean"
+                },
+                "total_requires_subscales": {
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "api.DefinedScaleBody": {
+            "type": "object",
+            "properties": {
+                "anchors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DefinedAnchorBody"
+                    }
+                },
+                "max": {
+                    "type": "number",
+                    "example": 7
+                },
+                "min": {
+                    "type": "number",
+                    "example": 1
+                },
+                "step": {
+                    "type": "number",
+                    "example": 1
+                }
+            }
+        },
         "api.DeliveryAttemptResponse": {
             "type": "object",
             "properties": {
@@ -6171,6 +6386,106 @@ const docTemplate = `{
                 }
             }
         },
+        "api.InstrumentDefinitionRequest": {
+            "type": "object",
+            "properties": {
+                "citation": {
+                    "type": "string",
+                    "example": "Falkenström et al. (2015), Psychological Assessment 27(1), 169-183"
+                },
+                "clinical_cutoff": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "forms": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DefinedFormBody"
+                    }
+                },
+                "id": {
+                    "description": "ID is the family id; every form id is this id, an underscore and a\nsuffix without underscores.",
+                    "type": "string",
+                    "example": "sai"
+                },
+                "items": {
+                    "description": "Items is the number of items of each form (at most 200).",
+                    "type": "integer",
+                    "example": 6
+                },
+                "licence_note": {
+                    "type": "string",
+                    "example": "Item wording not stored; licensed text per deployment"
+                },
+                "missing_policy": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.DefinedMissingBody"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Session Alliance Inventory (SAI), synthetic key"
+                },
+                "parallel": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ParallelPairBody"
+                    }
+                },
+                "reliability": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.ReliabilityResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "scale": {
+                    "$ref": "#/definitions/api.DefinedScaleBody"
+                },
+                "unverified": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "version": {
+                    "description": "Version names this definition; a changed definition is a new version.",
+                    "type": "string",
+                    "example": "1"
+                }
+            }
+        },
+        "api.InstrumentFamilyResponse": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "forms": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.InstrumentResponse"
+                    }
+                },
+                "id": {
+                    "type": "string",
+                    "example": "sai"
+                },
+                "version": {
+                    "type": "string",
+                    "example": "1"
+                }
+            }
+        },
         "api.InstrumentList": {
             "type": "object",
             "properties": {
@@ -6185,6 +6500,11 @@ const docTemplate = `{
         "api.InstrumentResponse": {
             "type": "object",
             "properties": {
+                "builtin": {
+                    "description": "Builtin is true for the forms shipped with the service, false for\nthose defined through POST /v1/instruments.",
+                    "type": "boolean",
+                    "example": true
+                },
                 "citation": {
                     "type": "string"
                 },
@@ -6202,6 +6522,7 @@ const docTemplate = `{
                     "example": "wai_sr"
                 },
                 "id": {
+                    "description": "ID names the exact definition: a built-in form's id, or a defined\nform's id and version (sai_client@1).",
                     "type": "string",
                     "example": "wai_sr_client"
                 },
@@ -6413,6 +6734,11 @@ const docTemplate = `{
                     "type": "string",
                     "example": "n_too_small"
                 },
+                "counsellor_item": {
+                    "description": "CounsellorItem is the counsellor form's item parallel to item.",
+                    "type": "integer",
+                    "example": 1
+                },
                 "item": {
                     "type": "integer",
                     "example": 1
@@ -6493,6 +6819,11 @@ const docTemplate = `{
         "api.ItemKrippendorffResponse": {
             "type": "object",
             "properties": {
+                "counsellor_item": {
+                    "description": "CounsellorItem is the counsellor form's item parallel to item.",
+                    "type": "integer",
+                    "example": 1
+                },
                 "interval": {
                     "$ref": "#/definitions/api.KrippendorffResponse"
                 },
@@ -6525,6 +6856,10 @@ const docTemplate = `{
                     "x-nullable": true,
                     "example": 4
                 },
+                "counsellor_item": {
+                    "type": "integer",
+                    "example": 1
+                },
                 "difference": {
                     "type": "number",
                     "x-nullable": true,
@@ -6546,6 +6881,10 @@ const docTemplate = `{
                 "label": {
                     "type": "string",
                     "example": "sessions clarify how to change"
+                },
+                "parallel": {
+                    "type": "integer",
+                    "example": 1
                 },
                 "reverse": {
                     "type": "boolean"
@@ -6799,6 +7138,19 @@ const docTemplate = `{
                     "type": "boolean",
                     "x-nullable": true,
                     "example": false
+                }
+            }
+        },
+        "api.ParallelPairBody": {
+            "type": "object",
+            "properties": {
+                "client": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "counsellor": {
+                    "type": "integer",
+                    "example": 2
                 }
             }
         },
@@ -7137,6 +7489,23 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.DistributionResponse"
                     }
+                }
+            }
+        },
+        "api.RuptureReferenceBody": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "sd": {
+                    "type": "number",
+                    "example": 0.7
+                },
+                "source": {
+                    "type": "string",
+                    "example": "Hatcher \u0026 Gillaspy (2006); sd provisional"
                 }
             }
         },

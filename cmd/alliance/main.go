@@ -271,6 +271,11 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 	// SQLite is served by this one process, so studies and dyads may be
 	// cached; PostgreSQL's other instances could change them (rowcache).
 	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: st.Dialect() == migrations.SQLite}), cat)
+	// The families defined through the API join the built-in forms, and
+	// the item texts are checked against them all.
+	if err := svc.LoadInstruments(ctx); err != nil {
+		return fmt.Errorf("instruments: %w", err)
+	}
 	stopWebhooks, err := startWebhooks(cfg, svc, st, log)
 	if err != nil {
 		return err

@@ -147,7 +147,7 @@ func (s *Service) alertEffects(ctx context.Context, w RatingWrite, d Dyad, st St
 	sc := alertScene{study: st, ratings: ratings, active: ac.Active, newID: func() string { return newID("al") },
 		forms: map[Role]*Form{}, reliability: map[Role]*ReliabilityUsed{}}
 	for role, id := range st.Forms {
-		f, err := s.FindForm(id)
+		f, err := s.FindForm(ctx, id)
 		if err != nil {
 			return nil, err
 		}

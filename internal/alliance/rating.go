@@ -247,7 +247,7 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 		id, ok := c.study.Forms[role]
 		if !ok {
 			fe.add("role", "role_not_allowed", fmt.Sprintf("the %s role does not rate in this study", role))
-		} else if c.form, err = s.FindForm(id); err != nil {
+		} else if c.form, err = s.FindForm(ctx, id); err != nil {
 			return c, fmt.Errorf("study %s form: %w", c.study.ID, err)
 		}
 	}
@@ -278,7 +278,7 @@ func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating
 		Answers:        c.answers,
 		Scores:         c.form.Score(c.answers, c.study.Policy),
 		Policy:         c.study.Policy,
-		ScoringVersion: instrument.ScoringVersion,
+		ScoringVersion: c.form.ScoringVersion(),
 		Version:        version,
 		CreatedAt:      s.now(),
 	}
@@ -351,7 +351,7 @@ func (s *Service) FindSession(ctx context.Context, dyadID string, session int) (
 		}
 	}
 	if out.Complete() {
-		f, err := s.FindForm(out.Client.FormID)
+		f, err := s.FindForm(ctx, out.Client.FormID)
 		if err != nil {
 			return Session{}, err
 		}

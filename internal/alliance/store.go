@@ -178,6 +178,15 @@ type Store interface {
 	// the lease.
 	FinishDelivery(ctx context.Context, o DeliveryOutcome) error
 
+	// CreateInstrument stores a family definition; ErrConflict when its
+	// id and version are stored already. Definitions are never changed
+	// or deleted.
+	CreateInstrument(ctx context.Context, d InstrumentDefinition, audit ...AuditEntry) error
+	// FindInstruments returns every stored definition, oldest first.
+	FindInstruments(ctx context.Context) ([]InstrumentDefinition, error)
+	// CountInstruments counts the stored definitions.
+	CountInstruments(ctx context.Context) (int, error)
+
 	// Ping reports whether the database answers and its schema is current.
 	Ping(ctx context.Context) error
 }

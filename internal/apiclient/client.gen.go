@@ -312,6 +312,42 @@ func (e CutoffResponseMetric) Valid() bool {
 	}
 }
 
+// Defines values for DefinedFormBodyRole.
+const (
+	DefinedFormBodyRoleClient     DefinedFormBodyRole = "client"
+	DefinedFormBodyRoleCounsellor DefinedFormBodyRole = "counsellor"
+)
+
+// Valid indicates whether the value is a known member of the DefinedFormBodyRole enum.
+func (e DefinedFormBodyRole) Valid() bool {
+	switch e {
+	case DefinedFormBodyRoleClient:
+		return true
+	case DefinedFormBodyRoleCounsellor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DefinedMissingBodyProrate.
+const (
+	DefinedMissingBodyProrateNone       DefinedMissingBodyProrate = "none"
+	DefinedMissingBodyProratePersonMean DefinedMissingBodyProrate = "person_mean"
+)
+
+// Valid indicates whether the value is a known member of the DefinedMissingBodyProrate enum.
+func (e DefinedMissingBodyProrate) Valid() bool {
+	switch e {
+	case DefinedMissingBodyProrateNone:
+		return true
+	case DefinedMissingBodyProratePersonMean:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InstrumentResponseRole.
 const (
 	InstrumentResponseRoleClient     InstrumentResponseRole = "client"
@@ -1383,7 +1419,8 @@ type AmendRatingRequest struct {
 // AnchorResponse defines model for AnchorResponse.
 type AnchorResponse struct {
 	// Label Example: Seldom
-	Label string `json:"label"`
+	Label  string            `json:"label"`
+	Labels map[string]string `json:"labels"`
 
 	// Value Example: 1
 	Value float64 `json:"value"`
@@ -1842,15 +1879,81 @@ type CreatedWebhookResponse struct {
 // CutoffResponse defines model for CutoffResponse.
 type CutoffResponse struct {
 	// Metric Example: sum
-	Metric CutoffResponseMetric `json:"metric"`
-	Source string               `json:"source"`
+	Metric *CutoffResponseMetric `json:"metric,omitempty"`
+	Source *string               `json:"source,omitempty"`
 
 	// Value Example: 36
-	Value float64 `json:"value"`
+	Value *float64 `json:"value,omitempty"`
 }
 
 // CutoffResponseMetric Example: sum
 type CutoffResponseMetric string
+
+// DefinedAnchorBody defines model for DefinedAnchorBody.
+type DefinedAnchorBody struct {
+	Labels *map[string]string `json:"labels,omitempty"`
+
+	// Value Example: 1
+	Value *float64 `json:"value,omitempty"`
+}
+
+// DefinedFormBody defines model for DefinedFormBody.
+type DefinedFormBody struct {
+	Citation *string `json:"citation,omitempty"`
+
+	// Id Example: sai_client
+	Id *string `json:"id,omitempty"`
+
+	// Labels Labels are our own short labels in item order (at most 8 words
+	// each); omitted means "item 1", "item 2", ….
+	Labels *[]string `json:"labels,omitempty"`
+	Name   *string   `json:"name,omitempty"`
+
+	// Reverse Example: [2,5]
+	Reverse *[]int `json:"reverse,omitempty"`
+
+	// Role Example: client
+	Role *DefinedFormBodyRole `json:"role,omitempty"`
+
+	// RuptureReference RuptureReference is what the rupture alert uses until a study has
+	// enough ratings of its own (see docs/alerts-and-webhooks.md);
+	// absent, ruptures wait for the study's own figures.
+	RuptureReference *RuptureReferenceBody `json:"rupture_reference,omitempty"`
+	Subscales        *[]SubscaleResponse   `json:"subscales,omitempty"`
+	Unverified       *[]string             `json:"unverified,omitempty"`
+}
+
+// DefinedFormBodyRole Example: client
+type DefinedFormBodyRole string
+
+// DefinedMissingBody defines model for DefinedMissingBody.
+type DefinedMissingBody struct {
+	// MaxMissingFraction Example: 0.17
+	MaxMissingFraction *float64 `json:"max_missing_fraction,omitempty"`
+
+	// Prorate Example: person_mean
+	Prorate *DefinedMissingBodyProrate `json:"prorate,omitempty"`
+
+	// TotalRequiresSubscales Example: false
+	TotalRequiresSubscales *bool `json:"total_requires_subscales,omitempty"`
+}
+
+// DefinedMissingBodyProrate Example: person_mean
+type DefinedMissingBodyProrate string
+
+// DefinedScaleBody defines model for DefinedScaleBody.
+type DefinedScaleBody struct {
+	Anchors *[]DefinedAnchorBody `json:"anchors,omitempty"`
+
+	// Max Example: 7
+	Max *float64 `json:"max,omitempty"`
+
+	// Min Example: 1
+	Min *float64 `json:"min,omitempty"`
+
+	// Step Example: 1
+	Step *float64 `json:"step,omitempty"`
+}
 
 // DeliveryAttemptResponse defines model for DeliveryAttemptResponse.
 type DeliveryAttemptResponse struct {
@@ -2200,6 +2303,53 @@ type IndexResponse struct {
 	Openapi string `json:"openapi"`
 }
 
+// InstrumentDefinitionRequest defines model for InstrumentDefinitionRequest.
+type InstrumentDefinitionRequest struct {
+	// Citation Example: Falkenström et al. (2015), Psychological Assessment 27(1), 169-183
+	Citation       *string            `json:"citation,omitempty"`
+	ClinicalCutoff *CutoffResponse    `json:"clinical_cutoff,omitempty"`
+	Forms          *[]DefinedFormBody `json:"forms,omitempty"`
+
+	// Id ID is the family id; every form id is this id, an underscore and a
+	// suffix without underscores.
+	//
+	// Example: sai
+	Id *string `json:"id,omitempty"`
+
+	// Items Items is the number of items of each form (at most 200).
+	//
+	// Example: 6
+	Items *int `json:"items,omitempty"`
+
+	// LicenceNote Example: Item wording not stored; licensed text per deployment
+	LicenceNote   *string             `json:"licence_note,omitempty"`
+	MissingPolicy *DefinedMissingBody `json:"missing_policy,omitempty"`
+
+	// Name Example: Session Alliance Inventory (SAI), synthetic key
+	Name        *string              `json:"name,omitempty"`
+	Parallel    *[]ParallelPairBody  `json:"parallel,omitempty"`
+	Reliability *ReliabilityResponse `json:"reliability,omitempty"`
+	Scale       *DefinedScaleBody    `json:"scale,omitempty"`
+	Unverified  *[]string            `json:"unverified,omitempty"`
+
+	// Version Version names this definition; a changed definition is a new version.
+	//
+	// Example: 1
+	Version *string `json:"version,omitempty"`
+}
+
+// InstrumentFamilyResponse defines model for InstrumentFamilyResponse.
+type InstrumentFamilyResponse struct {
+	CreatedAt time.Time            `json:"created_at"`
+	Forms     []InstrumentResponse `json:"forms"`
+
+	// Id Example: sai
+	Id string `json:"id"`
+
+	// Version Example: 1
+	Version string `json:"version"`
+}
+
 // InstrumentList defines model for InstrumentList.
 type InstrumentList struct {
 	Items []InstrumentResponse `json:"items"`
@@ -2207,6 +2357,11 @@ type InstrumentList struct {
 
 // InstrumentResponse defines model for InstrumentResponse.
 type InstrumentResponse struct {
+	// Builtin Builtin is true for the forms shipped with the service, false for
+	// those defined through POST /v1/instruments.
+	//
+	// Example: true
+	Builtin  bool   `json:"builtin"`
 	Citation string `json:"citation"`
 
 	// ClinicalCutoff ClinicalCutoff is the published cut-off of the total (null: none).
@@ -2215,7 +2370,10 @@ type InstrumentResponse struct {
 	// Family Example: wai_sr
 	Family string `json:"family"`
 
-	// Id Example: wai_sr_client
+	// Id ID names the exact definition: a built-in form's id, or a defined
+	// form's id and version (sai_client@1).
+	//
+	// Example: wai_sr_client
 	Id          string         `json:"id"`
 	Items       []ItemResponse `json:"items"`
 	LicenceNote string         `json:"licence_note"`
@@ -2328,6 +2486,11 @@ type ItemKappaResponse struct {
 	// CiReason Example: n_too_small
 	CiReason *string `json:"ci_reason,omitempty"`
 
+	// CounsellorItem CounsellorItem is the counsellor form's item parallel to item.
+	//
+	// Example: 1
+	CounsellorItem int `json:"counsellor_item"`
+
 	// Item Example: 1
 	Item   int                    `json:"item"`
 	Linear *KappaEstimateResponse `json:"linear"`
@@ -2360,7 +2523,11 @@ type ItemKappasResponse struct {
 
 // ItemKrippendorffResponse defines model for ItemKrippendorffResponse.
 type ItemKrippendorffResponse struct {
-	Interval *KrippendorffResponse `json:"interval,omitempty"`
+	// CounsellorItem CounsellorItem is the counsellor form's item parallel to item.
+	//
+	// Example: 1
+	CounsellorItem int                   `json:"counsellor_item"`
+	Interval       *KrippendorffResponse `json:"interval,omitempty"`
 
 	// Item Example: 1
 	Item int `json:"item"`
@@ -2379,6 +2546,9 @@ type ItemPairResponse struct {
 	// Counsellor Example: 4
 	Counsellor *float64 `json:"counsellor"`
 
+	// CounsellorItem Example: 1
+	CounsellorItem int `json:"counsellor_item"`
+
 	// Difference Example: 1
 	Difference *float64 `json:"difference"`
 
@@ -2392,8 +2562,11 @@ type ItemResponse struct {
 	Key int `json:"key"`
 
 	// Label Example: sessions clarify how to change
-	Label   string `json:"label"`
-	Reverse bool   `json:"reverse"`
+	Label string `json:"label"`
+
+	// Parallel Example: 1
+	Parallel int  `json:"parallel"`
+	Reverse  bool `json:"reverse"`
 
 	// Subscale Example: task
 	Subscale *string            `json:"subscale,omitempty"`
@@ -2544,6 +2717,15 @@ type MissingPolicyBody struct {
 	TotalRequiresSubscales *bool `json:"total_requires_subscales,omitempty"`
 }
 
+// ParallelPairBody defines model for ParallelPairBody.
+type ParallelPairBody struct {
+	// Client Example: 1
+	Client *int `json:"client,omitempty"`
+
+	// Counsellor Example: 2
+	Counsellor *int `json:"counsellor,omitempty"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	// Code Code is a stable machine-readable reason where a status has several
@@ -2673,11 +2855,11 @@ type RatingResponseRole string
 // ReliabilityResponse defines model for ReliabilityResponse.
 type ReliabilityResponse struct {
 	// Kind Example: cronbach_alpha
-	Kind   string `json:"kind"`
-	Source string `json:"source"`
+	Kind   *string `json:"kind,omitempty"`
+	Source *string `json:"source,omitempty"`
 
 	// Value Example: 0.88
-	Value float64 `json:"value"`
+	Value *float64 `json:"value,omitempty"`
 }
 
 // ReliableChangeResponse defines model for ReliableChangeResponse.
@@ -2745,6 +2927,18 @@ type RoleSummaryResponse struct {
 
 // RoleSummaryResponseMetric Example: sum
 type RoleSummaryResponseMetric string
+
+// RuptureReferenceBody defines model for RuptureReferenceBody.
+type RuptureReferenceBody struct {
+	// Alpha Example: 0.91
+	Alpha *float64 `json:"alpha,omitempty"`
+
+	// Sd Example: 0.7
+	Sd *float64 `json:"sd,omitempty"`
+
+	// Source Example: Hatcher & Gillaspy (2006); sd provisional
+	Source *string `json:"source,omitempty"`
+}
 
 // ScaleAgreementResponse defines model for ScaleAgreementResponse.
 type ScaleAgreementResponse struct {
@@ -3035,13 +3229,13 @@ type StudyResponse struct {
 // SubscaleResponse defines model for SubscaleResponse.
 type SubscaleResponse struct {
 	// Items Example: [4,6,8,11]
-	Items []int `json:"items"`
+	Items *[]int `json:"items,omitempty"`
 
 	// Key Example: goal
-	Key string `json:"key"`
+	Key *string `json:"key,omitempty"`
 
 	// Label Example: Goal
-	Label string `json:"label"`
+	Label *string `json:"label,omitempty"`
 }
 
 // SummaryResponse defines model for SummaryResponse.
@@ -3692,6 +3886,9 @@ type VoidRatingJSONRequestBody = VoidRequest
 // WithdrawDyadJSONRequestBody defines body for WithdrawDyad for application/json ContentType.
 type WithdrawDyadJSONRequestBody = WithdrawRequest
 
+// DefineInstrumentJSONRequestBody defines body for DefineInstrument for application/json ContentType.
+type DefineInstrumentJSONRequestBody = InstrumentDefinitionRequest
+
 // CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
 type CreateKeyJSONRequestBody = CreateKeyRequest
 
@@ -4030,14 +4227,38 @@ type ClientInterface interface {
 
 	// ListInstruments List instrument forms
 	//
-	// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+	// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
 	// Corresponds with GET /v1/instruments (the `ListInstruments` operationId).
 	ListInstruments(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DefineInstrumentWithBody Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrumentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DefineInstrument Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrument(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetInstrument Get one instrument form, everything needed to render it
+	//
+	// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
@@ -4912,7 +5133,7 @@ func (c *Client) WithdrawDyad(ctx context.Context, id string, body WithdrawDyadJ
 
 // ListInstruments List instrument forms
 //
-// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -4929,7 +5150,51 @@ func (c *Client) ListInstruments(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
+// DefineInstrumentWithBody Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *Client) DefineInstrumentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDefineInstrumentRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DefineInstrument Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *Client) DefineInstrument(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDefineInstrumentRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetInstrument Get one instrument form, everything needed to render it
+//
+// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -6863,6 +7128,46 @@ func NewListInstrumentsRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewDefineInstrumentRequest calls the generic DefineInstrument builder with application/json body
+func NewDefineInstrumentRequest(server string, body DefineInstrumentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDefineInstrumentRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDefineInstrumentRequestWithBody constructs an http.Request for the DefineInstrument method, with any body, and a specified content type
+func NewDefineInstrumentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/instruments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9379,7 +9684,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListInstrumentsWithResponse List instrument forms
 	//
-	// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+	// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
@@ -9388,7 +9693,31 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/instruments (the `ListInstruments` operationId).
 	ListInstrumentsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListInstrumentsResponse, error)
 
+	// DefineInstrumentWithBodyWithResponse Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrumentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error)
+
+	// DefineInstrumentWithResponse Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrumentWithResponse(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error)
+
 	// GetInstrumentWithResponse Get one instrument form, everything needed to render it
+	//
+	// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
@@ -11500,6 +11829,103 @@ func (r ListInstrumentsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListInstrumentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DefineInstrumentResponse201Headers the declared response headers of an HTTP 201 response for DefineInstrument
+type DefineInstrumentResponse201Headers struct {
+	Location *string
+}
+
+type DefineInstrumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *InstrumentFamilyResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *DefineInstrumentResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DefineInstrumentResponse) GetJSON201() *InstrumentFamilyResponse {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DefineInstrumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DefineInstrumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DefineInstrumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DefineInstrumentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14391,7 +14817,7 @@ func (c *ClientWithResponses) WithdrawDyadWithResponse(ctx context.Context, id s
 
 // ListInstrumentsWithResponse List instrument forms
 //
-// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -14406,7 +14832,43 @@ func (c *ClientWithResponses) ListInstrumentsWithResponse(ctx context.Context, r
 	return ParseListInstrumentsResponse(rsp)
 }
 
+// DefineInstrumentWithBodyWithResponse Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *ClientWithResponses) DefineInstrumentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error) {
+	rsp, err := c.DefineInstrumentWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDefineInstrumentResponse(rsp)
+}
+
+// DefineInstrumentWithResponse Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *ClientWithResponses) DefineInstrumentWithResponse(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error) {
+	rsp, err := c.DefineInstrument(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDefineInstrumentResponse(rsp)
+}
+
 // GetInstrumentWithResponse Get one instrument form, everything needed to render it
+//
+// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -16431,6 +16893,94 @@ func ParseListInstrumentsResponse(rsp *http.Response) (*ListInstrumentsResponse,
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseDefineInstrumentResponse parses an HTTP response from a DefineInstrumentWithResponse call
+func ParseDefineInstrumentResponse(rsp *http.Response) (*DefineInstrumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DefineInstrumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest InstrumentFamilyResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers DefineInstrumentResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
 	}
 
 	return response, nil

@@ -205,6 +205,7 @@ type statements struct {
 	eraseDyadAlerts, eraseDyadRevisions, eraseStudyRevisions         *statement
 	eraseStudyAttempts, eraseStudyDeliveries                         *statement
 	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts           *statement
+	insertInstrument                                                 *statement
 	list                                                             []*statement
 	// findDyad is a read, on the pool's connections: not prepared on the
 	// writer's.
@@ -261,6 +262,7 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyAttempts, eraseStudyAttemptsSQL}, {&s.eraseStudyDeliveries, eraseStudyDeliveriesSQL},
 		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
 		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
+		{&s.insertInstrument, insertInstrumentSQL},
 	} {
 		if f.sql == "" {
 			continue // not a statement of this dialect
