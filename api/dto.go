@@ -145,6 +145,8 @@ type CreateStudyRequest struct {
 	CodePattern string `json:"code_pattern,omitempty" example:"^[CK]-[0-9]{3}$"`
 	// Language is the hosted survey page's default language.
 	Language string `json:"language,omitempty" example:"sv" enums:"en,sv"`
+	// AlertThresholds sets the alert thresholds (absent: the defaults).
+	AlertThresholds *AlertThresholdsBody `json:"alert_thresholds,omitempty" extensions:"x-nullable"`
 }
 
 // StudyResponse is a study.
@@ -157,6 +159,8 @@ type StudyResponse struct {
 	CodePattern   string            `json:"code_pattern,omitempty" example:"^[CK]-[0-9]{3}$"`
 	Language      string            `json:"language,omitempty" example:"sv"`
 	CreatedAt     time.Time         `json:"created_at" format:"date-time"`
+	// AlertThresholds are the study's alert thresholds, defaults filled in.
+	AlertThresholds AlertThresholdsBody `json:"alert_thresholds"`
 }
 
 // StudyList is one page of studies; Next is the cursor of the next page.
@@ -171,7 +175,7 @@ func toStudyResponse(s alliance.Study) StudyResponse {
 		Forms:         FormsBody{Client: s.Forms[alliance.RoleClient], Counsellor: s.Forms[alliance.RoleCounsellor]},
 		MissingPolicy: toMissingPolicyBody(s.Policy),
 		CodePattern:   s.CodePattern, Language: s.Language,
-		CreatedAt: s.CreatedAt,
+		CreatedAt: s.CreatedAt, AlertThresholds: toThresholdsBody(s.Alerts),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,11 @@ type hostileCase struct {
 // given answers literal.
 func hostileRating(n int, answers string) string {
 	return fmt.Sprintf(`{"session":%d,"role":"client","answers":%s}`, n, answers)
+}
+
+// hostileHook is a webhook registration for url.
+func hostileHook(url string) string {
+	return `{"url":` + strconv.Quote(url) + `,"events":["alert.raised"]}`
 }
 
 // hostileAnswersWith is the reference answers with answers[0] replaced by
@@ -188,6 +194,54 @@ func TestHostileRequests(t *testing.T) {
 		{name: "another list's cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("a2V5cwBrZXlfMDFqZDh4Mms0bTVuNnA3cThyOXMwdDF2Mnc"), status: 400, field: "after", code: "invalid_cursor"},
 		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
+
+		// --- SSRF: webhook URLs (as in production, loopback is refused;
+		// the same check runs on the dialled IP at every delivery: see
+		// internal/webhook's TestDialTimeEgressCheck) ---
+		{name: "webhook to the cloud metadata address", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://169.254.169.254/latest/meta-data/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to AWS metadata over IPv6", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[fd00:ec2::254]/latest/meta-data/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to Alibaba metadata", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://100.100.100.200/latest/meta-data/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to metadata by name (does not resolve here, refused either way)", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://metadata.google.internal/computeMetadata/v1/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to loopback", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://127.0.0.1/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to localhost", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("http://localhost:8080/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv6 loopback", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv4-mapped loopback", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[::ffff:127.0.0.1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 10/8", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://10.1.2.3/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 172.16/12", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://172.16.0.1/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 192.168/16", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://192.168.1.1:8443/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv6 unique local", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[fc00::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv6 link-local", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[fe80::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 0.0.0.0", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://0.0.0.0/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to carrier-grade NAT space", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://100.64.0.1/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to metadata through NAT64", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[64:ff9b::a9fe:a9fe]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to metadata through 6to4", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[2002:a9fe:a9fe::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook over plain http", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("http://93.184.215.14/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook over another scheme", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("gopher://93.184.215.14/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook URL with credentials", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://user:pw@93.184.215.14/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook URL not absolute", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("/v1/studies"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to a public address is registered", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://93.184.215.14/h"), status: 201},
 
 		// --- path traversal and odd ids ---
 		{name: "encoded traversal in dyad id", method: "GET", path: "/v1/dyads/..%2F..%2Fetc%2Fpasswd", status: 404},

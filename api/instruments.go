@@ -78,6 +78,19 @@ type DefinedFormBody struct {
 	Labels    []string           `json:"labels,omitempty"`
 	Subscales []SubscaleResponse `json:"subscales,omitempty"`
 	Reverse   []int              `json:"reverse,omitempty" example:"2,5"`
+	// RuptureReference is what the rupture alert uses until a study has
+	// enough ratings of its own (see docs/alerts-and-webhooks.md);
+	// absent, ruptures wait for the study's own figures.
+	RuptureReference *RuptureReferenceBody `json:"rupture_reference,omitempty" extensions:"x-nullable"`
+}
+
+// RuptureReferenceBody is a form's reference for the rupture alert's
+// reliable change criterion: Cronbach's alpha of the total and the
+// standard deviation of its item mean, with their source.
+type RuptureReferenceBody struct {
+	Alpha  float64 `json:"alpha" example:"0.91"`
+	SD     float64 `json:"sd" example:"0.7"`
+	Source string  `json:"source" example:"Hatcher & Gillaspy (2006); sd provisional"`
 }
 
 // InstrumentFamilyResponse is a family just defined: its forms under their

@@ -21,6 +21,11 @@ type Service struct {
 	store Store
 	forms *forms
 	now   func() time.Time
+	// reliabilities caches each study's own reliability estimates for
+	// the rupture alert (see reliability).
+	reliabilities reliabilityCache
+	// webhooks configures webhook endpoints (see ConfigureWebhooks).
+	webhooks webhookConfig
 }
 
 // NewService wires the use cases to a store and an instrument catalogue:
@@ -58,6 +63,8 @@ type StudyInput struct {
 	TotalRequiresSubscales *bool
 	CodePattern            string
 	Language               string
+	// Alerts sets the alert thresholds; nil takes the defaults.
+	Alerts *AlertThresholdsInput
 }
 
 // CreateStudy validates the forms (they must exist, suit their role and be
@@ -127,6 +134,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 	if in.TotalRequiresSubscales != nil {
 		policy.TotalRequiresSubscales = *in.TotalRequiresSubscales
 	}
+	alerts := checkThresholds(&fe, "alert_thresholds.", in.Alerts)
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}
@@ -139,6 +147,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		CodePattern: in.CodePattern,
 		Language:    in.Language,
 		CreatedAt:   s.now(),
+		Alerts:      alerts,
 	}
 	if err := s.store.CreateStudy(ctx, st, s.audit(ctx, "study.create", "study", st.ID, st.ID, "", nil, studyAudit(st))); err != nil {
 		return Study{}, fmt.Errorf("create study: %w", err)
@@ -177,7 +186,8 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 
 func studyAudit(st Study) any {
 	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
-		"total_requires_subscales": st.Policy.TotalRequiresSubscales, "code_pattern": st.CodePattern, "language": st.Language}
+		"total_requires_subscales": st.Policy.TotalRequiresSubscales, "code_pattern": st.CodePattern, "language": st.Language,
+		"alert_thresholds": thresholdsAudit(st.Alerts)}
 }
 
 func checkPage(p Page) (Page, error) {

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,12 @@ type Config struct {
 	// PublicURL is the base URL raters reach the service at, without a
 	// trailing slash ("" : survey links are root-relative).
 	PublicURL string
+	// SecretKey is the base64 of the 32-byte key that seals webhook
+	// signing secrets ("": webhooks cannot be created). Never logged.
+	SecretKey string
+	// WebhookAllowLoopback lets webhooks reach http://127.0.0.1 and other
+	// loopback addresses: development and tests only.
+	WebhookAllowLoopback bool
 	// CookieSecure is when the dashboard's session cookie is Secure: auto
 	// (over TLS to this process), always (behind a TLS-terminating proxy)
 	// or never.
@@ -88,6 +95,8 @@ var settings = []setting{
 	{"trusted-proxies", "list", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
 	{"public-url", "url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
 	{"cookie-secure", "mode", "ALLIANCE_COOKIE_SECURE", "auto", "mark the dashboard's session cookie Secure: auto (when the request came over TLS to this server), always (behind a TLS-terminating proxy) or never"},
+	{"secret-key", "key", "ALLIANCE_SECRET_KEY", "", "32 random bytes, base64 (openssl rand -base64 32): seals webhook signing secrets; unset, webhooks cannot be created"},
+	{"webhook-allow-loopback", "bool", "ALLIANCE_WEBHOOK_ALLOW_LOOPBACK", "false", "let webhooks reach loopback addresses over plain http (development and tests only)"},
 }
 
 // value is a setting's flag: its text, which Load checks once every
@@ -290,6 +299,14 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	default:
 		bad("cookie-secure", "must be auto, always or never")
 	}
+	if c.SecretKey = get("secret-key"); c.SecretKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.SecretKey); err != nil || len(k) != 32 {
+			errs = append(errs, errors.New("ALLIANCE_SECRET_KEY (-secret-key): must be 32 random bytes, base64-encoded (openssl rand -base64 32)"))
+		}
+	}
+	if c.WebhookAllowLoopback, err = strconv.ParseBool(get("webhook-allow-loopback")); err != nil {
+		bad("webhook-allow-loopback", "must be true or false")
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -318,6 +335,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("public_url", c.PublicURL),
+		slog.Bool("secret_key_set", c.SecretKey != ""),
+		slog.Bool("webhook_allow_loopback", c.WebhookAllowLoopback),
 		slog.String("cookie_secure", c.CookieSecure),
 	)
 }

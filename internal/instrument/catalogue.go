@@ -129,6 +129,9 @@ type Form struct {
 	// Reliability is a published reliability of the total score, used as
 	// r_xx of the reliable change index; nil when none is recorded.
 	Reliability *Reliability
+	// RuptureReference is what the rupture alert falls back on until a
+	// study has enough ratings of its own; nil: none known.
+	RuptureReference *RuptureReference
 	// Unverified names the parts of the definition not checked against the
 	// primary source, so that the UI and reports can be honest about them.
 	Unverified []string
@@ -169,6 +172,19 @@ type Reliability struct {
 	// Kind names the coefficient, e.g. "cronbach_alpha" or "test_retest".
 	Kind   string `json:"kind"`
 	Source string `json:"source"`
+}
+
+// RuptureReference is a reference for the rupture alert's reliable change
+// criterion: an internal consistency (Cronbach's alpha) and the standard
+// deviation of the total on the item-mean metric, with where they come
+// from and how sure we are. Unlike Reliability, which the study summary
+// uses and which is recorded only where it was checked, these are
+// provisional placeholders, replaced by a study's own figures once it has
+// enough ratings (see docs/alerts-and-webhooks.md).
+type RuptureReference struct {
+	Alpha  float64 `json:"alpha"`
+	SD     float64 `json:"sd"`
+	Source string  `json:"source"`
 }
 
 // Catalogue is an immutable set of forms keyed by ID, with the item texts
@@ -394,6 +410,10 @@ func (f *Form) clone() *Form {
 	if f.Reliability != nil {
 		r := *f.Reliability
 		g.Reliability = &r
+	}
+	if f.RuptureReference != nil {
+		r := *f.RuptureReference
+		g.RuptureReference = &r
 	}
 	g.Unverified = slices.Clone(f.Unverified)
 	return &g

@@ -333,6 +333,19 @@ func TestParseDefinition(t *testing.T) {
 			m["clinical_cutoff"] = map[string]any{"value": 20, "metric": "sum", "source": "s"}
 			m["reliability"] = map[string]any{"value": 0.8, "kind": "cronbach_alpha", "source": "s"}
 		}, "", ""},
+		{"valid with rupture references", func(m map[string]any) {
+			form(m, 0)["rupture_reference"] = map[string]any{"alpha": 0.9, "sd": 0.7, "source": "s"}
+			form(m, 1)["rupture_reference"] = map[string]any{"alpha": 0.85, "sd": 0.6, "source": "s"}
+		}, "", ""},
+		{"rupture reference alpha of 1", func(m map[string]any) {
+			form(m, 1)["rupture_reference"] = map[string]any{"alpha": 1, "sd": 0.7, "source": "s"}
+		}, "forms[1].rupture_reference.alpha", "out_of_range"},
+		{"rupture reference without spread", func(m map[string]any) {
+			form(m, 0)["rupture_reference"] = map[string]any{"alpha": 0.9, "sd": 0, "source": "s"}
+		}, "forms[0].rupture_reference.sd", "out_of_range"},
+		{"rupture reference without source", func(m map[string]any) {
+			form(m, 0)["rupture_reference"] = map[string]any{"alpha": 0.9, "sd": 0.7}
+		}, "forms[0].rupture_reference.source", "required"},
 		{"valid single form", func(m map[string]any) { m["forms"] = m["forms"].([]any)[:1]; delete(m, "parallel") }, "", ""},
 		{"valid without subscales", func(m map[string]any) {
 			delete(form(m, 0), "subscales")
@@ -613,5 +626,26 @@ func TestBuiltinDefinitionsCanonical(t *testing.T) {
 	}
 	if _, err := instrument.Load(fstest.MapFS{"forms/tst.json": {Data: []byte(testDefinitionJSON)}}); err != nil {
 		t.Errorf("Load = %v", err)
+	}
+}
+
+// TestBuiltinRuptureReferences: every built-in form carries the rupture
+// alert's provisional reference (docs/alerts-and-webhooks.md lists them),
+// apart from the vetted reliability only the SRS records.
+func TestBuiltinRuptureReferences(t *testing.T) {
+	want := map[string][2]float64{
+		"wai_sr_client": {0.91, 0.70}, "wai_sr_therapist": {0.89, 0.60},
+		"wai_s_client": {0.93, 0.90}, "wai_s_therapist": {0.93, 0.80},
+		"srs_client": {0.88, 0.98},
+	}
+	for id, w := range want {
+		f, ok := instrument.Builtin().Form(id)
+		if !ok {
+			t.Fatalf("no built-in form %s", id)
+		}
+		r := f.RuptureReference
+		if r == nil || r.Alpha != w[0] || r.SD != w[1] || r.Source == "" {
+			t.Errorf("%s rupture reference = %+v, want alpha %v, sd %v with a source", id, r, w[0], w[1])
+		}
 	}
 }

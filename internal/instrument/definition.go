@@ -106,6 +106,10 @@ type DefinedForm struct {
 	Labels    []string   `json:"labels,omitempty"`
 	Subscales []Subscale `json:"subscales,omitempty"`
 	Reverse   []int      `json:"reverse,omitempty"`
+	// RuptureReference is the form's reference for the rupture alert
+	// (see RuptureReference): per form, since the two sides' totals
+	// spread differently.
+	RuptureReference *RuptureReference `json:"rupture_reference,omitempty"`
 }
 
 // Bounds of a definition, so that a hostile one costs little to refuse.
@@ -325,6 +329,16 @@ func (d *Definition) Validate() []FieldError {
 			}
 		}
 		d.validateSubscales(&l, p, f)
+		if r := f.RuptureReference; r != nil {
+			q := p + ".rupture_reference"
+			if !(r.Alpha > 0 && r.Alpha < 1) {
+				l.add(q+".alpha", CodeOutOfRange, "an alpha lies in (0, 1)")
+			}
+			if !isFinite(r.SD) || !(r.SD > 0) || r.SD > maxScaleBound {
+				l.add(q+".sd", CodeOutOfRange, "a standard deviation of the total's item mean, > 0")
+			}
+			l.text(q+".source", r.Source, true, 500)
+		}
 		seen := map[int]bool{}
 		for j, k := range f.Reverse {
 			q := fmt.Sprintf("%s.reverse[%d]", p, j)
@@ -630,6 +644,9 @@ func (d *Definition) build(versioned bool) []*Form {
 		}
 		if r := d.Reliability; r != nil {
 			f.Reliability = new(*r)
+		}
+		if r := df.RuptureReference; r != nil {
+			f.RuptureReference = new(*r)
 		}
 		for i := range f.Items {
 			it := Item{Key: i + 1, Label: fmt.Sprintf("item %d", i+1), Parallel: pair[df.Role][i+1]}

@@ -178,6 +178,7 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	}
 	if s.writerDB != nil {
 		s.sql.prepare(ctx, s.writerDB)
+		s.sql.prepareReads(ctx, s.sqlDB)
 	}
 	return nil
 }
