@@ -58,6 +58,36 @@ func TestRuptureReliabilitySource(t *testing.T) {
 	}
 }
 
+// TestLateRepair: a rupture stays open across sessions that do not repair
+// it, and a rating many sessions later still repairs it, though a write
+// reads only the unresolved alerts near its own session and its rater's
+// open ruptures.
+func TestLateRepair(t *testing.T) {
+	f := newFixture(t)
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 2, alliance.RoleClient, flat(2)...)
+	for s := 3; s <= 6; s++ {
+		f.rate(d, s, alliance.RoleClient, flat(2)...)
+		f.rate(d, s, alliance.RoleCounsellor, flat(5)...) // divergences at every session
+	}
+	if rep := f.alerts(d, alliance.AlertRepair); len(rep) != 0 {
+		t.Fatalf("repairs = %+v before any recovery", rep)
+	}
+	f.rate(d, 7, alliance.RoleClient, flat(5)...)
+	rup := f.alerts(d, alliance.AlertRupture)
+	rep := f.alerts(d, alliance.AlertRepair)
+	if len(rup) != 1 || rup[0].Session != 2 {
+		t.Fatalf("ruptures = %+v, want the one at session 2", rup)
+	}
+	if len(rep) != 1 || rep[0].EpisodeID != rup[0].ID || rep[0].Session != 7 || rep[0].Figures.RuptureSession != 2 {
+		t.Errorf("repairs = %+v, want session 7 ending the session-2 rupture's episode", rep)
+	}
+	if div := f.alerts(d, alliance.AlertDivergence); len(div) != 4 {
+		t.Errorf("divergences = %d, want 4 (sessions 3-6)", len(div))
+	}
+}
+
 // TestAmendmentResolvesAlerts: amending a rating resolves the alerts
 // computed from it, with a link to the amendment, and raises what the new
 // version warrants; a void resolves too.

@@ -232,8 +232,27 @@ func totals(d migrations.Dialect, q string) string {
 	return strings.NewReplacer(totalMean, mean, totalSum, sum).Replace(q)
 }
 
+// activeAlertsSQL reads the unresolved alerts a write can bear on, not
+// all of a dyad's: a dyad's unresolved alerts only grow (an alert stays
+// until an amendment or a void resolves it), and reading them all made
+// every rating write slower the longer the dyad was followed. A write at
+// session s with context ratings from session m (the rater's nearest
+// earlier scored session) on can only:
+//
+//   - resolve an alert that names one of its ratings, or a rupture at the
+//     rater's next session: every such alert is at a session ≥ m;
+//   - repeat a finding of its context (divergence, rupture, repair, low
+//     alliance), whose alert is at a session ≥ m;
+//   - repair an open rupture of its rater, at any session: a rupture with
+//     no unresolved repair in its episode.
+//
+// The first two are the alerts at sessions ≥ m, the last the open ruptures
+// before m; the rules see exactly the alerts they used to.
 const activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
-	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts WHERE dyad_id = ? AND resolved_at IS NULL ORDER BY id`
+	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts a
+WHERE dyad_id = ? AND resolved_at IS NULL AND (session >= ? OR (kind = 'rupture' AND role = ? AND NOT EXISTS (
+	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)))
+ORDER BY id`
 
 // FindAlertContext reads, in one statement, a dyad's alert revision, its
 // study's alert thresholds and the current ratings a write of role at
@@ -291,7 +310,11 @@ func (s *Store) FindAlertContext(ctx context.Context, dyadID string, session int
 		}
 	}
 	if active {
-		if out.Active, err = s.activeAlerts(ctx, dyadID); err != nil {
+		from := session
+		for _, r := range out.Ratings {
+			from = min(from, r.Session)
+		}
+		if out.Active, err = s.activeAlerts(ctx, dyadID, from, role); err != nil {
 			return out, err
 		}
 	}
@@ -331,9 +354,10 @@ func (s *Store) laterRatings(ctx context.Context, ac *alliance.AlertContext, dya
 	return translate(rows.Err())
 }
 
-// activeAlerts reads a dyad's unresolved alerts.
-func (s *Store) activeAlerts(ctx context.Context, dyadID string) ([]alliance.Alert, error) {
-	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID)
+// activeAlerts reads the dyad's unresolved alerts a write of role with
+// context ratings from session from on can bear on (activeAlertsSQL).
+func (s *Store) activeAlerts(ctx context.Context, dyadID string, from int, role alliance.Role) ([]alliance.Alert, error) {
+	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID, from, string(role))
 	if err != nil {
 		return nil, translate(err)
 	}
