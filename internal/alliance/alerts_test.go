@@ -140,28 +140,41 @@ func answers(v []float64) []*float64 {
 
 // TestConcurrentSidesRaiseDivergence: the client's and the counsellor's
 // ratings of one session written at the same moment still raise their
-// divergence, exactly once: each write checks the dyad did not change
-// since its alerts were computed, and computes them again if it did.
+// divergence, exactly once: on one instance the writes of a dyad take
+// turns; across instances (two services on one store) each write checks
+// the dyad did not change since its alerts were computed, and computes
+// them again if it did.
 func TestConcurrentSidesRaiseDivergence(t *testing.T) {
 	f := newFixture(t)
-	for round := range 20 {
-		d := f.dyad()
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, role := range []string{"client", "counsellor"} {
-			v := 5.0 - 3*float64(i)
-			wg.Go(func() {
-				s := 1
-				_, _, errs[i] = f.svc.SubmitRating(context.Background(), d.ID, alliance.RatingInput{Session: &s, Role: role, Answers: answers(flat(v))}, nil)
-			})
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			t.Fatal(err)
-		}
-		if div := f.alerts(d, alliance.AlertDivergence); len(div) != 1 {
-			t.Fatalf("round %d: %d divergences, want 1", round, len(div))
-		}
+	other := alliance.NewService(f.store, instrument.Builtin())
+	for _, tc := range []struct {
+		name string
+		svcs [2]*alliance.Service
+	}{
+		{"one instance", [2]*alliance.Service{f.svc, f.svc}},
+		{"two instances", [2]*alliance.Service{f.svc, other}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for round := range 20 {
+				d := f.dyad()
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for i, role := range []string{"client", "counsellor"} {
+					v := 5.0 - 3*float64(i)
+					wg.Go(func() {
+						s := 1
+						_, _, errs[i] = tc.svcs[i].SubmitRating(context.Background(), d.ID, alliance.RatingInput{Session: &s, Role: role, Answers: answers(flat(v))}, nil)
+					})
+				}
+				wg.Wait()
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+				if div := f.alerts(d, alliance.AlertDivergence); len(div) != 1 {
+					t.Fatalf("round %d: %d divergences, want 1", round, len(div))
+				}
+			}
+		})
 	}
 }
 

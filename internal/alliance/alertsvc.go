@@ -96,7 +96,15 @@ const maxAlertRetries = 20
 // when another write of the dyad came in between. Of d and st it uses
 // only what never changes (codes, forms), so they may come from a cache
 // (Store.FindRatingTarget).
+//
+// On one instance, the writes of a dyad take turns (dyadLocks); the
+// revision check is for writes from other instances.
 func (s *Service) writeRating(ctx context.Context, w RatingWrite, d Dyad, st Study) error {
+	unlock, err := s.writing.lock(ctx, w.Rating.DyadID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for attempt := 0; ; attempt++ {
 		fx, err := s.alertEffects(ctx, w, d, st)
 		if err != nil {

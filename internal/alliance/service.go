@@ -26,6 +26,8 @@ type Service struct {
 	reliabilities reliabilityCache
 	// webhooks configures webhook endpoints (see ConfigureWebhooks).
 	webhooks webhookConfig
+	// writing serializes the rating writes of each dyad (see dyadLocks).
+	writing dyadLocks
 }
 
 // NewService wires the use cases to a store and an instrument catalogue:

@@ -247,11 +247,16 @@ func totals(d migrations.Dialect, q string) string {
 //     no unresolved repair in its episode.
 //
 // The first two are the alerts at sessions ≥ m, the last the open ruptures
-// before m; the rules see exactly the alerts they used to.
+// before m; the rules see exactly the alerts they used to. Partial indexes
+// on the unresolved alerts serve each part (migration 00009).
 const activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
+	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts
+WHERE dyad_id = ? AND resolved_at IS NULL AND session >= ?
+UNION ALL
+SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
 	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts a
-WHERE dyad_id = ? AND resolved_at IS NULL AND (session >= ? OR (kind = 'rupture' AND role = ? AND NOT EXISTS (
-	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)))
+WHERE dyad_id = ? AND resolved_at IS NULL AND kind = 'rupture' AND role = ? AND session < ? AND NOT EXISTS (
+	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)
 ORDER BY id`
 
 // FindAlertContext reads, in one statement, a dyad's alert revision, its
@@ -357,7 +362,7 @@ func (s *Store) laterRatings(ctx context.Context, ac *alliance.AlertContext, dya
 // activeAlerts reads the dyad's unresolved alerts a write of role with
 // context ratings from session from on can bear on (activeAlertsSQL).
 func (s *Store) activeAlerts(ctx context.Context, dyadID string, from int, role alliance.Role) ([]alliance.Alert, error) {
-	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID, from, string(role))
+	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID, from, dyadID, string(role), from)
 	if err != nil {
 		return nil, translate(err)
 	}
