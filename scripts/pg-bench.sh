@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/pg-bench.sh [ROUNDS] [SECONDS] [CONNS]
+# Usage: scripts/pg-bench.sh [ROUNDS] [SECONDS] [CONNS] [DYADS]
 #
 # Rating submissions on PostgreSQL against the simplest thing a team could
 # write instead: a bare gin handler inserting the same row with GORM into
@@ -9,7 +9,8 @@
 # synchronous_commit and full_page_writes on; scripts/postgres-test.sh
 # with ALLIANCE_PG_DURABLE=1), builds the binaries, and runs ROUNDS
 # (default 2) rounds. Each round, on fresh databases, for SECONDS (default
-# 15) at CONNS connections (default 32):
+# 15) at CONNS connections (default 32), over DYADS dyads (default: as many
+# as connections, so that writes of one dyad often arrive at once):
 #
 #   one   one alliance instance
 #   two   two alliance instances on one database, the connections split
@@ -23,7 +24,7 @@
 # through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-2} seconds=${2:-15} conns=${3:-32}
+rounds=${1:-2} seconds=${2:-15} conns=${3:-32} dyads=${4:-${3:-32}}
 
 if [ -z "${ALLIANCE_PG_BENCH_CLUSTER:-}" ]; then
   unset ALLIANCE_TEST_POSTGRES_URL
@@ -102,7 +103,7 @@ measure() {
   shift 3
   local s0 p0 w0 out s1 p1 w1 ok rps p50 p99
   s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs)
-  out=$("$bin/loadtest" -c "$conns" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
+  out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
     cat "$bin/loadtest.err" >&2; exit 1
   }
   s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs)
@@ -120,7 +121,7 @@ measure() {
      }'
 }
 
-echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
+echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
 echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | errors |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
