@@ -130,57 +130,46 @@ func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel allian
 }
 
 // StreamStudyRatings reads a study's current ratings row by row from one
-// query, so an export's memory does not grow with the study.
+// query, so an export's memory does not grow with the study. Every row is
+// decoded into the same storage (see exportrows.go): fn must not keep the
+// row's answers, scores, date or withdrawal after it returns.
+//
+// Reading the rows (the database and its driver) and decoding them (and
+// fn, which writes them out) each take about half of an export's time, so
+// they run in two goroutines, handing over batches of rows: on two cores
+// an export takes little more than the longer half.
 func (s *Store) StreamStudyRatings(ctx context.Context, studyID string, since *time.Time, wholeSessions bool, fn func(alliance.ExportRow) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	q := s.db.WithContext(s.rowsCtx(ctx)).Table("ratings AS r").
-		Select(`r.id, r.study_id, r.dyad_id, r.session, r.session_date, r.role, r.form_id, r.answers, r.scores,
-			r.max_missing_fraction, r.total_requires_subscales, r.scoring_version, r.version, r.created_at, r.superseded_at,
-			d.client_code, d.counsellor_code, d.withdrawn_at, d.withdrawn_scope`).
-		Joins("JOIN dyads AS d ON d.id = r.dyad_id").
-		Where("r.study_id = ? AND r.superseded_at IS NULL", studyID)
-	switch {
-	case since != nil && wholeSessions:
-		q = q.Where(`EXISTS (SELECT 1 FROM ratings AS u WHERE u.dyad_id = r.dyad_id AND u.session = r.session
-			AND u.superseded_at IS NULL AND u.created_at > ?)`, *since)
-	case since != nil:
-		q = q.Where("r.created_at > ?", *since)
+	src := s.exportSource(studyID, since, wholeSessions)
+	p := newExportPipe()
+	go p.read(ctx, src)
+	defer p.stop()
+	var dec exportDecoder
+	n := 0
+	for b := range p.full {
+		for i := range b.rows {
+			// The rows may be read well ahead: the caller's end is
+			// noticed here too, within 256 rows.
+			if n++; checkCtx(ctx, n) != nil {
+				return ctx.Err()
+			}
+			f := &b.rows[i]
+			if err := src.parse(f); err != nil {
+				return err
+			}
+			r, err := dec.decode(studyID, f)
+			if err != nil {
+				return err
+			}
+			if err := fn(*r); err != nil {
+				return err
+			}
+		}
+		p.recycle(b)
 	}
-	rows, err := q.Order("r.dyad_id, r.session, r.role").Rows()
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
-	var dec scoreDecoder
-	for n := 1; rows.Next(); n++ {
-		if err := checkCtx(ctx, n); err != nil {
-			return err
-		}
-		var row ratingRow
-		var client, counsellor string
-		var withdrawnAt sql.NullTime
-		var withdrawnScope sql.NullString
-		err := rows.Scan(&row.ID, &row.StudyID, &row.DyadID, &row.Session, &row.SessionDate, &row.Role, &row.FormID,
-			&row.Answers, &row.Scores, &row.MaxMissingFraction, &row.TotalRequiresSubscales, &row.ScoringVersion, &row.Version, &row.CreatedAt,
-			&row.SupersededAt, &client, &counsellor, &withdrawnAt, &withdrawnScope)
-		if err != nil {
-			return translate(err)
-		}
-		r, err := row.decode(&dec)
-		if err != nil {
-			return err
-		}
-		out := alliance.ExportRow{Rating: r, ClientCode: client, CounsellorCode: counsellor}
-		if withdrawnAt.Valid {
-			out.Withdrawal = &alliance.Withdrawal{At: withdrawnAt.Time.UTC(), Scope: withdrawnScope.String}
-		}
-		if err := fn(out); err != nil {
-			return err
-		}
-	}
-	return translate(rows.Err())
+	return p.err
 }
 
 // rowsCtx is the context for a query read row by row. For a cancellable
