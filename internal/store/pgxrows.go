@@ -14,18 +14,15 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// pgxSource reads exportColumnsPostgres's rows with pgx itself, on a
-// connection of the pool: pgx hands over each row's values as the bytes
-// that arrived, where database/sql has the driver copy every text column
-// into a new string, and then copies it again.
-type pgxSource struct {
-	db    *sql.DB
-	query string
-	args  []any
-}
+// The long reads on PostgreSQL (an export, a study's ratings for
+// agreement) use pgx itself on a connection of the pool: pgx hands over
+// each row's values as the bytes that arrived, where database/sql has the
+// driver copy every text column into a new string, and then copies it
+// again into the caller's variable.
 
-func (s *pgxSource) rows(ctx context.Context, add func(f *exportFields) error) error {
-	conn, err := s.db.Conn(ctx)
+// withPgx runs fn on a connection of db's pool as pgx's own connection.
+func withPgx(ctx context.Context, db *sql.DB, fn func(c *pgx.Conn) error) error {
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return translate(err)
 	}
@@ -33,9 +30,22 @@ func (s *pgxSource) rows(ctx context.Context, add func(f *exportFields) error) e
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("export: a PostgreSQL connection is %T, not pgx's", driverConn)
+			return fmt.Errorf("a PostgreSQL connection is %T, not pgx's", driverConn)
 		}
-		return readPgxRows(ctx, c.Conn(), s.query, s.args, add)
+		return fn(c.Conn())
+	})
+}
+
+// pgxSource reads exportColumnsPostgres's rows with pgx.
+type pgxSource struct {
+	db    *sql.DB
+	query string
+	args  []any
+}
+
+func (s *pgxSource) rows(ctx context.Context, add func(f *exportFields) error) error {
+	return withPgx(ctx, s.db, func(c *pgx.Conn) error {
+		return readPgxRows(ctx, c, s.query, s.args, add)
 	})
 }
 
@@ -76,14 +86,15 @@ func readPgxRows(ctx context.Context, c *pgx.Conn, query string, args []any, add
 	return translate(rows.Err())
 }
 
-// pgColumns decodes the raw values of exportColumnsPostgres. Numbers,
-// booleans and timestamps in PostgreSQL's binary format (what pgx asks
-// for) are decoded here; any other format goes through pgx's own scan.
+// pgColumns decodes raw values. Numbers, booleans and timestamps in
+// PostgreSQL's binary format (what pgx asks for) are decoded here; any
+// other format goes through pgx's own scan.
 type pgColumns struct {
 	fields []pgconn.FieldDescription
 	types  *pgtype.Map
 }
 
+// read decodes a row of exportColumnsPostgres.
 func (c *pgColumns) read(v [][]byte, f *exportFields) error {
 	if len(v) != 17 || len(c.fields) != 17 {
 		return fmt.Errorf("export: %d columns, want 17", len(v))
