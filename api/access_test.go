@@ -29,6 +29,8 @@ const (
 	accRead                  // admin and analyze keys
 	accCollect               // admin and collect keys
 	accSurvey                // survey tokens only
+	accAlerts                // admin, analyze and alerts keys: alert reads
+	accAck                   // admin and alerts keys: acknowledging alerts
 	accPlot                  // admin and analyze keys, or their dashboard sessions
 	accPage                  // dashboard sessions of admin and analyze keys only
 )
@@ -54,6 +56,10 @@ func accessOf(r api.RouteAccess) (access, bool) {
 		return accRead, true
 	case sc == "admin,collect":
 		return accCollect, true
+	case sc == "admin,analyze,alerts":
+		return accAlerts, true
+	case sc == "admin,alerts":
+		return accAck, true
 	}
 	return 0, false
 }
@@ -62,8 +68,8 @@ func accessOf(r api.RouteAccess) (access, bool) {
 // whatever routes are added: a collect key (a survey frontend) never reads
 // ratings, agreement or exports; an analyze key never writes; survey
 // tokens reach the survey routes only; only admin keys manage keys, links
-// and the audit log; nothing but health, metrics and the API document is
-// public.
+// and the audit log; an alerts key reaches alert routes only (never
+// answers); nothing but health, metrics and the API document is public.
 func TestAccessPromises(t *testing.T) {
 	for _, r := range api.Routes() {
 		key := r.Method + " " + r.Path
@@ -84,8 +90,10 @@ func TestAccessPromises(t *testing.T) {
 			t.Errorf("%s: the dashboard's pages are exactly the routes under /ui/", key)
 		case r.Page && r.Public && key != "GET /ui/" && key != "POST /ui/sign-in" && key != "GET /ui/assets/*any":
 			t.Errorf("%s: the only public dashboard routes are the sign-in page, the sign-in form and the assets", key)
-		case r.Method != http.MethodGet && acc == accRead:
+		case r.Method != http.MethodGet && (acc == accRead || acc == accAlerts):
 			t.Errorf("%s writes: analyze keys must not reach it", key)
+		case (acc == accAlerts || acc == accAck) && !strings.Contains(r.Path, "/alerts") && !strings.HasPrefix(r.Path, "/v1/alerts/"):
+			t.Errorf("%s: an alerts key (a clinical dashboard) reaches alert routes only", key)
 		case (acc == accSurvey) != strings.HasPrefix(r.Path, "/v1/survey"):
 			t.Errorf("%s: survey tokens reach exactly the /v1/survey routes", key)
 		case (strings.HasPrefix(r.Path, "/v1/keys") || strings.HasPrefix(r.Path, "/v1/audit") || strings.HasSuffix(r.Path, "/invitations")) && acc != accAdmin:
@@ -107,6 +115,28 @@ type world struct {
 	analyze        string
 	otherStudy     string
 	revoked        string
+	alerts         string
+}
+
+// alertID raises a divergence in a fresh dyad of study A and returns the
+// alert's id.
+func (w *world) alertID() string {
+	w.e.t.Helper()
+	d := w.e.createDyad(w.studyA, fmt.Sprintf("C-AL%d", nextSeq()), "K-AL")
+	w.e.postRating(d.ID, 1, "client", `[5,5,5,5,5,5,5,5,5,5,5,5]`)
+	w.e.postRating(d.ID, 1, "counsellor", `[1,1,1,1,1,1,1,1,1,1,1,1]`)
+	l := decode[api.AlertList](w.e.t, w.e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/alerts", ""))
+	if len(l.Items) == 0 {
+		w.e.t.Fatal("a divergence of 4 points raised no alert")
+	}
+	return l.Items[0].ID
+}
+
+// webhookID registers a webhook for study A and returns its id.
+func (w *world) webhookID() string {
+	w.e.t.Helper()
+	rec := w.e.expect(http.StatusCreated, http.MethodPost, "/v1/studies/"+w.studyA+"/webhooks", `{"url":"http://127.0.0.1:9/hook","events":["alert.raised"]}`)
+	return decode[api.CreatedWebhookResponse](w.e.t, rec).ID
 }
 
 func newWorld(t *testing.T) *world {
@@ -122,6 +152,7 @@ func newWorld(t *testing.T) *world {
 	w.collect = e.newKey(fmt.Sprintf(`{"name":"tablet","scopes":["collect"],"study_id":%q}`, w.studyA))
 	w.analyze = e.newKey(`{"name":"analyst","scopes":["analyze"]}`)
 	w.otherStudy = e.newKey(fmt.Sprintf(`{"name":"B admin","scopes":["admin"],"study_id":%q}`, w.studyB))
+	w.alerts = e.newKey(`{"name":"dashboard","scopes":["alerts"]}`)
 	w.revoked = e.newKey(`{"name":"old","scopes":["admin"]}`)
 	id := strings.SplitN(strings.TrimPrefix(w.revoked, "alk_"), ".", 2)[0]
 	e.expect(http.StatusOK, http.MethodDelete, "/v1/keys/"+id, "")
@@ -151,6 +182,13 @@ func (w *world) request(method, route string) (path, body string) {
 		path = "/v1/keys/" + strings.SplitN(strings.TrimPrefix(tok, "alk_"), ".", 2)[0]
 	case route == "/v1/instruments/:id":
 		path = "/v1/instruments/wai_sr_client"
+	case strings.HasPrefix(route, "/v1/alerts/:id"):
+		path = strings.Replace(path, ":id", w.alertID(), 1)
+	case strings.HasPrefix(route, "/v1/webhooks/:id"):
+		path = strings.Replace(path, ":id", w.webhookID(), 1)
+		if strings.HasSuffix(route, "/replay") {
+			path += "?since=2000-01-01T00:00:00Z"
+		}
 	case strings.HasPrefix(route, "/ui/studies/:id"):
 		path = strings.Replace(path, ":id", w.studyA, 1)
 	case strings.HasPrefix(route, "/ui/dyads/:id"):
@@ -191,10 +229,18 @@ func (w *world) request(method, route string) (path, body string) {
 		body = `{"answers":` + refClient + `}`
 	case "POST /v1/keys":
 		body = `{"name":"k","scopes":["analyze"]}`
+	case "POST /v1/instruments":
+		body = strings.Replace(customDefinition, `"version": "1"`, fmt.Sprintf(`"version": "m%d"`, nextSeq()), 1)
 	case "POST /v1/dyads/:id/withdraw":
 		body = `{"scope":"client","reason_code":"other"}`
 	case "POST /v1/dyads/:id/sessions/:session/ratings/:role/void":
 		body = `{"reason_code":"test_entry"}`
+	case "PUT /v1/studies/:id/alert-thresholds":
+		body = `{"divergence_band":1}`
+	case "POST /v1/studies/:id/webhooks":
+		body = `{"url":"http://127.0.0.1:9/hook","events":["alert.raised"]}`
+	case "PATCH /v1/webhooks/:id":
+		body = `{"enabled":true}`
 	case "POST /ui/sign-in":
 		body = url.Values{"key": {w.analyze}}.Encode()
 	}
@@ -287,9 +333,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"bad key", false, func() string { return "alk_not-a-real-key" }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
 				{"unknown key", false, func() string { return "alk_01jd8x2k4m5n6p7q8r9s0t1v2w.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
 				{"revoked key", false, func() string { return w.revoked }, pageOr(acc, denied(acc, http.StatusUnauthorized))},
-				{"admin", false, func() string { return w.admin }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || acc == accAdmin || reader || acc == accCollect))},
+				{"admin", false, func() string { return w.admin }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || acc == accAdmin || reader || acc == accCollect || acc == accAlerts || acc == accAck))},
 				{"collect", false, func() string { return w.collect }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || acc == accCollect))},
-				{"analyze", false, func() string { return w.analyze }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || reader))},
+				{"analyze", false, func() string { return w.analyze }, pageOr(acc, allowedIf(acc == accPublic || acc == accAny || reader || acc == accAlerts))},
+				{"alerts", false, func() string { return w.alerts }, pageOr(acc, allowedIf(acc == accPublic || acc == accAlerts || acc == accAck))},
 				{"key of another study", false, func() string { return w.otherStudy }, pageOr(acc, otherStudy(acc, key))},
 				{"survey token, this session and role", false, func() string { return w.invite("client") }, pageOr(acc, allowedIf(acc == accPublic || acc == accSurvey))},
 				{"survey token, other role", false, func() string { return w.invite("counsellor") }, pageOr(acc, allowedIf(acc == accPublic || acc == accSurvey))},
@@ -390,16 +437,17 @@ func allowedIf(ok bool) func(int) bool {
 }
 
 // otherStudy: an admin key bound to study B may use global routes, may
-// not create studies, and sees nothing of study A (404, not 403, so ids
+// not create studies or define instruments, and sees nothing of study A (404, not 403, so ids
 // cannot be probed).
 func otherStudy(acc access, key string) func(int) bool {
 	return func(status int) bool {
 		switch {
 		case acc == accSurvey:
 			return status == http.StatusForbidden
-		case key == "POST /v1/studies":
+		case key == "POST /v1/studies", key == "POST /v1/instruments":
 			return status == http.StatusForbidden
 		case strings.Contains(key, "/v1/studies/:id") || strings.Contains(key, "/v1/dyads/:id") ||
+			strings.Contains(key, "/v1/alerts/:id") || strings.Contains(key, "/v1/webhooks/:id") ||
 			key == "DELETE /v1/keys/:id" || key == "DELETE /v1/invitations/:id":
 			return status == http.StatusNotFound
 		default:

@@ -185,6 +185,9 @@ type contractState struct {
 	survey, usedSurvey       string
 	// spare is a dyad to withdraw and erase; spareStudy a study to erase.
 	spare, spareStudy string
+	// alertDyad has a divergence at session 1: alert; webhook is an
+	// endpoint of the study.
+	alertDyad, alert, webhook string
 }
 
 // contractCase is one request and the status it must produce.
@@ -227,6 +230,17 @@ func TestContract(t *testing.T) {
 		{name: "catalogue", method: "GET", path: "/v1/instruments", want: 200, req: get("/v1/instruments")},
 		{name: "form", method: "GET", path: "/v1/instruments/{id}", want: 200, req: get("/v1/instruments/wai_sr_client")},
 		{name: "unknown form", method: "GET", path: "/v1/instruments/{id}", want: 404, req: get("/v1/instruments/nope")},
+		{name: "define a family", method: "POST", path: "/v1/instruments", want: 201, req: postJSON("/v1/instruments", customDefinition)},
+		{name: "defined form by versioned id", method: "GET", path: "/v1/instruments/{id}", want: 200, req: get("/v1/instruments/tst_counsellor@1")},
+		{name: "define: malformed JSON", method: "POST", path: "/v1/instruments", want: 400, invalidRequest: true,
+			req: postJSON("/v1/instruments", `{"id":`)},
+		{name: "define: over 64 KiB", method: "POST", path: "/v1/instruments", want: 413, invalidRequest: true,
+			req: postJSON("/v1/instruments", `{"name":"`+strings.Repeat("x", 64<<10)+`"}`)},
+		{name: "define: not JSON", method: "POST", path: "/v1/instruments", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/instruments", `id=sai`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "define: same version again", method: "POST", path: "/v1/instruments", want: 422, req: postJSON("/v1/instruments", customDefinition)},
 
 		// --- studies ---
 		{name: "create study", method: "POST", path: "/v1/studies", want: 201,
@@ -782,6 +796,203 @@ func TestContract(t *testing.T) {
 				return httptest.NewRequest(http.MethodDelete, "/v1/studies/"+s.spareStudy+"?confirm="+s.spareStudy, nil)
 			}},
 
+		// --- alerts ---
+		{name: "create a dyad to raise an alert", method: "POST", path: "/v1/studies/{id}/dyads", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/dyads", `{"client_code":"C-050","counsellor_code":"K-05"}`)(s)
+			},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				s.alertDyad = field(t, rec, "id")
+			}},
+		{name: "rate it, client", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.alertDyad+"/ratings", `{"session":1,"role":"client","answers":[5,5,5,5,5,5,5,5,5,5,5,5]}`)(s)
+			}},
+		{name: "rate it, counsellor: a divergence", method: "POST", path: "/v1/dyads/{id}/ratings", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/dyads/"+s.alertDyad+"/ratings", `{"session":1,"role":"counsellor","answers":[2,2,2,2,2,2,2,2,2,2,2,2]}`)(s)
+			}},
+		{name: "study alerts", method: "GET", path: "/v1/studies/{id}/alerts", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/alerts?kind=divergence&state=open&since=2000-01-01T00:00:00Z&limit=1")(s)
+			},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				l := decode[api.AlertList](t, rec)
+				if len(l.Items) != 1 || l.Items[0].Figures.Difference == nil || *l.Items[0].Figures.Difference != 3 || l.Next == nil {
+					t.Fatalf("alerts = %s, want the divergence of 3 and a next cursor", rec.Body)
+				}
+				s.alert = l.Items[0].ID
+			}},
+		{name: "study alerts: bad since", method: "GET", path: "/v1/studies/{id}/alerts", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/alerts?since=yesterday")(s)
+			}},
+		{name: "study alerts: unknown study", method: "GET", path: "/v1/studies/{id}/alerts", want: 404, req: get("/v1/studies/st_nope/alerts")},
+		{name: "study alerts: unknown kind", method: "GET", path: "/v1/studies/{id}/alerts", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/alerts?kind=storm")(s) }},
+		{name: "dyad alerts", method: "GET", path: "/v1/dyads/{id}/alerts", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.alertDyad + "/alerts")(s) }},
+		{name: "dyad alerts: bad limit", method: "GET", path: "/v1/dyads/{id}/alerts", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.alertDyad + "/alerts?limit=0")(s) }},
+		{name: "dyad alerts: unknown dyad", method: "GET", path: "/v1/dyads/{id}/alerts", want: 404, req: get("/v1/dyads/dy_nope/alerts")},
+		{name: "dyad alerts: unknown state", method: "GET", path: "/v1/dyads/{id}/alerts", want: 422, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return get("/v1/dyads/" + s.alertDyad + "/alerts?state=gone")(s) }},
+		{name: "get alert", method: "GET", path: "/v1/alerts/{id}", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/alerts/" + s.alert)(s) }},
+		{name: "get alert: unknown", method: "GET", path: "/v1/alerts/{id}", want: 404, req: get("/v1/alerts/al_nope")},
+		{name: "acknowledge alert", method: "POST", path: "/v1/alerts/{id}/acknowledge", want: 200,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/alerts/"+s.alert+"/acknowledge", nil)
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if a := decode[api.AlertResponse](t, rec); a.State != "acknowledged" || a.AcknowledgedAt == nil {
+					t.Errorf("acknowledged alert = %s", rec.Body)
+				}
+			}},
+		{name: "acknowledge: unknown alert", method: "POST", path: "/v1/alerts/{id}/acknowledge", want: 404,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/alerts/al_nope/acknowledge", nil)
+			}},
+		{name: "amend the counsellor's rating: the alert is resolved", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 200,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/dyads/"+s.alertDyad+"/sessions/1/ratings/counsellor", `{"answers":[5,5,5,5,5,5,5,5,5,5,5,4]}`)(s)
+			}},
+		{name: "acknowledge: resolved alert", method: "POST", path: "/v1/alerts/{id}/acknowledge", want: 409,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/alerts/"+s.alert+"/acknowledge", nil)
+			}},
+		{name: "alert thresholds", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 200,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{"divergence_band":1.5,"rupture_z":1.96,"low_alliance_cutoff":null}`)(s)
+			}},
+		{name: "alert thresholds: malformed JSON", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{`)(s)
+			}},
+		{name: "alert thresholds: unknown study", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 404,
+			req: putJSON("/v1/studies/st_nope/alert-thresholds", `{"divergence_band":1}`)},
+		{name: "alert thresholds: body too large", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{"x":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "alert thresholds: not JSON", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(putJSON("/v1/studies/"+s.study+"/alert-thresholds", `x`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "alert thresholds: negative band", method: "PUT", path: "/v1/studies/{id}/alert-thresholds", want: 422,
+			req: func(s *contractState) *http.Request {
+				return putJSON("/v1/studies/"+s.study+"/alert-thresholds", `{"divergence_band":-1}`)(s)
+			}},
+
+		// --- webhooks ---
+		{name: "register a webhook", method: "POST", path: "/v1/studies/{id}/webhooks", want: 201,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/webhooks", `{"url":"https://93.184.215.14/contract","events":["alert.raised","rating.created"]}`)(s)
+			},
+			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
+				s.webhook = field(t, rec, "id")
+				if !strings.HasPrefix(field(t, rec, "secret"), "whsec_") {
+					t.Errorf("no whsec_ secret: %s", rec.Body)
+				}
+			}},
+		{name: "webhook: malformed JSON", method: "POST", path: "/v1/studies/{id}/webhooks", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request { return postJSON("/v1/studies/"+s.study+"/webhooks", `{`)(s) }},
+		{name: "webhook: unknown study", method: "POST", path: "/v1/studies/{id}/webhooks", want: 404,
+			req: postJSON("/v1/studies/st_nope/webhooks", `{"url":"https://93.184.215.14/h","events":["alert.raised"]}`)},
+		{name: "webhook: body too large", method: "POST", path: "/v1/studies/{id}/webhooks", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/webhooks", `{"url":"`+strings.Repeat("x", 1<<20)+`"}`)(s)
+			}},
+		{name: "webhook: not JSON", method: "POST", path: "/v1/studies/{id}/webhooks", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(postJSON("/v1/studies/"+s.study+"/webhooks", `x`)(s), "Content-Type", "text/plain")
+			}},
+		{name: "webhook: private address", method: "POST", path: "/v1/studies/{id}/webhooks", want: 422,
+			req: func(s *contractState) *http.Request {
+				return postJSON("/v1/studies/"+s.study+"/webhooks", `{"url":"https://10.0.0.1/h","events":["alert.raised"]}`)(s)
+			}},
+		{name: "list webhooks", method: "GET", path: "/v1/studies/{id}/webhooks", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/webhooks")(s) }},
+		{name: "list webhooks: unknown study", method: "GET", path: "/v1/studies/{id}/webhooks", want: 404, req: get("/v1/studies/st_nope/webhooks")},
+		{name: "get webhook", method: "GET", path: "/v1/webhooks/{id}", want: 200,
+			req: func(s *contractState) *http.Request { return get("/v1/webhooks/" + s.webhook)(s) }},
+		{name: "get webhook: unknown", method: "GET", path: "/v1/webhooks/{id}", want: 404, req: get("/v1/webhooks/wh_nope")},
+		{name: "change a webhook", method: "PATCH", path: "/v1/webhooks/{id}", want: 200,
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{"include_answers":true,"enabled":false}`)
+			}},
+		{name: "change a webhook: malformed JSON", method: "PATCH", path: "/v1/webhooks/{id}", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{`)
+			}},
+		{name: "change a webhook: unknown", method: "PATCH", path: "/v1/webhooks/{id}", want: 404,
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/wh_nope", `{"enabled":true}`)
+			}},
+		{name: "change a webhook: body too large", method: "PATCH", path: "/v1/webhooks/{id}", want: 413, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{"url":"`+strings.Repeat("x", 1<<20)+`"}`)
+			}},
+		{name: "change a webhook: not JSON", method: "PATCH", path: "/v1/webhooks/{id}", want: 415, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return withHeader(jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `x`), "Content-Type", "text/plain")
+			}},
+		{name: "change a webhook: unknown event type", method: "PATCH", path: "/v1/webhooks/{id}", want: 422,
+			req: func(s *contractState) *http.Request {
+				return jsonRequest(http.MethodPatch, "/v1/webhooks/"+s.webhook, `{"events":["rating.deleted"]}`)
+			}},
+		{name: "rotate a webhook's secret", method: "POST", path: "/v1/webhooks/{id}/rotate", want: 200,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/rotate?overlap=1h", nil)
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if w := decode[api.CreatedWebhookResponse](t, rec); w.PreviousSecretExpiresAt == nil || !strings.HasPrefix(w.Secret, "whsec_") {
+					t.Errorf("rotated webhook = %s, want a new secret and the overlap's end", rec.Body)
+				}
+			}},
+		{name: "rotate: unknown webhook", method: "POST", path: "/v1/webhooks/{id}/rotate", want: 404,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/wh_nope/rotate", nil)
+			}},
+		{name: "rotate: overlap too long", method: "POST", path: "/v1/webhooks/{id}/rotate", want: 422,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/rotate?overlap=9000h", nil)
+			}},
+		{name: "delivery log", method: "GET", path: "/v1/webhooks/{id}/deliveries", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/webhooks/" + s.webhook + "/deliveries?limit=5")(s)
+			}},
+		{name: "delivery log: bad limit", method: "GET", path: "/v1/webhooks/{id}/deliveries", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/webhooks/" + s.webhook + "/deliveries?limit=0")(s)
+			}},
+		{name: "delivery log: unknown webhook", method: "GET", path: "/v1/webhooks/{id}/deliveries", want: 404, req: get("/v1/webhooks/wh_nope/deliveries")},
+		{name: "replay", method: "POST", path: "/v1/webhooks/{id}/replay", want: 200,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/replay?since=2000-01-01T00:00:00Z", nil)
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if r := decode[api.ReplayResponse](t, rec); r.Queued < 3 {
+					t.Errorf("replay queued %d events, want the study's ratings and its alert", r.Queued)
+				}
+			}},
+		{name: "replay: no since", method: "POST", path: "/v1/webhooks/{id}/replay", want: 400, invalidRequest: true,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+s.webhook+"/replay", nil)
+			}},
+		{name: "replay: unknown webhook", method: "POST", path: "/v1/webhooks/{id}/replay", want: 404,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/wh_nope/replay?since=2000-01-01T00:00:00Z", nil)
+			}},
+		{name: "delete a webhook", method: "DELETE", path: "/v1/webhooks/{id}", want: 204,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/webhooks/"+s.webhook, nil)
+			}},
+		{name: "delete a webhook: unknown", method: "DELETE", path: "/v1/webhooks/{id}", want: 404,
+			req: func(s *contractState) *http.Request {
+				return httptest.NewRequest(http.MethodDelete, "/v1/webhooks/"+s.webhook, nil)
+			}},
+
 		{name: "revoke key", method: "DELETE", path: "/v1/keys/{id}", want: 200,
 			req: func(s *contractState) *http.Request {
 				return httptest.NewRequest(http.MethodDelete, "/v1/keys/"+s.analyzeKeyID, nil)
@@ -849,6 +1060,31 @@ func TestContract(t *testing.T) {
 		if rec != nil && rec.Header().Get("Retry-After") == "" {
 			t.Error("503 without Retry-After")
 		}
+	})
+
+	// 409 secret_key_unset needs a service started without
+	// ALLIANCE_SECRET_KEY: registering a webhook, and rotating the secret
+	// of one registered while the server had a key.
+	t.Run("webhooks without ALLIANCE_SECRET_KEY", func(t *testing.T) {
+		e := newEnvWith(t, envOptions{noSecretKey: true})
+		st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+		c := contractCase{method: "POST", path: "/v1/studies/{id}/webhooks", want: 409,
+			req: postJSON("/v1/studies/"+st.ID+"/webhooks", `{"url":"https://93.184.215.14/h","events":["alert.raised"]}`)}
+		exercised["POST /v1/studies/{id}/webhooks 409"] = true
+		if rec := driveContract(t, gaps, router, e.h, c, c.req(nil)); rec != nil && field(t, rec, "code") != "secret_key_unset" {
+			t.Errorf("409 without the secret_key_unset code: %s", rec.Body)
+		}
+		wh := alliance.WebhookEndpoint{ID: "wh_01jd8x2k4m5n6p7q8r9s0t1v2w", StudyID: st.ID, URL: "https://example.org/h",
+			Events: []string{"alert.raised"}, Secret: "v1:sealed-under-an-old-key", CreatedAt: time.Now().UTC(), CreatedBy: "system"}
+		if err := e.store.CreateWebhook(t.Context(), wh); err != nil {
+			t.Fatal(err)
+		}
+		c = contractCase{method: "POST", path: "/v1/webhooks/{id}/rotate", want: 409,
+			req: func(*contractState) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/v1/webhooks/"+wh.ID+"/rotate", nil)
+			}}
+		exercised["POST /v1/webhooks/{id}/rotate 409"] = true
+		driveContract(t, gaps, router, e.h, c, c.req(nil))
 	})
 
 	t.Run("known gaps still occur", gaps.checkStale)

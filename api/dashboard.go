@@ -331,7 +331,7 @@ func (s *server) uiSession(c *gin.Context) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	form, err := s.svc.FindForm(a.Study.Forms[alliance.RoleClient])
+	form, err := s.svc.FindForm(ctx, a.Study.Forms[alliance.RoleClient])
 	if err != nil {
 		return "", nil, err
 	}

@@ -8,10 +8,13 @@ import (
 
 // --- instruments ---
 
-// AnchorResponse is one labelled point of a response scale.
+// AnchorResponse is one labelled point of a response scale: label in
+// English (else the first language defined) and, per language code, every
+// label the definition gives.
 type AnchorResponse struct {
-	Value float64 `json:"value" example:"1"`
-	Label string  `json:"label" example:"Seldom"`
+	Value  float64           `json:"value" example:"1"`
+	Label  string            `json:"label" example:"Seldom"`
+	Labels map[string]string `json:"labels"`
 }
 
 // ScaleResponse is the response scale every item of a form shares.
@@ -23,10 +26,12 @@ type ScaleResponse struct {
 }
 
 // ItemResponse is one item: its key (answers are positional in key order),
-// its subscale, whether it is reverse-keyed, our short label and, when the
-// deployment supplied licensed texts, the item text per language.
+// its subscale, whether it is reverse-keyed, our short label, the family's
+// number of the item (parallel: the client form's item it pairs with) and,
+// when the deployment supplied licensed texts, the item text per language.
 type ItemResponse struct {
 	Key      int               `json:"key" example:"1"`
+	Parallel int               `json:"parallel" example:"1"`
 	Subscale string            `json:"subscale,omitempty" example:"task"`
 	Reverse  bool              `json:"reverse"`
 	Label    string            `json:"label" example:"sessions clarify how to change"`
@@ -42,8 +47,13 @@ type SubscaleResponse struct {
 
 // InstrumentResponse is everything a frontend needs to render a form.
 type InstrumentResponse struct {
-	ID            string             `json:"id" example:"wai_sr_client"`
-	Family        string             `json:"family" example:"wai_sr"`
+	// ID names the exact definition: a built-in form's id, or a defined
+	// form's id and version (sai_client@1).
+	ID     string `json:"id" example:"wai_sr_client"`
+	Family string `json:"family" example:"wai_sr"`
+	// Builtin is true for the forms shipped with the service, false for
+	// those defined through POST /v1/instruments.
+	Builtin       bool               `json:"builtin" example:"true"`
 	Name          string             `json:"name" example:"Working Alliance Inventory, short revised, client form"`
 	Role          string             `json:"role" example:"client" enums:"client,counsellor"`
 	Version       string             `json:"version" example:"1"`
@@ -75,11 +85,12 @@ type InstrumentList struct {
 	Items []InstrumentResponse `json:"items"`
 }
 
-func toInstrumentResponse(f *alliance.Form, all []*alliance.Form) InstrumentResponse {
+// toInstrumentResponse converts f; parallel are its parallel forms' ids.
+func toInstrumentResponse(f *alliance.Form, parallel []string) InstrumentResponse {
 	out := InstrumentResponse{
-		ID: f.ID, Family: f.Family, Name: f.Name, Role: f.Role, Version: f.Version,
+		ID: f.ID, Family: f.Family, Builtin: f.Builtin, Name: f.Name, Role: f.Role, Version: f.Version,
 		Citation: f.Citation, LicenceNote: f.LicenceNote, Unverified: f.Unverified,
-		ParallelForms: []string{}, MaxMissingFraction: f.MaxMissingFraction,
+		ParallelForms: parallel, MaxMissingFraction: f.MaxMissingFraction,
 		Scale:     ScaleResponse{Min: f.Scale.Min, Max: f.Scale.Max, Step: f.Scale.Step, Anchors: []AnchorResponse{}},
 		Items:     make([]ItemResponse, len(f.Items)),
 		Subscales: make([]SubscaleResponse, len(f.Subscales)),
@@ -93,16 +104,11 @@ func toInstrumentResponse(f *alliance.Form, all []*alliance.Form) InstrumentResp
 	if r := f.Reliability; r != nil {
 		out.Reliability = &ReliabilityResponse{Value: r.Value, Kind: r.Kind, Source: r.Source}
 	}
-	for _, g := range all {
-		if g.ID != f.ID && f.Parallel(g) {
-			out.ParallelForms = append(out.ParallelForms, g.ID)
-		}
-	}
 	for _, a := range f.Scale.Anchors {
-		out.Scale.Anchors = append(out.Scale.Anchors, AnchorResponse(a))
+		out.Scale.Anchors = append(out.Scale.Anchors, AnchorResponse{Value: a.Value, Label: a.Label, Labels: a.Labels})
 	}
 	for i, it := range f.Items {
-		out.Items[i] = ItemResponse{Key: it.Key, Subscale: it.Subscale, Reverse: it.Reverse, Label: it.Label, Text: it.Text}
+		out.Items[i] = ItemResponse{Key: it.Key, Parallel: it.Parallel, Subscale: it.Subscale, Reverse: it.Reverse, Label: it.Label, Text: it.Text}
 	}
 	for i, s := range f.Subscales {
 		out.Subscales[i] = SubscaleResponse{Key: s.Key, Label: s.Label, Items: s.Items}
@@ -139,6 +145,8 @@ type CreateStudyRequest struct {
 	CodePattern string `json:"code_pattern,omitempty" example:"^[CK]-[0-9]{3}$"`
 	// Language is the hosted survey page's default language.
 	Language string `json:"language,omitempty" example:"sv" enums:"en,sv"`
+	// AlertThresholds sets the alert thresholds (absent: the defaults).
+	AlertThresholds *AlertThresholdsBody `json:"alert_thresholds,omitempty" extensions:"x-nullable"`
 }
 
 // StudyResponse is a study.
@@ -151,6 +159,8 @@ type StudyResponse struct {
 	CodePattern   string            `json:"code_pattern,omitempty" example:"^[CK]-[0-9]{3}$"`
 	Language      string            `json:"language,omitempty" example:"sv"`
 	CreatedAt     time.Time         `json:"created_at" format:"date-time"`
+	// AlertThresholds are the study's alert thresholds, defaults filled in.
+	AlertThresholds AlertThresholdsBody `json:"alert_thresholds"`
 }
 
 // StudyList is one page of studies; Next is the cursor of the next page.
@@ -165,7 +175,7 @@ func toStudyResponse(s alliance.Study) StudyResponse {
 		Forms:         FormsBody{Client: s.Forms[alliance.RoleClient], Counsellor: s.Forms[alliance.RoleCounsellor]},
 		MissingPolicy: toMissingPolicyBody(s.Policy),
 		CodePattern:   s.CodePattern, Language: s.Language,
-		CreatedAt: s.CreatedAt,
+		CreatedAt: s.CreatedAt, AlertThresholds: toThresholdsBody(s.Alerts),
 	}
 }
 

@@ -26,17 +26,26 @@ const (
 	eraseAnswers    = `[1,4,2,5,3,1,4,2,5,3,1,4]`
 	eraseAmended    = `[2,4,2,5,3,1,4,2,5,3,1,4]`
 	eraseDate       = "1909-03-02"
+	// Session 2 diverges: the alert's figures and the alert.raised event
+	// hold the difference, 4.9166… − 1.0833… = 3.833333333333334, which
+	// nothing else stores.
+	eraseDivClient     = `[5,5,5,5,5,5,5,5,5,5,5,4]`
+	eraseDivCounsellor = `[1,1,1,1,1,1,1,1,1,1,1,2]`
+	eraseDifference    = "3.833333333333334"
+	// A webhook endpoint of an erased study goes with it.
+	eraseHookURL = "https://93.184.215.14/erz-hook-7Q2"
 )
 
 // eraseCanaries are the byte strings an erased dyad leaves if anything of
 // it is left: its codes, its answer vectors (as stored: JSON without the
 // brackets), its session date.
-var eraseCanaries = []string{eraseClient, eraseCounsellor, strings.Trim(eraseAnswers, "[]"), strings.Trim(eraseAmended, "[]"), eraseDate}
+var eraseCanaries = []string{eraseClient, eraseCounsellor, strings.Trim(eraseAnswers, "[]"), strings.Trim(eraseAmended, "[]"), eraseDate,
+	eraseDifference, eraseHookURL}
 
 // seedErasable fills a dyad with every kind of data the service keeps of
 // it (ratings of both roles, an amendment with its history, an
-// idempotency record, a used and a pending survey link, audit entries)
-// beside a dyad that stays, and returns both.
+// idempotency record, a used and a pending survey link, audit entries, an
+// alert, outbox events) beside a dyad that stays, and returns both.
 func seedErasable(t *testing.T, e *env, studyID string) (victim, survivor api.DyadResponse) {
 	t.Helper()
 	victim = e.createDyad(studyID, eraseClient, eraseCounsellor)
@@ -48,7 +57,12 @@ func seedErasable(t *testing.T, e *env, studyID string) (victim, survivor api.Dy
 	e.expect(http.StatusOK, http.MethodPut, ratingPath(victim.ID, 1, "client"), fmt.Sprintf(`{"session_date":%q,"answers":%s}`, eraseDate, eraseAmended))
 	inv := decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+victim.ID+"/invitations", `{"session":1,"role":"counsellor"}`))
 	e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", fmt.Sprintf(`{"session_date":%q,"answers":%s}`, eraseDate, eraseAnswers), "Authorization", "Bearer "+inv.Token)
-	e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+victim.ID+"/invitations", `{"session":2,"role":"client"}`)
+	e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+victim.ID+"/invitations", `{"session":3,"role":"client"}`)
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(victim.ID), ratingBody(2, "client", eraseDivClient))
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(victim.ID), ratingBody(2, "counsellor", eraseDivCounsellor))
+	if alerts := decode[api.AlertList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+victim.ID+"/alerts", "")); len(alerts.Items) == 0 {
+		t.Fatal("the erasable dyad raised no alert")
+	}
 	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(survivor.ID), ratingBody(1, "client", refClient))
 	return victim, survivor
 }
@@ -118,8 +132,11 @@ func TestEraseDyadSQLite(t *testing.T) {
 	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
 	victim, survivor := seedErasable(t, e, st.ID)
 	files := []string{path, path + "-wal", path + "-shm"}
-	if found := scan(t, files...); len(found) == 0 {
-		t.Fatal("the canaries are not in the files before the erasure: the scan proves nothing")
+	found := strings.Join(scan(t, files...), " ")
+	for _, c := range []string{eraseClient, eraseDifference} {
+		if !strings.Contains(found, c) {
+			t.Fatalf("canary %s is not in the files before the erasure: the scan proves nothing for it", c)
+		}
 	}
 	e.expect(http.StatusNoContent, http.MethodDelete, "/v1/dyads/"+victim.ID+"?confirm="+victim.ID, "")
 	if found := scan(t, files...); len(found) > 0 {
@@ -133,6 +150,7 @@ func TestEraseStudySQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "erase-study.db")
 	e := newEnvWith(t, envOptions{databaseURL: path})
 	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	e.expect(http.StatusCreated, http.MethodPost, "/v1/studies/"+st.ID+"/webhooks", `{"url":"`+eraseHookURL+`","events":["alert.raised"]}`)
 	seedErasable(t, e, st.ID)
 	bound := e.newKey(fmt.Sprintf(`{"name":"tablet","scopes":["collect"],"study_id":%q}`, st.ID))
 	// An analyst of the study signed in to the dashboard: the session goes
@@ -149,6 +167,9 @@ func TestEraseStudySQLite(t *testing.T) {
 	kept := e.createStudy("wai_sr_client", "wai_sr_therapist")
 	e.createDyad(kept.ID, "KEEP-C-2", "KEEP-K-2")
 
+	if found := strings.Join(scan(t, path, path+"-wal", path+"-shm"), " "); !strings.Contains(found, eraseHookURL) {
+		t.Fatal("the webhook URL is not in the files before the erasure: the scan proves nothing for it")
+	}
 	checkProblem(t, e.do(http.MethodDelete, "/v1/studies/"+st.ID+"?confirm="+kept.ID, ""), "confirming another study",
 		problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"confirm", "mismatch"}}})
 	e.expect(http.StatusNoContent, http.MethodDelete, "/v1/studies/"+st.ID+"?confirm="+st.ID, "")
@@ -196,7 +217,7 @@ func TestEraseDyadPostgres(t *testing.T) {
 		return string(out)
 	}
 	before := pgDump()
-	if !strings.Contains(before, eraseClient) || !strings.Contains(before, strings.Trim(eraseAnswers, "[]")) {
+	if !strings.Contains(before, eraseClient) || !strings.Contains(before, strings.Trim(eraseAnswers, "[]")) || !strings.Contains(before, eraseDifference) {
 		t.Fatal("the canaries are not in the dump before the erasure: the scan proves nothing")
 	}
 	a.expect(http.StatusNoContent, http.MethodDelete, "/v1/dyads/"+victim.ID+"?confirm="+victim.ID, "")

@@ -271,6 +271,43 @@ func FuzzStudyBody(f *testing.F) {
 	})
 }
 
+// FuzzInstrumentBody posts arbitrary bytes as a definition of a family of
+// forms: every answer is a 4xx problem or a 201 whose forms take a study
+// and a rating, never a 5xx.
+func FuzzInstrumentBody(f *testing.F) {
+	f.Add([]byte(customDefinition))
+	f.Add([]byte(strings.Replace(customDefinition, `"parallel": [`, `"parallel": [{"client": 1, "counsellor": 1},`, 1)))
+	f.Add([]byte(`{"id":"a","version":"1","name":"n","citation":"c","licence_note":"l","items":1,"scale":{"min":0,"max":0.5,"step":0.5},"forms":[{"id":"a_c","role":"counsellor"}]}`))
+	f.Add([]byte(`{"id":"a","items":200,"scale":{"min":-1e6,"max":1e6,"step":2000},"forms":[]}`))
+	f.Add([]byte(`{"scale":{"min":1e999}}`))
+	f.Add([]byte(`[[[[[[[[[[]]]]]]]]]]`))
+	f.Add([]byte(`null`))
+	e := fzNewEnv(f)
+	n := 0
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := e.send(http.MethodPost, "/v1/instruments", "application/json", body, nil)
+		fzCheck(t, "POST /v1/instruments", rec)
+		if rec.Code != http.StatusCreated {
+			return
+		}
+		var fam api.InstrumentFamilyResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &fam); err != nil || len(fam.Forms) == 0 {
+			t.Fatalf("201 family does not decode: %v; body %s", err, rec.Body)
+		}
+		forms := map[string]string{}
+		for _, form := range fam.Forms {
+			forms[form.Role] = form.ID
+		}
+		n++
+		st := e.send(http.MethodPost, "/v1/studies", "application/json",
+			fmt.Appendf(nil, `{"name":"fuzz %d","forms":{"client":%q,"counsellor":%q}}`, n, forms["client"], forms["counsellor"]), nil)
+		fzCheck(t, "POST /v1/studies with the new forms", st)
+		if st.Code != http.StatusCreated {
+			t.Fatalf("a study of the new forms %v = %d; body %s", forms, st.Code, st.Body)
+		}
+	})
+}
+
 // FuzzQuery sends arbitrary query strings to the list endpoints and
 // arbitrary session and role path segments to the rating and session reads.
 func FuzzQuery(f *testing.F) {

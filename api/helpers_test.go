@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/alliance-project/alliance/api"
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/auth"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
@@ -79,6 +82,22 @@ type envOptions struct {
 	cookieSecure string
 	// catalogue replaces the built-in forms (e.g. with item texts).
 	catalogue *instrument.Catalogue
+	// noSecretKey runs the service without ALLIANCE_SECRET_KEY.
+	noSecretKey bool
+}
+
+// withWebhooks configures a test service's webhooks: a fresh secret key
+// (unless noKey) and, with loopback, loopback receivers allowed as on a
+// development server.
+func withWebhooks(svc *alliance.Service, noKey, loopback bool) *alliance.Service {
+	o := alliance.WebhookOptions{AllowLoopback: loopback}
+	if !noKey {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		o.SecretBox, _ = auth.NewSecretBox(base64.StdEncoding.EncodeToString(k))
+	}
+	svc.ConfigureWebhooks(o)
+	return svc
 }
 
 func newEnv(t *testing.T) *env {
@@ -122,7 +141,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if cat == nil {
 		cat = instrument.Builtin()
 	}
-	svc := alliance.NewService(cached(st), cat)
+	svc := withWebhooks(alliance.NewService(cached(st), cat), o.noSecretKey, true)
 	var admin string
 	if !o.noMigrate {
 		if admin, err = svc.EnsureAdminKey(t.Context()); err != nil {
@@ -168,7 +187,9 @@ func withAdmin(h http.Handler, token string) http.Handler {
 // a witness, it logs into the witness and shows it every request.
 func adminHandler(tb testing.TB, st *store.Store, d api.Deps, w *logWitness) http.Handler {
 	tb.Helper()
-	svc := alliance.NewService(cached(st), instrument.Builtin())
+	// As in production: webhooks may not reach loopback (the hostile
+	// table's SSRF rows rely on it).
+	svc := withWebhooks(alliance.NewService(cached(st), instrument.Builtin()), false, false)
 	tok, err := svc.EnsureAdminKey(context.Background())
 	if err != nil {
 		tb.Fatalf("EnsureAdminKey: %v", err)

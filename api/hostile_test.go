@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,11 @@ type hostileCase struct {
 // given answers literal.
 func hostileRating(n int, answers string) string {
 	return fmt.Sprintf(`{"session":%d,"role":"client","answers":%s}`, n, answers)
+}
+
+// hostileHook is a webhook registration for url.
+func hostileHook(url string) string {
+	return `{"url":` + strconv.Quote(url) + `,"events":["alert.raised"]}`
 }
 
 // hostileAnswersWith is the reference answers with answers[0] replaced by
@@ -189,6 +195,54 @@ func TestHostileRequests(t *testing.T) {
 		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
 
+		// --- SSRF: webhook URLs (as in production, loopback is refused;
+		// the same check runs on the dialled IP at every delivery: see
+		// internal/webhook's TestDialTimeEgressCheck) ---
+		{name: "webhook to the cloud metadata address", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://169.254.169.254/latest/meta-data/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to AWS metadata over IPv6", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[fd00:ec2::254]/latest/meta-data/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to Alibaba metadata", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://100.100.100.200/latest/meta-data/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to metadata by name (does not resolve here, refused either way)", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://metadata.google.internal/computeMetadata/v1/"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to loopback", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://127.0.0.1/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to localhost", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("http://localhost:8080/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv6 loopback", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv4-mapped loopback", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[::ffff:127.0.0.1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 10/8", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://10.1.2.3/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 172.16/12", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://172.16.0.1/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 192.168/16", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://192.168.1.1:8443/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv6 unique local", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[fc00::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to IPv6 link-local", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[fe80::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to 0.0.0.0", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://0.0.0.0/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to carrier-grade NAT space", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://100.64.0.1/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to metadata through NAT64", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[64:ff9b::a9fe:a9fe]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to metadata through 6to4", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://[2002:a9fe:a9fe::1]/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook over plain http", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("http://93.184.215.14/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook over another scheme", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("gopher://93.184.215.14/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook URL with credentials", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://user:pw@93.184.215.14/h"), status: 422, field: "url", code: "refused"},
+		{name: "webhook URL not absolute", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("/v1/studies"), status: 422, field: "url", code: "refused"},
+		{name: "webhook to a public address is registered", path: "/v1/studies/{study}/webhooks",
+			body: hostileHook("https://93.184.215.14/h"), status: 201},
+
 		// --- path traversal and odd ids ---
 		{name: "encoded traversal in dyad id", method: "GET", path: "/v1/dyads/..%2F..%2Fetc%2Fpasswd", status: 404},
 		{name: "encoded traversal in ratings post", path: "/v1/dyads/..%2F..%2Fetc%2Fpasswd/ratings", body: hostileRating(1, hostileAnswers), status: 404},
@@ -202,6 +256,35 @@ func TestHostileRequests(t *testing.T) {
 		// gin routes on the decoded path, so an encoded slash splits the
 		// segment and nothing matches: 404, never a file or another route.
 		{name: "encoded slash in role", method: "GET", path: "/v1/dyads/{dyad}/sessions/1/ratings/..%2Fclient", status: 404},
+
+		// --- instrument definitions: bounded, and refused before any work ---
+		{name: "definition of 1 MB", path: "/v1/instruments", body: `{"id":"big","name":"` + strings.Repeat("x", 1_000_000) + `"}`, status: 413},
+		{name: "definition just over 64 KiB", path: "/v1/instruments", body: strings.Replace(customDefinition, `"citation": "`, `"citation": "`+strings.Repeat("x", 64<<10), 1), status: 413},
+		{name: "definition of 10,000 items", path: "/v1/instruments", body: strings.Replace(customDefinition, `"items": 6`, `"items": 10000`, 1),
+			status: 422, field: "items", code: "out_of_range"},
+		{name: "definition with 10,000 labels", path: "/v1/instruments",
+			body:   strings.Replace(customDefinition, `"labels": ["c one", "c two", "c three", "c four", "c five", "c six"]`, `"labels": `+ones(10_000, `"x"`), 1),
+			status: 422, field: "forms[0].labels", code: "wrong_count"},
+		{name: "definition with 10,000 parallel pairs", path: "/v1/instruments",
+			body:   strings.Replace(customDefinition, `"parallel": [`, `"parallel": [`+strings.Repeat(`{"client":1,"counsellor":1},`, 2000), 1),
+			status: 422, field: "parallel", code: "wrong_count"},
+		{name: "definition nested 10,001 deep", path: "/v1/instruments", body: `{"id":` + deep(10_001) + `}`, status: 400, code: "malformed_json"},
+		{name: "definition nested 5,000 deep in an unknown field", path: "/v1/instruments", body: `{"x":` + deepObj(5_000) + `}`, status: 400, field: "x", code: "unknown_field"},
+		{name: "definition with a bound of 1e999", path: "/v1/instruments", body: strings.Replace(customDefinition, `"max": 7`, `"max": 1e999`, 1),
+			status: 400, field: "scale.max", code: "wrong_type"},
+		{name: "definition with NaN", path: "/v1/instruments", body: strings.Replace(customDefinition, `"max": 7`, `"max": NaN`, 1), status: 400, code: "malformed_json"},
+		{name: "definition with Infinity", path: "/v1/instruments", body: strings.Replace(customDefinition, `"step": 1`, `"step": Infinity`, 1), status: 400, code: "malformed_json"},
+		{name: "definition with a bound of 1e308", path: "/v1/instruments", body: strings.Replace(customDefinition, `"max": 7`, `"max": 1e308`, 1),
+			status: 422, field: "scale.max", code: "out_of_range"},
+		{name: "definition with a million scale points", path: "/v1/instruments", body: strings.Replace(customDefinition, `"step": 1`, `"step": 0.000006`, 1),
+			status: 422, field: "scale.step", code: "out_of_range"},
+		{name: "definition with 150 forms", path: "/v1/instruments",
+			body:   strings.Replace(customDefinition, `"forms": [`, `"forms": [`+strings.Repeat(`{"id":"tst_x","role":"client"},`, 150), 1),
+			status: 422, field: "forms", code: "wrong_count"},
+		{name: "definition as an array", path: "/v1/instruments", body: `[]`, status: 400, code: "wrong_type"},
+		{name: "definition with item wording as labels", path: "/v1/instruments",
+			body:   strings.Replace(customDefinition, `"c one"`, `"I feel my counsellor and I agree on what is important to work on"`, 1),
+			status: 422, field: "forms[0].labels[0]", code: "too_long"},
 
 		// --- content types ---
 		{name: "text/plain", contentType: "text/plain", body: hostileRating(1, hostileAnswers), status: 415, field: "Content-Type", code: "unsupported_media_type"},

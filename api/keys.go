@@ -55,7 +55,7 @@ func toKeyResponse(k alliance.Key) KeyResponse {
 // createKey godoc
 //
 //	@Summary		Create an API key
-//	@Description	Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+//	@Description	Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 //	@Tags			access
 //	@Accept			json
 //	@Produce		json,application/problem+json

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -105,8 +106,8 @@ func (s *server) sendPlot(c *gin.Context, name string, o plotOptions, draw func(
 
 // plotScale is the score axis of a scale of the study's forms: item
 // means on the form's response scale, e.g. "WAI-SR total", 1–5.
-func (s *server) plotScale(st alliance.Study, scale string) (plot.Scale, error) {
-	f, err := s.svc.FindForm(st.Forms[alliance.RoleClient])
+func (s *server) plotScale(ctx context.Context, st alliance.Study, scale string) (plot.Scale, error) {
+	f, err := s.svc.FindForm(ctx, st.Forms[alliance.RoleClient])
 	if err != nil {
 		return plot.Scale{}, err
 	}
@@ -143,7 +144,7 @@ func (s *server) scaleFigures(c *gin.Context) (alliance.StudyAgreement, plot.Sca
 	if err != nil {
 		return a, plot.Scale{}, o, err
 	}
-	sc, err := s.plotScale(a.Study, a.Scales[0].Scale)
+	sc, err := s.plotScale(c.Request.Context(), a.Study, a.Scales[0].Scale)
 	return a, sc, o, err
 }
 
@@ -293,7 +294,7 @@ func (s *server) plotTrajectories(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	scale, err := s.plotScale(tr.Study, tr.Scale)
+	scale, err := s.plotScale(c.Request.Context(), tr.Study, tr.Scale)
 	if err != nil {
 		return err
 	}
@@ -342,7 +343,7 @@ func (s *server) plotCounsellors(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	scale, err := s.plotScale(ca.Study, ca.Scale)
+	scale, err := s.plotScale(c.Request.Context(), ca.Study, ca.Scale)
 	if err != nil {
 		return err
 	}
@@ -408,7 +409,7 @@ func (s *server) plotDyadTrajectory(c *gin.Context) error {
 	}
 	for _, name := range scales {
 		k := slices.Index(a.Scales, name)
-		scale, err := s.plotScale(st, name)
+		scale, err := s.plotScale(c.Request.Context(), st, name)
 		if err != nil {
 			return err
 		}

@@ -22,8 +22,8 @@ type Problem struct {
 	Instance string       `json:"instance,omitempty" example:"/v1/dyads/dy_01j.../ratings"`
 	Errors   []FieldError `json:"errors,omitempty"`
 	// Code is a stable machine-readable reason where a status has several
-	// that a client handles differently: already_rated and dyad_withdrawn
-	// for 409.
+	// that a client handles differently: already_rated, dyad_withdrawn and
+	// secret_key_unset for 409.
 	Code string `json:"code,omitempty" example:"already_rated"`
 	// RequestID lets an operator find the request in the logs.
 	RequestID string `json:"request_id,omitempty" example:"5f0c6a0e9b6d4f1a"`
@@ -114,6 +114,9 @@ func problemFor(err error) Problem {
 	case errors.Is(err, alliance.ErrWithdrawn):
 		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "dyad_withdrawn",
 			Detail: "consent for this dyad was withdrawn: it takes no new ratings or survey links"}
+	case errors.Is(err, alliance.ErrSecretKeyUnset):
+		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "secret_key_unset",
+			Detail: "webhooks need ALLIANCE_SECRET_KEY (32 random bytes, base64) to keep their signing secrets; the server runs without it, so no webhook can be created or rotated"}
 	case errors.Is(err, alliance.ErrAlreadyRated):
 		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "already_rated",
 			Detail: "this session already has a rating of this role; a survey link for it could never be used"}

@@ -33,6 +33,7 @@ var (
 	agreeing   = []string{"session", "scale", "band", "multiplier", "conf"}
 	exporting  = []string{"format", "shape", "include", "updated_since"}
 	confirming = []string{"confirm"}
+	alerting   = append([]string{"kind", "state", "since"}, paging...)
 	plotting   = append([]string{"trend", "format", "labels"}, agreeing...)
 )
 
@@ -47,6 +48,11 @@ var (
 	enrolling    = collecting
 	anyKey       = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeCollect, auth.ScopeAnalyze}}
 	surveyHolder = rule{survey: true}
+	// alertReaders: alerts hold codes and figures, no answers, so a
+	// clinical dashboard's alerts key reads them beside admin and analyze
+	// keys; acknowledging is a write, for admin and alerts keys.
+	alertReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze, auth.ScopeAlerts}}
+	alertAckers  = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAlerts}}
 	// plotReaders are the readers, by API key or by dashboard session.
 	plotReaders = rule{scopes: []auth.Scope{auth.ScopeAdmin, auth.ScopeAnalyze}, session: true}
 	// uiPublic pages are open to all (sign-in, assets); uiReaders pages
@@ -69,6 +75,7 @@ func (s *server) endpoints() []endpoint {
 		{get, surveypage.Path + "*any", public, plain(gin.WrapH(surveypage.Handler())), anyQuery},
 
 		{get, "/v1/instruments", anyKey, s.listInstruments, nil},
+		{post, "/v1/instruments", admin, s.defineInstrument, nil},
 		{get, "/v1/instruments/:id", anyKey, s.getInstrument, nil},
 
 		{post, "/v1/studies", admin, s.createStudy, nil},
@@ -112,6 +119,20 @@ func (s *server) endpoints() []endpoint {
 		{del, "/v1/keys/:id", admin, s.revokeKey, nil},
 		{get, "/v1/audit", admin, s.listAudit, append([]string{"study_id", "actor", "action", "resource_id", "since"}, paging...)},
 
+		// Alerts and webhooks (#15).
+		{get, "/v1/studies/:id/alerts", alertReaders, s.listStudyAlerts, alerting},
+		{put, "/v1/studies/:id/alert-thresholds", admin, s.setAlertThresholds, nil},
+		{get, "/v1/dyads/:id/alerts", alertReaders, s.listDyadAlerts, alerting},
+		{get, "/v1/alerts/:id", alertReaders, s.getAlert, nil},
+		{post, "/v1/alerts/:id/acknowledge", alertAckers, s.acknowledgeAlert, nil},
+		{post, "/v1/studies/:id/webhooks", admin, s.createWebhook, nil},
+		{get, "/v1/studies/:id/webhooks", admin, s.listWebhooks, nil},
+		{get, "/v1/webhooks/:id", admin, s.getWebhook, nil},
+		{http.MethodPatch, "/v1/webhooks/:id", admin, s.updateWebhook, nil},
+		{del, "/v1/webhooks/:id", admin, s.deleteWebhook, nil},
+		{post, "/v1/webhooks/:id/rotate", admin, s.rotateWebhook, []string{"overlap"}},
+		{get, "/v1/webhooks/:id/deliveries", admin, s.webhookDeliveries, []string{"limit"}},
+		{post, "/v1/webhooks/:id/replay", admin, s.replayWebhook, []string{"since"}},
 		// The analysts' dashboard: HTML pages that only read; signing in
 		// and out are its only posts. Pages are for people, not programs:
 		// they check the parameters they use and ignore the others, as

@@ -84,7 +84,7 @@ func NewHandler(d Deps) http.Handler {
 	if len(d.CORSOrigins) > 0 {
 		r.Use(cors.New(cors.Config{
 			AllowOrigins:  d.CORSOrigins,
-			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"},
 			ExposeHeaders: []string{"Location", "Idempotent-Replayed", "Retry-After", "X-Request-ID"},
 			MaxAge:        time.Hour,

@@ -40,12 +40,15 @@ func (s *server) getSessionAgreement(c *gin.Context) error {
 }
 
 // ItemPairResponse is one item on the keyed metric (reverse-keyed items
-// reflected); null means unanswered.
+// reflected); null means unanswered. item is the client form's item key,
+// counsellor_item the key of its parallel item on the counsellor form: the
+// same number unless the family's definition pairs them otherwise.
 type ItemPairResponse struct {
-	Item       int      `json:"item" example:"1"`
-	Client     *float64 `json:"client" extensions:"x-nullable" example:"5"`
-	Counsellor *float64 `json:"counsellor" extensions:"x-nullable" example:"4"`
-	Difference *float64 `json:"difference" extensions:"x-nullable" example:"1"`
+	Item           int      `json:"item" example:"1"`
+	CounsellorItem int      `json:"counsellor_item" example:"1"`
+	Client         *float64 `json:"client" extensions:"x-nullable" example:"5"`
+	Counsellor     *float64 `json:"counsellor" extensions:"x-nullable" example:"4"`
+	Difference     *float64 `json:"difference" extensions:"x-nullable" example:"1"`
 }
 
 // ProfileResponse is within-dyad profile agreement over the n = k_both

@@ -37,6 +37,7 @@ func (s *server) createStudy(c *gin.Context) error {
 		Name: req.Name, Description: req.Description,
 		ClientForm: req.Forms.Client, CounsellorForm: req.Forms.Counsellor,
 		CodePattern: req.CodePattern, Language: req.Language,
+		Alerts: req.AlertThresholds.input(),
 	}
 	if req.MissingPolicy != nil {
 		in.MaxMissingFraction = req.MissingPolicy.MaxMissingFraction

@@ -235,13 +235,15 @@ type KappaEstimateResponse struct {
 // (n_too_small below 2 pairs, zero_variance when both raters used one
 // category), bounds null with ci_reason below 3 pairs.
 type ItemKappaResponse struct {
-	Item       int                    `json:"item" example:"1"`
-	N          int                    `json:"n" example:"40"`
-	Reason     string                 `json:"reason,omitempty" example:"zero_variance"`
-	CIReason   string                 `json:"ci_reason,omitempty" example:"n_too_small"`
-	Unweighted *KappaEstimateResponse `json:"unweighted" extensions:"x-nullable"`
-	Linear     *KappaEstimateResponse `json:"linear" extensions:"x-nullable"`
-	Quadratic  *KappaEstimateResponse `json:"quadratic" extensions:"x-nullable"`
+	Item int `json:"item" example:"1"`
+	// CounsellorItem is the counsellor form's item parallel to item.
+	CounsellorItem int                    `json:"counsellor_item" example:"1"`
+	N              int                    `json:"n" example:"40"`
+	Reason         string                 `json:"reason,omitempty" example:"zero_variance"`
+	CIReason       string                 `json:"ci_reason,omitempty" example:"n_too_small"`
+	Unweighted     *KappaEstimateResponse `json:"unweighted" extensions:"x-nullable"`
+	Linear         *KappaEstimateResponse `json:"linear" extensions:"x-nullable"`
+	Quadratic      *KappaEstimateResponse `json:"quadratic" extensions:"x-nullable"`
 }
 
 // ItemKappasResponse holds the per-item kappas over the form's full
@@ -257,7 +259,7 @@ type ItemKappasResponse struct {
 }
 
 func toItemKappa(k alliance.ItemKappa) ItemKappaResponse {
-	r := ItemKappaResponse{Item: k.Item, N: k.N, Reason: k.Kappa.Reason, CIReason: k.Kappa.CIReason}
+	r := ItemKappaResponse{Item: k.Item, CounsellorItem: k.CounsellorItem, N: k.N, Reason: k.Kappa.Reason, CIReason: k.Kappa.CIReason}
 	if v := k.Kappa.Value; v != nil {
 		est := func(e alliance.KappaEstimate) *KappaEstimateResponse {
 			return &KappaEstimateResponse{Value: e.Value, Variance: e.Variance, SE: e.SE, Lower: e.Lower, Upper: e.Upper,
@@ -271,7 +273,9 @@ func toItemKappa(k alliance.ItemKappa) ItemKappaResponse {
 // ItemKrippendorffResponse is Krippendorff's alpha of one item.
 type ItemKrippendorffResponse struct {
 	Item int `json:"item" example:"1"`
-	N    int `json:"n" example:"40"`
+	// CounsellorItem is the counsellor form's item parallel to item.
+	CounsellorItem int `json:"counsellor_item" example:"1"`
+	N              int `json:"n" example:"40"`
 	KrippendorffPairResponse
 }
 
@@ -328,7 +332,7 @@ func toStudyAgreementResponse(a alliance.StudyAgreement) StudyAgreementResponse 
 	}
 	for i, k := range a.Kappas {
 		out.ItemKappa.Items[i] = toItemKappa(k)
-		out.ItemKrippendorff[i] = ItemKrippendorffResponse{Item: k.Item, N: k.N, KrippendorffPairResponse: toKrippendorff(k.Krippendorff)}
+		out.ItemKrippendorff[i] = ItemKrippendorffResponse{Item: k.Item, CounsellorItem: k.CounsellorItem, N: k.N, KrippendorffPairResponse: toKrippendorff(k.Krippendorff)}
 	}
 	return out
 }

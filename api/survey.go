@@ -57,13 +57,13 @@ func (s *server) getSurvey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.svc.FindForm(st.Forms[inv.Role])
+	f, err := s.svc.FindForm(c.Request.Context(), st.Forms[inv.Role])
 	if err != nil {
 		return err
 	}
 	frac := st.Policy.MaxMissingFraction
 	c.JSON(http.StatusOK, SurveyResponse{Session: inv.Session, Role: string(inv.Role), ExpiresAt: inv.ExpiresAt,
-		Instrument: toInstrumentResponse(f, s.svc.Forms()), MissingPolicy: MissingPolicyBody{MaxMissingFraction: &frac}, Language: st.Language})
+		Instrument: toInstrumentResponse(f, s.svc.ParallelForms(f)), MissingPolicy: MissingPolicyBody{MaxMissingFraction: &frac}, Language: st.Language})
 	return nil
 }
 

@@ -798,3 +798,39 @@ func TestBrowserSurveyStudyLanguage(t *testing.T) {
 		t.Errorf("page language %q, want the study's sv over the browser's en", got)
 	}
 }
+
+// TestBrowserSurveyCustomInstrument: a family defined through the API is
+// rendered and answered like the WAI-SR: seven options per item on its
+// 1–7 scale, the definition's Swedish anchor labels on a Swedish page, and
+// a rating stored and scored with its own reverse keys.
+func TestBrowserSurveyCustomInstrument(t *testing.T) {
+	e := newEnv(t)
+	e.defineFamily(customDefinition)
+	dyad := e.newDyad("tst_client", "tst_counsellor")
+	inv := e.invite(dyad.ID, 1, "counsellor")
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "sv-SE,sv;q=0.9")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	if n := eval[int](t, tab, `document.querySelectorAll('#q1 input[type=radio]').length`); n != 7 {
+		t.Errorf("item 1 offers %d options, want 7", n)
+	}
+	for _, tt := range []struct{ value, want string }{{"1", "Aldrig"}, {"4", "Ibland"}, {"7", "Alltid"}} {
+		got := eval[string](t, tab, `(() => { const i = document.querySelector('#q1 input[value="`+tt.value+`"]');
+			return i.closest('label').querySelector('.opt-label').textContent; })()`)
+		if got != tt.want {
+			t.Errorf("anchor %s reads %q, want the definition's %q", tt.value, got, tt.want)
+		}
+	}
+	checkAxe(t, tab, "custom form")
+	answers := floats(2, 5, 5, 1, 6, 6)
+	answerByKeyboard(t, tab, answers, 0, 6, 1)
+	tabTo(t, tab, "button submit")
+	do(t, tab, "press Enter on the submit button", chromedp.KeyEvent(kb.Enter))
+	waitView(t, tab, "view-done")
+	stored := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodGet, ratingPath(dyad.ID, 1, "counsellor"), ""))
+	if !sameFloats(stored.Answers, answers) || stored.Instrument != "tst_counsellor@1" {
+		t.Errorf("stored %s on %s, want %s on tst_counsellor@1", fmtFloats(stored.Answers), stored.Instrument, fmtFloats(answers))
+	}
+	checkScore(t, "counsellor bond", stored.Scores.Subscales["bond"], 19.0/3, 19, 3, 3, false)
+}

@@ -96,6 +96,125 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/alerts/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "alerts"
+                ],
+                "summary": "Get an alert",
+                "operationId": "getAlert",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "alert id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.AlertResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/alerts/{id}/acknowledge": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A clinician marks the alert seen (audited, and published as alert.acknowledged). Acknowledging it again changes nothing. A resolved alert (its rating was amended or voided) is 409. Admin and alerts keys.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "alerts"
+                ],
+                "summary": "Acknowledge an alert",
+                "operationId": "acknowledgeAlert",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "alert id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.AlertResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/audit": {
             "get": {
                 "security": [
@@ -377,6 +496,113 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/dyads/{id}/alerts": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "alerts"
+                ],
+                "summary": "List a dyad's alerts, oldest first",
+                "operationId": "listDyadAlerts",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "dyad id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "divergence",
+                            "rupture",
+                            "repair",
+                            "low_alliance"
+                        ],
+                        "type": "string",
+                        "description": "only this kind",
+                        "name": "kind",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "open",
+                            "acknowledged",
+                            "resolved"
+                        ],
+                        "type": "string",
+                        "description": "only this state",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "only alerts raised at or after this RFC 3339 time",
+                        "name": "since",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor: the next value of the previous page",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.AlertList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -1465,7 +1691,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.",
+                "description": "The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1495,6 +1721,93 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "instruments"
+                ],
+                "summary": "Define a family of parallel forms",
+                "operationId": "defineInstrument",
+                "parameters": [
+                    {
+                        "description": "the family's definition",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.InstrumentDefinitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.InstrumentFamilyResponse"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/instruments/{id}@{version} of the first form"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
             }
         },
         "/v1/instruments/{id}": {
@@ -1504,6 +1817,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -1680,7 +1994,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.",
+                "description": "Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.",
                 "consumes": [
                     "application/json"
                 ],
@@ -2184,6 +2498,210 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/alert-thresholds": {
+            "put": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "alerts"
+                ],
+                "summary": "Set a study's alert thresholds",
+                "operationId": "setAlertThresholds",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the thresholds",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.AlertThresholdsBody"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.StudyResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/studies/{id}/alerts": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Alerts are raised in the transaction of the rating that triggers them: divergence (client − counsellor on the total item mean ≤ −band or ≥ +band at a complete session; counsellor_higher is the clinically worrying direction), rupture (one rater's total drops from their previous rated session by at least the Jacobson–Truax reliable change threshold), repair (a return to within that threshold after a rupture: one episode with it) and low_alliance (a total sum below the form's clinical cutoff). Each carries the figures that triggered it. Readable with admin, analyze and alerts keys; never answers.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "alerts"
+                ],
+                "summary": "List a study's alerts, oldest first",
+                "operationId": "listStudyAlerts",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "enum": [
+                            "divergence",
+                            "rupture",
+                            "repair",
+                            "low_alliance"
+                        ],
+                        "type": "string",
+                        "description": "only this kind",
+                        "name": "kind",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "open",
+                            "acknowledged",
+                            "resolved"
+                        ],
+                        "type": "string",
+                        "description": "only this state",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "only alerts raised at or after this RFC 3339 time",
+                        "name": "since",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor: the next value of the previous page",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.AlertList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
                         "schema": {
                             "$ref": "#/definitions/api.Problem"
                         }
@@ -3231,6 +3749,165 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/studies/{id}/webhooks": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "List a study's webhook endpoints",
+                "operationId": "listWebhooks",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.WebhookList"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Register a webhook endpoint",
+                "operationId": "createWebhook",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "study id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the endpoint",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CreateWebhookRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.CreatedWebhookResponse"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/webhooks/{id}"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/survey": {
             "get": {
                 "security": [
@@ -3374,9 +4051,704 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/v1/webhooks/{id}": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Get a webhook endpoint and its state",
+                "operationId": "getWebhook",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "webhook id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.WebhookResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Delete a webhook endpoint",
+                "operationId": "deleteWebhook",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "webhook id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Change a webhook endpoint",
+                "operationId": "updateWebhook",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "webhook id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the changes",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.UpdateWebhookRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.WebhookResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/webhooks/{id}/deliveries": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The last attempts (the server keeps 100 per endpoint), newest first, with HTTP status and latency. No payloads.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "An endpoint's delivery log",
+                "operationId": "listWebhookDeliveries",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "webhook id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "how many (1-500, default 50)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.DeliveryLog"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/webhooks/{id}/replay": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Queues the study's events of the endpoint's types stored at or after since for delivery to it again, with their original webhook-id. Audited.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Send past events again",
+                "operationId": "replayWebhookEvents",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "webhook id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "RFC 3339 time",
+                        "name": "since",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ReplayResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/webhooks/{id}/rotate": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Returns a new secret, shown this once. Until the overlap ends (default 24h, at most 168h) the previous secret signs too: each delivery carries both signatures, space-separated in webhook-signature.",
+                "produces": [
+                    "application/json",
+                    "application/problem+json"
+                ],
+                "tags": [
+                    "webhooks"
+                ],
+                "summary": "Rotate a webhook's signing secret",
+                "operationId": "rotateWebhookSecret",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "webhook id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "how long the previous secret keeps signing, e.g. 24h",
+                        "name": "overlap",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CreatedWebhookResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.Problem"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
+        "api.AlertFiguresResponse": {
+            "type": "object",
+            "properties": {
+                "band": {
+                    "type": "number",
+                    "example": 1
+                },
+                "change": {
+                    "type": "number",
+                    "example": -1
+                },
+                "client": {
+                    "description": "divergence: client − counsellor",
+                    "type": "number",
+                    "example": 3.25
+                },
+                "counsellor": {
+                    "type": "number",
+                    "example": 4.5
+                },
+                "current": {
+                    "type": "number",
+                    "example": 3.5
+                },
+                "cutoff": {
+                    "type": "number",
+                    "example": 36
+                },
+                "cutoff_source": {
+                    "type": "string",
+                    "enum": [
+                        "form",
+                        "study"
+                    ],
+                    "example": "form"
+                },
+                "difference": {
+                    "type": "number",
+                    "example": -1.25
+                },
+                "metric": {
+                    "type": "string",
+                    "enum": [
+                        "item_mean",
+                        "sum"
+                    ],
+                    "example": "item_mean"
+                },
+                "previous": {
+                    "type": "number",
+                    "example": 4.5
+                },
+                "previous_session": {
+                    "description": "rupture and repair: the rater's previous rated session, its score,\nthis session's, the change, and the Jacobson–Truax figures.",
+                    "type": "integer",
+                    "example": 2
+                },
+                "rci": {
+                    "type": "number",
+                    "example": -3.37
+                },
+                "reliability": {
+                    "$ref": "#/definitions/api.AlertReliabilityResponse"
+                },
+                "rupture": {
+                    "type": "number",
+                    "example": 3.5
+                },
+                "rupture_session": {
+                    "description": "repair: the rupture it ends",
+                    "type": "integer",
+                    "example": 3
+                },
+                "s_diff": {
+                    "type": "number",
+                    "example": 0.297
+                },
+                "sum": {
+                    "description": "low_alliance",
+                    "type": "number",
+                    "example": 33.5
+                },
+                "threshold": {
+                    "type": "number",
+                    "example": 0.582
+                },
+                "z": {
+                    "type": "number",
+                    "example": 1.96
+                }
+            }
+        },
+        "api.AlertList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.AlertResponse"
+                    }
+                },
+                "next": {
+                    "type": "string",
+                    "x-nullable": true
+                }
+            }
+        },
+        "api.AlertReliabilityResponse": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "citation": {
+                    "type": "string"
+                },
+                "n": {
+                    "type": "integer",
+                    "example": 42
+                },
+                "sd": {
+                    "type": "number",
+                    "example": 0.7
+                },
+                "source": {
+                    "type": "string",
+                    "enum": [
+                        "study",
+                        "published"
+                    ],
+                    "example": "published"
+                }
+            }
+        },
+        "api.AlertResponse": {
+            "type": "object",
+            "properties": {
+                "acknowledged_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "acknowledged_by": {
+                    "type": "string",
+                    "example": "key:01jd8x0000000000000000000a"
+                },
+                "client_code": {
+                    "type": "string",
+                    "example": "C-017"
+                },
+                "clinically_worrying": {
+                    "type": "boolean"
+                },
+                "counsellor_code": {
+                    "type": "string",
+                    "example": "K-03"
+                },
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "direction": {
+                    "description": "Direction of a divergence: client_higher, or counsellor_higher, the\nclinically worrying one (clinically_worrying true).",
+                    "type": "string",
+                    "enum": [
+                        "client_higher",
+                        "counsellor_higher"
+                    ],
+                    "example": "counsellor_higher"
+                },
+                "dyad_id": {
+                    "type": "string"
+                },
+                "episode_id": {
+                    "description": "EpisodeID ties a rupture and its repair: the rupture's id.",
+                    "type": "string"
+                },
+                "figures": {
+                    "$ref": "#/definitions/api.AlertFiguresResponse"
+                },
+                "id": {
+                    "type": "string",
+                    "example": "al_01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "divergence",
+                        "rupture",
+                        "repair",
+                        "low_alliance"
+                    ],
+                    "example": "divergence"
+                },
+                "rating_id": {
+                    "description": "RatingID is the rating version whose write raised the alert;\nRatingIDs the versions its figures come from.",
+                    "type": "string"
+                },
+                "rating_ids": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "resolved_at": {
+                    "description": "ResolvedAt is set when a rating the alert was computed from was\namended or voided (or a session rated in between changed what a\nrupture compares); ResolvedBy is the rating version that did it.",
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "resolved_by": {
+                    "type": "string",
+                    "example": "ra_01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "resolved_reason": {
+                    "type": "string",
+                    "enum": [
+                        "amended",
+                        "voided",
+                        "reevaluated"
+                    ],
+                    "example": "amended"
+                },
+                "role": {
+                    "description": "Role is the rater of a rupture, repair or low alliance; absent for\na divergence.",
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor"
+                    ],
+                    "example": "client"
+                },
+                "rule": {
+                    "description": "Rule states the kind's rule; its parameters are in the figures.",
+                    "type": "string"
+                },
+                "session": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "state": {
+                    "type": "string",
+                    "enum": [
+                        "open",
+                        "acknowledged",
+                        "resolved"
+                    ],
+                    "example": "open"
+                },
+                "study_id": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.AlertThresholdsBody": {
+            "type": "object",
+            "properties": {
+                "divergence_band": {
+                    "description": "DivergenceBand: a divergence is |client − counsellor| ≥ band on the\ntotal's item mean.",
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1
+                },
+                "low_alliance_cutoff": {
+                    "description": "LowAllianceCutoff: a total sum below it is low alliance; null uses\neach form's own cutoff.",
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 36
+                },
+                "rupture_z": {
+                    "description": "RuptureZ: a rupture is a drop of at least z·S_diff (Jacobson \u0026 Truax).",
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 1.96
+                }
+            }
+        },
         "api.AlphaResponse": {
             "type": "object",
             "properties": {
@@ -3489,6 +4861,12 @@ const docTemplate = `{
                 "label": {
                     "type": "string",
                     "example": "Seldom"
+                },
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
                 },
                 "value": {
                     "type": "number",
@@ -4115,6 +5493,15 @@ const docTemplate = `{
         "api.CreateStudyRequest": {
             "type": "object",
             "properties": {
+                "alert_thresholds": {
+                    "description": "AlertThresholds sets the alert thresholds (absent: the defaults).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.AlertThresholdsBody"
+                        }
+                    ],
+                    "x-nullable": true
+                },
                 "code_pattern": {
                     "description": "CodePattern, when given, is a regular expression (RE2 syntax) every\nparticipant code of the study must match in full.",
                     "type": "string",
@@ -4147,6 +5534,31 @@ const docTemplate = `{
                 "name": {
                     "type": "string",
                     "example": "Keyworker alliance 2026"
+                }
+            }
+        },
+        "api.CreateWebhookRequest": {
+            "type": "object",
+            "properties": {
+                "events": {
+                    "description": "Events are the types delivered: rating.created, rating.amended,\nrating.voided, alert.raised, alert.acknowledged, dyad.withdrawn.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "alert.raised",
+                        "alert.acknowledged"
+                    ]
+                },
+                "include_answers": {
+                    "description": "IncludeAnswers adds raw answers to rating events (audited).",
+                    "type": "boolean"
+                },
+                "url": {
+                    "description": "URL must be https (plain http only to loopback, where the server\nallows it for development). Private, link-local and cloud metadata\naddresses are refused, here and at every delivery.",
+                    "type": "string",
+                    "example": "https://dashboard.example.org/hooks/alliance"
                 }
             }
         },
@@ -4190,6 +5602,65 @@ const docTemplate = `{
                 }
             }
         },
+        "api.CreatedWebhookResponse": {
+            "type": "object",
+            "properties": {
+                "consecutive_failures": {
+                    "type": "integer"
+                },
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "created_by": {
+                    "type": "string",
+                    "example": "key:01jd8x0000000000000000000a"
+                },
+                "disabled_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "disabled_reason": {
+                    "type": "string"
+                },
+                "enabled": {
+                    "description": "Enabled is false once deliveries kept failing for the whole retry\nwindow (24 h), or an admin disabled it; DisabledReason says which.",
+                    "type": "boolean"
+                },
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "alert.raised"
+                    ]
+                },
+                "id": {
+                    "type": "string",
+                    "example": "wh_01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "include_answers": {
+                    "type": "boolean"
+                },
+                "previous_secret_expires_at": {
+                    "description": "PreviousSecretExpiresAt is the end of a rotation's overlap, while\nthe previous secret also signs.",
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "secret": {
+                    "description": "Secret is the Standard Webhooks signing secret, whsec_ + base64.",
+                    "type": "string",
+                    "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                }
+            }
+        },
         "api.CutoffResponse": {
             "type": "object",
             "properties": {
@@ -4207,6 +5678,176 @@ const docTemplate = `{
                 "value": {
                     "type": "number",
                     "example": 36
+                }
+            }
+        },
+        "api.DefinedAnchorBody": {
+            "type": "object",
+            "properties": {
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "value": {
+                    "type": "number",
+                    "example": 1
+                }
+            }
+        },
+        "api.DefinedFormBody": {
+            "type": "object",
+            "properties": {
+                "citation": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string",
+                    "example": "sai_client"
+                },
+                "labels": {
+                    "description": "Labels are our own short labels in item order (at most 8 words\neach); omitted means \"item 1\", \"item 2\", ….",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "name": {
+                    "type": "string"
+                },
+                "reverse": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    },
+                    "example": [
+                        2,
+                        5
+                    ]
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor"
+                    ],
+                    "example": "client"
+                },
+                "rupture_reference": {
+                    "description": "RuptureReference is what the rupture alert uses until a study has\nenough ratings of its own (see docs/alerts-and-webhooks.md);\nabsent, ruptures wait for the study's own figures.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.RuptureReferenceBody"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "subscales": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.SubscaleResponse"
+                    }
+                },
+                "unverified": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                }
+            }
+        },
+        "api.DefinedMissingBody": {
+            "type": "object",
+            "properties": {
+                "max_missing_fraction": {
+                    "type": "number",
+                    "x-nullable": true,
+                    "example": 0.17
+                },
+                "prorate": {
+                    "type": "string",
+                    "enum": [
+                        "person_mean",
+                        "none"
+                    ],
+                    "example": "person_mean"
+                },
+                "total_requires_subscales": {
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "api.DefinedScaleBody": {
+            "type": "object",
+            "properties": {
+                "anchors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DefinedAnchorBody"
+                    }
+                },
+                "max": {
+                    "type": "number",
+                    "example": 7
+                },
+                "min": {
+                    "type": "number",
+                    "example": 1
+                },
+                "step": {
+                    "type": "number",
+                    "example": 1
+                }
+            }
+        },
+        "api.DeliveryAttemptResponse": {
+            "type": "object",
+            "properties": {
+                "at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "attempt": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "delivery_id": {
+                    "type": "integer",
+                    "example": 17
+                },
+                "error": {
+                    "type": "string",
+                    "example": "receiver answered with a non-2xx status: 503"
+                },
+                "event_id": {
+                    "type": "string",
+                    "example": "msg_01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "event_type": {
+                    "type": "string",
+                    "example": "alert.raised"
+                },
+                "latency_ms": {
+                    "type": "integer",
+                    "example": 38
+                },
+                "status": {
+                    "description": "Status is the receiver's HTTP status; absent when it gave none.",
+                    "type": "integer",
+                    "example": 204
+                }
+            }
+        },
+        "api.DeliveryLog": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DeliveryAttemptResponse"
+                    }
                 }
             }
         },
@@ -4745,6 +6386,106 @@ const docTemplate = `{
                 }
             }
         },
+        "api.InstrumentDefinitionRequest": {
+            "type": "object",
+            "properties": {
+                "citation": {
+                    "type": "string",
+                    "example": "Falkenström et al. (2015), Psychological Assessment 27(1), 169-183"
+                },
+                "clinical_cutoff": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CutoffResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "forms": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.DefinedFormBody"
+                    }
+                },
+                "id": {
+                    "description": "ID is the family id; every form id is this id, an underscore and a\nsuffix without underscores.",
+                    "type": "string",
+                    "example": "sai"
+                },
+                "items": {
+                    "description": "Items is the number of items of each form (at most 200).",
+                    "type": "integer",
+                    "example": 6
+                },
+                "licence_note": {
+                    "type": "string",
+                    "example": "Item wording not stored; licensed text per deployment"
+                },
+                "missing_policy": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.DefinedMissingBody"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Session Alliance Inventory (SAI), synthetic key"
+                },
+                "parallel": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ParallelPairBody"
+                    }
+                },
+                "reliability": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.ReliabilityResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "scale": {
+                    "$ref": "#/definitions/api.DefinedScaleBody"
+                },
+                "unverified": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "version": {
+                    "description": "Version names this definition; a changed definition is a new version.",
+                    "type": "string",
+                    "example": "1"
+                }
+            }
+        },
+        "api.InstrumentFamilyResponse": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "forms": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.InstrumentResponse"
+                    }
+                },
+                "id": {
+                    "type": "string",
+                    "example": "sai"
+                },
+                "version": {
+                    "type": "string",
+                    "example": "1"
+                }
+            }
+        },
         "api.InstrumentList": {
             "type": "object",
             "properties": {
@@ -4759,6 +6500,11 @@ const docTemplate = `{
         "api.InstrumentResponse": {
             "type": "object",
             "properties": {
+                "builtin": {
+                    "description": "Builtin is true for the forms shipped with the service, false for\nthose defined through POST /v1/instruments.",
+                    "type": "boolean",
+                    "example": true
+                },
                 "citation": {
                     "type": "string"
                 },
@@ -4776,6 +6522,7 @@ const docTemplate = `{
                     "example": "wai_sr"
                 },
                 "id": {
+                    "description": "ID names the exact definition: a built-in form's id, or a defined\nform's id and version (sai_client@1).",
                     "type": "string",
                     "example": "wai_sr_client"
                 },
@@ -4987,6 +6734,11 @@ const docTemplate = `{
                     "type": "string",
                     "example": "n_too_small"
                 },
+                "counsellor_item": {
+                    "description": "CounsellorItem is the counsellor form's item parallel to item.",
+                    "type": "integer",
+                    "example": 1
+                },
                 "item": {
                     "type": "integer",
                     "example": 1
@@ -5067,6 +6819,11 @@ const docTemplate = `{
         "api.ItemKrippendorffResponse": {
             "type": "object",
             "properties": {
+                "counsellor_item": {
+                    "description": "CounsellorItem is the counsellor form's item parallel to item.",
+                    "type": "integer",
+                    "example": 1
+                },
                 "interval": {
                     "$ref": "#/definitions/api.KrippendorffResponse"
                 },
@@ -5099,6 +6856,10 @@ const docTemplate = `{
                     "x-nullable": true,
                     "example": 4
                 },
+                "counsellor_item": {
+                    "type": "integer",
+                    "example": 1
+                },
                 "difference": {
                     "type": "number",
                     "x-nullable": true,
@@ -5120,6 +6881,10 @@ const docTemplate = `{
                 "label": {
                     "type": "string",
                     "example": "sessions clarify how to change"
+                },
+                "parallel": {
+                    "type": "integer",
+                    "example": 1
                 },
                 "reverse": {
                     "type": "boolean"
@@ -5376,11 +7141,24 @@ const docTemplate = `{
                 }
             }
         },
+        "api.ParallelPairBody": {
+            "type": "object",
+            "properties": {
+                "client": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "counsellor": {
+                    "type": "integer",
+                    "example": 2
+                }
+            }
+        },
         "api.Problem": {
             "type": "object",
             "properties": {
                 "code": {
-                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated and dyad_withdrawn\nfor 409.",
+                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated, dyad_withdrawn and\nsecret_key_unset for 409.",
                     "type": "string",
                     "example": "already_rated"
                 },
@@ -5653,6 +7431,15 @@ const docTemplate = `{
                 }
             }
         },
+        "api.ReplayResponse": {
+            "type": "object",
+            "properties": {
+                "queued": {
+                    "type": "integer",
+                    "example": 12
+                }
+            }
+        },
         "api.RoleSummaryResponse": {
             "type": "object",
             "properties": {
@@ -5702,6 +7489,23 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.DistributionResponse"
                     }
+                }
+            }
+        },
+        "api.RuptureReferenceBody": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "sd": {
+                    "type": "number",
+                    "example": 0.7
+                },
+                "source": {
+                    "type": "string",
+                    "example": "Hatcher \u0026 Gillaspy (2006); sd provisional"
                 }
             }
         },
@@ -6195,6 +7999,14 @@ const docTemplate = `{
         "api.StudyResponse": {
             "type": "object",
             "properties": {
+                "alert_thresholds": {
+                    "description": "AlertThresholds are the study's alert thresholds, defaults filled in.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.AlertThresholdsBody"
+                        }
+                    ]
+                },
                 "code_pattern": {
                     "type": "string",
                     "example": "^[CK]-[0-9]{3}$"
@@ -6358,6 +8170,31 @@ const docTemplate = `{
                 }
             }
         },
+        "api.UpdateWebhookRequest": {
+            "type": "object",
+            "properties": {
+                "enabled": {
+                    "description": "Enabled false pauses deliveries (they wait); true enables a disabled\nendpoint and retries what waited or failed, now.",
+                    "type": "boolean"
+                },
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "alert.raised"
+                    ]
+                },
+                "include_answers": {
+                    "type": "boolean"
+                },
+                "url": {
+                    "type": "string",
+                    "example": "https://dashboard.example.org/hooks/alliance"
+                }
+            }
+        },
         "api.VarianceSplitResponse": {
             "type": "object",
             "properties": {
@@ -6491,6 +8328,71 @@ const docTemplate = `{
                 }
             }
         },
+        "api.WebhookList": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.WebhookResponse"
+                    }
+                }
+            }
+        },
+        "api.WebhookResponse": {
+            "type": "object",
+            "properties": {
+                "consecutive_failures": {
+                    "type": "integer"
+                },
+                "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "created_by": {
+                    "type": "string",
+                    "example": "key:01jd8x0000000000000000000a"
+                },
+                "disabled_at": {
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "disabled_reason": {
+                    "type": "string"
+                },
+                "enabled": {
+                    "description": "Enabled is false once deliveries kept failing for the whole retry\nwindow (24 h), or an admin disabled it; DisabledReason says which.",
+                    "type": "boolean"
+                },
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "alert.raised"
+                    ]
+                },
+                "id": {
+                    "type": "string",
+                    "example": "wh_01jd8x2k4m5n6p7q8r9s0t1v2w"
+                },
+                "include_answers": {
+                    "type": "boolean"
+                },
+                "previous_secret_expires_at": {
+                    "description": "PreviousSecretExpiresAt is the end of a rotation's overlap, while\nthe previous secret also signs.",
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "study_id": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                }
+            }
+        },
         "api.WithdrawRequest": {
             "type": "object",
             "properties": {
@@ -6543,7 +8445,7 @@ const docTemplate = `{
     },
     "securityDefinitions": {
         "BearerAuth": {
-            "description": "An API key (alk_…; scopes admin, collect, analyze) or a one-time survey token (als_…), sent as \"Authorization: Bearer \u003ctoken\u003e\"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.",
+            "description": "An API key (alk_…; scopes admin, collect, analyze, alerts) or a one-time survey token (als_…), sent as \"Authorization: Bearer \u003ctoken\u003e\"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.",
             "type": "apiKey",
             "name": "Authorization",
             "in": "header"

@@ -18,8 +18,10 @@ esac
 targets=(
   ./api:FuzzRatingBody
   ./api:FuzzStudyBody
+  ./api:FuzzInstrumentBody
   ./api:FuzzQuery
   ./internal/instrument:FuzzValidateScore
+  ./internal/instrument:FuzzParseDefinition
   ./internal/stats:FuzzNoNaN
 )
 

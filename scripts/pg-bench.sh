@@ -16,10 +16,11 @@
 #   bare  the bare insert
 #
 # For each it prints req/s, p50 and p99, the CPU time per committed
-# rating of the server processes and of PostgreSQL (from /proc) and the
-# WAL flushes per second (pg_stat_wal). The load tool's own CPU is not
-# counted. Environment: ALLIANCE_* settings for the servers pass through
-# (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
+# rating of the server processes, of PostgreSQL (from /proc) and of the
+# load tool (its own getrusage; for the bare insert that includes the
+# bare server, which runs inside it), and the WAL flushes per second
+# (pg_stat_wal). Environment: ALLIANCE_* settings for the servers pass
+# through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2} seconds=${2:-15} conns=${3:-32}
@@ -110,17 +111,18 @@ measure() {
   p50=$(echo "$out" | grep -o '"p50_ms":[0-9.]*' | head -1 | cut -d: -f2)
   p99=$(echo "$out" | grep -o '"p99_ms":[0-9.]*' | head -1 | cut -d: -f2)
   errs=$(echo "$out" | grep -o '"errors":{[^}]*}' | head -1 | cut -d: -f2-)
+  tool=$(echo "$out" | grep -o '"cpu_ms_per_request":[0-9.]*' | head -1 | cut -d: -f2)
   awk -v l="$label" -v ok="$ok" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v hz="$hz" \
-      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" \
+      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" \
     'BEGIN {
        scpu = (srv == "") ? "-" : sprintf("%.3f", s * 1000 / hz / ok)
-       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.0f | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, w / secs, e
+       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, e
      }'
 }
 
 echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
-echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | WAL flushes/s | errors |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | errors |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
 

@@ -83,7 +83,9 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/alliance-pg.XXXXXX")
 if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp"; fi
 started=
+bouncer=
 cleanup() {
+  if [ -n "$bouncer" ] && [ -f "$tmp/pgbouncer.pid" ]; then kill "$(cat "$tmp/pgbouncer.pid")" 2>/dev/null || true; fi
   if [ -n "$started" ]; then
     as_server_user "$bindir/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
@@ -121,6 +123,53 @@ fi
 export ALLIANCE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 export ALLIANCE_TEST_POSTGRES_BINDIR="$bindir" ALLIANCE_TEST_POSTGRES_DATA="$tmp/data"
 say "PostgreSQL $("$bindir/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp); ALLIANCE_TEST_POSTGRES_URL is set"
+
+# PgBouncer in transaction mode in front of it, for the tests that show
+# the service works through one (ALLIANCE_TEST_PGBOUNCER_URL); installed
+# like the server if missing. statement_timeout is deliberately not among
+# the ignored startup parameters: through PgBouncer the timeout belongs
+# on the role (ALTER ROLE … SET statement_timeout), see docs/deploying.md.
+if ! command -v pgbouncer >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing pgbouncer with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >&2 ||
+    { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >&2; } || true
+fi
+if [ -z "${ALLIANCE_PG_DURABLE:-}" ] && command -v pgbouncer >/dev/null 2>&1; then
+  for attempt in 1 2 3 4 5; do
+    bport=$((20000 + RANDOM % 40000))
+    port_free "$bport" || continue
+    cat >"$tmp/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir =
+auth_type = trust
+auth_file = $tmp/userlist.txt
+pool_mode = transaction
+max_client_conn = 400
+default_pool_size = 20
+logfile = $tmp/pgbouncer.log
+pidfile = $tmp/pgbouncer.pid
+INI
+    echo '"postgres" ""' >"$tmp/userlist.txt"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$tmp/pgbouncer.ini" "$tmp/userlist.txt"; fi
+    (cd "$tmp" && as_server_user pgbouncer "$tmp/pgbouncer.ini" >/dev/null 2>&1) &
+    bouncer=$!
+    for _ in $(seq 50); do
+      if ! port_free "$bport"; then break; fi
+      sleep 0.1
+    done
+    if ! port_free "$bport"; then
+      export ALLIANCE_TEST_PGBOUNCER_URL="postgres://postgres@127.0.0.1:$bport/postgres?sslmode=disable"
+      say "PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}') (transaction mode) on 127.0.0.1:$bport; ALLIANCE_TEST_PGBOUNCER_URL is set"
+      break
+    fi
+    if [ -f "$tmp/pgbouncer.pid" ]; then kill "$(cat "$tmp/pgbouncer.pid")" 2>/dev/null || true; fi
+    bouncer=
+  done
+fi
 status=0
 "$@" || status=$?
 exit "$status"

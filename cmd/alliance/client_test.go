@@ -229,6 +229,27 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 	if sc := stats.JSON200.Scales; len(sc) != 1 || sc[0].Scale != "total" || sc[0].N < 30 || sc[0].Pearson.R == nil || len(sc[0].Icc.Forms) == 0 {
 		t.Errorf("demo study agreement = %.600s, want the total scale over the demo dyads with r and ICCs", stats.Body)
 	}
+
+	// 12. The SAI example of the instruments guide, defined and used by a study.
+	doc, err := os.ReadFile("../../docs/instruments.md")
+	must(t, err)
+	_, sai, _ := bytes.Cut(doc, []byte("<!-- sai-definition -->\n```json\n"))
+	sai, _, _ = bytes.Cut(sai, []byte("```"))
+	fam, err := c.DefineInstrumentWithBodyWithResponse(ctx, "application/json", bytes.NewReader(sai))
+	must(t, err)
+	ok("define the SAI", fam.StatusCode(), fam.Body, 201)
+	if f := fam.JSON201.Forms; len(f) != 2 || f[0].Id != "sai_client@1" || f[1].Id != "sai_counsellor@1" {
+		t.Fatalf("SAI forms = %.400s", fam.Body)
+	}
+	saiStudy, err := c.CreateStudyWithResponse(ctx, apiclient.CreateStudyRequest{
+		Name:  ptr("SAI per session"),
+		Forms: &apiclient.FormsBody{Client: ptr("sai_client"), Counsellor: ptr("sai_counsellor")},
+	})
+	must(t, err)
+	ok("SAI study", saiStudy.StatusCode(), saiStudy.Body, 201)
+	if f := saiStudy.JSON201.Forms; f.Client == nil || *f.Client != "sai_client@1" {
+		t.Errorf("SAI study forms = %s, want the versioned ids", saiStudy.Body)
+	}
 	binCheckLogs(t, []*binServer{srv}, []string{"C-017", "K-03"}, nil)
 }
 

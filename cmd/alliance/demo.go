@@ -15,8 +15,8 @@ import (
 )
 
 // seedDemo fills an empty database with the synthetic demo study (see
-// package demo) and logs where to look at it: the dashboard and the
-// agreement reports; a survey link goes to stdout. It does nothing (and says so)
+// package demo) and logs where to look at it: the dashboard, the alerts
+// its planted events raise and the agreement reports; a survey link goes to stdout. It does nothing (and says so)
 // when any study exists. It returns the study id ("" when it did
 // nothing).
 func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, baseURL string, stdout io.Writer) (string, error) {
@@ -43,6 +43,7 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 		return "", fmt.Errorf("demo: survey link: %w", err)
 	}
 	log.Info("demo: try these",
+		"study_alerts", baseURL+"/v1/studies/"+st.ID+"/alerts",
 		"dashboard", baseURL+dashboard.Path+"?next="+url.QueryEscape(dashboard.Path+"studies/"+st.ID),
 		"study_agreement", baseURL+"/v1/studies/"+st.ID+"/agreement?session=last",
 		"dyad_trajectory", baseURL+"/v1/dyads/"+first.ID+"/agreement",

@@ -71,7 +71,7 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	switch action {
 	case "create":
 		name := fs.String("name", "", "what the key is for, e.g. 'tablet, ward 3'")
-		scopes := fs.String("scopes", "", "comma-separated: admin, collect, analyze")
+		scopes := fs.String("scopes", "", "comma-separated: admin, collect, analyze, alerts")
 		study := fs.String("study", "", "bind the key to this study id (optional)")
 		run = func(svc *alliance.Service) error {
 			var sc []string

@@ -14,7 +14,7 @@
 //	@securityDefinitions.apikey	BearerAuth
 //	@in							header
 //	@name						Authorization
-//	@description				An API key (alk_…; scopes admin, collect, analyze) or a one-time survey token (als_…), sent as "Authorization: Bearer <token>"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.
+//	@description				An API key (alk_…; scopes admin, collect, analyze, alerts) or a one-time survey token (als_…), sent as "Authorization: Bearer <token>"; Swagger UI's Authorize box takes the token alone. The first start on an empty database prints an admin key.
 package main
 
 import (
@@ -63,7 +63,7 @@ commands:
   serve     run the HTTP API (applies migrations first unless -migrate-on-start=false)
   migrate   apply pending schema migrations and exit (creates a new SQLite file)
   backup    copy the SQLite database consistently while it runs: backup -out PATH
-  keys      manage API keys: keys create -name N -scopes admin,collect,analyze [-study ID]
+  keys      manage API keys: keys create -name N -scopes admin,collect,analyze,alerts [-study ID]
                              keys list
                              keys revoke ID
   version   print the version
@@ -151,7 +151,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	return store.Open(ctx, cfg.DatabaseURL, log,
 		store.WithMaxOpenConns(cfg.DBMaxOpenConns), store.WithMaxIdleConns(cfg.DBMaxIdleConns),
 		store.WithConnMaxLifetime(cfg.DBConnMaxLifetime), store.WithConnMaxIdleTime(cfg.DBConnMaxIdleTime),
-		store.WithStatementTimeout(cfg.DBStatementTimeout))
+		store.WithStatementTimeout(cfg.DBStatementTimeout), store.WithPoolWait(cfg.DBPoolWait))
 }
 
 // newFlagSet is a subcommand's flag set; its help starts with synopsis
@@ -271,6 +271,16 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 	// SQLite is served by this one process, so studies and dyads may be
 	// cached; PostgreSQL's other instances could change them (rowcache).
 	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: st.Dialect() == migrations.SQLite}), cat)
+	// The families defined through the API join the built-in forms, and
+	// the item texts are checked against them all.
+	if err := svc.LoadInstruments(ctx); err != nil {
+		return fmt.Errorf("instruments: %w", err)
+	}
+	stopWebhooks, err := startWebhooks(cfg, svc, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	if err := firstAdminKey(ctx, svc, cfg, stdout); err != nil {
 		return err
 	}

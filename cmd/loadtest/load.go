@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -53,6 +54,7 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 			hosts = append(hosts, u.Host)
 		}
 	}
+	cpu0 := processCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range o.conns {
@@ -105,6 +107,7 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 
 	r := Result{Mode: mode, Target: target, Conns: o.conns, Errors: map[string]int{}, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	var lat []time.Duration
@@ -118,6 +121,11 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 	}
 	slices.Sort(lat)
 	r.OK = len(lat)
+	if r.OK > 0 {
+		// This process's CPU: the load generator's and, in ceiling mode,
+		// the bare server's too (it runs in this process).
+		r.CPUmsPerRequest = round(float64(cpu)/float64(time.Millisecond)/float64(r.OK), 4)
+	}
 	r.Seconds = round(elapsed.Seconds(), 3)
 	r.RPS = round(float64(r.OK)/elapsed.Seconds(), 1)
 	r.P50ms, r.P90ms, r.P99ms = pct(lat, 0.50), pct(lat, 0.90), pct(lat, 0.99)
@@ -125,6 +133,15 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 		r.MaxMs = ms(lat[len(lat)-1])
 	}
 	return r
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // conn is one worker's keep-alive HTTP/1.1 connection: the worker writes

@@ -240,6 +240,9 @@ type Result struct {
 	Seeded     int            `json:"seeded,omitempty"`
 	SeedSecond float64        `json:"seed_seconds,omitempty"`
 	GOMAXPROCS int            `json:"gomaxprocs"`
+	// CPUmsPerRequest is the load tool's own CPU time per successful
+	// request; in ceiling mode it includes the bare server's.
+	CPUmsPerRequest float64 `json:"cpu_ms_per_request,omitempty"`
 
 	// Export mode: body bytes of the successful responses, their rate, and
 	// the server's resident set and Go heap (from its /metrics) before the

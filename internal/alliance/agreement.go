@@ -70,12 +70,16 @@ type ScaleDifference struct {
 }
 
 // ItemPair is one item of a session on the keyed metric (reverse-keyed
-// items already reflected); nil means unanswered.
+// items already reflected); nil means unanswered. Item is the client
+// form's item key and CounsellorItem the key of its parallel item on the
+// counsellor form (the same number unless the family's definition pairs
+// them otherwise).
 type ItemPair struct {
-	Item       int
-	Client     *float64
-	Counsellor *float64
-	Difference *float64
+	Item           int
+	CounsellorItem int
+	Client         *float64
+	Counsellor     *float64
+	Difference     *float64
 }
 
 // ItemAgreement is the within-dyad, item-level agreement of one session
@@ -126,11 +130,11 @@ func (s *Service) SessionAgreement(ctx context.Context, dyadID string, session i
 		return SessionAgreement{}, invalid("session", ReasonCounsellorMissing,
 			fmt.Sprintf("session %d has a client rating but no counsellor rating yet; agreement needs both", session))
 	}
-	cf, err := s.FindForm(ses.Client.FormID)
+	cf, err := s.FindForm(ctx, ses.Client.FormID)
 	if err != nil {
 		return SessionAgreement{}, err
 	}
-	tf, err := s.FindForm(ses.Counsellor.FormID)
+	tf, err := s.FindForm(ctx, ses.Counsellor.FormID)
 	if err != nil {
 		return SessionAgreement{}, err
 	}
@@ -198,20 +202,24 @@ func meansDifference(scale string, clientRated, counsellorRated bool, cm, tm *fl
 	return d
 }
 
-// itemAgreement pairs keyed item i of the client with keyed item i of the
-// counsellor and computes the profile indices over items both answered.
+// itemAgreement pairs keyed client item i with the keyed counsellor item
+// parallel to it (cf.Pairing) and computes the profile indices over items
+// both answered.
 func itemAgreement(cf, tf *instrument.Form, ca, ta []*float64) (ItemAgreement, error) {
 	ck, tk := cf.Keyed(ca), tf.Keyed(ta)
 	out := ItemAgreement{KItems: len(cf.Items), ScaleMin: cf.Scale.Min, ScaleMax: cf.Scale.Max}
 	var c, t []float64
 	var rows [][]float64
-	for i, it := range cf.Items {
-		p := ItemPair{Item: it.Key}
+	for i, j := range cf.Pairing(tf) {
+		p := ItemPair{Item: cf.Items[i].Key}
 		if i < len(ck) {
 			p.Client = ck[i]
 		}
-		if i < len(tk) {
-			p.Counsellor = tk[i]
+		if j >= 0 {
+			p.CounsellorItem = tf.Items[j].Key
+			if j < len(tk) {
+				p.Counsellor = tk[j]
+			}
 		}
 		if p.Client != nil && p.Counsellor != nil {
 			d := *p.Client - *p.Counsellor
@@ -317,7 +325,7 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string, conf *float6
 	if err != nil {
 		return DyadAgreement{}, err
 	}
-	f, err := s.studyForm(st)
+	f, err := s.studyForm(ctx, st)
 	if err != nil {
 		return DyadAgreement{}, err
 	}
@@ -431,13 +439,13 @@ func parseConf(conf *float64) (float64, error) {
 // studyForm is the form whose scales and items agreement is reported on:
 // the client's, which is parallel to the counsellor's. A study where only
 // one role rates has nothing to compare.
-func (s *Service) studyForm(st Study) (*instrument.Form, error) {
+func (s *Service) studyForm(ctx context.Context, st Study) (*instrument.Form, error) {
 	cid, okC := st.Forms[RoleClient]
 	_, okT := st.Forms[RoleCounsellor]
 	if !okC || !okT {
 		return nil, invalid("id", "single_role_study", "agreement needs a study in which both the client and the counsellor rate; a single-role study (e.g. the client-only SRS) has its figures at GET /v1/studies/{id}/summary")
 	}
-	return s.FindForm(cid)
+	return s.FindForm(ctx, cid)
 }
 
 // SessionSelector picks one session per dyad: a fixed Number, or (Number

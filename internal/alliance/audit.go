@@ -24,6 +24,10 @@ type AuditEntry struct {
 	After  string
 	// RedactedAt is set once an erasure removed Before and After.
 	RedactedAt *time.Time
+	// Event, when set, is the outbox event the write publishes: the
+	// store's write seam stores it in the write's transaction beside the
+	// entry (it is not part of the log).
+	Event *OutboxEvent
 }
 
 // AuditFilter narrows the audit log; Page.After is the last entry id seen.

@@ -82,11 +82,15 @@ func (s *Service) CounsellorAgreement(ctx context.Context, studyID string, q Cou
 		return CounsellorAgreement{}, err
 	}
 	sel, conf, scale, f := sc.sel, sc.conf, sc.scale, sc.form
+	tf, err := s.FindForm(ctx, sc.study.Forms[RoleCounsellor])
+	if err != nil {
+		return CounsellorAgreement{}, err
+	}
 	pairs, err := s.studyPairs(ctx, studyID, sel)
 	if err != nil {
 		return CounsellorAgreement{}, err
 	}
-	sp := collectScale(scale, f, pairs)
+	sp := collectScale(scale, f, tf, pairs)
 	out := CounsellorAgreement{Study: sc.study, Selector: sel, Scale: scale, Conf: conf, NPairs: len(sp.c), NIncomplete: sp.nIncomplete}
 	d := make([]float64, len(sp.c))
 	for i := range d {

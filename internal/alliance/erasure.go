@@ -40,7 +40,9 @@ func (s *Service) WithdrawDyad(ctx context.Context, dyadID string, in WithdrawIn
 	}
 	w := Withdrawal{At: s.now(), Scope: in.Scope, Reason: in.ReasonCode}
 	view := map[string]any{"scope": w.Scope, "reason_code": w.Reason}
-	err = s.store.WithdrawDyad(ctx, d.ID, w, s.audit(ctx, "dyad.withdraw", "dyad", d.ID, d.StudyID, d.ID, nil, view))
+	ev := s.newEvent(EventDyadWithdrawn, d.StudyID, d.ID, map[string]any{"dyad_id": d.ID, "study_id": d.StudyID,
+		"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode, "scope": w.Scope, "reason_code": w.Reason, "withdrawn_at": w.At})
+	err = s.store.WithdrawDyad(ctx, d.ID, w, withEvent(s.audit(ctx, "dyad.withdraw", "dyad", d.ID, d.StudyID, d.ID, nil, view), ev))
 	switch {
 	case errors.Is(err, ErrConflict): // withdrawn meanwhile
 		return s.FindDyadByID(ctx, dyadID)

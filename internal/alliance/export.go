@@ -153,11 +153,19 @@ func (s *Service) ExportStudy(ctx context.Context, studyID string, q ExportQuery
 	if err != nil {
 		return Table{}, err
 	}
-	form, err := s.exportForm(st)
+	form, err := s.exportForm(ctx, st)
 	if err != nil {
 		return Table{}, err
 	}
-	ex := exporter{study: st, form: form, scales: form.Scales(), q: q}
+	ex := exporter{study: st, form: form, scales: form.Scales(), q: q, forms: map[Role]*instrument.Form{}, items: map[Role][]int{}}
+	for _, role := range Roles {
+		if id, ok := st.Forms[role]; ok {
+			if ex.forms[role], err = s.FindForm(ctx, id); err != nil {
+				return Table{}, err
+			}
+			ex.items[role] = form.Pairing(ex.forms[role])
+		}
+	}
 	stream := func(ctx context.Context, fn func(ExportRow) error) error {
 		return s.store.StreamStudyRatings(ctx, st.ID, q.UpdatedSince, q.Shape == ShapeWide, fn)
 	}
@@ -174,22 +182,33 @@ func (s *Service) ExportStudy(ctx context.Context, studyID string, q ExportQuery
 	}}, nil
 }
 
-// exportForm returns one of the study's forms; both are parallel, so either
-// gives the item keys and subscales that fix the column set.
-func (s *Service) exportForm(st Study) (*instrument.Form, error) {
+// exportForm returns the form whose scales and item numbers fix the
+// column set: the client's when the client rates (the family's numbering),
+// else the counsellor's.
+func (s *Service) exportForm(ctx context.Context, st Study) (*instrument.Form, error) {
 	for _, role := range Roles {
 		if id, ok := st.Forms[role]; ok {
-			return s.FindForm(id)
+			return s.FindForm(ctx, id)
 		}
 	}
 	return nil, fmt.Errorf("study %s names no form: %w", st.ID, ErrNotFound)
 }
 
+// exporter writes a study's rows. Item columns follow the family's item
+// numbering (the client form's): item_k of a counsellor row holds the
+// counsellor's answer to the item parallel to client item k, so item
+// columns pair across roles by name in both shapes, whatever the
+// definition's parallel map.
 type exporter struct {
 	study  Study
 	form   *instrument.Form
 	scales []string // form.Scales(), computed once
 	q      ExportQuery
+	// forms are the study's forms by role; items[role][k] is the position,
+	// on that role's form, of the item parallel to item k of form (-1:
+	// none).
+	forms map[Role]*instrument.Form
+	items map[Role][]int
 }
 
 func (ex exporter) idColumns() []Column {
@@ -217,24 +236,46 @@ func (ex exporter) scoreColumns(prefix, who string) []Column {
 	return out
 }
 
-func (ex exporter) itemColumns(prefix, who string) []Column {
+// itemColumns describes one column per item of the family's numbering,
+// answered from roles (one role in the wide shape, the study's roles in
+// the long one). Where a role's form numbers the item otherwise, the
+// description names each role's item.
+func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
 	var labels []string
 	for _, a := range ex.form.Scale.Anchors {
 		labels = append(labels, fmt.Sprintf("%g=%s", a.Value, a.Label))
 	}
 	out := make([]Column, len(ex.form.Items))
-	for i, it := range ex.form.Items {
-		desc := fmt.Sprintf("%sraw answer to item %d (%s", who, it.Key, it.Label)
-		if it.Subscale != "" {
-			desc += "; " + it.Subscale
+	for k, it := range ex.form.Items {
+		desc := fmt.Sprintf("%sraw answer to item %d (%s)", who, it.Key, itemNote(it))
+		var parts []string
+		identity := true
+		for _, role := range roles {
+			f, j := ex.forms[role], ex.items[role][k]
+			identity = identity && j == k
+			if j >= 0 {
+				parts = append(parts, fmt.Sprintf("%s item %d (%s)", role, f.Items[j].Key, itemNote(f.Items[j])))
+			}
 		}
-		if it.Reverse {
-			desc += "; reverse-keyed: scored as min + max − answer"
+		if !identity {
+			desc = fmt.Sprintf("%sraw answer to the item parallel to %s item %d: %s", who, ex.form.Role, it.Key, strings.Join(parts, "; "))
 		}
-		out[i] = col(fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc+"); missing when unanswered")
-		out[i].Values = strings.Join(labels, "; ")
+		out[k] = col(fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc+"; missing when unanswered")
+		out[k].Values = strings.Join(labels, "; ")
 	}
 	return out
+}
+
+// itemNote is an item's label, subscale and reverse key for the codebook.
+func itemNote(it instrument.Item) string {
+	note := it.Label
+	if it.Subscale != "" {
+		note += "; " + it.Subscale
+	}
+	if it.Reverse {
+		note += "; reverse-keyed: scored as min + max − answer"
+	}
+	return note
 }
 
 func (ex exporter) longColumns() []Column {
@@ -245,7 +286,7 @@ func (ex exporter) longColumns() []Column {
 		col("rating_id", "string", "id of this version of the rating"),
 		col("version", "integer", "rating version (1 = first submission; higher = amended)"),
 		col("updated_at", "datetime", "when this version was stored (RFC 3339, UTC)"),
-		col("scoring_version", "string", "version of the scoring rules"),
+		col("scoring_version", "string", "the scoring rules and the form definition that scored the rating, e.g. 1/wai_sr_client@1"),
 		col("max_missing_fraction", "number", "missing-item policy the scores were computed with"),
 	)
 	cols = append(cols, withdrawalColumns...)
@@ -253,7 +294,7 @@ func (ex exporter) longColumns() []Column {
 		cols = append(cols, ex.scoreColumns("", "")...)
 	}
 	if ex.q.Items {
-		cols = append(cols, ex.itemColumns("", "")...)
+		cols = append(cols, ex.itemColumns("", "", ex.roles()...)...)
 	}
 	return cols
 }
@@ -292,8 +333,8 @@ func (ex exporter) wideColumns() []Column {
 		}
 	}
 	if ex.q.Items {
-		cols = append(cols, ex.itemColumns("client_", "client's ")...)
-		cols = append(cols, ex.itemColumns("counsellor_", "counsellor's ")...)
+		cols = append(cols, ex.itemColumns("client_", "client's ", RoleClient)...)
+		cols = append(cols, ex.itemColumns("counsellor_", "counsellor's ", RoleCounsellor)...)
 	}
 	return cols
 }
@@ -393,15 +434,36 @@ func (ex exporter) appendScores(row []Value, r *Rating) []Value {
 	return row
 }
 
+// appendItems adds r's raw answers in the family's item order (see
+// exporter); a nil rating gives missing values.
 func (ex exporter) appendItems(row []Value, r *Rating) []Value {
-	for i := range ex.form.Items {
-		if r == nil || i >= len(r.Answers) {
+	for k := range ex.form.Items {
+		if r == nil {
 			row = append(row, Value{})
 			continue
 		}
-		row = append(row, numberOrMissing(r.Answers[i]))
+		j := k
+		if pos, ok := ex.items[r.Role]; ok {
+			j = pos[k]
+		}
+		if j < 0 || j >= len(r.Answers) {
+			row = append(row, Value{})
+			continue
+		}
+		row = append(row, numberOrMissing(r.Answers[j]))
 	}
 	return row
+}
+
+// roles are the study's rating roles in canonical order.
+func (ex exporter) roles() []Role {
+	var out []Role
+	for _, role := range Roles {
+		if ex.forms[role] != nil {
+			out = append(out, role)
+		}
+	}
+	return out
 }
 
 // withdrawalColumns mark the rows of a dyad whose consent was withdrawn:

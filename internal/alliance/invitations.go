@@ -171,8 +171,8 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	}
 	r = s.newRating(c, rin, 1)
 	err = s.storeFirst(ctx, &r, func(r Rating) error {
-		return s.store.CreateInvitedRating(ctx, inv.ID, s.now(), r, idem,
-			s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, r.DyadID, nil, ratingAudit(r)))
+		return s.writeRating(ctx, RatingWrite{Op: RatingInvited, Rating: r, InvitationID: inv.ID, At: s.now(), Idem: idem,
+			Audit: []AuditEntry{s.ratingCreatedAudit(ctx, r, c.dyad)}}, c.dyad, c.study)
 	})
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):

@@ -49,7 +49,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (Key, string, erro
 		}
 	}
 	if len(in.Scopes) == 0 {
-		fe.add("scopes", "required", "at least one of admin, collect, analyze")
+		fe.add("scopes", "required", "at least one of admin, collect, analyze, alerts")
 	}
 	actor := ActorFrom(ctx)
 	studyID := in.StudyID

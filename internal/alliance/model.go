@@ -69,6 +69,8 @@ type Study struct {
 	// the rater's browser's).
 	Language  string
 	CreatedAt time.Time
+	// Alerts are the study's alert thresholds.
+	Alerts AlertThresholds
 }
 
 // Dyad is one client and one counsellor in a study, identified only by

@@ -55,7 +55,7 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 	idem = idem.scopedTo(ActorFrom(ctx))
 	r = s.newRating(c, in, 1)
 	err = s.storeFirst(ctx, &r, func(r Rating) error {
-		return s.store.CreateRating(ctx, r, idem, s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, r.DyadID, nil, ratingAudit(r)))
+		return s.writeRating(ctx, RatingWrite{Op: RatingCreate, Rating: r, Idem: idem, Audit: []AuditEntry{s.ratingCreatedAudit(ctx, r, c.dyad)}}, c.dyad, c.study)
 	})
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
@@ -90,7 +90,11 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 		return prev, false, nil
 	}
 	r = s.newRating(c, in, prev.Version+1)
-	err = s.store.AmendRating(ctx, prev, r, idem, s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, r.DyadID, ratingAudit(prev), ratingAudit(r)))
+	data := ratingEventData(r, c.dyad)
+	data["previous_rating_id"] = prev.ID
+	audit := withEvent(s.audit(ctx, "rating.amend", "rating", r.ID, r.StudyID, r.DyadID, ratingAudit(prev), ratingAudit(r)),
+		s.newEvent(EventRatingAmended, r.StudyID, r.DyadID, data))
+	err = s.writeRating(ctx, RatingWrite{Op: RatingAmend, Rating: r, Prev: prev, Idem: idem, Audit: []AuditEntry{audit}}, c.dyad, c.study)
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		return s.replayTaken(ctx, idem)
@@ -102,6 +106,13 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 		return Rating{}, false, fmt.Errorf("amend rating: %w", err)
 	}
 	return r, false, nil
+}
+
+// ratingCreatedAudit is the audit entry of a first rating, with its
+// rating.created event.
+func (s *Service) ratingCreatedAudit(ctx context.Context, r Rating, d Dyad) AuditEntry {
+	return withEvent(s.audit(ctx, "rating.create", "rating", r.ID, r.StudyID, r.DyadID, nil, ratingAudit(r)),
+		s.newEvent(EventRatingCreated, r.StudyID, r.DyadID, ratingEventData(r, d)))
 }
 
 // storeFirst stores r, the first current version of its slot, with
@@ -139,9 +150,17 @@ func (s *Service) VoidRating(ctx context.Context, dyadID string, session int, ro
 	if err != nil {
 		return Rating{}, err
 	}
+	// FindRating checked the caller's access to the dyad.
+	d, st, err := s.store.FindRatingTarget(ctx, dyadID)
+	if err != nil {
+		return Rating{}, fmt.Errorf("dyad %s: %w", dyadID, err)
+	}
 	at := s.now()
-	audit := s.audit(ctx, "rating.void", "rating", cur.ID, cur.StudyID, cur.DyadID, ratingAudit(cur), map[string]any{"reason_code": reasonCode})
-	if err := s.store.VoidRating(ctx, cur.ID, at, reasonCode, audit); err != nil {
+	data := ratingEventData(cur, d)
+	data["reason_code"] = reasonCode
+	audit := withEvent(s.audit(ctx, "rating.void", "rating", cur.ID, cur.StudyID, cur.DyadID, ratingAudit(cur), map[string]any{"reason_code": reasonCode}),
+		s.newEvent(EventRatingVoided, cur.StudyID, cur.DyadID, data))
+	if err := s.writeRating(ctx, RatingWrite{Op: RatingVoid, Rating: cur, At: at, VoidReason: reasonCode, Audit: []AuditEntry{audit}}, d, st); err != nil {
 		return Rating{}, fmt.Errorf("void rating %s: %w", cur.ID, err)
 	}
 	cur.SupersededAt, cur.VoidedAt, cur.VoidReason = &at, &at, reasonCode
@@ -228,7 +247,7 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 		id, ok := c.study.Forms[role]
 		if !ok {
 			fe.add("role", "role_not_allowed", fmt.Sprintf("the %s role does not rate in this study", role))
-		} else if c.form, err = s.FindForm(id); err != nil {
+		} else if c.form, err = s.FindForm(ctx, id); err != nil {
 			return c, fmt.Errorf("study %s form: %w", c.study.ID, err)
 		}
 	}
@@ -259,7 +278,7 @@ func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating
 		Answers:        c.answers,
 		Scores:         c.form.Score(c.answers, c.study.Policy),
 		Policy:         c.study.Policy,
-		ScoringVersion: instrument.ScoringVersion,
+		ScoringVersion: c.form.ScoringVersion(),
 		Version:        version,
 		CreatedAt:      s.now(),
 	}
@@ -332,7 +351,7 @@ func (s *Service) FindSession(ctx context.Context, dyadID string, session int) (
 		}
 	}
 	if out.Complete() {
-		f, err := s.FindForm(out.Client.FormID)
+		f, err := s.FindForm(ctx, out.Client.FormID)
 		if err != nil {
 			return Session{}, err
 		}

@@ -2,6 +2,7 @@ package alliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,16 +18,25 @@ import (
 // Service holds the use cases. Handlers call it; it validates input,
 // scores ratings and talks to the Store.
 type Service struct {
-	store     Store
-	catalogue *instrument.Catalogue
-	now       func() time.Time
+	store Store
+	forms *forms
+	now   func() time.Time
+	// reliabilities caches each study's own reliability estimates for
+	// the rupture alert (see reliability).
+	reliabilities reliabilityCache
+	// webhooks configures webhook endpoints (see ConfigureWebhooks).
+	webhooks webhookConfig
+	// writing serializes the rating writes of each dyad (see dyadLocks).
+	writing dyadLocks
 }
 
-// NewService wires the use cases to a store and an instrument catalogue.
+// NewService wires the use cases to a store and an instrument catalogue:
+// the built-in forms, to which the families defined at run time are added
+// (see LoadInstruments).
 func NewService(store Store, catalogue *instrument.Catalogue) *Service {
 	// Microseconds: PostgreSQL keeps no more, and a replayed response must
 	// equal the first one byte for byte.
-	return &Service{store: store, catalogue: catalogue, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	return &Service{store: store, forms: newForms(catalogue), now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
 // newID returns an opaque, time-ordered id with a short type prefix, so ids
@@ -34,18 +44,6 @@ func NewService(store Store, catalogue *instrument.Catalogue) *Service {
 // in logs without revealing anything about the person behind them.
 func newID(prefix string) string {
 	return prefix + "_" + strings.ToLower(ulid.Make().String())
-}
-
-// Forms lists the instrument catalogue for frontends that render forms.
-func (s *Service) Forms() []*instrument.Form { return s.catalogue.Forms() }
-
-// FindForm returns one instrument form.
-func (s *Service) FindForm(id string) (*instrument.Form, error) {
-	f, ok := s.catalogue.Form(id)
-	if !ok {
-		return nil, fmt.Errorf("instrument %q: %w", id, ErrNotFound)
-	}
-	return f, nil
 }
 
 // Ready reports whether the service can serve requests that need the database.
@@ -67,6 +65,8 @@ type StudyInput struct {
 	TotalRequiresSubscales *bool
 	CodePattern            string
 	Language               string
+	// Alerts sets the alert thresholds; nil takes the defaults.
+	Alerts *AlertThresholdsInput
 }
 
 // CreateStudy validates the forms (they must exist, suit their role and be
@@ -96,10 +96,15 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 			continue
 		}
 		field := "forms." + string(rf.role)
-		f, ok := s.catalogue.Form(rf.id)
+		// A study keeps the exact definition it starts with: a base id
+		// resolves to the latest version and the study stores that
+		// version's id.
+		f, err := s.FindForm(ctx, rf.id)
 		switch {
-		case !ok:
+		case errors.Is(err, ErrNotFound):
 			fe.add(field, "unknown_instrument", fmt.Sprintf("no instrument form %q; see GET /v1/instruments", rf.id))
+		case err != nil:
+			return Study{}, err
 		case Role(f.Role) != rf.role:
 			fe.add(field, "role_mismatch", fmt.Sprintf("form %q is for the %s role", f.ID, f.Role))
 		default:
@@ -111,7 +116,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		fe.add("forms", "required", "name the instrument form of at least one role")
 	}
 	if len(picked) == 2 && !picked[0].Parallel(picked[1]) {
-		fe.add("forms.counsellor", "not_parallel", fmt.Sprintf("form %q is not a parallel form of %q", picked[1].ID, picked[0].ID))
+		fe.add("forms.counsellor", "not_parallel", fmt.Sprintf("form %q is not a parallel form of %q (parallel forms come from one definition: the same family and version)", picked[1].ID, picked[0].ID))
 	}
 	if in.CodePattern != "" {
 		if _, err := pseudonym.CompilePattern(in.CodePattern); err != nil {
@@ -131,6 +136,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 	if in.TotalRequiresSubscales != nil {
 		policy.TotalRequiresSubscales = *in.TotalRequiresSubscales
 	}
+	alerts := checkThresholds(&fe, "alert_thresholds.", in.Alerts)
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}
@@ -143,6 +149,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		CodePattern: in.CodePattern,
 		Language:    in.Language,
 		CreatedAt:   s.now(),
+		Alerts:      alerts,
 	}
 	if err := s.store.CreateStudy(ctx, st, s.audit(ctx, "study.create", "study", st.ID, st.ID, "", nil, studyAudit(st))); err != nil {
 		return Study{}, fmt.Errorf("create study: %w", err)
@@ -181,7 +188,8 @@ func (s *Service) FindStudies(ctx context.Context, p Page) ([]Study, error) {
 
 func studyAudit(st Study) any {
 	return map[string]any{"name": st.Name, "forms": st.Forms, "max_missing_fraction": st.Policy.MaxMissingFraction,
-		"total_requires_subscales": st.Policy.TotalRequiresSubscales, "code_pattern": st.CodePattern, "language": st.Language}
+		"total_requires_subscales": st.Policy.TotalRequiresSubscales, "code_pattern": st.CodePattern, "language": st.Language,
+		"alert_thresholds": thresholdsAudit(st.Alerts)}
 }
 
 func checkPage(p Page) (Page, error) {

@@ -22,7 +22,9 @@ type Store interface {
 	// writes: what a rating takes from them never changes (the dyad's
 	// study, the study's forms and policy), and the rating's own write
 	// re-checks the dyad in the database, refusing a rating of a dyad
-	// erased (ErrNotFound) or withdrawn (ErrWithdrawn) meanwhile.
+	// erased (ErrNotFound) or withdrawn (ErrWithdrawn) meanwhile. The
+	// study's alert thresholds, which do change, may be stale here: alert
+	// evaluation reads them with FindAlertContext.
 	FindRatingTarget(ctx context.Context, dyadID string) (Dyad, Study, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
 	// FindCounsellorCodes maps every dyad id of a study to its counsellor
@@ -120,6 +122,72 @@ type Store interface {
 	// EndUISession marks a session ended at at; a session that does not
 	// exist or has already ended yields ErrNotFound.
 	EndUISession(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+	// WriteRating is every rating write with its effects, in one
+	// transaction: a first rating (RatingCreate), a survey link's
+	// (RatingInvited), an amendment (RatingAmend) or a void (RatingVoid),
+	// each as the method of the same name above does it, plus the alert
+	// changes of w.Alerts when set: the dyad's alert revision must still
+	// be w.Alerts.Rev (else ErrDyadChanged) and is advanced; each alert
+	// raised is inserted unless its key exists, and publishes its event
+	// only if it was; the resolutions are applied. Audit entries' events
+	// are stored with them.
+	WriteRating(ctx context.Context, w RatingWrite) error
+	// FindAlertContext reads what evaluating the alerts of a write of one
+	// role at one session needs of a dyad: its alert revision and its
+	// study's alert thresholds, read first or with the rest in one
+	// snapshot, then its unresolved alerts and the current ratings that
+	// bear on the write (see AlertContext), each with its id, session,
+	// role and total score (the rest may be left out: the rules use the
+	// total's mean and sum). ErrNotFound if the dyad does not exist.
+	FindAlertContext(ctx context.Context, dyadID string, session int, role Role) (AlertContext, error)
+	// FindAlerts lists alerts in id order after f.Page.After, with their
+	// dyads' codes.
+	FindAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	FindAlertByID(ctx context.Context, id string) (Alert, error)
+	// AcknowledgeAlert marks an unresolved, unacknowledged alert seen;
+	// ErrConflict when it is not (any more).
+	AcknowledgeAlert(ctx context.Context, id string, at time.Time, by string, audit ...AuditEntry) error
+	UpdateAlertThresholds(ctx context.Context, studyID string, th AlertThresholds, audit ...AuditEntry) error
+
+	CreateWebhook(ctx context.Context, w WebhookEndpoint, audit ...AuditEntry) error
+	FindWebhookByID(ctx context.Context, id string) (WebhookEndpoint, error)
+	// FindWebhooks lists a study's endpoints, oldest first.
+	FindWebhooks(ctx context.Context, studyID string) ([]WebhookEndpoint, error)
+	// UpdateWebhook stores the endpoint's settings, secrets and state;
+	// requeue puts its pending and failed deliveries back to be tried now,
+	// with a new retry window (an endpoint enabled again).
+	UpdateWebhook(ctx context.Context, w WebhookEndpoint, requeue bool, audit ...AuditEntry) error
+	// DeleteWebhook deletes an endpoint with its deliveries and log.
+	DeleteWebhook(ctx context.Context, id string, audit ...AuditEntry) error
+	// FindWebhookAttempts returns an endpoint's last delivery attempts,
+	// newest first.
+	FindWebhookAttempts(ctx context.Context, endpointID string, limit int) ([]DeliveryAttempt, error)
+	// ReplayEvents queues the study's events of the endpoint's types
+	// stored at or after since for delivery to it again, and returns how
+	// many.
+	ReplayEvents(ctx context.Context, w WebhookEndpoint, since, now time.Time, audit ...AuditEntry) (int, error)
+
+	// The dispatcher's side of the outbox (see internal/webhook).
+
+	// FanOutEvents turns up to limit stored events into one delivery per
+	// endpoint of their study subscribed to their type.
+	FanOutEvents(ctx context.Context, now time.Time, limit int) (int, error)
+	// ClaimDeliveries leases up to limit due deliveries of enabled
+	// endpoints to owner until until: no other dispatcher takes them
+	// before then.
+	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]Delivery, error)
+	// FinishDelivery records an attempt's outcome, if owner still holds
+	// the lease.
+	FinishDelivery(ctx context.Context, o DeliveryOutcome) error
+
+	// CreateInstrument stores a family definition; ErrConflict when its
+	// id and version are stored already. Definitions are never changed
+	// or deleted.
+	CreateInstrument(ctx context.Context, d InstrumentDefinition, audit ...AuditEntry) error
+	// FindInstruments returns every stored definition, oldest first.
+	FindInstruments(ctx context.Context) ([]InstrumentDefinition, error)
+	// CountInstruments counts the stored definitions.
+	CountInstruments(ctx context.Context) (int, error)
 
 	// Ping reports whether the database answers and its schema is current.
 	Ping(ctx context.Context) error

@@ -154,12 +154,14 @@ type Kappas struct {
 
 // ItemKappa is Cohen's kappa for one item across dyads (client vs
 // counsellor on the keyed item), over the N dyads where both answered it,
-// and Krippendorff's alpha of the same item.
+// and Krippendorff's alpha of the same item. Item is the client form's
+// key, CounsellorItem the key of its parallel counsellor item.
 type ItemKappa struct {
-	Item         int
-	N            int
-	Kappa        Figure[Kappas]
-	Krippendorff KrippendorffPair
+	Item           int
+	CounsellorItem int
+	N              int
+	Kappa          Figure[Kappas]
+	Krippendorff   KrippendorffPair
 }
 
 // StudyAgreement holds the across-dyad agreement of a study at one session
@@ -206,10 +208,10 @@ func (s *Service) StudyAgreement(ctx context.Context, studyID string, q Agreemen
 	if err != nil {
 		return out, err
 	}
-	if out.Alpha, err = s.roleAlphas(out.Study, pairs, out.AlphaMethod, &w); err != nil {
+	if out.Alpha, err = s.roleAlphas(ctx, out.Study, pairs, out.AlphaMethod, &w); err != nil {
 		return out, err
 	}
-	err = s.itemAgreement(&out, out.Study, pairs, &w)
+	err = s.itemAgreement(ctx, &out, out.Study, pairs, &w)
 	out.Warnings = w
 	return out, err
 }
@@ -230,7 +232,11 @@ func (s *Service) studyScales(ctx context.Context, studyID string, q AgreementQu
 	if err != nil {
 		return StudyAgreement{}, nil, nil, err
 	}
-	f, err := s.studyForm(out.Study)
+	f, err := s.studyForm(ctx, out.Study)
+	if err != nil {
+		return StudyAgreement{}, nil, nil, err
+	}
+	tf, err := s.FindForm(ctx, out.Study.Forms[RoleCounsellor])
 	if err != nil {
 		return StudyAgreement{}, nil, nil, err
 	}
@@ -250,7 +256,7 @@ func (s *Service) studyScales(ctx context.Context, studyID string, q AgreementQu
 	out.NCounsellors = len(clusters)
 	w := warnings{}
 	for _, sc := range scales {
-		a, err := scaleAgreement(sc, f, pairs, out, &w)
+		a, err := scaleAgreement(sc, f, tf, pairs, out, &w)
 		if err != nil {
 			return out, nil, w, err
 		}
@@ -299,7 +305,7 @@ func (s *Service) agreementSettings(ctx context.Context, studyID string, q Agree
 		return StudyAgreement{}, nil, err
 	}
 	out.Study = st
-	f, err := s.studyForm(st)
+	f, err := s.studyForm(ctx, st)
 	if err != nil {
 		return StudyAgreement{}, nil, err
 	}
@@ -343,7 +349,7 @@ type scope struct {
 // one-scale study query (scale "" is the total) and finds the study and
 // its form with pick (studyForm refuses single-role studies). fe holds
 // the caller's own field errors, reported together with these.
-func (s *Service) parseScope(ctx context.Context, studyID, session string, conf *float64, scale string, fe fieldErrors, pick func(Study) (*instrument.Form, error)) (scope, error) {
+func (s *Service) parseScope(ctx context.Context, studyID, session string, conf *float64, scale string, fe fieldErrors, pick func(context.Context, Study) (*instrument.Form, error)) (scope, error) {
 	var sc scope
 	var err error
 	if sc.sel, err = ParseSessionSelector("session", session); err != nil {
@@ -355,7 +361,7 @@ func (s *Service) parseScope(ctx context.Context, studyID, session string, conf 
 	if sc.study, err = s.FindStudyByID(ctx, studyID); err != nil {
 		return sc, err
 	}
-	if sc.form, err = pick(sc.study); err != nil {
+	if sc.form, err = pick(ctx, sc.study); err != nil {
 		return sc, err
 	}
 	sc.scale = cmp.Or(scale, ScaleTotal)
@@ -427,9 +433,12 @@ type scalePairs struct {
 	nScoreMissed int
 }
 
-func collectScale(scale string, f *instrument.Form, pairs []dyadPair) scalePairs {
+// collectScale gathers the complete pairs of one scale; each side's item
+// answers are keyed and picked by its own form (cf, tf), whose numbering
+// of the scale's items may differ.
+func collectScale(scale string, cf, tf *instrument.Form, pairs []dyadPair) scalePairs {
 	var sp scalePairs
-	items := scaleItems(f, scale)
+	cItems, tItems := scaleItems(cf, scale), scaleItems(tf, scale)
 	for _, p := range pairs {
 		if p.client == nil || p.counselor == nil {
 			sp.nIncomplete++
@@ -443,8 +452,8 @@ func collectScale(scale string, f *instrument.Form, pairs []dyadPair) scalePairs
 		sp.c, sp.t = append(sp.c, *cm), append(sp.t, *tm)
 		sp.dyads = append(sp.dyads, p.dyad)
 		sp.counsellors = append(sp.counsellors, p.counsellor)
-		countKeyed(&sp.cItems, f, items, p.client.Answers)
-		countKeyed(&sp.tItems, f, items, p.counselor.Answers)
+		countKeyed(&sp.cItems, cf, cItems, p.client.Answers)
+		countKeyed(&sp.tItems, tf, tItems, p.counselor.Answers)
 	}
 	return sp
 }
@@ -460,9 +469,8 @@ func scaleItems(f *instrument.Form, scale string) []int {
 	return out
 }
 
-// countKeyed counts the keyed answers of the answered items at positions
-// idx and those at the response scale's ends (parallel forms share their
-// reverse keys).
+// countKeyed counts the keyed answers of the answered items of f at
+// positions idx and those at the response scale's ends.
 func countKeyed(e *ends, f *instrument.Form, idx []int, answers []*float64) {
 	for _, i := range idx {
 		if i < len(answers) && answers[i] != nil {
@@ -471,8 +479,8 @@ func countKeyed(e *ends, f *instrument.Form, idx []int, answers []*float64) {
 	}
 }
 
-func scaleAgreement(scale string, f *instrument.Form, pairs []dyadPair, q StudyAgreement, w *warnings) (ScaleAgreement, error) {
-	sp := collectScale(scale, f, pairs)
+func scaleAgreement(scale string, f, tf *instrument.Form, pairs []dyadPair, q StudyAgreement, w *warnings) (ScaleAgreement, error) {
+	sp := collectScale(scale, f, tf, pairs)
 	c, t := sp.c, sp.t
 	a := ScaleAgreement{Scale: scale, N: len(c), NIncomplete: sp.nIncomplete, NScoreMissing: sp.nScoreMissed,
 		Pairs: make([]ScorePair, len(c))}
@@ -583,10 +591,10 @@ func krippendorffPair(units [][]float64) (KrippendorffPair, error) {
 // roleAlphas computes Cronbach's alpha per role on the keyed items of all
 // of that role's ratings at the selected session (complete pairs or not:
 // reliability of a form does not need the other side).
-func (s *Service) roleAlphas(st Study, pairs []dyadPair, method string, w *warnings) ([]RoleAlpha, error) {
+func (s *Service) roleAlphas(ctx context.Context, st Study, pairs []dyadPair, method string, w *warnings) ([]RoleAlpha, error) {
 	var out []RoleAlpha
 	for _, role := range Roles {
-		f, err := s.FindForm(st.Forms[role])
+		f, err := s.FindForm(ctx, st.Forms[role])
 		if err != nil {
 			return nil, err
 		}
@@ -652,14 +660,15 @@ func keyedRow(f *instrument.Form, answers []*float64) []float64 {
 
 // itemAgreement computes Cohen's kappa (unweighted, linear, quadratic;
 // Fleiss–Cohen–Everitt variances) per item across complete dyads, on the
-// form's full category set, and Krippendorff's alpha per item. Only
+// form's full category set, and Krippendorff's alpha per item, each client
+// item against its parallel counsellor item (cf.Pairing). Only
 // integer-stepped scales have kappa categories; others get a reason.
-func (s *Service) itemAgreement(out *StudyAgreement, st Study, pairs []dyadPair, w *warnings) error {
-	cf, err := s.FindForm(st.Forms[RoleClient])
+func (s *Service) itemAgreement(ctx context.Context, out *StudyAgreement, st Study, pairs []dyadPair, w *warnings) error {
+	cf, err := s.FindForm(ctx, st.Forms[RoleClient])
 	if err != nil {
 		return err
 	}
-	tf, err := s.FindForm(st.Forms[RoleCounsellor])
+	tf, err := s.FindForm(ctx, st.Forms[RoleCounsellor])
 	if err != nil {
 		return err
 	}
@@ -680,23 +689,27 @@ func (s *Service) itemAgreement(out *StudyAgreement, st Study, pairs []dyadPair,
 	var clipped []string
 	units := make([][]float64, 0, len(pairs))
 	cells := make([]float64, 0, 2*len(pairs))
-	for i, it := range cf.Items {
+	for i, j := range cf.Pairing(tf) {
+		it := cf.Items[i]
 		a, b = a[:0], b[:0]
 		units, cells = units[:0], cells[:0]
 		for _, p := range pairs {
-			if p.client == nil || p.counselor == nil || i >= len(p.client.Answers) || i >= len(p.counselor.Answers) {
+			if j < 0 || p.client == nil || p.counselor == nil || i >= len(p.client.Answers) || j >= len(p.counselor.Answers) {
 				continue
 			}
-			x, y := p.client.Answers[i], p.counselor.Answers[i]
+			x, y := p.client.Answers[i], p.counselor.Answers[j]
 			if x == nil || y == nil {
 				continue
 			}
-			kx, ky := cf.KeyedValue(i, *x), tf.KeyedValue(i, *y)
+			kx, ky := cf.KeyedValue(i, *x), tf.KeyedValue(j, *y)
 			a, b = append(a, int(math.Round(kx))), append(b, int(math.Round(ky)))
 			cells = append(cells, kx, ky)
 			units = append(units, cells[len(cells)-2:len(cells):len(cells)])
 		}
 		ik := ItemKappa{Item: it.Key, N: len(a)}
+		if j >= 0 {
+			ik.CounsellorItem = tf.Items[j].Key
+		}
 		if minN < 0 || ik.N < minN {
 			minN = ik.N
 		}

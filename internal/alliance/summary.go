@@ -144,7 +144,7 @@ func (s *Service) StudySummary(ctx context.Context, studyID string, q SummaryQue
 	forms := map[Role]*instrument.Form{}
 	for _, role := range Roles {
 		if id, ok := st.Forms[role]; ok {
-			if forms[role], err = s.FindForm(id); err != nil {
+			if forms[role], err = s.FindForm(ctx, id); err != nil {
 				return out, err
 			}
 		}

@@ -18,6 +18,162 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AlertFiguresResponseCutoffSource.
+const (
+	AlertFiguresResponseCutoffSourceForm  AlertFiguresResponseCutoffSource = "form"
+	AlertFiguresResponseCutoffSourceStudy AlertFiguresResponseCutoffSource = "study"
+)
+
+// Valid indicates whether the value is a known member of the AlertFiguresResponseCutoffSource enum.
+func (e AlertFiguresResponseCutoffSource) Valid() bool {
+	switch e {
+	case AlertFiguresResponseCutoffSourceForm:
+		return true
+	case AlertFiguresResponseCutoffSourceStudy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertFiguresResponseMetric.
+const (
+	AlertFiguresResponseMetricItemMean AlertFiguresResponseMetric = "item_mean"
+	AlertFiguresResponseMetricSum      AlertFiguresResponseMetric = "sum"
+)
+
+// Valid indicates whether the value is a known member of the AlertFiguresResponseMetric enum.
+func (e AlertFiguresResponseMetric) Valid() bool {
+	switch e {
+	case AlertFiguresResponseMetricItemMean:
+		return true
+	case AlertFiguresResponseMetricSum:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertReliabilityResponseSource.
+const (
+	AlertReliabilityResponseSourcePublished AlertReliabilityResponseSource = "published"
+	AlertReliabilityResponseSourceStudy     AlertReliabilityResponseSource = "study"
+)
+
+// Valid indicates whether the value is a known member of the AlertReliabilityResponseSource enum.
+func (e AlertReliabilityResponseSource) Valid() bool {
+	switch e {
+	case AlertReliabilityResponseSourcePublished:
+		return true
+	case AlertReliabilityResponseSourceStudy:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertResponseDirection.
+const (
+	AlertResponseDirectionClientHigher     AlertResponseDirection = "client_higher"
+	AlertResponseDirectionCounsellorHigher AlertResponseDirection = "counsellor_higher"
+)
+
+// Valid indicates whether the value is a known member of the AlertResponseDirection enum.
+func (e AlertResponseDirection) Valid() bool {
+	switch e {
+	case AlertResponseDirectionClientHigher:
+		return true
+	case AlertResponseDirectionCounsellorHigher:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertResponseKind.
+const (
+	AlertResponseKindDivergence  AlertResponseKind = "divergence"
+	AlertResponseKindLowAlliance AlertResponseKind = "low_alliance"
+	AlertResponseKindRepair      AlertResponseKind = "repair"
+	AlertResponseKindRupture     AlertResponseKind = "rupture"
+)
+
+// Valid indicates whether the value is a known member of the AlertResponseKind enum.
+func (e AlertResponseKind) Valid() bool {
+	switch e {
+	case AlertResponseKindDivergence:
+		return true
+	case AlertResponseKindLowAlliance:
+		return true
+	case AlertResponseKindRepair:
+		return true
+	case AlertResponseKindRupture:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertResponseResolvedReason.
+const (
+	Amended     AlertResponseResolvedReason = "amended"
+	Reevaluated AlertResponseResolvedReason = "reevaluated"
+	Voided      AlertResponseResolvedReason = "voided"
+)
+
+// Valid indicates whether the value is a known member of the AlertResponseResolvedReason enum.
+func (e AlertResponseResolvedReason) Valid() bool {
+	switch e {
+	case Amended:
+		return true
+	case Reevaluated:
+		return true
+	case Voided:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertResponseRole.
+const (
+	AlertResponseRoleClient     AlertResponseRole = "client"
+	AlertResponseRoleCounsellor AlertResponseRole = "counsellor"
+)
+
+// Valid indicates whether the value is a known member of the AlertResponseRole enum.
+func (e AlertResponseRole) Valid() bool {
+	switch e {
+	case AlertResponseRoleClient:
+		return true
+	case AlertResponseRoleCounsellor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertResponseState.
+const (
+	AlertResponseStateAcknowledged AlertResponseState = "acknowledged"
+	AlertResponseStateOpen         AlertResponseState = "open"
+	AlertResponseStateResolved     AlertResponseState = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the AlertResponseState enum.
+func (e AlertResponseState) Valid() bool {
+	switch e {
+	case AlertResponseStateAcknowledged:
+		return true
+	case AlertResponseStateOpen:
+		return true
+	case AlertResponseStateResolved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AlphaResponseMethod.
 const (
 	AlphaResponseMethodListwise AlphaResponseMethod = "listwise"
@@ -150,6 +306,42 @@ func (e CutoffResponseMetric) Valid() bool {
 	case CutoffResponseMetricItemMean:
 		return true
 	case CutoffResponseMetricSum:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DefinedFormBodyRole.
+const (
+	DefinedFormBodyRoleClient     DefinedFormBodyRole = "client"
+	DefinedFormBodyRoleCounsellor DefinedFormBodyRole = "counsellor"
+)
+
+// Valid indicates whether the value is a known member of the DefinedFormBodyRole enum.
+func (e DefinedFormBodyRole) Valid() bool {
+	switch e {
+	case DefinedFormBodyRoleClient:
+		return true
+	case DefinedFormBodyRoleCounsellor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DefinedMissingBodyProrate.
+const (
+	DefinedMissingBodyProrateNone       DefinedMissingBodyProrate = "none"
+	DefinedMissingBodyProratePersonMean DefinedMissingBodyProrate = "person_mean"
+)
+
+// Valid indicates whether the value is a known member of the DefinedMissingBodyProrate enum.
+func (e DefinedMissingBodyProrate) Valid() bool {
+	switch e {
+	case DefinedMissingBodyProrateNone:
+		return true
+	case DefinedMissingBodyProratePersonMean:
 		return true
 	default:
 		return false
@@ -513,6 +705,51 @@ func (e WithdrawalResponseScope) Valid() bool {
 	}
 }
 
+// Defines values for ListDyadAlertsParamsKind.
+const (
+	ListDyadAlertsParamsKindDivergence  ListDyadAlertsParamsKind = "divergence"
+	ListDyadAlertsParamsKindLowAlliance ListDyadAlertsParamsKind = "low_alliance"
+	ListDyadAlertsParamsKindRepair      ListDyadAlertsParamsKind = "repair"
+	ListDyadAlertsParamsKindRupture     ListDyadAlertsParamsKind = "rupture"
+)
+
+// Valid indicates whether the value is a known member of the ListDyadAlertsParamsKind enum.
+func (e ListDyadAlertsParamsKind) Valid() bool {
+	switch e {
+	case ListDyadAlertsParamsKindDivergence:
+		return true
+	case ListDyadAlertsParamsKindLowAlliance:
+		return true
+	case ListDyadAlertsParamsKindRepair:
+		return true
+	case ListDyadAlertsParamsKindRupture:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDyadAlertsParamsState.
+const (
+	ListDyadAlertsParamsStateAcknowledged ListDyadAlertsParamsState = "acknowledged"
+	ListDyadAlertsParamsStateOpen         ListDyadAlertsParamsState = "open"
+	ListDyadAlertsParamsStateResolved     ListDyadAlertsParamsState = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListDyadAlertsParamsState enum.
+func (e ListDyadAlertsParamsState) Valid() bool {
+	switch e {
+	case ListDyadAlertsParamsStateAcknowledged:
+		return true
+	case ListDyadAlertsParamsStateOpen:
+		return true
+	case ListDyadAlertsParamsStateResolved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PlotDyadTrajectoryParamsFormat.
 const (
 	PlotDyadTrajectoryParamsFormatPng PlotDyadTrajectoryParamsFormat = "png"
@@ -633,6 +870,51 @@ func (e GetStudyAgreementParamsAlpha) Valid() bool {
 	case GetStudyAgreementParamsAlphaListwise:
 		return true
 	case GetStudyAgreementParamsAlphaPairwise:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStudyAlertsParamsKind.
+const (
+	ListStudyAlertsParamsKindDivergence  ListStudyAlertsParamsKind = "divergence"
+	ListStudyAlertsParamsKindLowAlliance ListStudyAlertsParamsKind = "low_alliance"
+	ListStudyAlertsParamsKindRepair      ListStudyAlertsParamsKind = "repair"
+	ListStudyAlertsParamsKindRupture     ListStudyAlertsParamsKind = "rupture"
+)
+
+// Valid indicates whether the value is a known member of the ListStudyAlertsParamsKind enum.
+func (e ListStudyAlertsParamsKind) Valid() bool {
+	switch e {
+	case ListStudyAlertsParamsKindDivergence:
+		return true
+	case ListStudyAlertsParamsKindLowAlliance:
+		return true
+	case ListStudyAlertsParamsKindRepair:
+		return true
+	case ListStudyAlertsParamsKindRupture:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStudyAlertsParamsState.
+const (
+	ListStudyAlertsParamsStateAcknowledged ListStudyAlertsParamsState = "acknowledged"
+	ListStudyAlertsParamsStateOpen         ListStudyAlertsParamsState = "open"
+	ListStudyAlertsParamsStateResolved     ListStudyAlertsParamsState = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListStudyAlertsParamsState enum.
+func (e ListStudyAlertsParamsState) Valid() bool {
+	switch e {
+	case ListStudyAlertsParamsStateAcknowledged:
+		return true
+	case ListStudyAlertsParamsStateOpen:
+		return true
+	case ListStudyAlertsParamsStateResolved:
 		return true
 	default:
 		return false
@@ -873,6 +1155,210 @@ func (e GetStudySummaryParamsReliability) Valid() bool {
 	}
 }
 
+// AlertFiguresResponse defines model for AlertFiguresResponse.
+type AlertFiguresResponse struct {
+	// Band Example: 1
+	Band *float64 `json:"band,omitempty"`
+
+	// Change Example: -1
+	Change *float64 `json:"change,omitempty"`
+
+	// Client divergence: client − counsellor
+	//
+	// Example: 3.25
+	Client *float64 `json:"client,omitempty"`
+
+	// Counsellor Example: 4.5
+	Counsellor *float64 `json:"counsellor,omitempty"`
+
+	// Current Example: 3.5
+	Current *float64 `json:"current,omitempty"`
+
+	// Cutoff Example: 36
+	Cutoff *float64 `json:"cutoff,omitempty"`
+
+	// CutoffSource Example: form
+	CutoffSource *AlertFiguresResponseCutoffSource `json:"cutoff_source,omitempty"`
+
+	// Difference Example: -1.25
+	Difference *float64 `json:"difference,omitempty"`
+
+	// Metric Example: item_mean
+	Metric AlertFiguresResponseMetric `json:"metric"`
+
+	// Previous Example: 4.5
+	Previous *float64 `json:"previous,omitempty"`
+
+	// PreviousSession rupture and repair: the rater's previous rated session, its score,
+	// this session's, the change, and the Jacobson–Truax figures.
+	//
+	// Example: 2
+	PreviousSession *int `json:"previous_session,omitempty"`
+
+	// Rci Example: -3.37
+	Rci         *float64                  `json:"rci,omitempty"`
+	Reliability *AlertReliabilityResponse `json:"reliability,omitempty"`
+
+	// Rupture Example: 3.5
+	Rupture *float64 `json:"rupture,omitempty"`
+
+	// RuptureSession repair: the rupture it ends
+	//
+	// Example: 3
+	RuptureSession *int `json:"rupture_session,omitempty"`
+
+	// SDiff Example: 0.297
+	SDiff *float64 `json:"s_diff,omitempty"`
+
+	// Sum low_alliance
+	//
+	// Example: 33.5
+	Sum *float64 `json:"sum,omitempty"`
+
+	// Threshold Example: 0.582
+	Threshold *float64 `json:"threshold,omitempty"`
+
+	// Z Example: 1.96
+	Z *float64 `json:"z,omitempty"`
+}
+
+// AlertFiguresResponseCutoffSource Example: form
+type AlertFiguresResponseCutoffSource string
+
+// AlertFiguresResponseMetric Example: item_mean
+type AlertFiguresResponseMetric string
+
+// AlertList defines model for AlertList.
+type AlertList struct {
+	Items []AlertResponse `json:"items"`
+	Next  *string         `json:"next"`
+}
+
+// AlertReliabilityResponse defines model for AlertReliabilityResponse.
+type AlertReliabilityResponse struct {
+	// Alpha Example: 0.91
+	Alpha    float64 `json:"alpha"`
+	Citation *string `json:"citation,omitempty"`
+
+	// N Example: 42
+	N *int `json:"n,omitempty"`
+
+	// Sd Example: 0.7
+	Sd float64 `json:"sd"`
+
+	// Source Example: published
+	Source AlertReliabilityResponseSource `json:"source"`
+}
+
+// AlertReliabilityResponseSource Example: published
+type AlertReliabilityResponseSource string
+
+// AlertResponse defines model for AlertResponse.
+type AlertResponse struct {
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+
+	// AcknowledgedBy Example: key:01jd8x0000000000000000000a
+	AcknowledgedBy *string `json:"acknowledged_by,omitempty"`
+
+	// ClientCode Example: C-017
+	ClientCode         string `json:"client_code"`
+	ClinicallyWorrying *bool  `json:"clinically_worrying,omitempty"`
+
+	// CounsellorCode Example: K-03
+	CounsellorCode string    `json:"counsellor_code"`
+	CreatedAt      time.Time `json:"created_at"`
+
+	// Direction Direction of a divergence: client_higher, or counsellor_higher, the
+	// clinically worrying one (clinically_worrying true).
+	//
+	// Example: counsellor_higher
+	Direction *AlertResponseDirection `json:"direction,omitempty"`
+	DyadId    string                  `json:"dyad_id"`
+
+	// EpisodeId EpisodeID ties a rupture and its repair: the rupture's id.
+	EpisodeId *string              `json:"episode_id,omitempty"`
+	Figures   AlertFiguresResponse `json:"figures"`
+
+	// Id Example: al_01jd8x2k4m5n6p7q8r9s0t1v2w
+	Id string `json:"id"`
+
+	// Kind Example: divergence
+	Kind AlertResponseKind `json:"kind"`
+
+	// RatingId RatingID is the rating version whose write raised the alert;
+	// RatingIDs the versions its figures come from.
+	RatingId  string   `json:"rating_id"`
+	RatingIds []string `json:"rating_ids"`
+
+	// ResolvedAt ResolvedAt is set when a rating the alert was computed from was
+	// amended or voided (or a session rated in between changed what a
+	// rupture compares); ResolvedBy is the rating version that did it.
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+
+	// ResolvedBy Example: ra_01jd8x2k4m5n6p7q8r9s0t1v2w
+	ResolvedBy *string `json:"resolved_by,omitempty"`
+
+	// ResolvedReason Example: amended
+	ResolvedReason *AlertResponseResolvedReason `json:"resolved_reason,omitempty"`
+
+	// Role Role is the rater of a rupture, repair or low alliance; absent for
+	// a divergence.
+	//
+	// Example: client
+	Role *AlertResponseRole `json:"role,omitempty"`
+
+	// Rule Rule states the kind's rule; its parameters are in the figures.
+	Rule string `json:"rule"`
+
+	// Session Example: 3
+	Session int `json:"session"`
+
+	// State Example: open
+	State   AlertResponseState `json:"state"`
+	StudyId string             `json:"study_id"`
+}
+
+// AlertResponseDirection Direction of a divergence: client_higher, or counsellor_higher, the
+// clinically worrying one (clinically_worrying true).
+//
+// Example: counsellor_higher
+type AlertResponseDirection string
+
+// AlertResponseKind Example: divergence
+type AlertResponseKind string
+
+// AlertResponseResolvedReason Example: amended
+type AlertResponseResolvedReason string
+
+// AlertResponseRole Role is the rater of a rupture, repair or low alliance; absent for
+// a divergence.
+//
+// Example: client
+type AlertResponseRole string
+
+// AlertResponseState Example: open
+type AlertResponseState string
+
+// AlertThresholdsBody defines model for AlertThresholdsBody.
+type AlertThresholdsBody struct {
+	// DivergenceBand DivergenceBand: a divergence is |client − counsellor| ≥ band on the
+	// total's item mean.
+	//
+	// Example: 1
+	DivergenceBand *float64 `json:"divergence_band,omitempty"`
+
+	// LowAllianceCutoff LowAllianceCutoff: a total sum below it is low alliance; null uses
+	// each form's own cutoff.
+	//
+	// Example: 36
+	LowAllianceCutoff *float64 `json:"low_alliance_cutoff,omitempty"`
+
+	// RuptureZ RuptureZ: a rupture is a drop of at least z·S_diff (Jacobson & Truax).
+	//
+	// Example: 1.96
+	RuptureZ *float64 `json:"rupture_z,omitempty"`
+}
+
 // AlphaResponse defines model for AlphaResponse.
 type AlphaResponse struct {
 	DroppedItems []int `json:"dropped_items"`
@@ -933,7 +1419,8 @@ type AmendRatingRequest struct {
 // AnchorResponse defines model for AnchorResponse.
 type AnchorResponse struct {
 	// Label Example: Seldom
-	Label string `json:"label"`
+	Label  string            `json:"label"`
+	Labels map[string]string `json:"labels"`
 
 	// Value Example: 1
 	Value float64 `json:"value"`
@@ -1289,6 +1776,9 @@ type CreateRatingRequestRole string
 
 // CreateStudyRequest defines model for CreateStudyRequest.
 type CreateStudyRequest struct {
+	// AlertThresholds AlertThresholds sets the alert thresholds (absent: the defaults).
+	AlertThresholds *AlertThresholdsBody `json:"alert_thresholds,omitempty"`
+
 	// CodePattern CodePattern, when given, is a regular expression (RE2 syntax) every
 	// participant code of the study must match in full.
 	//
@@ -1314,6 +1804,25 @@ type CreateStudyRequest struct {
 // Example: sv
 type CreateStudyRequestLanguage string
 
+// CreateWebhookRequest defines model for CreateWebhookRequest.
+type CreateWebhookRequest struct {
+	// Events Events are the types delivered: rating.created, rating.amended,
+	// rating.voided, alert.raised, alert.acknowledged, dyad.withdrawn.
+	//
+	// Example: ["alert.raised","alert.acknowledged"]
+	Events *[]string `json:"events,omitempty"`
+
+	// IncludeAnswers IncludeAnswers adds raw answers to rating events (audited).
+	IncludeAnswers *bool `json:"include_answers,omitempty"`
+
+	// Url URL must be https (plain http only to loopback, where the server
+	// allows it for development). Private, link-local and cloud metadata
+	// addresses are refused, here and at every delivery.
+	//
+	// Example: https://dashboard.example.org/hooks/alliance
+	Url *string `json:"url,omitempty"`
+}
+
 // CreatedKeyResponse defines model for CreatedKeyResponse.
 type CreatedKeyResponse struct {
 	CreatedAt *string `json:"created_at,omitempty"`
@@ -1334,18 +1843,150 @@ type CreatedKeyResponse struct {
 	Token string `json:"token"`
 }
 
+// CreatedWebhookResponse defines model for CreatedWebhookResponse.
+type CreatedWebhookResponse struct {
+	ConsecutiveFailures *int       `json:"consecutive_failures,omitempty"`
+	CreatedAt           *time.Time `json:"created_at,omitempty"`
+
+	// CreatedBy Example: key:01jd8x0000000000000000000a
+	CreatedBy      *string    `json:"created_by,omitempty"`
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason *string    `json:"disabled_reason,omitempty"`
+
+	// Enabled Enabled is false once deliveries kept failing for the whole retry
+	// window (24 h), or an admin disabled it; DisabledReason says which.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Events Example: ["alert.raised"]
+	Events *[]string `json:"events,omitempty"`
+
+	// Id Example: wh_01jd8x2k4m5n6p7q8r9s0t1v2w
+	Id             *string `json:"id,omitempty"`
+	IncludeAnswers *bool   `json:"include_answers,omitempty"`
+
+	// PreviousSecretExpiresAt PreviousSecretExpiresAt is the end of a rotation's overlap, while
+	// the previous secret also signs.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+
+	// Secret Secret is the Standard Webhooks signing secret, whsec_ + base64.
+	//
+	// Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+	Secret  string  `json:"secret"`
+	StudyId *string `json:"study_id,omitempty"`
+	Url     *string `json:"url,omitempty"`
+}
+
 // CutoffResponse defines model for CutoffResponse.
 type CutoffResponse struct {
 	// Metric Example: sum
-	Metric CutoffResponseMetric `json:"metric"`
-	Source string               `json:"source"`
+	Metric *CutoffResponseMetric `json:"metric,omitempty"`
+	Source *string               `json:"source,omitempty"`
 
 	// Value Example: 36
-	Value float64 `json:"value"`
+	Value *float64 `json:"value,omitempty"`
 }
 
 // CutoffResponseMetric Example: sum
 type CutoffResponseMetric string
+
+// DefinedAnchorBody defines model for DefinedAnchorBody.
+type DefinedAnchorBody struct {
+	Labels *map[string]string `json:"labels,omitempty"`
+
+	// Value Example: 1
+	Value *float64 `json:"value,omitempty"`
+}
+
+// DefinedFormBody defines model for DefinedFormBody.
+type DefinedFormBody struct {
+	Citation *string `json:"citation,omitempty"`
+
+	// Id Example: sai_client
+	Id *string `json:"id,omitempty"`
+
+	// Labels Labels are our own short labels in item order (at most 8 words
+	// each); omitted means "item 1", "item 2", ….
+	Labels *[]string `json:"labels,omitempty"`
+	Name   *string   `json:"name,omitempty"`
+
+	// Reverse Example: [2,5]
+	Reverse *[]int `json:"reverse,omitempty"`
+
+	// Role Example: client
+	Role *DefinedFormBodyRole `json:"role,omitempty"`
+
+	// RuptureReference RuptureReference is what the rupture alert uses until a study has
+	// enough ratings of its own (see docs/alerts-and-webhooks.md);
+	// absent, ruptures wait for the study's own figures.
+	RuptureReference *RuptureReferenceBody `json:"rupture_reference,omitempty"`
+	Subscales        *[]SubscaleResponse   `json:"subscales,omitempty"`
+	Unverified       *[]string             `json:"unverified,omitempty"`
+}
+
+// DefinedFormBodyRole Example: client
+type DefinedFormBodyRole string
+
+// DefinedMissingBody defines model for DefinedMissingBody.
+type DefinedMissingBody struct {
+	// MaxMissingFraction Example: 0.17
+	MaxMissingFraction *float64 `json:"max_missing_fraction,omitempty"`
+
+	// Prorate Example: person_mean
+	Prorate *DefinedMissingBodyProrate `json:"prorate,omitempty"`
+
+	// TotalRequiresSubscales Example: false
+	TotalRequiresSubscales *bool `json:"total_requires_subscales,omitempty"`
+}
+
+// DefinedMissingBodyProrate Example: person_mean
+type DefinedMissingBodyProrate string
+
+// DefinedScaleBody defines model for DefinedScaleBody.
+type DefinedScaleBody struct {
+	Anchors *[]DefinedAnchorBody `json:"anchors,omitempty"`
+
+	// Max Example: 7
+	Max *float64 `json:"max,omitempty"`
+
+	// Min Example: 1
+	Min *float64 `json:"min,omitempty"`
+
+	// Step Example: 1
+	Step *float64 `json:"step,omitempty"`
+}
+
+// DeliveryAttemptResponse defines model for DeliveryAttemptResponse.
+type DeliveryAttemptResponse struct {
+	At time.Time `json:"at"`
+
+	// Attempt Example: 1
+	Attempt int `json:"attempt"`
+
+	// DeliveryId Example: 17
+	DeliveryId int `json:"delivery_id"`
+
+	// Error Example: receiver answered with a non-2xx status: 503
+	Error *string `json:"error,omitempty"`
+
+	// EventId Example: msg_01jd8x2k4m5n6p7q8r9s0t1v2w
+	EventId string `json:"event_id"`
+
+	// EventType Example: alert.raised
+	EventType string `json:"event_type"`
+
+	// LatencyMs Example: 38
+	LatencyMs int `json:"latency_ms"`
+
+	// Status Status is the receiver's HTTP status; absent when it gave none.
+	//
+	// Example: 204
+	Status *int `json:"status,omitempty"`
+}
+
+// DeliveryLog defines model for DeliveryLog.
+type DeliveryLog struct {
+	Items []DeliveryAttemptResponse `json:"items"`
+}
 
 // DescriptiveResponse defines model for DescriptiveResponse.
 type DescriptiveResponse struct {
@@ -1662,6 +2303,53 @@ type IndexResponse struct {
 	Openapi string `json:"openapi"`
 }
 
+// InstrumentDefinitionRequest defines model for InstrumentDefinitionRequest.
+type InstrumentDefinitionRequest struct {
+	// Citation Example: Falkenström et al. (2015), Psychological Assessment 27(1), 169-183
+	Citation       *string            `json:"citation,omitempty"`
+	ClinicalCutoff *CutoffResponse    `json:"clinical_cutoff,omitempty"`
+	Forms          *[]DefinedFormBody `json:"forms,omitempty"`
+
+	// Id ID is the family id; every form id is this id, an underscore and a
+	// suffix without underscores.
+	//
+	// Example: sai
+	Id *string `json:"id,omitempty"`
+
+	// Items Items is the number of items of each form (at most 200).
+	//
+	// Example: 6
+	Items *int `json:"items,omitempty"`
+
+	// LicenceNote Example: Item wording not stored; licensed text per deployment
+	LicenceNote   *string             `json:"licence_note,omitempty"`
+	MissingPolicy *DefinedMissingBody `json:"missing_policy,omitempty"`
+
+	// Name Example: Session Alliance Inventory (SAI), synthetic key
+	Name        *string              `json:"name,omitempty"`
+	Parallel    *[]ParallelPairBody  `json:"parallel,omitempty"`
+	Reliability *ReliabilityResponse `json:"reliability,omitempty"`
+	Scale       *DefinedScaleBody    `json:"scale,omitempty"`
+	Unverified  *[]string            `json:"unverified,omitempty"`
+
+	// Version Version names this definition; a changed definition is a new version.
+	//
+	// Example: 1
+	Version *string `json:"version,omitempty"`
+}
+
+// InstrumentFamilyResponse defines model for InstrumentFamilyResponse.
+type InstrumentFamilyResponse struct {
+	CreatedAt time.Time            `json:"created_at"`
+	Forms     []InstrumentResponse `json:"forms"`
+
+	// Id Example: sai
+	Id string `json:"id"`
+
+	// Version Example: 1
+	Version string `json:"version"`
+}
+
 // InstrumentList defines model for InstrumentList.
 type InstrumentList struct {
 	Items []InstrumentResponse `json:"items"`
@@ -1669,6 +2357,11 @@ type InstrumentList struct {
 
 // InstrumentResponse defines model for InstrumentResponse.
 type InstrumentResponse struct {
+	// Builtin Builtin is true for the forms shipped with the service, false for
+	// those defined through POST /v1/instruments.
+	//
+	// Example: true
+	Builtin  bool   `json:"builtin"`
 	Citation string `json:"citation"`
 
 	// ClinicalCutoff ClinicalCutoff is the published cut-off of the total (null: none).
@@ -1677,7 +2370,10 @@ type InstrumentResponse struct {
 	// Family Example: wai_sr
 	Family string `json:"family"`
 
-	// Id Example: wai_sr_client
+	// Id ID names the exact definition: a built-in form's id, or a defined
+	// form's id and version (sai_client@1).
+	//
+	// Example: wai_sr_client
 	Id          string         `json:"id"`
 	Items       []ItemResponse `json:"items"`
 	LicenceNote string         `json:"licence_note"`
@@ -1790,6 +2486,11 @@ type ItemKappaResponse struct {
 	// CiReason Example: n_too_small
 	CiReason *string `json:"ci_reason,omitempty"`
 
+	// CounsellorItem CounsellorItem is the counsellor form's item parallel to item.
+	//
+	// Example: 1
+	CounsellorItem int `json:"counsellor_item"`
+
 	// Item Example: 1
 	Item   int                    `json:"item"`
 	Linear *KappaEstimateResponse `json:"linear"`
@@ -1822,7 +2523,11 @@ type ItemKappasResponse struct {
 
 // ItemKrippendorffResponse defines model for ItemKrippendorffResponse.
 type ItemKrippendorffResponse struct {
-	Interval *KrippendorffResponse `json:"interval,omitempty"`
+	// CounsellorItem CounsellorItem is the counsellor form's item parallel to item.
+	//
+	// Example: 1
+	CounsellorItem int                   `json:"counsellor_item"`
+	Interval       *KrippendorffResponse `json:"interval,omitempty"`
 
 	// Item Example: 1
 	Item int `json:"item"`
@@ -1841,6 +2546,9 @@ type ItemPairResponse struct {
 	// Counsellor Example: 4
 	Counsellor *float64 `json:"counsellor"`
 
+	// CounsellorItem Example: 1
+	CounsellorItem int `json:"counsellor_item"`
+
 	// Difference Example: 1
 	Difference *float64 `json:"difference"`
 
@@ -1854,8 +2562,11 @@ type ItemResponse struct {
 	Key int `json:"key"`
 
 	// Label Example: sessions clarify how to change
-	Label   string `json:"label"`
-	Reverse bool   `json:"reverse"`
+	Label string `json:"label"`
+
+	// Parallel Example: 1
+	Parallel int  `json:"parallel"`
+	Reverse  bool `json:"reverse"`
 
 	// Subscale Example: task
 	Subscale *string            `json:"subscale,omitempty"`
@@ -2006,11 +2717,20 @@ type MissingPolicyBody struct {
 	TotalRequiresSubscales *bool `json:"total_requires_subscales,omitempty"`
 }
 
+// ParallelPairBody defines model for ParallelPairBody.
+type ParallelPairBody struct {
+	// Client Example: 1
+	Client *int `json:"client,omitempty"`
+
+	// Counsellor Example: 2
+	Counsellor *int `json:"counsellor,omitempty"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	// Code Code is a stable machine-readable reason where a status has several
-	// that a client handles differently: already_rated and dyad_withdrawn
-	// for 409.
+	// that a client handles differently: already_rated, dyad_withdrawn and
+	// secret_key_unset for 409.
 	//
 	// Example: already_rated
 	Code *string `json:"code,omitempty"`
@@ -2135,11 +2855,11 @@ type RatingResponseRole string
 // ReliabilityResponse defines model for ReliabilityResponse.
 type ReliabilityResponse struct {
 	// Kind Example: cronbach_alpha
-	Kind   string `json:"kind"`
-	Source string `json:"source"`
+	Kind   *string `json:"kind,omitempty"`
+	Source *string `json:"source,omitempty"`
 
 	// Value Example: 0.88
-	Value float64 `json:"value"`
+	Value *float64 `json:"value,omitempty"`
 }
 
 // ReliableChangeResponse defines model for ReliableChangeResponse.
@@ -2176,6 +2896,12 @@ type ReliableChangeResponse struct {
 // ReliableChangeResponseReliabilitySource Example: published
 type ReliableChangeResponseReliabilitySource string
 
+// ReplayResponse defines model for ReplayResponse.
+type ReplayResponse struct {
+	// Queued Example: 12
+	Queued int `json:"queued"`
+}
+
 // RoleSummaryResponse defines model for RoleSummaryResponse.
 type RoleSummaryResponse struct {
 	ClinicalCutoff *CutoffResponse          `json:"clinical_cutoff"`
@@ -2201,6 +2927,18 @@ type RoleSummaryResponse struct {
 
 // RoleSummaryResponseMetric Example: sum
 type RoleSummaryResponseMetric string
+
+// RuptureReferenceBody defines model for RuptureReferenceBody.
+type RuptureReferenceBody struct {
+	// Alpha Example: 0.91
+	Alpha *float64 `json:"alpha,omitempty"`
+
+	// Sd Example: 0.7
+	Sd *float64 `json:"sd,omitempty"`
+
+	// Source Example: Hatcher & Gillaspy (2006); sd provisional
+	Source *string `json:"source,omitempty"`
+}
 
 // ScaleAgreementResponse defines model for ScaleAgreementResponse.
 type ScaleAgreementResponse struct {
@@ -2470,6 +3208,9 @@ type StudyList struct {
 
 // StudyResponse defines model for StudyResponse.
 type StudyResponse struct {
+	// AlertThresholds AlertThresholds are the study's alert thresholds, defaults filled in.
+	AlertThresholds AlertThresholdsBody `json:"alert_thresholds"`
+
 	// CodePattern Example: ^[CK]-[0-9]{3}$
 	CodePattern *string   `json:"code_pattern,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -2488,13 +3229,13 @@ type StudyResponse struct {
 // SubscaleResponse defines model for SubscaleResponse.
 type SubscaleResponse struct {
 	// Items Example: [4,6,8,11]
-	Items []int `json:"items"`
+	Items *[]int `json:"items,omitempty"`
 
 	// Key Example: goal
-	Key string `json:"key"`
+	Key *string `json:"key,omitempty"`
 
 	// Label Example: Goal
-	Label string `json:"label"`
+	Label *string `json:"label,omitempty"`
 }
 
 // SummaryResponse defines model for SummaryResponse.
@@ -2550,6 +3291,20 @@ type SurveySubmission struct {
 
 	// SessionDate Example: 2026-11-23
 	SessionDate *openapi_types.Date `json:"session_date,omitempty"`
+}
+
+// UpdateWebhookRequest defines model for UpdateWebhookRequest.
+type UpdateWebhookRequest struct {
+	// Enabled Enabled false pauses deliveries (they wait); true enables a disabled
+	// endpoint and retries what waited or failed, now.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Events Example: ["alert.raised"]
+	Events         *[]string `json:"events,omitempty"`
+	IncludeAnswers *bool     `json:"include_answers,omitempty"`
+
+	// Url Example: https://dashboard.example.org/hooks/alliance
+	Url *string `json:"url,omitempty"`
 }
 
 // VarianceSplitResponse defines model for VarianceSplitResponse.
@@ -2637,6 +3392,39 @@ type WarningResponse struct {
 // WarningResponseCode Example: ceiling
 type WarningResponseCode string
 
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items []WebhookResponse `json:"items"`
+}
+
+// WebhookResponse defines model for WebhookResponse.
+type WebhookResponse struct {
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	CreatedAt           time.Time `json:"created_at"`
+
+	// CreatedBy Example: key:01jd8x0000000000000000000a
+	CreatedBy      string     `json:"created_by"`
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason *string    `json:"disabled_reason,omitempty"`
+
+	// Enabled Enabled is false once deliveries kept failing for the whole retry
+	// window (24 h), or an admin disabled it; DisabledReason says which.
+	Enabled bool `json:"enabled"`
+
+	// Events Example: ["alert.raised"]
+	Events []string `json:"events"`
+
+	// Id Example: wh_01jd8x2k4m5n6p7q8r9s0t1v2w
+	Id             string `json:"id"`
+	IncludeAnswers bool   `json:"include_answers"`
+
+	// PreviousSecretExpiresAt PreviousSecretExpiresAt is the end of a rotation's overlap, while
+	// the previous secret also signs.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	StudyId                 string     `json:"study_id"`
+	Url                     string     `json:"url"`
+}
+
 // WithdrawRequest defines model for WithdrawRequest.
 type WithdrawRequest struct {
 	// ReasonCode ReasonCode is one of consent_withdrawn, participant_request,
@@ -2713,6 +3501,30 @@ type GetDyadAgreementParams struct {
 	// Conf confidence level of the slope intervals (default 0.95, in (0,1))
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 }
+
+// ListDyadAlertsParams defines parameters for ListDyadAlerts.
+type ListDyadAlertsParams struct {
+	// Kind only this kind
+	Kind *ListDyadAlertsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// State only this state
+	State *ListDyadAlertsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Since only alerts raised at or after this RFC 3339 time
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Limit page size (1-500, default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After cursor: the next value of the previous page
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListDyadAlertsParamsKind defines parameters for ListDyadAlerts.
+type ListDyadAlertsParamsKind string
+
+// ListDyadAlertsParamsState defines parameters for ListDyadAlerts.
+type ListDyadAlertsParamsState string
 
 // PlotDyadTrajectoryParams defines parameters for PlotDyadTrajectory.
 type PlotDyadTrajectoryParams struct {
@@ -2803,6 +3615,30 @@ type GetStudyAgreementParams struct {
 
 // GetStudyAgreementParamsAlpha defines parameters for GetStudyAgreement.
 type GetStudyAgreementParamsAlpha string
+
+// ListStudyAlertsParams defines parameters for ListStudyAlerts.
+type ListStudyAlertsParams struct {
+	// Kind only this kind
+	Kind *ListStudyAlertsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// State only this state
+	State *ListStudyAlertsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Since only alerts raised at or after this RFC 3339 time
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Limit page size (1-500, default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After cursor: the next value of the previous page
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+}
+
+// ListStudyAlertsParamsKind defines parameters for ListStudyAlerts.
+type ListStudyAlertsParamsKind string
+
+// ListStudyAlertsParamsState defines parameters for ListStudyAlerts.
+type ListStudyAlertsParamsState string
 
 // GetCodebookParams defines parameters for GetCodebook.
 type GetCodebookParams struct {
@@ -3017,6 +3853,24 @@ type SubmitSurveyParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit how many (1-500, default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ReplayWebhookEventsParams defines parameters for ReplayWebhookEvents.
+type ReplayWebhookEventsParams struct {
+	// Since RFC 3339 time
+	Since time.Time `form:"since" json:"since"`
+}
+
+// RotateWebhookSecretParams defines parameters for RotateWebhookSecret.
+type RotateWebhookSecretParams struct {
+	// Overlap how long the previous secret keeps signing, e.g. 24h
+	Overlap *string `form:"overlap,omitempty" json:"overlap,omitempty"`
+}
+
 // CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
 type CreateInvitationJSONRequestBody = CreateInvitationRequest
 
@@ -3032,17 +3886,29 @@ type VoidRatingJSONRequestBody = VoidRequest
 // WithdrawDyadJSONRequestBody defines body for WithdrawDyad for application/json ContentType.
 type WithdrawDyadJSONRequestBody = WithdrawRequest
 
+// DefineInstrumentJSONRequestBody defines body for DefineInstrument for application/json ContentType.
+type DefineInstrumentJSONRequestBody = InstrumentDefinitionRequest
+
 // CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
 type CreateKeyJSONRequestBody = CreateKeyRequest
 
 // CreateStudyJSONRequestBody defines body for CreateStudy for application/json ContentType.
 type CreateStudyJSONRequestBody = CreateStudyRequest
 
+// SetAlertThresholdsJSONRequestBody defines body for SetAlertThresholds for application/json ContentType.
+type SetAlertThresholdsJSONRequestBody = AlertThresholdsBody
+
 // CreateDyadJSONRequestBody defines body for CreateDyad for application/json ContentType.
 type CreateDyadJSONRequestBody = CreateDyadRequest
 
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = CreateWebhookRequest
+
 // SubmitSurveyJSONRequestBody defines body for SubmitSurvey for application/json ContentType.
 type SubmitSurveyJSONRequestBody = SurveySubmission
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = UpdateWebhookRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -3135,6 +4001,22 @@ type ClientInterface interface {
 	// Corresponds with GET /readyz (the `CheckReadiness` operationId).
 	CheckReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAlert Get an alert
+	//
+	// Called with an API key with scope admin, analyze or alerts.
+	//
+	// Corresponds with GET /v1/alerts/{id} (the `GetAlert` operationId).
+	GetAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeAlert Acknowledge an alert
+	//
+	// A clinician marks the alert seen (audited, and published as alert.acknowledged). Acknowledging it again changes nothing. A resolved alert (its rating was amended or voided) is 409. Admin and alerts keys.
+	//
+	// Called with an API key with scope admin or alerts.
+	//
+	// Corresponds with POST /v1/alerts/{id}/acknowledge (the `AcknowledgeAlert` operationId).
+	AcknowledgeAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAudit Read the audit log
 	//
 	// Every committed write, oldest first: who (key or survey token id), what, when, and before/after for amendments. No API call can change it.
@@ -3168,6 +4050,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
 	GetDyadAgreement(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDyadAlerts List a dyad's alerts, oldest first
+	//
+	// Called with an API key with scope admin, analyze or alerts.
+	//
+	// Corresponds with GET /v1/dyads/{id}/alerts (the `ListDyadAlerts` operationId).
+	ListDyadAlerts(ctx context.Context, id string, params *ListDyadAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListInvitations A dyad's survey links and their states
 	//
@@ -3338,14 +4227,38 @@ type ClientInterface interface {
 
 	// ListInstruments List instrument forms
 	//
-	// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+	// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
 	// Corresponds with GET /v1/instruments (the `ListInstruments` operationId).
 	ListInstruments(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DefineInstrumentWithBody Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrumentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DefineInstrument Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrument(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetInstrument Get one instrument form, everything needed to render it
+	//
+	// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
@@ -3370,7 +4283,7 @@ type ClientInterface interface {
 
 	// CreateKeyWithBody Create an API key
 	//
-	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 	//
 	// Called with an API key with scope admin.
 	//
@@ -3381,7 +4294,7 @@ type ClientInterface interface {
 
 	// CreateKey Create an API key
 	//
-	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 	//
 	// Called with an API key with scope admin.
 	//
@@ -3450,6 +4363,37 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/agreement (the `GetStudyAgreement` operationId).
 	GetStudyAgreement(ctx context.Context, id string, params *GetStudyAgreementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAlertThresholdsWithBody Set a study's alert thresholds
+	//
+	// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+	SetAlertThresholdsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAlertThresholds Set a study's alert thresholds
+	//
+	// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+	SetAlertThresholds(ctx context.Context, id string, body SetAlertThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStudyAlerts List a study's alerts, oldest first
+	//
+	// Alerts are raised in the transaction of the rating that triggers them: divergence (client − counsellor on the total item mean ≤ −band or ≥ +band at a complete session; counsellor_higher is the clinically worrying direction), rupture (one rater's total drops from their previous rated session by at least the Jacobson–Truax reliable change threshold), repair (a return to within that threshold after a rupture: one episode with it) and low_alliance (a total sum below the form's clinical cutoff). Each carries the figures that triggered it. Readable with admin, analyze and alerts keys; never answers.
+	//
+	// Called with an API key with scope admin, analyze or alerts.
+	//
+	// Corresponds with GET /v1/studies/{id}/alerts (the `ListStudyAlerts` operationId).
+	ListStudyAlerts(ctx context.Context, id string, params *ListStudyAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCodebook Data dictionary of a study's export
 	//
@@ -3552,6 +4496,35 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/studies/{id}/summary (the `GetStudySummary` operationId).
 	GetStudySummary(ctx context.Context, id string, params *GetStudySummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListWebhooks List a study's webhook endpoints
+	//
+	// Called with an API key with scope admin.
+	//
+	// Corresponds with GET /v1/studies/{id}/webhooks (the `ListWebhooks` operationId).
+	ListWebhooks(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookWithBody Register a webhook endpoint
+	//
+	// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+	CreateWebhookWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhook Register a webhook endpoint
+	//
+	// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+	CreateWebhook(ctx context.Context, id string, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetSurvey The form a survey link asks the rater to fill in
 	//
 	// Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
@@ -3582,6 +4555,69 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/survey (the `SubmitSurvey` operationId).
 	SubmitSurvey(ctx context.Context, params *SubmitSurveyParams, body SubmitSurveyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhook Delete a webhook endpoint
+	//
+	// Called with an API key with scope admin.
+	//
+	// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhook` operationId).
+	DeleteWebhook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWebhook Get a webhook endpoint and its state
+	//
+	// Called with an API key with scope admin.
+	//
+	// Corresponds with GET /v1/webhooks/{id} (the `GetWebhook` operationId).
+	GetWebhook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhookWithBody Change a webhook endpoint
+	//
+	// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+	UpdateWebhookWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateWebhook Change a webhook endpoint
+	//
+	// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+	UpdateWebhook(ctx context.Context, id string, body UpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookDeliveries An endpoint's delivery log
+	//
+	// The last attempts (the server keeps 100 per endpoint), newest first, with HTTP status and latency. No payloads.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Corresponds with GET /v1/webhooks/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveries(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplayWebhookEvents Send past events again
+	//
+	// Queues the study's events of the endpoint's types stored at or after since for delivery to it again, with their original webhook-id. Audited.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Corresponds with POST /v1/webhooks/{id}/replay (the `ReplayWebhookEvents` operationId).
+	ReplayWebhookEvents(ctx context.Context, id string, params *ReplayWebhookEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateWebhookSecret Rotate a webhook's signing secret
+	//
+	// Returns a new secret, shown this once. Until the overlap ends (default 24h, at most 168h) the previous secret signs too: each delivery carries both signatures, space-separated in webhook-signature.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Corresponds with POST /v1/webhooks/{id}/rotate (the `RotateWebhookSecret` operationId).
+	RotateWebhookSecret(ctx context.Context, id string, params *RotateWebhookSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetIndex Where the API is documented
@@ -3621,6 +4657,42 @@ func (c *Client) CheckLiveness(ctx context.Context, reqEditors ...RequestEditorF
 // Corresponds with GET /readyz (the `CheckReadiness` operationId).
 func (c *Client) CheckReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCheckReadinessRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAlert Get an alert
+//
+// Called with an API key with scope admin, analyze or alerts.
+//
+// Corresponds with GET /v1/alerts/{id} (the `GetAlert` operationId).
+func (c *Client) GetAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAlertRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeAlert Acknowledge an alert
+//
+// A clinician marks the alert seen (audited, and published as alert.acknowledged). Acknowledging it again changes nothing. A resolved alert (its rating was amended or voided) is 409. Admin and alerts keys.
+//
+// Called with an API key with scope admin or alerts.
+//
+// Corresponds with POST /v1/alerts/{id}/acknowledge (the `AcknowledgeAlert` operationId).
+func (c *Client) AcknowledgeAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeAlertRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3695,6 +4767,23 @@ func (c *Client) GetDyad(ctx context.Context, id string, reqEditors ...RequestEd
 // Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
 func (c *Client) GetDyadAgreement(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDyadAgreementRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDyadAlerts List a dyad's alerts, oldest first
+//
+// Called with an API key with scope admin, analyze or alerts.
+//
+// Corresponds with GET /v1/dyads/{id}/alerts (the `ListDyadAlerts` operationId).
+func (c *Client) ListDyadAlerts(ctx context.Context, id string, params *ListDyadAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDyadAlertsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4044,7 +5133,7 @@ func (c *Client) WithdrawDyad(ctx context.Context, id string, body WithdrawDyadJ
 
 // ListInstruments List instrument forms
 //
-// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -4061,7 +5150,51 @@ func (c *Client) ListInstruments(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
+// DefineInstrumentWithBody Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *Client) DefineInstrumentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDefineInstrumentRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DefineInstrument Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *Client) DefineInstrument(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDefineInstrumentRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetInstrument Get one instrument form, everything needed to render it
+//
+// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -4116,7 +5249,7 @@ func (c *Client) ListKeys(ctx context.Context, params *ListKeysParams, reqEditor
 
 // CreateKeyWithBody Create an API key
 //
-// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 //
 // Called with an API key with scope admin.
 //
@@ -4137,7 +5270,7 @@ func (c *Client) CreateKeyWithBody(ctx context.Context, contentType string, body
 
 // CreateKey Create an API key
 //
-// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 //
 // Called with an API key with scope admin.
 //
@@ -4277,6 +5410,67 @@ func (c *Client) GetStudy(ctx context.Context, id string, reqEditors ...RequestE
 // Corresponds with GET /v1/studies/{id}/agreement (the `GetStudyAgreement` operationId).
 func (c *Client) GetStudyAgreement(ctx context.Context, id string, params *GetStudyAgreementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStudyAgreementRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAlertThresholdsWithBody Set a study's alert thresholds
+//
+// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+func (c *Client) SetAlertThresholdsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAlertThresholdsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAlertThresholds Set a study's alert thresholds
+//
+// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+func (c *Client) SetAlertThresholds(ctx context.Context, id string, body SetAlertThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAlertThresholdsRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStudyAlerts List a study's alerts, oldest first
+//
+// Alerts are raised in the transaction of the rating that triggers them: divergence (client − counsellor on the total item mean ≤ −band or ≥ +band at a complete session; counsellor_higher is the clinically worrying direction), rupture (one rater's total drops from their previous rated session by at least the Jacobson–Truax reliable change threshold), repair (a return to within that threshold after a rupture: one episode with it) and low_alliance (a total sum below the form's clinical cutoff). Each carries the figures that triggered it. Readable with admin, analyze and alerts keys; never answers.
+//
+// Called with an API key with scope admin, analyze or alerts.
+//
+// Corresponds with GET /v1/studies/{id}/alerts (the `ListStudyAlerts` operationId).
+func (c *Client) ListStudyAlerts(ctx context.Context, id string, params *ListStudyAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStudyAlertsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4498,6 +5692,65 @@ func (c *Client) GetStudySummary(ctx context.Context, id string, params *GetStud
 	return c.Client.Do(req)
 }
 
+// ListWebhooks List a study's webhook endpoints
+//
+// Called with an API key with scope admin.
+//
+// Corresponds with GET /v1/studies/{id}/webhooks (the `ListWebhooks` operationId).
+func (c *Client) ListWebhooks(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhooksRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookWithBody Register a webhook endpoint
+//
+// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+func (c *Client) CreateWebhookWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhook Register a webhook endpoint
+//
+// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+func (c *Client) CreateWebhook(ctx context.Context, id string, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetSurvey The form a survey link asks the rater to fill in
 //
 // Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
@@ -4549,6 +5802,139 @@ func (c *Client) SubmitSurveyWithBody(ctx context.Context, params *SubmitSurveyP
 // Corresponds with POST /v1/survey (the `SubmitSurvey` operationId).
 func (c *Client) SubmitSurvey(ctx context.Context, params *SubmitSurveyParams, body SubmitSurveyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSubmitSurveyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhook Delete a webhook endpoint
+//
+// Called with an API key with scope admin.
+//
+// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhook` operationId).
+func (c *Client) DeleteWebhook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWebhook Get a webhook endpoint and its state
+//
+// Called with an API key with scope admin.
+//
+// Corresponds with GET /v1/webhooks/{id} (the `GetWebhook` operationId).
+func (c *Client) GetWebhook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWebhookRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhookWithBody Change a webhook endpoint
+//
+// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+func (c *Client) UpdateWebhookWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateWebhook Change a webhook endpoint
+//
+// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+func (c *Client) UpdateWebhook(ctx context.Context, id string, body UpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWebhookRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookDeliveries An endpoint's delivery log
+//
+// The last attempts (the server keeps 100 per endpoint), newest first, with HTTP status and latency. No payloads.
+//
+// Called with an API key with scope admin.
+//
+// Corresponds with GET /v1/webhooks/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *Client) ListWebhookDeliveries(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplayWebhookEvents Send past events again
+//
+// Queues the study's events of the endpoint's types stored at or after since for delivery to it again, with their original webhook-id. Audited.
+//
+// Called with an API key with scope admin.
+//
+// Corresponds with POST /v1/webhooks/{id}/replay (the `ReplayWebhookEvents` operationId).
+func (c *Client) ReplayWebhookEvents(ctx context.Context, id string, params *ReplayWebhookEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayWebhookEventsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateWebhookSecret Rotate a webhook's signing secret
+//
+// Returns a new secret, shown this once. Until the overlap ends (default 24h, at most 168h) the previous secret signs too: each delivery carries both signatures, space-separated in webhook-signature.
+//
+// Called with an API key with scope admin.
+//
+// Corresponds with POST /v1/webhooks/{id}/rotate (the `RotateWebhookSecret` operationId).
+func (c *Client) RotateWebhookSecret(ctx context.Context, id string, params *RotateWebhookSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateWebhookSecretRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4633,6 +6019,74 @@ func NewCheckReadinessRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAlertRequest constructs an http.Request for the GetAlert method
+func NewGetAlertRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcknowledgeAlertRequest constructs an http.Request for the AcknowledgeAlert method
+func NewAcknowledgeAlertRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/alerts/%s/acknowledge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4895,6 +6349,115 @@ func NewGetDyadAgreementRequest(server string, id string, params *GetDyadAgreeme
 		if params.Conf != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conf", *params.Conf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListDyadAlertsRequest constructs an http.Request for the ListDyadAlerts method
+func NewListDyadAlertsRequest(server string, id string, params *ListDyadAlertsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/dyads/%s/alerts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5569,6 +7132,46 @@ func NewListInstrumentsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewDefineInstrumentRequest calls the generic DefineInstrument builder with application/json body
+func NewDefineInstrumentRequest(server string, body DefineInstrumentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDefineInstrumentRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDefineInstrumentRequestWithBody constructs an http.Request for the DefineInstrument method, with any body, and a specified content type
+func NewDefineInstrumentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/instruments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetInstrumentRequest constructs an http.Request for the GetInstrument method
 func NewGetInstrumentRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -6072,6 +7675,162 @@ func NewGetStudyAgreementRequest(server string, id string, params *GetStudyAgree
 		if params.Alpha != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "alpha", *params.Alpha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetAlertThresholdsRequest calls the generic SetAlertThresholds builder with application/json body
+func NewSetAlertThresholdsRequest(server string, id string, body SetAlertThresholdsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetAlertThresholdsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetAlertThresholdsRequestWithBody constructs an http.Request for the SetAlertThresholds method, with any body, and a specified content type
+func NewSetAlertThresholdsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/alert-thresholds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListStudyAlertsRequest constructs an http.Request for the ListStudyAlerts method
+func NewListStudyAlertsRequest(server string, id string, params *ListStudyAlertsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/alerts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7147,6 +8906,87 @@ func NewGetStudySummaryRequest(server string, id string, params *GetStudySummary
 	return req, nil
 }
 
+// NewListWebhooksRequest constructs an http.Request for the ListWebhooks method
+func NewListWebhooksRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/webhooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateWebhookRequest calls the generic CreateWebhook builder with application/json body
+func NewCreateWebhookRequest(server string, id string, body CreateWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateWebhookRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateWebhookRequestWithBody constructs an http.Request for the CreateWebhook method, with any body, and a specified content type
+func NewCreateWebhookRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/studies/%s/webhooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetSurveyRequest constructs an http.Request for the GetSurvey method
 func NewGetSurveyRequest(server string) (*http.Request, error) {
 	var err error
@@ -7229,6 +9069,300 @@ func NewSubmitSurveyRequestWithBody(server string, params *SubmitSurveyParams, c
 	return req, nil
 }
 
+// NewDeleteWebhookRequest constructs an http.Request for the DeleteWebhook method
+func NewDeleteWebhookRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetWebhookRequest constructs an http.Request for the GetWebhook method
+func NewGetWebhookRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateWebhookRequest calls the generic UpdateWebhook builder with application/json body
+func NewUpdateWebhookRequest(server string, id string, body UpdateWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateWebhookRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateWebhookRequestWithBody constructs an http.Request for the UpdateWebhook method, with any body, and a specified content type
+func NewUpdateWebhookRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
+func NewListWebhookDeliveriesRequest(server string, id string, params *ListWebhookDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReplayWebhookEventsRequest constructs an http.Request for the ReplayWebhookEvents method
+func NewReplayWebhookEventsRequest(server string, id string, params *ReplayWebhookEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s/replay", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRotateWebhookSecretRequest constructs an http.Request for the RotateWebhookSecret method
+func NewRotateWebhookSecretRequest(server string, id string, params *RotateWebhookSecretParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhooks/%s/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Overlap != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "overlap", *params.Overlap, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -7296,6 +9430,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /readyz (the `CheckReadiness` operationId).
 	CheckReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CheckReadinessResponse, error)
 
+	// GetAlertWithResponse Get an alert
+	//
+	// Called with an API key with scope admin, analyze or alerts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/alerts/{id} (the `GetAlert` operationId).
+	GetAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAlertResponse, error)
+
+	// AcknowledgeAlertWithResponse Acknowledge an alert
+	//
+	// A clinician marks the alert seen (audited, and published as alert.acknowledged). Acknowledging it again changes nothing. A resolved alert (its rating was amended or voided) is 409. Admin and alerts keys.
+	//
+	// Called with an API key with scope admin or alerts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/alerts/{id}/acknowledge (the `AcknowledgeAlert` operationId).
+	AcknowledgeAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*AcknowledgeAlertResponse, error)
+
 	// ListAuditWithResponse Read the audit log
 	//
 	// Every committed write, oldest first: who (key or survey token id), what, when, and before/after for amendments. No API call can change it.
@@ -7337,6 +9491,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/dyads/{id}/agreement (the `GetDyadAgreement` operationId).
 	GetDyadAgreementWithResponse(ctx context.Context, id string, params *GetDyadAgreementParams, reqEditors ...RequestEditorFn) (*GetDyadAgreementResponse, error)
+
+	// ListDyadAlertsWithResponse List a dyad's alerts, oldest first
+	//
+	// Called with an API key with scope admin, analyze or alerts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/dyads/{id}/alerts (the `ListDyadAlerts` operationId).
+	ListDyadAlertsWithResponse(ctx context.Context, id string, params *ListDyadAlertsParams, reqEditors ...RequestEditorFn) (*ListDyadAlertsResponse, error)
 
 	// ListInvitationsWithResponse A dyad's survey links and their states
 	//
@@ -7521,7 +9684,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListInstrumentsWithResponse List instrument forms
 	//
-	// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+	// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
@@ -7530,7 +9693,31 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/instruments (the `ListInstruments` operationId).
 	ListInstrumentsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListInstrumentsResponse, error)
 
+	// DefineInstrumentWithBodyWithResponse Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrumentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error)
+
+	// DefineInstrumentWithResponse Define a family of parallel forms
+	//
+	// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+	DefineInstrumentWithResponse(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error)
+
 	// GetInstrumentWithResponse Get one instrument form, everything needed to render it
+	//
+	// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 	//
 	// Called with an API key with scope admin, collect or analyze.
 	//
@@ -7561,7 +9748,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateKeyWithBodyWithResponse Create an API key
 	//
-	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 	//
 	// Called with an API key with scope admin.
 	//
@@ -7572,7 +9759,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateKeyWithResponse Create an API key
 	//
-	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+	// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 	//
 	// Called with an API key with scope admin.
 	//
@@ -7651,6 +9838,39 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/studies/{id}/agreement (the `GetStudyAgreement` operationId).
 	GetStudyAgreementWithResponse(ctx context.Context, id string, params *GetStudyAgreementParams, reqEditors ...RequestEditorFn) (*GetStudyAgreementResponse, error)
+
+	// SetAlertThresholdsWithBodyWithResponse Set a study's alert thresholds
+	//
+	// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+	SetAlertThresholdsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAlertThresholdsResponse, error)
+
+	// SetAlertThresholdsWithResponse Set a study's alert thresholds
+	//
+	// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+	SetAlertThresholdsWithResponse(ctx context.Context, id string, body SetAlertThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAlertThresholdsResponse, error)
+
+	// ListStudyAlertsWithResponse List a study's alerts, oldest first
+	//
+	// Alerts are raised in the transaction of the rating that triggers them: divergence (client − counsellor on the total item mean ≤ −band or ≥ +band at a complete session; counsellor_higher is the clinically worrying direction), rupture (one rater's total drops from their previous rated session by at least the Jacobson–Truax reliable change threshold), repair (a return to within that threshold after a rupture: one episode with it) and low_alliance (a total sum below the form's clinical cutoff). Each carries the figures that triggered it. Readable with admin, analyze and alerts keys; never answers.
+	//
+	// Called with an API key with scope admin, analyze or alerts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/alerts (the `ListStudyAlerts` operationId).
+	ListStudyAlertsWithResponse(ctx context.Context, id string, params *ListStudyAlertsParams, reqEditors ...RequestEditorFn) (*ListStudyAlertsResponse, error)
 
 	// GetCodebookWithResponse Data dictionary of a study's export
 	//
@@ -7771,6 +9991,37 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/studies/{id}/summary (the `GetStudySummary` operationId).
 	GetStudySummaryWithResponse(ctx context.Context, id string, params *GetStudySummaryParams, reqEditors ...RequestEditorFn) (*GetStudySummaryResponse, error)
 
+	// ListWebhooksWithResponse List a study's webhook endpoints
+	//
+	// Called with an API key with scope admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/studies/{id}/webhooks (the `ListWebhooks` operationId).
+	ListWebhooksWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListWebhooksResponse, error)
+
+	// CreateWebhookWithBodyWithResponse Register a webhook endpoint
+	//
+	// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+	CreateWebhookWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error)
+
+	// CreateWebhookWithResponse Register a webhook endpoint
+	//
+	// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+	CreateWebhookWithResponse(ctx context.Context, id string, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error)
+
 	// GetSurveyWithResponse The form a survey link asks the rater to fill in
 	//
 	// Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
@@ -7803,6 +10054,79 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/survey (the `SubmitSurvey` operationId).
 	SubmitSurveyWithResponse(ctx context.Context, params *SubmitSurveyParams, body SubmitSurveyJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitSurveyResponse, error)
+
+	// DeleteWebhookWithResponse Delete a webhook endpoint
+	//
+	// Called with an API key with scope admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhook` operationId).
+	DeleteWebhookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteWebhookResponse, error)
+
+	// GetWebhookWithResponse Get a webhook endpoint and its state
+	//
+	// Called with an API key with scope admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhooks/{id} (the `GetWebhook` operationId).
+	GetWebhookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetWebhookResponse, error)
+
+	// UpdateWebhookWithBodyWithResponse Change a webhook endpoint
+	//
+	// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+	UpdateWebhookWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookResponse, error)
+
+	// UpdateWebhookWithResponse Change a webhook endpoint
+	//
+	// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+	UpdateWebhookWithResponse(ctx context.Context, id string, body UpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookResponse, error)
+
+	// ListWebhookDeliveriesWithResponse An endpoint's delivery log
+	//
+	// The last attempts (the server keeps 100 per endpoint), newest first, with HTTP status and latency. No payloads.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/webhooks/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveriesWithResponse(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
+
+	// ReplayWebhookEventsWithResponse Send past events again
+	//
+	// Queues the study's events of the endpoint's types stored at or after since for delivery to it again, with their original webhook-id. Audited.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks/{id}/replay (the `ReplayWebhookEvents` operationId).
+	ReplayWebhookEventsWithResponse(ctx context.Context, id string, params *ReplayWebhookEventsParams, reqEditors ...RequestEditorFn) (*ReplayWebhookEventsResponse, error)
+
+	// RotateWebhookSecretWithResponse Rotate a webhook's signing secret
+	//
+	// Returns a new secret, shown this once. Until the overlap ends (default 24h, at most 168h) the previous secret signs too: each delivery carries both signatures, space-separated in webhook-signature.
+	//
+	// Called with an API key with scope admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks/{id}/rotate (the `RotateWebhookSecret` operationId).
+	RotateWebhookSecretWithResponse(ctx context.Context, id string, params *RotateWebhookSecretParams, reqEditors ...RequestEditorFn) (*RotateWebhookSecretResponse, error)
 }
 
 type GetIndexResponse struct {
@@ -7936,6 +10260,144 @@ func (r CheckReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CheckReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertResponse
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAlertResponse) GetJSON200() *AlertResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAlertResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAlertResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAlertResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AcknowledgeAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertResponse
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgeAlertResponse) GetJSON200() *AlertResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcknowledgeAlertResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AcknowledgeAlertResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AcknowledgeAlertResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AcknowledgeAlertResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AcknowledgeAlertResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgeAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgeAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgeAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgeAlertResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8212,6 +10674,82 @@ func (r GetDyadAgreementResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDyadAgreementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListDyadAlertsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDyadAlertsResponse) GetJSON200() *AlertList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListDyadAlertsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListDyadAlertsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListDyadAlertsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListDyadAlertsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListDyadAlertsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDyadAlertsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDyadAlertsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDyadAlertsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDyadAlertsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9297,6 +11835,103 @@ func (r ListInstrumentsResponse) ContentType() string {
 	return ""
 }
 
+// DefineInstrumentResponse201Headers the declared response headers of an HTTP 201 response for DefineInstrument
+type DefineInstrumentResponse201Headers struct {
+	Location *string
+}
+
+type DefineInstrumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *InstrumentFamilyResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *DefineInstrumentResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r DefineInstrumentResponse) GetJSON201() *InstrumentFamilyResponse {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DefineInstrumentResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DefineInstrumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DefineInstrumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DefineInstrumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DefineInstrumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetInstrumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10016,6 +12651,179 @@ func (r GetStudyAgreementResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetStudyAgreementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetAlertThresholdsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudyResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetAlertThresholdsResponse) GetJSON200() *StudyResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetAlertThresholdsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SetAlertThresholdsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetAlertThresholdsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetAlertThresholdsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetAlertThresholdsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListStudyAlertsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStudyAlertsResponse) GetJSON200() *AlertList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListStudyAlertsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListStudyAlertsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListStudyAlertsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListStudyAlertsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListStudyAlertsResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStudyAlertsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStudyAlertsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStudyAlertsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStudyAlertsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10782,6 +13590,179 @@ func (r GetStudySummaryResponse) ContentType() string {
 	return ""
 }
 
+type ListWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhooksResponse) GetJSON200() *WebhookList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWebhooksResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWebhooksResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListWebhooksResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateWebhookResponse201Headers the declared response headers of an HTTP 201 response for CreateWebhook
+type CreateWebhookResponse201Headers struct {
+	Location *string
+}
+
+type CreateWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CreatedWebhookResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateWebhookResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateWebhookResponse) GetJSON201() *CreatedWebhookResponse {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetSurveyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10948,6 +13929,455 @@ func (r SubmitSurveyResponse) ContentType() string {
 	return ""
 }
 
+type DeleteWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteWebhookResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteWebhookResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteWebhookResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteWebhookResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookResponse
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWebhookResponse) GetJSON200() *WebhookResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetWebhookResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetWebhookResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetWebhookResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateWebhookResponse) GetJSON200() *WebhookResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateWebhookResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListWebhookDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryLog
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookDeliveriesResponse) GetJSON200() *DeliveryLog {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListWebhookDeliveriesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReplayWebhookEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReplayResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReplayWebhookEventsResponse) GetJSON200() *ReplayResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReplayWebhookEventsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReplayWebhookEventsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReplayWebhookEventsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReplayWebhookEventsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReplayWebhookEventsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ReplayWebhookEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReplayWebhookEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReplayWebhookEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReplayWebhookEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RotateWebhookSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CreatedWebhookResponse
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateWebhookSecretResponse) GetJSON200() *CreatedWebhookResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateWebhookSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateWebhookSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateWebhookSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateWebhookSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetIndexWithResponse Where the API is documented
 //
 // Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.
@@ -10987,6 +14417,38 @@ func (c *ClientWithResponses) CheckReadinessWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseCheckReadinessResponse(rsp)
+}
+
+// GetAlertWithResponse Get an alert
+//
+// Called with an API key with scope admin, analyze or alerts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/alerts/{id} (the `GetAlert` operationId).
+func (c *ClientWithResponses) GetAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAlertResponse, error) {
+	rsp, err := c.GetAlert(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAlertResponse(rsp)
+}
+
+// AcknowledgeAlertWithResponse Acknowledge an alert
+//
+// A clinician marks the alert seen (audited, and published as alert.acknowledged). Acknowledging it again changes nothing. A resolved alert (its rating was amended or voided) is 409. Admin and alerts keys.
+//
+// Called with an API key with scope admin or alerts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/alerts/{id}/acknowledge (the `AcknowledgeAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*AcknowledgeAlertResponse, error) {
+	rsp, err := c.AcknowledgeAlert(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeAlertResponse(rsp)
 }
 
 // ListAuditWithResponse Read the audit log
@@ -11053,6 +14515,21 @@ func (c *ClientWithResponses) GetDyadAgreementWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetDyadAgreementResponse(rsp)
+}
+
+// ListDyadAlertsWithResponse List a dyad's alerts, oldest first
+//
+// Called with an API key with scope admin, analyze or alerts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/dyads/{id}/alerts (the `ListDyadAlerts` operationId).
+func (c *ClientWithResponses) ListDyadAlertsWithResponse(ctx context.Context, id string, params *ListDyadAlertsParams, reqEditors ...RequestEditorFn) (*ListDyadAlertsResponse, error) {
+	rsp, err := c.ListDyadAlerts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDyadAlertsResponse(rsp)
 }
 
 // ListInvitationsWithResponse A dyad's survey links and their states
@@ -11340,7 +14817,7 @@ func (c *ClientWithResponses) WithdrawDyadWithResponse(ctx context.Context, id s
 
 // ListInstrumentsWithResponse List instrument forms
 //
-// The catalogue of questionnaire forms: items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, the role each form is for and its parallel forms.
+// The catalogue of questionnaire forms, built-in and defined through POST /v1/instruments alike (builtin says which): items with our short labels (and licensed texts when the deployment supplies them), response scale and anchors, subscales, reverse keys, each item's parallel item, the role each form is for and its parallel forms. Every version of a defined form is listed under its versioned id.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -11355,7 +14832,43 @@ func (c *ClientWithResponses) ListInstrumentsWithResponse(ctx context.Context, r
 	return ParseListInstrumentsResponse(rsp)
 }
 
+// DefineInstrumentWithBodyWithResponse Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *ClientWithResponses) DefineInstrumentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error) {
+	rsp, err := c.DefineInstrumentWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDefineInstrumentResponse(rsp)
+}
+
+// DefineInstrumentWithResponse Define a family of parallel forms
+//
+// Adds a client form, a counsellor form or both from a JSON definition, without a release: item count, scale with anchor labels per language, subscales, reverse keys, the missing-item rule, an optional clinical cut-off and published reliability, which client item pairs with which counsellor item, licence and citation. No item wording: labels are short (8 words at most); licensed texts come from the deployment's item-text file. The forms get versioned ids (sai_client@1) that studies store, so a study keeps the definition it started with. A definition never changes: the same id and version again, or a built-in family, is 422; a changed definition is posted as a new version. Every fault is a 422 naming its JSON path (forms[1].subscales[0].items[2]). The body is at most 64 KiB (413). Other instances serve the new forms from this answer on. Admin keys bound to no study only.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/instruments (the `DefineInstrument` operationId).
+func (c *ClientWithResponses) DefineInstrumentWithResponse(ctx context.Context, body DefineInstrumentJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineInstrumentResponse, error) {
+	rsp, err := c.DefineInstrument(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDefineInstrumentResponse(rsp)
+}
+
 // GetInstrumentWithResponse Get one instrument form, everything needed to render it
+//
+// id is a built-in form's id, a defined form's versioned id (sai_client@1), or its bare id (sai_client) for its latest version.
 //
 // Called with an API key with scope admin, collect or analyze.
 //
@@ -11404,7 +14917,7 @@ func (c *ClientWithResponses) ListKeysWithResponse(ctx context.Context, params *
 
 // CreateKeyWithBodyWithResponse Create an API key
 //
-// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 //
 // Called with an API key with scope admin.
 //
@@ -11421,7 +14934,7 @@ func (c *ClientWithResponses) CreateKeyWithBodyWithResponse(ctx context.Context,
 
 // CreateKeyWithResponse Create an API key
 //
-// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports; no writing). A key may be bound to one study. The token is in this response only; the server keeps a hash.
+// Scopes: admin (studies, dyads, keys, invitations, audit), collect (submit ratings; no reading back), analyze (read scores, agreement, exports, alerts; no writing), alerts (a clinical dashboard: read and acknowledge alerts, nothing else). A key may be bound to one study. The token is in this response only; the server keeps a hash.
 //
 // Called with an API key with scope admin.
 //
@@ -11547,6 +15060,57 @@ func (c *ClientWithResponses) GetStudyAgreementWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetStudyAgreementResponse(rsp)
+}
+
+// SetAlertThresholdsWithBodyWithResponse Set a study's alert thresholds
+//
+// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+func (c *ClientWithResponses) SetAlertThresholdsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAlertThresholdsResponse, error) {
+	rsp, err := c.SetAlertThresholdsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAlertThresholdsResponse(rsp)
+}
+
+// SetAlertThresholdsWithResponse Set a study's alert thresholds
+//
+// Replaces the thresholds (absent or null fields take the defaults: divergence_band 1.0, rupture_z 1.96, low_alliance_cutoff null = each form's own). Audited with the thresholds before and after. They apply to ratings written from then on; alerts already raised stay.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/studies/{id}/alert-thresholds (the `SetAlertThresholds` operationId).
+func (c *ClientWithResponses) SetAlertThresholdsWithResponse(ctx context.Context, id string, body SetAlertThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAlertThresholdsResponse, error) {
+	rsp, err := c.SetAlertThresholds(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAlertThresholdsResponse(rsp)
+}
+
+// ListStudyAlertsWithResponse List a study's alerts, oldest first
+//
+// Alerts are raised in the transaction of the rating that triggers them: divergence (client − counsellor on the total item mean ≤ −band or ≥ +band at a complete session; counsellor_higher is the clinically worrying direction), rupture (one rater's total drops from their previous rated session by at least the Jacobson–Truax reliable change threshold), repair (a return to within that threshold after a rupture: one episode with it) and low_alliance (a total sum below the form's clinical cutoff). Each carries the figures that triggered it. Readable with admin, analyze and alerts keys; never answers.
+//
+// Called with an API key with scope admin, analyze or alerts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/alerts (the `ListStudyAlerts` operationId).
+func (c *ClientWithResponses) ListStudyAlertsWithResponse(ctx context.Context, id string, params *ListStudyAlertsParams, reqEditors ...RequestEditorFn) (*ListStudyAlertsResponse, error) {
+	rsp, err := c.ListStudyAlerts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStudyAlertsResponse(rsp)
 }
 
 // GetCodebookWithResponse Data dictionary of a study's export
@@ -11734,6 +15298,55 @@ func (c *ClientWithResponses) GetStudySummaryWithResponse(ctx context.Context, i
 	return ParseGetStudySummaryResponse(rsp)
 }
 
+// ListWebhooksWithResponse List a study's webhook endpoints
+//
+// Called with an API key with scope admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/studies/{id}/webhooks (the `ListWebhooks` operationId).
+func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListWebhooksResponse, error) {
+	rsp, err := c.ListWebhooks(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhooksResponse(rsp)
+}
+
+// CreateWebhookWithBodyWithResponse Register a webhook endpoint
+//
+// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error) {
+	rsp, err := c.CreateWebhookWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookResponse(rsp)
+}
+
+// CreateWebhookWithResponse Register a webhook endpoint
+//
+// Events of the study are POSTed to the URL as the Standard Webhooks specification says: headers webhook-id (the event's id, the same on every retry: deduplicate by it), webhook-timestamp and webhook-signature (v1,base64 HMAC-SHA256 over id.timestamp.body). The signing secret is in this response only; the server keeps it sealed with ALLIANCE_SECRET_KEY, and answers 409 (code secret_key_unset) when that is not set. Delivery is at least once, retried with backoff for 24 h; see the alerts and webhooks guide.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/studies/{id}/webhooks (the `CreateWebhook` operationId).
+func (c *ClientWithResponses) CreateWebhookWithResponse(ctx context.Context, id string, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error) {
+	rsp, err := c.CreateWebhook(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookResponse(rsp)
+}
+
 // GetSurveyWithResponse The form a survey link asks the rater to fill in
 //
 // Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
@@ -11783,6 +15396,121 @@ func (c *ClientWithResponses) SubmitSurveyWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseSubmitSurveyResponse(rsp)
+}
+
+// DeleteWebhookWithResponse Delete a webhook endpoint
+//
+// Called with an API key with scope admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/webhooks/{id} (the `DeleteWebhook` operationId).
+func (c *ClientWithResponses) DeleteWebhookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteWebhookResponse, error) {
+	rsp, err := c.DeleteWebhook(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookResponse(rsp)
+}
+
+// GetWebhookWithResponse Get a webhook endpoint and its state
+//
+// Called with an API key with scope admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhooks/{id} (the `GetWebhook` operationId).
+func (c *ClientWithResponses) GetWebhookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetWebhookResponse, error) {
+	rsp, err := c.GetWebhook(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWebhookResponse(rsp)
+}
+
+// UpdateWebhookWithBodyWithResponse Change a webhook endpoint
+//
+// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+//
+// Called with an API key with scope admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+func (c *ClientWithResponses) UpdateWebhookWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookResponse, error) {
+	rsp, err := c.UpdateWebhookWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookResponse(rsp)
+}
+
+// UpdateWebhookWithResponse Change a webhook endpoint
+//
+// Changes the URL (checked as at registration), the event types, the answers opt-in or the state; every change is audited. enabled: true on a disabled endpoint retries what waited or failed, now.
+//
+// Called with an API key with scope admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/webhooks/{id} (the `UpdateWebhook` operationId).
+func (c *ClientWithResponses) UpdateWebhookWithResponse(ctx context.Context, id string, body UpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookResponse, error) {
+	rsp, err := c.UpdateWebhook(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateWebhookResponse(rsp)
+}
+
+// ListWebhookDeliveriesWithResponse An endpoint's delivery log
+//
+// The last attempts (the server keeps 100 per endpoint), newest first, with HTTP status and latency. No payloads.
+//
+// Called with an API key with scope admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/webhooks/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id string, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error) {
+	rsp, err := c.ListWebhookDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookDeliveriesResponse(rsp)
+}
+
+// ReplayWebhookEventsWithResponse Send past events again
+//
+// Queues the study's events of the endpoint's types stored at or after since for delivery to it again, with their original webhook-id. Audited.
+//
+// Called with an API key with scope admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks/{id}/replay (the `ReplayWebhookEvents` operationId).
+func (c *ClientWithResponses) ReplayWebhookEventsWithResponse(ctx context.Context, id string, params *ReplayWebhookEventsParams, reqEditors ...RequestEditorFn) (*ReplayWebhookEventsResponse, error) {
+	rsp, err := c.ReplayWebhookEvents(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayWebhookEventsResponse(rsp)
+}
+
+// RotateWebhookSecretWithResponse Rotate a webhook's signing secret
+//
+// Returns a new secret, shown this once. Until the overlap ends (default 24h, at most 168h) the previous secret signs too: each delivery carries both signatures, space-separated in webhook-signature.
+//
+// Called with an API key with scope admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks/{id}/rotate (the `RotateWebhookSecret` operationId).
+func (c *ClientWithResponses) RotateWebhookSecretWithResponse(ctx context.Context, id string, params *RotateWebhookSecretParams, reqEditors ...RequestEditorFn) (*RotateWebhookSecretResponse, error) {
+	rsp, err := c.RotateWebhookSecret(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateWebhookSecretResponse(rsp)
 }
 
 // ParseGetIndexResponse parses an HTTP response from a GetIndexWithResponse call
@@ -11878,6 +15606,114 @@ func ParseCheckReadinessResponse(rsp *http.Response) (*CheckReadinessResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAlertResponse parses an HTTP response from a GetAlertWithResponse call
+func ParseGetAlertResponse(rsp *http.Response) (*GetAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgeAlertResponse parses an HTTP response from a AcknowledgeAlertWithResponse call
+func ParseAcknowledgeAlertResponse(rsp *http.Response) (*AcknowledgeAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgeAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	}
 
 	return response, nil
@@ -12096,6 +15932,67 @@ func ParseGetDyadAgreementResponse(rsp *http.Response) (*GetDyadAgreementRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListDyadAlertsResponse parses an HTTP response from a ListDyadAlertsWithResponse call
+func ParseListDyadAlertsResponse(rsp *http.Response) (*ListDyadAlertsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDyadAlertsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	}
 
@@ -13001,6 +16898,94 @@ func ParseListInstrumentsResponse(rsp *http.Response) (*ListInstrumentsResponse,
 	return response, nil
 }
 
+// ParseDefineInstrumentResponse parses an HTTP response from a DefineInstrumentWithResponse call
+func ParseDefineInstrumentResponse(rsp *http.Response) (*DefineInstrumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DefineInstrumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest InstrumentFamilyResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers DefineInstrumentResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetInstrumentResponse parses an HTTP response from a GetInstrumentWithResponse call
 func ParseGetInstrumentResponse(rsp *http.Response) (*GetInstrumentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13579,6 +17564,149 @@ func ParseGetStudyAgreementResponse(rsp *http.Response) (*GetStudyAgreementRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetAlertThresholdsResponse parses an HTTP response from a SetAlertThresholdsWithResponse call
+func ParseSetAlertThresholdsResponse(rsp *http.Response) (*SetAlertThresholdsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetAlertThresholdsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudyResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListStudyAlertsResponse parses an HTTP response from a ListStudyAlertsWithResponse call
+func ParseListStudyAlertsResponse(rsp *http.Response) (*ListStudyAlertsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStudyAlertsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	}
 
@@ -14210,6 +18338,155 @@ func ParseGetStudySummaryResponse(rsp *http.Response) (*GetStudySummaryResponse,
 	return response, nil
 }
 
+// ParseListWebhooksResponse parses an HTTP response from a ListWebhooksWithResponse call
+func ParseListWebhooksResponse(rsp *http.Response) (*ListWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateWebhookResponse parses an HTTP response from a CreateWebhookWithResponse call
+func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CreatedWebhookResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateWebhookResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetSurveyResponse parses an HTTP response from a GetSurveyWithResponse call
 func ParseGetSurveyResponse(rsp *http.Response) (*GetSurveyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14326,6 +18603,368 @@ func ParseSubmitSurveyResponse(rsp *http.Response) (*SubmitSurveyResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhookResponse parses an HTTP response from a DeleteWebhookWithResponse call
+func ParseDeleteWebhookResponse(rsp *http.Response) (*DeleteWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetWebhookResponse parses an HTTP response from a GetWebhookWithResponse call
+func ParseGetWebhookResponse(rsp *http.Response) (*GetWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateWebhookResponse parses an HTTP response from a UpdateWebhookWithResponse call
+func ParseUpdateWebhookResponse(rsp *http.Response) (*UpdateWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookDeliveriesResponse parses an HTTP response from a ListWebhookDeliveriesWithResponse call
+func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryLog
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReplayWebhookEventsResponse parses an HTTP response from a ReplayWebhookEventsWithResponse call
+func ParseReplayWebhookEventsResponse(rsp *http.Response) (*ReplayWebhookEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReplayWebhookEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReplayResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRotateWebhookSecretResponse parses an HTTP response from a RotateWebhookSecretWithResponse call
+func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateWebhookSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CreatedWebhookResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem

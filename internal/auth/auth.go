@@ -34,20 +34,23 @@ const (
 type Scope string
 
 // The scopes: admin sets studies up, collect submits ratings, analyze
-// reads scores, agreement and exports.
+// reads scores, agreement and exports, alerts reads and acknowledges
+// alerts (a clinical dashboard) and nothing else: no answers, no scores
+// beyond the figures of an alert.
 const (
 	ScopeAdmin   Scope = "admin"
 	ScopeCollect Scope = "collect"
 	ScopeAnalyze Scope = "analyze"
+	ScopeAlerts  Scope = "alerts"
 )
 
-// ParseScope accepts exactly the three scope names.
+// ParseScope accepts exactly the four scope names.
 func ParseScope(s string) (Scope, error) {
 	switch sc := Scope(s); sc {
-	case ScopeAdmin, ScopeCollect, ScopeAnalyze:
+	case ScopeAdmin, ScopeCollect, ScopeAnalyze, ScopeAlerts:
 		return sc, nil
 	}
-	return "", fmt.Errorf("unknown scope %q: use admin, collect or analyze", s)
+	return "", fmt.Errorf("unknown scope %q: use admin, collect, analyze or alerts", s)
 }
 
 // secretBytes is 256 bits of randomness per secret.

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,7 @@ type Config struct {
 	DBConnMaxLifetime  time.Duration
 	DBConnMaxIdleTime  time.Duration
 	DBStatementTimeout time.Duration
+	DBPoolWait         time.Duration
 
 	// Abuse limits on writes: per credential and per client address, in
 	// requests per second (0: off), with a shared burst.
@@ -51,6 +53,12 @@ type Config struct {
 	// PublicURL is the base URL raters reach the service at, without a
 	// trailing slash ("" : survey links are root-relative).
 	PublicURL string
+	// SecretKey is the base64 of the 32-byte key that seals webhook
+	// signing secrets ("": webhooks cannot be created). Never logged.
+	SecretKey string
+	// WebhookAllowLoopback lets webhooks reach http://127.0.0.1 and other
+	// loopback addresses: development and tests only.
+	WebhookAllowLoopback bool
 	// CookieSecure is when the dashboard's session cookie is Secure: auto
 	// (over TLS to this process), always (behind a TLS-terminating proxy)
 	// or never.
@@ -79,6 +87,7 @@ var settings = []setting{
 	{"db-conn-max-lifetime", "duration", "ALLIANCE_DB_CONN_MAX_LIFETIME", "30m", "PostgreSQL: close connections older than this (0: never)"},
 	{"db-conn-max-idle-time", "duration", "ALLIANCE_DB_CONN_MAX_IDLE_TIME", "5m", "PostgreSQL: close connections idle this long (0: never)"},
 	{"db-statement-timeout", "duration", "ALLIANCE_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL: cancel statements running longer (503); 0: none"},
+	{"db-pool-wait", "duration", "ALLIANCE_DB_POOL_WAIT", "5s", "PostgreSQL: longest wait for a free pool connection before a 503 with Retry-After; 0: no bound"},
 	{"rate-limit", "float", "ALLIANCE_RATE_LIMIT", "20", "writes per second per API key or survey token (0: off)"},
 	{"rate-limit-ip", "float", "ALLIANCE_RATE_LIMIT_IP", "50", "writes per second per client address (0: off)"},
 	{"rate-limit-burst", "int", "ALLIANCE_RATE_LIMIT_BURST", "40", "writes allowed in a burst before the rate limits apply"},
@@ -86,6 +95,8 @@ var settings = []setting{
 	{"trusted-proxies", "list", "ALLIANCE_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the client is the TCP peer)"},
 	{"public-url", "url", "ALLIANCE_PUBLIC_URL", "", "base URL raters reach this server at, e.g. https://survey.example.org; makes survey links absolute (default: root-relative /s/#token)"},
 	{"cookie-secure", "mode", "ALLIANCE_COOKIE_SECURE", "auto", "mark the dashboard's session cookie Secure: auto (when the request came over TLS to this server), always (behind a TLS-terminating proxy) or never"},
+	{"secret-key", "key", "ALLIANCE_SECRET_KEY", "", "32 random bytes, base64 (openssl rand -base64 32): seals webhook signing secrets; unset, webhooks cannot be created"},
+	{"webhook-allow-loopback", "bool", "ALLIANCE_WEBHOOK_ALLOW_LOOPBACK", "false", "let webhooks reach loopback addresses over plain http (development and tests only)"},
 }
 
 // value is a setting's flag: its text, which Load checks once every
@@ -256,7 +267,7 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	}
 	c.DBMaxOpenConns, c.DBMaxIdleConns = count("db-max-open-conns"), count("db-max-idle-conns")
 	c.DBConnMaxLifetime, c.DBConnMaxIdleTime = span("db-conn-max-lifetime"), span("db-conn-max-idle-time")
-	c.DBStatementTimeout = span("db-statement-timeout")
+	c.DBStatementTimeout, c.DBPoolWait = span("db-statement-timeout"), span("db-pool-wait")
 	c.RateLimit, c.RateLimitIP, c.RateLimitBurst = perSecond("rate-limit"), perSecond("rate-limit-ip"), count("rate-limit-burst")
 	for _, o := range strings.Split(get("cors-origins"), ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -288,6 +299,14 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	default:
 		bad("cookie-secure", "must be auto, always or never")
 	}
+	if c.SecretKey = get("secret-key"); c.SecretKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.SecretKey); err != nil || len(k) != 32 {
+			errs = append(errs, errors.New("ALLIANCE_SECRET_KEY (-secret-key): must be 32 random bytes, base64-encoded (openssl rand -base64 32)"))
+		}
+	}
+	if c.WebhookAllowLoopback, err = strconv.ParseBool(get("webhook-allow-loopback")); err != nil {
+		bad("webhook-allow-loopback", "must be true or false")
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -309,12 +328,15 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("db_conn_max_lifetime", c.DBConnMaxLifetime),
 		slog.Duration("db_conn_max_idle_time", c.DBConnMaxIdleTime),
 		slog.Duration("db_statement_timeout", c.DBStatementTimeout),
+		slog.Duration("db_pool_wait", c.DBPoolWait),
 		slog.Float64("rate_limit", c.RateLimit),
 		slog.Float64("rate_limit_ip", c.RateLimitIP),
 		slog.Int("rate_limit_burst", c.RateLimitBurst),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("public_url", c.PublicURL),
+		slog.Bool("secret_key_set", c.SecretKey != ""),
+		slog.Bool("webhook_allow_loopback", c.WebhookAllowLoopback),
 		slog.String("cookie_secure", c.CookieSecure),
 	)
 }

@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 		HTTPAddr: "127.0.0.1:8080", DatabaseURL: "alliance.db", LogLevel: slog.LevelInfo, LogFormat: "json",
 		MigrateOnStart: true, MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
 		DBMaxOpenConns: 10, DBMaxIdleConns: 10, DBConnMaxLifetime: 30 * time.Minute, DBConnMaxIdleTime: 5 * time.Minute,
-		DBStatementTimeout: 30 * time.Second, RateLimit: 20, RateLimitIP: 50, RateLimitBurst: 40,
+		DBStatementTimeout: 30 * time.Second, DBPoolWait: 5 * time.Second, RateLimit: 20, RateLimitIP: 50, RateLimitBurst: 40,
 		CookieSecure: "auto",
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -30,13 +30,31 @@ type Result struct {
 	Study     alliance.Study
 	FirstDyad alliance.Dyad
 	Ratings   int
+	// Planted are the alerts the planted events must raise (see Plant).
+	Planted []Planted
 }
 
 // Seed creates the demo study. The data are deterministic: clients rate
 // about 0.5 higher than counsellors on the 1–5 item metric, clients often
 // hit the ceiling, alliance grows a little over sessions, a few items are
 // skipped and a few sessions have one side only.
+//
+// A few dyads carry planted events for the alerts to find (see Plant): a
+// client's rupture and its repair, and a counsellor who rates far above
+// the client.
 func Seed(ctx context.Context, svc *alliance.Service) (Result, error) {
+	return seed(ctx, svc, false)
+}
+
+// SeedCalm is Seed without every source of variation but the planted
+// events, the dyads' levels and growth and their fixed item
+// idiosyncrasies (shared by both raters), so that the alerts raised are
+// exactly the planted ones.
+func SeedCalm(ctx context.Context, svc *alliance.Service) (Result, error) {
+	return seed(ctx, svc, true)
+}
+
+func seed(ctx context.Context, svc *alliance.Service, calm bool) (Result, error) {
 	st, err := svc.CreateStudy(ctx, alliance.StudyInput{
 		Name:           StudyName,
 		Description:    "Synthetic, randomly generated ratings for trying the API. Not real people, not real sessions; delete this database before collecting real data.",
@@ -72,10 +90,17 @@ func Seed(ctx context.Context, svc *alliance.Service) (Result, error) {
 		for i := range clientItem {
 			clientItem[i], counsellorItem[i] = 0.3*rng.NormFloat64(), 0.3*rng.NormFloat64()
 		}
+		if calm { // both raters see the same, the client half a point higher
+			clientView, counsellorView, leniency, counsellorItem = 0, 0, 0, clientItem
+		}
 		sessions := Sessions - rng.IntN(2) // some dyads stop after 5
+		out.Planted = append(out.Planted, plantsOf(d, sessions)...)
 		for s := 1; s <= sessions; s++ {
 			now := level + growth*float64(s-1)
 			skip := rng.Float64()
+			if planted(d) {
+				skip = 0.5 // both sides rate every session
+			}
 			for _, role := range alliance.Roles {
 				// About 6% of sessions miss one side's rating.
 				if (role == alliance.RoleCounsellor && skip < 0.04) || (role == alliance.RoleClient && skip > 0.98) {
@@ -85,12 +110,17 @@ func Seed(ctx context.Context, svc *alliance.Service) (Result, error) {
 				if role == alliance.RoleClient {
 					mean, item = now+0.5+clientView, clientItem[:]
 				}
+				mean = plant(d, s, role, mean)
 				answers := make([]*float64, 12)
 				for i := range answers {
-					if rng.Float64() < 0.02 { // a skipped item
+					if rng.Float64() < 0.02 && !calm { // a skipped item
 						continue
 					}
-					v := math.Round(mean + item[i] + 0.45*rng.NormFloat64())
+					noise := rng.NormFloat64()
+					if calm {
+						noise = 0
+					}
+					v := math.Round(mean + item[i] + 0.45*noise)
 					v = math.Max(1, math.Min(5, v)) // the scale's floor and ceiling
 					answers[i] = &v
 				}

@@ -1,11 +1,14 @@
 // Package instrument holds the alliance questionnaire catalogue and the
 // rules to validate and score answers to its forms.
 //
-// The catalogue is data (embedded JSON, one file per form) so that new
-// instruments can be added without code changes. It stores structure only:
-// item keys, subscale map, reverse keys, scale bounds and our own short
-// paraphrase labels. Copyrighted item wording never lives in the repository;
-// a deployment that holds a licence supplies it at run time via WithTexts.
+// Forms are data: a Definition (JSON) describes a family of parallel
+// forms, and the built-in families (embedded, one file per family in
+// forms/) are read by the same parser and checks as families defined at
+// run time through the API. A definition holds structure only: item
+// numbers, subscale map, reverse keys, scale bounds, which items are
+// parallel, and our own short labels. Copyrighted item wording never lives
+// in the repository or the database; a deployment that holds a licence
+// supplies it at run time via WithTexts.
 //
 // The package is pure and imports nothing from this module, so that scoring
 // can be tested and versioned independently of storage and transport.
@@ -22,6 +25,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -37,33 +41,41 @@ const (
 // Anchor is a labelled point of the response scale. Anchor labels are
 // short and may be shown in the UI without the licensed item text.
 type Anchor struct {
-	Value float64 `json:"value"`
-	Label string  `json:"label"`
+	Value float64
+	// Label is the English label, else the label of the first language.
+	Label string
+	// Labels holds the label per language code.
+	Labels map[string]string
 }
 
 // Scale is the response scale shared by every item of a form. Answers must
 // lie in [Min, Max] on the grid Min + n*Step, which lets one type describe
 // both Likert forms (step 1) and visual-analogue forms (step 0.1).
 type Scale struct {
-	Min     float64  `json:"min"`
-	Max     float64  `json:"max"`
-	Step    float64  `json:"step"`
-	Anchors []Anchor `json:"anchors"`
+	Min     float64
+	Max     float64
+	Step    float64
+	Anchors []Anchor
 }
 
 // Item is one question, identified by its Key (1..k) rather than its text so
 // that parallel client and counsellor forms can be paired item by item.
 type Item struct {
-	Key int `json:"key"`
+	Key int
 	// Subscale is the key of the subscale the item belongs to, "" if none.
-	Subscale string `json:"subscale,omitempty"`
+	Subscale string
 	// Reverse marks negatively worded items, keyed as Min+Max-x before scoring.
-	Reverse bool `json:"reverse,omitempty"`
-	// Label is our own 2–5 word paraphrase, safe to store and display.
-	Label string `json:"label"`
-	// Text holds licensed item wording per language code. It is nil in the
-	// built-in catalogue and only set by WithTexts.
-	Text map[string]string `json:"text,omitempty"`
+	Reverse bool
+	// Label is our own short paraphrase, safe to store and display.
+	Label string
+	// Parallel is the family's number of the item: the key of the client
+	// form's item it pairs with (its own key on a client form). Items of
+	// parallel forms with the same Parallel are the same question asked
+	// from either side; see Pairing.
+	Parallel int
+	// Text holds licensed item wording per language code. It is nil unless
+	// set by WithTexts.
+	Text map[string]string
 }
 
 // Subscale groups items that are scored together (e.g. the WAI's Bordin
@@ -74,39 +86,69 @@ type Subscale struct {
 	Items []int  `json:"items"` // item keys
 }
 
-// Form is one questionnaire as answered from one role. Forms of the same
-// Family with identical keys are parallel (see Parallel).
+// Form is one questionnaire as answered from one role, built from a
+// Definition. Forms of one family and version are parallel (see Parallel).
 //
 // Forms returned by a Catalogue are shared: treat them as read-only.
 type Form struct {
-	ID     string `json:"id"`
-	Family string `json:"family"`
-	Name   string `json:"name"`
+	// ID is the built-in form's id ("wai_sr_client"), or for a form
+	// defined at run time its id and version ("sai_client@2"): every
+	// definition has an id of its own, so a study, a rating or an export
+	// that names it names the exact definition.
+	ID     string
+	Family string
+	Name   string
 	// Role is RoleClient or RoleCounsellor.
-	Role string `json:"role"`
-	// Version identifies this definition of the form (key, scale, labels);
-	// bump it when the definition changes so stored scores stay traceable.
-	Version     string `json:"version"`
-	Citation    string `json:"citation"`
-	LicenceNote string `json:"licence_note"`
-	Scale       Scale  `json:"scale"`
+	Role string
+	// Version identifies this definition of the family (key, scale,
+	// labels); a changed definition is a new version.
+	Version     string
+	Citation    string
+	LicenceNote string
+	// Builtin marks the forms shipped with the program, which no
+	// definition at run time can replace.
+	Builtin bool
+	Scale   Scale
 	// Items are ordered by Key 1..k; answers are positional in this order.
-	Items []Item `json:"items"`
-	// Subscales are ordered as in the definition file.
-	Subscales []Subscale `json:"subscales"`
+	Items []Item
+	// Subscales are ordered as in the definition.
+	Subscales []Subscale
 	// MaxMissingFraction is a form-level cap on missing items that overrides
 	// a laxer study policy (e.g. the SRS requires every item). nil = no cap.
-	MaxMissingFraction *float64 `json:"max_missing_fraction,omitempty"`
+	MaxMissingFraction *float64
+	// Prorate is the proration rule: ProratePersonMean, or ProrateNone
+	// (a scale with a missing item is not scored).
+	Prorate string
+	// TotalRequiresSubscales: the form scores a total only when every
+	// subscale is scored, whatever the study's policy says.
+	TotalRequiresSubscales bool
 	// ClinicalCutoff is the published score below which a rating signals a
 	// possible concern (the SRS's 36 on the 0–40 sum); nil when the form
 	// has none.
-	ClinicalCutoff *Cutoff `json:"clinical_cutoff,omitempty"`
+	ClinicalCutoff *Cutoff
 	// Reliability is a published reliability of the total score, used as
 	// r_xx of the reliable change index; nil when none is recorded.
-	Reliability *Reliability `json:"reliability,omitempty"`
+	Reliability *Reliability
+	// RuptureReference is what the rupture alert falls back on until a
+	// study has enough ratings of its own; nil: none known.
+	RuptureReference *RuptureReference
 	// Unverified names the parts of the definition not checked against the
 	// primary source, so that the UI and reports can be honest about them.
-	Unverified []string `json:"unverified"`
+	Unverified []string
+}
+
+// BaseID is the form's id without its version: "sai_client" for
+// "sai_client@2".
+func (f *Form) BaseID() string {
+	id, _, _ := strings.Cut(f.ID, "@")
+	return id
+}
+
+// ScoringVersion names the rules and the definition that score answers to
+// this form, e.g. "1/wai_sr_client@1": ScoringVersion, then the form and
+// its version. It is stored with every score.
+func (f *Form) ScoringVersion() string {
+	return ScoringVersion + "/" + f.BaseID() + "@" + f.Version
 }
 
 // Score metrics a cut-off can be stated on.
@@ -132,9 +174,32 @@ type Reliability struct {
 	Source string `json:"source"`
 }
 
-// Catalogue is an immutable set of forms keyed by ID.
+// RuptureReference is a reference for the rupture alert's reliable change
+// criterion: an internal consistency (Cronbach's alpha) and the standard
+// deviation of the total on the item-mean metric, with where they come
+// from and how sure we are. Unlike Reliability, which the study summary
+// uses and which is recorded only where it was checked, these are
+// provisional placeholders, replaced by a study's own figures once it has
+// enough ratings (see docs/alerts-and-webhooks.md).
+type RuptureReference struct {
+	Alpha  float64 `json:"alpha"`
+	SD     float64 `json:"sd"`
+	Source string  `json:"source"`
+}
+
+// Catalogue is an immutable set of forms keyed by ID, with the item texts
+// a deployment supplied. With adds a family by returning a new catalogue,
+// so a catalogue can be shared without locks.
 type Catalogue struct {
 	forms map[string]*Form
+	// latest maps a form's base id to the ID of its latest version, in
+	// the order families were added.
+	latest map[string]string
+	// families holds the family ids and versions present, "id@version".
+	families map[string]bool
+	// texts are the item texts by form id (base or versioned), kept for
+	// forms added later.
+	texts map[string]map[string]map[string]string
 }
 
 var builtin = sync.OnceValue(func() *Catalogue {
@@ -145,14 +210,26 @@ var builtin = sync.OnceValue(func() *Catalogue {
 	return c
 })
 
-// Builtin returns the catalogue parsed from the embedded form files. It
+// Builtin returns the catalogue parsed from the embedded family files. It
 // panics only if the embedded data is invalid, which the tests rule out.
 func Builtin() *Catalogue { return builtin() }
 
-// Form returns the form with the given ID.
+// Form returns a form by its ID. For a form defined at run time, the
+// base id ("sai_client") means its latest version; any form can be named
+// with its version ("wai_sr_client@1").
 func (c *Catalogue) Form(id string) (*Form, bool) {
-	f, ok := c.forms[id]
-	return f, ok
+	if f, ok := c.forms[id]; ok {
+		return f, true
+	}
+	if latest, ok := c.latest[id]; ok {
+		return c.forms[latest], true
+	}
+	if base, version, ok := strings.Cut(id, "@"); ok {
+		if f, ok := c.forms[base]; ok && f.Version == version {
+			return f, true
+		}
+	}
+	return nil, false
 }
 
 // Forms returns all forms sorted by ID, for listing endpoints.
@@ -164,49 +241,150 @@ func (c *Catalogue) Forms() []*Form {
 	return out
 }
 
+// Len counts the forms.
+func (c *Catalogue) Len() int { return len(c.forms) }
+
+// HasFamily reports whether version of family is in the catalogue.
+func (c *Catalogue) HasFamily(family, version string) bool {
+	return c.families[family+"@"+version]
+}
+
+// BuiltinFamily reports whether family is one of the built-in families,
+// which no definition may extend or replace.
+func (c *Catalogue) BuiltinFamily(family string) bool {
+	for _, f := range c.forms {
+		if f.Builtin && f.Family == family {
+			return true
+		}
+	}
+	return false
+}
+
+// With returns a copy of c with the forms of d, a definition made at run
+// time: their ids carry the version ("sai_client@1"), their base ids now
+// name them as the latest version, and the item texts kept for them are
+// applied. It refuses a family and version c has, or a built-in family.
+func (c *Catalogue) With(d *Definition) (*Catalogue, error) {
+	switch {
+	case c.BuiltinFamily(d.ID):
+		return nil, fmt.Errorf("instrument: %q is a built-in family", d.ID)
+	case c.HasFamily(d.ID, d.Version):
+		return nil, fmt.Errorf("instrument: %s version %s is already defined", d.ID, d.Version)
+	}
+	out := c.copy()
+	out.add(d.build(true), d)
+	return out, nil
+}
+
+func (c *Catalogue) copy() *Catalogue {
+	return &Catalogue{forms: maps.Clone(c.forms), latest: maps.Clone(c.latest), families: maps.Clone(c.families), texts: c.texts}
+}
+
+// add puts forms into c (which the caller owns), texts applied.
+func (c *Catalogue) add(forms []*Form, d *Definition) {
+	for _, f := range forms {
+		c.applyTexts(f)
+		c.forms[f.ID] = f
+		if !f.Builtin {
+			c.latest[f.BaseID()] = f.ID
+		}
+	}
+	c.families[d.ID+"@"+d.Version] = true
+}
+
 // WithTexts returns a copy of c with licensed item texts read from a
 // deployment-supplied JSON document of the shape
 //
 //	{"wai_sr_client": {"en": {"1": "text", ...}, "sv": {...}}, ...}
 //
+// A form's base id ("sai_client") gives texts to every version of it;
+// a versioned id ("sai_client@2") to that version, over the base id's.
 // Texts stay out of the repository; only a licensed deployment has them.
-// An unknown form ID or item key is an error naming it. c is not modified.
+// The texts are kept for forms added later (With), so texts may name a
+// form defined at run time; CheckTexts, once every form is known, reports
+// those that name none. c is not modified.
 func (c *Catalogue) WithTexts(r io.Reader) (*Catalogue, error) {
 	var in map[string]map[string]map[string]string
 	if err := json.NewDecoder(r).Decode(&in); err != nil {
 		return nil, fmt.Errorf("instrument: texts: %w", err)
 	}
-	out := &Catalogue{forms: make(map[string]*Form, len(c.forms))}
-	for id, f := range c.forms {
-		out.forms[id] = f.clone()
-	}
 	for _, id := range slices.Sorted(maps.Keys(in)) {
-		f, ok := out.forms[id]
-		if !ok {
-			return nil, fmt.Errorf("instrument: texts: unknown form %q", id)
-		}
 		for _, lang := range slices.Sorted(maps.Keys(in[id])) {
 			if lang == "" {
 				return nil, fmt.Errorf("instrument: texts: form %q: empty language code", id)
 			}
-			texts := in[id][lang]
-			for _, k := range slices.Sorted(maps.Keys(texts)) {
-				key, err := strconv.Atoi(k)
-				if err != nil || key < 1 || key > len(f.Items) {
+			for _, k := range slices.Sorted(maps.Keys(in[id][lang])) {
+				if key, err := strconv.Atoi(k); err != nil || key < 1 || key > MaxItems {
 					return nil, fmt.Errorf("instrument: texts: form %q language %q: unknown item %q", id, lang, k)
 				}
-				if texts[k] == "" {
+				if in[id][lang][k] == "" {
 					return nil, fmt.Errorf("instrument: texts: form %q language %q: empty text for item %q", id, lang, k)
+				}
+			}
+		}
+	}
+	out := c.copy()
+	out.texts = in
+	for id, f := range out.forms {
+		g := f.clone()
+		for i := range g.Items {
+			g.Items[i].Text = nil
+		}
+		out.applyTexts(g)
+		out.forms[id] = g
+	}
+	return out, nil
+}
+
+// CheckTexts reports the first item text that names no form of c, or an
+// item no version of its form has: a typo in the text file, caught at
+// start-up rather than shown as a neutral "Statement 3".
+func (c *Catalogue) CheckTexts() error {
+	items := map[string]int{} // form id (base and versioned) -> most items of a version
+	for _, f := range c.forms {
+		for _, id := range []string{f.ID, f.BaseID()} {
+			items[id] = max(items[id], len(f.Items))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.texts)) {
+		n, ok := items[id]
+		if !ok {
+			return fmt.Errorf("instrument: texts: unknown form %q", id)
+		}
+		for _, lang := range slices.Sorted(maps.Keys(c.texts[id])) {
+			for _, k := range slices.Sorted(maps.Keys(c.texts[id][lang])) {
+				if key, _ := strconv.Atoi(k); key > n {
+					return fmt.Errorf("instrument: texts: form %q language %q: unknown item %q", id, lang, k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// applyTexts sets f's item texts from c.texts: the base id's, then the
+// versioned id's over them. Items beyond f's count are skipped (another
+// version of the form may have them).
+func (c *Catalogue) applyTexts(f *Form) {
+	ids := []string{f.BaseID()}
+	if f.ID != f.BaseID() {
+		ids = append(ids, f.ID)
+	}
+	for _, id := range ids {
+		for lang, texts := range c.texts[id] {
+			for k, text := range texts {
+				key, _ := strconv.Atoi(k)
+				if key < 1 || key > len(f.Items) {
+					continue
 				}
 				it := &f.Items[key-1]
 				if it.Text == nil {
 					it.Text = make(map[string]string)
 				}
-				it.Text[lang] = texts[k]
+				it.Text[lang] = text
 			}
 		}
 	}
-	return out, nil
 }
 
 // clone deep-copies f so a derived catalogue never aliases the original.
@@ -233,34 +411,58 @@ func (f *Form) clone() *Form {
 		r := *f.Reliability
 		g.Reliability = &r
 	}
+	if f.RuptureReference != nil {
+		r := *f.RuptureReference
+		g.RuptureReference = &r
+	}
 	g.Unverified = slices.Clone(f.Unverified)
 	return &g
 }
 
 // Parallel reports whether f and g can be paired item by item for dyad
-// agreement: same family, identical item keys with the same subscale for
-// each item, and identical subscale keys.
+// agreement: the same family and version (one definition), the same
+// number of items, the same subscale keys, and every pair of items with
+// the same family number (Item.Parallel) in the same subscale.
 func (f *Form) Parallel(g *Form) bool {
-	if f.Family != g.Family || len(f.Items) != len(g.Items) || len(f.Subscales) != len(g.Subscales) {
+	if f.Family != g.Family || f.Version != g.Version || len(f.Items) != len(g.Items) ||
+		!slices.Equal(subscaleKeys(f.Subscales), subscaleKeys(g.Subscales)) {
 		return false
 	}
-	for i := range f.Items {
-		if f.Items[i].Key != g.Items[i].Key || f.Items[i].Subscale != g.Items[i].Subscale {
+	pair := f.Pairing(g)
+	for i, j := range pair {
+		if j < 0 || f.Items[i].Subscale != g.Items[j].Subscale {
 			return false
 		}
 	}
-	keys := func(ss []Subscale) []string {
-		out := make([]string, len(ss))
-		for i, s := range ss {
-			out[i] = s.Key
-		}
-		slices.Sort(out)
-		return out
-	}
-	return slices.Equal(keys(f.Subscales), keys(g.Subscales))
+	return true
 }
 
-// load parses and validates every forms/*.json file in fsys.
+// Pairing is the one place item i of f is matched with its parallel item
+// of g: for each 0-based item position i of f, the position in g of the
+// item with the same family number, or -1 when g has none. Between the
+// client and the counsellor form of a family whose definition pairs
+// client item 1 with counsellor item 2, Pairing gives 1 at position 0.
+// Every item-level comparison (profile, item kappas, Krippendorff's alpha
+// per item, the wide export) pairs items through it.
+func (f *Form) Pairing(g *Form) []int {
+	at := make(map[int]int, len(g.Items))
+	for j, it := range g.Items {
+		at[it.Parallel] = j
+	}
+	out := make([]int, len(f.Items))
+	for i, it := range f.Items {
+		j, ok := at[it.Parallel]
+		if !ok {
+			j = -1
+		}
+		out[i] = j
+	}
+	return out
+}
+
+// load parses and validates every forms/*.json file in fsys: one family
+// per file, named after the family's id. They are read by ParseDefinition,
+// as definitions made at run time are.
 func load(fsys fs.FS) (*Catalogue, error) {
 	names, err := fs.Glob(fsys, "forms/*.json")
 	if err != nil {
@@ -269,126 +471,36 @@ func load(fsys fs.FS) (*Catalogue, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("instrument: no form files")
 	}
-	c := &Catalogue{forms: make(map[string]*Form, len(names))}
+	c := &Catalogue{forms: map[string]*Form{}, latest: map[string]string{}, families: map[string]bool{}}
 	for _, name := range names {
-		f, err := loadForm(fsys, name)
+		d, err := loadFamily(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("instrument: %s: %w", name, err)
 		}
-		c.forms[f.ID] = f
+		forms := d.build(false)
+		for _, f := range forms {
+			if _, dup := c.forms[f.ID]; dup {
+				return nil, fmt.Errorf("instrument: %s: form %q is defined twice", name, f.ID)
+			}
+		}
+		c.add(forms, d)
 	}
 	return c, nil
 }
 
-func loadForm(fsys fs.FS, name string) (*Form, error) {
-	file, err := fsys.Open(name)
+func loadFamily(fsys fs.FS, name string) (*Definition, error) {
+	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, err
 	}
-	defer file.Close()
-	dec := json.NewDecoder(file)
-	dec.DisallowUnknownFields()
-	var f Form
-	if err := dec.Decode(&f); err != nil {
+	d, err := ParseDefinition(data)
+	if err != nil {
 		return nil, err
 	}
-	if want := path.Base(name); f.ID+".json" != want {
-		return nil, fmt.Errorf("id %q does not match file name", f.ID)
+	if want := path.Base(name); d.ID+".json" != want {
+		return nil, fmt.Errorf("id %q does not match file name", d.ID)
 	}
-	if err := f.check(); err != nil {
-		return nil, err
-	}
-	if f.Subscales == nil {
-		f.Subscales = []Subscale{}
-	}
-	return &f, nil
-}
-
-// check enforces the invariants that Validate, Keyed and Score rely on.
-func (f *Form) check() error {
-	for _, fv := range [][2]string{{"id", f.ID}, {"family", f.Family}, {"name", f.Name},
-		{"version", f.Version}, {"citation", f.Citation}, {"licence_note", f.LicenceNote}} {
-		if fv[1] == "" {
-			return fmt.Errorf("missing %s", fv[0])
-		}
-	}
-	if f.Role != RoleClient && f.Role != RoleCounsellor {
-		return fmt.Errorf("role %q is not %q or %q", f.Role, RoleClient, RoleCounsellor)
-	}
-	s := f.Scale
-	if !isFinite(s.Min) || !isFinite(s.Max) || !(s.Min < s.Max) {
-		return fmt.Errorf("scale: need finite min < max, got %v..%v", s.Min, s.Max)
-	}
-	if !isFinite(s.Step) || !(s.Step > 0) || !s.onStep(s.Max) {
-		return fmt.Errorf("scale: step %v must be > 0 and reach max from min", s.Step)
-	}
-	for i, a := range s.Anchors {
-		if a.Label == "" || !(a.Value >= s.Min && a.Value <= s.Max) || !s.onStep(a.Value) {
-			return fmt.Errorf("scale: anchor %v %q must be labelled and on the scale", a.Value, a.Label)
-		}
-		if i > 0 && !(a.Value > s.Anchors[i-1].Value) {
-			return fmt.Errorf("scale: anchors must increase")
-		}
-	}
-	if f.MaxMissingFraction != nil {
-		if err := (Policy{MaxMissingFraction: *f.MaxMissingFraction}).Validate(); err != nil {
-			return err
-		}
-	}
-	if c := f.ClinicalCutoff; c != nil {
-		lo, hi := s.Min, s.Max
-		if c.Metric == MetricSum {
-			lo, hi = lo*float64(len(f.Items)), hi*float64(len(f.Items))
-		} else if c.Metric != MetricItemMean {
-			return fmt.Errorf("clinical_cutoff: metric %q is not %q or %q", c.Metric, MetricSum, MetricItemMean)
-		}
-		if !(c.Value > lo && c.Value <= hi) || c.Source == "" {
-			return fmt.Errorf("clinical_cutoff: need a source and a value in (%v, %v]", lo, hi)
-		}
-	}
-	if r := f.Reliability; r != nil && (!(r.Value > 0 && r.Value < 1) || r.Kind == "" || r.Source == "") {
-		return fmt.Errorf("reliability: need a kind, a source and a value in (0, 1)")
-	}
-	if len(f.Items) == 0 {
-		return fmt.Errorf("no items")
-	}
-	for i, it := range f.Items {
-		if it.Key != i+1 {
-			return fmt.Errorf("item %d has key %d: keys must be 1..k in order", i+1, it.Key)
-		}
-		if it.Label == "" {
-			return fmt.Errorf("item %d: missing label", it.Key)
-		}
-		if it.Text != nil {
-			return fmt.Errorf("item %d: item text must not be stored in the catalogue", it.Key)
-		}
-	}
-	owner := make(map[int]string) // item key -> subscale key
-	seen := make(map[string]bool)
-	for _, sub := range f.Subscales {
-		if sub.Key == "" || sub.Label == "" || len(sub.Items) == 0 {
-			return fmt.Errorf("subscale %q: need key, label and items", sub.Key)
-		}
-		if seen[sub.Key] {
-			return fmt.Errorf("subscale %q: duplicate key", sub.Key)
-		}
-		seen[sub.Key] = true
-		for _, k := range sub.Items {
-			if k < 1 || k > len(f.Items) {
-				return fmt.Errorf("subscale %q: unknown item %d", sub.Key, k)
-			}
-			if o, dup := owner[k]; dup {
-				return fmt.Errorf("item %d is in subscales %q and %q", k, o, sub.Key)
-			}
-			owner[k] = sub.Key
-		}
-	}
-	for _, it := range f.Items {
-		if it.Subscale != owner[it.Key] {
-			return fmt.Errorf("item %d: subscale %q disagrees with subscale list (%q)", it.Key, it.Subscale, owner[it.Key])
-		}
-	}
-	return nil
+	return d, nil
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -2,7 +2,9 @@ package instrument_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -207,7 +209,12 @@ func TestWithTexts(t *testing.T) {
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.WithTexts(strings.NewReader(tt.in))
+			// Texts may name forms defined later; CheckTexts, run once
+			// every form is known, catches those that name none.
+			got, err := c.WithTexts(strings.NewReader(tt.in))
+			if err == nil {
+				err = got.CheckTexts()
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("err = %v, want one mentioning %s", err, tt.mention)
 			}
@@ -215,76 +222,430 @@ func TestWithTexts(t *testing.T) {
 	}
 }
 
-// TestLoadRejects checks that the loader catches each kind of broken form
-// file, so that Builtin's panic can only fire on a real data error.
-func TestLoadRejects(t *testing.T) {
-	base := func() map[string]any {
-		var m map[string]any
-		err := json.Unmarshal([]byte(`{
-			"id": "x", "family": "f", "name": "n", "role": "client", "version": "1",
-			"citation": "c", "licence_note": "l", "unverified": [],
-			"scale": {"min": 1, "max": 3, "step": 1, "anchors": [{"value": 1, "label": "lo"}]},
-			"items": [{"key": 1, "subscale": "a", "label": "one"}, {"key": 2, "subscale": "a", "label": "two"}, {"key": 3, "label": "three"}],
-			"subscales": [{"key": "a", "label": "A", "items": [1, 2]}]}`), &m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+// TestTextsForLaterForms: texts for a form defined at run time wait in the
+// catalogue and reach every version of it; a versioned key overrides the
+// base id's for that version alone.
+func TestTextsForLaterForms(t *testing.T) {
+	c, err := instrument.Builtin().WithTexts(strings.NewReader(
+		`{"tst_client": {"en": {"1": "base one", "6": "base six"}}, "tst_client@2": {"en": {"1": "two's one"}}}`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	item := func(m map[string]any, i int) map[string]any { return m["items"].([]any)[i].(map[string]any) }
+	if err := c.CheckTexts(); err == nil {
+		t.Fatal("CheckTexts = nil while tst_client is not defined")
+	}
+	v1 := mustDefinition(t, testDefinition(nil))
+	c, err = c.With(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := mustForm(t, c, "tst_client@1")
+	if f.Items[0].Text["en"] != "base one" || f.Items[5].Text["en"] != "base six" {
+		t.Errorf("v1 texts = %v %v", f.Items[0].Text, f.Items[5].Text)
+	}
+	if err := c.CheckTexts(); err == nil || !strings.Contains(err.Error(), "tst_client@2") {
+		t.Errorf("CheckTexts = %v, want the unknown version named", err)
+	}
+	c, err = c.With(mustDefinition(t, testDefinition(func(m map[string]any) { m["version"] = "2" })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckTexts(); err != nil {
+		t.Errorf("CheckTexts = %v", err)
+	}
+	f2 := mustForm(t, c, "tst_client@2")
+	if f2.Items[0].Text["en"] != "two's one" || f2.Items[5].Text["en"] != "base six" {
+		t.Errorf("v2 texts = %v %v", f2.Items[0].Text, f2.Items[5].Text)
+	}
+	if got := mustForm(t, c, "tst_client"); got.ID != "tst_client@2" {
+		t.Errorf(`Form("tst_client") = %s, want the latest version`, got.ID)
+	}
+	if got := mustForm(t, c, "tst_client@1"); got.Items[0].Text["en"] != "base one" {
+		t.Errorf("v1 changed by v2's texts: %v", got.Items[0].Text)
+	}
+}
+
+// testDefinition is the family of the end-to-end tests as a JSON object
+// to mutate: 6 items on 1–7, two subscales, client items 2 and 5
+// reverse-keyed, and a parallel map that is not the identity.
+func testDefinition(mutate func(m map[string]any)) map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(testDefinitionJSON), &m); err != nil {
+		panic(err)
+	}
+	if mutate != nil {
+		mutate(m)
+	}
+	return m
+}
+
+const testDefinitionJSON = `{
+	"id": "tst", "version": "1", "name": "Test family", "citation": "made up for tests", "licence_note": "none",
+	"items": 6,
+	"scale": {"min": 1, "max": 7, "step": 1, "anchors": [{"value": 1, "labels": {"en": "Never", "sv": "Aldrig"}}, {"value": 7, "labels": {"en": "Always"}}]},
+	"missing_policy": {"max_missing_fraction": 0.2, "prorate": "person_mean"},
+	"parallel": [{"client": 1, "counsellor": 2}, {"client": 2, "counsellor": 1}, {"client": 3, "counsellor": 3},
+		{"client": 4, "counsellor": 4}, {"client": 5, "counsellor": 6}, {"client": 6, "counsellor": 5}],
+	"forms": [
+		{"id": "tst_client", "role": "client", "labels": ["a1", "a2", "a3", "a4", "a5", "a6"],
+		 "subscales": [{"key": "bond", "label": "Bond", "items": [1, 2, 3]}, {"key": "work", "label": "Work", "items": [4, 5, 6]}],
+		 "reverse": [2, 5]},
+		{"id": "tst_counsellor", "role": "counsellor",
+		 "subscales": [{"key": "bond", "label": "Bond", "items": [1, 2, 3]}, {"key": "work", "label": "Work", "items": [4, 5, 6]}],
+		 "reverse": [1, 6]}
+	]
+}`
+
+func mustDefinition(t *testing.T, m map[string]any) *instrument.Definition {
+	t.Helper()
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := instrument.ParseDefinition(data)
+	if err != nil {
+		t.Fatalf("ParseDefinition: %v", err)
+	}
+	return d
+}
+
+// TestParseDefinition checks every rule of a definition: each broken
+// definition is refused with the JSON path of the field at fault and a
+// stable code.
+func TestParseDefinition(t *testing.T) {
+	form := func(m map[string]any, i int) map[string]any { return m["forms"].([]any)[i].(map[string]any) }
 	scale := func(m map[string]any) map[string]any { return m["scale"].(map[string]any) }
-	sub := func(m map[string]any) map[string]any { return m["subscales"].([]any)[0].(map[string]any) }
+	sub := func(m map[string]any, f, i int) map[string]any {
+		return form(m, f)["subscales"].([]any)[i].(map[string]any)
+	}
+	pair := func(m map[string]any, i int) map[string]any { return m["parallel"].([]any)[i].(map[string]any) }
 	tests := []struct {
-		name   string
-		mutate func(m map[string]any)
+		name        string
+		mutate      func(m map[string]any)
+		field, code string // "" = valid
 	}{
-		{"valid", func(map[string]any) {}},
+		{"valid", func(map[string]any) {}, "", ""},
+		{"valid without a parallel map (identity)", func(m map[string]any) {
+			delete(m, "parallel")
+			form(m, 1)["reverse"] = []any{2, 5}
+		}, "", ""},
 		{"valid with cut-off and reliability", func(m map[string]any) {
-			m["clinical_cutoff"] = map[string]any{"value": 7, "metric": "sum", "source": "s"}
+			m["clinical_cutoff"] = map[string]any{"value": 20, "metric": "sum", "source": "s"}
 			m["reliability"] = map[string]any{"value": 0.8, "kind": "cronbach_alpha", "source": "s"}
-		}},
+		}, "", ""},
+		{"valid with rupture references", func(m map[string]any) {
+			form(m, 0)["rupture_reference"] = map[string]any{"alpha": 0.9, "sd": 0.7, "source": "s"}
+			form(m, 1)["rupture_reference"] = map[string]any{"alpha": 0.85, "sd": 0.6, "source": "s"}
+		}, "", ""},
+		{"rupture reference alpha of 1", func(m map[string]any) {
+			form(m, 1)["rupture_reference"] = map[string]any{"alpha": 1, "sd": 0.7, "source": "s"}
+		}, "forms[1].rupture_reference.alpha", "out_of_range"},
+		{"rupture reference without spread", func(m map[string]any) {
+			form(m, 0)["rupture_reference"] = map[string]any{"alpha": 0.9, "sd": 0, "source": "s"}
+		}, "forms[0].rupture_reference.sd", "out_of_range"},
+		{"rupture reference without source", func(m map[string]any) {
+			form(m, 0)["rupture_reference"] = map[string]any{"alpha": 0.9, "sd": 0.7}
+		}, "forms[0].rupture_reference.source", "required"},
+		{"valid single form", func(m map[string]any) { m["forms"] = m["forms"].([]any)[:1]; delete(m, "parallel") }, "", ""},
+		{"valid without subscales", func(m map[string]any) {
+			delete(form(m, 0), "subscales")
+			delete(form(m, 1), "subscales")
+		}, "", ""},
+		{"missing id", func(m map[string]any) { delete(m, "id") }, "id", "required"},
+		{"bad id", func(m map[string]any) { m["id"] = "Tst!" }, "id", "invalid_value"},
+		{"bad version", func(m map[string]any) { m["version"] = "1@2" }, "version", "invalid_value"},
+		{"missing citation", func(m map[string]any) { delete(m, "citation") }, "citation", "required"},
+		{"no items", func(m map[string]any) { m["items"] = 0 }, "items", "out_of_range"},
+		{"10,000 items", func(m map[string]any) { m["items"] = 10000 }, "items", "out_of_range"},
+		{"max not above min", func(m map[string]any) { scale(m)["max"] = 1 }, "scale.max", "not_above_min"},
+		{"max below min", func(m map[string]any) { scale(m)["max"] = -3 }, "scale.max", "not_above_min"},
+		{"huge bound", func(m map[string]any) { scale(m)["max"] = 1e300 }, "scale.max", "out_of_range"},
+		{"zero step", func(m map[string]any) { scale(m)["step"] = 0 }, "scale.step", "out_of_range"},
+		{"step misses max", func(m map[string]any) { scale(m)["step"] = 4 }, "scale.step", "not_on_step"},
+		{"too many points", func(m map[string]any) { scale(m)["step"] = 0.001 }, "scale.step", "out_of_range"},
+		{"anchor off the scale", func(m map[string]any) { scale(m)["anchors"].([]any)[1].(map[string]any)["value"] = 9 }, "scale.anchors[1].value", "out_of_range"},
+		{"anchor without labels", func(m map[string]any) { scale(m)["anchors"].([]any)[0].(map[string]any)["labels"] = map[string]any{} }, "scale.anchors[0].labels", "required"},
+		{"anchor bad language", func(m map[string]any) {
+			scale(m)["anchors"].([]any)[0].(map[string]any)["labels"] = map[string]any{"English": "x"}
+		}, "scale.anchors[0].labels.English", "invalid_value"},
+		{"bad max missing", func(m map[string]any) { m["missing_policy"] = map[string]any{"max_missing_fraction": 1} }, "missing_policy.max_missing_fraction", "out_of_range"},
+		{"bad prorate", func(m map[string]any) { m["missing_policy"] = map[string]any{"prorate": "median"} }, "missing_policy.prorate", "invalid_value"},
 		{"cut-off above the sum range", func(m map[string]any) {
-			m["clinical_cutoff"] = map[string]any{"value": 10, "metric": "sum", "source": "s"}
-		}},
+			m["clinical_cutoff"] = map[string]any{"value": 43, "metric": "sum", "source": "s"}
+		}, "clinical_cutoff.value", "out_of_range"},
 		{"cut-off on an unknown metric", func(m map[string]any) {
 			m["clinical_cutoff"] = map[string]any{"value": 2, "metric": "median", "source": "s"}
-		}},
-		{"cut-off without source", func(m map[string]any) {
-			m["clinical_cutoff"] = map[string]any{"value": 2, "metric": "item_mean"}
-		}},
+		}, "clinical_cutoff.metric", "invalid_value"},
 		{"reliability of 1", func(m map[string]any) {
 			m["reliability"] = map[string]any{"value": 1, "kind": "cronbach_alpha", "source": "s"}
-		}},
-		{"bad role", func(m map[string]any) { m["role"] = "therapist" }},
-		{"missing citation", func(m map[string]any) { delete(m, "citation") }},
-		{"unknown field", func(m map[string]any) { m["extra"] = 1 }},
-		{"id not file name", func(m map[string]any) { m["id"] = "y" }},
-		{"min not below max", func(m map[string]any) { scale(m)["min"] = 3 }},
-		{"zero step", func(m map[string]any) { scale(m)["step"] = 0 }},
-		{"step misses max", func(m map[string]any) { scale(m)["step"] = 0.75 }},
-		{"anchor out of range", func(m map[string]any) { scale(m)["anchors"] = []any{map[string]any{"value": 9, "label": "hi"}} }},
-		{"no items", func(m map[string]any) { m["items"] = []any{}; m["subscales"] = []any{} }},
-		{"keys not contiguous", func(m map[string]any) { item(m, 2)["key"] = 4 }},
-		{"item text stored", func(m map[string]any) { item(m, 0)["text"] = map[string]any{"en": "copyrighted"} }},
-		{"subscale unknown item", func(m map[string]any) { sub(m)["items"] = []any{1, 2, 4} }},
-		{"item in two subscales", func(m map[string]any) {
-			m["subscales"] = append(m["subscales"].([]any), map[string]any{"key": "b", "label": "B", "items": []any{2}})
-		}},
-		{"item subscale disagrees", func(m map[string]any) { item(m, 2)["subscale"] = "a" }},
-		{"bad max missing", func(m map[string]any) { m["max_missing_fraction"] = 1 }},
+		}, "reliability.value", "out_of_range"},
+		{"no forms", func(m map[string]any) { m["forms"] = []any{} }, "forms", "wrong_count"},
+		{"two client forms", func(m map[string]any) { form(m, 1)["role"] = "client" }, "forms[1].role", "duplicate_id"},
+		{"bad role", func(m map[string]any) { form(m, 1)["role"] = "therapist" }, "forms[1].role", "invalid_value"},
+		{"form id outside the family", func(m map[string]any) { form(m, 1)["id"] = "wai_sr_therapist" }, "forms[1].id", "invalid_value"},
+		{"duplicate form ids", func(m map[string]any) { form(m, 1)["id"] = "tst_client" }, "forms[1].id", "duplicate_id"},
+		{"labels miscounted", func(m map[string]any) { form(m, 0)["labels"] = []any{"a"} }, "forms[0].labels", "wrong_count"},
+		{"item wording as a label", func(m map[string]any) {
+			form(m, 0)["labels"].([]any)[2] = "I feel that my therapist and I are working on mutually agreed goals"
+		}, "forms[0].labels[2]", "too_long"},
+		{"overlapping subscales", func(m map[string]any) { sub(m, 0, 1)["items"] = []any{3, 4, 5, 6} }, "forms[0].subscales[1].items[0]", "duplicate_item"},
+		{"item in no subscale", func(m map[string]any) { sub(m, 0, 1)["items"] = []any{4, 5} }, "forms[0].subscales", "not_in_subscale"},
+		{"subscale item out of range", func(m map[string]any) { sub(m, 0, 1)["items"] = []any{4, 5, 6, 7} }, "forms[0].subscales[1].items[3]", "unknown_item"},
+		{"subscale named total", func(m map[string]any) { sub(m, 0, 0)["key"] = "total" }, "forms[0].subscales[0].key", "invalid_value"},
+		{"subscale twice", func(m map[string]any) { sub(m, 0, 1)["key"] = "bond" }, "forms[0].subscales[1].key", "duplicate_id"},
+		{"subscale keys differ", func(m map[string]any) { sub(m, 1, 1)["key"] = "task" }, "forms[1].subscales", "subscales_differ"},
+		{"reverse key out of range", func(m map[string]any) { form(m, 0)["reverse"] = []any{2, 7} }, "forms[0].reverse[1]", "unknown_item"},
+		{"reverse key zero", func(m map[string]any) { form(m, 1)["reverse"] = []any{0} }, "forms[1].reverse[0]", "unknown_item"},
+		{"reverse key twice", func(m map[string]any) { form(m, 0)["reverse"] = []any{2, 2} }, "forms[0].reverse[1]", "duplicate_item"},
+		{"parallel map not one-to-one (client)", func(m map[string]any) { pair(m, 1)["client"] = 1 }, "parallel[1].client", "not_one_to_one"},
+		{"parallel map not one-to-one (counsellor)", func(m map[string]any) { pair(m, 2)["counsellor"] = 2 }, "parallel[2].counsellor", "not_one_to_one"},
+		{"parallel map incomplete", func(m map[string]any) { m["parallel"] = m["parallel"].([]any)[:5] }, "parallel", "wrong_count"},
+		{"parallel item out of range", func(m map[string]any) { pair(m, 0)["counsellor"] = 9 }, "parallel[0].counsellor", "unknown_item"},
+		{"parallel across subscales", func(m map[string]any) {
+			pair(m, 2)["counsellor"], pair(m, 3)["counsellor"] = 4, 3
+		}, "parallel[2]", "subscales_differ"},
+		{"no map, subscales differ item by item", func(m map[string]any) {
+			delete(m, "parallel")
+			sub(m, 1, 0)["items"], sub(m, 1, 1)["items"] = []any{1, 2, 4}, []any{3, 5, 6}
+		}, "parallel", "subscales_differ"},
+		{"parallel map on one form", func(m map[string]any) { m["forms"] = m["forms"].([]any)[:1] }, "parallel", "invalid_value"},
+		{"unknown field", func(m map[string]any) { m["extra"] = 1 }, "", "malformed_definition"},
+		{"item text stored", func(m map[string]any) { form(m, 0)["text"] = map[string]any{"en": "copyrighted"} }, "", "malformed_definition"},
+		{"wrong type", func(m map[string]any) { m["items"] = "six" }, "items", "malformed_definition"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := base()
-			tt.mutate(m)
-			data, err := json.Marshal(m)
+			data, err := json.Marshal(testDefinition(tt.mutate))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = instrument.Load(fstest.MapFS{"forms/x.json": {Data: data}})
-			if (err == nil) != strings.HasPrefix(tt.name, "valid") {
-				t.Errorf("Load err = %v", err)
+			d, err := instrument.ParseDefinition(data)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("ParseDefinition = %v, want valid", err)
+				}
+				if _, err := instrument.ParseDefinition(d.Canonical()); err != nil {
+					t.Errorf("the canonical form does not parse again: %v", err)
+				}
+				return
 			}
+			var de *instrument.DefinitionError
+			if !errors.As(err, &de) {
+				t.Fatalf("ParseDefinition err = %v, want a *DefinitionError", err)
+			}
+			for _, fe := range de.Fields {
+				if fe.Field == tt.field && fe.Code == tt.code {
+					return
+				}
+			}
+			t.Errorf("errors = %+v, want %s %s", de.Fields, tt.field, tt.code)
 		})
+	}
+}
+
+// TestParseDefinitionBounds: oversized or pathological input is refused
+// quickly with a reason, never a panic.
+func TestParseDefinitionBounds(t *testing.T) {
+	big := `{"id":"tst","name":"` + strings.Repeat("x", instrument.MaxDefinitionBytes) + `"}`
+	for _, tt := range []struct{ name, in, code string }{
+		{"1 MB", big, "too_long"},
+		{"deep nesting", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), "malformed_definition"},
+		{"non-finite number", `{"scale": {"min": 1e999}}`, "malformed_definition"},
+		{"two values", `{} {}`, "malformed_definition"},
+		{"empty", ``, "malformed_definition"},
+	} {
+		_, err := instrument.ParseDefinition([]byte(tt.in))
+		var de *instrument.DefinitionError
+		if !errors.As(err, &de) || de.Fields[0].Code != tt.code {
+			t.Errorf("%s: err = %v, want code %s", tt.name, err, tt.code)
+		}
+	}
+	// 10,000 labels under the byte limit: one error per rule, bounded.
+	m := testDefinition(func(m map[string]any) {
+		m["items"] = 100
+		labels := make([]any, 5000)
+		for i := range labels {
+			labels[i] = ""
+		}
+		m["forms"].([]any)[0].(map[string]any)["labels"] = labels
+	})
+	data, _ := json.Marshal(m)
+	_, err := instrument.ParseDefinition(data)
+	var de *instrument.DefinitionError
+	if !errors.As(err, &de) || len(de.Fields) > 100 {
+		t.Errorf("err = %v, want a bounded list", err)
+	}
+}
+
+// FuzzParseDefinition: whatever the bytes, ParseDefinition answers with a
+// definition whose forms build, score and pair without panicking, or with
+// a *DefinitionError; never anything else.
+func FuzzParseDefinition(f *testing.F) {
+	f.Add([]byte(testDefinitionJSON))
+	for _, name := range []string{"wai_sr", "wai_s", "srs"} {
+		data, err := os.ReadFile("forms/" + name + ".json")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"id":"a","version":"1","items":2,"scale":{"min":0,"max":1,"step":0.5},"forms":[{"id":"a_c","role":"client"}]}`))
+	f.Add([]byte(`{"scale":{"min":-0,"max":1e-300,"step":1e-303}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := instrument.ParseDefinition(data)
+		if err != nil {
+			var de *instrument.DefinitionError
+			if !errors.As(err, &de) || len(de.Fields) == 0 {
+				t.Fatalf("err = %v, want a *DefinitionError with fields", err)
+			}
+			return
+		}
+		c, err := instrument.Empty().With(d)
+		if err != nil {
+			t.Fatalf("With: %v", err)
+		}
+		forms := c.Forms()
+		for _, form := range forms {
+			answers := make([]*float64, len(form.Items))
+			for i := range answers {
+				v := form.Scale.Min + float64(i%2)*form.Scale.Step
+				answers[i] = &v
+			}
+			if errs := form.Validate(answers); errs != nil {
+				t.Fatalf("%s: grid answers refused: %v", form.ID, errs)
+			}
+			_ = form.Score(answers, instrument.DefaultPolicy())
+			for _, g := range forms {
+				if !form.Parallel(g) {
+					t.Fatalf("%s and %s of one definition are not parallel", form.ID, g.ID)
+				}
+			}
+		}
+		if _, err := instrument.ParseDefinition(d.Canonical()); err != nil {
+			t.Fatalf("canonical form refused: %v", err)
+		}
+	})
+}
+
+// TestPairing: the parallel map of the definition pairs client item i
+// with its counsellor item, both ways; built-in families pair by key.
+func TestPairing(t *testing.T) {
+	c, err := instrument.Empty().With(mustDefinition(t, testDefinition(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, tf := mustForm(t, c, "tst_client@1"), mustForm(t, c, "tst_counsellor@1")
+	if got, want := cf.Pairing(tf), []int{1, 0, 2, 3, 5, 4}; !slices.Equal(got, want) {
+		t.Errorf("client→counsellor = %v, want %v", got, want)
+	}
+	if got, want := tf.Pairing(cf), []int{1, 0, 2, 3, 5, 4}; !slices.Equal(got, want) {
+		t.Errorf("counsellor→client = %v, want %v", got, want)
+	}
+	if !cf.Parallel(tf) || !tf.Parallel(cf) {
+		t.Error("the two forms are not parallel")
+	}
+	// Reverse keys follow the map: client 2 and 5 are counsellor 1 and 6.
+	for i, j := range cf.Pairing(tf) {
+		if cf.Items[i].Reverse != tf.Items[j].Reverse {
+			t.Errorf("client item %d reverse %v, its counsellor item %d %v", i+1, cf.Items[i].Reverse, j+1, tf.Items[j].Reverse)
+		}
+	}
+	b := instrument.Builtin()
+	if got := mustForm(t, b, "wai_s_client").Pairing(mustForm(t, b, "wai_s_therapist")); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}) {
+		t.Errorf("WAI-S pairing = %v, want identity", got)
+	}
+	// Another version of the family is a different definition.
+	c2, err := c.With(mustDefinition(t, testDefinition(func(m map[string]any) { m["version"] = "2" })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Parallel(mustForm(t, c2, "tst_counsellor@2")) {
+		t.Error("version 1's client form is parallel to version 2's counsellor form")
+	}
+}
+
+// TestCatalogueWith: a definition made at run time adds versioned forms;
+// built-in families and defined versions cannot be redefined.
+func TestCatalogueWith(t *testing.T) {
+	b := instrument.Builtin()
+	c, err := b.With(mustDefinition(t, testDefinition(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() != 5 || c.Len() != 7 {
+		t.Errorf("Len = %d → %d, want 5 → 7 (the original unchanged)", b.Len(), c.Len())
+	}
+	f := mustForm(t, c, "tst_client")
+	if f.ID != "tst_client@1" || f.Family != "tst" || f.Version != "1" || f.Builtin || f.ScoringVersion() != "1/tst_client@1" {
+		t.Errorf("form = %s %s %s builtin %v scoring %s", f.ID, f.Family, f.Version, f.Builtin, f.ScoringVersion())
+	}
+	if got := mustForm(t, b, "wai_sr_client").ScoringVersion(); got != "1/wai_sr_client@1" {
+		t.Errorf("built-in ScoringVersion = %s", got)
+	}
+	if got := mustForm(t, b, "wai_sr_client@1"); got.ID != "wai_sr_client" {
+		t.Errorf("wai_sr_client@1 = %s", got.ID)
+	}
+	if _, ok := b.Form("wai_sr_client@2"); ok {
+		t.Error("an unknown version of a built-in form resolves")
+	}
+	if a := f.Scale.Anchors[0]; a.Label != "Never" || a.Labels["sv"] != "Aldrig" {
+		t.Errorf("anchor = %+v", a)
+	}
+	if _, err := c.With(mustDefinition(t, testDefinition(nil))); err == nil {
+		t.Error("the same version was defined twice")
+	}
+	wai := mustDefinition(t, testDefinition(func(m map[string]any) {
+		m["id"] = "wai_sr"
+		m["forms"].([]any)[0].(map[string]any)["id"] = "wai_sr_client"
+		m["forms"].([]any)[1].(map[string]any)["id"] = "wai_sr_counsellor"
+		m["version"] = "2"
+	}))
+	if _, err := c.With(wai); err == nil {
+		t.Error("a built-in family was extended")
+	}
+}
+
+// TestBuiltinDefinitionsCanonical: the built-in files parse as POST
+// /v1/instruments bodies do, and hold the defaults explicitly.
+func TestBuiltinDefinitionsCanonical(t *testing.T) {
+	for _, name := range []string{"wai_sr", "wai_s", "srs"} {
+		data, err := os.ReadFile("forms/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := instrument.ParseDefinition(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if d.ID != name {
+			t.Errorf("%s.json holds family %q", name, d.ID)
+		}
+	}
+	if _, err := instrument.Load(fstest.MapFS{"forms/x.json": {Data: []byte(testDefinitionJSON)}}); err == nil {
+		t.Error("a family file whose name is not its id loaded")
+	}
+	if _, err := instrument.Load(fstest.MapFS{"forms/tst.json": {Data: []byte(testDefinitionJSON)}}); err != nil {
+		t.Errorf("Load = %v", err)
+	}
+}
+
+// TestBuiltinRuptureReferences: every built-in form carries the rupture
+// alert's provisional reference (docs/alerts-and-webhooks.md lists them),
+// apart from the vetted reliability only the SRS records.
+func TestBuiltinRuptureReferences(t *testing.T) {
+	want := map[string][2]float64{
+		"wai_sr_client": {0.91, 0.70}, "wai_sr_therapist": {0.89, 0.60},
+		"wai_s_client": {0.93, 0.90}, "wai_s_therapist": {0.93, 0.80},
+		"srs_client": {0.88, 0.98},
+	}
+	for id, w := range want {
+		f, ok := instrument.Builtin().Form(id)
+		if !ok {
+			t.Fatalf("no built-in form %s", id)
+		}
+		r := f.RuptureReference
+		if r == nil || r.Alpha != w[0] || r.SD != w[1] || r.Source == "" {
+			t.Errorf("%s rupture reference = %+v, want alpha %v, sd %v with a source", id, r, w[0], w[1])
+		}
 	}
 }

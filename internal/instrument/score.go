@@ -7,8 +7,9 @@ import (
 )
 
 // ScoringVersion identifies the scoring rules in this file. It is stored
-// with every score so that results stay reproducible; bump it whenever the
-// rules (keying, proration, rounding) change.
+// with every score, followed by the form definition that was scored (see
+// Form.ScoringVersion), so that results stay reproducible; bump it
+// whenever the rules (keying, proration, rounding) change.
 const ScoringVersion = "1"
 
 // FieldError codes, stable for API clients.
@@ -212,8 +213,9 @@ func (f *Form) Keyed(answers []*float64) []*float64 {
 
 // Score scores answers that passed Validate (other input does not panic
 // but gives meaningless numbers). The effective missing-item fraction is
-// the smaller of the policy's and the form's cap; a policy outside [0, 1)
-// is clamped into it. With p.TotalRequiresSubscales, a total whose form
+// the smaller of the policy's and the form's cap, 0 when the form does
+// not prorate; a policy outside [0, 1) is clamped into it. With
+// p.TotalRequiresSubscales or the form's own rule, a total whose form
 // has an unscored subscale is unscored too (Reason subscale_missing; its
 // Answered and Items still count). Nothing is rounded.
 func (f *Form) Score(answers []*float64, p Policy) Scores {
@@ -225,6 +227,10 @@ func (f *Form) Score(answers []*float64, p Policy) Scores {
 	if f.MaxMissingFraction != nil {
 		frac = math.Min(frac, *f.MaxMissingFraction)
 	}
+	if f.Prorate == ProrateNone {
+		frac = 0
+	}
+	requireSubscales := p.TotalRequiresSubscales || f.TotalRequiresSubscales
 	keyed := f.Keyed(answers)
 	all := make([]int, len(f.Items))
 	for i, it := range f.Items {
@@ -234,7 +240,7 @@ func (f *Form) Score(answers []*float64, p Policy) Scores {
 	for _, s := range f.Subscales {
 		sc := scoreItems(keyed, s.Items, frac)
 		out.Subscales[s.Key] = sc
-		if p.TotalRequiresSubscales && sc.Mean == nil && out.Total.Mean != nil {
+		if requireSubscales && sc.Mean == nil && out.Total.Mean != nil {
 			out.Total = Score{Answered: out.Total.Answered, Items: out.Total.Items, Reason: ReasonSubscaleMissing}
 		}
 	}

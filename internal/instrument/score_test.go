@@ -455,3 +455,35 @@ func TestScoreTotalRequiresSubscales(t *testing.T) {
 		})
 	}
 }
+
+// TestScoreFormPolicy: a family's own missing-item rule tightens the
+// study's policy: prorate "none" scores complete scales only, and
+// total_requires_subscales holds whatever the study says.
+func TestScoreFormPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		policy map[string]any
+		total  bool // scored with item 6 unanswered?
+	}{
+		{"person mean", map[string]any{"prorate": "person_mean"}, true},
+		{"none", map[string]any{"prorate": "none"}, false},
+		{"total requires subscales", map[string]any{"total_requires_subscales": true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := instrument.Empty().With(mustDefinition(t, testDefinition(func(m map[string]any) { m["missing_policy"] = tt.policy })))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Item 6 unanswered: 1 of 6 for the total (within the default
+			// 0.25), 1 of the 3 items of "work" (beyond it: floor(0.75) = 0).
+			s := mustForm(t, c, "tst_client").Score(ans(7, 1, 7, 7, 1, miss), instrument.DefaultPolicy())
+			if (s.Total.Mean != nil) != tt.total || s.Subscales["work"].Mean != nil || s.Subscales["bond"].Mean == nil {
+				t.Fatalf("total %+v work %+v bond %+v", s.Total, s.Subscales["work"], s.Subscales["bond"])
+			}
+			// Items 2 and 5 are reverse-keyed: 1 counts as 7.
+			if tt.total && *s.Total.Mean != 7 {
+				t.Errorf("total mean = %v, want 7 after reverse keying", *s.Total.Mean)
+			}
+		})
+	}
+}

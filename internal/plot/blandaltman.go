@@ -50,14 +50,8 @@ var (
 )
 
 func (in BAInput) check() (float64, error) {
-	if err := in.Scale.check(); err != nil {
-		return 0, err
-	}
-	conf, err := confOf(in.Conf)
+	conf, err := checkPaired(in.Scale, in.Conf, in.Client, in.Counsellor)
 	if err != nil {
-		return 0, err
-	}
-	if err := checkPairs(in.Scale, in.Client, in.Counsellor); err != nil {
 		return 0, err
 	}
 	if l := in.Limits; l != nil {
@@ -80,6 +74,19 @@ func (in BAInput) check() (float64, error) {
 		return 0, inputErr("trend line %v + %v·x is not finite", t.Intercept, t.Slope)
 	}
 	return conf, nil
+}
+
+// checkPaired checks what both paired plots take (a scale, a confidence
+// level, client and counsellor scores) and returns the level to use.
+func checkPaired(s Scale, conf float64, client, counsellor []float64) (float64, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	conf, err := confOf(conf)
+	if err != nil {
+		return 0, err
+	}
+	return conf, checkPairs(s, client, counsellor)
 }
 
 func checkPairs(s Scale, client, counsellor []float64) error {

@@ -28,14 +28,8 @@ type ScatterInput struct {
 var identityStyle = draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: dashLong}
 
 func (in ScatterInput) check() (float64, error) {
-	if err := in.Scale.check(); err != nil {
-		return 0, err
-	}
-	conf, err := confOf(in.Conf)
+	conf, err := checkPaired(in.Scale, in.Conf, in.Client, in.Counsellor)
 	if err != nil {
-		return 0, err
-	}
-	if err := checkPairs(in.Scale, in.Client, in.Counsellor); err != nil {
 		return 0, err
 	}
 	for _, e := range []struct {

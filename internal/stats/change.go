@@ -32,6 +32,10 @@ func ReliableChangeCriterion(sd, reliability float64) (RCICriterion, error) {
 	}
 	sem := sd * math.Sqrt(1-reliability)
 	sdiff := math.Sqrt2 * sem
+	if !finite(JacobsonTruaxZ * sdiff) {
+		// An SD near the float64 limit overflows the criterion; no real scale gets there.
+		return RCICriterion{}, undefined(ReasonUndefined)
+	}
 	return RCICriterion{SD: sd, Reliability: reliability, SEM: sem, SDiff: sdiff, Threshold: JacobsonTruaxZ * sdiff}, nil
 }
 

@@ -177,6 +177,8 @@ func TestReliableChange(t *testing.T) {
 		{"reliability NaN", 1, 2, 0.7, math.NaN(), "invalid"},
 		{"sd 0", 1, 2, 0, 0.9, "invalid"},
 		{"score NaN", math.NaN(), 2, 0.7, 0.9, "invalid"},
+		// Found by FuzzNoNaN: S_diff overflowed to +Inf and was returned as a number.
+		{"sd near float max", 0, 0, 1.7520898898970586e+308, 0.18823529411764706, stats.ReasonUndefined},
 	} {
 		t.Run(e.name, func(t *testing.T) {
 			_, err := stats.ReliableChange(e.x1, e.x2, e.sd, e.r)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,13 +55,10 @@ func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad, audit ...allian
 // reflection cost about as much as the query's round trip.
 func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, error) {
 	var r dyadRow
-	err := s.sqlDB.QueryRowContext(ctx, s.sql.findDyad, id).Scan(&r.ID, &r.StudyID, &r.ClientCode, &r.CounsellorCode,
+	err := scanOne(s.reads.QueryContext(ctx, s.sql.findDyad, id))(&r.ID, &r.StudyID, &r.ClientCode, &r.CounsellorCode,
 		&r.CreatedAt, &r.WithdrawnAt, &r.WithdrawnScope, &r.WithdrawalReason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return alliance.Dyad{}, alliance.ErrNotFound
-	}
 	if err != nil {
-		return alliance.Dyad{}, translate(err)
+		return alliance.Dyad{}, err
 	}
 	return r.toDomain(), nil
 }
@@ -105,7 +101,7 @@ func (s *Store) FindCounsellorCodes(ctx context.Context, studyID string) (map[st
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := s.sqlDB.QueryContext(s.rowsCtx(ctx), rebind(s.dialect, counsellorCodesSQL), studyID)
+	rows, err := s.reads.QueryContext(s.rowsCtx(ctx), rebind(s.dialect, counsellorCodesSQL), studyID)
 	if err != nil {
 		return nil, translate(err)
 	}

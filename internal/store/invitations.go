@@ -67,7 +67,7 @@ func (s *Store) FindInvitationByID(ctx context.Context, id string) (alliance.Inv
 // CreateInvitedRating claims the idempotency key (if any), uses the
 // invitation up and inserts the rating in one transaction.
 func (s *Store) CreateInvitedRating(ctx context.Context, invID string, now time.Time, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit, op{st: s.sql.useInvitation, args: []any{now, r.ID, invID, now}, none: alliance.ErrGone})
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingInvited, Rating: r, InvitationID: invID, At: now, Idem: idem, Audit: audit})
 }
 
 // FindInvitations lists a dyad's survey links, oldest first.

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
+	"os"
 	"sync"
 	"testing"
 
@@ -31,14 +33,20 @@ type instance struct {
 
 var ginTestMode sync.Once
 
-func startInstance(t *testing.T, url string) *instance {
+func startInstance(t *testing.T, url string, opts ...store.Option) *instance {
 	t.Helper()
-	ginTestMode.Do(func() { gin.SetMode(gin.TestMode) })
-	st, err := store.Open(context.Background(), url, discard)
+	st, err := store.Open(context.Background(), url, discard, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return serve(t, st)
+}
+
+// serve puts the API in front of st, as cmd/alliance does on PostgreSQL.
+func serve(t *testing.T, st *store.Store) *instance {
+	t.Helper()
+	ginTestMode.Do(func() { gin.SetMode(gin.TestMode) })
 	// The caches of cmd/alliance on PostgreSQL.
 	svc := alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin())
 	h := api.NewHandler(api.Deps{
@@ -60,9 +68,8 @@ type reply struct {
 	detail   string
 }
 
-// send makes one request with the bearer token (an API key or a survey
-// link's token) and, if key is not empty, an Idempotency-Key.
-func send(t *testing.T, method, url, bearer, key string, body any) reply {
+// jsonRequest is a request with body as JSON and the bearer token.
+func jsonRequest(t *testing.T, method, url, bearer string, body any) *http.Request {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -74,6 +81,14 @@ func send(t *testing.T, method, url, bearer, key string, body any) reply {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+bearer)
+	return req
+}
+
+// send makes one request with the bearer token (an API key or a survey
+// link's token) and, if key is not empty, an Idempotency-Key.
+func send(t *testing.T, method, url, bearer, key string, body any) reply {
+	t.Helper()
+	req := jsonRequest(t, method, url, bearer, body)
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
@@ -133,6 +148,51 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	exactlyOnce(t, inst, func() *instance { return startInstance(t, url) })
+}
+
+// TestTwoInstancesThroughPgBouncer runs the same load through PgBouncer in
+// transaction mode (scripts/postgres-test.sh starts one): the way
+// docs/deploying.md describes, migrations straight to PostgreSQL (they
+// hold a session lock), the instances through PgBouncer with pgx's exec
+// mode (no named prepared statements) and no statement_timeout of their
+// own (PgBouncer refuses it as a startup parameter; it belongs on the
+// role).
+func TestTwoInstancesThroughPgBouncer(t *testing.T) {
+	t.Parallel()
+	bouncer := os.Getenv("ALLIANCE_TEST_PGBOUNCER_URL")
+	if bouncer == "" {
+		t.Skip("ALLIANCE_TEST_PGBOUNCER_URL is not set: run `scripts/postgres-test.sh go test ./...`, which starts PgBouncer when it can")
+	}
+	direct := pgtest.Database(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, direct, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	d, _ := neturl.Parse(direct)
+	u, _ := neturl.Parse(bouncer)
+	u.Path = d.Path
+	q := u.Query()
+	q.Set("default_query_exec_mode", "exec")
+	u.RawQuery = q.Encode()
+	opts := []store.Option{store.WithStatementTimeout(0)}
+	start := func() *instance { return startInstance(t, u.String(), opts...) }
+	exactlyOnce(t, []*instance{start(), start()}, start)
+}
+
+// exactlyOnce sends two instances of one migrated database, all at once,
+// fresh ratings, idempotent retries of one request split over both, and
+// competing submissions of the same dyad, session and role, and checks
+// that every acknowledged rating is stored exactly once, and known to a
+// third instance started afterwards (by startLate).
+func exactlyOnce(t *testing.T, inst []*instance, startLate func() *instance) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
 	base := func(i int) string { return inst[i%2].srv.URL }
 	admin, err := inst[0].svc.EnsureAdminKey(ctx)
 	if err != nil || admin == "" {
@@ -300,7 +360,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 
 	// A third instance, started afterwards, knows every key: nothing that
 	// matters lived in the memory of the first two.
-	late := startInstance(t, url)
+	late := startLate()
 	for s := 1; s <= sessions; s++ {
 		body := map[string]any{"session": s, "role": "client", "answers": answers(s)}
 		r := send(t, "POST", late.srv.URL+"/v1/dyads/"+retryDyad+"/ratings", admin, fmt.Sprintf("retry-%d", s), body)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -46,20 +47,41 @@ const writeTimeout = time.Minute
 // foreign key).
 const someWrite = -2
 
+// collided is pipeline's "failed" when PostgreSQL aborted the batch's
+// transaction for colliding with another one (deadlock_detected,
+// serialization_failure): nothing of the batch is stored, and its writes
+// may well succeed again. Batches of writes that each lock their dyad's
+// row (the alert revision, see alertOps) can deadlock when two batches
+// hold writes of the same two dyads in opposite orders; PostgreSQL then
+// aborts one of them.
+const collided = -3
+
+// collisionRetries bounds how often a write that collided is committed
+// again, alone, before its caller gets the collision (503, retry).
+const collisionRetries = 3
+
 // commitPipelined is the groupcommit.Commit of PostgreSQL. It sends the
 // batch as one transaction. If a write fails (its own error, such as a
 // duplicate key, or an op's expectation), the transaction is rolled back
 // and the batch split there: the writes before it are committed again
 // without it, then it alone, then the ones after it; when it is not known
 // which write failed, each is committed alone. Each write thus gets the
-// outcome it would have had alone, in queue order. A failure of the
-// transaction itself (the connection, the commit) is every write's: none
-// of them is stored.
+// outcome it would have had alone, in queue order. A collision with
+// another transaction (see collided) is no write's fault: each write is
+// committed again, alone. A failure of the transaction itself (the
+// connection, the commit) is every write's: none of them is stored.
 func (s *Store) commitPipelined(batch []groupcommit.Pending[[]op], errs []error) {
 	for len(batch) > 0 {
 		failed, err := s.pipeline(batch)
 		switch {
 		case err == nil:
+			return
+		case failed == collided:
+			// Each write again, alone: a transaction of one write holds
+			// the fewest locks.
+			for i := range batch {
+				s.commitAlone(batch[i:i+1], errs[i:i+1])
+			}
 			return
 		case failed == someWrite && len(batch) > 1:
 			for i := range batch {
@@ -77,6 +99,18 @@ func (s *Store) commitPipelined(batch []groupcommit.Pending[[]op], errs []error)
 		}
 		s.commitPipelined(batch[failed:failed+1], errs[failed:failed+1])
 		batch, errs = batch[failed+1:], errs[failed+1:]
+	}
+}
+
+// commitAlone commits one write, again as long as it collides with other
+// transactions, at most collisionRetries times.
+func (s *Store) commitAlone(one []groupcommit.Pending[[]op], errs []error) {
+	for attempt := 0; ; attempt++ {
+		failed, err := s.pipeline(one)
+		if failed != collided || attempt == collisionRetries {
+			errs[0] = err
+			return
+		}
 	}
 }
 
@@ -118,7 +152,7 @@ func queue(b *pgx.Batch, batch []groupcommit.Pending[[]op]) (stmts []sent, expec
 func sameInserts(batch []groupcommit.Pending[[]op]) bool {
 	first := batch[0].Write
 	for _, o := range first {
-		if !o.st.inserts() || o.none != nil {
+		if !o.st.inserts() || o.none != nil || o.count != nil {
 			return false
 		}
 	}
@@ -127,7 +161,7 @@ func sameInserts(batch []groupcommit.Pending[[]op]) bool {
 			return false
 		}
 		for k, o := range p.Write {
-			if o.st != first[k].st || o.none != nil || o.taken != first[k].taken {
+			if o.st != first[k].st || o.none != nil || o.count != nil || o.taken != first[k].taken {
 				return false
 			}
 		}
@@ -144,12 +178,13 @@ func sameInserts(batch []groupcommit.Pending[[]op]) bool {
 func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout())
 	defer cancel()
-	conn, err := s.sqlDB.Conn(ctx)
+	conn, err := s.pool.conn(ctx)
 	if err != nil {
 		return -1, s.unavailable(err)
 	}
 	defer conn.Close()
 	failed = -1
+	collision := false
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
 		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+len(batch)*4)}
@@ -162,6 +197,7 @@ func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err err
 		if _, err = br.Exec(); err == nil {
 			for _, st := range stmts {
 				tag, e := br.Exec()
+				collision = collision || collides(e)
 				if e = st.op.outcome(tag.RowsAffected(), e); e != nil {
 					failed, err = st.write, e
 					break
@@ -194,8 +230,11 @@ func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err err
 	if err == nil && rawErr != nil {
 		err = rawErr
 	}
+	collision = collision || collides(err)
 	err = translate(err)
 	switch {
+	case collision && err != nil:
+		return collided, err
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn):
 		return -1, s.unavailable(err)
 	case errors.Is(err, alliance.ErrUnavailable):
@@ -227,4 +266,11 @@ func (s *Store) writeTimeout() time.Duration {
 		return s.statementTimeout
 	}
 	return writeTimeout
+}
+
+// collides reports whether err is PostgreSQL aborting a transaction for a
+// collision with another: a deadlock or a serialization failure.
+func collides(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

@@ -47,7 +47,8 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 	sqlDB.SetConnMaxIdleTime(o.ConnMaxIdleTime)
 
 	where := fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
-	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig(log))
+	pool := &boundedPool{db: sqlDB, wait: o.PoolWait}
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: pool}), gormConfig(log))
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
@@ -56,7 +57,8 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, sql: newStatements(migrations.Postgres), statementTimeout: o.StatementTimeout}
+	s := &Store{db: db, sqlDB: sqlDB, reads: pool, pool: pool, dialect: migrations.Postgres,
+		sql: newStatements(migrations.Postgres), statementTimeout: o.StatementTimeout}
 	s.writer = groupcommit.New(s.commitPipelined, groupcommit.Options{Loops: pipelineLoops})
 	return s, nil
 }

@@ -142,20 +142,56 @@ func timePtr(t sql.NullTime) *time.Time {
 // CreateRating claims the idempotency key (if any), inserts the rating and
 // appends its audit entries in one transaction.
 func (s *Store) CreateRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit)
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingCreate, Rating: r, Idem: idem, Audit: audit})
 }
 
 // AmendRating supersedes prev and inserts r in one transaction. The
 // conditional update is the optimistic lock: if prev is no longer current,
 // nothing is written and ErrConflict is returned.
 func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *alliance.Idempotency, audit ...alliance.AuditEntry) error {
-	return s.insertRating(ctx, r, idem, audit, op{st: s.sql.supersede, args: []any{r.CreatedAt, prev.ID},
-		none: fmt.Errorf("rating %s is no longer current: %w", prev.ID, alliance.ErrConflict)})
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingAmend, Rating: r, Prev: prev, Idem: idem, Audit: audit})
 }
 
-// insertRating is every rating write: in one transaction, claim the
-// idempotency key (if any), run before (an amendment's supersede, a
-// survey link's use), insert the rating and append the audit entries.
+// WriteRating is every rating write (see alliance.Store), as one list of
+// statements in one transaction: the write's own step (an amendment's
+// supersede, a survey link's use, a void: each the optimistic lock of its
+// row), then its alert changes (alertOps: the dyad's alert revision, the
+// resolutions, the alerts raised and their events); around them, but for
+// a void, what insertRating adds.
+func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
+	r := w.Rating
+	var step op
+	switch w.Op {
+	case alliance.RatingCreate:
+	case alliance.RatingAmend:
+		step = op{st: s.sql.supersede, args: []any{r.CreatedAt, w.Prev.ID},
+			none: fmt.Errorf("rating %s is no longer current: %w", w.Prev.ID, alliance.ErrConflict)}
+	case alliance.RatingInvited:
+		step = op{st: s.sql.useInvitation, args: []any{w.At, r.ID, w.InvitationID, w.At}, none: alliance.ErrGone}
+	case alliance.RatingVoid:
+		step = op{st: s.sql.voidRating, args: []any{w.At, w.At, w.VoidReason, r.ID},
+			none: fmt.Errorf("rating %s is no longer current: %w", r.ID, alliance.ErrConflict)}
+	default:
+		return fmt.Errorf("rating write %d: no such operation", w.Op)
+	}
+	var before []op
+	if step.st != nil {
+		before = append(before, step)
+	}
+	before, err := s.alertOps(before, r.DyadID, w.Alerts)
+	if err != nil {
+		return err
+	}
+	if w.Op == alliance.RatingVoid {
+		return s.write(ctx, w.Audit, before...)
+	}
+	return s.insertRating(ctx, r, w.Idem, w.Audit, before...)
+}
+
+// insertRating is every rating write but a void: in one transaction,
+// claim the idempotency key (if any), run before (an amendment's
+// supersede, a survey link's use, the alert changes), insert the rating
+// and append the audit entries.
 //
 // The key comes first: a key already present means another request
 // committed it, which a retry must learn before anything else (a retried
@@ -233,6 +269,5 @@ func (s *Store) FindIdempotency(ctx context.Context, key string) (alliance.Idemp
 // VoidRating takes the current version id out of current data; ErrConflict
 // when it is no longer current.
 func (s *Store) VoidRating(ctx context.Context, id string, at time.Time, reason string, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, op{st: s.sql.voidRating, args: []any{at, at, reason, id},
-		none: fmt.Errorf("rating %s is no longer current: %w", id, alliance.ErrConflict)})
+	return s.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingVoid, Rating: alliance.Rating{ID: id}, At: at, VoidReason: reason, Audit: audit})
 }

@@ -47,7 +47,8 @@ var backends = []struct {
 	{"postgres", func(t *testing.T) *Store { return openMigrated(t, pgtest.Database(t)) }},
 }
 
-var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}, &uiSessionRow{}}
+var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}, &uiSessionRow{}, &instrumentRow{},
+	&alertRow{}, &eventRow{}, &webhookRow{}, &deliveryRow{}, &attemptRow{}}
 
 // TestAuditLogAppendOnly: on each backend the database itself refuses to
 // change or remove an audit entry, and the store reports a conflict.

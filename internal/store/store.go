@@ -23,8 +23,13 @@ import (
 // Store is the implementation of alliance.Store. Reads go through GORM on
 // a connection pool; every write goes through the write seam (write.go).
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db    *gorm.DB
+	sqlDB *sql.DB
+	// reads runs the plain SQL reads: sqlDB, or on PostgreSQL the pool
+	// with a bounded wait for a connection (pool.go) that GORM uses too.
+	reads queryer
+	// pool is that bounded pool; nil on SQLite.
+	pool    *boundedPool
 	dialect migrations.Dialect
 	// sql holds the write path's statements (see write.go).
 	sql *statements
@@ -57,6 +62,7 @@ var _ alliance.Store = (*Store)(nil)
 // machine, serialised by BEGIN IMMEDIATE and the busy timeout.
 type Options struct {
 	MaxOpenConns     int
+	PoolWait         time.Duration
 	MaxIdleConns     int
 	ConnMaxLifetime  time.Duration
 	ConnMaxIdleTime  time.Duration
@@ -66,10 +72,12 @@ type Options struct {
 // DefaultOptions are the settings Open uses for every option not given:
 // 10 connections per instance (so 8 instances stay under PostgreSQL's
 // default max_connections of 100), all of them kept idle, recycled after
-// 30 minutes or 5 idle minutes, and no statement running over 30 seconds.
+// 30 minutes or 5 idle minutes, no request waiting over 5 seconds for one
+// of them, and no statement running over 30 seconds.
 func DefaultOptions() Options {
 	return Options{
 		MaxOpenConns:     10,
+		PoolWait:         5 * time.Second,
 		MaxIdleConns:     10,
 		ConnMaxLifetime:  30 * time.Minute,
 		ConnMaxIdleTime:  5 * time.Minute,
@@ -82,6 +90,11 @@ type Option func(*Options)
 
 // WithMaxOpenConns caps the open connections of this instance (0: no cap).
 func WithMaxOpenConns(n int) Option { return func(o *Options) { o.MaxOpenConns = n } }
+
+// WithPoolWait bounds how long a query or a batch of writes waits for a
+// free connection of this instance's pool before it fails with
+// alliance.ErrUnavailable (0: as long as its context allows).
+func WithPoolWait(d time.Duration) Option { return func(o *Options) { o.PoolWait = d } }
 
 // WithMaxIdleConns sets how many idle connections the pool keeps.
 func WithMaxIdleConns(n int) Option { return func(o *Options) { o.MaxIdleConns = n } }
@@ -165,6 +178,7 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	}
 	if s.writerDB != nil {
 		s.sql.prepare(ctx, s.writerDB)
+		s.sql.prepareReads(ctx, s.sqlDB)
 	}
 	return nil
 }

@@ -23,13 +23,18 @@ type studyRow struct {
 	CreatedAt              time.Time
 	CodePattern            sql.NullString
 	Language               sql.NullString
+	// The alert thresholds: changed in place (UpdateAlertThresholds),
+	// unlike the rest of the row.
+	AlertDivergenceBand float64
+	AlertRuptureZ       float64
+	AlertLowCutoff      sql.NullFloat64
 }
 
 func (studyRow) TableName() string { return "studies" }
 
 const insertStudySQL = `INSERT INTO studies (id, name, description, client_form, counsellor_form, max_missing_fraction,
-	total_requires_subscales, created_at, code_pattern, language)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	total_requires_subscales, created_at, code_pattern, language, alert_divergence_band, alert_rupture_z, alert_low_cutoff)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func toStudyRow(s alliance.Study) studyRow {
 	return studyRow{
@@ -43,12 +48,15 @@ func toStudyRow(s alliance.Study) studyRow {
 		CreatedAt:              s.CreatedAt,
 		CodePattern:            nullString(s.CodePattern),
 		Language:               nullString(s.Language),
+		AlertDivergenceBand:    s.Alerts.DivergenceBand,
+		AlertRuptureZ:          s.Alerts.RuptureZ,
+		AlertLowCutoff:         nullFloat(s.Alerts.LowAllianceCutoff),
 	}
 }
 
 func (r studyRow) args() []any {
 	return []any{r.ID, r.Name, r.Description, r.ClientForm, r.CounsellorForm, r.MaxMissingFraction, r.TotalRequiresSubscales, r.CreatedAt,
-		r.CodePattern, r.Language}
+		r.CodePattern, r.Language, r.AlertDivergenceBand, r.AlertRuptureZ, r.AlertLowCutoff}
 }
 
 func (r studyRow) toDomain() alliance.Study {
@@ -59,7 +67,7 @@ func (r studyRow) toDomain() alliance.Study {
 	if r.CounsellorForm.Valid {
 		forms[alliance.RoleCounsellor] = r.CounsellorForm.String
 	}
-	return alliance.Study{
+	st := alliance.Study{
 		ID:          r.ID,
 		Name:        r.Name,
 		Description: r.Description,
@@ -68,7 +76,13 @@ func (r studyRow) toDomain() alliance.Study {
 		CodePattern: r.CodePattern.String,
 		Language:    r.Language.String,
 		CreatedAt:   r.CreatedAt.UTC(),
+		Alerts:      alliance.AlertThresholds{DivergenceBand: r.AlertDivergenceBand, RuptureZ: r.AlertRuptureZ},
 	}
+	if r.AlertLowCutoff.Valid {
+		c := r.AlertLowCutoff.Float64
+		st.Alerts.LowAllianceCutoff = &c
+	}
+	return st
 }
 
 // CreateStudy inserts a study.

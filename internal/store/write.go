@@ -17,7 +17,9 @@ import (
 
 // write is the seam every write of the store passes through: its ops and
 // the audit entries run in order in one transaction, so the audit log
-// holds exactly the writes that were committed. The transaction is shared
+// holds exactly the writes that were committed; so does the outbox, which
+// gets the event an audit entry carries (see alliance.AuditEntry) right
+// after the entry, in the same transaction. The transaction is shared
 // with concurrent writes by the group-commit writer: on SQLite one commit
 // and one fsync per batch (groupcommit.Tx), on PostgreSQL one pipelined
 // round trip and one commit per batch (pipeline.go). Errors come back
@@ -30,6 +32,9 @@ import (
 func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, ops ...op) error {
 	for _, e := range audit {
 		ops = append(ops, op{st: s.sql.insertAudit, args: auditArgs(e)})
+		if e.Event != nil {
+			ops = append(ops, op{st: s.sql.insertEvent, args: eventArgs(*e.Event)})
+		}
 	}
 	err := s.writer.Do(ctx, ops)
 	if errors.Is(err, groupcommit.ErrClosed) {
@@ -38,6 +43,37 @@ func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, ops ...o
 	err = translate(err)
 	s.writes.record(err)
 	return err
+}
+
+// writeApart runs ops in one transaction of their own, without audit
+// entries: the webhook dispatcher's bookkeeping (outbox.go), which is no
+// request's write. On SQLite it goes through the writer like every write,
+// the writer's connection being the only one that writes to the file. On
+// PostgreSQL it runs beside the group-commit writer, in a transaction on a
+// connection of the bounded pool: the database serialises it with the
+// writer's batches by its row locks (the outbox rows a fan-out takes are
+// ones no batch writes again; deliveries and endpoints are locked by one
+// dispatcher at a time through SKIP LOCKED and the lease), so a batch of
+// ratings never waits for an endpoint's failure count, and a dispatcher's
+// failed statement never splits a batch.
+func (s *Store) writeApart(ctx context.Context, ops ...op) error {
+	if s.pool == nil {
+		return s.write(ctx, nil, ops...)
+	}
+	conn, err := s.pool.conn(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	if err := runOps(ctx, tx, ops); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return translate(tx.Commit())
 }
 
 // op is one statement of a write, and what its outcome means to the write.
@@ -50,12 +86,19 @@ type op struct {
 	// taken, if set, is the write's error when the statement violates a
 	// unique index, in place of ErrConflict.
 	taken error
+	// count, if set, receives how many rows the statement matched, once
+	// it ran (a replay's deliveries, a claim's leases). An op with a count
+	// is never merged into another write's INSERT.
+	count *int64
 }
 
 // outcome is what the statement's result means to the write: nil, or
 // the error that fails it (translated).
 func (o op) outcome(rows int64, err error) error {
 	err = translate(err)
+	if err == nil && o.count != nil {
+		*o.count = rows
+	}
 	switch {
 	case o.taken != nil && errors.Is(err, alliance.ErrConflict):
 		return o.taken
@@ -77,7 +120,7 @@ func runOps(ctx context.Context, tx *sql.Tx, ops []op) error {
 			res, err = tx.ExecContext(ctx, o.st.text, o.args...)
 		}
 		var rows int64
-		if err == nil && o.none != nil {
+		if err == nil && (o.none != nil || o.count != nil) {
 			rows, err = res.RowsAffected()
 		}
 		if err := o.outcome(rows, err); err != nil {
@@ -150,14 +193,39 @@ type statements struct {
 	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
 	eraseStudyUISessions, eraseStudy                        *statement
 	insertUISession, endUISession                           *statement
-	list                                                    []*statement
+	// alerts, the outbox and webhooks (alerts.go, outbox.go, webhooks.go)
+	updateAlertThresholds, insertAlertRev, insertAlert, resolveAlert *statement
+	acknowledgeAlert, insertEvent, insertAlertEvent                  *statement
+	fanOutEvents, markFannedOut, claimDeliveries                     *statement
+	deliveryDone, deliveryRetry, insertAttempt, pruneAttempts        *statement
+	endpointSucceeded, endpointFailed, disableEndpoint               *statement
+	insertWebhook, updateWebhook, requeueDeliveries, replayEvents    *statement
+	deleteWebhookAttempts, deleteWebhookDeliveries, deleteWebhook    *statement
+	eraseDyadAttempts, eraseDyadDeliveries, eraseDyadEvents          *statement
+	eraseDyadAlerts, eraseDyadRevisions, eraseStudyRevisions         *statement
+	eraseStudyAttempts, eraseStudyDeliveries                         *statement
+	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts           *statement
+	insertInstrument                                                 *statement
+	list                                                             []*statement
 	// findDyad is a read, on the pool's connections: not prepared on the
 	// writer's.
 	findDyad string
+	// alertContext, alertLater and activeAlerts are the reads of alert
+	// evaluation, which every rating write runs first (see readStatement).
+	alertContext, alertLater, activeAlerts *readStatement
 }
 
 func newStatements(d migrations.Dialect) *statements {
-	s := &statements{findDyad: rebind(d, findDyadSQL)}
+	s := &statements{findDyad: rebind(d, findDyadSQL),
+		alertContext: &readStatement{text: rebind(d, totals(d, alertContextSQL))},
+		alertLater:   &readStatement{text: rebind(d, totals(d, alertLaterSQL))},
+		activeAlerts: &readStatement{text: rebind(d, activeAlertsSQL)}}
+	fanOut, mark := fanOutEventsSQL, markFannedOutSQL
+	if d == migrations.Postgres {
+		// One statement that takes the events it fans out (see
+		// fanOutEventsPostgresSQL); nothing to mark afterwards.
+		fanOut, mark = fanOutEventsPostgresSQL, ""
+	}
 	for _, f := range []struct {
 		field **statement
 		sql   string
@@ -177,8 +245,29 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
 		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
 		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
+		{&s.updateAlertThresholds, updateAlertThresholdsSQL}, {&s.insertAlertRev, insertAlertRevSQL},
+		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
+		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL},
+		{&s.fanOutEvents, fanOut}, {&s.markFannedOut, mark}, {&s.claimDeliveries, claimDeliveriesSQL},
+		{&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
+		{&s.insertAttempt, insertAttemptSQL}, {&s.pruneAttempts, pruneAttemptsSQL},
+		{&s.endpointSucceeded, endpointSucceededSQL}, {&s.endpointFailed, endpointFailedSQL}, {&s.disableEndpoint, disableEndpointSQL},
+		{&s.insertWebhook, insertWebhookSQL}, {&s.updateWebhook, updateWebhookSQL}, {&s.requeueDeliveries, requeueDeliveriesSQL},
+		{&s.replayEvents, replayEventsSQL},
+		{&s.deleteWebhookAttempts, deleteWebhookAttemptsSQL}, {&s.deleteWebhookDeliveries, deleteWebhookDeliveriesSQL},
+		{&s.deleteWebhook, deleteWebhookSQL},
+		{&s.eraseDyadAttempts, eraseDyadAttemptsSQL}, {&s.eraseDyadDeliveries, eraseDyadDeliveriesSQL},
+		{&s.eraseDyadEvents, eraseDyadEventsSQL}, {&s.eraseDyadAlerts, eraseDyadAlertsSQL},
+		{&s.eraseDyadRevisions, eraseDyadRevisionsSQL}, {&s.eraseStudyRevisions, eraseStudyRevisionsSQL},
+		{&s.eraseStudyAttempts, eraseStudyAttemptsSQL}, {&s.eraseStudyDeliveries, eraseStudyDeliveriesSQL},
+		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
+		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
+		{&s.insertInstrument, insertInstrumentSQL},
 	} {
-		*f.field = newStatement(d, f.sql)
+		if f.sql == "" {
+			continue // not a statement of this dialect
+		}
+		*f.field = newStatement(d, lockClause(d, f.sql))
 		s.list = append(s.list, *f.field)
 	}
 	return s
@@ -206,6 +295,63 @@ func (s *statements) close() {
 			_ = p.Close()
 		}
 	}
+	for _, rs := range s.reads() {
+		if p := rs.stmt.Load(); p != nil {
+			_ = p.Close()
+		}
+	}
+}
+
+// readStatement is a read that every rating write runs before it is
+// queued, with ? placeholders rebound at open. On SQLite it is prepared
+// once on the read pool (database/sql prepares it again on each of the
+// pool's connections, once): SQLite compiles every statement it is given,
+// and compiling alert evaluation's three-part UNION cost more than running
+// it. On PostgreSQL it goes through s.reads as text, as every plain read
+// does, pgx preparing and caching it per connection.
+type readStatement struct {
+	text string
+	stmt atomic.Pointer[sql.Stmt] // nil until prepared; only on SQLite
+}
+
+func (s *statements) reads() []*readStatement {
+	return []*readStatement{s.alertContext, s.alertLater, s.activeAlerts}
+}
+
+// prepareReads prepares the read statements on db, SQLite's read pool,
+// at open and after migrations; one that fails to prepare (no schema yet)
+// runs as text until then.
+func (s *statements) prepareReads(ctx context.Context, db *sql.DB) {
+	for _, rs := range s.reads() {
+		if rs.stmt.Load() != nil {
+			continue
+		}
+		if p, err := db.PrepareContext(ctx, rs.text); err == nil {
+			rs.stmt.Store(p)
+		}
+	}
+}
+
+// query runs rs with args on the read pool.
+func (s *Store) query(ctx context.Context, rs *readStatement, args ...any) (*sql.Rows, error) {
+	if p := rs.stmt.Load(); p != nil {
+		return p.QueryContext(ctx, args...)
+	}
+	return s.reads.QueryContext(ctx, rs.text, args...)
+}
+
+// skipLocked marks where a statement that claims rows locks them on
+// PostgreSQL, so that concurrent dispatchers on other instances skip the
+// rows one of them claimed instead of waiting for them; SQLite has one
+// writer and no row locks.
+const skipLocked = "/*skip locked*/"
+
+// lockClause fills in skipLocked for the dialect.
+func lockClause(d migrations.Dialect, q string) string {
+	if d == migrations.Postgres {
+		return strings.ReplaceAll(q, skipLocked, "FOR UPDATE OF d SKIP LOCKED")
+	}
+	return strings.ReplaceAll(q, skipLocked, "")
 }
 
 // rebind turns the ? placeholders of q into PostgreSQL's $1, $2, …. The

@@ -31,6 +31,7 @@ func TestInsertColumns(t *testing.T) {
 		{st.insertKey, &keyRow{}, nil},
 		{st.insertInvitation, &invitationRow{}, nil},
 		{st.insertAudit, &auditRow{}, []string{"id"}},
+		{st.insertInstrument, &instrumentRow{}, nil},
 	} {
 		sch, err := schema.Parse(tc.row, &sync.Map{}, schema.NamingStrategy{})
 		if err != nil {

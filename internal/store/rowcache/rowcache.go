@@ -18,7 +18,9 @@
 //   - The one exception is a rating's dyad and study (FindRatingTarget):
 //     what a rating takes from them never changes, and its write
 //     re-checks the dyad in the database (foreign key, withdrawal
-//     trigger). Where rows are not cached, those entries expire after
+//     trigger). A study's alert thresholds do change
+//     (UpdateAlertThresholds, which forgets the study here); the rating
+//     path reads them from the database instead (FindAlertContext). Where rows are not cached, those entries expire after
 //     TargetTTL, so a dyad or study erased by another instance does not
 //     stay in this one's memory for longer.
 package rowcache
@@ -86,6 +88,10 @@ func New(next alliance.Store, o Options) *Store {
 	}}
 	cloneStudy := func(st alliance.Study) alliance.Study {
 		st.Forms = maps.Clone(st.Forms)
+		if c := st.Alerts.LowAllianceCutoff; c != nil {
+			v := *c
+			st.Alerts.LowAllianceCutoff = &v
+		}
 		return st
 	}
 	if o.Rows {
@@ -156,6 +162,22 @@ func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdraw
 	defer s.dyads.remove(id)
 	defer s.targets.remove(id)
 	return s.Store.WithdrawDyad(ctx, id, w, audit...)
+}
+
+// UpdateAlertThresholds changes a study's alert thresholds, the one
+// change a study takes, and forgets the study and the rating targets of
+// its dyads, before the write and after it. Another instance (PostgreSQL)
+// may serve a rating target with the old thresholds for up to TargetTTL:
+// nothing on the rating path takes thresholds from it (alert evaluation
+// reads them with the dyad's alert revision, see Store.FindAlertContext).
+func (s *Store) UpdateAlertThresholds(ctx context.Context, id string, th alliance.AlertThresholds, audit ...alliance.AuditEntry) error {
+	forget := func() {
+		s.studies.remove(id)
+		s.targets.removeIf(func(t target) bool { return t.dyad.StudyID == id })
+	}
+	forget()
+	defer forget()
+	return s.Store.UpdateAlertThresholds(ctx, id, th, audit...)
 }
 
 // EraseDyad erases a dyad and forgets it.

@@ -212,3 +212,35 @@ func TestKeys(t *testing.T) {
 		t.Errorf("a caller's change reached the cached key: scopes %v", k2.Scopes)
 	}
 }
+
+// TestAlertThresholdsForgotten: a study's alert thresholds are the one
+// change a study takes; changing them through the decorator forgets the
+// study and its dyads' rating targets, with or without row caches, so
+// this instance never serves the old thresholds.
+func TestAlertThresholdsForgotten(t *testing.T) {
+	for _, o := range []rowcache.Options{{Rows: true}, {}} {
+		ctx := context.Background()
+		st := rowcache.New(open(t, filepath.Join(t.TempDir(), "c.db")), o)
+		s, d := fixture(t, st)
+		// Fill the caches.
+		if _, err := st.FindStudyByID(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.FindRatingTarget(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		cut := 20.0
+		th := alliance.AlertThresholds{DivergenceBand: 2, RuptureZ: 3, LowAllianceCutoff: &cut}
+		if err := st.UpdateAlertThresholds(ctx, s.ID, th); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.FindStudyByID(ctx, s.ID)
+		if err != nil || !cmp.Equal(got.Alerts, th) {
+			t.Errorf("rows %v: study after the update has %+v, %v; want %+v", o.Rows, got.Alerts, err, th)
+		}
+		_, target, err := st.FindRatingTarget(ctx, d.ID)
+		if err != nil || !cmp.Equal(target.Alerts, th) {
+			t.Errorf("rows %v: rating target's study after the update has %+v, %v; want %+v", o.Rows, target.Alerts, err, th)
+		}
+	}
+}

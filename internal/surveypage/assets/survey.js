@@ -199,9 +199,12 @@ function itemText(item) {
   return { text: t('item.neutral', { n: item.key }), lang: null, neutral: true };
 }
 
+// anchorLabel is the definition's label in the page's language, else the
+// page catalogue's translation of the default label, else that label.
 function anchorLabel(scale, v) {
   const a = (scale.anchors || []).find((x) => Math.abs(x.value - v) < 1e-9);
   if (!a) return '';
+  if (a.labels && a.labels[i18n.lang]) return a.labels[i18n.lang];
   const key = `anchor.${a.label}`;
   const msg = t(key);
   return msg === key ? a.label : msg;

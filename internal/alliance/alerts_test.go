@@ -1,0 +1,253 @@
+package alliance_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/store/rowcache"
+)
+
+func (f *fixture) alerts(d alliance.Dyad, kind alliance.AlertKind) []alliance.Alert {
+	f.t.Helper()
+	as, err := f.svc.FindAlerts(f.ctx, alliance.AlertFilter{DyadID: d.ID, Kind: kind})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return as
+}
+
+// TestRuptureReliabilitySource: the rupture rule uses the form's
+// published reliability until the study has 30 complete ratings of the
+// form at the dyads' first sessions, then the study's own alpha and SD,
+// and says which it used.
+func TestRuptureReliabilitySource(t *testing.T) {
+	f := newFixture(t)
+	alliance.SetReliabilityTTL(f.svc, -1)
+	first := f.dyad()
+	f.rate(first, 1, alliance.RoleClient, flat(5)...)
+	f.rate(first, 2, alliance.RoleClient, flat(3)...)
+	rup := f.alerts(first, alliance.AlertRupture)
+	if len(rup) != 1 || rup[0].Figures.Reliability.Source != alliance.ReliabilityPublished || rup[0].Figures.Reliability.Alpha != 0.91 {
+		t.Fatalf("ruptures = %+v, want one, on the published alpha .91", rup)
+	}
+	// 30 more dyads with items that vary together: alpha is defined.
+	for i := range 30 {
+		d := f.dyad()
+		base := 1 + float64(i%4)
+		answers := flat(base)
+		answers[i%12] = base + 1
+		f.rate(d, 1, alliance.RoleClient, answers...)
+	}
+	f.rate(first, 3, alliance.RoleClient, flat(5)...)
+	f.rate(first, 4, alliance.RoleClient, flat(2)...)
+	rup = f.alerts(first, alliance.AlertRupture)
+	if len(rup) != 2 {
+		t.Fatalf("ruptures = %+v, want two", rup)
+	}
+	rel := rup[1].Figures.Reliability
+	if rel.Source != alliance.ReliabilityStudy || rel.N != 31 || !(rel.Alpha > 0.5 && rel.Alpha < 1) || rel.SD <= 0 {
+		t.Errorf("second rupture's reliability = %+v, want the study's own from 31 ratings", rel)
+	}
+	if rep := f.alerts(first, alliance.AlertRepair); len(rep) != 1 || rep[0].EpisodeID != rup[0].ID || rep[0].Session != 3 {
+		t.Errorf("repairs = %+v, want session 3 ending the first rupture's episode", rep)
+	}
+}
+
+// TestLateRepair: a rupture stays open across sessions that do not repair
+// it, and a rating many sessions later still repairs it, though a write
+// reads only the unresolved alerts near its own session and its rater's
+// open ruptures.
+func TestLateRepair(t *testing.T) {
+	f := newFixture(t)
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 2, alliance.RoleClient, flat(2)...)
+	for s := 3; s <= 6; s++ {
+		f.rate(d, s, alliance.RoleClient, flat(2)...)
+		f.rate(d, s, alliance.RoleCounsellor, flat(5)...) // divergences at every session
+	}
+	if rep := f.alerts(d, alliance.AlertRepair); len(rep) != 0 {
+		t.Fatalf("repairs = %+v before any recovery", rep)
+	}
+	f.rate(d, 7, alliance.RoleClient, flat(5)...)
+	rup := f.alerts(d, alliance.AlertRupture)
+	rep := f.alerts(d, alliance.AlertRepair)
+	if len(rup) != 1 || rup[0].Session != 2 {
+		t.Fatalf("ruptures = %+v, want the one at session 2", rup)
+	}
+	if len(rep) != 1 || rep[0].EpisodeID != rup[0].ID || rep[0].Session != 7 || rep[0].Figures.RuptureSession != 2 {
+		t.Errorf("repairs = %+v, want session 7 ending the session-2 rupture's episode", rep)
+	}
+	if div := f.alerts(d, alliance.AlertDivergence); len(div) != 4 {
+		t.Errorf("divergences = %d, want 4 (sessions 3-6)", len(div))
+	}
+}
+
+// TestAmendmentResolvesAlerts: amending a rating resolves the alerts
+// computed from it, with a link to the amendment, and raises what the new
+// version warrants; a void resolves too.
+func TestAmendmentResolvesAlerts(t *testing.T) {
+	f := newFixture(t)
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 1, alliance.RoleCounsellor, flat(2)...)
+	div := f.alerts(d, alliance.AlertDivergence)
+	if len(div) != 1 || div[0].Figures.Direction != alliance.ClientHigher || div[0].Figures.Difference != 3 {
+		t.Fatalf("divergences = %+v, want client higher by 3", div)
+	}
+	s1 := 1
+	amended, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &s1, Role: "counsellor", Answers: answers(flat(5.0))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := f.alerts(d, alliance.AlertDivergence)
+	if len(all) != 1 || all[0].State() != alliance.AlertResolved || all[0].ResolvedBy != amended.ID || all[0].ResolvedReason != alliance.ResolvedAmended {
+		t.Fatalf("after the amendment: %+v, want the divergence resolved by %s", all, amended.ID)
+	}
+	// Back to a divergence, the other way: a new alert, counsellor higher.
+	if _, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &s1, Role: "client", Answers: answers(flat(2.0))}, nil); err != nil {
+		t.Fatal(err)
+	}
+	all = f.alerts(d, alliance.AlertDivergence)
+	if len(all) != 2 || all[1].State() != alliance.AlertOpen || !all[1].Worrying() {
+		t.Fatalf("after the second amendment: %+v, want a new open, worrying divergence", all)
+	}
+	cur, err := f.svc.FindRating(f.ctx, d.ID, 1, alliance.RoleCounsellor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.VoidRating(f.ctx, d.ID, 1, alliance.RoleCounsellor, "wrong_dyad"); err != nil {
+		t.Fatal(err)
+	}
+	all = f.alerts(d, alliance.AlertDivergence)
+	if all[1].State() != alliance.AlertResolved || all[1].ResolvedReason != alliance.ResolvedVoided || all[1].ResolvedBy != cur.ID {
+		t.Errorf("after the void: %+v, want resolved as voided by %s", all[1], cur.ID)
+	}
+}
+
+func answers(v []float64) []*float64 {
+	out := make([]*float64, len(v))
+	for i := range v {
+		out[i] = &v[i]
+	}
+	return out
+}
+
+// TestConcurrentSidesRaiseDivergence: the client's and the counsellor's
+// ratings of one session written at the same moment still raise their
+// divergence, exactly once: on one instance the writes of a dyad take
+// turns; across instances (two services on one store) each write checks
+// the dyad did not change since its alerts were computed, and computes
+// them again if it did.
+func TestConcurrentSidesRaiseDivergence(t *testing.T) {
+	f := newFixture(t)
+	other := alliance.NewService(f.store, instrument.Builtin())
+	for _, tc := range []struct {
+		name string
+		svcs [2]*alliance.Service
+	}{
+		{"one instance", [2]*alliance.Service{f.svc, f.svc}},
+		{"two instances", [2]*alliance.Service{f.svc, other}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for round := range 20 {
+				d := f.dyad()
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for i, role := range []string{"client", "counsellor"} {
+					v := 5.0 - 3*float64(i)
+					wg.Go(func() {
+						s := 1
+						_, _, errs[i] = tc.svcs[i].SubmitRating(context.Background(), d.ID, alliance.RatingInput{Session: &s, Role: role, Answers: answers(flat(v))}, nil)
+					})
+				}
+				wg.Wait()
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+				if div := f.alerts(d, alliance.AlertDivergence); len(div) != 1 {
+					t.Fatalf("round %d: %d divergences, want 1", round, len(div))
+				}
+			}
+		})
+	}
+}
+
+// TestAcknowledge: an acknowledgement is recorded once and audited; a
+// resolved alert cannot be acknowledged.
+func TestAcknowledge(t *testing.T) {
+	f := newFixture(t)
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 1, alliance.RoleCounsellor, flat(1)...)
+	a := f.alerts(d, alliance.AlertDivergence)[0]
+	got, err := f.svc.AcknowledgeAlert(f.ctx, a.ID)
+	if err != nil || got.State() != alliance.AlertAcknowledged {
+		t.Fatalf("AcknowledgeAlert = %+v, %v", got, err)
+	}
+	again, err := f.svc.AcknowledgeAlert(f.ctx, a.ID)
+	if err != nil || !again.AcknowledgedAt.Equal(*got.AcknowledgedAt) {
+		t.Errorf("second acknowledgement = %+v, %v; want the first unchanged", again, err)
+	}
+	audit, err := f.svc.FindAudit(f.ctx, alliance.AuditFilter{Action: "alert.acknowledge"})
+	if err != nil || len(audit) != 1 || audit[0].ResourceID != a.ID {
+		t.Errorf("audit = %+v, %v; want one alert.acknowledge", audit, err)
+	}
+	s1 := 1
+	if _, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &s1, Role: "counsellor", Answers: answers(flat(5))}, nil); err != nil {
+		t.Fatal(err)
+	}
+	other := f.alerts(d, "")
+	if !slices.ContainsFunc(other, func(x alliance.Alert) bool { return x.ID == a.ID && x.State() == alliance.AlertResolved }) {
+		t.Fatalf("alerts = %+v, want %s resolved", other, a.ID)
+	}
+	if _, err := f.svc.AcknowledgeAlert(f.ctx, a.ID); !errors.Is(err, alliance.ErrConflict) {
+		t.Errorf("acknowledging a resolved alert = %v, want ErrConflict", err)
+	}
+}
+
+// TestThresholdsAcrossInstances: two services over one database, each
+// with the rating-target cache of a PostgreSQL instance (entries kept for
+// rowcache.TargetTTL). A threshold changed on one applies at once to the
+// ratings written through the other, whose cached study still holds the
+// old thresholds: evaluation reads them with the dyad's revision.
+func TestThresholdsAcrossInstances(t *testing.T) {
+	f := newFixture(t)
+	a := alliance.NewService(rowcache.New(f.store, rowcache.Options{}), instrument.Builtin())
+	b := alliance.NewService(rowcache.New(f.store, rowcache.Options{}), instrument.Builtin())
+	d := f.dyad()
+	rate := func(svc *alliance.Service, session int, role alliance.Role, v float64) {
+		t.Helper()
+		answers := make([]*float64, 12)
+		for i := range answers {
+			answers[i] = &v
+		}
+		if _, _, err := svc.SubmitRating(f.ctx, d.ID, alliance.RatingInput{Session: &session, Role: string(role), Answers: answers}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Instance a caches the dyad's target (default band 1): a difference
+	// of 1 diverges.
+	rate(a, 1, alliance.RoleClient, 5)
+	rate(a, 1, alliance.RoleCounsellor, 4)
+	if got := f.alerts(d, alliance.AlertDivergence); len(got) != 1 || got[0].Figures.Band != 1 {
+		t.Fatalf("divergences at band 1 = %+v, want one", got)
+	}
+	band := 2.0
+	if _, err := b.UpdateAlertThresholds(f.ctx, f.study.ID, alliance.AlertThresholdsInput{DivergenceBand: &band}); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := rowcache.New(f.store, rowcache.Options{}).FindRatingTarget(f.ctx, d.ID); err != nil || st.Alerts.DivergenceBand != 2 {
+		t.Fatalf("the database's study = %+v, %v", st.Alerts, err)
+	}
+	rate(a, 2, alliance.RoleClient, 5)
+	rate(a, 2, alliance.RoleCounsellor, 4)
+	if got := f.alerts(d, alliance.AlertDivergence); len(got) != 1 {
+		t.Errorf("divergences after the band became 2 on the other instance = %+v, want still the one of session 1", got)
+	}
+}

@@ -1,0 +1,381 @@
+package alliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/alliance-project/alliance/internal/stats"
+)
+
+// ErrDyadChanged means a rating write's alerts were computed from a state
+// of the dyad that another write changed meanwhile; the service computes
+// them again and retries.
+var ErrDyadChanged = fmt.Errorf("dyad_changed: %w", ErrConflict)
+
+// RatingOp says which rating write a RatingWrite is.
+type RatingOp int
+
+// The rating writes.
+const (
+	RatingCreate RatingOp = iota
+	RatingInvited
+	RatingAmend
+	RatingVoid
+)
+
+// RatingWrite is one rating write with everything that commits with it.
+type RatingWrite struct {
+	Op RatingOp
+	// Rating is the new version; for RatingVoid the version voided.
+	Rating Rating
+	// Prev is the version an amendment supersedes.
+	Prev Rating
+	// InvitationID is the survey link a RatingInvited uses up at At.
+	InvitationID string
+	// At is when a link is used or a version voided.
+	At         time.Time
+	VoidReason string
+	Idem       *Idempotency
+	// Alerts are the write's alert changes; nil writes none.
+	Alerts *AlertEffects
+	Audit  []AuditEntry
+}
+
+// AlertEffects are the alert changes of a rating write, computed before
+// it from the dyad at revision Rev.
+type AlertEffects struct {
+	Rev     int64
+	Raise   []RaisedAlert
+	Resolve []AlertResolution
+}
+
+// RaisedAlert is an alert to raise and the event it publishes if it is.
+type RaisedAlert struct {
+	Alert Alert
+	Event *OutboxEvent
+}
+
+// AlertContext is what alert evaluation reads of a dyad before a write of
+// one role at one session: the ratings of that session (both roles), the
+// role's ratings of every later session, and its nearest earlier rating
+// with a scored total, looked for among the PreviousWindow sessions it
+// rated before (the one a rupture compares with); and the dyad's
+// unresolved alerts. A write bears on no other rating, so a dyad's long
+// history costs nothing.
+//
+// Thresholds are the study's alert thresholds, read with the revision:
+// they are the one part of a study that changes (UpdateAlertThresholds),
+// so evaluation never takes them from a study that may have been cached
+// (see Store.FindRatingTarget).
+type AlertContext struct {
+	Rev        int64
+	Thresholds AlertThresholds
+	Ratings    []Rating
+	Active     []Alert
+}
+
+// PreviousWindow is how many earlier rated sessions of a role alert
+// evaluation looks through to find the nearest with a scored total.
+const PreviousWindow = 5
+
+// maxAlertRetries bounds how often a rating write recomputes its alerts
+// because other writes of the same dyad came first.
+const maxAlertRetries = 20
+
+// writeRating stores w, a write of a rating of dyad d of study st, with
+// its alert changes: it reads the dyad, computes what the write does to
+// its alerts, and writes both in one transaction, again (from the read)
+// when another write of the dyad came in between. Of d and st it uses
+// only what never changes (codes, forms), so they may come from a cache
+// (Store.FindRatingTarget).
+//
+// On one instance, the writes of a dyad take turns (dyadLocks); the
+// revision check is for writes from other instances.
+func (s *Service) writeRating(ctx context.Context, w RatingWrite, d Dyad, st Study) error {
+	unlock, err := s.writing.lock(ctx, w.Rating.DyadID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for attempt := 0; ; attempt++ {
+		fx, err := s.alertEffects(ctx, w, d, st)
+		if err != nil {
+			return err
+		}
+		w.Alerts = fx
+		err = s.store.WriteRating(ctx, w)
+		if !errors.Is(err, ErrDyadChanged) || attempt >= maxAlertRetries {
+			if errors.Is(err, ErrDyadChanged) {
+				return fmt.Errorf("the dyad was written concurrently; retry: %w", ErrUnavailable)
+			}
+			return err
+		}
+		// Another write of the dyad committed first: wait a moment, so
+		// a crowd of them does not collide again at once.
+		time.Sleep(time.Duration(rand.IntN(1+attempt)) * time.Millisecond)
+	}
+}
+
+// alertEffects computes the alert changes of w from the dyad's current
+// state, with the study's thresholds as the database holds them now.
+func (s *Service) alertEffects(ctx context.Context, w RatingWrite, d Dyad, st Study) (*AlertEffects, error) {
+	r := w.Rating
+	ac, err := s.store.FindAlertContext(ctx, r.DyadID, r.Session, r.Role)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	st.Alerts = ac.Thresholds
+	// The dyad's ratings as they will be after the write.
+	var wrote, gone *Rating
+	var gid string
+	switch w.Op {
+	case RatingAmend:
+		gone, gid = &w.Prev, w.Prev.ID
+	case RatingVoid:
+		gone, gid = &w.Rating, w.Rating.ID
+	}
+	ratings := make([]Rating, 0, len(ac.Ratings)+1)
+	for _, x := range ac.Ratings {
+		if x.ID != gid && !(x.Session == r.Session && x.Role == r.Role) {
+			ratings = append(ratings, x)
+		}
+	}
+	if w.Op != RatingVoid {
+		wrote = &w.Rating
+		ratings = append(ratings, r)
+	}
+	sc := alertScene{study: st, ratings: ratings, active: ac.Active, newID: func() string { return newID("al") },
+		forms: map[Role]*Form{}, reliability: map[Role]*ReliabilityUsed{}}
+	for role, id := range st.Forms {
+		f, err := s.FindForm(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		sc.forms[role] = f
+		if sc.reliability[role], err = s.reliability(ctx, st, role, f); err != nil {
+			return nil, err
+		}
+	}
+	ch := sc.evaluate(wrote, gone, s.now())
+	fx := &AlertEffects{Rev: ac.Rev, Resolve: ch.resolve}
+	for _, a := range ch.raise {
+		if a.ID == "" {
+			a.ID = newID("al")
+		}
+		if a.Kind == AlertRupture {
+			a.EpisodeID = a.ID
+		}
+		a.StudyID, a.DyadID, a.ClientCode, a.CounsellorCode = r.StudyID, r.DyadID, d.ClientCode, d.CounsellorCode
+		a.RatingID = r.ID
+		a.CreatedAt = s.now()
+		fx.Raise = append(fx.Raise, RaisedAlert{Alert: a, Event: s.newEvent(EventAlertRaised, a.StudyID, a.DyadID, AlertData(a))})
+	}
+	return fx, nil
+}
+
+// reliabilityTTL is how long a study's own reliability estimate is used
+// before it is computed again from its ratings.
+const reliabilityTTL = 10 * time.Minute
+
+// reliabilityCache holds each study role's reliability estimate. Its
+// zero value is ready to use.
+type reliabilityCache struct {
+	mu sync.Mutex
+	m  map[string]cachedReliability
+	// ttl replaces reliabilityTTL where set (tests).
+	ttl time.Duration
+}
+
+type cachedReliability struct {
+	r  *ReliabilityUsed
+	at time.Time
+}
+
+// reliability is the reliability the rupture rule uses for a role's form:
+// the study's own Cronbach's alpha and SD of the total item mean over each
+// dyad's first session, once ReliabilityMinN complete ratings of the form
+// exist; else the form's published reference; nil when neither exists.
+// The study's figures are cached for reliabilityTTL.
+func (s *Service) reliability(ctx context.Context, st Study, role Role, f *Form) (*ReliabilityUsed, error) {
+	key := st.ID + "/" + string(role)
+	c := &s.reliabilities
+	c.mu.Lock()
+	hit, ok := c.m[key]
+	c.mu.Unlock()
+	ttl := reliabilityTTL
+	if c.ttl != 0 {
+		ttl = c.ttl
+	}
+	if ok && time.Since(hit.at) < ttl {
+		return hit.r, nil
+	}
+	rs, err := s.store.FindStudyRatings(ctx, st.ID, SessionSelector{})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: reliability of study %s: %w", st.ID, err)
+	}
+	var rows [][]float64
+	var totals []float64
+	for _, r := range rs {
+		if r.Role != role || r.FormID != f.ID {
+			continue
+		}
+		rows = append(rows, keyedRow(f, r.Answers))
+		if m := r.Scores.Total.Mean; m != nil {
+			totals = append(totals, *m)
+		}
+	}
+	var out *ReliabilityUsed
+	if a, err := stats.CronbachAlphaListwise(rows); err == nil && a.N >= ReliabilityMinN && a.Raw > 0 && a.Raw < 1 && len(totals) >= 2 {
+		if sd := math.Sqrt(stat.Variance(totals, nil)); sd > 0 {
+			out = &ReliabilityUsed{Alpha: a.Raw, SD: sd, Source: ReliabilityStudy, N: a.N}
+		}
+	}
+	if ref := f.RuptureReference; out == nil && ref != nil {
+		out = &ReliabilityUsed{Alpha: ref.Alpha, SD: ref.SD, Source: ReliabilityPublished, Citation: ref.Source}
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cachedReliability{}
+	}
+	c.m[key] = cachedReliability{r: out, at: time.Now()}
+	c.mu.Unlock()
+	return out, nil
+}
+
+// FindAlerts lists one page of a study's alerts (f.StudyID) or a dyad's
+// (f.DyadID), optionally of one kind and state, raised since a time.
+func (s *Service) FindAlerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
+	var fe fieldErrors
+	if f.Kind != "" && !slices.Contains(AlertKinds, f.Kind) {
+		fe.add("kind", "invalid_value", "one of divergence, rupture, repair, low_alliance")
+	}
+	if f.State != "" && !slices.Contains(AlertStates, f.State) {
+		fe.add("state", "invalid_value", "one of open, acknowledged, resolved")
+	}
+	p, err := checkPage(f.Page)
+	if err != nil {
+		fe = append(fe, fieldsOf(err)...)
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	f.Page = p
+	if f.DyadID != "" {
+		if _, err := s.FindDyadByID(ctx, f.DyadID); err != nil {
+			return nil, err
+		}
+	} else if _, err := s.FindStudyByID(ctx, f.StudyID); err != nil {
+		return nil, err
+	}
+	return s.store.FindAlerts(ctx, f)
+}
+
+// FindAlert returns one alert.
+func (s *Service) FindAlert(ctx context.Context, id string) (Alert, error) {
+	a, err := s.store.FindAlertByID(ctx, id)
+	if err == nil && !ActorFrom(ctx).sees(a.StudyID) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Alert{}, fmt.Errorf("alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AcknowledgeAlert records that a clinician saw an alert. Acknowledging
+// it again changes nothing; a resolved alert cannot be acknowledged (its
+// rating was amended or voided; see ResolvedBy).
+func (s *Service) AcknowledgeAlert(ctx context.Context, id string) (Alert, error) {
+	a, err := s.FindAlert(ctx, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	switch a.State() {
+	case AlertAcknowledged:
+		return a, nil
+	case AlertResolved:
+		return Alert{}, fmt.Errorf("alert %s was resolved when its rating was %s: %w", id, a.ResolvedReason, ErrConflict)
+	}
+	at, by := s.now(), ActorFrom(ctx).Label()
+	a.AcknowledgedAt, a.AcknowledgedBy = &at, by
+	ev := s.newEvent(EventAlertAcknowledged, a.StudyID, a.DyadID, AlertData(a))
+	audit := withEvent(s.audit(ctx, "alert.acknowledge", "alert", a.ID, a.StudyID, a.DyadID, nil, map[string]any{"kind": a.Kind}), ev)
+	err = s.store.AcknowledgeAlert(ctx, id, at, by, audit)
+	if errors.Is(err, ErrConflict) { // acknowledged or resolved meanwhile
+		return s.FindAlert(ctx, id)
+	}
+	if err != nil {
+		return Alert{}, fmt.Errorf("acknowledge alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AlertThresholdsInput sets a study's alert thresholds; nil fields take
+// the defaults (LowAllianceCutoff nil: each form's own cutoff).
+type AlertThresholdsInput struct {
+	DivergenceBand    *float64
+	RuptureZ          *float64
+	LowAllianceCutoff *float64
+}
+
+// checkThresholds validates in under field prefix and fills the defaults.
+func checkThresholds(fe *fieldErrors, prefix string, in *AlertThresholdsInput) AlertThresholds {
+	th := DefaultAlertThresholds()
+	if in == nil {
+		return th
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if v := in.DivergenceBand; v != nil {
+		if !finite(*v) || *v <= 0 || *v > 100 {
+			fe.add(prefix+"divergence_band", "out_of_range", "a positive difference on the item metric, at most 100")
+		}
+		th.DivergenceBand = *v
+	}
+	if v := in.RuptureZ; v != nil {
+		if !finite(*v) || *v <= 0 || *v > 10 {
+			fe.add(prefix+"rupture_z", "out_of_range", "a critical z above 0 and at most 10 (Jacobson & Truax: 1.96)")
+		}
+		th.RuptureZ = *v
+	}
+	if v := in.LowAllianceCutoff; v != nil {
+		if !finite(*v) || *v < 0 {
+			fe.add(prefix+"low_alliance_cutoff", "out_of_range", "a total sum of at least 0")
+		}
+		c := *v
+		th.LowAllianceCutoff = &c
+	}
+	return th
+}
+
+// UpdateAlertThresholds replaces a study's alert thresholds (audited,
+// with the thresholds before and after). They apply to the ratings
+// written from then on; alerts already raised stay as they are.
+func (s *Service) UpdateAlertThresholds(ctx context.Context, studyID string, in AlertThresholdsInput) (Study, error) {
+	st, err := s.FindStudyByID(ctx, studyID)
+	if err != nil {
+		return Study{}, err
+	}
+	var fe fieldErrors
+	th := checkThresholds(&fe, "", &in)
+	if err := fe.err(); err != nil {
+		return Study{}, err
+	}
+	audit := s.audit(ctx, "study.alert_thresholds", "study", st.ID, st.ID, "", thresholdsAudit(st.Alerts), thresholdsAudit(th))
+	if err := s.store.UpdateAlertThresholds(ctx, st.ID, th, audit); err != nil {
+		return Study{}, fmt.Errorf("update alert thresholds of study %s: %w", st.ID, err)
+	}
+	st.Alerts = th
+	return st, nil
+}
+
+func thresholdsAudit(th AlertThresholds) map[string]any {
+	return map[string]any{"divergence_band": th.DivergenceBand, "rupture_z": th.RuptureZ, "low_alliance_cutoff": th.LowAllianceCutoff}
+}

@@ -1,0 +1,7 @@
+package alliance
+
+import "time"
+
+// SetReliabilityTTL makes s compute studies' own reliability again after
+// d (tests; negative: on every write).
+func SetReliabilityTTL(s *Service, d time.Duration) { s.reliabilities.ttl = d }

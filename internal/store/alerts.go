@@ -1,0 +1,484 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/migrations"
+)
+
+// alertRow mirrors the alerts table. Figures hold JSON (storedFigures).
+type alertRow struct {
+	ID             string `gorm:"primaryKey"`
+	StudyID        string
+	DyadID         string
+	Kind           string
+	Role           sql.NullString
+	Session        int
+	DedupKey       string
+	RatingID       string
+	RatingIDs      string `gorm:"column:rating_ids"`
+	EpisodeID      sql.NullString
+	Figures        string
+	CreatedAt      time.Time
+	AcknowledgedAt sql.NullTime
+	AcknowledgedBy sql.NullString
+	ResolvedAt     sql.NullTime
+	ResolvedBy     sql.NullString
+	ResolvedReason sql.NullString
+}
+
+func (alertRow) TableName() string { return "alerts" }
+
+// storedFigures is the persisted shape of an alert's figures, owned by
+// the store so a renamed Go field never changes what old rows mean.
+type storedFigures struct {
+	Metric          string             `json:"metric"`
+	Client          float64            `json:"client,omitempty"`
+	Counsellor      float64            `json:"counsellor,omitempty"`
+	Difference      float64            `json:"difference,omitempty"`
+	Band            float64            `json:"band,omitempty"`
+	Direction       string             `json:"direction,omitempty"`
+	PreviousSession int                `json:"previous_session,omitempty"`
+	Previous        float64            `json:"previous,omitempty"`
+	Current         float64            `json:"current,omitempty"`
+	Change          float64            `json:"change,omitempty"`
+	RCI             float64            `json:"rci,omitempty"`
+	SDiff           float64            `json:"s_diff,omitempty"`
+	Threshold       float64            `json:"threshold,omitempty"`
+	Z               float64            `json:"z,omitempty"`
+	Reliability     *storedReliability `json:"reliability,omitempty"`
+	RuptureSession  int                `json:"rupture_session,omitempty"`
+	Rupture         float64            `json:"rupture,omitempty"`
+	Sum             float64            `json:"sum,omitempty"`
+	Cutoff          float64            `json:"cutoff,omitempty"`
+	CutoffSource    string             `json:"cutoff_source,omitempty"`
+}
+
+type storedReliability struct {
+	Alpha    float64 `json:"alpha"`
+	SD       float64 `json:"sd"`
+	Source   string  `json:"source"`
+	N        int     `json:"n,omitempty"`
+	Citation string  `json:"citation,omitempty"`
+}
+
+const (
+	updateAlertThresholdsSQL = `UPDATE studies SET alert_divergence_band = ?, alert_rupture_z = ?, alert_low_cutoff = ? WHERE id = ?`
+	// insertAlertRevSQL is the optimistic lock of alert evaluation: the
+	// write takes the revision after the one its alerts were computed
+	// from, and the primary key of alert_revisions refuses it if another
+	// write took it first (migration 00008). A stale write thus fails
+	// with an error of its own, as a taken key does, rather than by
+	// matching no row; and it is a plain INSERT, so a PostgreSQL batch of
+	// rating writes stays one INSERT per table and one round trip
+	// (pipeline.go).
+	insertAlertRevSQL = `INSERT INTO alert_revisions (dyad_id, rev) VALUES (?, ?)`
+	// insertAlertSQL raises a finding once: a key raised before (resolved
+	// or not) is skipped.
+	insertAlertSQL = `INSERT INTO alerts (id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id,
+	figures, created_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL)
+ON CONFLICT (dedup_key) DO NOTHING`
+	// insertAlertEventSQL publishes an alert's event only if the alert
+	// is there: its id is new, so it is there only if insertAlertSQL just
+	// raised it.
+	insertAlertEventSQL = `INSERT INTO outbox_events (id, study_id, dyad_id, type, payload, created_at, fanned_out_at)
+SELECT ?, ?, ?, ?, ?, ?, NULL WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)`
+	resolveAlertSQL     = `UPDATE alerts SET resolved_at = ?, resolved_by = ?, resolved_reason = ? WHERE id = ? AND resolved_at IS NULL`
+	acknowledgeAlertSQL = `UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?
+WHERE id = ? AND acknowledged_at IS NULL AND resolved_at IS NULL`
+)
+
+func toAlertRow(a alliance.Alert) (alertRow, error) {
+	f := a.Figures
+	sf := storedFigures{Metric: f.Metric, Client: f.Client, Counsellor: f.Counsellor, Difference: f.Difference, Band: f.Band,
+		Direction: f.Direction, PreviousSession: f.PreviousSession, Previous: f.Previous, Current: f.Current, Change: f.Change,
+		RCI: f.RCI, SDiff: f.SDiff, Threshold: f.Threshold, Z: f.Z, RuptureSession: f.RuptureSession, Rupture: f.Rupture,
+		Sum: f.Sum, Cutoff: f.Cutoff, CutoffSource: f.CutoffSource}
+	if f.Reliability.Source != "" {
+		r := storedReliability(f.Reliability)
+		sf.Reliability = &r
+	}
+	b, err := json.Marshal(sf)
+	if err != nil {
+		return alertRow{}, fmt.Errorf("encode alert figures: %w", err)
+	}
+	return alertRow{ID: a.ID, StudyID: a.StudyID, DyadID: a.DyadID, Kind: string(a.Kind), Role: nullString(string(a.Role)),
+		Session: a.Session, DedupKey: a.Key, RatingID: a.RatingID, RatingIDs: strings.Join(a.RatingIDs, ","),
+		EpisodeID: nullString(a.EpisodeID), Figures: string(b), CreatedAt: a.CreatedAt}, nil
+}
+
+func (r alertRow) args() []any {
+	return []any{r.ID, r.StudyID, r.DyadID, r.Kind, r.Role, r.Session, r.DedupKey, r.RatingID, r.RatingIDs, r.EpisodeID,
+		r.Figures, r.CreatedAt}
+}
+
+func (r alertRow) toDomain() (alliance.Alert, error) {
+	var sf storedFigures
+	if err := json.Unmarshal([]byte(r.Figures), &sf); err != nil {
+		return alliance.Alert{}, fmt.Errorf("decode figures of alert %s: %w", r.ID, err)
+	}
+	f := alliance.AlertFigures{Metric: sf.Metric, Client: sf.Client, Counsellor: sf.Counsellor, Difference: sf.Difference,
+		Band: sf.Band, Direction: sf.Direction, PreviousSession: sf.PreviousSession, Previous: sf.Previous, Current: sf.Current,
+		Change: sf.Change, RCI: sf.RCI, SDiff: sf.SDiff, Threshold: sf.Threshold, Z: sf.Z, RuptureSession: sf.RuptureSession,
+		Rupture: sf.Rupture, Sum: sf.Sum, Cutoff: sf.Cutoff, CutoffSource: sf.CutoffSource}
+	if sf.Reliability != nil {
+		f.Reliability = alliance.ReliabilityUsed(*sf.Reliability)
+	}
+	a := alliance.Alert{ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Kind: alliance.AlertKind(r.Kind), Role: alliance.Role(r.Role.String),
+		Session: r.Session, Key: r.DedupKey, RatingID: r.RatingID, RatingIDs: strings.Split(r.RatingIDs, ","),
+		EpisodeID: r.EpisodeID.String, Figures: f, CreatedAt: r.CreatedAt.UTC(),
+		AcknowledgedAt: timePtr(r.AcknowledgedAt), AcknowledgedBy: r.AcknowledgedBy.String,
+		ResolvedAt: timePtr(r.ResolvedAt), ResolvedBy: r.ResolvedBy.String, ResolvedReason: r.ResolvedReason.String}
+	return a, nil
+}
+
+// alertOps appends the alert changes of a rating write to ops, to run in
+// its transaction after the rating's own step:
+//
+//   - the dyad's alert revision advances, only if it still is the one the
+//     alerts were computed from (else the primary key refuses it, which
+//     taken turns into ErrDyadChanged, and the service computes them
+//     again);
+//   - each resolution, of an alert still unresolved;
+//   - each alert raised, skipped if its key was raised before (resolved
+//     or not), and its event, inserted only if the alert was: the INSERT
+//     of the event selects from the alert, so whether it publishes is
+//     decided in SQL, in the transaction, not by code reading a result.
+func (s *Store) alertOps(ops []op, dyadID string, fx *alliance.AlertEffects) ([]op, error) {
+	if fx == nil {
+		return ops, nil
+	}
+	ops = append(ops, op{st: s.sql.insertAlertRev, args: []any{dyadID, fx.Rev + 1}, taken: alliance.ErrDyadChanged})
+	for _, r := range fx.Resolve {
+		ops = append(ops, op{st: s.sql.resolveAlert, args: []any{r.At, r.By, r.Reason, r.ID}})
+	}
+	for _, ra := range fx.Raise {
+		row, err := toAlertRow(ra.Alert)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, op{st: s.sql.insertAlert, args: row.args()})
+		if ra.Event != nil {
+			ops = append(ops, op{st: s.sql.insertAlertEvent, args: append(eventArgs(*ra.Event), ra.Alert.ID)})
+		}
+	}
+	return ops, nil
+}
+
+// alertContextSQL is the read of alert evaluation, on the write path, in
+// one statement (one snapshot): a first row with the dyad's alert
+// revision, whether it has unresolved alerts, its study's alert
+// thresholds (read here from the database, never from a cache: they are
+// the one part of a study that changes) and whether the role has ratings
+// of later sessions; then the current ratings the write bears on, over
+// the partial index of current ratings (dyad, session, role): the
+// session's, and the role's nearest earlier one with a scored total among
+// its PreviousWindow previous rated sessions. Of each rating it takes
+// what the rules use, its total's mean and sum, out of the scores
+// document in SQL (totalMean and totalSum, per dialect), not the document
+// itself.
+//
+// The role's later ratings, which only a write before the last rated
+// session has, are alertLaterSQL's, read when the first row says there
+// are some. Kept out of this statement, its conditions are all equalities
+// or bounded by a LIMIT, so that PostgreSQL's generic plan of it costs
+// about what a custom one does and is the one it keeps; an open range of
+// sessions made it plan the statement again on every execution, which
+// cost three times what running it did.
+const alertContextSQL = `SELECT NULL, NULL, NULL, NULL, NULL,
+	COALESCE((SELECT MAX(r.rev) FROM alert_revisions r WHERE r.dyad_id = d.id), 0),
+	EXISTS (SELECT 1 FROM alerts a WHERE a.dyad_id = d.id AND a.resolved_at IS NULL),
+	s.alert_divergence_band, s.alert_rupture_z, s.alert_low_cutoff,
+	EXISTS (SELECT 1 FROM ratings l WHERE l.dyad_id = d.id AND l.superseded_at IS NULL AND l.session > ? AND l.role = ?)
+FROM dyads d JOIN studies s ON s.id = d.study_id WHERE d.id = ?
+UNION ALL
+SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL, NULL, NULL, NULL FROM ratings
+WHERE dyad_id = ? AND superseded_at IS NULL AND session = ?
+UNION ALL
+SELECT id, session, role, m, s, NULL, NULL, NULL, NULL, NULL, NULL FROM (
+	SELECT id, session, role, ` + totalMean + ` AS m, ` + totalSum + ` AS s FROM (
+		SELECT id, session, role, scores FROM ratings
+		WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) rated
+	WHERE ` + totalMean + ` IS NOT NULL ORDER BY session DESC LIMIT 1) earlier`
+
+// alertLaterSQL reads the role's current ratings of sessions after the
+// written one, as alertContextSQL reads the others.
+const alertLaterSQL = `SELECT id, session, role, ` + totalMean + `, ` + totalSum + ` FROM ratings
+WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
+
+// totalMean and totalSum mark where alertContextSQL reads a total out of
+// the scores column (storedScores); totals fills them in per dialect.
+const (
+	totalMean = "/*total mean*/"
+	totalSum  = "/*total sum*/"
+)
+
+// totals fills in totalMean and totalSum: json_extract on SQLite, the
+// json operators on PostgreSQL (scores is text there too). A null total
+// is NULL.
+func totals(d migrations.Dialect, q string) string {
+	mean, sum := `json_extract(scores, '$.total.mean')`, `json_extract(scores, '$.total.sum')`
+	if d == migrations.Postgres {
+		mean, sum = `CAST(scores::json #>> '{total,mean}' AS double precision)`, `CAST(scores::json #>> '{total,sum}' AS double precision)`
+	}
+	return strings.NewReplacer(totalMean, mean, totalSum, sum).Replace(q)
+}
+
+// activeAlertsSQL reads the unresolved alerts a write can bear on, not
+// all of a dyad's: a dyad's unresolved alerts only grow (an alert stays
+// until an amendment or a void resolves it), and reading them all made
+// every rating write slower the longer the dyad was followed. A write at
+// session s with context ratings from session m (the rater's nearest
+// earlier scored session) on can only:
+//
+//   - resolve an alert that names one of its ratings, or a rupture at the
+//     rater's next session: every such alert is at a session ≥ m;
+//   - repeat a finding of its context (divergence, rupture, repair, low
+//     alliance), whose alert is at a session ≥ m;
+//   - repair an open rupture of its rater, at any session: a rupture with
+//     no unresolved repair in its episode.
+//
+// The first two are the alerts at sessions ≥ m, the last the open ruptures
+// before m; the rules see exactly the alerts they used to. Partial indexes
+// on the unresolved alerts serve each part (migration 00009).
+const activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
+	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts
+WHERE dyad_id = ? AND resolved_at IS NULL AND session >= ?
+UNION ALL
+SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
+	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts a
+WHERE dyad_id = ? AND resolved_at IS NULL AND kind = 'rupture' AND role = ? AND session < ? AND NOT EXISTS (
+	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)
+ORDER BY id`
+
+// FindAlertContext reads, in one statement, a dyad's alert revision, its
+// study's alert thresholds and the current ratings a write of role at
+// session bears on (see alliance.AlertContext), each with its id, session,
+// role and its total's mean and sum only; then, only if there are any,
+// the role's later ratings and the dyad's unresolved alerts. A write after
+// the first read advances the revision, so the alerts computed from them
+// are refused and computed again.
+func (s *Store) FindAlertContext(ctx context.Context, dyadID string, session int, role alliance.Role) (alliance.AlertContext, error) {
+	out := alliance.AlertContext{}
+	rows, err := s.query(ctx, s.sql.alertContext, session, string(role), dyadID,
+		dyadID, session,
+		dyadID, session, string(role), alliance.PreviousWindow)
+	if err != nil {
+		return out, translate(err)
+	}
+	defer rows.Close()
+	var found, active, later bool
+	for rows.Next() {
+		var (
+			id, role                sql.NullString
+			sess, rev               sql.NullInt64
+			mean, sum, band, z, cut sql.NullFloat64
+			act, lat                sql.NullBool
+		)
+		if err := rows.Scan(&id, &sess, &role, &mean, &sum, &rev, &act, &band, &z, &cut, &lat); err != nil {
+			return out, translate(err)
+		}
+		if !id.Valid { // the dyad's own row
+			found, active, later = true, act.Bool, lat.Bool
+			out.Rev = rev.Int64
+			out.Thresholds = alliance.AlertThresholds{DivergenceBand: band.Float64, RuptureZ: z.Float64}
+			if cut.Valid {
+				c := cut.Float64
+				out.Thresholds.LowAllianceCutoff = &c
+			}
+			continue
+		}
+		out.Ratings = append(out.Ratings, contextRating(dyadID, id.String, sess.Int64, role.String, mean, sum))
+	}
+	if err := rows.Err(); err != nil {
+		return out, translate(err)
+	}
+	if err := rows.Close(); err != nil {
+		return out, translate(err)
+	}
+	if !found {
+		return out, fmt.Errorf("dyad %s: %w", dyadID, alliance.ErrNotFound)
+	}
+	// A write between the two reads advances the revision read first, so
+	// the write is refused and its alerts computed again.
+	if later {
+		if err := s.laterRatings(ctx, &out, dyadID, session, role); err != nil {
+			return out, err
+		}
+	}
+	if active {
+		from := session
+		for _, r := range out.Ratings {
+			from = min(from, r.Session)
+		}
+		if out.Active, err = s.activeAlerts(ctx, dyadID, from, role); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// contextRating is a rating as alert evaluation reads it: its total only.
+func contextRating(dyadID, id string, session int64, role string, mean, sum sql.NullFloat64) alliance.Rating {
+	r := alliance.Rating{ID: id, DyadID: dyadID, Session: int(session), Role: alliance.Role(role)}
+	if mean.Valid {
+		r.Scores.Total.Mean = &mean.Float64
+	}
+	if sum.Valid {
+		r.Scores.Total.Sum = &sum.Float64
+	}
+	return r
+}
+
+// laterRatings adds the role's ratings of sessions after session to ac.
+func (s *Store) laterRatings(ctx context.Context, ac *alliance.AlertContext, dyadID string, session int, role alliance.Role) error {
+	rows, err := s.query(ctx, s.sql.alertLater, dyadID, session, string(role))
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, role  string
+			sess      int64
+			mean, sum sql.NullFloat64
+		)
+		if err := rows.Scan(&id, &sess, &role, &mean, &sum); err != nil {
+			return translate(err)
+		}
+		ac.Ratings = append(ac.Ratings, contextRating(dyadID, id, sess, role, mean, sum))
+	}
+	return translate(rows.Err())
+}
+
+// activeAlerts reads the dyad's unresolved alerts a write of role with
+// context ratings from session from on can bear on (activeAlertsSQL).
+func (s *Store) activeAlerts(ctx context.Context, dyadID string, from int, role alliance.Role) ([]alliance.Alert, error) {
+	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID, from, dyadID, string(role), from)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []alliance.Alert
+	for rows.Next() {
+		var r alertRow
+		if err := rows.Scan(&r.ID, &r.StudyID, &r.DyadID, &r.Kind, &r.Role, &r.Session, &r.DedupKey, &r.RatingID, &r.RatingIDs,
+			&r.EpisodeID, &r.Figures, &r.CreatedAt, &r.AcknowledgedAt, &r.AcknowledgedBy, &r.ResolvedAt, &r.ResolvedBy,
+			&r.ResolvedReason); err != nil {
+			return nil, translate(err)
+		}
+		a, err := r.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, translate(rows.Err())
+}
+
+// FindAlerts lists alerts in id order, with their dyads' codes.
+func (s *Store) FindAlerts(ctx context.Context, f alliance.AlertFilter) ([]alliance.Alert, error) {
+	db := s.db.WithContext(ctx)
+	q := db.Model(&alertRow{})
+	if f.StudyID != "" {
+		q = q.Where("study_id = ?", f.StudyID)
+	}
+	if f.DyadID != "" {
+		q = q.Where("dyad_id = ?", f.DyadID)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", string(f.Kind))
+	}
+	switch f.State {
+	case alliance.AlertOpen:
+		q = q.Where("resolved_at IS NULL AND acknowledged_at IS NULL")
+	case alliance.AlertAcknowledged:
+		q = q.Where("resolved_at IS NULL AND acknowledged_at IS NOT NULL")
+	case alliance.AlertResolved:
+		q = q.Where("resolved_at IS NOT NULL")
+	}
+	if f.Since != nil {
+		q = q.Where("created_at >= ?", *f.Since)
+	}
+	var rows []alertRow
+	if err := page(q, f.Page).Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	// The page's dyads, for their codes.
+	var ids []string
+	for _, r := range rows {
+		if !slices.Contains(ids, r.DyadID) {
+			ids = append(ids, r.DyadID)
+		}
+	}
+	codes := map[string]dyadRow{}
+	if len(ids) > 0 {
+		var ds []dyadRow
+		if err := db.Where("id IN ?", ids).Find(&ds).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, d := range ds {
+			codes[d.ID] = d
+		}
+	}
+	out := make([]alliance.Alert, len(rows))
+	for i, r := range rows {
+		a, err := r.toDomain()
+		if err != nil {
+			return nil, err
+		}
+		a.ClientCode, a.CounsellorCode = codes[r.DyadID].ClientCode, codes[r.DyadID].CounsellorCode
+		out[i] = a
+	}
+	return out, nil
+}
+
+// FindAlertByID returns one alert with its dyad's codes.
+func (s *Store) FindAlertByID(ctx context.Context, id string) (alliance.Alert, error) {
+	var row alertRow
+	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return alliance.Alert{}, translate(err)
+	}
+	a, err := row.toDomain()
+	if err != nil {
+		return a, err
+	}
+	d, err := s.FindDyadByID(ctx, a.DyadID)
+	if err != nil {
+		return a, err
+	}
+	a.ClientCode, a.CounsellorCode = d.ClientCode, d.CounsellorCode
+	return a, nil
+}
+
+// AcknowledgeAlert marks an alert seen; ErrConflict when it was
+// acknowledged or resolved meanwhile.
+func (s *Store) AcknowledgeAlert(ctx context.Context, id string, at time.Time, by string, audit ...alliance.AuditEntry) error {
+	return s.write(ctx, audit, op{st: s.sql.acknowledgeAlert, args: []any{at, by, id},
+		none: fmt.Errorf("alert %s is acknowledged or resolved: %w", id, alliance.ErrConflict)})
+}
+
+// UpdateAlertThresholds stores a study's alert thresholds: the one change
+// a study row ever takes. Caches of studies forget it (rowcache), and the
+// rating path reads thresholds from the database with the dyad's alert
+// revision (FindAlertContext), never from a cached study.
+func (s *Store) UpdateAlertThresholds(ctx context.Context, studyID string, th alliance.AlertThresholds, audit ...alliance.AuditEntry) error {
+	return s.write(ctx, audit, op{st: s.sql.updateAlertThresholds,
+		args: []any{th.DivergenceBand, th.RuptureZ, nullFloat(th.LowAllianceCutoff), studyID},
+		none: fmt.Errorf("study %s: %w", studyID, alliance.ErrNotFound)})
+}
+
+func nullFloat(v *float64) sql.NullFloat64 {
+	if v == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *v, Valid: true}
+}
