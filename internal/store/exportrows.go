@@ -152,7 +152,7 @@ func (s *Store) exportSource(studyID string, since *time.Time, wholeSessions boo
 	if s.dialect == migrations.SQLite {
 		return &packedSource{db: s.sqlDB, query: q, args: args}
 	}
-	return &pgxSource{db: s.sqlDB, query: q, args: args}
+	return &pgxSource{pool: s.pool, query: q, args: args}
 }
 
 // packedSource reads exportPackedSQLite's rows.

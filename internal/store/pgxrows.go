@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -20,9 +19,11 @@ import (
 // driver copy every text column into a new string, and then copies it
 // again into the caller's variable.
 
-// withPgx runs fn on a connection of db's pool as pgx's own connection.
-func withPgx(ctx context.Context, db *sql.DB, fn func(c *pgx.Conn) error) error {
-	conn, err := db.Conn(ctx)
+// withPgx runs fn on a connection of the pool as pgx's own connection,
+// taken as every read takes one: waiting no longer than the pool's bound
+// (boundedPool).
+func withPgx(ctx context.Context, pool *boundedPool, fn func(c *pgx.Conn) error) error {
+	conn, err := pool.conn(ctx)
 	if err != nil {
 		return translate(err)
 	}
@@ -38,13 +39,13 @@ func withPgx(ctx context.Context, db *sql.DB, fn func(c *pgx.Conn) error) error 
 
 // pgxSource reads exportColumnsPostgres's rows with pgx.
 type pgxSource struct {
-	db    *sql.DB
+	pool  *boundedPool
 	query string
 	args  []any
 }
 
 func (s *pgxSource) rows(ctx context.Context, add func(f *exportFields) error) error {
-	return withPgx(ctx, s.db, func(c *pgx.Conn) error {
+	return withPgx(ctx, s.pool, func(c *pgx.Conn) error {
 		return readPgxRows(ctx, c, s.query, s.args, add)
 	})
 }

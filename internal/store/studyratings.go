@@ -95,7 +95,7 @@ func (s *Store) FindStudyRatings(ctx context.Context, studyID string, sel allian
 	c := ratingCollector{ctx: ctx, studyID: studyID}
 	var err error
 	if s.dialect == migrations.Postgres {
-		err = withPgx(ctx, s.sqlDB, func(conn *pgx.Conn) error { return c.readPgx(ctx, conn, q, args) })
+		err = withPgx(ctx, s.pool, func(conn *pgx.Conn) error { return c.readPgx(ctx, conn, q, args) })
 	} else {
 		err = c.readSQL(s.sqlDB.QueryContext(s.rowsCtx(ctx), q, args...))
 	}
