@@ -3,12 +3,15 @@ package api
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -69,17 +72,17 @@ func (s *server) exportStudy(c *gin.Context) error {
 	}
 	name := fmt.Sprintf("alliance-%s-%s.%s", studyID, q.Shape, format)
 	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	w := bufio.NewWriterSize(c.Writer, 64<<10)
-	var write func([]any) error
+	w := bufio.NewWriterSize(c.Writer, exportBuffer)
+	var enc rowEncoder
 	if format == "csv" {
 		c.Header("Content-Type", "text/csv; charset=utf-8; header=present")
-		write = csvWriter(w, t.Columns)
+		enc = csvEncoder()
 	} else {
 		c.Header("Content-Type", "application/x-ndjson")
-		write = ndjsonWriter(w, t.Columns)
+		enc = ndjsonRow(t.Columns)
 	}
 	c.Status(http.StatusOK)
-	err = t.Rows(c.Request.Context(), write)
+	err = writeRows(c.Request.Context(), w, t, enc, format == "csv")
 	if err == nil {
 		err = w.Flush()
 	}
@@ -97,79 +100,322 @@ func (s *server) exportStudy(c *gin.Context) error {
 	return nil
 }
 
-// csvWriter writes the header at once and returns the row writer.
-func csvWriter(w *bufio.Writer, cols []alliance.Column) func([]any) error {
-	cw := csv.NewWriter(w)
-	header := make([]string, len(cols))
-	for i, col := range cols {
-		header[i] = col.Name
-	}
-	headerErr := cw.Write(header)
-	rec := make([]string, len(cols))
-	return func(row []any) error {
-		if headerErr != nil {
-			return headerErr
+// exportBuffer is the size of the buffer between an export and the
+// connection: each write to the connection is one HTTP chunk and a
+// syscall, so fewer, larger ones.
+const exportBuffer = 256 << 10
+
+// rowEncoder appends one encoded row, line end included, to b.
+type rowEncoder func(b []byte, row []alliance.Value) ([]byte, error)
+
+// writeRows writes t's rows (a CSV header first when header is set) to w,
+// each encoded into one buffer reused from row to row.
+func writeRows(ctx context.Context, w *bufio.Writer, t alliance.Table, enc rowEncoder, header bool) error {
+	var line []byte
+	if header {
+		names := make([]string, len(t.Columns))
+		for i, col := range t.Columns {
+			names[i] = csvField(col.Name)
 		}
-		for i, v := range row {
-			rec[i] = csvField(v)
-		}
-		if err := cw.Write(rec); err != nil {
+		if _, err := w.Write(appendCSVLine(line, names...)); err != nil {
 			return err
 		}
-		cw.Flush()
-		return cw.Error()
+	}
+	return t.Rows(ctx, func(row []alliance.Value) error {
+		var err error
+		if line, err = enc(line[:0], row); err != nil {
+			return err
+		}
+		_, err = w.Write(line)
+		return err
+	})
+}
+
+// csvEncoder returns the encoder of a row as encoding/csv's Writer writes
+// it (RFC 4180, quotes only where needed, LF line ends), each value
+// formatted by appendCSV.
+func csvEncoder() rowEncoder {
+	nums := new(decimals)
+	return func(b []byte, row []alliance.Value) ([]byte, error) {
+		for i := range row {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCSV(b, &row[i], nums)
+		}
+		return append(b, '\n'), nil
 	}
 }
 
-// csvField formats one value for CSV. Text that a spreadsheet would run as
-// a formula (leading =, +, -, @, tab or CR) gets a leading apostrophe.
+// appendCSVLine writes fields (each already formatted by csvField) as one
+// CSV record.
+func appendCSVLine(b []byte, fields ...string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVText(b, f)
+	}
+	return append(b, '\n')
+}
+
+// csvField formats one value given as a Go value (nil, string, int,
+// float64 or bool) as appendCSV does, before quoting.
 func csvField(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
+	var x alliance.Value
+	switch v := v.(type) {
 	case string:
-		if x != "" && strings.ContainsRune("=+-@\t\r", rune(x[0])) {
-			return "'" + x
-		}
-		return x
+		return defuse(v)
 	case int:
-		return strconv.Itoa(x)
+		x = alliance.IntValue(v)
 	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		x = alliance.NumberValue(v)
 	case bool:
-		// Upper case: R's read.csv and pandas both read TRUE/FALSE as logical.
-		if x {
-			return "TRUE"
-		}
-		return "FALSE"
+		x = alliance.BoolValue(v)
+	case nil:
+	default:
+		return fmt.Sprint(v)
 	}
-	return fmt.Sprint(v)
+	return string(appendCSV(nil, &x, nil))
 }
 
-// ndjsonWriter writes one JSON object per line with keys in column order.
-func ndjsonWriter(w *bufio.Writer, cols []alliance.Column) func([]any) error {
+// defuse prefixes text that a spreadsheet would run as a formula (leading
+// =, +, -, @, tab or CR) with an apostrophe.
+func defuse(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// appendCSV formats one value for CSV: missing is an empty field, numbers
+// in plain decimal notation (nums, if not nil, remembers them), booleans
+// TRUE/FALSE (R's read.csv and pandas both read them as logical), text
+// defused (see defuse) and quoted where RFC 4180 needs it.
+func appendCSV(b []byte, v *alliance.Value, nums *decimals) []byte {
+	switch v.Kind {
+	case alliance.Text:
+		return appendCSVText(b, defuse(v.Text))
+	case alliance.Integer:
+		return strconv.AppendInt(b, int64(v.Int), 10)
+	case alliance.Number:
+		return nums.append(b, v.Num)
+	case alliance.Boolean:
+		if v.Bool {
+			return append(b, "TRUE"...)
+		}
+		return append(b, "FALSE"...)
+	case alliance.DateOnly:
+		return v.Time.AppendFormat(b, time.DateOnly)
+	case alliance.Timestamp:
+		return appendTimestamp(b, v.Time)
+	}
+	return b
+}
+
+// appendTimestamp is t.AppendFormat(b, time.RFC3339Nano), written out for
+// UTC times (every timestamp of an export): the general formatter reads
+// its layout afresh for each of 200,000 rows.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	if t.Location() != time.UTC || year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	hour, minute, second := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), minute, 2)
+	b = appendDigits(append(b, ':'), second, 2)
+	if ns := t.Nanosecond(); ns != 0 {
+		b = appendDigits(append(b, '.'), ns, 9)
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	return append(b, 'Z')
+}
+
+// appendDigits writes n (0 ≤ n < 10^width, width ≤ 9) in width decimal
+// digits, zero-padded.
+func appendDigits(b []byte, n, width int) []byte {
+	start := len(b)
+	b = append(b, "000000000"[:width]...)
+	for i := len(b) - 1; i >= start; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
+}
+
+// appendCSVText writes a field as encoding/csv's Writer (UseCRLF false)
+// does: quoted, with quotes doubled, when it holds a comma, a quote, CR or
+// LF, begins with a space, or is \.; as it is otherwise.
+func appendCSVText(b []byte, field string) []byte {
+	if !csvNeedsQuotes(field) {
+		return append(b, field...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(field, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, field[:i+1]...)
+		b = append(b, '"')
+		field = field[i+1:]
+	}
+	b = append(b, field...)
+	return append(b, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
+func csvNeedsQuotes(field string) bool {
+	if field == "" {
+		return false
+	}
+	if field == `\.` {
+		return true
+	}
+	for i := 0; i < len(field); i++ {
+		if csvSpecial[field[i]] {
+			return true
+		}
+	}
+	if c := field[0]; c < utf8.RuneSelf {
+		return asciiSpace[c]
+	}
+	r, _ := utf8.DecodeRuneInString(field)
+	return unicode.IsSpace(r)
+}
+
+// csvSpecial are the bytes that make encoding/csv quote a field;
+// asciiSpace the ASCII bytes unicode.IsSpace reports.
+var csvSpecial, asciiSpace = byteSet("\n\r\","), byteSet("\t\n\v\f\r ")
+
+func byteSet(s string) (set [256]bool) {
+	for i := range len(s) {
+		set[s[i]] = true
+	}
+	return set
+}
+
+// decimals writes numbers as strconv.FormatFloat(x, 'f', -1, 64) does.
+// Integers (answers, counts, sums) take strconv.AppendInt; the text of
+// other numbers is remembered, in a small table indexed by a hash of
+// their bits: an export writes a few hundred distinct means 200,000
+// times, and the shortest-decimal algorithm is the costliest step of
+// writing a row. A nil *decimals remembers nothing.
+type decimals struct {
+	entries [256]struct {
+		bits uint64
+		n    uint8 // length of text; 0 for an empty entry
+		text [31]byte
+	}
+}
+
+func (d *decimals) append(b []byte, x float64) []byte {
+	if n := int64(x); float64(n) == x && n > -1e15 && n < 1e15 && (n != 0 || !math.Signbit(x)) {
+		return strconv.AppendInt(b, n, 10)
+	}
+	if d == nil {
+		return strconv.AppendFloat(b, x, 'f', -1, 64)
+	}
+	bits := math.Float64bits(x)
+	e := &d.entries[(bits*0x9E3779B97F4A7C15)>>56]
+	if e.n > 0 && e.bits == bits {
+		return append(b, e.text[:e.n]...)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, x, 'f', -1, 64)
+	if n := len(b) - start; n <= len(e.text) {
+		e.bits, e.n = bits, uint8(n)
+		copy(e.text[:], b[start:])
+	}
+	return b
+}
+
+// ndjsonRow returns the encoder of one JSON object per line, with the
+// columns' names as keys in column order and values as encoding/json
+// writes them.
+func ndjsonRow(cols []alliance.Column) rowEncoder {
 	keys := make([][]byte, len(cols))
 	for i, col := range cols {
 		k, _ := json.Marshal(col.Name)
-		keys[i] = k
+		keys[i] = append(k, ':')
 	}
-	return func(row []any) error {
-		w.WriteByte('{')
-		for i, v := range row {
+	nums := new(decimals)
+	return func(b []byte, row []alliance.Value) ([]byte, error) {
+		b = append(b, '{')
+		for i := range row {
 			if i > 0 {
-				w.WriteByte(',')
+				b = append(b, ',')
 			}
-			w.Write(keys[i])
-			w.WriteByte(':')
-			b, err := json.Marshal(v)
-			if err != nil {
-				return err
+			b = append(b, keys[i]...)
+			var err error
+			if b, err = appendJSON(b, &row[i], nums); err != nil {
+				return b, err
 			}
-			w.Write(b)
 		}
-		_, err := w.WriteString("}\n")
-		return err
+		return append(b, "}\n"...), nil
 	}
+}
+
+// appendJSON writes one value as json.Marshal would.
+func appendJSON(b []byte, v *alliance.Value, nums *decimals) ([]byte, error) {
+	switch v.Kind {
+	case alliance.Text:
+		return appendJSONString(b, v.Text)
+	case alliance.Integer:
+		return strconv.AppendInt(b, int64(v.Int), 10), nil
+	case alliance.Number:
+		return appendJSONNumber(b, v.Num, nums)
+	case alliance.Boolean:
+		return strconv.AppendBool(b, v.Bool), nil
+	case alliance.DateOnly:
+		b = append(b, '"')
+		return append(v.Time.AppendFormat(b, time.DateOnly), '"'), nil
+	case alliance.Timestamp:
+		b = append(b, '"')
+		return append(appendTimestamp(b, v.Time), '"'), nil
+	}
+	return append(b, "null"...), nil
+}
+
+// appendJSONString quotes s as json.Marshal does. Printable ASCII other
+// than the quote, the backslash and the HTML characters json.Marshal
+// escapes is written as it is; anything else goes through json.Marshal.
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			return append(b, q...), err
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
+}
+
+// appendJSONNumber writes x as encoding/json does: plain decimals between
+// 1e-6 and 1e21, an exponent outside (1e-07 written 1e-7), and an error
+// for NaN and infinities.
+func appendJSONNumber(b []byte, x float64, nums *decimals) ([]byte, error) {
+	abs := math.Abs(x)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		_, err := json.Marshal(x)
+		return b, err
+	}
+	if abs == 0 || (abs >= 1e-6 && abs < 1e21) {
+		return nums.append(b, x), nil
+	}
+	b = strconv.AppendFloat(b, x, 'e', -1, 64)
+	if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b, nil
 }
 
 // codebook godoc
@@ -206,14 +452,12 @@ func (s *server) codebook(c *gin.Context) error {
 	if format == "csv" {
 		c.Header("Content-Type", "text/csv; charset=utf-8; header=present")
 		c.Header("Content-Disposition", `attachment; filename="alliance-`+c.Param("id")+`-`+q.Shape+`-codebook.csv"`)
-		w := bufio.NewWriter(c.Writer)
-		write := csvWriter(w, []alliance.Column{{Name: "name"}, {Name: "type"}, {Name: "description"}, {Name: "values"}})
+		line := appendCSVLine(nil, "name", "type", "description", "values")
 		for _, col := range t.Columns {
-			if err := write([]any{col.Name, col.Type, col.Description, col.Values}); err != nil {
-				return err
-			}
+			line = appendCSVLine(line, csvField(col.Name), csvField(col.Type), csvField(col.Description), csvField(col.Values))
 		}
-		return w.Flush()
+		_, err := c.Writer.Write(line)
+		return err
 	}
 	out := CodebookResponse{StudyID: c.Param("id"), Shape: q.Shape, Missing: "empty field in CSV, null in NDJSON",
 		Columns: make([]ColumnResponse, len(t.Columns))}

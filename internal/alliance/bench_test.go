@@ -31,10 +31,15 @@ func openBenchStore(b *testing.B) *store.Store {
 }
 
 func benchStudyAgreement(b *testing.B, dyads, sessions int, session string) {
-	ctx := context.Background()
 	st := openBenchStore(b)
 	id := benchdata.Study(b, st, dyads, sessions)
-	svc := alliance.NewService(rowcache.New(st, rowcache.Options{Rows: true}), instrument.Builtin())
+	runStudyAgreement(b, alliance.NewService(rowcache.New(st, rowcache.Options{Rows: true}), instrument.Builtin()), id, dyads, sessions, session)
+}
+
+// runStudyAgreement times the agreement of study id (dyads × sessions)
+// through svc.
+func runStudyAgreement(b *testing.B, svc *alliance.Service, id string, dyads, sessions int, session string) {
+	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -121,4 +126,22 @@ func benchSubmitRating(b *testing.B, svc *alliance.Service) {
 			}
 		}
 	})
+}
+
+// BenchmarkStudyAgreement200kPostgres is BenchmarkStudyAgreement200k on
+// PostgreSQL (ALLIANCE_TEST_POSTGRES_URL), behind the caches a PostgreSQL
+// deployment runs with (studies and dyads only: rows are read from the
+// database every time, as several instances share it).
+func BenchmarkStudyAgreement200kPostgres(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.Database(b), discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	runStudyAgreement(b, alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin()),
+		benchdata.Study(b, st, 10000, 10), 10000, 10, "last")
 }

@@ -26,7 +26,10 @@ type ExportQuery struct {
 }
 
 // ExportRow is one current rating with the codes of its dyad, as the store
-// streams it for exports.
+// streams it for exports. A streamed row, with its answers, scores, date
+// and withdrawal, is only valid while the callback it was passed to runs:
+// the store decodes the next row into the same storage (see
+// Store.StreamStudyRatings). Strings may be kept; copy anything else.
 type ExportRow struct {
 	Rating         Rating
 	ClientCode     string
@@ -49,11 +52,59 @@ func col(name, typ, description string) Column {
 	return Column{Name: name, Type: typ, Description: description}
 }
 
-// Table is an export's column set plus a producer of its rows. Values are
-// nil (missing), string, int, float64 or bool, in column order.
+// Table is an export's column set plus a producer of its rows. Rows calls
+// emit once per row with its values in column order; the slice and its
+// values are reused for the next row, so emit writes them out and keeps
+// nothing (an export is streamed: 200,000 ratings must not cost 200,000
+// allocations per column).
 type Table struct {
 	Columns []Column
-	Rows    func(ctx context.Context, emit func([]any) error) error
+	Rows    func(ctx context.Context, emit func([]Value) error) error
+}
+
+// ValueKind says what a Value holds.
+type ValueKind uint8
+
+// The kinds of export values. The zero Value is missing.
+const (
+	Missing   ValueKind = iota
+	Text                // Value.Text
+	Integer             // Value.Int
+	Number              // Value.Num
+	Boolean             // Value.Bool
+	DateOnly            // Value.Time is a calendar date, written YYYY-MM-DD
+	Timestamp           // Value.Time in UTC, written in RFC 3339 with the fraction it has
+)
+
+// Value is one cell of an export row. It is a plain struct rather than an
+// interface value so that a row of 40 cells costs no allocation.
+type Value struct {
+	Kind ValueKind
+	Bool bool
+	Int  int
+	Num  float64
+	Text string
+	Time time.Time
+}
+
+// TextValue, IntValue, … build the Values of each kind.
+func TextValue(s string) Value { return Value{Kind: Text, Text: s} }
+
+// IntValue is an integer cell.
+func IntValue(n int) Value { return Value{Kind: Integer, Int: n} }
+
+// NumberValue is a number cell.
+func NumberValue(x float64) Value { return Value{Kind: Number, Num: x} }
+
+// BoolValue is a boolean cell.
+func BoolValue(b bool) Value { return Value{Kind: Boolean, Bool: b} }
+
+// numberOrMissing is *p, or missing when p is nil.
+func numberOrMissing(p *float64) Value {
+	if p == nil {
+		return Value{}
+	}
+	return NumberValue(*p)
 }
 
 // ParseExportQuery validates the export parameters, naming the query
@@ -106,7 +157,7 @@ func (s *Service) ExportStudy(ctx context.Context, studyID string, q ExportQuery
 	if err != nil {
 		return Table{}, err
 	}
-	ex := exporter{study: st, form: form, q: q, forms: map[Role]*instrument.Form{}, items: map[Role][]int{}}
+	ex := exporter{study: st, form: form, scales: form.Scales(), q: q, forms: map[Role]*instrument.Form{}, items: map[Role][]int{}}
 	for _, role := range Roles {
 		if id, ok := st.Forms[role]; ok {
 			if ex.forms[role], err = s.FindForm(ctx, id); err != nil {
@@ -119,12 +170,15 @@ func (s *Service) ExportStudy(ctx context.Context, studyID string, q ExportQuery
 		return s.store.StreamStudyRatings(ctx, st.ID, q.UpdatedSince, q.Shape == ShapeWide, fn)
 	}
 	if q.Shape == ShapeWide {
-		return Table{Columns: ex.wideColumns(), Rows: func(ctx context.Context, emit func([]any) error) error {
-			return ex.wideRows(ctx, stream, emit)
+		cols := ex.wideColumns()
+		return Table{Columns: cols, Rows: func(ctx context.Context, emit func([]Value) error) error {
+			return ex.wideRows(ctx, stream, make([]Value, 0, len(cols)), emit)
 		}}, nil
 	}
-	return Table{Columns: ex.longColumns(), Rows: func(ctx context.Context, emit func([]any) error) error {
-		return stream(ctx, func(r ExportRow) error { return emit(ex.longRow(r)) })
+	cols := ex.longColumns()
+	return Table{Columns: cols, Rows: func(ctx context.Context, emit func([]Value) error) error {
+		row := make([]Value, 0, len(cols))
+		return stream(ctx, func(r ExportRow) error { return emit(ex.longRow(row, &r)) })
 	}}, nil
 }
 
@@ -146,9 +200,10 @@ func (s *Service) exportForm(ctx context.Context, st Study) (*instrument.Form, e
 // columns pair across roles by name in both shapes, whatever the
 // definition's parallel map.
 type exporter struct {
-	study Study
-	form  *instrument.Form
-	q     ExportQuery
+	study  Study
+	form   *instrument.Form
+	scales []string // form.Scales(), computed once
+	q      ExportQuery
 	// forms are the study's forms by role; items[role][k] is the position,
 	// on that role's form, of the item parallel to item k of form (-1:
 	// none).
@@ -244,17 +299,19 @@ func (ex exporter) longColumns() []Column {
 	return cols
 }
 
-func (ex exporter) longRow(r ExportRow) []any {
-	ra := r.Rating
-	row := []any{ex.study.ID, ra.DyadID, r.ClientCode, r.CounsellorCode, ra.Session, dateValue(ra.SessionDate),
-		string(ra.Role), ra.FormID, ra.ID, ra.Version, ra.CreatedAt.Format(time.RFC3339Nano),
-		ra.ScoringVersion, ra.Policy.MaxMissingFraction}
+// longRow writes the cells of one rating over row, reusing its storage.
+func (ex exporter) longRow(row []Value, r *ExportRow) []Value {
+	ra := &r.Rating
+	row = append(row[:0], TextValue(ex.study.ID), TextValue(ra.DyadID), TextValue(r.ClientCode), TextValue(r.CounsellorCode),
+		IntValue(ra.Session), dateValue(ra.SessionDate), TextValue(string(ra.Role)), TextValue(ra.FormID), TextValue(ra.ID),
+		IntValue(ra.Version), Value{Kind: Timestamp, Time: ra.CreatedAt}, TextValue(ra.ScoringVersion),
+		NumberValue(ra.Policy.MaxMissingFraction))
 	row = appendWithdrawal(row, r.Withdrawal)
 	if ex.q.Scores {
-		row = ex.appendScores(row, &ra)
+		row = ex.appendScores(row, ra)
 	}
 	if ex.q.Items {
-		row = ex.appendItems(row, &ra)
+		row = ex.appendItems(row, ra)
 	}
 	return row
 }
@@ -271,7 +328,7 @@ func (ex exporter) wideColumns() []Column {
 	if ex.q.Scores {
 		cols = append(cols, ex.scoreColumns("client_", "client's ")...)
 		cols = append(cols, ex.scoreColumns("counsellor_", "counsellor's ")...)
-		for _, sc := range ex.form.Scales() {
+		for _, sc := range ex.scales {
 			cols = append(cols, col("diff_"+sc, "number", "client − counsellor "+sc+" score (item metric), each score the mean of the items that side answered, as scales[].difference in the agreement responses; missing unless both are scored"))
 		}
 	}
@@ -283,30 +340,30 @@ func (ex exporter) wideColumns() []Column {
 }
 
 // wideRows groups the stream (ordered by dyad, session, role) into one row
-// per dyad session.
-func (ex exporter) wideRows(ctx context.Context, stream func(context.Context, func(ExportRow) error) error, emit func([]any) error) error {
-	var cur *ExportRow
-	var pair [2]*Rating // client, counsellor
+// per dyad session. The rows of a session are copied as they arrive: the
+// stream reuses its row, and a session is only known to be complete when
+// the next one begins.
+func (ex exporter) wideRows(ctx context.Context, stream func(context.Context, func(ExportRow) error) error, row []Value, emit func([]Value) error) error {
+	var client, counsellor keptRating
+	var cur *keptRating // the latest row kept, nil before the first
 	flush := func() error {
 		if cur == nil {
 			return nil
 		}
-		return emit(ex.wideRow(*cur, pair[0], pair[1]))
+		return emit(ex.wideRow(row, cur, client.orNil(), counsellor.orNil()))
 	}
 	err := stream(ctx, func(r ExportRow) error {
-		if cur != nil && (cur.Rating.DyadID != r.Rating.DyadID || cur.Rating.Session != r.Rating.Session) {
+		if cur != nil && (cur.r.Rating.DyadID != r.Rating.DyadID || cur.r.Rating.Session != r.Rating.Session) {
 			if err := flush(); err != nil {
 				return err
 			}
-			pair = [2]*Rating{}
+			client.used, counsellor.used = false, false
 		}
-		rr := r
-		cur = &rr
+		cur = &counsellor
 		if r.Rating.Role == RoleClient {
-			pair[0] = &rr.Rating
-		} else {
-			pair[1] = &rr.Rating
+			cur = &client
 		}
+		cur.keep(&r)
 		return nil
 	})
 	if err != nil {
@@ -315,8 +372,11 @@ func (ex exporter) wideRows(ctx context.Context, stream func(context.Context, fu
 	return flush()
 }
 
-func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
-	date, updated := dateValue(nil), time.Time{}
+// wideRow writes the cells of one dyad session over row; cur is the
+// session's latest rating (for the dyad's codes and withdrawal), client
+// and counsellor its two sides, nil when not rated.
+func (ex exporter) wideRow(row []Value, cur *keptRating, client, counsellor *Rating) []Value {
+	date, updated := Value{}, time.Time{}
 	for _, ra := range []*Rating{counsellor, client} {
 		if ra == nil {
 			continue
@@ -328,14 +388,16 @@ func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
 			updated = ra.CreatedAt
 		}
 	}
-	row := []any{ex.study.ID, r.Rating.DyadID, r.ClientCode, r.CounsellorCode, r.Rating.Session, date,
-		client != nil && counsellor != nil, formOf(client), formOf(counsellor), updated.Format(time.RFC3339Nano)}
+	r := &cur.r
+	row = append(row[:0], TextValue(ex.study.ID), TextValue(r.Rating.DyadID), TextValue(r.ClientCode), TextValue(r.CounsellorCode),
+		IntValue(r.Rating.Session), date, BoolValue(client != nil && counsellor != nil), formOf(client), formOf(counsellor),
+		Value{Kind: Timestamp, Time: updated})
 	row = appendWithdrawal(row, r.Withdrawal)
 	if ex.q.Scores {
 		row = ex.appendScores(row, client)
 		row = ex.appendScores(row, counsellor)
-		for _, sc := range ex.form.Scales() {
-			row = append(row, floatValue(scaleDifference(sc, client, counsellor).Difference))
+		for _, sc := range ex.scales {
+			row = append(row, scoreDifference(sc, client, counsellor))
 		}
 	}
 	if ex.q.Items {
@@ -345,26 +407,39 @@ func (ex exporter) wideRow(r ExportRow, client, counsellor *Rating) []any {
 	return row
 }
 
+// scoreDifference is client − counsellor on one scale, computed as
+// scaleDifference computes it, and missing unless both sides are scored.
+func scoreDifference(scale string, client, counsellor *Rating) Value {
+	if client == nil || counsellor == nil {
+		return Value{}
+	}
+	c, t := client.Scores.Of(scale).Mean, counsellor.Scores.Of(scale).Mean
+	if c == nil || t == nil {
+		return Value{}
+	}
+	return NumberValue(*c - *t)
+}
+
 // appendScores adds the four score columns of every scale; a nil rating
 // (the side that has not rated) gives missing values.
-func (ex exporter) appendScores(row []any, r *Rating) []any {
-	for _, sc := range ex.form.Scales() {
+func (ex exporter) appendScores(row []Value, r *Rating) []Value {
+	for _, sc := range ex.scales {
 		if r == nil {
-			row = append(row, nil, nil, nil, nil)
+			row = append(row, Value{}, Value{}, Value{}, Value{})
 			continue
 		}
-		s := scoreOf(r, sc)
-		row = append(row, floatValue(s.Mean), floatValue(s.Sum), s.Answered, s.Prorated)
+		s := r.Scores.Of(sc)
+		row = append(row, numberOrMissing(s.Mean), numberOrMissing(s.Sum), IntValue(s.Answered), BoolValue(s.Prorated))
 	}
 	return row
 }
 
 // appendItems adds r's raw answers in the family's item order (see
 // exporter); a nil rating gives missing values.
-func (ex exporter) appendItems(row []any, r *Rating) []any {
+func (ex exporter) appendItems(row []Value, r *Rating) []Value {
 	for k := range ex.form.Items {
 		if r == nil {
-			row = append(row, nil)
+			row = append(row, Value{})
 			continue
 		}
 		j := k
@@ -372,10 +447,10 @@ func (ex exporter) appendItems(row []any, r *Rating) []any {
 			j = pos[k]
 		}
 		if j < 0 || j >= len(r.Answers) {
-			row = append(row, nil)
+			row = append(row, Value{})
 			continue
 		}
-		row = append(row, floatValue(r.Answers[j]))
+		row = append(row, numberOrMissing(r.Answers[j]))
 	}
 	return row
 }
@@ -391,13 +466,6 @@ func (ex exporter) roles() []Role {
 	return out
 }
 
-func scoreOf(r *Rating, scale string) instrument.Score {
-	if r == nil {
-		return instrument.Score{}
-	}
-	return r.Scores.Of(scale)
-}
-
 // withdrawalColumns mark the rows of a dyad whose consent was withdrawn:
 // its data given before are kept, and an analysis may want to leave them
 // out or look at them apart.
@@ -407,34 +475,98 @@ var withdrawalColumns = []Column{
 		Values: "client=client; counsellor=counsellor; both=both"},
 }
 
-func appendWithdrawal(row []any, w *Withdrawal) []any {
+func appendWithdrawal(row []Value, w *Withdrawal) []Value {
 	if w == nil {
-		return append(row, nil, nil)
+		return append(row, Value{}, Value{})
 	}
-	return append(row, w.At.Format(time.RFC3339Nano), w.Scope)
+	return append(row, Value{Kind: Timestamp, Time: w.At}, TextValue(w.Scope))
 }
 
-func formOf(r *Rating) any {
+func formOf(r *Rating) Value {
 	if r == nil {
-		return nil
+		return Value{}
 	}
-	return r.FormID
+	return TextValue(r.FormID)
 }
 
-func floatValue(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func dateValue(d *Date) any {
+func dateValue(d *Date) Value {
 	if d == nil {
-		return nil
+		return Value{}
 	}
-	return d.String()
+	return Value{Kind: DateOnly, Time: d.Time}
 }
 
 func scaleRange(f *instrument.Form) string {
 	return fmt.Sprintf("%g–%g", f.Scale.Min, f.Scale.Max)
+}
+
+// keptRating is a copy of a streamed row that outlives its callback, in
+// storage reused from one dyad session to the next: the wide shape holds
+// a session's rows until it has seen the next session's first.
+type keptRating struct {
+	r    ExportRow
+	used bool // r holds a row of the current session
+	// The copy's own storage: answers, the scores' means and sums, the
+	// subscales, the date and the withdrawal.
+	answers    []*float64
+	values     []float64
+	subscales  map[string]Score
+	date       Date
+	withdrawal Withdrawal
+}
+
+// keep copies src into k's storage.
+func (k *keptRating) keep(src *ExportRow) {
+	k.used = true
+	k.r = *src
+	ra := &k.r.Rating
+	// Room for every float first: the pointers handed out point into
+	// values, which must not move while they are copied.
+	if need := len(src.Rating.Answers) + 2*(1+len(src.Rating.Scores.Subscales)); cap(k.values) < need {
+		k.values = make([]float64, 0, need)
+	}
+	k.values = k.values[:0]
+	k.answers = k.answers[:0]
+	for _, a := range src.Rating.Answers {
+		k.answers = append(k.answers, k.copyFloat(a))
+	}
+	ra.Answers = k.answers
+	if k.subscales == nil {
+		k.subscales = make(map[string]Score, len(src.Rating.Scores.Subscales))
+	}
+	clear(k.subscales)
+	for name, sc := range src.Rating.Scores.Subscales {
+		k.subscales[name] = k.copyScore(sc)
+	}
+	ra.Scores = Scores{Total: k.copyScore(src.Rating.Scores.Total), Subscales: k.subscales}
+	if src.Rating.SessionDate != nil {
+		k.date = *src.Rating.SessionDate
+		ra.SessionDate = &k.date
+	}
+	if src.Withdrawal != nil {
+		k.withdrawal = *src.Withdrawal
+		k.r.Withdrawal = &k.withdrawal
+	}
+}
+
+// copyFloat copies *p into k's storage (sized by keep); nil stays nil.
+func (k *keptRating) copyFloat(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	k.values = append(k.values, *p)
+	return &k.values[len(k.values)-1]
+}
+
+func (k *keptRating) copyScore(sc Score) Score {
+	sc.Mean, sc.Sum = k.copyFloat(sc.Mean), k.copyFloat(sc.Sum)
+	return sc
+}
+
+// orNil is the kept rating, nil when the current session has none.
+func (k *keptRating) orNil() *Rating {
+	if !k.used {
+		return nil
+	}
+	return &k.r.Rating
 }

@@ -88,7 +88,9 @@ type Store interface {
 	// its dyad's codes, ordered by dyad, session and role, without holding
 	// them all in memory. With since, only ratings stored after it are
 	// streamed; wholeSessions then keeps both ratings of any session in
-	// which either changed.
+	// which either changed. The row's answers, scores, session date and
+	// withdrawal may be reused for the next row: fn copies what it keeps
+	// of them (strings may be kept).
 	StreamStudyRatings(ctx context.Context, studyID string, since *time.Time, wholeSessions bool, fn func(ExportRow) error) error
 
 	// Writes take the audit entries to append in their own transaction, so

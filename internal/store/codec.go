@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/alliance-project/alliance/internal/alliance"
 )
@@ -66,21 +65,31 @@ func EncodeScores(sc alliance.Scores) (string, error) { return encodeScores(sc) 
 // values share one backing array. Anything unexpected falls back to
 // encoding/json.
 func decodeAnswers(b []byte) ([]*float64, error) {
+	out, _, err := decodeAnswersInto(b, nil, nil)
+	return out, err
+}
+
+// decodeAnswersInto is decodeAnswers into the storage of out and vals
+// (grown when too small), for readers that decode row after row and keep
+// no row: it returns the answers and the value storage to pass back for
+// the next row.
+func decodeAnswersInto(b []byte, out []*float64, vals []float64) ([]*float64, []float64, error) {
 	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
-		return slowAnswers(b)
+		a, err := slowAnswers(b)
+		return a, vals, err
 	}
 	body := b[1 : len(b)-1]
 	if len(body) == 0 {
-		return []*float64{}, nil
+		return []*float64{}, vals, nil
 	}
-	n := 1
-	for _, c := range body {
-		if c == ',' {
-			n++
-		}
+	n := 1 + bytes.Count(body, []byte{','})
+	if cap(out) < n {
+		out = make([]*float64, n)
 	}
-	out := make([]*float64, n)
-	vals := make([]float64, n)
+	if cap(vals) < n {
+		vals = make([]float64, n)
+	}
+	out, vals = out[:n], vals[:n]
 	start, i := 0, 0
 	for pos := 0; pos <= len(body); pos++ {
 		if pos < len(body) && body[pos] != ',' {
@@ -90,20 +99,22 @@ func decodeAnswers(b []byte) ([]*float64, error) {
 		start = pos + 1
 		switch {
 		case string(tok) == "null":
+			out[i] = nil
 		case len(tok) == 1 && tok[0] >= '0' && tok[0] <= '9':
 			vals[i] = float64(tok[0] - '0')
 			out[i] = &vals[i]
 		default:
-			v, err := strconv.ParseFloat(string(tok), 64)
-			if err != nil {
-				return slowAnswers(b)
+			v, ok := parseNumber(tok)
+			if !ok {
+				a, err := slowAnswers(b)
+				return a, vals, err
 			}
 			vals[i] = v
 			out[i] = &vals[i]
 		}
 		i++
 	}
-	return out, nil
+	return out, vals, nil
 }
 
 func slowAnswers(b []byte) ([]*float64, error) {
@@ -132,20 +143,56 @@ type scoreDecoder struct {
 // unexpected: a form has a handful of subscales and reasons.
 const maxInterned = 64
 
+// decode returns the scores in b, in a map of their own.
 func (d *scoreDecoder) decode(b []byte) (alliance.Scores, error) {
+	out := alliance.Scores{Subscales: make(map[string]alliance.Score, 4)}
+	err := d.decodeInto(b, &out)
+	return out, err
+}
+
+// decodeInto decodes b into out, reusing out.Subscales (cleared) when it
+// has one. The means and sums point into the decoder's backing array,
+// which reuse rewinds.
+func (d *scoreDecoder) decodeInto(b []byte, out *alliance.Scores) error {
+	if out.Subscales == nil {
+		out.Subscales = make(map[string]alliance.Score, 4)
+	}
+	clear(out.Subscales)
+	out.Total = alliance.Score{}
 	p := scoreParser{b: b, d: d}
-	if out, ok := p.scores(); ok {
-		return out, nil
+	if p.scoresInto(out) {
+		return nil
 	}
 	var ss storedScores
 	if err := json.Unmarshal(b, &ss); err != nil {
-		return alliance.Scores{}, err
+		return err
 	}
-	out := alliance.Scores{Total: alliance.Score(ss.Total), Subscales: make(map[string]alliance.Score, len(ss.Subscales))}
+	clear(out.Subscales)
+	out.Total = alliance.Score(ss.Total)
 	for k, v := range ss.Subscales {
 		out.Subscales[k] = alliance.Score(v)
 	}
-	return out, nil
+	return nil
+}
+
+// reuse lets the next documents overwrite the means and sums decoded so
+// far: for readers that keep no scores from one row to the next.
+func (d *scoreDecoder) reuse() { d.floats = d.floats[:0] }
+
+// intern returns raw as a string, shared with earlier calls for the same
+// bytes (up to maxInterned distinct strings).
+func (d *scoreDecoder) intern(raw []byte) string {
+	if v, ok := d.names[string(raw)]; ok {
+		return v
+	}
+	v := string(raw)
+	if d.names == nil {
+		d.names = make(map[string]string)
+	}
+	if len(d.names) < maxInterned {
+		d.names[v] = v
+	}
+	return v
 }
 
 // scoreParser scans the compact JSON of storedScores. Every method reports
@@ -174,14 +221,15 @@ func (p *scoreParser) eat(c byte) bool {
 	return false
 }
 
-// key reads a quoted object key without escapes and the colon after it.
-func (p *scoreParser) key() (string, bool) {
-	k, ok := p.str()
+// key reads a quoted object key without escapes and the colon after it,
+// as bytes of the document: keys are compared, not kept.
+func (p *scoreParser) key() ([]byte, bool) {
+	k, ok := p.raw()
 	return k, ok && p.eat(':')
 }
 
 // object calls field for each key of an object until the closing brace.
-func (p *scoreParser) object(field func(k string) bool) bool {
+func (p *scoreParser) object(field func(k []byte) bool) bool {
 	if !p.eat('{') {
 		return false
 	}
@@ -202,108 +250,253 @@ func (p *scoreParser) object(field func(k string) bool) bool {
 	}
 }
 
+// literal reads lit (null, true, false) if it comes next.
+func (p *scoreParser) literal(lit string) bool {
+	if len(p.b)-p.i >= len(lit) && string(p.b[p.i:p.i+len(lit)]) == lit {
+		p.i += len(lit)
+		return true
+	}
+	return false
+}
+
 // number reads a JSON number or null (nil).
 func (p *scoreParser) number() (*float64, bool) {
-	if bytes.HasPrefix(p.b[p.i:], []byte("null")) {
-		p.i += 4
+	if p.literal("null") {
 		return nil, true
 	}
-	start := p.i
-	for p.i < len(p.b) && strings.IndexByte("+-.0123456789eE", p.b[p.i]) >= 0 {
-		p.i++
-	}
-	tok := p.b[start:p.i]
-	if len(tok) == 1 && tok[0] >= '0' && tok[0] <= '9' {
-		return p.float(float64(tok[0] - '0')), true
-	}
-	v, err := strconv.ParseFloat(string(tok), 64)
-	if err != nil {
+	v, ok := p.plain()
+	if !ok {
 		return nil, false
 	}
 	return p.float(v), true
 }
 
+// plain reads a JSON number.
+func (p *scoreParser) plain() (float64, bool) {
+	start := p.i
+	for p.i < len(p.b) && isNumberByte(p.b[p.i]) {
+		p.i++
+	}
+	return parseNumber(p.b[start:p.i])
+}
+
+// isNumberByte reports whether c may occur in a JSON number.
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseNumber is strconv.ParseFloat(tok, 64). Plain decimals of at most
+// 15 digits (answers, counts, sums and most means) are computed directly:
+// their digits and the power of ten are exact float64s, so one division,
+// correctly rounded, gives the same float ParseFloat does (Clinger's fast
+// path, which strconv takes too, after more checks).
+func parseNumber(tok []byte) (float64, bool) {
+	mant, ndigits, frac, dot := 0, 0, 0, false
+	for _, c := range tok {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + int(c-'0')
+			ndigits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			ndigits = 16 // a sign or an exponent: not the fast path
+		}
+		if ndigits > 15 {
+			v, err := strconv.ParseFloat(string(tok), 64)
+			return v, err == nil
+		}
+	}
+	if ndigits == 0 || (dot && frac == 0) || tok[0] == '.' {
+		v, err := strconv.ParseFloat(string(tok), 64)
+		return v, err == nil
+	}
+	return float64(mant) / pow10[frac], true
+}
+
+// count reads a JSON number that must be present (answered, items).
+func (p *scoreParser) count() (int, bool) {
+	v, ok := p.plain()
+	return int(v), ok
+}
+
+// score reads one scale's score: in the layout json.Marshal gives
+// storedScore when it can (keys in field order, no spaces), else key by
+// key.
 func (p *scoreParser) score() (alliance.Score, bool) {
+	start := p.i
+	if s, ok := p.scoreInOrder(); ok {
+		return s, true
+	}
+	p.i = start
+	return p.scoreByKey()
+}
+
+// scoreInOrder reads {"mean":…,"sum":…,"answered":…,"items":…,
+// "prorated":…[,"reason":"…"]}, the layout the store writes, by matching
+// the keys where they must be instead of looking each one up.
+func (p *scoreParser) scoreInOrder() (alliance.Score, bool) {
 	var s alliance.Score
-	ok := p.object(func(k string) bool {
+	var ok bool
+	if !p.literal(`{"mean":`) {
+		return s, false
+	}
+	if s.Mean, ok = p.number(); !ok || !p.literal(`,"sum":`) {
+		return s, false
+	}
+	if s.Sum, ok = p.number(); !ok || !p.literal(`,"answered":`) {
+		return s, false
+	}
+	if s.Answered, ok = p.count(); !ok || !p.literal(`,"items":`) {
+		return s, false
+	}
+	if s.Items, ok = p.count(); !ok || !p.literal(`,"prorated":`) {
+		return s, false
+	}
+	switch {
+	case p.literal("true"):
+		s.Prorated = true
+	case p.literal("false"):
+	default:
+		return s, false
+	}
+	if p.literal(`,"reason":`) {
+		raw, ok := p.raw()
+		if !ok {
+			return s, false
+		}
+		s.Reason = p.d.intern(raw)
+	}
+	return s, p.eat('}')
+}
+
+// scoreByKey reads a score object whatever the order of its keys.
+func (p *scoreParser) scoreByKey() (alliance.Score, bool) {
+	var s alliance.Score
+	ok := p.object(func(k []byte) bool {
 		var ok bool
-		var v *float64
-		switch k {
+		switch string(k) {
 		case "mean":
 			s.Mean, ok = p.number()
 		case "sum":
 			s.Sum, ok = p.number()
-		case "answered", "items":
-			if v, ok = p.number(); ok && v != nil {
-				if k == "answered" {
-					s.Answered = int(*v)
-				} else {
-					s.Items = int(*v)
-				}
-			}
-			ok = ok && v != nil
+		case "answered":
+			s.Answered, ok = p.count()
+		case "items":
+			s.Items, ok = p.count()
 		case "prorated":
 			switch {
-			case bytes.HasPrefix(p.b[p.i:], []byte("true")):
+			case p.literal("true"):
 				s.Prorated, ok = true, true
-				p.i += 4
-			case bytes.HasPrefix(p.b[p.i:], []byte("false")):
+			case p.literal("false"):
 				ok = true
-				p.i += 5
 			}
 		case "reason":
-			s.Reason, ok = p.str()
+			var raw []byte
+			if raw, ok = p.raw(); ok {
+				s.Reason = p.d.intern(raw)
+			}
 		}
 		return ok
 	})
 	return s, ok
 }
 
-func (p *scoreParser) str() (string, bool) {
+// raw reads a quoted string without escapes and returns its bytes.
+func (p *scoreParser) raw() ([]byte, bool) {
 	if !p.eat('"') {
-		return "", false
+		return nil, false
 	}
 	start := p.i
 	for p.i < len(p.b) && p.b[p.i] != '"' {
 		if p.b[p.i] == '\\' {
-			return "", false
+			return nil, false
 		}
 		p.i++
 	}
 	raw := p.b[start:p.i]
-	if v, ok := p.d.names[string(raw)]; ok {
-		return v, p.eat('"')
-	}
-	v := string(raw)
-	if p.d.names == nil {
-		p.d.names = make(map[string]string)
-	}
-	if len(p.d.names) < maxInterned {
-		p.d.names[v] = v
-	}
-	return v, p.eat('"')
+	return raw, p.eat('"')
 }
 
+// scores reads the document into scores of their own.
 func (p *scoreParser) scores() (alliance.Scores, bool) {
 	out := alliance.Scores{Subscales: make(map[string]alliance.Score, 4)}
-	ok := p.object(func(k string) bool {
-		switch k {
+	ok := p.scoresInto(&out)
+	return out, ok
+}
+
+// scoresInto fills out (whose Subscales is empty) from the document.
+func (p *scoreParser) scoresInto(out *alliance.Scores) bool {
+	if p.scoresInOrder(out) {
+		return true
+	}
+	p.i = 0
+	clear(out.Subscales)
+	out.Total = alliance.Score{}
+	return p.scoresByKey(out)
+}
+
+// scoresInOrder reads {"total":…,"subscales":{…}}, the layout the store
+// writes.
+func (p *scoreParser) scoresInOrder(out *alliance.Scores) bool {
+	var ok bool
+	if !p.literal(`{"total":`) {
+		return false
+	}
+	if out.Total, ok = p.score(); !ok || !p.literal(`,"subscales":`) {
+		return false
+	}
+	if !p.literal("null") && !p.subscales(out) {
+		return false
+	}
+	return p.eat('}') && p.i == len(p.b)
+}
+
+// subscales reads the object of subscale scores.
+func (p *scoreParser) subscales(out *alliance.Scores) bool {
+	if !p.eat('{') {
+		return false
+	}
+	if p.eat('}') {
+		return true
+	}
+	for {
+		name, ok := p.key()
+		if !ok {
+			return false
+		}
+		s, ok := p.score()
+		if !ok {
+			return false
+		}
+		out.Subscales[p.d.intern(name)] = s
+		if p.eat('}') {
+			return true
+		}
+		if !p.eat(',') {
+			return false
+		}
+	}
+}
+
+// scoresByKey reads the document whatever the order of its keys.
+func (p *scoreParser) scoresByKey(out *alliance.Scores) bool {
+	ok := p.object(func(k []byte) bool {
+		switch string(k) {
 		case "total":
 			var ok bool
 			out.Total, ok = p.score()
 			return ok
 		case "subscales":
-			if bytes.HasPrefix(p.b[p.i:], []byte("null")) {
-				p.i += 4
-				return true
-			}
-			return p.object(func(sub string) bool {
-				s, ok := p.score()
-				out.Subscales[sub] = s
-				return ok
-			})
+			return p.literal("null") || p.subscales(out)
 		}
 		return false
 	})
-	return out, ok && p.i == len(p.b)
+	return ok && p.i == len(p.b)
 }
