@@ -19,8 +19,8 @@
 # For each it prints req/s, p50 and p99, the CPU time per committed
 # rating of the server processes, of PostgreSQL (from /proc) and of the
 # load tool (its own getrusage; for the bare insert that includes the
-# bare server, which runs inside it), and the WAL flushes per second
-# (pg_stat_wal). Environment: ALLIANCE_* settings for the servers pass
+# bare server, which runs inside it), the WAL flushes per second
+# (pg_stat_wal), and the alerts raised per committed rating. Environment: ALLIANCE_* settings for the servers pass
 # through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,11 +96,13 @@ key() {
     grep -o 'alk_[A-Za-z0-9_.-]*'
 }
 
-# measure LABEL SERVER_PIDS -- LOADTEST_ARGS...: runs the load tool and
-# prints one table row.
+# measure LABEL SERVER_PIDS DB -- LOADTEST_ARGS...: runs the load tool and
+# prints one table row; with DB, also the alerts raised per committed
+# rating (alert evaluation is most of what a write costs beyond the bare
+# insert, and the load tool's answers raise alerts on most ratings).
 measure() {
-  local label=$1 servers=$2
-  shift 3
+  local label=$1 servers=$2 db=$3
+  shift 4
   local s0 p0 w0 out s1 p1 w1 ok rps p50 p99
   s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs)
   out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
@@ -113,28 +115,32 @@ measure() {
   p99=$(echo "$out" | grep -o '"p99_ms":[0-9.]*' | head -1 | cut -d: -f2)
   errs=$(echo "$out" | grep -o '"errors":{[^}]*}' | head -1 | cut -d: -f2-)
   tool=$(echo "$out" | grep -o '"cpu_ms_per_request":[0-9.]*' | head -1 | cut -d: -f2)
+  alerts=-
+  if [ -n "$db" ]; then
+    alerts=$(psql -X -At "$(db_url "$db")" -c "SELECT round((SELECT count(*) FROM alerts)::numeric / greatest(count(*), 1), 2) FROM ratings")
+  fi
   awk -v l="$label" -v ok="$ok" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v hz="$hz" \
-      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" \
+      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" -v alerts="$alerts" \
     'BEGIN {
        scpu = (srv == "") ? "-" : sprintf("%.3f", s * 1000 / hz / ok)
-       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, e
+       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, alerts, e
      }'
 }
 
 echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
-echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | errors |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | alerts/rating | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
 
   serve "r${r}_one"
-  measure "$r: alliance, one instance" "$pid" -- -mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")"
+  measure "$r: alliance, one instance" "$pid" "r${r}_one" -- -mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 
   serve "r${r}_two"; url1=$url pid1=$pid
   serve "r${r}_two"; url2=$url pid2=$pid
-  measure "$r: alliance, two instances" "$pid1 $pid2" -- -mode=ratings -url "$url1" -also-url "$url2" -H "Authorization: Bearer $(key "r${r}_two")"
+  measure "$r: alliance, two instances" "$pid1 $pid2" "r${r}_two" -- -mode=ratings -url "$url1" -also-url "$url2" -H "Authorization: Bearer $(key "r${r}_two")"
   kill "$pid1" "$pid2"; wait "$pid1" "$pid2" 2>/dev/null || true
 
-  measure "$r: bare gin+GORM insert, pool 32" "" -- -mode=ceiling -ceiling-db "$(db_url "r${r}_bare")"
+  measure "$r: bare gin+GORM insert, pool 32" "" "" -- -mode=ceiling -ceiling-db "$(db_url "r${r}_bare")"
 done

@@ -140,23 +140,28 @@ func (r alertRow) toDomain() (alliance.Alert, error) {
 	return a, nil
 }
 
-// alertOps appends the alert changes of a rating write to ops, to run in
-// its transaction after the rating's own step:
+// alertRevOp advances the dyad's alert revision, only if it still is the
+// one the alerts of fx were computed from: else the primary key refuses
+// it, which taken turns into ErrDyadChanged, and the service computes
+// them again. It runs before the rating's own step, so a stale write
+// learns that first.
+func (s *Store) alertRevOp(dyadID string, fx *alliance.AlertEffects) op {
+	return op{st: s.sql.insertAlertRev, args: []any{dyadID, fx.Rev + 1}, taken: alliance.ErrDyadChanged}
+}
+
+// alertOps are the alert changes of a rating write, to run in its
+// transaction after the rating and its audit entry:
 //
-//   - the dyad's alert revision advances, only if it still is the one the
-//     alerts were computed from (else the primary key refuses it, which
-//     taken turns into ErrDyadChanged, and the service computes them
-//     again);
 //   - each resolution, of an alert still unresolved;
 //   - each alert raised, skipped if its key was raised before (resolved
 //     or not), and its event, inserted only if the alert was: the INSERT
 //     of the event selects from the alert, so whether it publishes is
 //     decided in SQL, in the transaction, not by code reading a result.
-func (s *Store) alertOps(ops []op, dyadID string, fx *alliance.AlertEffects) ([]op, error) {
+func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
 	if fx == nil {
-		return ops, nil
+		return nil, nil
 	}
-	ops = append(ops, op{st: s.sql.insertAlertRev, args: []any{dyadID, fx.Rev + 1}, taken: alliance.ErrDyadChanged})
+	var ops []op
 	for _, r := range fx.Resolve {
 		ops = append(ops, op{st: s.sql.resolveAlert, args: []any{r.At, r.By, r.Reason, r.ID}})
 	}

@@ -21,9 +21,10 @@ import (
 // prepared once per connection). One commit record and one WAL flush serve
 // the batch, and the server parses and plans nothing per rating.
 //
-//   - Where every write of the batch is the same plain INSERTs (a rating:
-//     its idempotency key, the rating, the audit entry), each INSERT is
-//     sent once for the whole batch, with a row per write.
+//   - Where every write of the batch begins with the same plain INSERTs (a
+//     rating: its idempotency key, alert revision, the rating, the audit
+//     entry and its event), each of them is sent once for the whole batch,
+//     with a row per write; the rest of each write follows, write by write.
 //   - Where a write has an op whose result decides it (a conditional
 //     UPDATE that must match), COMMIT waits for the results: a second
 //     round trip.
@@ -121,24 +122,28 @@ type sent struct {
 	write int
 }
 
-// queue puts batch's statements into b, merged where every write is the
-// same plain INSERTs, and reports whether any op's result must be seen
-// before COMMIT.
+// queue puts batch's statements into b, and reports whether any op's
+// result must be seen before COMMIT. Where every write of the batch begins
+// with the same plain INSERTs (a rating's idempotency key, alert revision,
+// rating, audit entry and event), each of them is sent once for the whole
+// batch, with a row per write; then each write's remaining statements (its
+// alert changes, which differ from write to write), write by write.
 func queue(b *pgx.Batch, batch []groupcommit.Pending[[]op]) (stmts []sent, expects bool) {
-	if len(batch) > 1 && sameInserts(batch) {
-		first := batch[0].Write
-		for k, o := range first {
-			args := make([]any, 0, len(o.args)*len(batch))
-			for _, p := range batch {
-				args = append(args, p.Write[k].args...)
-			}
-			b.Queue(o.st.rows(len(batch)), args...)
-			stmts = append(stmts, sent{op: op{st: o.st, taken: o.taken}, write: someWrite})
+	merged := 0
+	if len(batch) > 1 {
+		merged = sameInserts(batch)
+	}
+	for k := range merged {
+		o := batch[0].Write[k]
+		args := make([]any, 0, len(o.args)*len(batch))
+		for _, p := range batch {
+			args = append(args, p.Write[k].args...)
 		}
-		return stmts, false
+		b.Queue(o.st.rows(len(batch)), args...)
+		stmts = append(stmts, sent{op: op{st: o.st, taken: o.taken}, write: someWrite})
 	}
 	for i, p := range batch {
-		for _, o := range p.Write {
+		for _, o := range p.Write[merged:] {
 			b.Queue(o.st.text, o.args...)
 			stmts = append(stmts, sent{op: o, write: i})
 			expects = expects || o.none != nil
@@ -147,26 +152,24 @@ func queue(b *pgx.Batch, batch []groupcommit.Pending[[]op]) (stmts []sent, expec
 	return stmts, expects
 }
 
-// sameInserts reports whether every write of batch is the same sequence
-// of plain INSERTs (none of which expects a match).
-func sameInserts(batch []groupcommit.Pending[[]op]) bool {
+// sameInserts is how many statements every write of batch begins with
+// that are the same plain INSERT (none of which expects a match).
+func sameInserts(batch []groupcommit.Pending[[]op]) int {
 	first := batch[0].Write
-	for _, o := range first {
+	for k, o := range first {
 		if !o.st.inserts() || o.none != nil || o.count != nil {
-			return false
+			return k
 		}
-	}
-	for _, p := range batch[1:] {
-		if len(p.Write) != len(first) {
-			return false
-		}
-		for k, o := range p.Write {
-			if o.st != first[k].st || o.none != nil || o.count != nil || o.taken != first[k].taken {
-				return false
+		for _, p := range batch[1:] {
+			if k >= len(p.Write) {
+				return k
+			}
+			if q := p.Write[k]; q.st != o.st || q.none != nil || q.count != nil || q.taken != o.taken {
+				return k
 			}
 		}
 	}
-	return true
+	return len(first)
 }
 
 // pipeline runs batch in one transaction on a pool connection and commits

@@ -175,40 +175,46 @@ func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
 		return fmt.Errorf("rating write %d: no such operation", w.Op)
 	}
 	var before []op
+	if w.Alerts != nil {
+		before = append(before, s.alertRevOp(r.DyadID, w.Alerts))
+	}
 	if step.st != nil {
 		before = append(before, step)
 	}
-	before, err := s.alertOps(before, r.DyadID, w.Alerts)
+	after, err := s.alertOps(w.Alerts)
 	if err != nil {
 		return err
 	}
 	if w.Op == alliance.RatingVoid {
-		return s.write(ctx, w.Audit, before...)
+		return s.writeThen(ctx, w.Audit, before, after)
 	}
-	return s.insertRating(ctx, r, w.Idem, w.Audit, before...)
+	return s.insertRating(ctx, r, w.Idem, w.Audit, before, after)
 }
 
 // insertRating is every rating write but a void: in one transaction,
-// claim the idempotency key (if any), run before (an amendment's
-// supersede, a survey link's use, the alert changes), insert the rating
-// and append the audit entries.
+// claim the idempotency key (if any), run before (the alert revision, an
+// amendment's supersede, a survey link's use), insert the rating, append
+// the audit entries and run after (the alert changes).
 //
 // The key comes first: a key already present means another request
 // committed it, which a retry must learn before anything else (a retried
-// amendment finds its rating already superseded).
-func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before ...op) error {
+// amendment finds its rating already superseded). The alert changes come
+// last, so that the writes of a PostgreSQL batch share as long a run of
+// the same INSERTs as they can (pipeline.go): they differ from write to
+// write.
+func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before, after []op) error {
 	row, err := toRatingRow(r)
 	if err != nil {
 		return err
 	}
-	ops := make([]op, 0, len(before)+len(audit)+2)
+	ops := make([]op, 0, len(before)+2)
 	if idem != nil {
 		ops = append(ops, op{st: s.sql.insertIdempotency, args: []any{idem.Key, idem.Fingerprint, r.ID, time.Now().UTC()},
 			taken: alliance.ErrIdempotencyKeyTaken})
 	}
 	ops = append(ops, before...)
 	ops = append(ops, op{st: s.sql.insertRating, args: row.args()})
-	return s.write(ctx, audit, ops...)
+	return s.writeThen(ctx, audit, ops, after)
 }
 
 // FindRatingByID returns one version of a rating.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,12 +31,19 @@ import (
 // comes back; what a result means to the write (a row that must match, a
 // unique index that means "taken") travels with its op.
 func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, ops ...op) error {
+	return s.writeThen(ctx, audit, ops, nil)
+}
+
+// writeThen is write with after run once the audit entries are appended.
+func (s *Store) writeThen(ctx context.Context, audit []alliance.AuditEntry, ops, after []op) error {
+	ops = slices.Clip(ops)
 	for _, e := range audit {
 		ops = append(ops, op{st: s.sql.insertAudit, args: auditArgs(e)})
 		if e.Event != nil {
 			ops = append(ops, op{st: s.sql.insertEvent, args: eventArgs(*e.Event)})
 		}
 	}
+	ops = append(ops, after...)
 	err := s.writer.Do(ctx, ops)
 	if errors.Is(err, groupcommit.ErrClosed) {
 		err = fmt.Errorf("store closed: %w", alliance.ErrUnavailable)

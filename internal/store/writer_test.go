@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/groupcommit"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 // openWriterStore opens a migrated SQLite store for the writer's tests.
@@ -263,5 +266,64 @@ func TestStreamStopsWhenCancelled(t *testing.T) {
 	}
 	if _, err := st.FindStudyRatings(cctx, "st", alliance.SessionSelector{Last: true}); !errors.Is(err, context.Canceled) {
 		t.Errorf("FindStudyRatings with a cancelled context = %v; want context.Canceled", err)
+	}
+}
+
+// TestQueueMergesTheCommonInserts: a PostgreSQL batch sends the plain
+// INSERTs every write begins with once, with a row per write, and then
+// each write's own statements (a rating's alert changes differ from write
+// to write), attributed to their write so a failure splits the batch there.
+func TestQueueMergesTheCommonInserts(t *testing.T) {
+	d := migrations.Postgres
+	key := newStatement(d, "INSERT INTO k (a) VALUES (?)")
+	rating := newStatement(d, "INSERT INTO r (a, b) VALUES (?, ?)")
+	alert := newStatement(d, "INSERT INTO al (a) VALUES (?)")
+	resolve := newStatement(d, "UPDATE al SET b = ? WHERE a = ?")
+	guarded := newStatement(d, "UPDATE s SET b = ? WHERE a = ?")
+	write := func(ops ...op) groupcommit.Pending[[]op] { return groupcommit.Pending[[]op]{Write: ops} }
+	k := op{st: key, args: []any{1}, taken: alliance.ErrIdempotencyKeyTaken}
+	r := op{st: rating, args: []any{1, 2}}
+	for _, tc := range []struct {
+		name    string
+		batch   []groupcommit.Pending[[]op]
+		texts   []string
+		writes  []int
+		expects bool
+	}{
+		{"same inserts", []groupcommit.Pending[[]op]{write(k, r), write(k, r)},
+			[]string{key.rows(2), rating.rows(2)},
+			[]int{someWrite, someWrite}, false},
+		{"different tails", []groupcommit.Pending[[]op]{
+			write(k, r, op{st: alert, args: []any{1}}),
+			write(k, r),
+			write(k, r, op{st: resolve, args: []any{1, 2}}, op{st: alert, args: []any{2}})},
+			[]string{key.rows(3), rating.rows(3),
+				alert.text, resolve.text, alert.text},
+			[]int{someWrite, someWrite, 0, 2, 2}, false},
+		{"a shorter write ends the common run", []groupcommit.Pending[[]op]{write(k, r), write(k)},
+			[]string{key.rows(2), rating.text},
+			[]int{someWrite, 0}, false},
+		{"an expectation is never merged", []groupcommit.Pending[[]op]{
+			write(op{st: guarded, args: []any{1, 2}, none: alliance.ErrConflict}, r), write(k, r)},
+			[]string{guarded.text, rating.text, key.text, rating.text},
+			[]int{0, 0, 1, 1}, true},
+		{"one write is sent as it is", []groupcommit.Pending[[]op]{write(k, r)},
+			[]string{key.text, rating.text}, []int{0, 0}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b pgx.Batch
+			stmts, expects := queue(&b, tc.batch)
+			var texts []string
+			for _, q := range b.QueuedQueries {
+				texts = append(texts, q.SQL)
+			}
+			var writes []int
+			for _, s := range stmts {
+				writes = append(writes, s.write)
+			}
+			if !slices.Equal(texts, tc.texts) || !slices.Equal(writes, tc.writes) || expects != tc.expects {
+				t.Errorf("queue =\n%q, writes %v, expects %v;\nwant\n%q, writes %v, expects %v", texts, writes, expects, tc.texts, tc.writes, tc.expects)
+			}
+		})
 	}
 }
