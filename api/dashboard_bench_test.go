@@ -2,18 +2,11 @@ package api_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/alliance-project/alliance/api"
-	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/internal/benchdata"
-	"github.com/alliance-project/alliance/internal/instrument"
-	"github.com/alliance-project/alliance/internal/store"
 )
 
 // BenchmarkDashboardOverview200k renders the overview of a study of
@@ -29,25 +22,11 @@ import (
 // them in parallel). The report's figures are in docs/dashboard.md.
 func BenchmarkDashboardOverview200k(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	id := benchdata.Study(b, st, 10000, 10)
-	svc := alliance.NewService(cached(st), instrument.Builtin())
-	admin, err := svc.EnsureAdminKey(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
+	h, svc, id, admin := benchStudy(b, benchStore(b, filepath.Join(b.TempDir(), "bench.db")))
 	_, tok, err := svc.SignIn(ctx, admin)
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := api.NewHandler(api.Deps{Service: svc, Log: slog.New(slog.DiscardHandler)})
 	get := func(path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.AddCookie(&http.Cookie{Name: "alliance_session", Value: tok})

@@ -25,38 +25,45 @@ import (
 // MB/s is of the response body. The load tool measures the same through
 // the real binary and a TCP connection (docs/performance.md, Exports).
 func BenchmarkExport200k(b *testing.B) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchExports(b, st)
+	benchExports(b, benchStore(b, filepath.Join(b.TempDir(), "bench.db")))
 }
 
 // BenchmarkExport200kPostgres is the same on PostgreSQL
 // (ALLIANCE_TEST_POSTGRES_URL).
 func BenchmarkExport200kPostgres(b *testing.B) {
+	benchExports(b, benchStore(b, pgtest.Database(b)))
+}
+
+// benchStore opens and migrates a store at url (a SQLite path or a
+// PostgreSQL URL), closed when the benchmark ends.
+func benchStore(b *testing.B, url string) *store.Store {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.Database(b), slog.New(slog.DiscardHandler))
+	st, err := store.Open(ctx, url, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchExports(b, st)
-}
-
-func benchExports(b *testing.B, st *store.Store) {
-	ctx := context.Background()
 	b.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
+	return st
+}
+
+// benchStudy seeds st with a study of 10,000 dyads × 10 sessions (200,000
+// ratings) and returns the router over it, its service, the study's id
+// and an admin key.
+func benchStudy(b *testing.B, st *store.Store) (http.Handler, *alliance.Service, string, string) {
 	id := benchdata.Study(b, st, 10000, 10)
 	svc := alliance.NewService(cached(st), instrument.Builtin())
-	admin, err := svc.EnsureAdminKey(ctx)
+	admin, err := svc.EnsureAdminKey(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := api.NewHandler(api.Deps{Service: svc, Log: slog.New(slog.DiscardHandler)})
+	return api.NewHandler(api.Deps{Service: svc, Log: slog.New(slog.DiscardHandler)}), svc, id, admin
+}
+
+func benchExports(b *testing.B, st *store.Store) {
+	h, _, id, admin := benchStudy(b, st)
 	for _, q := range []struct{ name, query string }{
 		{"long", "include=scores,items"},
 		{"wide", "shape=wide&include=scores,items"},

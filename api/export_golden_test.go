@@ -16,7 +16,6 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
-	"github.com/alliance-project/alliance/migrations"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the export golden files in testdata/export from the SQLite run")
@@ -147,10 +146,11 @@ func seedGolden(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 	}
-	db, d := e.store.DB(), e.store.Dialect()
+	// $1, $2, … are PostgreSQL's placeholders, and SQLite's too.
+	db := e.store.DB()
 	exec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := db.ExecContext(ctx, placeholders(d, q), args...); err != nil {
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -168,7 +168,7 @@ func seedGolden(t *testing.T, e *env) {
 		if dy[0] == "dy_o7" {
 			study = "st_other"
 		}
-		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES (?, ?, ?, ?, ?)`,
+		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			dy[0], study, dy[1], dy[2], at(1, 9, 30, 0, 0))
 	}
 	cf, tf := "wai_sr_client", "wai_sr_therapist"
@@ -205,28 +205,10 @@ func seedGolden(t *testing.T, e *env) {
 	for _, r := range ratings {
 		exec(`INSERT INTO ratings (id, study_id, dyad_id, session, session_date, role, form_id, answers, scores,
 			max_missing_fraction, total_requires_subscales, scoring_version, version, created_at, superseded_at, voided_at)
-			VALUES (?, (SELECT study_id FROM dyads WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, '1', ?, ?, ?, ?)`,
+			VALUES ($1, (SELECT study_id FROM dyads WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, '1', $12, $13, $14, $15)`,
 			r.id, r.dyad, r.dyad, r.session, r.date, r.role, r.form, r.answers, r.scores, r.maxMissing, r.requiresSubscales,
 			r.version, r.created, r.superseded, r.voided)
 	}
-	exec(`UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = 'client', withdrawal_reason = 'asked' WHERE id = 'dy_b2'`, at(6, 10, 30, 0, 250000))
-	exec(`UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = 'both' WHERE id = 'dy_f6'`, at(7, 8, 0, 0, 0))
-}
-
-// placeholders writes a query's ? as $1, $2, … for PostgreSQL.
-func placeholders(d migrations.Dialect, q string) string {
-	if d != migrations.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	exec(`UPDATE dyads SET withdrawn_at = $1, withdrawn_scope = 'client', withdrawal_reason = 'asked' WHERE id = 'dy_b2'`, at(6, 10, 30, 0, 250000))
+	exec(`UPDATE dyads SET withdrawn_at = $1, withdrawn_scope = 'both' WHERE id = 'dy_f6'`, at(7, 8, 0, 0, 0))
 }
