@@ -62,6 +62,13 @@ func TestPoolExhaustion(t *testing.T) {
 		"read (GORM)":      func() error { _, err := st.FindStudyByID(ctx, created.id); return err },
 		"read (plain SQL)": func() error { _, err := st.FindDyadByID(ctx, dyad.id); return err },
 		"write":            func() error { return st.CreateStudy(ctx, study) },
+		"long read (study ratings)": func() error {
+			_, err := st.FindStudyRatings(ctx, created.id, alliance.SessionSelector{})
+			return err
+		},
+		"long read (export)": func() error {
+			return st.StreamStudyRatings(ctx, created.id, nil, false, func(alliance.ExportRow) error { return nil })
+		},
 	} {
 		start := time.Now()
 		err := call()
@@ -75,6 +82,8 @@ func TestPoolExhaustion(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/v1/studies/" + created.id},
 		{"POST", "/v1/dyads/" + dyad.id + "/ratings"},
+		{"GET", "/v1/studies/" + created.id + "/export"},
+		{"GET", "/v1/studies/" + created.id + "/agreement"},
 	} {
 		req, _ := http.NewRequest(r.method, in.srv.URL+r.path, nil)
 		req.Header.Set("Authorization", "Bearer "+admin)
