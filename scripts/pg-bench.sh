@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Usage: scripts/pg-bench.sh [ROUNDS] [SECONDS] [CONNS] [DYADS]
+# Usage: scripts/pg-bench.sh [ROUNDS] [SECONDS] [CONNS] [DYADS] [ANSWERS]
 #
 # Rating submissions on PostgreSQL against the simplest thing a team could
 # write instead: a bare gin handler inserting the same row with GORM into
 # PostgreSQL with a pool of 32 (loadtest -mode=ceiling -ceiling-db).
 #
-# Starts a throwaway PostgreSQL cluster with its durable defaults (fsync,
+# Each measurement follows a warm-up of the same load and an ANALYZE (see
+# warm). Starts a throwaway PostgreSQL cluster with its durable defaults (fsync,
 # synchronous_commit and full_page_writes on; scripts/postgres-test.sh
 # with ALLIANCE_PG_DURABLE=1), builds the binaries, and runs ROUNDS
 # (default 2) rounds. Each round, on fresh databases, for SECONDS (default
 # 15) at CONNS connections (default 32), over DYADS dyads (default: as many
-# as connections, so that writes of one dyad often arrive at once):
+# as connections, so that writes of one dyad often arrive at once), with
+# the load tool's ANSWERS (default cycle: most ratings raise an alert;
+# steady: none does):
 #
 #   one   one alliance instance
 #   two   two alliance instances on one database, the connections split
@@ -24,7 +27,7 @@
 # through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-2} seconds=${2:-15} conns=${3:-32} dyads=${4:-${3:-32}}
+rounds=${1:-2} seconds=${2:-15} conns=${3:-32} dyads=${4:-${3:-32}} answers=${5:-cycle}
 
 if [ -z "${ALLIANCE_PG_BENCH_CLUSTER:-}" ]; then
   unset ALLIANCE_TEST_POSTGRES_URL
@@ -96,6 +99,22 @@ key() {
     grep -o 'alk_[A-Za-z0-9_.-]*'
 }
 
+# warm DB -- LOADTEST_ARGS...: runs the same load for WARMUP seconds
+# (default 3), then ANALYZE on DB, so that what is measured is the steady
+# state. On a fresh database PostgreSQL plans the first statements for
+# empty tables and keeps those plans (each connection's prepared
+# statements) until the tables are analyzed, which autovacuum does only
+# after its first minute: a 15 s run would measure sequential scans that
+# no running deployment sees.
+warm() {
+  local db=$1
+  shift 2
+  "$bin/loadtest" -c "$conns" -dyads "$dyads" -answers "$answers" -duration "${WARMUP:-3}s" "$@" >/dev/null 2>"$bin/loadtest.err" || {
+    cat "$bin/loadtest.err" >&2; exit 1
+  }
+  psql -X -q -v ON_ERROR_STOP=1 "$(db_url "$db")" -c ANALYZE
+}
+
 # measure LABEL SERVER_PIDS DB -- LOADTEST_ARGS...: runs the load tool and
 # prints one table row; with DB, also the alerts raised per committed
 # rating (alert evaluation is most of what a write costs beyond the bare
@@ -105,7 +124,7 @@ measure() {
   shift 4
   local s0 p0 w0 out s1 p1 w1 ok rps p50 p99
   s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs)
-  out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
+  out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -answers "$answers" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
     cat "$bin/loadtest.err" >&2; exit 1
   }
   s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs)
@@ -127,20 +146,26 @@ measure() {
      }'
 }
 
-echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
+echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
 echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | alerts/rating | errors |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
 
   serve "r${r}_one"
-  measure "$r: alliance, one instance" "$pid" "r${r}_one" -- -mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")"
+  args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")")
+  warm "r${r}_one" -- "${args[@]}"
+  measure "$r: alliance, one instance" "$pid" "r${r}_one" -- "${args[@]}"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 
   serve "r${r}_two"; url1=$url pid1=$pid
   serve "r${r}_two"; url2=$url pid2=$pid
-  measure "$r: alliance, two instances" "$pid1 $pid2" "r${r}_two" -- -mode=ratings -url "$url1" -also-url "$url2" -H "Authorization: Bearer $(key "r${r}_two")"
+  args=(-mode=ratings -url "$url1" -also-url "$url2" -H "Authorization: Bearer $(key "r${r}_two")")
+  warm "r${r}_two" -- "${args[@]}"
+  measure "$r: alliance, two instances" "$pid1 $pid2" "r${r}_two" -- "${args[@]}"
   kill "$pid1" "$pid2"; wait "$pid1" "$pid2" 2>/dev/null || true
 
-  measure "$r: bare gin+GORM insert, pool 32" "" "" -- -mode=ceiling -ceiling-db "$(db_url "r${r}_bare")"
+  args=(-mode=ceiling -ceiling-db "$(db_url "r${r}_bare")")
+  warm "r${r}_bare" -- "${args[@]}"
+  measure "$r: bare gin+GORM insert, pool 32" "" "" -- "${args[@]}"
 done

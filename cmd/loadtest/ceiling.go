@@ -211,5 +211,5 @@ func runCeiling(ctx context.Context, o options) (Result, error) {
 	for i := range dyads {
 		dyads[i] = fmt.Sprintf("dy_ceiling_%06d", i)
 	}
-	return load(ctx, o, "ceiling", base, ratingRequests(base, dyads, runID(), nil), http.StatusCreated), nil
+	return load(ctx, o, "ceiling", base, ratingRequests(base, dyads, runID(), nil, o.steady), http.StatusCreated), nil
 }

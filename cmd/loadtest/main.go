@@ -67,6 +67,7 @@ type options struct {
 	mode          string
 	dyads         int
 	sessions      int
+	steady        bool // -answers=steady: every rating the same answers
 	agreementPath string
 	exportPath    string
 	dbDir         string
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.mode, "mode", "ratings", "ratings, agreement, export, ceiling or compare")
 	fs.IntVar(&o.dyads, "dyads", 0, "dyads to seed (default: -c for ratings, 100 for agreement and export)")
 	fs.IntVar(&o.sessions, "sessions", 10, "complete sessions per dyad to seed in agreement and export mode")
+	answers := fs.String("answers", "cycle", "cycle: each rating one of three answer sets in turn, so most ratings raise an alert (a worst case); steady: every rating the same answers, so none does")
 	fs.StringVar(&o.agreementPath, "agreement-path", "/v1/studies/{study}/agreement", "agreement request path; {study} is replaced")
 	fs.StringVar(&o.exportPath, "export-path", "/v1/studies/{study}/export?include=scores,items", "export request path; {study} is replaced")
 	fs.StringVar(&o.dbDir, "db-dir", "", "directory for the ceiling's SQLite file (default: a new temporary directory)")
@@ -143,6 +145,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case "ratings", "agreement", "export", "ceiling", "compare":
 	default:
 		return o, fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	switch *answers {
+	case "cycle":
+	case "steady":
+		o.steady = true
+	default:
+		return o, fmt.Errorf("unknown -answers %q: cycle or steady", *answers)
 	}
 	for _, u := range o.spread {
 		if err := checkLoopback(u); err != nil {
@@ -348,16 +357,22 @@ var answerSets = [][]int{
 
 // ratingBody is the body of request i over d dyads: the dyad is i mod d,
 // and each dyad's slots run session 1 client, session 1 counsellor, 2…
-func ratingBody(i, d int) (dyad, session int, role string, body []byte) {
+// The answers cycle through answerSets, or are always the first when
+// steady.
+func ratingBody(i, d int, steady bool) (dyad, session int, role string, body []byte) {
 	dyad, slot := i%d, i/d
 	session, role = slot/2+1, []string{"client", "counsellor"}[slot%2]
-	body, _ = json.Marshal(map[string]any{"session": session, "role": role, "answers": answerSets[i%len(answerSets)]})
+	set := answerSets[i%len(answerSets)]
+	if steady {
+		set = answerSets[0]
+	}
+	body, _ = json.Marshal(map[string]any{"session": session, "role": role, "answers": set})
 	return dyad, session, role, body
 }
 
-func ratingRequests(base string, dyads []string, runID string, headers headerList) requestFunc {
+func ratingRequests(base string, dyads []string, runID string, headers headerList, steady bool) requestFunc {
 	return func(i int) (*http.Request, bool) {
-		d, session, _, body := ratingBody(i, len(dyads))
+		d, session, _, body := ratingBody(i, len(dyads), steady)
 		if session > maxSession {
 			return nil, false
 		}
@@ -454,7 +469,7 @@ func runRatings(ctx context.Context, o options, base string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return load(ctx, o, "ratings", base, ratingRequests(base, dyads, runID(), o.headers), http.StatusCreated), nil
+	return load(ctx, o, "ratings", base, ratingRequests(base, dyads, runID(), o.headers, o.steady), http.StatusCreated), nil
 }
 
 // --- agreement ---
@@ -476,7 +491,7 @@ func runStudyReads(ctx context.Context, o options) (Result, error) {
 	total := len(dyads) * o.sessions * 2
 	so := o
 	so.n, so.duration, so.conns = total, maxDuration, max(o.conns, 32)
-	sr := load(ctx, so, "seed", o.url, ratingRequests(o.url, dyads, runID(), o.headers), http.StatusCreated)
+	sr := load(ctx, so, "seed", o.url, ratingRequests(o.url, dyads, runID(), o.headers, o.steady), http.StatusCreated)
 	if sr.OK != total {
 		return Result{}, fmt.Errorf("seeding %d ratings: only %d stored; errors %v", total, sr.OK, sr.Errors)
 	}

@@ -58,6 +58,7 @@ func TestFlagsAreBounded(t *testing.T) {
 		{"-duration", "0s"},
 		{"-duration", "11m"},
 		{"-mode", "flood"},
+		{"-answers", "random"},
 		{"-H", "no-colon"},
 	} {
 		var stderr bytes.Buffer
@@ -124,6 +125,28 @@ func checkResult(t *testing.T, r Result, mode string, n int) {
 	}
 	if !(r.RPS > 0 && r.P50ms > 0 && r.P50ms <= r.P90ms && r.P90ms <= r.P99ms && r.P99ms <= r.MaxMs) {
 		t.Errorf("%s: implausible figures %+v", mode, r)
+	}
+}
+
+// TestSteadyAnswers: -answers=steady sends every rating the same answers
+// (no alert to raise); the default cycles through three sets.
+func TestSteadyAnswers(t *testing.T) {
+	answersOf := func(i int, steady bool) string {
+		_, _, _, body := ratingBody(i, 4, steady)
+		var b struct{ Answers []int }
+		if err := json.Unmarshal(body, &b); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(b.Answers)
+	}
+	seen := map[bool]map[string]bool{false: {}, true: {}}
+	for i := range 12 {
+		for _, steady := range []bool{false, true} {
+			seen[steady][answersOf(i, steady)] = true
+		}
+	}
+	if len(seen[true]) != 1 || len(seen[false]) != len(answerSets) {
+		t.Errorf("distinct answer sets: steady %d, cycle %d; want 1 and %d", len(seen[true]), len(seen[false]), len(answerSets))
 	}
 }
 
