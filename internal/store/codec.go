@@ -460,29 +460,13 @@ func (p *scoreParser) scoresInOrder(out *alliance.Scores) bool {
 
 // subscales reads the object of subscale scores.
 func (p *scoreParser) subscales(out *alliance.Scores) bool {
-	if !p.eat('{') {
-		return false
-	}
-	if p.eat('}') {
-		return true
-	}
-	for {
-		name, ok := p.key()
-		if !ok {
-			return false
-		}
+	return p.object(func(name []byte) bool {
 		s, ok := p.score()
-		if !ok {
-			return false
+		if ok {
+			out.Subscales[p.d.intern(name)] = s
 		}
-		out.Subscales[p.d.intern(name)] = s
-		if p.eat('}') {
-			return true
-		}
-		if !p.eat(',') {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // scoresByKey reads the document whatever the order of its keys.
