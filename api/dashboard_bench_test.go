@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alliance-project/alliance/internal/benchdata"
 )
 
 // BenchmarkDashboardOverview200k renders the overview of a study of
@@ -22,7 +24,7 @@ import (
 // them in parallel). The report's figures are in docs/dashboard.md.
 func BenchmarkDashboardOverview200k(b *testing.B) {
 	ctx := context.Background()
-	h, svc, id, admin := benchStudy(b, benchStore(b, filepath.Join(b.TempDir(), "bench.db")))
+	h, svc, id, admin := benchStudy(b, benchdata.Open(b, filepath.Join(b.TempDir(), "bench.db")))
 	_, tok, err := svc.SignIn(ctx, admin)
 	if err != nil {
 		b.Fatal(err)

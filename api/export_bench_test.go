@@ -25,28 +25,13 @@ import (
 // MB/s is of the response body. The load tool measures the same through
 // the real binary and a TCP connection (docs/performance.md, Exports).
 func BenchmarkExport200k(b *testing.B) {
-	benchExports(b, benchStore(b, filepath.Join(b.TempDir(), "bench.db")))
+	benchExports(b, benchdata.Open(b, filepath.Join(b.TempDir(), "bench.db")))
 }
 
 // BenchmarkExport200kPostgres is the same on PostgreSQL
 // (ALLIANCE_TEST_POSTGRES_URL).
 func BenchmarkExport200kPostgres(b *testing.B) {
-	benchExports(b, benchStore(b, pgtest.Database(b)))
-}
-
-// benchStore opens and migrates a store at url (a SQLite path or a
-// PostgreSQL URL), closed when the benchmark ends.
-func benchStore(b *testing.B, url string) *store.Store {
-	ctx := context.Background()
-	st, err := store.Open(ctx, url, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	return st
+	benchExports(b, benchdata.Open(b, pgtest.Database(b)))
 }
 
 // benchStudy seeds st with a study of 10,000 dyads × 10 sessions (200,000

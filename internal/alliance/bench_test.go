@@ -17,23 +17,7 @@ import (
 
 // openBenchStore opens a migrated SQLite store in a temporary directory.
 func openBenchStore(b *testing.B) *store.Store {
-	return openBenchStoreAt(b, filepath.Join(b.TempDir(), "bench.db"))
-}
-
-// openBenchStoreAt opens a migrated store at url (a SQLite path or a
-// PostgreSQL URL), closed when the benchmark ends.
-func openBenchStoreAt(b *testing.B, url string) *store.Store {
-	b.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, url, discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	return st
+	return benchdata.Open(b, filepath.Join(b.TempDir(), "bench.db"))
 }
 
 func benchStudyAgreement(b *testing.B, dyads, sessions int, session string) {
@@ -84,7 +68,7 @@ func BenchmarkSubmitRatingParallel(b *testing.B) {
 // (ALLIANCE_TEST_POSTGRES_URL; scripts/pg-bench.sh starts a durable server
 // for figures): one instance, studies and dyads read from the database.
 func BenchmarkSubmitRatingParallelPostgres(b *testing.B) {
-	st := openBenchStoreAt(b, pgtest.Database(b))
+	st := benchdata.Open(b, pgtest.Database(b))
 	benchSubmitRating(b, alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin()))
 }
 
@@ -131,7 +115,7 @@ func benchSubmitRating(b *testing.B, svc *alliance.Service) {
 // deployment runs with (studies and dyads only: rows are read from the
 // database every time, as several instances share it).
 func BenchmarkStudyAgreement200kPostgres(b *testing.B) {
-	st := openBenchStoreAt(b, pgtest.Database(b))
+	st := benchdata.Open(b, pgtest.Database(b))
 	runStudyAgreement(b, alliance.NewService(rowcache.New(st, rowcache.Options{}), instrument.Builtin()),
 		benchdata.Study(b, st, 10000, 10), 10000, 10, "last")
 }

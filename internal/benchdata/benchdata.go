@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -20,6 +21,22 @@ import (
 	"github.com/alliance-project/alliance/internal/store"
 	"github.com/alliance-project/alliance/migrations"
 )
+
+// Open opens and migrates a store at url (a SQLite path or a PostgreSQL
+// URL), closed when tb ends.
+func Open(tb testing.TB, url string) *store.Store {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
 
 // Study writes a WAI-SR study "st_bench" of dyads × sessions × 2 roles
 // straight into the tables (SQLite or PostgreSQL) in one transaction,
