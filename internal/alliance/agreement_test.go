@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/stats"
 	"github.com/alliance-project/alliance/internal/store"
 )
@@ -28,7 +30,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	svc, st, ctx := newServiceStore(t)
+	return fixtureOn(t, openStore(t, filepath.Join(t.TempDir(), "f.db")))
+}
+
+// fixtureOn is the fixture over st, a migrated store.
+func fixtureOn(t *testing.T, st *store.Store) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	svc := alliance.NewService(st, instrument.Builtin())
 	s, err := svc.CreateStudy(ctx, alliance.StudyInput{Name: "t", ClientForm: "wai_sr_client", CounsellorForm: "wai_sr_therapist"})
 	if err != nil {
 		t.Fatal(err)

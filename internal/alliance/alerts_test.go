@@ -9,6 +9,7 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
 
@@ -140,21 +141,36 @@ func answers(v []float64) []*float64 {
 
 // TestConcurrentSidesRaiseDivergence: the client's and the counsellor's
 // ratings of one session written at the same moment still raise their
-// divergence, exactly once: on one instance the writes of a dyad take
-// turns; across instances (two services on one store) each write checks
-// the dyad did not change since its alerts were computed, and computes
-// them again if it did.
+// divergence, exactly once: each write computes its alerts in its own
+// transaction, with the dyad locked against the other's (SQLite's one
+// writer; on PostgreSQL the dyad's alert lock, across instances too, and
+// within one instance a batch never evaluates one dyad twice).
 func TestConcurrentSidesRaiseDivergence(t *testing.T) {
-	f := newFixture(t)
-	other := alliance.NewService(f.store, instrument.Builtin())
+	sqlite := newFixture(t)
 	for _, tc := range []struct {
 		name string
-		svcs [2]*alliance.Service
+		// services returns the fixture and the two services the sides
+		// are written through.
+		services func(t *testing.T) (*fixture, [2]*alliance.Service)
 	}{
-		{"one instance", [2]*alliance.Service{f.svc, f.svc}},
-		{"two instances", [2]*alliance.Service{f.svc, other}},
+		{"sqlite, one instance", func(t *testing.T) (*fixture, [2]*alliance.Service) {
+			return sqlite, [2]*alliance.Service{sqlite.svc, sqlite.svc}
+		}},
+		{"sqlite, two instances", func(t *testing.T) (*fixture, [2]*alliance.Service) {
+			return sqlite, [2]*alliance.Service{sqlite.svc, alliance.NewService(sqlite.store, instrument.Builtin())}
+		}},
+		{"postgres, one instance", func(t *testing.T) (*fixture, [2]*alliance.Service) {
+			f := fixtureOn(t, openStore(t, pgtest.Database(t)))
+			return f, [2]*alliance.Service{f.svc, f.svc}
+		}},
+		{"postgres, two instances", func(t *testing.T) (*fixture, [2]*alliance.Service) {
+			url := pgtest.Database(t)
+			f := fixtureOn(t, openStore(t, url))
+			return f, [2]*alliance.Service{f.svc, alliance.NewService(openStore(t, url), instrument.Builtin())}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			f, svcs := tc.services(t)
 			for round := range 20 {
 				d := f.dyad()
 				var wg sync.WaitGroup
@@ -163,7 +179,7 @@ func TestConcurrentSidesRaiseDivergence(t *testing.T) {
 					v := 5.0 - 3*float64(i)
 					wg.Go(func() {
 						s := 1
-						_, _, errs[i] = tc.svcs[i].SubmitRating(context.Background(), d.ID, alliance.RatingInput{Session: &s, Role: role, Answers: answers(flat(v))}, nil)
+						_, _, errs[i] = svcs[i].SubmitRating(context.Background(), d.ID, alliance.RatingInput{Session: &s, Role: role, Answers: answers(flat(v))}, nil)
 					})
 				}
 				wg.Wait()

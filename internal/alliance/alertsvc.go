@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -14,11 +13,6 @@ import (
 
 	"github.com/alliance-project/alliance/internal/stats"
 )
-
-// ErrDyadChanged means a rating write's alerts were computed from a state
-// of the dyad that another write changed meanwhile; the service computes
-// them again and retries.
-var ErrDyadChanged = fmt.Errorf("dyad_changed: %w", ErrConflict)
 
 // RatingOp says which rating write a RatingWrite is.
 type RatingOp int
@@ -44,15 +38,18 @@ type RatingWrite struct {
 	At         time.Time
 	VoidReason string
 	Idem       *Idempotency
-	// Alerts are the write's alert changes; nil writes none.
-	Alerts *AlertEffects
+	// Alerts computes the write's alert changes from the dyad as it is in
+	// the write's transaction, before the write (see AlertContext); nil
+	// writes none. The store calls it once per attempt to commit the
+	// write, with the dyad locked against every other write of its
+	// alerts, so that two writes of one dyad never both compute theirs
+	// from the state before the other.
+	Alerts func(AlertContext) *AlertEffects
 	Audit  []AuditEntry
 }
 
-// AlertEffects are the alert changes of a rating write, computed before
-// it from the dyad at revision Rev.
+// AlertEffects are the alert changes of a rating write.
 type AlertEffects struct {
-	Rev     int64
 	Raise   []RaisedAlert
 	Resolve []AlertResolution
 }
@@ -63,20 +60,19 @@ type RaisedAlert struct {
 	Event *OutboxEvent
 }
 
-// AlertContext is what alert evaluation reads of a dyad before a write of
-// one role at one session: the ratings of that session (both roles), the
+// AlertContext is what alert evaluation reads of a dyad, in the
+// transaction of a write of one role at one session and before it: the ratings of that session (both roles), the
 // role's ratings of every later session, and its nearest earlier rating
 // with a scored total, looked for among the PreviousWindow sessions it
 // rated before (the one a rupture compares with); and the dyad's
 // unresolved alerts. A write bears on no other rating, so a dyad's long
 // history costs nothing.
 //
-// Thresholds are the study's alert thresholds, read with the revision:
-// they are the one part of a study that changes (UpdateAlertThresholds),
-// so evaluation never takes them from a study that may have been cached
-// (see Store.FindRatingTarget).
+// Thresholds are the study's alert thresholds, read in the same
+// transaction: they are the one part of a study that changes
+// (UpdateAlertThresholds), so evaluation never takes them from a study
+// that may have been cached (see Store.FindRatingTarget).
 type AlertContext struct {
-	Rev        int64
 	Thresholds AlertThresholds
 	Ratings    []Rating
 	Active     []Alert
@@ -86,53 +82,57 @@ type AlertContext struct {
 // evaluation looks through to find the nearest with a scored total.
 const PreviousWindow = 5
 
-// maxAlertRetries bounds how often a rating write recomputes its alerts
-// because other writes of the same dyad came first.
-const maxAlertRetries = 20
-
 // writeRating stores w, a write of a rating of dyad d of study st, with
-// its alert changes: it reads the dyad, computes what the write does to
-// its alerts, and writes both in one transaction, again (from the read)
-// when another write of the dyad came in between. Of d and st it uses
-// only what never changes (codes, forms), so they may come from a cache
-// (Store.FindRatingTarget).
-//
-// On one instance, the writes of a dyad take turns (dyadLocks); the
-// revision check is for writes from other instances.
+// its alert changes, in one transaction. What the alerts need besides the
+// dyad's ratings and alerts (the study's forms and reliability figures) is
+// read first; the rest is read and the alerts computed inside the write's
+// transaction (alertRules), where no other write of the dyad's alerts can
+// come in between. Of d and st it uses only what never changes (codes,
+// forms), so they may come from a cache (Store.FindRatingTarget). On one
+// instance, the writes of a dyad take turns (dyadLocks).
 func (s *Service) writeRating(ctx context.Context, w RatingWrite, d Dyad, st Study) error {
 	unlock, err := s.writing.lock(ctx, w.Rating.DyadID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	for attempt := 0; ; attempt++ {
-		fx, err := s.alertEffects(ctx, w, d, st)
-		if err != nil {
-			return err
-		}
-		w.Alerts = fx
-		err = s.store.WriteRating(ctx, w)
-		if !errors.Is(err, ErrDyadChanged) || attempt >= maxAlertRetries {
-			if errors.Is(err, ErrDyadChanged) {
-				return fmt.Errorf("the dyad was written concurrently; retry: %w", ErrUnavailable)
-			}
-			return err
-		}
-		// Another write of the dyad committed first: wait a moment, so
-		// a crowd of them does not collide again at once.
-		time.Sleep(time.Duration(rand.IntN(1+attempt)) * time.Millisecond)
+	rules, err := s.alertRules(ctx, w, d, st)
+	if err != nil {
+		return err
 	}
+	w.Alerts = rules
+	return s.store.WriteRating(ctx, w)
 }
 
-// alertEffects computes the alert changes of w from the dyad's current
-// state, with the study's thresholds as the database holds them now.
-func (s *Service) alertEffects(ctx context.Context, w RatingWrite, d Dyad, st Study) (*AlertEffects, error) {
-	r := w.Rating
-	ac, err := s.store.FindAlertContext(ctx, r.DyadID, r.Session, r.Role)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
+// alertRules returns what computes the alert changes of w from the dyad's
+// state in the write's transaction, with the study's thresholds as that
+// transaction reads them. The forms and reliability figures it uses are
+// read here, before the transaction: they change rarely (reliability is
+// a cached estimate anyway), and reading them inside it would hold up
+// the batch the write commits with.
+func (s *Service) alertRules(ctx context.Context, w RatingWrite, d Dyad, st Study) (func(AlertContext) *AlertEffects, error) {
+	forms, reliability := map[Role]*Form{}, map[Role]*ReliabilityUsed{}
+	for role, id := range st.Forms {
+		f, err := s.FindForm(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		forms[role] = f
+		if reliability[role], err = s.reliability(ctx, st, role, f); err != nil {
+			return nil, err
+		}
 	}
-	st.Alerts = ac.Thresholds
+	return func(ac AlertContext) *AlertEffects {
+		st := st
+		st.Alerts = ac.Thresholds
+		return s.alertEffects(w, d, st, ac, forms, reliability)
+	}, nil
+}
+
+// alertEffects computes the alert changes of w from ac, the dyad's state
+// before it.
+func (s *Service) alertEffects(w RatingWrite, d Dyad, st Study, ac AlertContext, forms map[Role]*Form, reliability map[Role]*ReliabilityUsed) *AlertEffects {
+	r := w.Rating
 	// The dyad's ratings as they will be after the write.
 	var wrote, gone *Rating
 	var gid string
@@ -153,19 +153,9 @@ func (s *Service) alertEffects(ctx context.Context, w RatingWrite, d Dyad, st St
 		ratings = append(ratings, r)
 	}
 	sc := alertScene{study: st, ratings: ratings, active: ac.Active, newID: func() string { return newID("al") },
-		forms: map[Role]*Form{}, reliability: map[Role]*ReliabilityUsed{}}
-	for role, id := range st.Forms {
-		f, err := s.FindForm(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		sc.forms[role] = f
-		if sc.reliability[role], err = s.reliability(ctx, st, role, f); err != nil {
-			return nil, err
-		}
-	}
+		forms: forms, reliability: reliability}
 	ch := sc.evaluate(wrote, gone, s.now())
-	fx := &AlertEffects{Rev: ac.Rev, Resolve: ch.resolve}
+	fx := &AlertEffects{Resolve: ch.resolve}
 	for _, a := range ch.raise {
 		if a.ID == "" {
 			a.ID = newID("al")
@@ -178,7 +168,7 @@ func (s *Service) alertEffects(ctx context.Context, w RatingWrite, d Dyad, st St
 		a.CreatedAt = s.now()
 		fx.Raise = append(fx.Raise, RaisedAlert{Alert: a, Event: s.newEvent(EventAlertRaised, a.StudyID, a.DyadID, AlertData(a))})
 	}
-	return fx, nil
+	return fx
 }
 
 // reliabilityTTL is how long a study's own reliability estimate is used

@@ -5,17 +5,14 @@ import (
 	"sync"
 )
 
-// dyadLocks lets one rating write of a dyad at a time compute and commit
-// its alerts on this instance. Alert evaluation is optimistic (the alert
-// revision refuses a write whose dyad changed since it was read), which
-// is right across instances, where writes of one dyad at once are rare;
-// within an instance, writes of a dyad that arrive together would
-// otherwise all read the same revision, all but one be refused at commit
-// (on PostgreSQL, after waiting for the winner's transaction, taking the
-// rest of their batch down with them) and all compute again. Waiting for
-// the one ahead costs its commit; colliding cost far more (the rating
-// throughput of a load on as many dyads as connections fell tenfold).
-// The zero value is ready to use.
+// dyadLocks lets one rating write of a dyad at a time go to the store on
+// this instance. The store evaluates a write's alerts with its dyad
+// locked in the write's transaction, which keeps writes of one dyad apart
+// across instances; within an instance, writes of a dyad that arrive
+// together would meet there instead, where on PostgreSQL the second waits
+// for the first's commit with its whole batch, or cuts its batch in two.
+// Waiting here holds up only the one write. The zero value is ready to
+// use.
 type dyadLocks struct {
 	mu sync.Mutex
 	m  map[string]*dyadLock

@@ -187,8 +187,16 @@ func newService(t *testing.T) (*alliance.Service, context.Context) {
 // under the service.
 func newServiceStore(t *testing.T) (*alliance.Service, *store.Store, context.Context) {
 	t.Helper()
+	st := openStore(t, filepath.Join(t.TempDir(), "f.db"))
+	return alliance.NewService(st, instrument.Builtin()), st, context.Background()
+}
+
+// openStore opens and migrates the store at url (a SQLite path or a
+// PostgreSQL URL), closed when the test ends.
+func openStore(t *testing.T, url string) *store.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "f.db"), discard)
+	st, err := store.Open(ctx, url, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +204,7 @@ func newServiceStore(t *testing.T) (*alliance.Service, *store.Store, context.Con
 	if err := st.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	return alliance.NewService(st, instrument.Builtin()), st, ctx
+	return st
 }
 
 // loadWAI submits the WAI fixture study: session 1 of every dyad.

@@ -24,7 +24,7 @@ type Store interface {
 	// re-checks the dyad in the database, refusing a rating of a dyad
 	// erased (ErrNotFound) or withdrawn (ErrWithdrawn) meanwhile. The
 	// study's alert thresholds, which do change, may be stale here: alert
-	// evaluation reads them with FindAlertContext.
+	// evaluation reads them in the rating's own transaction (WriteRating).
 	FindRatingTarget(ctx context.Context, dyadID string) (Dyad, Study, error)
 	FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error)
 	// FindCounsellorCodes maps every dyad id of a study to its counsellor
@@ -125,21 +125,19 @@ type Store interface {
 	// WriteRating is every rating write with its effects, in one
 	// transaction: a first rating (RatingCreate), a survey link's
 	// (RatingInvited), an amendment (RatingAmend) or a void (RatingVoid),
-	// each as the method of the same name above does it, plus the alert
-	// changes of w.Alerts when set: the dyad's alert revision must still
-	// be w.Alerts.Rev (else ErrDyadChanged) and is advanced; each alert
-	// raised is inserted unless its key exists, and publishes its event
-	// only if it was; the resolutions are applied. Audit entries' events
-	// are stored with them.
+	// each as the method of the same name above does it, plus, when
+	// w.Alerts is set, the alert changes it returns. In the transaction and
+	// before the write, the store takes the dyad's alert lock (no other
+	// write of its alerts runs until this one commits), reads what alert
+	// evaluation needs of the dyad (see AlertContext: its study's alert
+	// thresholds, its unresolved alerts and the current ratings that bear
+	// on the write, each with its id, session, role and total score; the
+	// rest may be left out: the rules use the total's mean and sum), and
+	// calls w.Alerts with it, once per attempt to commit. Each alert raised
+	// is inserted unless its key exists, and publishes its event only if
+	// it was; the resolutions are applied. Audit entries' events are stored
+	// with them.
 	WriteRating(ctx context.Context, w RatingWrite) error
-	// FindAlertContext reads what evaluating the alerts of a write of one
-	// role at one session needs of a dyad: its alert revision and its
-	// study's alert thresholds, read first or with the rest in one
-	// snapshot, then its unresolved alerts and the current ratings that
-	// bear on the write (see AlertContext), each with its id, session,
-	// role and total score (the rest may be left out: the rules use the
-	// total's mean and sum). ErrNotFound if the dyad does not exist.
-	FindAlertContext(ctx context.Context, dyadID string, session int, role Role) (AlertContext, error)
 	// FindAlerts lists alerts in id order after f.Page.After, with their
 	// dyads' codes.
 	FindAlerts(ctx context.Context, f AlertFilter) ([]Alert, error)

@@ -71,15 +71,6 @@ type storedReliability struct {
 
 const (
 	updateAlertThresholdsSQL = `UPDATE studies SET alert_divergence_band = ?, alert_rupture_z = ?, alert_low_cutoff = ? WHERE id = ?`
-	// insertAlertRevSQL is the optimistic lock of alert evaluation: the
-	// write takes the revision after the one its alerts were computed
-	// from, and the primary key of alert_revisions refuses it if another
-	// write took it first (migration 00008). A stale write thus fails
-	// with an error of its own, as a taken key does, rather than by
-	// matching no row; and it is a plain INSERT, so a PostgreSQL batch of
-	// rating writes stays one INSERT per table and one round trip
-	// (pipeline.go).
-	insertAlertRevSQL = `INSERT INTO alert_revisions (dyad_id, rev) VALUES (?, ?)`
 	// insertAlertSQL raises a finding once: a key raised before (resolved
 	// or not) is skipped.
 	insertAlertSQL = `INSERT INTO alerts (id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id,
@@ -140,15 +131,6 @@ func (r alertRow) toDomain() (alliance.Alert, error) {
 	return a, nil
 }
 
-// alertRevOp advances the dyad's alert revision, only if it still is the
-// one the alerts of fx were computed from: else the primary key refuses
-// it, which taken turns into ErrDyadChanged, and the service computes
-// them again. It runs before the rating's own step, so a stale write
-// learns that first.
-func (s *Store) alertRevOp(dyadID string, fx *alliance.AlertEffects) op {
-	return op{st: s.sql.insertAlertRev, args: []any{dyadID, fx.Rev + 1}, taken: alliance.ErrDyadChanged}
-}
-
 // alertOps are the alert changes of a rating write, to run in its
 // transaction after the rating and its audit entry:
 //
@@ -178,41 +160,48 @@ func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
 	return ops, nil
 }
 
-// alertContextSQL is the read of alert evaluation, on the write path, in
-// one statement (one snapshot): a first row with the dyad's alert
-// revision, whether it has unresolved alerts, its study's alert
-// thresholds (read here from the database, never from a cache: they are
-// the one part of a study that changes) and whether the role has ratings
-// of later sessions; then the current ratings the write bears on, over
+// alertLockSQL takes the alert locks of a PostgreSQL batch's dyads, in
+// id order (two batches that share dyads lock them in the same order, so
+// neither waits for the other while holding what it needs), before their
+// alerts are read: FOR NO KEY UPDATE, which conflicts with itself and
+// with updates of the dyad (a consent withdrawal, an erasure) but not with
+// the key-share locks that inserting a dyad's ratings takes. SQLite needs
+// none: its one writer runs one transaction at a time.
+const alertLockSQL = `SELECT id FROM dyads WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE`
+
+// alertContextSQL is the first read of alert evaluation, in the rating
+// write's transaction: a first row with the dyad's study's alert
+// thresholds (read here, never from a cache: they are the one part of a
+// study that changes); then the current ratings the write bears on, over
 // the partial index of current ratings (dyad, session, role): the
 // session's, and the role's nearest earlier one with a scored total among
-// its PreviousWindow previous rated sessions. Of each rating it takes
-// what the rules use, its total's mean and sum, out of the scores
+// its PreviousWindow previous rated sessions (earlierSQL). Of each rating
+// it takes what the rules use, its total's mean and sum, out of the scores
 // document in SQL (totalMean and totalSum, per dialect), not the document
 // itself.
 //
-// The role's later ratings, which only a write before the last rated
-// session has, are alertLaterSQL's, read when the first row says there
-// are some. Kept out of this statement, its conditions are all equalities
-// or bounded by a LIMIT, so that PostgreSQL's generic plan of it costs
-// about what a custom one does and is the one it keeps; an open range of
-// sessions made it plan the statement again on every execution, which
-// cost three times what running it did.
-const alertContextSQL = `SELECT NULL, NULL, NULL, NULL, NULL,
-	COALESCE((SELECT MAX(r.rev) FROM alert_revisions r WHERE r.dyad_id = d.id), 0),
-	EXISTS (SELECT 1 FROM alerts a WHERE a.dyad_id = d.id AND a.resolved_at IS NULL),
-	s.alert_divergence_band, s.alert_rupture_z, s.alert_low_cutoff,
-	EXISTS (SELECT 1 FROM ratings l WHERE l.dyad_id = d.id AND l.superseded_at IS NULL AND l.session > ? AND l.role = ?)
+// The role's later ratings are alertLaterSQL's. Kept out of this
+// statement, its conditions are all equalities or bounded by a LIMIT, so
+// that PostgreSQL's generic plan of it costs about what a custom one does
+// and is the one it keeps; an open range of sessions made it plan the
+// statement again on every execution, which cost three times what running
+// it did.
+const alertContextSQL = `SELECT NULL, NULL, NULL, NULL, NULL, s.alert_divergence_band, s.alert_rupture_z, s.alert_low_cutoff
 FROM dyads d JOIN studies s ON s.id = d.study_id WHERE d.id = ?
 UNION ALL
-SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL, NULL, NULL, NULL FROM ratings
+SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL FROM ratings
 WHERE dyad_id = ? AND superseded_at IS NULL AND session = ?
 UNION ALL
-SELECT id, session, role, m, s, NULL, NULL, NULL, NULL, NULL, NULL FROM (
-	SELECT id, session, role, ` + totalMean + ` AS m, ` + totalSum + ` AS s FROM (
-		SELECT id, session, role, scores FROM ratings
-		WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) rated
-	WHERE ` + totalMean + ` IS NOT NULL ORDER BY session DESC LIMIT 1) earlier`
+SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL FROM ratings WHERE id = (` + earlierSQL + `)`
+
+// earlierSQL is the id of the role's nearest earlier current rating with
+// a scored total, among its PreviousWindow previous rated sessions
+// (arguments: dyad, session, role, PreviousWindow): the rating a rupture
+// compares with.
+const earlierSQL = `SELECT id FROM (
+	SELECT id, session, scores FROM ratings
+	WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) rated
+	WHERE ` + totalMean + ` IS NOT NULL ORDER BY session DESC LIMIT 1`
 
 // alertLaterSQL reads the role's current ratings of sessions after the
 // written one, as alertContextSQL reads the others.
@@ -241,8 +230,8 @@ func totals(d migrations.Dialect, q string) string {
 // all of a dyad's: a dyad's unresolved alerts only grow (an alert stays
 // until an amendment or a void resolves it), and reading them all made
 // every rating write slower the longer the dyad was followed. A write at
-// session s with context ratings from session m (the rater's nearest
-// earlier scored session) on can only:
+// session s with context ratings from session m on (the session of the
+// rater's nearest earlier scored rating, earlierSQL, else s) can only:
 //
 //   - resolve an alert that names one of its ratings, or a rupture at the
 //     rater's next session: every such alert is at a session ≥ m;
@@ -253,82 +242,97 @@ func totals(d migrations.Dialect, q string) string {
 //
 // The first two are the alerts at sessions ≥ m, the last the open ruptures
 // before m; the rules see exactly the alerts they used to. Partial indexes
-// on the unresolved alerts serve each part (migration 00009).
-const activeAlertsSQL = `SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
-	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts
-WHERE dyad_id = ? AND resolved_at IS NULL AND session >= ?
+// on the unresolved alerts serve each part (migration 00009). m is
+// computed here, so that the statement can be sent with the others,
+// before any of their results is back (pipeline.go).
+const activeAlertsSQL = `WITH m AS (SELECT COALESCE((SELECT session FROM ratings WHERE id = (` + earlierSQL + `)), ?) AS session)
+SELECT a.id, a.study_id, a.dyad_id, a.kind, a.role, a.session, a.dedup_key, a.rating_id, a.rating_ids, a.episode_id, a.figures, a.created_at,
+	a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.resolved_reason FROM alerts a, m
+WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.session >= m.session
 UNION ALL
-SELECT id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at,
-	acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason FROM alerts a
-WHERE dyad_id = ? AND resolved_at IS NULL AND kind = 'rupture' AND role = ? AND session < ? AND NOT EXISTS (
+SELECT a.id, a.study_id, a.dyad_id, a.kind, a.role, a.session, a.dedup_key, a.rating_id, a.rating_ids, a.episode_id, a.figures, a.created_at,
+	a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.resolved_reason FROM alerts a, m
+WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role = ? AND a.session < m.session AND NOT EXISTS (
 	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)
-ORDER BY id`
+ORDER BY 1`
 
-// FindAlertContext reads, in one statement, a dyad's alert revision, its
-// study's alert thresholds and the current ratings a write of role at
-// session bears on (see alliance.AlertContext), each with its id, session,
-// role and its total's mean and sum only; then, only if there are any,
-// the role's later ratings and the dyad's unresolved alerts. A write after
-// the first read advances the revision, so the alerts computed from them
-// are refused and computed again.
-func (s *Store) FindAlertContext(ctx context.Context, dyadID string, session int, role alliance.Role) (alliance.AlertContext, error) {
-	out := alliance.AlertContext{}
-	rows, err := s.query(ctx, s.sql.alertContext, session, string(role), dyadID,
-		dyadID, session,
-		dyadID, session, string(role), alliance.PreviousWindow)
-	if err != nil {
-		return out, translate(err)
+// alertStep is a rating write's alert evaluation, which the write runs
+// in its transaction, before its own statements (see
+// alliance.Store.WriteRating).
+type alertStep struct {
+	dyadID  string
+	session int
+	role    alliance.Role
+	rules   func(alliance.AlertContext) *alliance.AlertEffects
+}
+
+// alertReads are the reads of an alertStep, in order: its context, its
+// role's later ratings and the unresolved alerts it can bear on, each
+// with what adds its rows to the context.
+func (s *Store) alertReads(a *alertStep) [3]read {
+	d, n, r := a.dyadID, a.session, string(a.role)
+	return [3]read{
+		{s.sql.alertContext, []any{d, d, n, d, n, r, alliance.PreviousWindow}, func(ac *alliance.AlertContext, rows rowScanner) error {
+			return scanAlertContext(ac, d, rows, false)
+		}},
+		{s.sql.alertLater, []any{d, n, r}, func(ac *alliance.AlertContext, rows rowScanner) error {
+			return scanAlertContext(ac, d, rows, true)
+		}},
+		{s.sql.activeAlerts, []any{d, n, r, alliance.PreviousWindow, n, d, d, r}, scanActiveAlerts},
 	}
-	defer rows.Close()
-	var found, active, later bool
+}
+
+// read is one statement of the write path that returns rows, its
+// arguments, and what takes in its rows.
+type read struct {
+	st   *statement
+	args []any
+	scan func(*alliance.AlertContext, rowScanner) error
+}
+
+// rowScanner is what alert evaluation reads its rows through: database/sql's
+// rows on SQLite, pgx's on PostgreSQL.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanAlertContext adds to ac the rows of alertContextSQL (first) and
+// alertLaterSQL; ErrNotFound if the dyad is not there.
+func scanAlertContext(ac *alliance.AlertContext, dyadID string, rows rowScanner, later bool) error {
+	found := later
 	for rows.Next() {
 		var (
 			id, role                sql.NullString
-			sess, rev               sql.NullInt64
+			sess                    sql.NullInt64
 			mean, sum, band, z, cut sql.NullFloat64
-			act, lat                sql.NullBool
 		)
-		if err := rows.Scan(&id, &sess, &role, &mean, &sum, &rev, &act, &band, &z, &cut, &lat); err != nil {
-			return out, translate(err)
+		dest := []any{&id, &sess, &role, &mean, &sum, &band, &z, &cut}
+		if later {
+			dest = dest[:5]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return translate(err)
 		}
 		if !id.Valid { // the dyad's own row
-			found, active, later = true, act.Bool, lat.Bool
-			out.Rev = rev.Int64
-			out.Thresholds = alliance.AlertThresholds{DivergenceBand: band.Float64, RuptureZ: z.Float64}
+			found = true
+			ac.Thresholds = alliance.AlertThresholds{DivergenceBand: band.Float64, RuptureZ: z.Float64}
 			if cut.Valid {
 				c := cut.Float64
-				out.Thresholds.LowAllianceCutoff = &c
+				ac.Thresholds.LowAllianceCutoff = &c
 			}
 			continue
 		}
-		out.Ratings = append(out.Ratings, contextRating(dyadID, id.String, sess.Int64, role.String, mean, sum))
+		ac.Ratings = append(ac.Ratings, contextRating(dyadID, id.String, sess.Int64, role.String, mean, sum))
 	}
 	if err := rows.Err(); err != nil {
-		return out, translate(err)
-	}
-	if err := rows.Close(); err != nil {
-		return out, translate(err)
+		return translate(err)
 	}
 	if !found {
-		return out, fmt.Errorf("dyad %s: %w", dyadID, alliance.ErrNotFound)
+		return fmt.Errorf("dyad %s: %w", dyadID, alliance.ErrNotFound)
 	}
-	// A write between the two reads advances the revision read first, so
-	// the write is refused and its alerts computed again.
-	if later {
-		if err := s.laterRatings(ctx, &out, dyadID, session, role); err != nil {
-			return out, err
-		}
-	}
-	if active {
-		from := session
-		for _, r := range out.Ratings {
-			from = min(from, r.Session)
-		}
-		if out.Active, err = s.activeAlerts(ctx, dyadID, from, role); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // contextRating is a rating as alert evaluation reads it: its total only.
@@ -343,50 +347,48 @@ func contextRating(dyadID, id string, session int64, role string, mean, sum sql.
 	return r
 }
 
-// laterRatings adds the role's ratings of sessions after session to ac.
-func (s *Store) laterRatings(ctx context.Context, ac *alliance.AlertContext, dyadID string, session int, role alliance.Role) error {
-	rows, err := s.query(ctx, s.sql.alertLater, dyadID, session, string(role))
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id, role  string
-			sess      int64
-			mean, sum sql.NullFloat64
-		)
-		if err := rows.Scan(&id, &sess, &role, &mean, &sum); err != nil {
-			return translate(err)
-		}
-		ac.Ratings = append(ac.Ratings, contextRating(dyadID, id, sess, role, mean, sum))
-	}
-	return translate(rows.Err())
-}
-
-// activeAlerts reads the dyad's unresolved alerts a write of role with
-// context ratings from session from on can bear on (activeAlertsSQL).
-func (s *Store) activeAlerts(ctx context.Context, dyadID string, from int, role alliance.Role) ([]alliance.Alert, error) {
-	rows, err := s.query(ctx, s.sql.activeAlerts, dyadID, from, dyadID, string(role), from)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []alliance.Alert
+// scanActiveAlerts adds to ac the rows of activeAlertsSQL.
+func scanActiveAlerts(ac *alliance.AlertContext, rows rowScanner) error {
 	for rows.Next() {
 		var r alertRow
 		if err := rows.Scan(&r.ID, &r.StudyID, &r.DyadID, &r.Kind, &r.Role, &r.Session, &r.DedupKey, &r.RatingID, &r.RatingIDs,
 			&r.EpisodeID, &r.Figures, &r.CreatedAt, &r.AcknowledgedAt, &r.AcknowledgedBy, &r.ResolvedAt, &r.ResolvedBy,
 			&r.ResolvedReason); err != nil {
-			return nil, translate(err)
+			return translate(err)
 		}
 		a, err := r.toDomain()
 		if err != nil {
+			return err
+		}
+		ac.Active = append(ac.Active, a)
+	}
+	return translate(rows.Err())
+}
+
+// evaluateOn runs a's reads on tx, the SQLite writer's transaction, and
+// returns the ops of the alert changes a's rules compute from them.
+func (s *Store) evaluateOn(ctx context.Context, tx *sql.Tx, a *alertStep) ([]op, error) {
+	var ac alliance.AlertContext
+	for _, rd := range s.alertReads(a) {
+		var rows *sql.Rows
+		var err error
+		if p := rd.st.prepared(); p != nil {
+			rows, err = tx.StmtContext(ctx, p).QueryContext(ctx, rd.args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, rd.st.text, rd.args...)
+		}
+		if err != nil {
+			return nil, translate(err)
+		}
+		err = rd.scan(&ac, rows)
+		if cerr := rows.Close(); err == nil && cerr != nil {
+			err = translate(cerr)
+		}
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
 	}
-	return out, translate(rows.Err())
+	return s.alertOps(a.rules(ac))
 }
 
 // FindAlerts lists alerts in id order, with their dyads' codes.

@@ -41,10 +41,30 @@ func onBothBackends(t *testing.T, test func(t *testing.T, ctx context.Context, s
 	}
 }
 
+// probe is a rating write whose alert rules record the context the
+// store gives them and change nothing.
+func probe(w alliance.RatingWrite, seen *alliance.AlertContext) alliance.RatingWrite {
+	w.Alerts = func(ac alliance.AlertContext) *alliance.AlertEffects {
+		*seen = ac
+		return nil
+	}
+	return w
+}
+
+// raising is a rating write whose alert rules raise alerts and record the
+// context they were given.
+func raising(w alliance.RatingWrite, seen *alliance.AlertContext, alerts ...alliance.RaisedAlert) alliance.RatingWrite {
+	w.Alerts = func(ac alliance.AlertContext) *alliance.AlertEffects {
+		*seen = ac
+		return &alliance.AlertEffects{Raise: alerts}
+	}
+	return w
+}
+
 // TestAlertRaisedOnce: a finding's key is raised once: a second write
 // that raises the same key (under another id) inserts neither the alert
-// nor its event; and a write computed from a stale alert revision is
-// refused whole.
+// nor its event; and the second write's rules were given the first's
+// alert and rating, read in its transaction.
 func TestAlertRaisedOnce(t *testing.T) {
 	onBothBackends(t, func(t *testing.T, ctx context.Context, st *store.Store) {
 		raise := func(alertID, eventID string) alliance.RaisedAlert {
@@ -55,21 +75,20 @@ func TestAlertRaisedOnce(t *testing.T) {
 				Event: &alliance.OutboxEvent{ID: eventID, StudyID: "st_1", DyadID: "dy_1", Type: alliance.EventAlertRaised, Data: []byte(`{}`), CreatedAt: now},
 			}
 		}
-		w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_1", 1, alliance.RoleClient, 1, twelve(4)...),
-			Alerts: &alliance.AlertEffects{Rev: 0, Raise: []alliance.RaisedAlert{raise("al_1", "msg_1")}}}
-		if err := st.WriteRating(ctx, w); err != nil {
+		var first, second alliance.AlertContext
+		w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_1", 1, alliance.RoleClient, 1, twelve(4)...)}
+		if err := st.WriteRating(ctx, raising(w, &first, raise("al_1", "msg_1"))); err != nil {
 			t.Fatal(err)
 		}
-		// A stale revision: nothing of the write is stored.
-		stale := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_2", 2, alliance.RoleClient, 1, ptr(1)),
-			Alerts: &alliance.AlertEffects{Rev: 0}}
-		if err := st.WriteRating(ctx, stale); !errors.Is(err, alliance.ErrDyadChanged) {
-			t.Fatalf("write at a stale revision = %v, want ErrDyadChanged", err)
+		if len(first.Active) != 0 || len(first.Ratings) != 0 {
+			t.Errorf("first write's context = %+v, want an empty dyad", first)
 		}
-		again := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_2", 2, alliance.RoleClient, 1, twelve(4)...),
-			Alerts: &alliance.AlertEffects{Rev: 1, Raise: []alliance.RaisedAlert{raise("al_2", "msg_2")}}}
-		if err := st.WriteRating(ctx, again); err != nil {
+		again := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_2", 2, alliance.RoleClient, 1, twelve(4)...)}
+		if err := st.WriteRating(ctx, raising(again, &second, raise("al_2", "msg_2"))); err != nil {
 			t.Fatal(err)
+		}
+		if len(second.Active) != 1 || second.Active[0].ID != "al_1" || len(second.Ratings) != 1 || second.Ratings[0].ID != "ra_1" {
+			t.Errorf("second write's context = %d active, %d ratings (%+v); want al_1 and ra_1", len(second.Active), len(second.Ratings), second)
 		}
 		var alerts, events int
 		db := st.DB()
@@ -82,42 +101,44 @@ func TestAlertRaisedOnce(t *testing.T) {
 		if alerts != 1 || events != 1 {
 			t.Errorf("%d alerts and %d alert events, want the key raised once", alerts, events)
 		}
-		ac, err := st.FindAlertContext(ctx, "dy_1", 2, alliance.RoleClient)
-		if err != nil || ac.Rev != 2 || len(ac.Active) != 1 || len(ac.Ratings) != 2 {
-			t.Errorf("FindAlertContext = rev %d, %d active, %d ratings, %v; want 2, 1, 2", ac.Rev, len(ac.Active), len(ac.Ratings), err)
-		}
 	})
 }
 
 // TestAlertContextThresholds: alert evaluation reads the study's
-// thresholds from the database with the dyad's revision, so a change of
-// thresholds counts at the next rating write whatever a cache holds; an
-// erased dyad has no context.
+// thresholds from the database in the write's transaction, so a change of
+// thresholds counts at the next rating write whatever a cache holds; a
+// write of a dyad that is not there fails whole.
 func TestAlertContextThresholds(t *testing.T) {
 	onBothBackends(t, func(t *testing.T, ctx context.Context, st *store.Store) {
 		created, err := st.FindStudyByID(ctx, "st_1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ac, err := st.FindAlertContext(ctx, "dy_1", 1, alliance.RoleClient)
-		if err != nil || ac.Thresholds != created.Alerts {
-			t.Fatalf("FindAlertContext of a new study = %+v, %v; want the study's %+v", ac.Thresholds, err, created.Alerts)
+		var ac alliance.AlertContext
+		w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_1", 1, alliance.RoleClient, 1, twelve(4)...)}
+		if err := st.WriteRating(ctx, probe(w, &ac)); err != nil || ac.Thresholds != created.Alerts {
+			t.Fatalf("thresholds of a new study = %+v, %v; want the study's %+v", ac.Thresholds, err, created.Alerts)
 		}
 		cut := 30.0
 		th := alliance.AlertThresholds{DivergenceBand: 1.5, RuptureZ: 2.5, LowAllianceCutoff: &cut}
 		if err := st.UpdateAlertThresholds(ctx, "st_1", th); err != nil {
 			t.Fatal(err)
 		}
-		ac, err = st.FindAlertContext(ctx, "dy_1", 1, alliance.RoleClient)
-		if err != nil || ac.Thresholds.DivergenceBand != 1.5 || ac.Thresholds.RuptureZ != 2.5 || ac.Thresholds.LowAllianceCutoff == nil ||
-			*ac.Thresholds.LowAllianceCutoff != 30 {
-			t.Errorf("FindAlertContext after an update = %+v, %v; want 1.5, 2.5, 30", ac.Thresholds, err)
+		w = alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_2", 2, alliance.RoleClient, 1, twelve(4)...)}
+		if err := st.WriteRating(ctx, probe(w, &ac)); err != nil || ac.Thresholds.DivergenceBand != 1.5 || ac.Thresholds.RuptureZ != 2.5 ||
+			ac.Thresholds.LowAllianceCutoff == nil || *ac.Thresholds.LowAllianceCutoff != 30 {
+			t.Errorf("thresholds after an update = %+v, %v; want 1.5, 2.5, 30", ac.Thresholds, err)
 		}
 		if err := st.UpdateAlertThresholds(ctx, "st_nope", th); !errors.Is(err, alliance.ErrNotFound) {
 			t.Errorf("UpdateAlertThresholds of no study = %v, want ErrNotFound", err)
 		}
-		if _, err := st.FindAlertContext(ctx, "dy_nope", 1, alliance.RoleClient); !errors.Is(err, alliance.ErrNotFound) {
-			t.Errorf("FindAlertContext of no dyad = %v, want ErrNotFound", err)
+		nope := rating("ra_3", 1, alliance.RoleClient, 1, twelve(4)...)
+		nope.DyadID = "dy_nope"
+		if err := st.WriteRating(ctx, probe(alliance.RatingWrite{Op: alliance.RatingCreate, Rating: nope}, &ac)); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("a rating write of no dyad = %v, want ErrNotFound", err)
+		}
+		if _, err := st.FindRatingByID(ctx, "ra_3"); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("the rating of no dyad was stored: %v", err)
 		}
 	})
 }
@@ -214,9 +235,9 @@ func TestDispatcherBookkeeping(t *testing.T) {
 }
 
 // TestAlertContextRatings: the ratings alert evaluation reads for a write
-// of one role at one session: that session's (both roles), the role's
-// later ones, and its nearest earlier one with a scored total (an
-// unscored one in between is passed over), each with its total's mean
+// of one role at one session (here a void): that session's (both roles),
+// the role's later ones, and its nearest earlier one with a scored total
+// (an unscored one in between is passed over), each with its total's mean
 // and sum.
 func TestAlertContextRatings(t *testing.T) {
 	onBothBackends(t, func(t *testing.T, ctx context.Context, st *store.Store) {
@@ -232,8 +253,9 @@ func TestAlertContextRatings(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		ac, err := st.FindAlertContext(ctx, "dy_1", 3, alliance.RoleClient)
-		if err != nil {
+		var ac alliance.AlertContext
+		void := alliance.RatingWrite{Op: alliance.RatingVoid, Rating: rating("ra_3", 3, alliance.RoleClient, 1), At: now, VoidReason: "test_entry"}
+		if err := st.WriteRating(ctx, probe(void, &ac)); err != nil {
 			t.Fatal(err)
 		}
 		got := map[string][2]float64{}
@@ -246,7 +268,7 @@ func TestAlertContextRatings(t *testing.T) {
 		}
 		want := map[string][2]float64{"ra_1": {4, 48}, "ra_3": {2, 24}, "ra_3c": {5, 60}, "ra_4": {3, 36}}
 		if !cmp.Equal(got, want) {
-			t.Errorf("FindAlertContext(session 3, client) ratings = %v, want %v", got, want)
+			t.Errorf("context of a client write at session 3: ratings %v, want %v", got, want)
 		}
 	})
 }

@@ -39,8 +39,6 @@ WHERE study_id = ? AND redacted_at IS NULL`
 	eraseDyadDeliveriesSQL  = `DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE dyad_id = ?)`
 	eraseDyadEventsSQL      = `DELETE FROM outbox_events WHERE dyad_id = ?`
 	eraseDyadAlertsSQL      = `DELETE FROM alerts WHERE dyad_id = ?`
-	eraseDyadRevisionsSQL   = `DELETE FROM alert_revisions WHERE dyad_id = ?`
-	eraseStudyRevisionsSQL  = `DELETE FROM alert_revisions WHERE dyad_id IN (SELECT id FROM dyads WHERE study_id = ?)`
 	eraseStudyAttemptsSQL   = `DELETE FROM webhook_attempts WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE study_id = ?)`
 	eraseStudyDeliveriesSQL = `DELETE FROM webhook_deliveries WHERE study_id = ?`
 	eraseStudyWebhooksSQL   = `DELETE FROM webhook_endpoints WHERE study_id = ?`
@@ -49,14 +47,14 @@ WHERE study_id = ? AND redacted_at IS NULL`
 )
 
 // EraseDyad deletes a dyad with its ratings (every version), survey links,
-// idempotency records, alerts, alert revisions and outbox events (with
+// idempotency records, alerts and outbox events (with
 // their deliveries), and redacts its audit entries, in one transaction; then purges the
 // deleted bytes. ErrNotFound if there is no such dyad.
 func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
 	err := s.write(ctx, audit, erase(fmt.Sprintf("dyad %s", id), id, at,
 		s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations,
 		s.sql.eraseDyadAttempts, s.sql.eraseDyadDeliveries, s.sql.eraseDyadEvents, s.sql.eraseDyadAlerts,
-		s.sql.eraseDyadRevisions, s.sql.eraseDyadRatings, s.sql.eraseDyad)...)
+		s.sql.eraseDyadRatings, s.sql.eraseDyad)...)
 	if err != nil {
 		return err
 	}
@@ -69,7 +67,7 @@ func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit .
 	err := s.write(ctx, audit, erase(fmt.Sprintf("study %s", id), id, at,
 		s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations,
 		s.sql.eraseStudyAttempts, s.sql.eraseStudyDeliveries, s.sql.eraseStudyWebhooks, s.sql.eraseStudyEvents, s.sql.eraseStudyAlerts,
-		s.sql.eraseStudyRevisions, s.sql.eraseStudyRatings,
+		s.sql.eraseStudyRatings,
 		s.sql.eraseStudyDyads, s.sql.eraseStudyUISessions, s.sql.eraseStudyAPIKeys, s.sql.eraseStudy)...)
 	if err != nil {
 		return err
@@ -111,5 +109,5 @@ func (s *Store) purge(ctx context.Context) error {
 func (s *Store) vacuum() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	s.db.WithContext(ctx).Exec("VACUUM audit_log, idempotency_keys, invitations, webhook_attempts, webhook_deliveries, webhook_endpoints, outbox_events, alerts, alert_revisions, ratings, dyads, api_keys, studies")
+	s.db.WithContext(ctx).Exec("VACUUM audit_log, idempotency_keys, invitations, webhook_attempts, webhook_deliveries, webhook_endpoints, outbox_events, alerts, ratings, dyads, api_keys, studies")
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,12 +23,19 @@ import (
 // the batch, and the server parses and plans nothing per rating.
 //
 //   - Where every write of the batch begins with the same plain INSERTs (a
-//     rating: its idempotency key, alert revision, the rating, the audit
+//     rating: its idempotency key, the rating, the audit
 //     entry and its event), each of them is sent once for the whole batch,
 //     with a row per write; the rest of each write follows, write by write.
 //   - Where a write has an op whose result decides it (a conditional
-//     UPDATE that must match), COMMIT waits for the results: a second
+//     UPDATE that must match), COMMIT waits for the results: one more
 //     round trip.
+//   - Where writes evaluate alerts (rating writes, alertStep), a first
+//     round trip begins the transaction, locks their dyads and reads what
+//     the alerts of each are computed from, all pipelined; the writes and
+//     their alert changes follow in the next. Two writes of one dyad are
+//     never evaluated in one batch (their reads would both miss the
+//     other's write): the batch is cut before the second, which commits
+//     in the next transaction.
 //
 // Several batches commit at once (pipelineLoops), each on a connection of
 // the pool, so that one batch is sent while another waits for its flush.
@@ -51,10 +59,10 @@ const someWrite = -2
 // collided is pipeline's "failed" when PostgreSQL aborted the batch's
 // transaction for colliding with another one (deadlock_detected,
 // serialization_failure): nothing of the batch is stored, and its writes
-// may well succeed again. Batches of writes that each lock their dyad's
-// row (the alert revision, see alertOps) can deadlock when two batches
-// hold writes of the same two dyads in opposite orders; PostgreSQL then
-// aborts one of them.
+// may well succeed again. The alert locks of a batch's dyads are taken in
+// one order (alertLockSQL), but batches of writes that lock other rows
+// (a unique index's entry, another write's rows) can still deadlock;
+// PostgreSQL then aborts one of them.
 const collided = -3
 
 // collisionRetries bounds how often a write that collided is committed
@@ -71,7 +79,12 @@ const collisionRetries = 3
 // another transaction (see collided) is no write's fault: each write is
 // committed again, alone. A failure of the transaction itself (the
 // connection, the commit) is every write's: none of them is stored.
-func (s *Store) commitPipelined(batch []groupcommit.Pending[[]op], errs []error) {
+func (s *Store) commitPipelined(batch []groupcommit.Pending[write], errs []error) {
+	if n := distinctDyads(batch); n < len(batch) {
+		s.commitPipelined(batch[:n], errs[:n])
+		s.commitPipelined(batch[n:], errs[n:])
+		return
+	}
 	for len(batch) > 0 {
 		failed, err := s.pipeline(batch)
 		switch {
@@ -105,7 +118,7 @@ func (s *Store) commitPipelined(batch []groupcommit.Pending[[]op], errs []error)
 
 // commitAlone commits one write, again as long as it collides with other
 // transactions, at most collisionRetries times.
-func (s *Store) commitAlone(one []groupcommit.Pending[[]op], errs []error) {
+func (s *Store) commitAlone(one []groupcommit.Pending[write], errs []error) {
 	for attempt := 0; ; attempt++ {
 		failed, err := s.pipeline(one)
 		if failed != collided || attempt == collisionRetries {
@@ -115,6 +128,26 @@ func (s *Store) commitAlone(one []groupcommit.Pending[[]op], errs []error) {
 	}
 }
 
+// distinctDyads is how many writes batch begins with of which no two
+// evaluate the alerts of the same dyad.
+func distinctDyads(batch []groupcommit.Pending[write]) int {
+	var seen map[string]bool
+	for i, p := range batch {
+		a := p.Write.alerts
+		if a == nil {
+			continue
+		}
+		if seen[a.dyadID] {
+			return i
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		seen[a.dyadID] = true
+	}
+	return len(batch)
+}
+
 // sent is one statement of a pipelined batch: the op whose result it
 // reports, and the write it belongs to (someWrite for a merged INSERT).
 type sent struct {
@@ -122,28 +155,29 @@ type sent struct {
 	write int
 }
 
-// queue puts batch's statements into b, and reports whether any op's
-// result must be seen before COMMIT. Where every write of the batch begins
-// with the same plain INSERTs (a rating's idempotency key, alert revision,
-// rating, audit entry and event), each of them is sent once for the whole
-// batch, with a row per write; then each write's remaining statements (its
-// alert changes, which differ from write to write), write by write.
-func queue(b *pgx.Batch, batch []groupcommit.Pending[[]op]) (stmts []sent, expects bool) {
+// queue puts the statements of writes (each write's ops) into b, and
+// reports whether any op's result must be seen before COMMIT. Where every
+// write of the batch begins with the same plain INSERTs (a rating's
+// idempotency key, rating, audit entry and event), each of them is sent
+// once for the whole batch, with a row per write; then each write's
+// remaining statements (its alert changes, which differ from write to
+// write), write by write.
+func queue(b *pgx.Batch, writes [][]op) (stmts []sent, expects bool) {
 	merged := 0
-	if len(batch) > 1 {
-		merged = sameInserts(batch)
+	if len(writes) > 1 {
+		merged = sameInserts(writes)
 	}
 	for k := range merged {
-		o := batch[0].Write[k]
-		args := make([]any, 0, len(o.args)*len(batch))
-		for _, p := range batch {
-			args = append(args, p.Write[k].args...)
+		o := writes[0][k]
+		args := make([]any, 0, len(o.args)*len(writes))
+		for _, w := range writes {
+			args = append(args, w[k].args...)
 		}
-		b.Queue(o.st.rows(len(batch)), args...)
+		b.Queue(o.st.rows(len(writes)), args...)
 		stmts = append(stmts, sent{op: op{st: o.st, taken: o.taken}, write: someWrite})
 	}
-	for i, p := range batch {
-		for _, o := range p.Write[merged:] {
+	for i, w := range writes {
+		for _, o := range w[merged:] {
 			b.Queue(o.st.text, o.args...)
 			stmts = append(stmts, sent{op: o, write: i})
 			expects = expects || o.none != nil
@@ -152,24 +186,87 @@ func queue(b *pgx.Batch, batch []groupcommit.Pending[[]op]) (stmts []sent, expec
 	return stmts, expects
 }
 
-// sameInserts is how many statements every write of batch begins with
-// that are the same plain INSERT (none of which expects a match).
-func sameInserts(batch []groupcommit.Pending[[]op]) int {
-	first := batch[0].Write
+// sameInserts is how many statements every write begins with that are
+// the same plain INSERT (none of which expects a match).
+func sameInserts(writes [][]op) int {
+	first := writes[0]
 	for k, o := range first {
 		if !o.st.inserts() || o.none != nil || o.count != nil {
 			return k
 		}
-		for _, p := range batch[1:] {
-			if k >= len(p.Write) {
+		for _, w := range writes[1:] {
+			if k >= len(w) {
 				return k
 			}
-			if q := p.Write[k]; q.st != o.st || q.none != nil || q.count != nil || q.taken != o.taken {
+			if q := w[k]; q.st != o.st || q.none != nil || q.count != nil || q.taken != o.taken {
 				return k
 			}
 		}
 	}
 	return len(first)
+}
+
+// evaluate is the first round trip of a batch with alert evaluations:
+// BEGIN, the alert locks of their dyads, and each one's reads, pipelined.
+// It returns each write's ops, its alert changes appended; or which write
+// failed (failed ≥ 0, err that write's error), or, failed = -1, that the
+// round trip did. The transaction is open either way.
+func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.Pending[write]) (writes [][]op, failed int, err error) {
+	writes = make([][]op, len(batch))
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	var dyads []string
+	for _, p := range batch {
+		if a := p.Write.alerts; a != nil {
+			dyads = append(dyads, a.dyadID)
+		}
+	}
+	b.Queue(s.sql.alertLock.text, dyads)
+	for _, p := range batch {
+		if a := p.Write.alerts; a != nil {
+			for _, rd := range s.alertReads(a) {
+				b.Queue(rd.st.text, rd.args...)
+			}
+		}
+	}
+	br := pc.SendBatch(ctx, b)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			failed, err = -1, cerr
+		}
+	}()
+	for range 2 { // BEGIN, the locks
+		if _, err := br.Exec(); err != nil {
+			return nil, -1, err
+		}
+	}
+	for i, p := range batch {
+		writes[i] = p.Write.ops
+		a := p.Write.alerts
+		if a == nil {
+			continue
+		}
+		var ac alliance.AlertContext
+		for _, rd := range s.alertReads(a) {
+			rows, err := br.Query()
+			if err == nil {
+				err = rd.scan(&ac, rows)
+				rows.Close()
+			}
+			if err == nil {
+				err = rows.Err()
+			}
+			if err != nil {
+				return nil, i, translate(err)
+			}
+		}
+		more, err := s.alertOps(a.rules(ac))
+		if err != nil {
+			return nil, i, err
+		}
+		writes[i] = append(slices.Clip(writes[i]), more...)
+	}
+	return writes, -1, nil
 }
 
 // pipeline runs batch in one transaction on a pool connection and commits
@@ -178,7 +275,7 @@ func sameInserts(batch []groupcommit.Pending[[]op]) int {
 // the transaction failed as a whole; either way nothing of the batch is
 // stored, or (a connection lost during COMMIT) it is not known whether it
 // was, as for any transaction.
-func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err error) {
+func (s *Store) pipeline(batch []groupcommit.Pending[write]) (failed int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout())
 	defer cancel()
 	conn, err := s.pool.conn(ctx)
@@ -190,37 +287,21 @@ func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err err
 	collision := false
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+len(batch)*4)}
-		b.Queue("BEGIN")
-		stmts, expects := queue(b, batch)
-		if !expects {
-			b.Queue("COMMIT")
-		}
-		br := pc.SendBatch(ctx, b)
-		if _, err = br.Exec(); err == nil {
-			for _, st := range stmts {
-				tag, e := br.Exec()
-				collision = collision || collides(e)
-				if e = st.op.outcome(tag.RowsAffected(), e); e != nil {
-					failed, err = st.write, e
-					break
-				}
+		var writes [][]op
+		begun := evaluates(batch)
+		if begun {
+			writes, failed, err = s.evaluate(ctx, pc, batch)
+		} else {
+			writes = make([][]op, len(batch))
+			for i, p := range batch {
+				writes[i] = p.Write.ops
 			}
 		}
-		if err == nil && !expects {
-			if _, err = br.Exec(); err != nil { // COMMIT
-				failed = -1
-			}
+		if err == nil {
+			failed, err = send(ctx, pc, writes, begun)
 		}
-		if closeErr := br.Close(); err == nil && closeErr != nil {
-			err = closeErr
-		}
-		switch {
-		case err == nil && expects:
-			if _, err = pc.Exec(ctx, "COMMIT"); err != nil {
-				failed = -1
-			}
-		case err != nil && pc.PgConn().TxStatus() != 'I':
+		collision = collides(err)
+		if err != nil && pc.PgConn().TxStatus() != 'I' {
 			if _, rb := pc.Exec(ctx, "ROLLBACK"); rb != nil {
 				return driver.ErrBadConn // the pool discards the connection
 			}
@@ -246,6 +327,57 @@ func (s *Store) pipeline(batch []groupcommit.Pending[[]op]) (failed int, err err
 		return -1, err
 	case failed == -1 && errors.Is(err, alliance.ErrConflict):
 		return someWrite, err // a deferred constraint, at COMMIT
+	}
+	return failed, err
+}
+
+// evaluates reports whether a write of batch evaluates alerts.
+func evaluates(batch []groupcommit.Pending[write]) bool {
+	for _, p := range batch {
+		if p.Write.alerts != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// send runs writes (each write's ops) in the transaction on pc, begun
+// already or (begun false) with BEGIN sent first, and commits it: in one
+// round trip, or two when an op's result must be seen before COMMIT. It
+// reports which write failed, as pipeline does; a collision is left for
+// pipeline to find in err.
+func send(ctx context.Context, pc *pgx.Conn, writes [][]op, begun bool) (failed int, err error) {
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+len(writes)*6)}
+	if !begun {
+		b.Queue("BEGIN")
+	}
+	stmts, expects := queue(b, writes)
+	if !expects {
+		b.Queue("COMMIT")
+	}
+	br := pc.SendBatch(ctx, b)
+	failed = -1
+	if !begun {
+		_, err = br.Exec()
+	}
+	for i := 0; err == nil && i < len(stmts); i++ {
+		tag, e := br.Exec()
+		if collides(e) {
+			err = e // the transaction's, not the write's
+			break
+		}
+		if e = stmts[i].op.outcome(tag.RowsAffected(), e); e != nil {
+			failed, err = stmts[i].write, e
+		}
+	}
+	if err == nil && !expects {
+		_, err = br.Exec() // COMMIT
+	}
+	if closeErr := br.Close(); err == nil && closeErr != nil {
+		err = closeErr
+	}
+	if err == nil && expects {
+		_, err = pc.Exec(ctx, "COMMIT")
 	}
 	return failed, err
 }

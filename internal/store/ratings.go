@@ -174,27 +174,27 @@ func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
 	default:
 		return fmt.Errorf("rating write %d: no such operation", w.Op)
 	}
-	var before []op
-	if w.Alerts != nil {
-		before = append(before, s.alertRevOp(r.DyadID, w.Alerts))
-	}
+	var ops []op
 	if step.st != nil {
-		before = append(before, step)
+		ops = append(ops, step)
 	}
-	after, err := s.alertOps(w.Alerts)
-	if err != nil {
-		return err
+	if w.Op != alliance.RatingVoid {
+		var err error
+		if ops, err = s.ratingOps(r, w.Idem, ops); err != nil {
+			return err
+		}
 	}
-	if w.Op == alliance.RatingVoid {
-		return s.writeThen(ctx, w.Audit, before, after)
+	wr := write{ops: withAudit(s.sql, ops, w.Audit)}
+	if w.Alerts != nil {
+		wr.alerts = &alertStep{dyadID: r.DyadID, session: r.Session, role: r.Role, rules: w.Alerts}
 	}
-	return s.insertRating(ctx, r, w.Idem, w.Audit, before, after)
+	return s.commit(ctx, wr)
 }
 
-// insertRating is every rating write but a void: in one transaction,
-// claim the idempotency key (if any), run before (the alert revision, an
-// amendment's supersede, a survey link's use), insert the rating, append
-// the audit entries and run after (the alert changes).
+// ratingOps are every rating write's but a void: claim the idempotency
+// key (if any), run before (an amendment's supersede, a survey link's
+// use) and insert the rating. The audit entries and the alert changes
+// follow them.
 //
 // The key comes first: a key already present means another request
 // committed it, which a retry must learn before anything else (a retried
@@ -202,19 +202,18 @@ func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
 // last, so that the writes of a PostgreSQL batch share as long a run of
 // the same INSERTs as they can (pipeline.go): they differ from write to
 // write.
-func (s *Store) insertRating(ctx context.Context, r alliance.Rating, idem *alliance.Idempotency, audit []alliance.AuditEntry, before, after []op) error {
+func (s *Store) ratingOps(r alliance.Rating, idem *alliance.Idempotency, before []op) ([]op, error) {
 	row, err := toRatingRow(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ops := make([]op, 0, len(before)+2)
+	ops := make([]op, 0, len(before)+5)
 	if idem != nil {
 		ops = append(ops, op{st: s.sql.insertIdempotency, args: []any{idem.Key, idem.Fingerprint, r.ID, time.Now().UTC()},
 			taken: alliance.ErrIdempotencyKeyTaken})
 	}
 	ops = append(ops, before...)
-	ops = append(ops, op{st: s.sql.insertRating, args: row.args()})
-	return s.writeThen(ctx, audit, ops, after)
+	return append(ops, op{st: s.sql.insertRating, args: row.args()}), nil
 }
 
 // FindRatingByID returns one version of a rating.

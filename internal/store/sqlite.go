@@ -44,10 +44,10 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 	if err != nil {
 		return nil, err
 	}
-	// Every rating write reads its dyad's alert context first (see
-	// FindAlertContext), so reads come from many goroutines at once: keep
-	// their connections open rather than database/sql's 2, each of which
-	// costs an open, the DSN's pragmas and a schema parse to replace.
+	// Every request reads (its credential, its dyad, the data it asks
+	// for), so reads come from many goroutines at once: keep their
+	// connections open rather than database/sql's 2, each of which costs
+	// an open, the DSN's pragmas and a schema parse to replace.
 	sqlDB.SetMaxIdleConns(readIdleConns)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
@@ -60,12 +60,11 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 	}
 	ckpt := newCheckpointer(sqlDB, log)
 	s := &Store{db: db, sqlDB: sqlDB, reads: sqlDB, dialect: migrations.SQLite, sql: newStatements(migrations.SQLite),
-		writerDB: writerDB, checkpoints: ckpt,
-		writer: groupcommit.New(groupcommit.Tx(writerDB, runOps), groupcommit.Options{OnCommit: ckpt.committed})}
+		writerDB: writerDB, checkpoints: ckpt}
+	s.writer = groupcommit.New(groupcommit.Tx(writerDB, s.runWrite), groupcommit.Options{OnCommit: ckpt.committed})
 	// A migrated database prepares its statements now; a new one after
 	// Migrate.
 	s.sql.prepare(ctx, writerDB)
-	s.sql.prepareReads(ctx, sqlDB)
 	return s, nil
 }
 

@@ -40,7 +40,7 @@ type Store struct {
 	// checkpoints the loop that copies the WAL back into the database
 	// file (both nil on PostgreSQL). On PostgreSQL its batches are
 	// pipelined on connections of the pool (see pipeline.go).
-	writer *groupcommit.Writer[[]op]
+	writer *groupcommit.Writer[write]
 	// statementTimeout is PostgreSQL's statement_timeout of this store's
 	// connections (0: none of ours); it also bounds a pipelined batch.
 	statementTimeout time.Duration
@@ -178,7 +178,6 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	}
 	if s.writerDB != nil {
 		s.sql.prepare(ctx, s.writerDB)
-		s.sql.prepareReads(ctx, s.sqlDB)
 	}
 	return nil
 }

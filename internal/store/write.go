@@ -31,20 +31,32 @@ import (
 // comes back; what a result means to the write (a row that must match, a
 // unique index that means "taken") travels with its op.
 func (s *Store) write(ctx context.Context, audit []alliance.AuditEntry, ops ...op) error {
-	return s.writeThen(ctx, audit, ops, nil)
+	return s.commit(ctx, write{ops: withAudit(s.sql, ops, audit)})
 }
 
-// writeThen is write with after run once the audit entries are appended.
-func (s *Store) writeThen(ctx context.Context, audit []alliance.AuditEntry, ops, after []op) error {
+// write is what one call of the write seam commits: its ops, and for a
+// rating write the alert evaluation that runs before them in the same
+// transaction, whose ops follow them (see alertStep).
+type write struct {
+	ops    []op
+	alerts *alertStep
+}
+
+// withAudit is ops followed by the audit entries, each with its event.
+func withAudit(sq *statements, ops []op, audit []alliance.AuditEntry) []op {
 	ops = slices.Clip(ops)
 	for _, e := range audit {
-		ops = append(ops, op{st: s.sql.insertAudit, args: auditArgs(e)})
+		ops = append(ops, op{st: sq.insertAudit, args: auditArgs(e)})
 		if e.Event != nil {
-			ops = append(ops, op{st: s.sql.insertEvent, args: eventArgs(*e.Event)})
+			ops = append(ops, op{st: sq.insertEvent, args: eventArgs(*e.Event)})
 		}
 	}
-	ops = append(ops, after...)
-	err := s.writer.Do(ctx, ops)
+	return ops
+}
+
+// commit hands w to the group-commit writer and waits for its outcome.
+func (s *Store) commit(ctx context.Context, w write) error {
+	err := s.writer.Do(ctx, w)
 	if errors.Is(err, groupcommit.ErrClosed) {
 		err = fmt.Errorf("store closed: %w", alliance.ErrUnavailable)
 	}
@@ -116,8 +128,24 @@ func (o op) outcome(rows int64, err error) error {
 	return err
 }
 
-// runOps runs a write's ops on tx, the SQLite writer's transaction, with
-// the statements prepared on its connection.
+// runWrite runs w on tx, the SQLite writer's transaction: its alert
+// evaluation, reading the dyad as the transaction sees it (the writes
+// before it in the batch included), then its ops and the alert changes.
+func (s *Store) runWrite(ctx context.Context, tx *sql.Tx, w write) error {
+	ops := w.ops
+	if w.alerts != nil {
+		more, err := s.evaluateOn(ctx, tx, w.alerts)
+		if err != nil {
+			return err
+		}
+		ops = append(slices.Clip(ops), more...)
+	}
+	return runOps(ctx, tx, ops)
+}
+
+// runOps runs ops on tx, a SQLite writer's transaction or a transaction
+// on a pool connection, with the statements prepared on the writer's
+// connection where they are.
 func runOps(ctx context.Context, tx *sql.Tx, ops []op) error {
 	for _, o := range ops {
 		var res sql.Result
@@ -202,37 +230,35 @@ type statements struct {
 	eraseStudyUISessions, eraseStudy                        *statement
 	insertUISession, endUISession                           *statement
 	// alerts, the outbox and webhooks (alerts.go, outbox.go, webhooks.go)
-	updateAlertThresholds, insertAlertRev, insertAlert, resolveAlert *statement
-	acknowledgeAlert, insertEvent, insertAlertEvent                  *statement
-	fanOutEvents, markFannedOut, claimDeliveries                     *statement
-	deliveryDone, deliveryRetry, insertAttempt, pruneAttempts        *statement
-	endpointSucceeded, endpointFailed, disableEndpoint               *statement
-	insertWebhook, updateWebhook, requeueDeliveries, replayEvents    *statement
-	deleteWebhookAttempts, deleteWebhookDeliveries, deleteWebhook    *statement
-	eraseDyadAttempts, eraseDyadDeliveries, eraseDyadEvents          *statement
-	eraseDyadAlerts, eraseDyadRevisions, eraseStudyRevisions         *statement
-	eraseStudyAttempts, eraseStudyDeliveries                         *statement
-	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts           *statement
-	insertInstrument                                                 *statement
-	list                                                             []*statement
+	updateAlertThresholds, insertAlert, resolveAlert              *statement
+	acknowledgeAlert, insertEvent, insertAlertEvent               *statement
+	fanOutEvents, markFannedOut, claimDeliveries                  *statement
+	deliveryDone, deliveryRetry, insertAttempt, pruneAttempts     *statement
+	endpointSucceeded, endpointFailed, disableEndpoint            *statement
+	insertWebhook, updateWebhook, requeueDeliveries, replayEvents *statement
+	deleteWebhookAttempts, deleteWebhookDeliveries, deleteWebhook *statement
+	eraseDyadAttempts, eraseDyadDeliveries, eraseDyadEvents       *statement
+	eraseDyadAlerts                                               *statement
+	eraseStudyAttempts, eraseStudyDeliveries                      *statement
+	eraseStudyWebhooks, eraseStudyEvents, eraseStudyAlerts        *statement
+	insertInstrument                                              *statement
+	list                                                          []*statement
 	// findDyad is a read, on the pool's connections: not prepared on the
 	// writer's.
 	findDyad string
-	// alertContext, alertLater and activeAlerts are the reads of alert
-	// evaluation, which every rating write runs first (see readStatement).
-	alertContext, alertLater, activeAlerts *readStatement
+	// alertLock, alertContext, alertLater and activeAlerts are alert
+	// evaluation's, in a rating write's transaction (alerts.go); alertLock
+	// only on PostgreSQL.
+	alertLock, alertContext, alertLater, activeAlerts *statement
 }
 
 func newStatements(d migrations.Dialect) *statements {
-	s := &statements{findDyad: rebind(d, findDyadSQL),
-		alertContext: &readStatement{text: rebind(d, totals(d, alertContextSQL))},
-		alertLater:   &readStatement{text: rebind(d, totals(d, alertLaterSQL))},
-		activeAlerts: &readStatement{text: rebind(d, activeAlertsSQL)}}
-	fanOut, mark := fanOutEventsSQL, markFannedOutSQL
+	s := &statements{findDyad: rebind(d, findDyadSQL)}
+	fanOut, mark, lock := fanOutEventsSQL, markFannedOutSQL, ""
 	if d == migrations.Postgres {
 		// One statement that takes the events it fans out (see
 		// fanOutEventsPostgresSQL); nothing to mark afterwards.
-		fanOut, mark = fanOutEventsPostgresSQL, ""
+		fanOut, mark, lock = fanOutEventsPostgresSQL, "", alertLockSQL
 	}
 	for _, f := range []struct {
 		field **statement
@@ -253,7 +279,7 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyDyads, eraseStudyDyadsSQL}, {&s.eraseStudyAPIKeys, eraseStudyAPIKeysSQL},
 		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
 		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
-		{&s.updateAlertThresholds, updateAlertThresholdsSQL}, {&s.insertAlertRev, insertAlertRevSQL},
+		{&s.updateAlertThresholds, updateAlertThresholdsSQL},
 		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
 		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL},
 		{&s.fanOutEvents, fanOut}, {&s.markFannedOut, mark}, {&s.claimDeliveries, claimDeliveriesSQL},
@@ -266,11 +292,12 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.deleteWebhook, deleteWebhookSQL},
 		{&s.eraseDyadAttempts, eraseDyadAttemptsSQL}, {&s.eraseDyadDeliveries, eraseDyadDeliveriesSQL},
 		{&s.eraseDyadEvents, eraseDyadEventsSQL}, {&s.eraseDyadAlerts, eraseDyadAlertsSQL},
-		{&s.eraseDyadRevisions, eraseDyadRevisionsSQL}, {&s.eraseStudyRevisions, eraseStudyRevisionsSQL},
 		{&s.eraseStudyAttempts, eraseStudyAttemptsSQL}, {&s.eraseStudyDeliveries, eraseStudyDeliveriesSQL},
 		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
 		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
 		{&s.insertInstrument, insertInstrumentSQL},
+		{&s.alertLock, lock}, {&s.alertContext, totals(d, alertContextSQL)}, {&s.alertLater, totals(d, alertLaterSQL)},
+		{&s.activeAlerts, totals(d, activeAlertsSQL)},
 	} {
 		if f.sql == "" {
 			continue // not a statement of this dialect
@@ -303,49 +330,6 @@ func (s *statements) close() {
 			_ = p.Close()
 		}
 	}
-	for _, rs := range s.reads() {
-		if p := rs.stmt.Load(); p != nil {
-			_ = p.Close()
-		}
-	}
-}
-
-// readStatement is a read that every rating write runs before it is
-// queued, with ? placeholders rebound at open. On SQLite it is prepared
-// once on the read pool (database/sql prepares it again on each of the
-// pool's connections, once): SQLite compiles every statement it is given,
-// and compiling alert evaluation's three-part UNION cost more than running
-// it. On PostgreSQL it goes through s.reads as text, as every plain read
-// does, pgx preparing and caching it per connection.
-type readStatement struct {
-	text string
-	stmt atomic.Pointer[sql.Stmt] // nil until prepared; only on SQLite
-}
-
-func (s *statements) reads() []*readStatement {
-	return []*readStatement{s.alertContext, s.alertLater, s.activeAlerts}
-}
-
-// prepareReads prepares the read statements on db, SQLite's read pool,
-// at open and after migrations; one that fails to prepare (no schema yet)
-// runs as text until then.
-func (s *statements) prepareReads(ctx context.Context, db *sql.DB) {
-	for _, rs := range s.reads() {
-		if rs.stmt.Load() != nil {
-			continue
-		}
-		if p, err := db.PrepareContext(ctx, rs.text); err == nil {
-			rs.stmt.Store(p)
-		}
-	}
-}
-
-// query runs rs with args on the read pool.
-func (s *Store) query(ctx context.Context, rs *readStatement, args ...any) (*sql.Rows, error) {
-	if p := rs.stmt.Load(); p != nil {
-		return p.QueryContext(ctx, args...)
-	}
-	return s.reads.QueryContext(ctx, rs.text, args...)
 }
 
 // skipLocked marks where a statement that claims rows locks them on

@@ -32,8 +32,8 @@ func gate(t *testing.T, st *Store) (ran <-chan struct{}, release func()) {
 	st.writer.Close()
 	ranCh, stop := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	st.writer = groupcommit.New(groupcommit.Tx(st.writerDB, func(ctx context.Context, tx *sql.Tx, ops []op) error {
-		err := runOps(ctx, tx, ops)
+	st.writer = groupcommit.New(groupcommit.Tx(st.writerDB, func(ctx context.Context, tx *sql.Tx, w write) error {
+		err := st.runWrite(ctx, tx, w)
 		once.Do(func() {
 			close(ranCh)
 			<-stop
@@ -51,12 +51,12 @@ func hold(t *testing.T, st *Store) (release func()) {
 	t.Helper()
 	commit := st.commitPipelined
 	if st.writerDB != nil {
-		commit = groupcommit.Tx(st.writerDB, runOps)
+		commit = groupcommit.Tx(st.writerDB, st.runWrite)
 	}
 	st.writer.Close()
 	held, stop := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	st.writer = groupcommit.New(func(batch []groupcommit.Pending[[]op], errs []error) {
+	st.writer = groupcommit.New(func(batch []groupcommit.Pending[write], errs []error) {
 		once.Do(func() {
 			close(held)
 			<-stop
@@ -280,34 +280,34 @@ func TestQueueMergesTheCommonInserts(t *testing.T) {
 	alert := newStatement(d, "INSERT INTO al (a) VALUES (?)")
 	resolve := newStatement(d, "UPDATE al SET b = ? WHERE a = ?")
 	guarded := newStatement(d, "UPDATE s SET b = ? WHERE a = ?")
-	write := func(ops ...op) groupcommit.Pending[[]op] { return groupcommit.Pending[[]op]{Write: ops} }
+	write := func(ops ...op) []op { return ops }
 	k := op{st: key, args: []any{1}, taken: alliance.ErrIdempotencyKeyTaken}
 	r := op{st: rating, args: []any{1, 2}}
 	for _, tc := range []struct {
 		name    string
-		batch   []groupcommit.Pending[[]op]
+		batch   [][]op
 		texts   []string
 		writes  []int
 		expects bool
 	}{
-		{"same inserts", []groupcommit.Pending[[]op]{write(k, r), write(k, r)},
+		{"same inserts", [][]op{write(k, r), write(k, r)},
 			[]string{key.rows(2), rating.rows(2)},
 			[]int{someWrite, someWrite}, false},
-		{"different tails", []groupcommit.Pending[[]op]{
+		{"different tails", [][]op{
 			write(k, r, op{st: alert, args: []any{1}}),
 			write(k, r),
 			write(k, r, op{st: resolve, args: []any{1, 2}}, op{st: alert, args: []any{2}})},
 			[]string{key.rows(3), rating.rows(3),
 				alert.text, resolve.text, alert.text},
 			[]int{someWrite, someWrite, 0, 2, 2}, false},
-		{"a shorter write ends the common run", []groupcommit.Pending[[]op]{write(k, r), write(k)},
+		{"a shorter write ends the common run", [][]op{write(k, r), write(k)},
 			[]string{key.rows(2), rating.text},
 			[]int{someWrite, 0}, false},
-		{"an expectation is never merged", []groupcommit.Pending[[]op]{
+		{"an expectation is never merged", [][]op{
 			write(op{st: guarded, args: []any{1, 2}, none: alliance.ErrConflict}, r), write(k, r)},
 			[]string{guarded.text, rating.text, key.text, rating.text},
 			[]int{0, 0, 1, 1}, true},
-		{"one write is sent as it is", []groupcommit.Pending[[]op]{write(k, r)},
+		{"one write is sent as it is", [][]op{write(k, r)},
 			[]string{key.text, rating.text}, []int{0, 0}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,6 +323,53 @@ func TestQueueMergesTheCommonInserts(t *testing.T) {
 			}
 			if !slices.Equal(texts, tc.texts) || !slices.Equal(writes, tc.writes) || expects != tc.expects {
 				t.Errorf("queue =\n%q, writes %v, expects %v;\nwant\n%q, writes %v, expects %v", texts, writes, expects, tc.texts, tc.writes, tc.expects)
+			}
+		})
+	}
+}
+
+// TestOneDyadTwiceInABatch queues two rating writes of one dyad into one
+// batch, each evaluating its alerts: the second must be evaluated with
+// the first's rating in view, as if they had come one after the other
+// (SQLite reads the batch's own writes in its transaction; PostgreSQL
+// cuts the batch before the second, whose reads would otherwise run
+// before the first's write).
+func TestOneDyadTwiceInABatch(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			st := b.open(t)
+			ctx := context.Background()
+			now := time.Now().UTC()
+			study := alliance.Study{ID: "st_1", Name: "s", Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: now}
+			if err := st.CreateStudy(ctx, study); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.CreateDyad(ctx, alliance.Dyad{ID: "dy_1", StudyID: "st_1", ClientCode: "C1", CounsellorCode: "K1", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			seen := make([]alliance.AlertContext, 2)
+			release := hold(t, st)
+			errs := make([]chan error, 2)
+			for i, role := range []alliance.Role{alliance.RoleClient, alliance.RoleCounsellor} {
+				errs[i] = make(chan error, 1)
+				w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: alliance.Rating{ID: "ra_" + string(role), StudyID: "st_1", DyadID: "dy_1",
+					Session: 1, Role: role, FormID: "f", Policy: instrument.DefaultPolicy(), Version: 1, CreatedAt: now},
+					Alerts: func(ac alliance.AlertContext) *alliance.AlertEffects { seen[i] = ac; return nil }}
+				go func() { errs[i] <- st.WriteRating(ctx, w) }()
+				for st.writer.Queued() < i+1 { // queued in this order
+					time.Sleep(time.Millisecond)
+				}
+			}
+			release()
+			for i := range errs {
+				if err := <-errs[i]; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(seen[0].Ratings) != 0 || len(seen[1].Ratings) != 1 || seen[1].Ratings[0].ID != "ra_client" {
+				t.Errorf("contexts = %+v, %+v; want none, then the client's rating", seen[0].Ratings, seen[1].Ratings)
 			}
 		})
 	}
