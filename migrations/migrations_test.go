@@ -174,3 +174,54 @@ func TestUnknownDialect(t *testing.T) {
 		t.Fatal(`NewProvider(db, "oracle") = nil error, want an error`)
 	}
 }
+
+// TestRatingTotalsBackfilled: migration 00011 fills the total columns of
+// the ratings stored before it from their scores documents, NULL where the
+// total was not scored.
+func TestRatingTotalsBackfilled(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := d.open(t)
+			p, err := migrations.NewProvider(db, d.dialect, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 10); err != nil {
+				t.Fatalf("up to 10: %v", err)
+			}
+			now := time.Now().UTC()
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ($1, 's', 'c', 't', 0.2, $2)`,
+					[]any{"st_1", now}},
+				{`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, []any{now}},
+				{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
+VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
+					[]any{"ra_1", 1, `{"total":{"mean":3.25,"sum":39,"answered":12,"items":12,"prorated":false},"subscales":{}}`, now}},
+				{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
+VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
+					[]any{"ra_2", 2, `{"total":{"mean":null,"sum":null,"answered":1,"items":12,"prorated":false},"subscales":{}}`, now}},
+			} {
+				if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+					t.Fatalf("%s: %v", q.sql, err)
+				}
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			var mean, sum sql.NullFloat64
+			if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_1'`).Scan(&mean, &sum); err != nil ||
+				mean != (sql.NullFloat64{Float64: 3.25, Valid: true}) || sum != (sql.NullFloat64{Float64: 39, Valid: true}) {
+				t.Errorf("scored rating's totals = %v, %v (%v); want 3.25, 39", mean, sum, err)
+			}
+			if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_2'`).Scan(&mean, &sum); err != nil || mean.Valid || sum.Valid {
+				t.Errorf("unscored rating's totals = %v, %v (%v); want NULL", mean, sum, err)
+			}
+		})
+	}
+}

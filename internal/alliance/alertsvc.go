@@ -61,12 +61,15 @@ type RaisedAlert struct {
 }
 
 // AlertContext is what alert evaluation reads of a dyad, in the
-// transaction of a write of one role at one session and before it: the ratings of that session (both roles), the
-// role's ratings of every later session, and its nearest earlier rating
-// with a scored total, looked for among the PreviousWindow sessions it
-// rated before (the one a rupture compares with); and the dyad's
-// unresolved alerts. A write bears on no other rating, so a dyad's long
-// history costs nothing.
+// transaction of a write of one role at one session and before it: the
+// ratings of that session (both roles), the role's ratings of every later
+// session, and its nearest earlier rating with a scored total, looked for
+// among the PreviousWindow sessions it rated before (the one a rupture
+// compares with), each with its total only; and the dyad's unresolved
+// alerts the write can bear on, each with what the rules use (its id,
+// kind, role, session, key, ratings and episode, and a rupture's
+// figures). A write bears on no other rating, so a dyad's long history
+// costs nothing.
 //
 // Thresholds are the study's alert thresholds, read in the same
 // transaction: they are the one part of a study that changes

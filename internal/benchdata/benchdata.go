@@ -64,7 +64,7 @@ func Study(tb testing.TB, st *store.Store, dyads, sessions int) string {
 	defer tx.Rollback()
 	dy := newInserter(tb, tx, st.Dialect(), `INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES `, 5)
 	ra := newInserter(tb, tx, st.Dialect(), `INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores,
-		max_missing_fraction, scoring_version, version, created_at) VALUES `, 12)
+		max_missing_fraction, scoring_version, version, created_at, total_mean, total_sum) VALUES `, 14)
 	rng := rand.New(rand.NewPCG(1, 2))
 	answers := make([]*float64, 12)
 	level := make([]float64, dyads)
@@ -88,12 +88,14 @@ func Study(tb testing.TB, st *store.Store, dyads, sessions int) string {
 					answers[i] = &v
 				}
 				a, _ := json.Marshal(answers)
-				sc, err := store.EncodeScores(f.Score(answers, pol))
+				scores := f.Score(answers, pol)
+				sc, err := store.EncodeScores(scores)
 				if err != nil {
 					tb.Fatal(err)
 				}
 				rid := fmt.Sprintf("ra_%06d_%02d_%s", d, s, role)
-				ra.add(rid, studyID, fmt.Sprintf("dy_%06d", d), s, string(role), f.ID, string(a), sc, pol.MaxMissingFraction, instrument.ScoringVersion, 1, now)
+				ra.add(rid, studyID, fmt.Sprintf("dy_%06d", d), s, string(role), f.ID, string(a), sc, pol.MaxMissingFraction, instrument.ScoringVersion, 1, now,
+					scores.Total.Mean, scores.Total.Sum)
 			}
 		}
 	}

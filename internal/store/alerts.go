@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
-	"github.com/alliance-project/alliance/migrations"
 )
 
 // alertRow mirrors the alerts table. Figures hold JSON (storedFigures).
@@ -112,9 +111,23 @@ func (r alertRow) args() []any {
 }
 
 func (r alertRow) toDomain() (alliance.Alert, error) {
+	f, err := decodeFigures(r.ID, r.Figures)
+	if err != nil {
+		return alliance.Alert{}, err
+	}
+	a := alliance.Alert{ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Kind: alliance.AlertKind(r.Kind), Role: alliance.Role(r.Role.String),
+		Session: r.Session, Key: r.DedupKey, RatingID: r.RatingID, RatingIDs: strings.Split(r.RatingIDs, ","),
+		EpisodeID: r.EpisodeID.String, Figures: f, CreatedAt: r.CreatedAt.UTC(),
+		AcknowledgedAt: timePtr(r.AcknowledgedAt), AcknowledgedBy: r.AcknowledgedBy.String,
+		ResolvedAt: timePtr(r.ResolvedAt), ResolvedBy: r.ResolvedBy.String, ResolvedReason: r.ResolvedReason.String}
+	return a, nil
+}
+
+// decodeFigures decodes the figures column of alert id.
+func decodeFigures(id, figures string) (alliance.AlertFigures, error) {
 	var sf storedFigures
-	if err := json.Unmarshal([]byte(r.Figures), &sf); err != nil {
-		return alliance.Alert{}, fmt.Errorf("decode figures of alert %s: %w", r.ID, err)
+	if err := json.Unmarshal([]byte(figures), &sf); err != nil {
+		return alliance.AlertFigures{}, fmt.Errorf("decode figures of alert %s: %w", id, err)
 	}
 	f := alliance.AlertFigures{Metric: sf.Metric, Client: sf.Client, Counsellor: sf.Counsellor, Difference: sf.Difference,
 		Band: sf.Band, Direction: sf.Direction, PreviousSession: sf.PreviousSession, Previous: sf.Previous, Current: sf.Current,
@@ -123,12 +136,7 @@ func (r alertRow) toDomain() (alliance.Alert, error) {
 	if sf.Reliability != nil {
 		f.Reliability = alliance.ReliabilityUsed(*sf.Reliability)
 	}
-	a := alliance.Alert{ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID, Kind: alliance.AlertKind(r.Kind), Role: alliance.Role(r.Role.String),
-		Session: r.Session, Key: r.DedupKey, RatingID: r.RatingID, RatingIDs: strings.Split(r.RatingIDs, ","),
-		EpisodeID: r.EpisodeID.String, Figures: f, CreatedAt: r.CreatedAt.UTC(),
-		AcknowledgedAt: timePtr(r.AcknowledgedAt), AcknowledgedBy: r.AcknowledgedBy.String,
-		ResolvedAt: timePtr(r.ResolvedAt), ResolvedBy: r.ResolvedBy.String, ResolvedReason: r.ResolvedReason.String}
-	return a, nil
+	return f, nil
 }
 
 // alertOps are the alert changes of a rating write, to run in its
@@ -176,9 +184,8 @@ const alertLockSQL = `SELECT id FROM dyads WHERE id = ANY(?) ORDER BY id FOR NO 
 // the partial index of current ratings (dyad, session, role): the
 // session's, and the role's nearest earlier one with a scored total among
 // its PreviousWindow previous rated sessions (earlierSQL). Of each rating
-// it takes what the rules use, its total's mean and sum, out of the scores
-// document in SQL (totalMean and totalSum, per dialect), not the document
-// itself.
+// it takes what the rules use, its total's mean and sum (the columns that
+// repeat them, not the scores document).
 //
 // The role's later ratings are alertLaterSQL's. Kept out of this
 // statement, its conditions are all equalities or bounded by a LIMIT, so
@@ -189,42 +196,24 @@ const alertLockSQL = `SELECT id FROM dyads WHERE id = ANY(?) ORDER BY id FOR NO 
 const alertContextSQL = `SELECT NULL, NULL, NULL, NULL, NULL, s.alert_divergence_band, s.alert_rupture_z, s.alert_low_cutoff
 FROM dyads d JOIN studies s ON s.id = d.study_id WHERE d.id = ?
 UNION ALL
-SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL FROM ratings
+SELECT id, session, role, total_mean, total_sum, NULL, NULL, NULL FROM ratings
 WHERE dyad_id = ? AND superseded_at IS NULL AND session = ?
 UNION ALL
-SELECT id, session, role, ` + totalMean + `, ` + totalSum + `, NULL, NULL, NULL FROM ratings WHERE id = (` + earlierSQL + `)`
+SELECT id, session, role, total_mean, total_sum, NULL, NULL, NULL FROM ratings WHERE id = (` + earlierSQL + `)`
 
 // earlierSQL is the id of the role's nearest earlier current rating with
 // a scored total, among its PreviousWindow previous rated sessions
 // (arguments: dyad, session, role, PreviousWindow): the rating a rupture
 // compares with.
 const earlierSQL = `SELECT id FROM (
-	SELECT id, session, scores FROM ratings
+	SELECT id, session, total_mean FROM ratings
 	WHERE dyad_id = ? AND superseded_at IS NULL AND session < ? AND role = ? ORDER BY session DESC LIMIT ?) rated
-	WHERE ` + totalMean + ` IS NOT NULL ORDER BY session DESC LIMIT 1`
+	WHERE rated.total_mean IS NOT NULL ORDER BY session DESC LIMIT 1`
 
 // alertLaterSQL reads the role's current ratings of sessions after the
 // written one, as alertContextSQL reads the others.
-const alertLaterSQL = `SELECT id, session, role, ` + totalMean + `, ` + totalSum + ` FROM ratings
+const alertLaterSQL = `SELECT id, session, role, total_mean, total_sum FROM ratings
 WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
-
-// totalMean and totalSum mark where alertContextSQL reads a total out of
-// the scores column (storedScores); totals fills them in per dialect.
-const (
-	totalMean = "/*total mean*/"
-	totalSum  = "/*total sum*/"
-)
-
-// totals fills in totalMean and totalSum: json_extract on SQLite, the
-// json operators on PostgreSQL (scores is text there too). A null total
-// is NULL.
-func totals(d migrations.Dialect, q string) string {
-	mean, sum := `json_extract(scores, '$.total.mean')`, `json_extract(scores, '$.total.sum')`
-	if d == migrations.Postgres {
-		mean, sum = `CAST(scores::json #>> '{total,mean}' AS double precision)`, `CAST(scores::json #>> '{total,sum}' AS double precision)`
-	}
-	return strings.NewReplacer(totalMean, mean, totalSum, sum).Replace(q)
-}
 
 // activeAlertsSQL reads the unresolved alerts a write can bear on, not
 // all of a dyad's: a dyad's unresolved alerts only grow (an alert stays
@@ -244,14 +233,16 @@ func totals(d migrations.Dialect, q string) string {
 // before m; the rules see exactly the alerts they used to. Partial indexes
 // on the unresolved alerts serve each part (migration 00009). m is
 // computed here, so that the statement can be sent with the others,
-// before any of their results is back (pipeline.go).
+// before any of their results is back (pipeline.go). Of each alert it
+// reads what the rules use: not its dates or study, and the figures of a
+// rupture only (a repair is computed from them).
 const activeAlertsSQL = `WITH m AS (SELECT COALESCE((SELECT session FROM ratings WHERE id = (` + earlierSQL + `)), ?) AS session)
-SELECT a.id, a.study_id, a.dyad_id, a.kind, a.role, a.session, a.dedup_key, a.rating_id, a.rating_ids, a.episode_id, a.figures, a.created_at,
-	a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.resolved_reason FROM alerts a, m
+SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, CASE WHEN a.kind = 'rupture' THEN a.figures END
+FROM alerts a, m
 WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.session >= m.session
 UNION ALL
-SELECT a.id, a.study_id, a.dyad_id, a.kind, a.role, a.session, a.dedup_key, a.rating_id, a.rating_ids, a.episode_id, a.figures, a.created_at,
-	a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.resolved_reason FROM alerts a, m
+SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, a.figures
+FROM alerts a, m
 WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role = ? AND a.session < m.session AND NOT EXISTS (
 	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)
 ORDER BY 1`
@@ -350,15 +341,21 @@ func contextRating(dyadID, id string, session int64, role string, mean, sum sql.
 // scanActiveAlerts adds to ac the rows of activeAlertsSQL.
 func scanActiveAlerts(ac *alliance.AlertContext, rows rowScanner) error {
 	for rows.Next() {
-		var r alertRow
-		if err := rows.Scan(&r.ID, &r.StudyID, &r.DyadID, &r.Kind, &r.Role, &r.Session, &r.DedupKey, &r.RatingID, &r.RatingIDs,
-			&r.EpisodeID, &r.Figures, &r.CreatedAt, &r.AcknowledgedAt, &r.AcknowledgedBy, &r.ResolvedAt, &r.ResolvedBy,
-			&r.ResolvedReason); err != nil {
+		var (
+			a                      alliance.Alert
+			role, episode, figures sql.NullString
+			ratingIDs              string
+		)
+		if err := rows.Scan(&a.ID, &a.Kind, &role, &a.Session, &a.Key, &ratingIDs, &episode, &figures); err != nil {
 			return translate(err)
 		}
-		a, err := r.toDomain()
-		if err != nil {
-			return err
+		a.Role, a.RatingIDs, a.EpisodeID = alliance.Role(role.String), strings.Split(ratingIDs, ","), episode.String
+		if figures.Valid {
+			f, err := decodeFigures(a.ID, figures.String)
+			if err != nil {
+				return err
+			}
+			a.Figures = f
 		}
 		ac.Active = append(ac.Active, a)
 	}

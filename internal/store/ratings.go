@@ -30,6 +30,9 @@ type ratingRow struct {
 	SupersededAt           sql.NullTime
 	VoidedAt               sql.NullTime
 	VoidReason             sql.NullString
+	// TotalMean and TotalSum repeat the total of Scores, for alert
+	// evaluation's reads (migration 00011); NULL where it is not scored.
+	TotalMean, TotalSum sql.NullFloat64
 }
 
 func (ratingRow) TableName() string { return "ratings" }
@@ -46,8 +49,9 @@ func (idempotencyRow) TableName() string { return "idempotency_keys" }
 
 const (
 	insertRatingSQL = `INSERT INTO ratings (id, study_id, dyad_id, session, session_date, role, form_id, answers, scores,
-	max_missing_fraction, total_requires_subscales, scoring_version, version, created_at, superseded_at, voided_at, void_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`
+	max_missing_fraction, total_requires_subscales, scoring_version, version, created_at, superseded_at, voided_at, void_reason,
+	total_mean, total_sum)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)`
 	insertIdempotencySQL = `INSERT INTO idempotency_keys (key, fingerprint, rating_id, created_at) VALUES (?, ?, ?, ?)`
 	// supersedeSQL is the optimistic lock of an amendment: it matches only
 	// while the version amended is still current.
@@ -80,6 +84,8 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 		ScoringVersion:         r.ScoringVersion,
 		Version:                r.Version,
 		CreatedAt:              r.CreatedAt,
+		TotalMean:              nullFloat(r.Scores.Total.Mean),
+		TotalSum:               nullFloat(r.Scores.Total.Sum),
 	}
 	if r.SessionDate != nil {
 		row.SessionDate = nullString(r.SessionDate.String())
@@ -92,7 +98,7 @@ func toRatingRow(r alliance.Rating) (ratingRow, error) {
 
 func (r ratingRow) args() []any {
 	return []any{r.ID, r.StudyID, r.DyadID, r.Session, r.SessionDate, r.Role, r.FormID, r.Answers, r.Scores,
-		r.MaxMissingFraction, r.TotalRequiresSubscales, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt}
+		r.MaxMissingFraction, r.TotalRequiresSubscales, r.ScoringVersion, r.Version, r.CreatedAt, r.SupersededAt, r.TotalMean, r.TotalSum}
 }
 
 func (r ratingRow) toDomain() (alliance.Rating, error) { return r.decode(new(scoreDecoder)) }

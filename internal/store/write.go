@@ -296,8 +296,8 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
 		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
 		{&s.insertInstrument, insertInstrumentSQL},
-		{&s.alertLock, lock}, {&s.alertContext, totals(d, alertContextSQL)}, {&s.alertLater, totals(d, alertLaterSQL)},
-		{&s.activeAlerts, totals(d, activeAlertsSQL)},
+		{&s.alertLock, lock}, {&s.alertContext, alertContextSQL}, {&s.alertLater, alertLaterSQL},
+		{&s.activeAlerts, activeAlertsSQL},
 	} {
 		if f.sql == "" {
 			continue // not a statement of this dialect
