@@ -23,7 +23,8 @@
 # rating of the server processes, of PostgreSQL (from /proc) and of the
 # load tool (its own getrusage; for the bare insert that includes the
 # bare server, which runs inside it), the WAL flushes per second
-# (pg_stat_wal), and the alerts raised per committed rating. Environment: ALLIANCE_* settings for the servers pass
+# (pg_stat_wal), the checkpoints begun during the measurement
+# (pg_stat_bgwriter), and the alerts raised per committed rating. Environment: ALLIANCE_* settings for the servers pass
 # through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +75,10 @@ pg_ticks() {
   echo $((live + children))
 }
 wal_syncs() { psql_admin "SELECT wal_sync FROM pg_stat_wal"; }
+# checkpoints: checkpoints started so far (timed or requested); one during a
+# measurement fills the WAL with full-page images for a while, which shows
+# in the p99.
+checkpoints() { psql_admin "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"; }
 
 port=18300
 # serve DB: starts an instance on a new port; sets url and pid.
@@ -122,12 +127,12 @@ warm() {
 measure() {
   local label=$1 servers=$2 db=$3
   shift 4
-  local s0 p0 w0 out s1 p1 w1 ok rps p50 p99
-  s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs)
+  local s0 p0 w0 c0 out s1 p1 w1 c1 ok rps p50 p99
+  s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs) c0=$(checkpoints)
   out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -answers "$answers" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
     cat "$bin/loadtest.err" >&2; exit 1
   }
-  s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs)
+  s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs) c1=$(checkpoints)
   ok=$(echo "$out" | grep -o '"ok":[0-9]*' | head -1 | cut -d: -f2)
   rps=$(echo "$out" | grep -o '"rps":[0-9.]*' | head -1 | cut -d: -f2)
   p50=$(echo "$out" | grep -o '"p50_ms":[0-9.]*' | head -1 | cut -d: -f2)
@@ -139,16 +144,16 @@ measure() {
     alerts=$(psql -X -At "$(db_url "$db")" -c "SELECT round((SELECT count(*) FROM alerts)::numeric / greatest(count(*), 1), 2) FROM ratings")
   fi
   awk -v l="$label" -v ok="$ok" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v hz="$hz" \
-      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" -v alerts="$alerts" \
+      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" -v alerts="$alerts" -v ckpt="$((c1 - c0))" \
     'BEGIN {
        scpu = (srv == "") ? "-" : sprintf("%.3f", s * 1000 / hz / ok)
-       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, alerts, e
+       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s | %s | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, ckpt, alerts, e
      }'
 }
 
 echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
-echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | alerts/rating | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | checkpoints | alerts/rating | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
 
