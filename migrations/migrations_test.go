@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
+	"github.com/pressly/goose/v3"
 
 	"github.com/alliance-project/alliance/migrations"
 )
@@ -73,14 +74,33 @@ func openPostgres(t *testing.T) *sql.DB {
 	return db
 }
 
-var dialects = []struct {
+type dialectCase struct {
 	dialect migrations.Dialect
 	open    func(*testing.T) *sql.DB
 	// tableCount counts the tables named $1 (the ratings table after down).
 	tableCount string
-}{
+}
+
+var dialects = []dialectCase{
 	{migrations.SQLite, openSQLite, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`},
 	{migrations.Postgres, openPostgres, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`},
+}
+
+// onDialects runs test on a fresh database of each dialect, with its
+// migration provider, in parallel subtests.
+func onDialects(t *testing.T, test func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider)) {
+	t.Helper()
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			t.Parallel()
+			db := d.open(t)
+			p, err := migrations.NewProvider(db, d.dialect, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			test(t, context.Background(), d, db, p)
+		})
+	}
 }
 
 // TestSameVersions proves every dialect has a file for every migration
@@ -114,37 +134,28 @@ func TestSameVersions(t *testing.T) {
 // not decoration.
 func TestUpDownUp(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(string(d.dialect), func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := d.open(t)
-			p, err := migrations.NewProvider(db, d.dialect, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.Up(ctx); err != nil {
-				t.Fatalf("up: %v", err)
-			}
-			pending, err := migrations.Pending(ctx, db, d.dialect)
-			if err != nil || pending {
-				t.Fatalf("Pending after up = %v, %v; want false, nil", pending, err)
-			}
-			if _, err := p.DownTo(ctx, 0); err != nil {
-				t.Fatalf("down: %v", err)
-			}
-			var n int
-			if err := db.QueryRow(d.tableCount, "ratings").Scan(&n); err != nil || n != 0 {
-				t.Fatalf("ratings table after down: count %d, err %v; want 0", n, err)
-			}
-			if pending, _ := migrations.Pending(ctx, db, d.dialect); !pending {
-				t.Fatal("Pending after down = false, want true")
-			}
-			if _, err := p.Up(ctx); err != nil {
-				t.Fatalf("second up: %v", err)
-			}
-		})
-	}
+	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		pending, err := migrations.Pending(ctx, db, d.dialect)
+		if err != nil || pending {
+			t.Fatalf("Pending after up = %v, %v; want false, nil", pending, err)
+		}
+		if _, err := p.DownTo(ctx, 0); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		var n int
+		if err := db.QueryRow(d.tableCount, "ratings").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("ratings table after down: count %d, err %v; want 0", n, err)
+		}
+		if pending, _ := migrations.Pending(ctx, db, d.dialect); !pending {
+			t.Fatal("Pending after down = false, want true")
+		}
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("second up: %v", err)
+		}
+	})
 }
 
 // TestConcurrentUpPostgres starts several migrators at once, as several
@@ -180,48 +191,39 @@ func TestUnknownDialect(t *testing.T) {
 // total was not scored.
 func TestRatingTotalsBackfilled(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(string(d.dialect), func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := d.open(t)
-			p, err := migrations.NewProvider(db, d.dialect, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 10); err != nil {
-				t.Fatalf("up to 10: %v", err)
-			}
-			now := time.Now().UTC()
-			for _, q := range []struct {
-				sql  string
-				args []any
-			}{
-				{`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ($1, 's', 'c', 't', 0.2, $2)`,
-					[]any{"st_1", now}},
-				{`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, []any{now}},
-				{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
+	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
+		if _, err := p.UpTo(ctx, 10); err != nil {
+			t.Fatalf("up to 10: %v", err)
+		}
+		now := time.Now().UTC()
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ($1, 's', 'c', 't', 0.2, $2)`,
+				[]any{"st_1", now}},
+			{`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, []any{now}},
+			{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
 VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
-					[]any{"ra_1", 1, `{"total":{"mean":3.25,"sum":39,"answered":12,"items":12,"prorated":false},"subscales":{}}`, now}},
-				{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
+				[]any{"ra_1", 1, `{"total":{"mean":3.25,"sum":39,"answered":12,"items":12,"prorated":false},"subscales":{}}`, now}},
+			{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
 VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
-					[]any{"ra_2", 2, `{"total":{"mean":null,"sum":null,"answered":1,"items":12,"prorated":false},"subscales":{}}`, now}},
-			} {
-				if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
-					t.Fatalf("%s: %v", q.sql, err)
-				}
+				[]any{"ra_2", 2, `{"total":{"mean":null,"sum":null,"answered":1,"items":12,"prorated":false},"subscales":{}}`, now}},
+		} {
+			if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+				t.Fatalf("%s: %v", q.sql, err)
 			}
-			if _, err := p.Up(ctx); err != nil {
-				t.Fatalf("up: %v", err)
-			}
-			var mean, sum sql.NullFloat64
-			if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_1'`).Scan(&mean, &sum); err != nil ||
-				mean != (sql.NullFloat64{Float64: 3.25, Valid: true}) || sum != (sql.NullFloat64{Float64: 39, Valid: true}) {
-				t.Errorf("scored rating's totals = %v, %v (%v); want 3.25, 39", mean, sum, err)
-			}
-			if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_2'`).Scan(&mean, &sum); err != nil || mean.Valid || sum.Valid {
-				t.Errorf("unscored rating's totals = %v, %v (%v); want NULL", mean, sum, err)
-			}
-		})
-	}
+		}
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		var mean, sum sql.NullFloat64
+		if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_1'`).Scan(&mean, &sum); err != nil ||
+			mean != (sql.NullFloat64{Float64: 3.25, Valid: true}) || sum != (sql.NullFloat64{Float64: 39, Valid: true}) {
+			t.Errorf("scored rating's totals = %v, %v (%v); want 3.25, 39", mean, sum, err)
+		}
+		if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_2'`).Scan(&mean, &sum); err != nil || mean.Valid || sum.Valid {
+			t.Errorf("unscored rating's totals = %v, %v (%v); want NULL", mean, sum, err)
+		}
+	})
 }

@@ -47,6 +47,18 @@ var backends = []struct {
 	{"postgres", func(t *testing.T) *Store { return openMigrated(t, pgtest.Database(t)) }},
 }
 
+// onBackends runs test on a fresh, migrated store of each backend, in
+// parallel subtests.
+func onBackends(t *testing.T, test func(t *testing.T, st *Store)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, b.open(t))
+		})
+	}
+}
+
 var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &keyRow{}, &invitationRow{}, &auditRow{}, &uiSessionRow{}, &instrumentRow{},
 	&alertRow{}, &eventRow{}, &webhookRow{}, &deliveryRow{}, &attemptRow{}}
 
@@ -54,23 +66,19 @@ var rowTypes = []any{&studyRow{}, &dyadRow{}, &ratingRow{}, &idempotencyRow{}, &
 // change or remove an audit entry, and the store reports a conflict.
 func TestAuditLogAppendOnly(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			st := b.open(t)
-			db := st.db.WithContext(context.Background())
-			row := auditRow{At: time.Now().UTC(), Actor: "a", Action: "create", Resource: "study", ResourceID: "st_1"}
-			if err := db.Create(&row).Error; err != nil || row.ID == 0 {
-				t.Fatalf("insert audit entry: id %d, %v", row.ID, err)
-			}
-			if err := translate(db.Model(&auditRow{}).Where("id = ?", row.ID).Update("actor", "b").Error); !errors.Is(err, alliance.ErrConflict) {
-				t.Errorf("UPDATE audit_log = %v, want ErrConflict", err)
-			}
-			if err := translate(db.Where("id = ?", row.ID).Delete(&auditRow{}).Error); !errors.Is(err, alliance.ErrConflict) {
-				t.Errorf("DELETE FROM audit_log = %v, want ErrConflict", err)
-			}
-		})
-	}
+	onBackends(t, func(t *testing.T, st *Store) {
+		db := st.db.WithContext(context.Background())
+		row := auditRow{At: time.Now().UTC(), Actor: "a", Action: "create", Resource: "study", ResourceID: "st_1"}
+		if err := db.Create(&row).Error; err != nil || row.ID == 0 {
+			t.Fatalf("insert audit entry: id %d, %v", row.ID, err)
+		}
+		if err := translate(db.Model(&auditRow{}).Where("id = ?", row.ID).Update("actor", "b").Error); !errors.Is(err, alliance.ErrConflict) {
+			t.Errorf("UPDATE audit_log = %v, want ErrConflict", err)
+		}
+		if err := translate(db.Where("id = ?", row.ID).Delete(&auditRow{}).Error); !errors.Is(err, alliance.ErrConflict) {
+			t.Errorf("DELETE FROM audit_log = %v, want ErrConflict", err)
+		}
+	})
 }
 
 // TestSchemaParity proves the GORM row structs and the migration SQL agree:
@@ -78,28 +86,24 @@ func TestAuditLogAppendOnly(t *testing.T) {
 // on each backend.
 func TestSchemaParity(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			st := b.open(t)
-			m := st.db.Migrator()
-			for _, row := range rowTypes {
-				if !m.HasTable(row) {
-					t.Errorf("table of %T is missing", row)
-					continue
-				}
-				sch, err := schema.Parse(row, &sync.Map{}, st.db.NamingStrategy)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range sch.Fields {
-					if f.DBName != "" && !m.HasColumn(row, f.DBName) {
-						t.Errorf("%s.%s: no column for field %s", sch.Table, f.DBName, f.Name)
-					}
+	onBackends(t, func(t *testing.T, st *Store) {
+		m := st.db.Migrator()
+		for _, row := range rowTypes {
+			if !m.HasTable(row) {
+				t.Errorf("table of %T is missing", row)
+				continue
+			}
+			sch, err := schema.Parse(row, &sync.Map{}, st.db.NamingStrategy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range sch.Fields {
+				if f.DBName != "" && !m.HasColumn(row, f.DBName) {
+					t.Errorf("%s.%s: no column for field %s", sch.Table, f.DBName, f.Name)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestDialectSchemasMatch proves migrations/sqlite and migrations/postgres

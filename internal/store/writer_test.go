@@ -83,12 +83,7 @@ func hold(t *testing.T, st *Store) (release func()) {
 // and only the good writes and their audit entries are stored.
 func TestBatchWithAFailingWrite(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			batchWithAFailingWrite(t, b.open(t))
-		})
-	}
+	onBackends(t, batchWithAFailingWrite)
 }
 
 func batchWithAFailingWrite(t *testing.T, st *Store) {
@@ -336,41 +331,37 @@ func TestQueueMergesTheCommonInserts(t *testing.T) {
 // before the first's write).
 func TestOneDyadTwiceInABatch(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			st := b.open(t)
-			ctx := context.Background()
-			now := time.Now().UTC()
-			study := alliance.Study{ID: "st_1", Name: "s", Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: now}
-			if err := st.CreateStudy(ctx, study); err != nil {
+	onBackends(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		study := alliance.Study{ID: "st_1", Name: "s", Forms: map[alliance.Role]string{}, Policy: instrument.DefaultPolicy(), CreatedAt: now}
+		if err := st.CreateStudy(ctx, study); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateDyad(ctx, alliance.Dyad{ID: "dy_1", StudyID: "st_1", ClientCode: "C1", CounsellorCode: "K1", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		seen := make([]alliance.AlertContext, 2)
+		release := hold(t, st)
+		errs := make([]chan error, 2)
+		for i, role := range []alliance.Role{alliance.RoleClient, alliance.RoleCounsellor} {
+			errs[i] = make(chan error, 1)
+			w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: alliance.Rating{ID: "ra_" + string(role), StudyID: "st_1", DyadID: "dy_1",
+				Session: 1, Role: role, FormID: "f", Policy: instrument.DefaultPolicy(), Version: 1, CreatedAt: now},
+				Alerts: func(ac alliance.AlertContext) *alliance.AlertEffects { seen[i] = ac; return nil }}
+			go func() { errs[i] <- st.WriteRating(ctx, w) }()
+			for st.writer.Queued() < i+1 { // queued in this order
+				time.Sleep(time.Millisecond)
+			}
+		}
+		release()
+		for i := range errs {
+			if err := <-errs[i]; err != nil {
 				t.Fatal(err)
 			}
-			if err := st.CreateDyad(ctx, alliance.Dyad{ID: "dy_1", StudyID: "st_1", ClientCode: "C1", CounsellorCode: "K1", CreatedAt: now}); err != nil {
-				t.Fatal(err)
-			}
-			seen := make([]alliance.AlertContext, 2)
-			release := hold(t, st)
-			errs := make([]chan error, 2)
-			for i, role := range []alliance.Role{alliance.RoleClient, alliance.RoleCounsellor} {
-				errs[i] = make(chan error, 1)
-				w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: alliance.Rating{ID: "ra_" + string(role), StudyID: "st_1", DyadID: "dy_1",
-					Session: 1, Role: role, FormID: "f", Policy: instrument.DefaultPolicy(), Version: 1, CreatedAt: now},
-					Alerts: func(ac alliance.AlertContext) *alliance.AlertEffects { seen[i] = ac; return nil }}
-				go func() { errs[i] <- st.WriteRating(ctx, w) }()
-				for st.writer.Queued() < i+1 { // queued in this order
-					time.Sleep(time.Millisecond)
-				}
-			}
-			release()
-			for i := range errs {
-				if err := <-errs[i]; err != nil {
-					t.Fatal(err)
-				}
-			}
-			if len(seen[0].Ratings) != 0 || len(seen[1].Ratings) != 1 || seen[1].Ratings[0].ID != "ra_client" {
-				t.Errorf("contexts = %+v, %+v; want none, then the client's rating", seen[0].Ratings, seen[1].Ratings)
-			}
-		})
-	}
+		}
+		if len(seen[0].Ratings) != 0 || len(seen[1].Ratings) != 1 || seen[1].Ratings[0].ID != "ra_client" {
+			t.Errorf("contexts = %+v, %+v; want none, then the client's rating", seen[0].Ratings, seen[1].Ratings)
+		}
+	})
 }
