@@ -235,7 +235,11 @@ WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
 // computed here, so that the statement can be sent with the others,
 // before any of their results is back (pipeline.go). Of each alert it
 // reads what the rules use: not its dates or study, and the figures of a
-// rupture only (a repair is computed from them).
+// rupture only (a repair is computed from them). The dyad's unresolved
+// repairs are read once, not once per open rupture (NOT IN over a
+// subquery that PostgreSQL hashes; an episode is never NULL there), so
+// the ruptures already repaired, which only grow, cost one comparison
+// each.
 const activeAlertsSQL = `WITH m AS (SELECT COALESCE((SELECT session FROM ratings WHERE id = (` + earlierSQL + `)), ?) AS session)
 SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, CASE WHEN a.kind = 'rupture' THEN a.figures END
 FROM alerts a, m
@@ -243,8 +247,8 @@ WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.session >= m.session
 UNION ALL
 SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, a.figures
 FROM alerts a, m
-WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role = ? AND a.session < m.session AND NOT EXISTS (
-	SELECT 1 FROM alerts p WHERE p.dyad_id = a.dyad_id AND p.episode_id = a.episode_id AND p.kind = 'repair' AND p.resolved_at IS NULL)
+WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role = ? AND a.session < m.session AND a.episode_id NOT IN (
+	SELECT p.episode_id FROM alerts p WHERE p.dyad_id = ? AND p.kind = 'repair' AND p.resolved_at IS NULL AND p.episode_id IS NOT NULL)
 ORDER BY 1`
 
 // alertStep is a rating write's alert evaluation, which the write runs
@@ -269,7 +273,7 @@ func (s *Store) alertReads(a *alertStep) [3]read {
 		{s.sql.alertLater, []any{d, n, r}, func(ac *alliance.AlertContext, rows rowScanner) error {
 			return scanAlertContext(ac, d, rows, true)
 		}},
-		{s.sql.activeAlerts, []any{d, n, r, alliance.PreviousWindow, n, d, d, r}, scanActiveAlerts},
+		{s.sql.activeAlerts, []any{d, n, r, alliance.PreviousWindow, n, d, d, r, d}, scanActiveAlerts},
 	}
 }
 
