@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -389,8 +390,25 @@ func (s *Store) evaluateOn(ctx context.Context, tx *sql.Tx, a *alertStep) ([]op,
 			return nil, err
 		}
 	}
+	return s.effectOps(a, ac)
+}
+
+// effectOps calls a's rules with ac and returns the ops of the alert
+// changes they compute. The rules run in the writer's goroutine, where a
+// panic would take down every write in flight and the process: it fails
+// this write alone (its message, which could hold a value, is not kept).
+func (s *Store) effectOps(a *alertStep, ac alliance.AlertContext) (ops []op, err error) {
+	defer func() {
+		if recover() != nil {
+			ops, err = nil, errRulesPanicked
+		}
+	}()
 	return s.alertOps(a.rules(ac))
 }
+
+// errRulesPanicked is a rating write's error when its alert rules
+// panicked.
+var errRulesPanicked = errors.New("alert evaluation failed")
 
 // FindAlerts lists alerts in id order, with their dyads' codes.
 func (s *Store) FindAlerts(ctx context.Context, f alliance.AlertFilter) ([]alliance.Alert, error) {

@@ -104,6 +104,27 @@ func TestAlertRaisedOnce(t *testing.T) {
 	})
 }
 
+// TestPanickingRulesFailTheirWrite: alert rules run in the writer, so a
+// panic in them must fail their write alone (nothing of it stored) and
+// leave the writer serving the next one.
+func TestPanickingRulesFailTheirWrite(t *testing.T) {
+	onBothBackends(t, func(t *testing.T, ctx context.Context, st *store.Store) {
+		w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_1", 1, alliance.RoleClient, 1, twelve(4)...),
+			Alerts: func(alliance.AlertContext) *alliance.AlertEffects { panic("a bug in the rules") }}
+		if err := st.WriteRating(ctx, w); err == nil {
+			t.Fatal("a write whose rules panicked was stored")
+		}
+		if _, err := st.FindRatingByID(ctx, "ra_1"); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("the rating of a write whose rules panicked: %v, want ErrNotFound", err)
+		}
+		var seen alliance.AlertContext
+		next := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating("ra_2", 1, alliance.RoleClient, 1, twelve(4)...)}
+		if err := st.WriteRating(ctx, probe(next, &seen)); err != nil {
+			t.Fatalf("the next write = %v, want it stored", err)
+		}
+	})
+}
+
 // TestAlertContextThresholds: alert evaluation reads the study's
 // thresholds from the database in the write's transaction, so a change of
 // thresholds counts at the next rating write whatever a cache holds; a

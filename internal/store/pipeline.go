@@ -260,7 +260,7 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 				return nil, i, translate(err)
 			}
 		}
-		more, err := s.alertOps(a.rules(ac))
+		more, err := s.effectOps(a, ac)
 		if err != nil {
 			return nil, i, err
 		}
