@@ -159,11 +159,12 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 }
 
 // WriteRating is every rating write (see alliance.Store), as one list of
-// statements in one transaction: the write's own step (an amendment's
-// supersede, a survey link's use, a void: each the optimistic lock of its
-// row), then its alert changes (alertOps: the dyad's alert revision, the
-// resolutions, the alerts raised and their events); around them, but for
-// a void, what insertRating adds.
+// statements in one transaction: but for a void, what ratingOps makes of
+// it around the write's own step (an amendment's supersede, a survey
+// link's use, a void: each the optimistic lock of its row); its audit
+// entries; and, when w.Alerts is set, its alertStep, which the writer
+// runs in the transaction first and whose alert changes (alertOps: the
+// resolutions, the alerts raised and their events) come last.
 func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
 	r := w.Rating
 	var step op

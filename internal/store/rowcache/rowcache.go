@@ -169,7 +169,8 @@ func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdraw
 // its dyads, before the write and after it. Another instance (PostgreSQL)
 // may serve a rating target with the old thresholds for up to TargetTTL:
 // nothing on the rating path takes thresholds from it (alert evaluation
-// reads them with the dyad's alert revision, see Store.FindAlertContext).
+// reads them in the rating write's transaction, see
+// alliance.Store.WriteRating).
 func (s *Store) UpdateAlertThresholds(ctx context.Context, id string, th alliance.AlertThresholds, audit ...alliance.AuditEntry) error {
 	forget := func() {
 		s.studies.remove(id)
