@@ -169,14 +169,18 @@ func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
 	return ops, nil
 }
 
-// alertLockSQL takes the alert locks of a PostgreSQL batch's dyads, in
-// id order (two batches that share dyads lock them in the same order, so
-// neither waits for the other while holding what it needs), before their
-// alerts are read: FOR NO KEY UPDATE, which conflicts with itself and
-// with updates of the dyad (a consent withdrawal, an erasure) but not with
-// the key-share locks that inserting a dyad's ratings takes. SQLite needs
-// none: its one writer runs one transaction at a time.
-const alertLockSQL = `SELECT id FROM dyads WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE`
+// alertLockSQL takes a dyad's alert lock on PostgreSQL, before its alerts
+// are read: FOR NO KEY UPDATE, which conflicts with itself and with
+// updates of the dyad (a consent withdrawal, an erasure) but not with the
+// key-share locks that inserting a dyad's ratings takes. A batch sends one
+// per dyad, in id order (two batches that share dyads lock them in the
+// same order, so neither waits for the other while holding what it
+// needs). One statement with an array of the batch's dyads did the same,
+// but PostgreSQL planned it again on every call (its generic plan of an
+// array of unknown length never looked cheaper), which cost more than
+// running it. SQLite needs none: its one writer runs one transaction at a
+// time.
+const alertLockSQL = `SELECT 1 FROM dyads WHERE id = ? FOR NO KEY UPDATE`
 
 // alertContextSQL is the first read of alert evaluation, in the rating
 // write's transaction: a first row with the dyad's study's alert

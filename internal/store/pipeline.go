@@ -60,7 +60,7 @@ const someWrite = -2
 // transaction for colliding with another one (deadlock_detected,
 // serialization_failure): nothing of the batch is stored, and its writes
 // may well succeed again. The alert locks of a batch's dyads are taken in
-// one order (alertLockSQL), but batches of writes that lock other rows
+// id order (alertLockSQL), but batches of writes that lock other rows
 // (a unique index's entry, another write's rows) can still deadlock;
 // PostgreSQL then aborts one of them.
 const collided = -3
@@ -221,7 +221,10 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 			dyads = append(dyads, a.dyadID)
 		}
 	}
-	b.Queue(s.sql.alertLock.text, dyads)
+	slices.Sort(dyads)
+	for _, d := range dyads {
+		b.Queue(s.sql.alertLock.text, d)
+	}
 	for _, p := range batch {
 		if a := p.Write.alerts; a != nil {
 			for _, rd := range s.alertReads(a) {
@@ -235,7 +238,7 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 			failed, err = -1, cerr
 		}
 	}()
-	for range 2 { // BEGIN, the locks
+	for range 1 + len(dyads) { // BEGIN, the locks
 		if _, err := br.Exec(); err != nil {
 			return nil, -1, err
 		}
