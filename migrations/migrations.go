@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -60,7 +61,14 @@ func NewProvider(db *sql.DB, dialect Dialect, log *slog.Logger) (*goose.Provider
 	return goose.NewProvider(gd, db, sub, opts...)
 }
 
-// Up applies every pending migration.
+// ErrNewerSchema means the database was migrated by a newer release than
+// this binary: its schema has migrations this binary does not know (a
+// table it writes may be gone, a column it does not fill may be relied
+// on), so it must neither migrate nor serve it.
+var ErrNewerSchema = errors.New("the database was migrated by a newer release")
+
+// Up applies every pending migration; ErrNewerSchema if the database is
+// ahead of this binary.
 func Up(ctx context.Context, db *sql.DB, dialect Dialect, log *slog.Logger) error {
 	p, err := NewProvider(db, dialect, log)
 	if err != nil {
@@ -69,14 +77,37 @@ func Up(ctx context.Context, db *sql.DB, dialect Dialect, log *slog.Logger) erro
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}
+	return notAhead(ctx, p)
+}
+
+func notAhead(ctx context.Context, p *goose.Provider) error {
+	current, newest, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("schema version: %w", err)
+	}
+	if current > newest {
+		return fmt.Errorf("%w: it is at schema version %d, this release knows up to %d; run the newer release", ErrNewerSchema, current, newest)
+	}
 	return nil
 }
 
-// Pending reports whether the database lacks migrations this binary has.
-func Pending(ctx context.Context, db *sql.DB, dialect Dialect) (bool, error) {
+// ErrPending means the database lacks migrations this binary has.
+var ErrPending = errors.New("schema migrations pending; run `alliance migrate`")
+
+// Check returns nil if the database has exactly this binary's migrations:
+// ErrPending if it lacks some, ErrNewerSchema if it has some this binary
+// does not know.
+func Check(ctx context.Context, db *sql.DB, dialect Dialect) error {
 	p, err := NewProvider(db, dialect, nil)
 	if err != nil {
-		return false, err
+		return err
 	}
-	return p.HasPending(ctx)
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("migration status: %w", err)
+	}
+	if pending {
+		return ErrPending
+	}
+	return notAhead(ctx, p)
 }

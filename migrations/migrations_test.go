@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -138,9 +139,8 @@ func TestUpDownUp(t *testing.T) {
 		if _, err := p.Up(ctx); err != nil {
 			t.Fatalf("up: %v", err)
 		}
-		pending, err := migrations.Pending(ctx, db, d.dialect)
-		if err != nil || pending {
-			t.Fatalf("Pending after up = %v, %v; want false, nil", pending, err)
+		if err := migrations.Check(ctx, db, d.dialect); err != nil {
+			t.Fatalf("Check after up = %v, want nil", err)
 		}
 		if _, err := p.DownTo(ctx, 0); err != nil {
 			t.Fatalf("down: %v", err)
@@ -149,8 +149,8 @@ func TestUpDownUp(t *testing.T) {
 		if err := db.QueryRow(d.tableCount, "ratings").Scan(&n); err != nil || n != 0 {
 			t.Fatalf("ratings table after down: count %d, err %v; want 0", n, err)
 		}
-		if pending, _ := migrations.Pending(ctx, db, d.dialect); !pending {
-			t.Fatal("Pending after down = false, want true")
+		if err := migrations.Check(ctx, db, d.dialect); !errors.Is(err, migrations.ErrPending) {
+			t.Fatalf("Check after down = %v, want ErrPending", err)
 		}
 		if _, err := p.Up(ctx); err != nil {
 			t.Fatalf("second up: %v", err)
@@ -174,8 +174,8 @@ func TestConcurrentUpPostgres(t *testing.T) {
 			t.Errorf("concurrent Up: %v", err)
 		}
 	}
-	if pending, err := migrations.Pending(ctx, db, migrations.Postgres); err != nil || pending {
-		t.Fatalf("Pending after concurrent up = %v, %v; want false, nil", pending, err)
+	if err := migrations.Check(ctx, db, migrations.Postgres); err != nil {
+		t.Fatalf("Check after concurrent up = %v, want nil", err)
 	}
 }
 
@@ -224,6 +224,31 @@ VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
 		}
 		if err := db.QueryRow(`SELECT total_mean, total_sum FROM ratings WHERE id = 'ra_2'`).Scan(&mean, &sum); err != nil || mean.Valid || sum.Valid {
 			t.Errorf("unscored rating's totals = %v, %v (%v); want NULL", mean, sum, err)
+		}
+	})
+}
+
+// TestNewerSchema: a database migrated by a newer release (a version this
+// binary does not know) is refused by Up and reported by Check, so an old
+// instance left running in an upgrade stops rather than writing to a
+// schema it does not know.
+func TestNewerSchema(t *testing.T) {
+	t.Parallel()
+	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := migrations.Check(ctx, db, d.dialect); err != nil {
+			t.Fatalf("Check of an up-to-date database = %v, want nil", err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := migrations.Check(ctx, db, d.dialect); !errors.Is(err, migrations.ErrNewerSchema) {
+			t.Errorf("Check of a newer database = %v, want ErrNewerSchema", err)
+		}
+		if err := migrations.Up(ctx, db, d.dialect, nil); !errors.Is(err, migrations.ErrNewerSchema) {
+			t.Errorf("Up of a newer database = %v, want ErrNewerSchema", err)
 		}
 	})
 }

@@ -188,7 +188,8 @@ func (s *Store) DB() *sql.DB { return s.sqlDB }
 // Dialect names the backend: migrations.SQLite or migrations.Postgres.
 func (s *Store) Dialect() migrations.Dialect { return s.dialect }
 
-// Ping reports whether the database answers and has every migration.
+// Ping reports whether the database answers and has every migration of
+// this binary, and none of a newer release's.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.sqlDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping: %w", translate(err))
@@ -196,12 +197,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.writes.fault(); err != nil {
 		return err
 	}
-	pending, err := migrations.Pending(ctx, s.sqlDB, s.dialect)
-	if err != nil {
-		return fmt.Errorf("migration status: %w", translate(err))
-	}
-	if pending {
-		return fmt.Errorf("schema migrations pending; run `alliance migrate`: %w", alliance.ErrUnavailable)
+	if err := migrations.Check(ctx, s.sqlDB, s.dialect); err != nil {
+		return fmt.Errorf("%w: %w", translate(err), alliance.ErrUnavailable)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
+	"github.com/alliance-project/alliance/migrations"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -315,8 +316,16 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 
 	t.Run("ping", func(t *testing.T) {
 		t.Parallel()
-		if err := open(t).Ping(ctx); err != nil {
+		st := open(t)
+		if err := st.Ping(ctx); err != nil {
 			t.Fatalf("Ping = %v", err)
+		}
+		// A newer release migrated the database: this one is not ready.
+		if _, err := st.DB().ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Ping(ctx); !errors.Is(err, alliance.ErrUnavailable) || !errors.Is(err, migrations.ErrNewerSchema) {
+			t.Errorf("Ping on a database a newer release migrated = %v, want ErrUnavailable and ErrNewerSchema", err)
 		}
 	})
 
