@@ -24,7 +24,9 @@
 # load tool (its own getrusage; for the bare insert that includes the
 # bare server, which runs inside it), the WAL flushes per second
 # (pg_stat_wal), the checkpoints begun during the measurement
-# (pg_stat_bgwriter), and the alerts raised per committed rating. Environment: ALLIANCE_* settings for the servers pass
+# (pg_stat_bgwriter), the autovacuum and autoanalyze runs on the measured
+# database (pg_stat_user_tables), and the alerts raised per committed
+# rating. Environment: ALLIANCE_* settings for the servers pass
 # through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +81,9 @@ wal_syncs() { psql_admin "SELECT wal_sync FROM pg_stat_wal"; }
 # measurement fills the WAL with full-page images for a while, which shows
 # in the p99.
 checkpoints() { psql_admin "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"; }
+# autovacuums DB: autovacuum and autoanalyze runs so far on DB's tables,
+# which compete with the load for the same cores.
+autovacuums() { psql -X -At "$(db_url "$1")" -c "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables"; }
 
 port=18300
 # serve DB: starts an instance on a new port; sets url and pid.
@@ -120,19 +125,20 @@ warm() {
   psql -X -q -v ON_ERROR_STOP=1 "$(db_url "$db")" -c ANALYZE
 }
 
-# measure LABEL SERVER_PIDS DB -- LOADTEST_ARGS...: runs the load tool and
-# prints one table row; with DB, also the alerts raised per committed
-# rating (alert evaluation is most of what a write costs beyond the bare
-# insert, and the load tool's answers raise alerts on most ratings).
+# measure LABEL SERVER_PIDS DB ALERTS -- LOADTEST_ARGS...: runs the load
+# tool against DB and prints one table row; with ALERTS (yes), also the
+# alerts raised per committed rating (alert evaluation is most of what a
+# write costs beyond the bare insert, and the load tool's answers raise
+# alerts on most ratings).
 measure() {
-  local label=$1 servers=$2 db=$3
-  shift 4
-  local s0 p0 w0 c0 out s1 p1 w1 c1 ok rps p50 p99
-  s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs) c0=$(checkpoints)
+  local label=$1 servers=$2 db=$3 with_alerts=$4
+  shift 5
+  local s0 p0 w0 c0 v0 out s1 p1 w1 c1 v1 ok rps p50 p99
+  s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs) c0=$(checkpoints) v0=$(autovacuums "$db")
   out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -answers "$answers" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
     cat "$bin/loadtest.err" >&2; exit 1
   }
-  s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs) c1=$(checkpoints)
+  s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs) c1=$(checkpoints) v1=$(autovacuums "$db")
   ok=$(echo "$out" | grep -o '"ok":[0-9]*' | head -1 | cut -d: -f2)
   rps=$(echo "$out" | grep -o '"rps":[0-9.]*' | head -1 | cut -d: -f2)
   p50=$(echo "$out" | grep -o '"p50_ms":[0-9.]*' | head -1 | cut -d: -f2)
@@ -140,37 +146,37 @@ measure() {
   errs=$(echo "$out" | grep -o '"errors":{[^}]*}' | head -1 | cut -d: -f2-)
   tool=$(echo "$out" | grep -o '"cpu_ms_per_request":[0-9.]*' | head -1 | cut -d: -f2)
   alerts=-
-  if [ -n "$db" ]; then
+  if [ "$with_alerts" = yes ]; then
     alerts=$(psql -X -At "$(db_url "$db")" -c "SELECT round((SELECT count(*) FROM alerts)::numeric / greatest(count(*), 1), 2) FROM ratings")
   fi
   awk -v l="$label" -v ok="$ok" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v hz="$hz" \
-      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" -v alerts="$alerts" -v ckpt="$((c1 - c0))" \
+      -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" -v alerts="$alerts" -v ckpt="$((c1 - c0))" -v vac="$((v1 - v0))" \
     'BEGIN {
        scpu = (srv == "") ? "-" : sprintf("%.3f", s * 1000 / hz / ok)
-       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s | %s | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, ckpt, alerts, e
+       printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s | %s | %s | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, ckpt, vac, alerts, e
      }'
 }
 
 echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
-echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | checkpoints | alerts/rating | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | checkpoints | autovacuums | alerts/rating | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
 
   serve "r${r}_one"
   args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")")
   warm "r${r}_one" -- "${args[@]}"
-  measure "$r: alliance, one instance" "$pid" "r${r}_one" -- "${args[@]}"
+  measure "$r: alliance, one instance" "$pid" "r${r}_one" yes -- "${args[@]}"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 
   serve "r${r}_two"; url1=$url pid1=$pid
   serve "r${r}_two"; url2=$url pid2=$pid
   args=(-mode=ratings -url "$url1" -also-url "$url2" -H "Authorization: Bearer $(key "r${r}_two")")
   warm "r${r}_two" -- "${args[@]}"
-  measure "$r: alliance, two instances" "$pid1 $pid2" "r${r}_two" -- "${args[@]}"
+  measure "$r: alliance, two instances" "$pid1 $pid2" "r${r}_two" yes -- "${args[@]}"
   kill "$pid1" "$pid2"; wait "$pid1" "$pid2" 2>/dev/null || true
 
   args=(-mode=ceiling -ceiling-db "$(db_url "r${r}_bare")")
   warm "r${r}_bare" -- "${args[@]}"
-  measure "$r: bare gin+GORM insert, pool 32" "" "" -- "${args[@]}"
+  measure "$r: bare gin+GORM insert, pool 32" "" "r${r}_bare" no -- "${args[@]}"
 done
