@@ -11,6 +11,7 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/stats"
 	"github.com/alliance-project/alliance/internal/store"
 )
@@ -31,6 +32,13 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	return fixtureOn(t, openStore(t, filepath.Join(t.TempDir(), "f.db")))
+}
+
+// onBackends runs test on a fixture over SQLite and over PostgreSQL
+// (skipped without one).
+func onBackends(t *testing.T, test func(t *testing.T, f *fixture)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newFixture(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, fixtureOn(t, openStore(t, pgtest.Database(t)))) })
 }
 
 // fixtureOn is the fixture over st, a migrated store.

@@ -64,7 +64,10 @@ func TestRuptureReliabilitySource(t *testing.T) {
 // reads only the unresolved alerts near its own session and its rater's
 // open ruptures.
 func TestLateRepair(t *testing.T) {
-	f := newFixture(t)
+	onBackends(t, lateRepair)
+}
+
+func lateRepair(t *testing.T, f *fixture) {
 	d := f.dyad()
 	f.rate(d, 1, alliance.RoleClient, flat(5)...)
 	f.rate(d, 2, alliance.RoleClient, flat(2)...)
@@ -86,6 +89,45 @@ func TestLateRepair(t *testing.T) {
 	}
 	if div := f.alerts(d, alliance.AlertDivergence); len(div) != 4 {
 		t.Errorf("divergences = %d, want 4 (sessions 3-6)", len(div))
+	}
+}
+
+// TestRepairUndone: a repair resolved on its own (its rating amended so
+// that it no longer repairs) leaves its rupture open again, and a later
+// rating repairs it anew.
+func TestRepairUndone(t *testing.T) {
+	onBackends(t, repairUndone)
+}
+
+func repairUndone(t *testing.T, f *fixture) {
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 2, alliance.RoleClient, flat(2)...)
+	f.rate(d, 3, alliance.RoleClient, flat(5)...)
+	rup := f.alerts(d, alliance.AlertRupture)
+	if rep := f.alerts(d, alliance.AlertRepair); len(rup) != 1 || len(rep) != 1 || rep[0].Session != 3 {
+		t.Fatalf("ruptures %+v, repairs %+v; want the session-2 rupture repaired at 3", rup, rep)
+	}
+	s := 3
+	if _, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &s, Role: "client", Answers: answers(flat(2))}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.alerts(d, alliance.AlertRepair)
+	if len(rep) != 1 || rep[0].State() != alliance.AlertResolved {
+		t.Fatalf("repairs after the amendment = %+v, want the one resolved", rep)
+	}
+	if rup := f.alerts(d, alliance.AlertRupture); len(rup) != 1 || rup[0].State() == alliance.AlertResolved {
+		t.Fatalf("ruptures after the amendment = %+v, want the session-2 one still open", rup)
+	}
+	f.rate(d, 4, alliance.RoleClient, flat(5)...)
+	var open []alliance.Alert
+	for _, a := range f.alerts(d, alliance.AlertRepair) {
+		if a.State() != alliance.AlertResolved {
+			open = append(open, a)
+		}
+	}
+	if len(open) != 1 || open[0].Session != 4 || open[0].EpisodeID != rup[0].ID {
+		t.Errorf("unresolved repairs after session 4 = %+v, want one at session 4 of the session-2 rupture", open)
 	}
 }
 
