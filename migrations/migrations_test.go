@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -249,6 +250,59 @@ func TestNewerSchema(t *testing.T) {
 		}
 		if err := migrations.Up(ctx, db, d.dialect, nil); !errors.Is(err, migrations.ErrNewerSchema) {
 			t.Errorf("Up of a newer database = %v, want ErrNewerSchema", err)
+		}
+	})
+}
+
+// TestRepairedRupturesBackfilled: migration 00012 marks each unresolved
+// rupture stored before it with its unresolved repair, and no other.
+func TestRepairedRupturesBackfilled(t *testing.T) {
+	t.Parallel()
+	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
+		if _, err := p.UpTo(ctx, 11); err != nil {
+			t.Fatalf("up to 11: %v", err)
+		}
+		now := time.Now().UTC()
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.ExecContext(ctx, q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		exec(`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ('st_1', 's', 'c', 't', 0.2, $1)`, now)
+		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, now)
+		alert := func(id, kind, episode string, resolved bool) {
+			var at any
+			if resolved {
+				at = now
+			}
+			exec(`INSERT INTO alerts (id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id, figures, created_at, resolved_at)
+VALUES ($1, 'st_1', 'dy_1', $2, 'client', 2, $3, 'ra', 'ra', $4, '{}', $5, $6)`, id, kind, "key-"+id, episode, now, at)
+		}
+		alert("al_a", "rupture", "al_a", false) // repaired
+		alert("al_a2", "repair", "al_a", false)
+		alert("al_b", "rupture", "al_b", false) // its repair was resolved: open
+		alert("al_b2", "repair", "al_b", true)
+		alert("al_c", "rupture", "al_c", false) // never repaired
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		got := map[string]string{}
+		rows, err := db.QueryContext(ctx, `SELECT id, repaired_by FROM alerts WHERE kind = 'rupture'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var by sql.NullString
+			if err := rows.Scan(&id, &by); err != nil {
+				t.Fatal(err)
+			}
+			got[id] = by.String
+		}
+		if want := map[string]string{"al_a": "al_a2", "al_b": "", "al_c": ""}; !maps.Equal(got, want) {
+			t.Errorf("repaired_by after 00012 = %v, want %v", got, want)
 		}
 	})
 }

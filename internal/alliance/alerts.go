@@ -414,7 +414,11 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 			return
 		}
 		resolved[a.ID] = true
-		ch.resolve = append(ch.resolve, AlertResolution{ID: a.ID, At: at, By: by, Reason: why})
+		r := AlertResolution{ID: a.ID, At: at, By: by, Reason: why}
+		if a.Kind == AlertRepair {
+			r.Reopens = a.EpisodeID
+		}
+		ch.resolve = append(ch.resolve, r)
 	}
 	finds := sc.findings()
 	isFinding := func(key string) bool {
@@ -468,6 +472,10 @@ type AlertResolution struct {
 	At     time.Time
 	By     string
 	Reason string
+	// Reopens is, for a repair, the rupture it repaired (its episode):
+	// with the repair resolved, the rupture is open again, and a later
+	// rating may repair it.
+	Reopens string
 }
 
 // AlertFilter selects alerts to list: a study's or a dyad's, optionally

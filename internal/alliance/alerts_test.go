@@ -92,6 +92,33 @@ func lateRepair(t *testing.T, f *fixture) {
 	}
 }
 
+// TestRuptureRepairedOnce: once repaired, a rupture is not repaired again
+// by a later session, even after one that fell short of its level again
+// (without being a rupture of its own) and once the writes have moved past
+// the repair's session.
+func TestRuptureRepairedOnce(t *testing.T) {
+	onBackends(t, func(t *testing.T, f *fixture) {
+		d := f.dyad()
+		f.rate(d, 1, alliance.RoleClient, flat(5)...)
+		f.rate(d, 2, alliance.RoleClient, flat(2)...)                         // a rupture
+		f.rate(d, 3, alliance.RoleClient, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4) // 4.5: its repair
+		f.rate(d, 4, alliance.RoleClient, flat(4)...)                         // short of 5 again, no new rupture
+		f.rate(d, 5, alliance.RoleClient, flat(5)...)
+		sessions := func(kind alliance.AlertKind) (out []int) {
+			for _, a := range f.alerts(d, kind) {
+				out = append(out, a.Session)
+			}
+			return out
+		}
+		if got := sessions(alliance.AlertRupture); !slices.Equal(got, []int{2}) {
+			t.Fatalf("ruptures at sessions %v, want [2]", got)
+		}
+		if got := sessions(alliance.AlertRepair); !slices.Equal(got, []int{3}) {
+			t.Errorf("repairs at sessions %v, want [3]", got)
+		}
+	})
+}
+
 // TestRepairUndone: a repair resolved on its own (its rating amended so
 // that it no longer repairs) leaves its rupture open again, and a later
 // rating repairs it anew.

@@ -32,6 +32,8 @@ type alertRow struct {
 	ResolvedAt     sql.NullTime
 	ResolvedBy     sql.NullString
 	ResolvedReason sql.NullString
+	// RepairedBy is, on a rupture, its unresolved repair (migration 00012).
+	RepairedBy sql.NullString
 }
 
 func (alertRow) TableName() string { return "alerts" }
@@ -82,7 +84,12 @@ ON CONFLICT (dedup_key) DO NOTHING`
 	// raised it.
 	insertAlertEventSQL = `INSERT INTO outbox_events (id, study_id, dyad_id, type, payload, created_at, fanned_out_at)
 SELECT ?, ?, ?, ?, ?, ?, NULL WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)`
-	resolveAlertSQL     = `UPDATE alerts SET resolved_at = ?, resolved_by = ?, resolved_reason = ? WHERE id = ? AND resolved_at IS NULL`
+	resolveAlertSQL = `UPDATE alerts SET resolved_at = ?, resolved_by = ?, resolved_reason = ? WHERE id = ? AND resolved_at IS NULL`
+	// markRepairedSQL marks a rupture repaired by a repair just raised,
+	// only if it was (its key may have been raised before).
+	markRepairedSQL = `UPDATE alerts SET repaired_by = ? WHERE id = ? AND EXISTS (SELECT 1 FROM alerts r WHERE r.id = ?)`
+	// reopenRuptureSQL clears the mark of the repair being resolved.
+	reopenRuptureSQL    = `UPDATE alerts SET repaired_by = NULL WHERE id = ? AND repaired_by = ?`
 	acknowledgeAlertSQL = `UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?
 WHERE id = ? AND acknowledged_at IS NULL AND resolved_at IS NULL`
 )
@@ -143,11 +150,14 @@ func decodeFigures(id, figures string) (alliance.AlertFigures, error) {
 // alertOps are the alert changes of a rating write, to run in its
 // transaction after the rating and its audit entry:
 //
-//   - each resolution, of an alert still unresolved;
+//   - each resolution, of an alert still unresolved; a repair's also
+//     reopens its rupture;
 //   - each alert raised, skipped if its key was raised before (resolved
 //     or not), and its event, inserted only if the alert was: the INSERT
 //     of the event selects from the alert, so whether it publishes is
-//     decided in SQL, in the transaction, not by code reading a result.
+//     decided in SQL, in the transaction, not by code reading a result;
+//     a repair also marks its rupture repaired, under the same
+//     condition.
 func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
 	if fx == nil {
 		return nil, nil
@@ -155,6 +165,9 @@ func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
 	var ops []op
 	for _, r := range fx.Resolve {
 		ops = append(ops, op{st: s.sql.resolveAlert, args: []any{r.At, r.By, r.Reason, r.ID}})
+		if r.Reopens != "" {
+			ops = append(ops, op{st: s.sql.reopenRupture, args: []any{r.Reopens, r.ID}})
+		}
 	}
 	for _, ra := range fx.Raise {
 		row, err := toAlertRow(ra.Alert)
@@ -164,6 +177,9 @@ func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
 		ops = append(ops, op{st: s.sql.insertAlert, args: row.args()})
 		if ra.Event != nil {
 			ops = append(ops, op{st: s.sql.insertAlertEvent, args: append(eventArgs(*ra.Event), ra.Alert.ID)})
+		}
+		if ra.Alert.Kind == alliance.AlertRepair {
+			ops = append(ops, op{st: s.sql.markRepaired, args: []any{ra.Alert.ID, ra.Alert.EpisodeID, ra.Alert.ID}})
 		}
 	}
 	return ops, nil
@@ -232,7 +248,9 @@ WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
 //   - repeat a finding of its context (divergence, rupture, repair, low
 //     alliance), whose alert is at a session ≥ m;
 //   - repair an open rupture of its rater, at any session: a rupture with
-//     no unresolved repair in its episode.
+//     no unresolved repair in its episode, which the rupture's
+//     repaired_by says (alertOps keeps it: set when a repair is raised,
+//     cleared when the repair is resolved).
 //
 // The first two are the alerts at sessions ≥ m, the last the open ruptures
 // before m; the rules see exactly the alerts they used to. Partial indexes
@@ -240,11 +258,9 @@ WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
 // computed here, so that the statement can be sent with the others,
 // before any of their results is back (pipeline.go). Of each alert it
 // reads what the rules use: not its dates or study, and the figures of a
-// rupture only (a repair is computed from them). The dyad's unresolved
-// repairs are read once, not once per open rupture (NOT IN over a
-// subquery that PostgreSQL hashes; an episode is never NULL there), so
-// the ruptures already repaired, which only grow, cost one comparison
-// each.
+// rupture only (a repair is computed from them). The ruptures already
+// repaired, which only grow, are not in the partial index of open ruptures
+// (migration 00012), so they cost this read nothing.
 const activeAlertsSQL = `SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id,
 	CASE WHEN a.kind = 'rupture' THEN a.figures END
 FROM alerts a
@@ -253,8 +269,7 @@ UNION ALL
 SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, a.figures
 FROM alerts a
 WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role = ? AND a.session < ` + earliestSQL + `
-	AND a.episode_id NOT IN (
-		SELECT p.episode_id FROM alerts p WHERE p.dyad_id = ? AND p.kind = 'repair' AND p.resolved_at IS NULL AND p.episode_id IS NOT NULL)`
+	AND a.repaired_by IS NULL`
 
 // earliestSQL is m of activeAlertsSQL (arguments: dyad, session, role,
 // PreviousWindow, session): the session of the rater's nearest earlier
@@ -286,7 +301,7 @@ func (s *Store) alertReads(a *alertStep) [3]read {
 		{s.sql.alertLater, []any{d, n, r}, func(ac *alliance.AlertContext, rows rowScanner) error {
 			return scanAlertContext(ac, d, rows, true)
 		}},
-		{s.sql.activeAlerts, []any{d, d, n, r, alliance.PreviousWindow, n, d, r, d, n, r, alliance.PreviousWindow, n, d}, scanActiveAlerts},
+		{s.sql.activeAlerts, []any{d, d, n, r, alliance.PreviousWindow, n, d, r, d, n, r, alliance.PreviousWindow, n}, scanActiveAlerts},
 	}
 }
 

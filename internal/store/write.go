@@ -231,6 +231,7 @@ type statements struct {
 	insertUISession, endUISession                           *statement
 	// alerts, the outbox and webhooks (alerts.go, outbox.go, webhooks.go)
 	updateAlertThresholds, insertAlert, resolveAlert              *statement
+	markRepaired, reopenRupture                                   *statement
 	acknowledgeAlert, insertEvent, insertAlertEvent               *statement
 	fanOutEvents, markFannedOut, claimDeliveries                  *statement
 	deliveryDone, deliveryRetry, insertAttempt, pruneAttempts     *statement
@@ -280,7 +281,8 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyUISessions, eraseStudyUISessionsSQL}, {&s.eraseStudy, eraseStudySQL},
 		{&s.insertUISession, insertUISessionSQL}, {&s.endUISession, endUISessionSQL},
 		{&s.updateAlertThresholds, updateAlertThresholdsSQL},
-		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
+		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL},
+		{&s.markRepaired, markRepairedSQL}, {&s.reopenRupture, reopenRuptureSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
 		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL},
 		{&s.fanOutEvents, fanOut}, {&s.markFannedOut, mark}, {&s.claimDeliveries, claimDeliveriesSQL},
 		{&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
