@@ -187,34 +187,37 @@ func TestUnknownDialect(t *testing.T) {
 	}
 }
 
+// before migrates db up to version, then stores a study (st_1) and its
+// dyad (dy_1), for a migration's backfill to find rows of the schema it
+// changes; exec runs one more statement or fails the test.
+func before(t *testing.T, ctx context.Context, db *sql.DB, p *goose.Provider, version int64) (exec func(q string, args ...any), now time.Time) {
+	t.Helper()
+	if _, err := p.UpTo(ctx, version); err != nil {
+		t.Fatalf("up to %d: %v", version, err)
+	}
+	exec = func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	now = time.Now().UTC()
+	exec(`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ('st_1', 's', 'c', 't', 0.2, $1)`, now)
+	exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, now)
+	return exec, now
+}
+
 // TestRatingTotalsBackfilled: migration 00011 fills the total columns of
 // the ratings stored before it from their scores documents, NULL where the
 // total was not scored.
 func TestRatingTotalsBackfilled(t *testing.T) {
 	t.Parallel()
 	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
-		if _, err := p.UpTo(ctx, 10); err != nil {
-			t.Fatalf("up to 10: %v", err)
-		}
-		now := time.Now().UTC()
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ($1, 's', 'c', 't', 0.2, $2)`,
-				[]any{"st_1", now}},
-			{`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, []any{now}},
-			{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
-VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
-				[]any{"ra_1", 1, `{"total":{"mean":3.25,"sum":39,"answered":12,"items":12,"prorated":false},"subscales":{}}`, now}},
-			{`INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
-VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`,
-				[]any{"ra_2", 2, `{"total":{"mean":null,"sum":null,"answered":1,"items":12,"prorated":false},"subscales":{}}`, now}},
-		} {
-			if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
-				t.Fatalf("%s: %v", q.sql, err)
-			}
-		}
+		exec, now := before(t, ctx, db, p, 10)
+		const insert = `INSERT INTO ratings (id, study_id, dyad_id, session, role, form_id, answers, scores, max_missing_fraction, scoring_version, version, created_at)
+VALUES ($1, 'st_1', 'dy_1', $2, 'client', 'f', '[]', $3, 0.2, 'v', 1, $4)`
+		exec(insert, "ra_1", 1, `{"total":{"mean":3.25,"sum":39,"answered":12,"items":12,"prorated":false},"subscales":{}}`, now)
+		exec(insert, "ra_2", 2, `{"total":{"mean":null,"sum":null,"answered":1,"items":12,"prorated":false},"subscales":{}}`, now)
 		if _, err := p.Up(ctx); err != nil {
 			t.Fatalf("up: %v", err)
 		}
@@ -259,18 +262,7 @@ func TestNewerSchema(t *testing.T) {
 func TestRepairedRupturesBackfilled(t *testing.T) {
 	t.Parallel()
 	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
-		if _, err := p.UpTo(ctx, 11); err != nil {
-			t.Fatalf("up to 11: %v", err)
-		}
-		now := time.Now().UTC()
-		exec := func(q string, args ...any) {
-			t.Helper()
-			if _, err := db.ExecContext(ctx, q, args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-		exec(`INSERT INTO studies (id, name, client_form, counsellor_form, max_missing_fraction, created_at) VALUES ('st_1', 's', 'c', 't', 0.2, $1)`, now)
-		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_1', 'st_1', 'C1', 'K1', $1)`, now)
+		exec, now := before(t, ctx, db, p, 11)
 		alert := func(id, kind, episode string, resolved bool) {
 			var at any
 			if resolved {
