@@ -3,20 +3,17 @@ package alliance_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"math"
 	"path/filepath"
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/stats"
 	"github.com/alliance-project/alliance/internal/store"
 )
-
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // fixture is a real service over a fresh, migrated SQLite file with one
 // WAI-SR study.
@@ -31,14 +28,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return fixtureOn(t, openStore(t, filepath.Join(t.TempDir(), "f.db")))
+	return fixtureOn(t, benchdata.Open(t, filepath.Join(t.TempDir(), "f.db")))
 }
 
 // onBackends runs test on a fixture over SQLite and over PostgreSQL
 // (skipped without one).
 func onBackends(t *testing.T, test func(t *testing.T, f *fixture)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, newFixture(t)) })
-	t.Run("postgres", func(t *testing.T) { test(t, fixtureOn(t, openStore(t, pgtest.Database(t)))) })
+	t.Run("postgres", func(t *testing.T) { test(t, fixtureOn(t, benchdata.Open(t, pgtest.Database(t)))) })
 }
 
 // fixtureOn is the fixture over st, a migrated store.

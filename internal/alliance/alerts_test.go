@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
@@ -229,13 +230,13 @@ func TestConcurrentSidesRaiseDivergence(t *testing.T) {
 			return sqlite, [2]*alliance.Service{sqlite.svc, alliance.NewService(sqlite.store, instrument.Builtin())}
 		}},
 		{"postgres, one instance", func(t *testing.T) (*fixture, [2]*alliance.Service) {
-			f := fixtureOn(t, openStore(t, pgtest.Database(t)))
+			f := fixtureOn(t, benchdata.Open(t, pgtest.Database(t)))
 			return f, [2]*alliance.Service{f.svc, f.svc}
 		}},
 		{"postgres, two instances", func(t *testing.T) (*fixture, [2]*alliance.Service) {
 			url := pgtest.Database(t)
-			f := fixtureOn(t, openStore(t, url))
-			return f, [2]*alliance.Service{f.svc, alliance.NewService(openStore(t, url), instrument.Builtin())}
+			f := fixtureOn(t, benchdata.Open(t, url))
+			return f, [2]*alliance.Service{f.svc, alliance.NewService(benchdata.Open(t, url), instrument.Builtin())}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/stats"
 	"github.com/alliance-project/alliance/internal/store"
@@ -187,24 +188,8 @@ func newService(t *testing.T) (*alliance.Service, context.Context) {
 // under the service.
 func newServiceStore(t *testing.T) (*alliance.Service, *store.Store, context.Context) {
 	t.Helper()
-	st := openStore(t, filepath.Join(t.TempDir(), "f.db"))
+	st := benchdata.Open(t, filepath.Join(t.TempDir(), "f.db"))
 	return alliance.NewService(st, instrument.Builtin()), st, context.Background()
-}
-
-// openStore opens and migrates the store at url (a SQLite path or a
-// PostgreSQL URL), closed when the test ends.
-func openStore(t *testing.T, url string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, url, discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 // loadWAI submits the WAI fixture study: session 1 of every dyad.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/internal/store"
@@ -26,33 +27,13 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // openSQLite opens a fresh, migrated SQLite store in a temp dir.
 func openSQLite(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "alliance.db"), discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return benchdata.Open(t, filepath.Join(t.TempDir(), "alliance.db"))
 }
 
 // openPostgres opens a migrated store on a fresh PostgreSQL database of its
 // own, or skips the test without ALLIANCE_TEST_POSTGRES_URL.
 func openPostgres(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.Database(t), discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return benchdata.Open(t, pgtest.Database(t))
 }
 
 func TestSQLite(t *testing.T) {

@@ -3,8 +3,6 @@ package rowcache_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,25 +11,14 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/auth"
+	"github.com/alliance-project/alliance/internal/benchdata"
 	"github.com/alliance-project/alliance/internal/instrument"
 	"github.com/alliance-project/alliance/internal/store"
 	"github.com/alliance-project/alliance/internal/store/rowcache"
 )
 
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 func open(t *testing.T, path string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, path, discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return benchdata.Open(t, path)
 }
 
 // counting counts the reads that reach the store.
