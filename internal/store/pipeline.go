@@ -225,9 +225,11 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 	for _, d := range dyads {
 		b.Queue(s.sql.alertLock.text, d)
 	}
-	for _, p := range batch {
+	reads := make([][3]read, len(batch))
+	for i, p := range batch {
 		if a := p.Write.alerts; a != nil {
-			for _, rd := range s.alertReads(a) {
+			reads[i] = s.alertReads(a)
+			for _, rd := range reads[i] {
 				b.Queue(rd.st.text, rd.args...)
 			}
 		}
@@ -250,7 +252,7 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 			continue
 		}
 		var ac alliance.AlertContext
-		for _, rd := range s.alertReads(a) {
+		for _, rd := range reads[i] {
 			rows, err := br.Query()
 			if err == nil {
 				err = rd.scan(&ac, rows)
