@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +80,46 @@ func TestAuditLogAppendOnly(t *testing.T) {
 			t.Errorf("DELETE FROM audit_log = %v, want ErrConflict", err)
 		}
 	})
+}
+
+// TestRowsNameTheirDyadsStudy: on PostgreSQL the database refuses a
+// rating, an alert or an outbox event whose study is not its dyad's (the
+// one key of migration 00013, which replaced the keys to the study's row),
+// and takes one whose study is.
+func TestRowsNameTheirDyadsStudy(t *testing.T) {
+	t.Parallel()
+	pgtest.SkipWithout(t)
+	st := backends[1].open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, id := range []string{"st_a", "st_b"} {
+		if err := st.CreateStudy(ctx, alliance.Study{ID: id, Name: id, Forms: map[alliance.Role]string{}, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.CreateDyad(ctx, alliance.Dyad{ID: "dy_1", StudyID: "st_a", ClientCode: "c", CounsellorCode: "k", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(study string) []any {
+		return []any{
+			&ratingRow{ID: "rat_" + study, StudyID: study, DyadID: "dy_1", Session: 1, Role: "client", FormID: "f",
+				Answers: "[]", Scores: "{}", ScoringVersion: "1", Version: 1, CreatedAt: now},
+			&alertRow{ID: "alr_" + study, StudyID: study, DyadID: "dy_1", Kind: "low_alliance", Session: 1, DedupKey: study,
+				RatingID: "r", RatingIDs: "[]", Figures: "{}", CreatedAt: now},
+			&eventRow{ID: "msg_" + study, StudyID: study, DyadID: sql.NullString{String: "dy_1", Valid: true},
+				Type: "t", Payload: "{}", CreatedAt: now},
+		}
+	}
+	for _, row := range rows("st_b") {
+		if err := translate(st.db.WithContext(ctx).Create(row).Error); !errors.Is(err, alliance.ErrNotFound) {
+			t.Errorf("%T of dyad dy_1 in the other study: %v, want ErrNotFound", row, err)
+		}
+	}
+	for _, row := range rows("st_a") {
+		if err := st.db.WithContext(ctx).Create(row).Error; err != nil {
+			t.Errorf("%T of dyad dy_1 in its study: %v", row, err)
+		}
+	}
 }
 
 // TestSchemaParity proves the GORM row structs and the migration SQL agree:
