@@ -44,8 +44,13 @@ import (
 
 // pipelineLoops is how many batches may be in flight at once on one
 // instance. Each holds a pool connection while it commits; the rest of the
-// pool serves reads.
-const pipelineLoops = 3
+// pool serves reads. Two, not three: in paired runs on two cores two gave
+// 3–8 % more ratings a second with alerts raised and 4–9 % more without
+// (larger batches, fewer statements and transactions, fewer PostgreSQL
+// processes competing for the cores), at the same or a lower p99. It also
+// bounds what one instance can write: each batch runs in one PostgreSQL
+// process, so about two processes' worth of CPU (docs/performance.md).
+const pipelineLoops = 2
 
 // writeTimeout bounds one batch when the store has no statement timeout:
 // waiting for a pool connection, the round trips and the commit.
