@@ -27,7 +27,10 @@
 # (pg_stat_bgwriter), the autovacuum and autoanalyze runs on the measured
 # database (pg_stat_user_tables), and the alerts raised per committed
 # rating. Environment: ALLIANCE_* settings for the servers pass
-# through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS).
+# through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS). With PG_BENCH_BASE set to a
+# git revision, each round also measures one instance of that revision's
+# server (built from a temporary worktree), just before this one's: a
+# paired comparison of two commits on the same cluster and minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2} seconds=${2:-15} conns=${3:-32} dyads=${4:-${3:-32}} answers=${5:-cycle}
@@ -52,6 +55,12 @@ cleanup() {
 trap cleanup EXIT
 go build -o "$bin/alliance" ./cmd/alliance
 go build -o "$bin/loadtest" ./cmd/loadtest
+base=${PG_BENCH_BASE:-}
+if [ -n "$base" ]; then
+  git worktree add -q --detach "$bin/base" "$base"
+  (cd "$bin/base" && go build -o "$bin/alliance-base" ./cmd/alliance)
+  git worktree remove --force "$bin/base"
+fi
 
 admin=$ALLIANCE_TEST_POSTGRES_URL
 db_url() { echo "${admin/\/postgres\?//$1?}"; }
@@ -86,11 +95,12 @@ checkpoints() { psql_admin "SELECT checkpoints_timed + checkpoints_req FROM pg_s
 autovacuums() { psql -X -At "$(db_url "$1")" -c "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables"; }
 
 port=18300
-# serve DB: starts an instance on a new port; sets url and pid.
+# serve DB [BINARY]: starts an instance (of BINARY, default this
+# checkout's) on a new port; sets url and pid.
 serve() {
   port=$((port + 1))
   ALLIANCE_RATE_LIMIT=0 ALLIANCE_RATE_LIMIT_IP=0 ALLIANCE_LOG_LEVEL=warn \
-    "$bin/alliance" serve -database-url "$(db_url "$1")" -addr "127.0.0.1:$port" >"$bin/serve-$port.log" 2>&1 &
+    "${2:-$bin/alliance}" serve -database-url "$(db_url "$1")" -addr "127.0.0.1:$port" >"$bin/serve-$port.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   url="http://127.0.0.1:$port"
@@ -104,8 +114,10 @@ serve() {
   echo "pg-bench: the server did not become ready" >&2
   exit 1
 }
+# key DB [BINARY]: an admin key of DB, made by BINARY (default this
+# checkout's), whose schema the database has.
 key() {
-  "$bin/alliance" keys -database-url "$(db_url "$1")" create -name bench -scopes admin,collect,analyze |
+  "${2:-$bin/alliance}" keys -database-url "$(db_url "$1")" create -name bench -scopes admin,collect,analyze |
     grep -o 'alk_[A-Za-z0-9_.-]*'
 }
 
@@ -162,6 +174,15 @@ echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | Postgre
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
   for db in one two bare; do psql_admin "CREATE DATABASE r${r}_$db"; done
+
+  if [ -n "$base" ]; then
+    psql_admin "CREATE DATABASE r${r}_base"
+    serve "r${r}_base" "$bin/alliance-base"
+    args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_base" "$bin/alliance-base")")
+    warm "r${r}_base" -- "${args[@]}"
+    measure "$r: $base: alliance, one instance" "$pid" "r${r}_base" yes -- "${args[@]}"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  fi
 
   serve "r${r}_one"
   args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")")
