@@ -169,6 +169,17 @@ measure() {
      }'
 }
 
+# one_instance LABEL DB [BINARY]: measures one instance (of BINARY,
+# default this checkout's) on DB, after its warm-up.
+one_instance() {
+  local label=$1 db=$2 binary=${3:-$bin/alliance}
+  serve "$db" "$binary"
+  args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "$db" "$binary")")
+  warm "$db" -- "${args[@]}"
+  measure "$label" "$pid" "$db" yes -- "${args[@]}"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
 echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
 echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | checkpoints | autovacuums | alerts/rating | errors |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -177,18 +188,9 @@ for r in $(seq "$rounds"); do
 
   if [ -n "$base" ]; then
     psql_admin "CREATE DATABASE r${r}_base"
-    serve "r${r}_base" "$bin/alliance-base"
-    args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_base" "$bin/alliance-base")")
-    warm "r${r}_base" -- "${args[@]}"
-    measure "$r: $base: alliance, one instance" "$pid" "r${r}_base" yes -- "${args[@]}"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    one_instance "$r: $base: alliance, one instance" "r${r}_base" "$bin/alliance-base"
   fi
-
-  serve "r${r}_one"
-  args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_one")")
-  warm "r${r}_one" -- "${args[@]}"
-  measure "$r: alliance, one instance" "$pid" "r${r}_one" yes -- "${args[@]}"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  one_instance "$r: alliance, one instance" "r${r}_one"
 
   serve "r${r}_two"; url1=$url pid1=$pid
   serve "r${r}_two"; url2=$url pid2=$pid

@@ -23,7 +23,9 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// openMigrated opens url and applies every migration.
+// openMigrated opens url and applies every migration: benchdata.Open's
+// twin, which this package's own tests cannot import (benchdata imports
+// the store).
 func openMigrated(t *testing.T, url string) *Store {
 	t.Helper()
 	ctx := context.Background()
