@@ -91,7 +91,9 @@ wal_syncs() { psql_admin "SELECT wal_sync FROM pg_stat_wal"; }
 # in the p99.
 checkpoints() { psql_admin "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"; }
 # autovacuums DB: autovacuum and autoanalyze runs so far on DB's tables,
-# which compete with the load for the same cores.
+# which compete with the load for the same cores. The bare insert creates
+# its table again when it starts, which zeroes the table's counters: a
+# count that went down is printed as "-" (not known), never as negative.
 autovacuums() { psql -X -At "$(db_url "$1")" -c "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables"; }
 
 port=18300
@@ -165,6 +167,7 @@ measure() {
       -v s="$((s1 - s0))" -v p="$((p1 - p0))" -v w="$((w1 - w0))" -v secs="$seconds" -v e="$errs" -v srv="$servers" -v tool="$tool" -v alerts="$alerts" -v ckpt="$((c1 - c0))" -v vac="$((v1 - v0))" \
     'BEGIN {
        scpu = (srv == "") ? "-" : sprintf("%.3f", s * 1000 / hz / ok)
+       if (vac < 0) vac = "-"
        printf "| %s | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %.0f | %s | %s | %s | %s |\n", l, rps, p50, p99, scpu, p * 1000 / hz / ok, tool, w / secs, ckpt, vac, alerts, e
      }'
 }
