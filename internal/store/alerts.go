@@ -94,6 +94,26 @@ SELECT ?, ?, ?, ?, ?, ?, NULL WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)`
 WHERE id = ? AND acknowledged_at IS NULL AND resolved_at IS NULL`
 )
 
+// The forms of n rows of resolveAlertSQL, insertAlertEventSQL and
+// markRepairedSQL, on PostgreSQL (see batchAlertOps): head, one row's
+// tuple (the single statement's arguments, in order), tail. Each does for
+// every row what the single statement does for one.
+const (
+	resolveAlertsHead = `UPDATE alerts AS a SET resolved_at = v.at, resolved_by = v.by, resolved_reason = v.reason FROM (VALUES `
+	resolveAlertsRow  = `(?::timestamptz, ?::text, ?::text, ?::text)`
+	resolveAlertsTail = `) AS v (at, by, reason, id) WHERE a.id = v.id AND a.resolved_at IS NULL`
+
+	insertAlertEventsHead = `INSERT INTO outbox_events (id, study_id, dyad_id, type, payload, created_at, fanned_out_at)
+SELECT v.id, v.study_id, v.dyad_id, v.type, v.payload, v.created_at, NULL FROM (VALUES `
+	insertAlertEventsRow  = `(?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::text)`
+	insertAlertEventsTail = `) AS v (id, study_id, dyad_id, type, payload, created_at, alert)
+WHERE EXISTS (SELECT 1 FROM alerts WHERE alerts.id = v.alert)`
+
+	markRepairedManyHead = `UPDATE alerts AS a SET repaired_by = v.repair FROM (VALUES `
+	markRepairedManyRow  = `(?::text, ?::text, ?::text)`
+	markRepairedManyTail = `) AS v (repair, id, raised) WHERE a.id = v.id AND EXISTS (SELECT 1 FROM alerts r WHERE r.id = v.raised)`
+)
+
 func toAlertRow(a alliance.Alert) (alertRow, error) {
 	f := a.Figures
 	sf := storedFigures{Metric: f.Metric, Client: f.Client, Counsellor: f.Counsellor, Difference: f.Difference, Band: f.Band,
@@ -147,42 +167,76 @@ func decodeFigures(id, figures string) (alliance.AlertFigures, error) {
 	return f, nil
 }
 
-// alertOps are the alert changes of a rating write, to run in its
-// transaction after the rating and its audit entry:
+// alertChanges are the alert changes of one or more rating writes, to run
+// in their transaction after the ratings and their audit entries: a row
+// of arguments per change, by kind, in the order they are made:
 //
 //   - each resolution, of an alert still unresolved; a repair's also
 //     reopens its rupture;
 //   - each alert raised, skipped if its key was raised before (resolved
-//     or not), and its event, inserted only if the alert was: the INSERT
-//     of the event selects from the alert, so whether it publishes is
-//     decided in SQL, in the transaction, not by code reading a result;
-//     a repair also marks its rupture repaired, under the same
+//     or not);
+//   - its event, inserted only if the alert was: the INSERT of the event
+//     selects from the alert, so whether it publishes is decided in SQL,
+//     in the transaction, not by code reading a result;
+//   - a raised repair marks its rupture repaired, under the same
 //     condition.
-func (s *Store) alertOps(fx *alliance.AlertEffects) ([]op, error) {
+//
+// Within one write this order is all its rules need: an event or a mark
+// finds the alert raised before it, and the other changes touch
+// different rows or commute. Writes of different dyads never touch each
+// other's alerts, so a batch of them can make each kind's changes at once.
+type alertChanges struct {
+	resolve, reopen, raise, event, repaired [][]any
+}
+
+// add appends the changes of fx, one write's.
+func (c *alertChanges) add(fx *alliance.AlertEffects) error {
 	if fx == nil {
-		return nil, nil
+		return nil
 	}
-	var ops []op
 	for _, r := range fx.Resolve {
-		ops = append(ops, op{st: s.sql.resolveAlert, args: []any{r.At, r.By, r.Reason, r.ID}})
+		c.resolve = append(c.resolve, []any{r.At, r.By, r.Reason, r.ID})
 		if r.Reopens != "" {
-			ops = append(ops, op{st: s.sql.reopenRupture, args: []any{r.Reopens, r.ID}})
+			c.reopen = append(c.reopen, []any{r.Reopens, r.ID})
 		}
 	}
 	for _, ra := range fx.Raise {
 		row, err := toAlertRow(ra.Alert)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ops = append(ops, op{st: s.sql.insertAlert, args: row.args()})
+		c.raise = append(c.raise, row.args())
 		if ra.Event != nil {
-			ops = append(ops, op{st: s.sql.insertAlertEvent, args: append(eventArgs(*ra.Event), ra.Alert.ID)})
+			c.event = append(c.event, append(eventArgs(*ra.Event), ra.Alert.ID))
 		}
 		if ra.Alert.Kind == alliance.AlertRepair {
-			ops = append(ops, op{st: s.sql.markRepaired, args: []any{ra.Alert.ID, ra.Alert.EpisodeID, ra.Alert.ID}})
+			c.repaired = append(c.repaired, []any{ra.Alert.ID, ra.Alert.EpisodeID, ra.Alert.ID})
 		}
 	}
-	return ops, nil
+	return nil
+}
+
+// ops are the statements that make c: a statement per change, or, with
+// merge (a PostgreSQL batch), each kind's changes in one statement of as
+// many rows where the kind has that form.
+func (c alertChanges) ops(sq *statements, merge bool) []op {
+	var ops []op
+	for _, k := range []struct {
+		st   *statement
+		rows [][]any
+	}{
+		{sq.resolveAlert, c.resolve}, {sq.reopenRupture, c.reopen}, {sq.insertAlert, c.raise},
+		{sq.insertAlertEvent, c.event}, {sq.markRepaired, c.repaired},
+	} {
+		if merge && len(k.rows) > 1 && k.st.tuple != "" {
+			ops = append(ops, op{st: k.st, args: slices.Concat(k.rows...), rows: len(k.rows)})
+			continue
+		}
+		for _, args := range k.rows {
+			ops = append(ops, op{st: k.st, args: args})
+		}
+	}
+	return ops
 }
 
 // alertLockSQL takes a dyad's alert lock on PostgreSQL, before its alerts
@@ -249,7 +303,7 @@ WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
 //     alliance), whose alert is at a session ≥ m;
 //   - repair an open rupture of its rater, at any session: a rupture with
 //     no unresolved repair in its episode, which the rupture's
-//     repaired_by says (alertOps keeps it: set when a repair is raised,
+//     repaired_by says (alertChanges keeps it: set when a repair is raised,
 //     cleared when the repair is resolved).
 //
 // The first two are the alerts at sessions ≥ m, the last the open ruptures
@@ -424,16 +478,30 @@ func (s *Store) evaluateOn(ctx context.Context, tx *sql.Tx, a *alertStep) ([]op,
 }
 
 // effectOps calls a's rules with ac and returns the ops of the alert
-// changes they compute. The rules run in the writer's goroutine, where a
-// panic would take down every write in flight and the process: it fails
-// this write alone (its message, which could hold a value, is not kept).
-func (s *Store) effectOps(a *alertStep, ac alliance.AlertContext) (ops []op, err error) {
+// changes they compute (see effects), a statement per change.
+func (s *Store) effectOps(a *alertStep, ac alliance.AlertContext) ([]op, error) {
+	var c alertChanges
+	fx, err := s.effects(a, ac)
+	if err == nil {
+		err = c.add(fx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.ops(s.sql, false), nil
+}
+
+// effects calls a's rules with ac. The rules run in the writer's
+// goroutine, where a panic would take down every write in flight and the
+// process: it fails this write alone (its message, which could hold a
+// value, is not kept).
+func (s *Store) effects(a *alertStep, ac alliance.AlertContext) (fx *alliance.AlertEffects, err error) {
 	defer func() {
 		if recover() != nil {
-			ops, err = nil, errRulesPanicked
+			fx, err = nil, errRulesPanicked
 		}
 	}()
-	return s.alertOps(a.rules(ac))
+	return a.rules(ac), nil
 }
 
 // errRulesPanicked is a rating write's error when its alert rules

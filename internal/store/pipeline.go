@@ -160,14 +160,14 @@ type sent struct {
 	write int
 }
 
-// queue puts the statements of writes (each write's ops) into b, and
-// reports whether any op's result must be seen before COMMIT. Where every
-// write of the batch begins with the same plain INSERTs (a rating's
-// idempotency key, rating, audit entry and event), each of them is sent
-// once for the whole batch, with a row per write; then each write's
-// remaining statements (its alert changes, which differ from write to
-// write), write by write.
-func queue(b *pgx.Batch, writes [][]op) (stmts []sent, expects bool) {
+// queue puts the statements of writes (each write's ops) into b, then
+// shared, ops that belong to several writes (the alert changes of a batch
+// of rating writes, see evaluate), and reports whether any op's result
+// must be seen before COMMIT. Where every write of the batch begins with
+// the same plain INSERTs (a rating's idempotency key, rating, audit entry
+// and event), each of them is sent once for the whole batch, with a row
+// per write; then each write's remaining statements, write by write.
+func queue(b *pgx.Batch, writes [][]op, shared []op) (stmts []sent, expects bool) {
 	merged := 0
 	if len(writes) > 1 {
 		merged = sameInserts(writes)
@@ -183,10 +183,15 @@ func queue(b *pgx.Batch, writes [][]op) (stmts []sent, expects bool) {
 	}
 	for i, w := range writes {
 		for _, o := range w[merged:] {
-			b.Queue(o.st.text, o.args...)
+			b.Queue(o.text(), o.args...)
 			stmts = append(stmts, sent{op: o, write: i})
 			expects = expects || o.none != nil
 		}
+	}
+	for _, o := range shared {
+		b.Queue(o.text(), o.args...)
+		stmts = append(stmts, sent{op: o, write: someWrite})
+		expects = expects || o.none != nil
 	}
 	return stmts, expects
 }
@@ -213,10 +218,13 @@ func sameInserts(writes [][]op) int {
 
 // evaluate is the first round trip of a batch with alert evaluations:
 // BEGIN, the alert locks of their dyads, and each one's reads, pipelined.
-// It returns each write's ops, its alert changes appended; or which write
-// failed (failed ≥ 0, err that write's error), or, failed = -1, that the
-// round trip did. The transaction is open either way.
-func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.Pending[write]) (writes [][]op, failed int, err error) {
+// It returns each write's ops, its alert changes appended; or, when every
+// write of the batch is a rating write (so that each touches its own
+// dyad's alerts and rows only, see distinctDyads), the alert changes of
+// all of them as shared, each kind's in one statement. Or it returns which
+// write failed (failed ≥ 0, err that write's error), or, failed = -1, that
+// the round trip did. The transaction is open either way.
+func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.Pending[write]) (writes [][]op, shared []op, failed int, err error) {
 	writes = make([][]op, len(batch))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
@@ -247,9 +255,13 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 	}()
 	for range 1 + len(dyads) { // BEGIN, the locks
 		if _, err := br.Exec(); err != nil {
-			return nil, -1, err
+			return nil, nil, -1, err
 		}
 	}
+	// Every write a rating write (each of its own dyad): their alert
+	// changes are made together, kind by kind.
+	share := len(dyads) == len(batch)
+	changes := make([]alertChanges, len(batch))
 	for i, p := range batch {
 		writes[i] = p.Write.ops
 		a := p.Write.alerts
@@ -267,16 +279,28 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 				err = rows.Err()
 			}
 			if err != nil {
-				return nil, i, translate(err)
+				return nil, nil, i, translate(err)
 			}
 		}
-		more, err := s.effectOps(a, ac)
-		if err != nil {
-			return nil, i, err
+		c := &changes[i]
+		if share {
+			c = &changes[0]
 		}
-		writes[i] = append(slices.Clip(writes[i]), more...)
+		fx, err := s.effects(a, ac)
+		if err == nil {
+			err = c.add(fx)
+		}
+		if err != nil {
+			return nil, nil, i, err
+		}
 	}
-	return writes, -1, nil
+	if share {
+		return writes, changes[0].ops(s.sql, true), -1, nil
+	}
+	for i := range changes {
+		writes[i] = append(slices.Clip(writes[i]), changes[i].ops(s.sql, true)...)
+	}
+	return writes, nil, -1, nil
 }
 
 // pipeline runs batch in one transaction on a pool connection and commits
@@ -298,9 +322,10 @@ func (s *Store) pipeline(batch []groupcommit.Pending[write]) (failed int, err er
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
 		var writes [][]op
+		var shared []op
 		begun := evaluates(batch)
 		if begun {
-			writes, failed, err = s.evaluate(ctx, pc, batch)
+			writes, shared, failed, err = s.evaluate(ctx, pc, batch)
 		} else {
 			writes = make([][]op, len(batch))
 			for i, p := range batch {
@@ -308,7 +333,7 @@ func (s *Store) pipeline(batch []groupcommit.Pending[write]) (failed int, err er
 			}
 		}
 		if err == nil {
-			failed, err = send(ctx, pc, writes, begun)
+			failed, err = send(ctx, pc, writes, shared, begun)
 		}
 		collision = collides(err)
 		if err != nil && pc.PgConn().TxStatus() != 'I' {
@@ -356,12 +381,12 @@ func evaluates(batch []groupcommit.Pending[write]) bool {
 // round trip, or two when an op's result must be seen before COMMIT. It
 // reports which write failed, as pipeline does; a collision is left for
 // pipeline to find in err.
-func send(ctx context.Context, pc *pgx.Conn, writes [][]op, begun bool) (failed int, err error) {
+func send(ctx context.Context, pc *pgx.Conn, writes [][]op, shared []op, begun bool) (failed int, err error) {
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 2+len(writes)*6)}
 	if !begun {
 		b.Queue("BEGIN")
 	}
-	stmts, expects := queue(b, writes)
+	stmts, expects := queue(b, writes, shared)
 	if !expects {
 		b.Queue("COMMIT")
 	}

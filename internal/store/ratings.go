@@ -163,7 +163,7 @@ func (s *Store) AmendRating(ctx context.Context, prev, r alliance.Rating, idem *
 // it around the write's own step (an amendment's supersede, a survey
 // link's use, a void: each the optimistic lock of its row); its audit
 // entries; and, when w.Alerts is set, its alertStep, which the writer
-// runs in the transaction first and whose alert changes (alertOps: the
+// runs in the transaction first and whose alert changes (alertChanges: the
 // resolutions, the alerts raised and their events) come last.
 func (s *Store) WriteRating(ctx context.Context, w alliance.RatingWrite) error {
 	r := w.Rating

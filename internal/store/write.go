@@ -110,7 +110,13 @@ type op struct {
 	// it ran (a replay's deliveries, a claim's leases). An op with a count
 	// is never merged into another write's INSERT.
 	count *int64
+	// rows, if more than one, is how many rows of arguments args holds:
+	// the op runs st's form of that many rows (PostgreSQL only).
+	rows int
 }
+
+// text is the SQL the op runs.
+func (o op) text() string { return o.st.rows(max(o.rows, 1)) }
 
 // outcome is what the statement's result means to the write: nil, or
 // the error that fails it (translated).
@@ -177,33 +183,63 @@ type statement struct {
 	text string
 	stmt atomic.Pointer[sql.Stmt] // nil until prepared; only on SQLite
 
-	// An INSERT of one row also has the form of n rows (see rows), for
-	// PostgreSQL's batches: head up to VALUES and the row's tuple, with ?
-	// placeholders. Empty for any other statement.
-	dialect     migrations.Dialect
-	head, tuple string
-	multi       sync.Map // n → the n-row INSERT's text
+	// A statement of one row of values also has the form of n rows (see
+	// rows), for PostgreSQL's batches: head, the row's tuple repeated,
+	// tail, with ? placeholders. An INSERT … VALUES has it from its text;
+	// an UPDATE is given one (withRows). Empty for any other statement.
+	dialect           migrations.Dialect
+	head, tuple, tail string
+	insert            bool     // a plain INSERT … VALUES of one row
+	multi             sync.Map // n → the n-row statement's text
 }
 
 func newStatement(d migrations.Dialect, q string) *statement {
 	st := &statement{text: rebind(d, q), dialect: d}
-	if head, tuple, ok := strings.Cut(q, "VALUES"); ok && strings.HasPrefix(head, "INSERT") {
-		tuple = strings.TrimSpace(tuple)
-		if strings.HasPrefix(tuple, "(") && strings.HasSuffix(tuple, ")") && !strings.Contains(tuple, "VALUES") {
-			st.head, st.tuple = head, tuple
+	if head, rest, ok := strings.Cut(q, "VALUES"); ok && strings.HasPrefix(head, "INSERT") {
+		rest = strings.TrimSpace(rest)
+		if end := closingParen(rest); end > 0 && !strings.Contains(rest, "VALUES") {
+			st.head, st.tuple, st.tail, st.insert = head+"VALUES ", rest[:end+1], rest[end+1:], true
 		}
 	}
 	return st
 }
 
+// withRows gives st its form of n rows: head, then the tuple of one row's
+// values n times, then tail. The tuple takes the arguments of st's text,
+// in their order, so that a row per write can stand in for the statement
+// once per write.
+func (st *statement) withRows(head, tuple, tail string) {
+	st.head, st.tuple, st.tail = head, tuple, tail
+}
+
+// closingParen is the index of the parenthesis that closes the one q
+// begins with, or -1.
+func closingParen(q string) int {
+	if !strings.HasPrefix(q, "(") {
+		return -1
+	}
+	depth := 0
+	for i, c := range q {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 func (st *statement) prepared() *sql.Stmt { return st.stmt.Load() }
 
 // inserts reports whether the statement is an INSERT of one row, which
-// rows can repeat.
-func (st *statement) inserts() bool { return st.tuple != "" }
+// rows can repeat for other writes' rows.
+func (st *statement) inserts() bool { return st.insert }
 
-// rows is the text of the INSERT of n rows at once, for an inserts
-// statement: the arguments are each row's in turn.
+// rows is the text of the statement for n rows at once, for a statement
+// that has that form: the arguments are each row's in turn.
 func (st *statement) rows(n int) string {
 	if n == 1 {
 		return st.text
@@ -211,7 +247,7 @@ func (st *statement) rows(n int) string {
 	if q, ok := st.multi.Load(n); ok {
 		return q.(string)
 	}
-	q := rebind(st.dialect, st.head+"VALUES "+strings.TrimSuffix(strings.Repeat(st.tuple+", ", n), ", "))
+	q := rebind(st.dialect, st.head+strings.TrimSuffix(strings.Repeat(st.tuple+", ", n), ", ")+st.tail)
 	st.multi.Store(n, q)
 	return q
 }
@@ -306,6 +342,11 @@ func newStatements(d migrations.Dialect) *statements {
 		}
 		*f.field = newStatement(d, lockClause(d, f.sql))
 		s.list = append(s.list, *f.field)
+	}
+	if d == migrations.Postgres { // a batch's alert changes (alertChanges)
+		s.resolveAlert.withRows(resolveAlertsHead, resolveAlertsRow, resolveAlertsTail)
+		s.insertAlertEvent.withRows(insertAlertEventsHead, insertAlertEventsRow, insertAlertEventsTail)
+		s.markRepaired.withRows(markRepairedManyHead, markRepairedManyRow, markRepairedManyTail)
 	}
 	return s
 }

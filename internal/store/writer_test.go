@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,7 +308,7 @@ func TestQueueMergesTheCommonInserts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b pgx.Batch
-			stmts, expects := queue(&b, tc.batch)
+			stmts, expects := queue(&b, tc.batch, nil)
 			var texts []string
 			for _, q := range b.QueuedQueries {
 				texts = append(texts, q.SQL)
@@ -364,4 +365,134 @@ func TestOneDyadTwiceInABatch(t *testing.T) {
 			t.Errorf("contexts = %+v, %+v; want none, then the client's rating", seen[0].Ratings, seen[1].Ratings)
 		}
 	})
+}
+
+// TestBatchOfAlertChanges: a batch of rating writes of different dyads,
+// whose alert changes PostgreSQL makes kind by kind for the whole batch
+// (each kind's in one statement), stores what the same writes store one
+// by one: each write resolves its dyad's open alert, raises a divergence
+// and a repair with their events, marks the rupture the repair repairs,
+// and raises a key raised before, which is skipped with its event.
+func TestBatchOfAlertChanges(t *testing.T) {
+	t.Parallel()
+	onBackends(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		if err := st.CreateStudy(ctx, alliance.Study{ID: "st_1", Name: "s", Forms: map[alliance.Role]string{},
+			Policy: instrument.DefaultPolicy(), CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		const dyads = 4
+		raise := func(d int, id string, kind alliance.AlertKind, key, episode string) alliance.RaisedAlert {
+			dyad := fmt.Sprintf("dy_%d", d)
+			return alliance.RaisedAlert{
+				Alert: alliance.Alert{ID: id, StudyID: "st_1", DyadID: dyad, Kind: kind, Role: alliance.RoleClient, Session: 1,
+					Key: dyad + ":" + key, RatingID: "r", RatingIDs: []string{"r"}, EpisodeID: episode,
+					Figures: alliance.AlertFigures{Metric: "total"}, CreatedAt: now},
+				Event: &alliance.OutboxEvent{ID: "msg_" + id, StudyID: "st_1", DyadID: dyad, Type: alliance.EventAlertRaised,
+					Data: []byte(`{}`), CreatedAt: now},
+			}
+		}
+		rating := func(d, session int) alliance.Rating {
+			return alliance.Rating{ID: fmt.Sprintf("ra_%d_%d", d, session), StudyID: "st_1", DyadID: fmt.Sprintf("dy_%d", d),
+				Session: session, Role: alliance.RoleClient, FormID: "f", Policy: instrument.DefaultPolicy(), Version: 1, CreatedAt: now}
+		}
+		id := func(d int, what string) string { return fmt.Sprintf("al_%d_%s", d, what) }
+		for d := range dyads {
+			if err := st.CreateDyad(ctx, alliance.Dyad{ID: fmt.Sprintf("dy_%d", d), StudyID: "st_1",
+				ClientCode: fmt.Sprintf("C%d", d), CounsellorCode: "K1", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			before := alliance.AlertEffects{Raise: []alliance.RaisedAlert{
+				raise(d, id(d, "open"), alliance.AlertLowAlliance, "open", ""),
+				raise(d, id(d, "rupture"), alliance.AlertRupture, "rupture", id(d, "rupture")),
+				raise(d, id(d, "seen"), alliance.AlertDivergence, "seen", ""),
+			}}
+			if err := st.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating(d, 1),
+				Alerts: func(alliance.AlertContext) *alliance.AlertEffects { return &before }}); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		release := hold(t, st)
+		errs := make([]chan error, dyads)
+		for d := range dyads {
+			after := alliance.AlertEffects{
+				Resolve: []alliance.AlertResolution{{ID: id(d, "open"), At: now, By: "rating", Reason: "amended"}},
+				Raise: []alliance.RaisedAlert{
+					raise(d, id(d, "divergence"), alliance.AlertDivergence, "divergence", ""),
+					raise(d, id(d, "repair"), alliance.AlertRepair, "repair", id(d, "rupture")),
+					raise(d, id(d, "again"), alliance.AlertDivergence, "seen", ""), // the key of al_d_seen
+				}}
+			errs[d] = make(chan error, 1)
+			w := alliance.RatingWrite{Op: alliance.RatingCreate, Rating: rating(d, 2),
+				Alerts: func(alliance.AlertContext) *alliance.AlertEffects { return &after }}
+			go func() { errs[d] <- st.WriteRating(ctx, w) }()
+			for st.writer.Queued() < d+1 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		release()
+		for d := range errs {
+			if err := <-errs[d]; err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		for d := range dyads {
+			var resolvedBy, repairedBy sql.NullString
+			if err := st.DB().QueryRow(`SELECT resolved_by FROM alerts WHERE id = $1`, id(d, "open")).Scan(&resolvedBy); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.DB().QueryRow(`SELECT repaired_by FROM alerts WHERE id = $1`, id(d, "rupture")).Scan(&repairedBy); err != nil {
+				t.Fatal(err)
+			}
+			if resolvedBy.String != "rating" || repairedBy.String != id(d, "repair") {
+				t.Errorf("dyad %d: open alert resolved by %q, rupture repaired by %q; want rating, %s", d, resolvedBy.String, repairedBy.String, id(d, "repair"))
+			}
+			for _, what := range []string{"divergence", "repair", "again"} {
+				var alerts, events int
+				if err := st.DB().QueryRow(`SELECT COUNT(*) FROM alerts WHERE id = $1`, id(d, what)).Scan(&alerts); err != nil {
+					t.Fatal(err)
+				}
+				if err := st.DB().QueryRow(`SELECT COUNT(*) FROM outbox_events WHERE id = $1`, "msg_"+id(d, what)).Scan(&events); err != nil {
+					t.Fatal(err)
+				}
+				want := 1
+				if what == "again" {
+					want = 0
+				}
+				if alerts != want || events != want {
+					t.Errorf("dyad %d, %s: %d alerts, %d events; want %d of each", d, what, alerts, events, want)
+				}
+			}
+		}
+	})
+}
+
+// TestAlertChangesMerged: in a PostgreSQL batch each kind of alert change
+// with more than one row is one statement of that many rows, in the order
+// of alertChanges; a lone row is the statement of one.
+func TestAlertChangesMerged(t *testing.T) {
+	sq := newStatements(migrations.Postgres)
+	c := alertChanges{
+		resolve:  [][]any{{1, 2, 3, 4}, {5, 6, 7, 8}},
+		raise:    [][]any{make([]any, 12), make([]any, 12), make([]any, 12)},
+		event:    [][]any{make([]any, 7), make([]any, 7)},
+		repaired: [][]any{{"a", "b", "a"}},
+	}
+	var got []string
+	for _, o := range c.ops(sq, true) {
+		got = append(got, o.text())
+	}
+	want := []string{sq.resolveAlert.rows(2), sq.insertAlert.rows(3), sq.insertAlertEvent.rows(2), sq.markRepaired.text}
+	if !slices.Equal(got, want) {
+		t.Errorf("merged ops =\n%q\nwant\n%q", got, want)
+	}
+	if !strings.Contains(want[0], "$8::text)") || !strings.HasSuffix(want[1], "ON CONFLICT (dedup_key) DO NOTHING") {
+		t.Errorf("rows of two resolutions = %q, of three alerts = %q", want[0], want[1])
+	}
+	if n := len(c.ops(sq, false)); n != 8 {
+		t.Errorf("%d ops one by one, want 8", n)
+	}
 }
