@@ -186,7 +186,7 @@ type statement struct {
 	// A statement of one row of values also has the form of n rows (see
 	// rows), for PostgreSQL's batches: head, the row's tuple repeated,
 	// tail, with ? placeholders. An INSERT … VALUES has it from its text;
-	// an UPDATE is given one (withRows). Empty for any other statement.
+	// others are given one (withRows). Empty for any other statement.
 	dialect           migrations.Dialect
 	head, tuple, tail string
 	insert            bool     // a plain INSERT … VALUES of one row
@@ -206,8 +206,8 @@ func newStatement(d migrations.Dialect, q string) *statement {
 
 // withRows gives st its form of n rows: head, then the tuple of one row's
 // values n times, then tail. The tuple takes the arguments of st's text,
-// in their order, so that a row per write can stand in for the statement
-// once per write.
+// in their order, so that the statement of n rows does what st's text
+// does run n times, once with each row's arguments.
 func (st *statement) withRows(head, tuple, tail string) {
 	st.head, st.tuple, st.tail = head, tuple, tail
 }
