@@ -20,7 +20,8 @@ import (
 // (groupcommit), and a batch is one transaction sent in one round trip:
 // BEGIN, the statements, COMMIT, pipelined (pgx's batch; each statement
 // prepared once per connection). One commit record and one WAL flush serve
-// the batch, and the server parses and plans nothing per rating.
+// the batch, and the server parses and plans nothing per rating
+// (planGenericSQL).
 //
 //   - Where every write of the batch begins with the same plain INSERTs (a
 //     rating: its idempotency key, the rating, the audit
@@ -51,6 +52,24 @@ import (
 // bounds what one instance can write: each batch runs in one PostgreSQL
 // process, so about two processes' worth of CPU (docs/performance.md).
 const pipelineLoops = 2
+
+// planGenericSQL makes PostgreSQL plan each statement of a batch with
+// alert evaluations once per connection, as it was prepared, instead of
+// again for every execution. For a prepared statement PostgreSQL weighs
+// the plan for any parameters against plans for the values given, and
+// keeps planning for the values while that looks cheaper. The rating
+// path's reads bound a session by a parameter (the later ratings of the
+// rater, the unresolved alerts from the nearest earlier session on):
+// the plan for any session estimates a third of the dyad's rows, the plan
+// for the written one, the dyad's latest, almost none, so PostgreSQL
+// planned both reads on every execution, though the plan it made was the
+// plan for any session (the same index scans). Over 32 dyads of about 900
+// ratings each, that planning took 0.20 ms of PostgreSQL's CPU a rating,
+// more than running every statement of the rating (docs/performance.md);
+// it grows with a dyad's history. SET LOCAL ends with the transaction, so
+// other statements on the connection keep PostgreSQL's choice, and it
+// holds through PgBouncer in transaction mode.
+const planGenericSQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 // writeTimeout bounds one batch when the store has no statement timeout:
 // waiting for a pool connection, the round trips and the commit.
@@ -217,7 +236,7 @@ func sameInserts(writes [][]op) int {
 }
 
 // evaluate is the first round trip of a batch with alert evaluations:
-// BEGIN, the alert locks of their dyads, and each one's reads, pipelined.
+// BEGIN, generic plans (planGenericSQL), the alert locks of their dyads, and each one's reads, pipelined.
 // It returns each write's ops, its alert changes appended; or, when every
 // write of the batch is a rating write (so that each touches its own
 // dyad's alerts and rows only, see distinctDyads), the alert changes of
@@ -228,6 +247,7 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 	writes = make([][]op, len(batch))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	b.Queue(planGenericSQL)
 	var dyads []string
 	for _, p := range batch {
 		if a := p.Write.alerts; a != nil {
@@ -253,7 +273,7 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 			failed, err = -1, cerr
 		}
 	}()
-	for range 1 + len(dyads) { // BEGIN, the locks
+	for range 2 + len(dyads) { // BEGIN, SET LOCAL, the locks
 		if _, err := br.Exec(); err != nil {
 			return nil, nil, -1, err
 		}

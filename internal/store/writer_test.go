@@ -17,6 +17,7 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/groupcommit"
 	"github.com/alliance-project/alliance/internal/instrument"
+	"github.com/alliance-project/alliance/internal/pgtest"
 	"github.com/alliance-project/alliance/migrations"
 )
 
@@ -494,5 +495,68 @@ func TestAlertChangesMerged(t *testing.T) {
 	}
 	if n := len(c.ops(sq, false)); n != 8 {
 		t.Errorf("%d ops one by one, want 8", n)
+	}
+}
+
+// TestRatingWritesPlannedOnce: PostgreSQL plans the statements of a
+// rating write once per connection, not for every write. Its reads bound
+// a session by a parameter, and PostgreSQL planned them again for each
+// execution (see planGenericSQL). On one connection, every statement run
+// for each of the writes must have used its generic plan only.
+func TestRatingWritesPlannedOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	openMigrated(t, url)
+	// A store of its own, with one connection: the statements prepared on
+	// it are this test's only (the migrations ran on the other's).
+	ctx := context.Background()
+	st, err := Open(ctx, url, quiet, WithMaxOpenConns(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := st.CreateStudy(ctx, alliance.Study{ID: "st_1", Name: "s", Forms: map[alliance.Role]string{},
+		Policy: instrument.DefaultPolicy(), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateDyad(ctx, alliance.Dyad{ID: "dy_1", StudyID: "st_1", ClientCode: "C1", CounsellorCode: "K1",
+		CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	const writes = 8 // PostgreSQL's own choice plans the first five for their values
+	for session := 1; session <= writes; session++ {
+		r := alliance.Rating{ID: fmt.Sprintf("ra_%d", session), StudyID: "st_1", DyadID: "dy_1", Session: session,
+			Role: alliance.RoleClient, FormID: "f", Policy: instrument.DefaultPolicy(), Version: 1, CreatedAt: now}
+		if err := st.WriteRating(ctx, alliance.RatingWrite{Op: alliance.RatingCreate, Rating: r,
+			Alerts: func(alliance.AlertContext) *alliance.AlertEffects { return nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := st.DB().QueryContext(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+		WHERE generic_plans + custom_plans >= $1`, writes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var each []string
+	for rows.Next() {
+		var stmt string
+		var generic, custom int
+		if err := rows.Scan(&stmt, &generic, &custom); err != nil {
+			t.Fatal(err)
+		}
+		each = append(each, stmt)
+		if custom > 0 {
+			t.Errorf("planned for its values %d times of %d: %s", custom, generic+custom, stmt)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []*statement{st.sql.alertLock, st.sql.alertContext, st.sql.alertLater, st.sql.activeAlerts} {
+		if !slices.Contains(each, want.text) {
+			t.Errorf("no statement run for every write is %q; ran: %q", want.text, each)
+		}
 	}
 }
