@@ -63,7 +63,7 @@ const pipelineLoops = 2
 // the plan for any session estimates a third of the dyad's rows, the plan
 // for the written one, the dyad's latest, almost none, so PostgreSQL
 // planned both reads on every execution, though the plan it made was the
-// plan for any session (the same index scans). Over 32 dyads of about 900
+// plan for any session (the same index scans). Over 32 dyads of up to 900
 // ratings each, that planning took 0.20 ms of PostgreSQL's CPU a rating,
 // more than running every statement of the rating (docs/performance.md);
 // it grows with a dyad's history. SET LOCAL ends with the transaction, so
