@@ -53,12 +53,32 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
 	}
-	if err := sqlDB.PingContext(ctx); err != nil {
+	var version int
+	if err := sqlDB.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
+	}
+	if err := supportedVersion(version); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
 	s := &Store{db: db, sqlDB: sqlDB, reads: pool, pool: pool, dialect: migrations.Postgres,
 		sql: newStatements(migrations.Postgres), statementTimeout: o.StatementTimeout}
 	s.writer = groupcommit.New(s.commitPipelined, groupcommit.Options{Loops: pipelineLoops})
 	return s, nil
+}
+
+// supportedVersion refuses a server older than PostgreSQL 12 at start,
+// rather than failing every rating write: the write path sets
+// plan_cache_mode (planGenericSQL), which 12 introduced. version is
+// server_version_num (120000 for 12.0).
+func supportedVersion(version int) error {
+	if version >= 120000 {
+		return nil
+	}
+	minor := version % 10000 // 11.22 is 110022; before 10, 9.6.24 is 90624
+	if version < 100000 {
+		minor /= 100
+	}
+	return fmt.Errorf("PostgreSQL 12 or later is needed; this server is %d.%d", version/10000, minor)
 }

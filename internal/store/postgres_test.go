@@ -63,6 +63,27 @@ func TestTranslatePostgres(t *testing.T) {
 	}
 }
 
+// TestSupportedVersion: a server before 12 is refused with its version
+// named, 12 and later are accepted; it needs no server.
+func TestSupportedVersion(t *testing.T) {
+	t.Parallel()
+	for version, want := range map[int]string{
+		110022: "PostgreSQL 12 or later is needed; this server is 11.22",
+		90624:  "PostgreSQL 12 or later is needed; this server is 9.6",
+		120000: "",
+		150018: "",
+		180001: "",
+	} {
+		got := ""
+		if err := supportedVersion(version); err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("supportedVersion(%d) = %q, want %q", version, got, want)
+		}
+	}
+}
+
 // TestPostgresSessionSettings checks the options reach the pool and every
 // connection, and that what a database under stress answers reaches the
 // caller as ErrUnavailable.
