@@ -30,7 +30,11 @@
 # through (e.g. ALLIANCE_DB_MAX_OPEN_CONNS). With PG_BENCH_BASE set to a
 # git revision, each round also measures one instance of that revision's
 # server (built from a temporary worktree), just before this one's: a
-# paired comparison of two commits on the same cluster and minute.
+# paired comparison of two commits on the same cluster and minute. With
+# PG_BENCH_PGBOUNCER=1, each round also measures one instance through
+# PgBouncer in transaction mode, as docs/deploying.md sets it up (pgx's exec
+# mode, no statement timeout from the instance, migrations straight to
+# PostgreSQL); its server CPU includes PgBouncer's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2} seconds=${2:-15} conns=${3:-32} dyads=${4:-${3:-32}} answers=${5:-cycle}
@@ -97,12 +101,12 @@ checkpoints() { psql_admin "SELECT checkpoints_timed + checkpoints_req FROM pg_s
 autovacuums() { psql -X -At "$(db_url "$1")" -c "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables"; }
 
 port=18300
-# serve DB [BINARY]: starts an instance (of BINARY, default this
-# checkout's) on a new port; sets url and pid.
+# serve DB [BINARY [URL]]: starts an instance (of BINARY, default this
+# checkout's; on URL, default DB's) on a new port; sets url and pid.
 serve() {
   port=$((port + 1))
   ALLIANCE_RATE_LIMIT=0 ALLIANCE_RATE_LIMIT_IP=0 ALLIANCE_LOG_LEVEL=warn \
-    "${2:-$bin/alliance}" serve -database-url "$(db_url "$1")" -addr "127.0.0.1:$port" >"$bin/serve-$port.log" 2>&1 &
+    "${2:-$bin/alliance}" serve -database-url "${3:-$(db_url "$1")}" -addr "127.0.0.1:$port" >"$bin/serve-$port.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   url="http://127.0.0.1:$port"
@@ -183,6 +187,14 @@ one_instance() {
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
+bouncer=
+if [ "${PG_BENCH_PGBOUNCER:-}" = 1 ]; then
+  if [ -z "${ALLIANCE_TEST_PGBOUNCER_URL:-}" ]; then
+    echo "pg-bench: PG_BENCH_PGBOUNCER=1 but no PgBouncer could be started" >&2
+    exit 1
+  fi
+  bouncer=$(cat "$(dirname "$ALLIANCE_TEST_POSTGRES_DATA")/pgbouncer.pid")
+fi
 echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
 echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | checkpoints | autovacuums | alerts/rating | errors |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -194,6 +206,18 @@ for r in $(seq "$rounds"); do
     one_instance "$r: $base: alliance, one instance" "r${r}_base" "$bin/alliance-base"
   fi
   one_instance "$r: alliance, one instance" "r${r}_one"
+
+  if [ -n "$bouncer" ]; then
+    psql_admin "CREATE DATABASE r${r}_bouncer"
+    "$bin/alliance" migrate -database-url "$(db_url "r${r}_bouncer")" >/dev/null
+    b=$ALLIANCE_TEST_PGBOUNCER_URL
+    ALLIANCE_MIGRATE_ON_START=false ALLIANCE_DB_STATEMENT_TIMEOUT=0 \
+      serve "r${r}_bouncer" "" "${b/\/postgres\?//r${r}_bouncer?}&default_query_exec_mode=exec"
+    args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_bouncer")")
+    warm "r${r}_bouncer" -- "${args[@]}"
+    measure "$r: alliance, one instance through PgBouncer (exec mode)" "$pid $bouncer" "r${r}_bouncer" yes -- "${args[@]}"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  fi
 
   serve "r${r}_two"; url1=$url pid1=$pid
   serve "r${r}_two"; url2=$url pid2=$pid

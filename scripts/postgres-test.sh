@@ -134,7 +134,7 @@ if ! command -v pgbouncer >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v 
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >&2 ||
     { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >&2; } || true
 fi
-if [ -z "${ALLIANCE_PG_DURABLE:-}" ] && command -v pgbouncer >/dev/null 2>&1; then
+if command -v pgbouncer >/dev/null 2>&1; then
   for attempt in 1 2 3 4 5; do
     bport=$((20000 + RANDOM % 40000))
     port_free "$bport" || continue
