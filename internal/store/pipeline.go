@@ -236,7 +236,8 @@ func sameInserts(writes [][]op) int {
 }
 
 // evaluate is the first round trip of a batch with alert evaluations:
-// BEGIN, generic plans (planGenericSQL), the alert locks of their dyads, and each one's reads, pipelined.
+// BEGIN, generic plans (planGenericSQL), the alert locks of their dyads,
+// and each one's reads, pipelined.
 // It returns each write's ops, its alert changes appended; or, when every
 // write of the batch is a rating write (so that each touches its own
 // dyad's alerts and rows only, see distinctDyads), the alert changes of

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,8 +54,8 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
 	}
-	var version int
-	if err := sqlDB.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+	version, err := serverVersion(ctx, sqlDB)
+	if err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, translate(err))
 	}
@@ -66,6 +67,13 @@ func openPostgres(ctx context.Context, rawURL string, log *slog.Logger, o Option
 		sql: newStatements(migrations.Postgres), statementTimeout: o.StatementTimeout}
 	s.writer = groupcommit.New(s.commitPipelined, groupcommit.Options{Loops: pipelineLoops})
 	return s, nil
+}
+
+// serverVersion is the server's server_version_num (150018 for 15.18).
+func serverVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&v)
+	return v, err
 }
 
 // supportedVersion refuses a server older than PostgreSQL 12 at start,

@@ -515,8 +515,8 @@ func TestRatingWritesPlannedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var version int
-	if err := st.DB().QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+	version, err := serverVersion(ctx, st.DB())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if version < 140000 {
