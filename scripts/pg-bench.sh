@@ -176,14 +176,15 @@ measure() {
      }'
 }
 
-# one_instance LABEL DB [BINARY]: measures one instance (of BINARY,
-# default this checkout's) on DB, after its warm-up.
+# one_instance LABEL DB [BINARY [URL [PIDS]]]: measures one instance (of
+# BINARY, default this checkout's; connected to URL, default DB's) on DB,
+# after its warm-up. PIDS (a pooler's) count as server CPU too.
 one_instance() {
   local label=$1 db=$2 binary=${3:-$bin/alliance}
-  serve "$db" "$binary"
+  serve "$db" "$binary" "${4:-}"
   args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "$db" "$binary")")
   warm "$db" -- "${args[@]}"
-  measure "$label" "$pid" "$db" yes -- "${args[@]}"
+  measure "$label" "$pid ${5:-}" "$db" yes -- "${args[@]}"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -212,11 +213,8 @@ for r in $(seq "$rounds"); do
     "$bin/alliance" migrate -database-url "$(db_url "r${r}_bouncer")" >/dev/null
     b=$ALLIANCE_TEST_PGBOUNCER_URL
     ALLIANCE_MIGRATE_ON_START=false ALLIANCE_DB_STATEMENT_TIMEOUT=0 \
-      serve "r${r}_bouncer" "" "${b/\/postgres\?//r${r}_bouncer?}&default_query_exec_mode=exec"
-    args=(-mode=ratings -url "$url" -H "Authorization: Bearer $(key "r${r}_bouncer")")
-    warm "r${r}_bouncer" -- "${args[@]}"
-    measure "$r: alliance, one instance through PgBouncer (exec mode)" "$pid $bouncer" "r${r}_bouncer" yes -- "${args[@]}"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+      one_instance "$r: alliance, one instance through PgBouncer (exec mode)" "r${r}_bouncer" "" \
+      "${b/\/postgres\?//r${r}_bouncer?}&default_query_exec_mode=exec" "$bouncer"
   fi
 
   serve "r${r}_two"; url1=$url pid1=$pid
