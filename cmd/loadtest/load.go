@@ -34,10 +34,16 @@ func newClient(conns int) *http.Client {
 type requestFunc func(i int) (req *http.Request, ok bool)
 
 // load runs o.conns workers that each send requests until -n requests
-// were started or -duration has passed, and measures them.
+// were started or -duration has passed, and measures them. With o.rate,
+// request i is due i/o.rate seconds after the start: a worker waits for
+// that moment, and its latency counts from it, so that time spent behind
+// schedule (every worker busy) is latency too.
 func load(ctx context.Context, o options, mode, target string, build requestFunc, want int) Result {
 	var next atomic.Int64
-	deadline := time.Now().Add(o.duration)
+	var period time.Duration
+	if o.rate > 0 {
+		period = time.Duration(float64(time.Second) / o.rate)
+	}
 	type workerStats struct {
 		lat    []time.Duration
 		errors map[string]int
@@ -56,6 +62,7 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 	}
 	cpu0 := processCPU()
 	start := time.Now()
+	deadline := start.Add(o.duration)
 	var wg sync.WaitGroup
 	for w := range o.conns {
 		wg.Go(func() {
@@ -71,6 +78,16 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 				if o.n > 0 && i >= o.n {
 					return
 				}
+				var due time.Time
+				if period > 0 {
+					due = start.Add(time.Duration(i) * period)
+					if o.n == 0 && due.After(deadline) {
+						return
+					}
+					if !sleepUntil(ctx, due) {
+						return
+					}
+				}
 				req, ok := build(i)
 				if !ok {
 					return
@@ -81,6 +98,9 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 				}
 				st.sent++
 				t0 := time.Now()
+				if period > 0 {
+					t0 = due
+				}
 				resp, err := c.do(req)
 				if err != nil {
 					st.errors["transport"]++
@@ -109,7 +129,7 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
 
-	r := Result{Mode: mode, Target: target, Conns: o.conns, Errors: map[string]int{}, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	r := Result{Mode: mode, Target: target, Conns: o.conns, Rate: o.rate, Errors: map[string]int{}, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	var lat []time.Duration
 	for _, st := range stats {
 		r.Requests += st.sent
@@ -133,6 +153,22 @@ func load(ctx context.Context, o options, mode, target string, build requestFunc
 		r.MaxMs = ms(lat[len(lat)-1])
 	}
 	return r
+}
+
+// sleepUntil waits until t, or reports false if ctx ends first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // processCPU is the user and system CPU time this process has used.

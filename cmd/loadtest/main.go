@@ -16,6 +16,14 @@
 //	           SQLite or (-ceiling-db postgres://…) PostgreSQL with a pool of 32
 //	compare    ratings against -url, then ceiling; prints ours/ceiling
 //
+// By default each worker sends its next request as soon as the last one is
+// answered (a closed loop: the most the service serves at -c connections).
+// With -rate R the requests are due at R a second whatever the answers (an
+// open loop, as independent tablets send), at most -c in flight; latency is
+// counted from when a request was due, so a server that falls behind shows
+// it in the percentiles instead of slowing the load down (no coordinated
+// omission). That is the latency a deployment sees below its capacity.
+//
 // It refuses any target that is not a loopback address: it is a benchmark,
 // not a load generator for other people's servers. Every run is bounded by
 // -n requests or -duration (at most 10 minutes).
@@ -52,10 +60,12 @@ func main() {
 	os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// maxDuration bounds a timed run; maxRequests bounds a counted one.
+// maxDuration bounds a timed run; maxRequests bounds a counted one;
+// maxRate bounds an open loop's schedule.
 const (
 	maxDuration = 10 * time.Minute
 	maxRequests = 10_000_000
+	maxRate     = 1_000_000
 	maxSession  = 10000 // the API's session bound
 )
 
@@ -64,6 +74,7 @@ type options struct {
 	conns         int
 	n             int
 	duration      time.Duration
+	rate          float64 // requests due per second (open loop); 0: closed loop
 	mode          string
 	dyads         int
 	sessions      int
@@ -113,6 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.conns, "c", 32, "concurrent connections (one worker each)")
 	fs.IntVar(&o.n, "n", 0, "total requests (0: run for -duration)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run when -n is 0")
+	fs.Float64Var(&o.rate, "rate", 0, "requests due per second, whatever the answers (open loop, at most -c in flight; latency counted from when each was due); 0: each worker sends as soon as its last request is answered")
 	fs.StringVar(&o.mode, "mode", "ratings", "ratings, agreement, export, ceiling or compare")
 	fs.IntVar(&o.dyads, "dyads", 0, "dyads to seed (default: -c for ratings, 100 for agreement and export)")
 	fs.IntVar(&o.sessions, "sessions", 10, "complete sessions per dyad to seed in agreement and export mode")
@@ -136,6 +148,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-n must be 0..%d", maxRequests)
 	case o.n == 0 && (o.duration <= 0 || o.duration > maxDuration):
 		return o, fmt.Errorf("-duration must be in (0, %v]", maxDuration)
+	case !(o.rate >= 0 && o.rate <= maxRate):
+		return o, fmt.Errorf("-rate must be 0..%d", maxRate)
 	case o.dyads < 0 || o.dyads > 100_000:
 		return o, errors.New("-dyads must be 0..100000")
 	case o.sessions < 1 || o.sessions > maxSession:
@@ -237,6 +251,7 @@ type Result struct {
 	Mode       string         `json:"mode"`
 	Target     string         `json:"target"`
 	Conns      int            `json:"conns"`
+	Rate       float64        `json:"rate,omitempty"` // requests due per second (-rate)
 	Requests   int            `json:"requests"`
 	OK         int            `json:"ok"`
 	Errors     map[string]int `json:"errors"`
@@ -274,8 +289,12 @@ func (r Result) human() string {
 		slices.Sort(parts)
 		errs = strings.Join(parts, " ")
 	}
-	out := fmt.Sprintf("%-9s %s\n  %d requests, %d ok in %.2fs at %d connections: %.0f req/s\n  latency p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n  errors: %s\n",
-		r.Mode, r.Target, r.Requests, r.OK, r.Seconds, r.Conns, r.RPS, r.P50ms, r.P90ms, r.P99ms, r.MaxMs, errs)
+	offered := ""
+	if r.Rate > 0 {
+		offered = fmt.Sprintf(", %.0f/s due", r.Rate)
+	}
+	out := fmt.Sprintf("%-9s %s\n  %d requests, %d ok in %.2fs at %d connections%s: %.0f req/s\n  latency p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n  errors: %s\n",
+		r.Mode, r.Target, r.Requests, r.OK, r.Seconds, r.Conns, offered, r.RPS, r.P50ms, r.P90ms, r.P99ms, r.MaxMs, errs)
 	if r.Mode == "export" {
 		out += fmt.Sprintf("  %.1f MB in responses: %.1f MB/s; server RSS %.0f MB before, %.0f MB peak; Go heap %.0f MB before, %.0f MB peak\n",
 			float64(r.Bytes)/1e6, r.MBps, r.RSSBeforeMB, r.RSSPeakMB, r.HeapBeforeMB, r.HeapPeakMB)
@@ -490,7 +509,7 @@ func runStudyReads(ctx context.Context, o options) (Result, error) {
 	// wait for 200,000 ratings sent one by one.
 	total := len(dyads) * o.sessions * 2
 	so := o
-	so.n, so.duration, so.conns = total, maxDuration, max(o.conns, 32)
+	so.n, so.duration, so.conns, so.rate = total, maxDuration, max(o.conns, 32), 0
 	sr := load(ctx, so, "seed", o.url, ratingRequests(o.url, dyads, runID(), o.headers, o.steady), http.StatusCreated)
 	if sr.OK != total {
 		return Result{}, fmt.Errorf("seeding %d ratings: only %d stored; errors %v", total, sr.OK, sr.Errors)

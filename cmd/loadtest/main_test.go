@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,6 +61,9 @@ func TestFlagsAreBounded(t *testing.T) {
 		{"-mode", "flood"},
 		{"-answers", "random"},
 		{"-H", "no-colon"},
+		{"-rate", "-1"},
+		{"-rate", "NaN"},
+		{"-rate", "2e6"},
 	} {
 		var stderr bytes.Buffer
 		if code := realMain(context.Background(), args, &bytes.Buffer{}, &stderr); code == 0 {
@@ -238,5 +242,42 @@ func TestWorkerConnections(t *testing.T) {
 	}
 	if n := conns.Load(); n != 3 { // the first, one after request 3, one after 6
 		t.Errorf("%d connections, want 3", n)
+	}
+}
+
+// TestRateIsAnOpenLoop: with -rate, request i is sent no earlier than
+// i/rate after the start, and its latency counts from then, so a stall
+// shows in the latency of every request due during it. One connection,
+// 100 requests a second, the first answered after 100 ms: requests 1 to
+// 9 were due 10 to 90 ms after the start and could not be sent before
+// 100 ms. Timed by a closed loop they would take no time at all.
+func TestRateIsAnOpenLoop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Query().Get("i") == "0" {
+			time.Sleep(100 * time.Millisecond)
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	build := func(i int) (*http.Request, bool) {
+		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/x?i=%d", srv.URL, i), strings.NewReader("{}"))
+		return req, true
+	}
+	r := load(context.Background(), options{conns: 1, n: 10, rate: 100}, "test", srv.URL, build, http.StatusCreated)
+	if r.OK != 10 || len(r.Errors) != 0 {
+		t.Fatalf("%d ok, errors %v; want 10 ok", r.OK, r.Errors)
+	}
+	if r.Seconds < 0.09 { // the last request is due at 90 ms
+		t.Errorf("10 requests at 100/s took %vs: sent ahead of their schedule", r.Seconds)
+	}
+	// Request k (due at 10k ms) is answered at 100 ms or later: its
+	// latency is at least 100 − 10k ms. The median, the fifth shortest,
+	// is at least 50 ms (request 5); the longest at least 100 ms.
+	if r.P50ms < 50 || r.MaxMs < 100 {
+		t.Errorf("p50 %v ms, max %v ms; want at least 50 and 100: latency counted from when each request was due", r.P50ms, r.MaxMs)
+	}
+	if r.Rate != 100 {
+		t.Errorf("result's rate %v, want 100", r.Rate)
 	}
 }
