@@ -34,7 +34,10 @@
 # PG_BENCH_PGBOUNCER=1, each round also measures one instance through
 # PgBouncer in transaction mode, as docs/deploying.md sets it up (pgx's exec
 # mode, no statement timeout from the instance, migrations straight to
-# PostgreSQL); its server CPU includes PgBouncer's.
+# PostgreSQL); its server CPU includes PgBouncer's. With PG_BENCH_RATE=R,
+# each measurement offers R requests a second (loadtest -rate: an open
+# loop, at most CONNS in flight), for the latency below capacity; the
+# warm-ups still run flat out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2} seconds=${2:-15} conns=${3:-32} dyads=${4:-${3:-32}} answers=${5:-cycle}
@@ -58,6 +61,8 @@ cleanup() {
 }
 trap cleanup EXIT
 go build -o "$bin/alliance" ./cmd/alliance
+rate_args=()
+if [ -n "${PG_BENCH_RATE:-}" ]; then rate_args=(-rate "$PG_BENCH_RATE"); fi
 go build -o "$bin/loadtest" ./cmd/loadtest
 base=${PG_BENCH_BASE:-}
 if [ -n "$base" ]; then
@@ -153,7 +158,7 @@ measure() {
   shift 5
   local s0 p0 w0 c0 v0 out s1 p1 w1 c1 v1 ok rps p50 p99
   s0=$(cpu_ticks $servers) p0=$(pg_ticks) w0=$(wal_syncs) c0=$(checkpoints) v0=$(autovacuums "$db")
-  out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -answers "$answers" -duration "${seconds}s" "$@" 2>"$bin/loadtest.err") || {
+  out=$("$bin/loadtest" -c "$conns" -dyads "$dyads" -answers "$answers" -duration "${seconds}s" "${rate_args[@]}" "$@" 2>"$bin/loadtest.err") || {
     cat "$bin/loadtest.err" >&2; exit 1
   }
   s1=$(cpu_ticks $servers) p1=$(pg_ticks) w1=$(wal_syncs) c1=$(checkpoints) v1=$(autovacuums "$db")
@@ -196,7 +201,7 @@ if [ "${PG_BENCH_PGBOUNCER:-}" = 1 ]; then
   fi
   bouncer=$(cat "$(dirname "$ALLIANCE_TEST_POSTGRES_DATA")/pgbouncer.pid")
 fi
-echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
+echo "pg-bench: $rounds rounds of ${seconds}s at $conns connections${PG_BENCH_RATE:+ and $PG_BENCH_RATE requests/s offered} over $dyads dyads, $answers answers; PostgreSQL $(psql_admin 'SHOW server_version'), fsync $(psql_admin 'SHOW fsync'), synchronous_commit $(psql_admin 'SHOW synchronous_commit'); $(nproc) cores" >&2
 echo "| round: system | req/s | p50 ms | p99 ms | server CPU ms/rating | PostgreSQL CPU ms/rating | load tool CPU ms/rating | WAL flushes/s | checkpoints | autovacuums | alerts/rating | errors |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
