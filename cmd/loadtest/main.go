@@ -150,6 +150,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-duration must be in (0, %v]", maxDuration)
 	case !(o.rate >= 0 && o.rate <= maxRate):
 		return o, fmt.Errorf("-rate must be 0..%d", maxRate)
+	case o.rate > 0 && o.n > 0 && float64(o.n-1)/o.rate > maxDuration.Seconds():
+		return o, fmt.Errorf("-n %d at -rate %g would run longer than %v", o.n, o.rate, maxDuration)
 	case o.dyads < 0 || o.dyads > 100_000:
 		return o, errors.New("-dyads must be 0..100000")
 	case o.sessions < 1 || o.sessions > maxSession:

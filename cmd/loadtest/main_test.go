@@ -64,6 +64,7 @@ func TestFlagsAreBounded(t *testing.T) {
 		{"-rate", "-1"},
 		{"-rate", "NaN"},
 		{"-rate", "2e6"},
+		{"-rate", "1", "-n", "1000"},
 	} {
 		var stderr bytes.Buffer
 		if code := realMain(context.Background(), args, &bytes.Buffer{}, &stderr); code == 0 {
