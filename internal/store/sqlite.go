@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -148,8 +149,13 @@ const checkpointEvery = 100 * time.Millisecond
 // PASSIVE checkpoint never blocks the writer or readers, and a full one
 // lets the next write start the WAL over, so it stays small.
 type checkpointer struct {
-	pool  *sql.DB
-	log   *slog.Logger
+	pool *sql.DB
+	log  *slog.Logger
+	// mu makes this process's checkpoints take turns. SQLite refuses a
+	// checkpoint at once, without waiting, while another connection runs
+	// one: an erasure's truncation that met a background checkpoint
+	// answered before the erased bytes were out of the files.
+	mu    sync.Mutex
 	dirty chan struct{} // a commit happened since the last checkpoint
 	// truncate asks for a TRUNCATE checkpoint: an erasure happened, and the
 	// WAL must not keep the pages as they were before it.
@@ -191,11 +197,19 @@ func (c *checkpointer) loop() {
 		default:
 			continue // nothing new in the WAL
 		}
-		if _, err := c.pool.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			// Not a write failure: the WAL keeps the data, and the writer's
-			// autocheckpoint is the backstop.
-			c.log.Warn("background WAL checkpoint failed", "err", err)
-		}
+		c.passive()
+	}
+}
+
+// passive copies what it can of the WAL into the database file without
+// waiting for anyone.
+func (c *checkpointer) passive() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.pool.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		// Not a write failure: the WAL keeps the data, and the writer's
+		// autocheckpoint is the backstop.
+		c.log.Warn("background WAL checkpoint failed", "err", err)
 	}
 }
 
@@ -207,16 +221,39 @@ func (c *checkpointer) truncateWAL(ctx context.Context) {
 	c.truncateNow(ctx)
 }
 
+// truncateNow runs one TRUNCATE checkpoint. SQLite waits (up to the busy
+// timeout) for readers of older snapshots, but not for a checkpoint of
+// another connection (the writer's autocheckpoint, another process): that
+// one reports busy at once with no WAL counts (-1), and is tried again
+// for up to checkpointLockWait, as it lets go within milliseconds.
 func (c *checkpointer) truncateNow(ctx context.Context) {
-	var busy, frames, copied int
-	err := c.pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
-	switch {
-	case err != nil:
-		c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
-	case busy == 0:
-		c.truncate.Store(false)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	give := time.Now().Add(checkpointLockWait)
+	for {
+		var busy, frames, copied int
+		err := c.pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+		switch {
+		case err != nil:
+			c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
+			return
+		case busy == 0:
+			c.truncate.Store(false)
+			return
+		case frames != -1 || time.Now().After(give):
+			return // the following ticks try again
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
+
+// checkpointLockWait bounds how long an erasure's truncation waits for a
+// checkpoint of another connection to end.
+const checkpointLockWait = time.Second
 
 func (c *checkpointer) close() {
 	close(c.quit)
