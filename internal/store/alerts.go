@@ -481,14 +481,20 @@ func (s *Store) evaluateOn(ctx context.Context, tx *sql.Tx, a *alertStep) ([]op,
 // changes they compute (see effects), a statement per change.
 func (s *Store) effectOps(a *alertStep, ac alliance.AlertContext) ([]op, error) {
 	var c alertChanges
-	fx, err := s.effects(a, ac)
-	if err == nil {
-		err = c.add(fx)
-	}
-	if err != nil {
+	if err := s.addEffects(&c, a, ac); err != nil {
 		return nil, err
 	}
 	return c.ops(s.sql, false), nil
+}
+
+// addEffects calls a's rules with ac (see effects) and adds the changes
+// they compute to c.
+func (s *Store) addEffects(c *alertChanges, a *alertStep, ac alliance.AlertContext) error {
+	fx, err := s.effects(a, ac)
+	if err != nil {
+		return err
+	}
+	return c.add(fx)
 }
 
 // effects calls a's rules with ac. The rules run in the writer's

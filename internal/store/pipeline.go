@@ -307,11 +307,7 @@ func (s *Store) evaluate(ctx context.Context, pc *pgx.Conn, batch []groupcommit.
 		if share {
 			c = &changes[0]
 		}
-		fx, err := s.effects(a, ac)
-		if err == nil {
-			err = c.add(fx)
-		}
-		if err != nil {
+		if err := s.addEffects(c, a, ac); err != nil {
 			return nil, nil, i, err
 		}
 	}
