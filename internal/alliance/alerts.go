@@ -381,8 +381,11 @@ type alertChange struct {
 //     rated session is no longer the one it compared with;
 //   - every finding of the new ratings that involves the new version, or
 //     is the role's next session's rupture (and its repair), is raised
-//     unless an unresolved alert has its key; the store skips a key raised
-//     before (it is unique), so no finding is raised twice.
+//     unless an unresolved alert has its key; the store skips the key of
+//     an unresolved alert (unique among them), so no finding is raised
+//     twice while it stands. A finding whose alert was resolved is raised
+//     again when it comes back (a voided rating between a rupture's two
+//     sessions).
 func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 	var ch alertChange
 	var session int

@@ -337,3 +337,38 @@ func TestThresholdsAcrossInstances(t *testing.T) {
 		t.Errorf("divergences after the band became 2 on the other instance = %+v, want still the one of session 1", got)
 	}
 }
+
+// TestRuptureBackAfterVoid: a rupture resolved because a session was
+// rated between its two (re-evaluated) is raised again when that rating is
+// voided, so the two sessions are consecutive again: the finding is back,
+// and a resolved alert with its key must not hide it.
+func TestRuptureBackAfterVoid(t *testing.T) {
+	onBackends(t, func(t *testing.T, f *fixture) {
+		d := f.dyad()
+		f.rate(d, 1, alliance.RoleClient, flat(5)...)
+		f.rate(d, 3, alliance.RoleClient, flat(4)...)                         // a rupture from session 1
+		f.rate(d, 2, alliance.RoleClient, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4) // 4.5: 1 → 2 → 3, no rupture
+		rup := f.alerts(d, alliance.AlertRupture)
+		if len(rup) != 1 || rup[0].State() != alliance.AlertResolved || rup[0].ResolvedReason != alliance.ResolvedReevaluated {
+			t.Fatalf("ruptures after session 2 = %+v, want the session-3 one resolved (re-evaluated)", rup)
+		}
+		if _, err := f.svc.VoidRating(f.ctx, d.ID, 2, alliance.RoleClient, "wrong_session"); err != nil {
+			t.Fatal(err)
+		}
+		var open []alliance.Alert
+		for _, a := range f.alerts(d, alliance.AlertRupture) {
+			if a.State() != alliance.AlertResolved {
+				open = append(open, a)
+			}
+		}
+		if len(open) != 1 || open[0].Session != 3 || open[0].Figures.PreviousSession != 1 || open[0].ID == rup[0].ID {
+			t.Fatalf("unresolved ruptures after the void = %+v, want a new one at session 3 from session 1", open)
+		}
+		// Repaired later, the new episode ends as any other.
+		f.rate(d, 4, alliance.RoleClient, flat(5)...)
+		rep := f.alerts(d, alliance.AlertRepair)
+		if len(rep) != 1 || rep[0].EpisodeID != open[0].ID || rep[0].Session != 4 {
+			t.Errorf("repairs = %+v, want session 4 ending the raised-again rupture's episode", rep)
+		}
+	})
+}

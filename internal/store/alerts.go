@@ -73,12 +73,12 @@ type storedReliability struct {
 
 const (
 	updateAlertThresholdsSQL = `UPDATE studies SET alert_divergence_band = ?, alert_rupture_z = ?, alert_low_cutoff = ? WHERE id = ?`
-	// insertAlertSQL raises a finding once: a key raised before (resolved
-	// or not) is skipped.
+	// insertAlertSQL raises a finding once while it is unresolved: the key
+	// of an unresolved alert is skipped (migration 00014).
 	insertAlertSQL = `INSERT INTO alerts (id, study_id, dyad_id, kind, role, session, dedup_key, rating_id, rating_ids, episode_id,
 	figures, created_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolved_reason)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL)
-ON CONFLICT (dedup_key) DO NOTHING`
+ON CONFLICT (dedup_key) WHERE resolved_at IS NULL DO NOTHING`
 	// insertAlertEventSQL publishes an alert's event only if the alert
 	// is there: its id is new, so it is there only if insertAlertSQL just
 	// raised it.

@@ -490,7 +490,7 @@ func TestAlertChangesMerged(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("merged ops =\n%q\nwant\n%q", got, want)
 	}
-	if !strings.Contains(want[0], "$8::text)") || !strings.HasSuffix(want[1], "ON CONFLICT (dedup_key) DO NOTHING") {
+	if !strings.Contains(want[0], "$8::text)") || !strings.HasSuffix(want[1], "ON CONFLICT (dedup_key) WHERE resolved_at IS NULL DO NOTHING") {
 		t.Errorf("rows of two resolutions = %q, of three alerts = %q", want[0], want[1])
 	}
 	if n := len(c.ops(sq, false)); n != 8 {
