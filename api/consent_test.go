@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/alliance"
 )
 
 // conflictCode asserts a 409 problem with the given code.
@@ -95,6 +97,27 @@ func TestVoidRating(t *testing.T) {
 	audit := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?action=rating.void", ""))
 	if len(audit.Items) != 1 || audit.Items[0].ResourceID != wrong.ID {
 		t.Errorf("audit of the void = %+v", audit.Items)
+	}
+}
+
+// TestSessionOutOfRange: a session number below 1 in the path of a
+// rating route is refused; once it was read as "any session", and a void
+// of "session 0" voided the dyad's first rated session.
+func TestSessionOutOfRange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	rated := e.postRating(d.ID, 5, "client", refClient)
+	want := problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"session", "out_of_range"}}}
+	for _, s := range []int{0, -1, alliance.MaxSession + 1} {
+		path := ratingPath(d.ID, s, "client")
+		checkProblem(t, e.do(http.MethodPost, path+"/void", `{"reason_code":"test_entry"}`), "void of session "+strconv.Itoa(s), want)
+		checkProblem(t, e.do(http.MethodGet, path, ""), "rating of session "+strconv.Itoa(s), want)
+		checkProblem(t, e.do(http.MethodGet, path+"/history", ""), "history of session "+strconv.Itoa(s), want)
+	}
+	cur := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodGet, ratingPath(d.ID, 5, "client"), ""))
+	if cur.ID != rated.ID || cur.VoidedAt != nil {
+		t.Errorf("session 5 after the refused voids = %+v, want %s unvoided", cur, rated.ID)
 	}
 }
 

@@ -329,7 +329,7 @@ func (s *Service) DyadAgreement(ctx context.Context, dyadID string, conf *float6
 	if err != nil {
 		return DyadAgreement{}, err
 	}
-	rs, err := s.store.FindRatings(ctx, dyadID, 0)
+	rs, err := s.store.FindRatings(ctx, dyadID)
 	if err != nil {
 		return DyadAgreement{}, err
 	}
@@ -476,7 +476,7 @@ func ParseSessionSelector(field, s string) (SessionSelector, error) {
 		return SessionSelector{Last: true}, nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > MaxSession {
+	if err != nil || !sessionInRange(n) {
 		return SessionSelector{}, invalid(field, "invalid_value",
 			fmt.Sprintf(`must be "first", "last" or a session number from 1 to %d`, MaxSession))
 	}

@@ -67,8 +67,8 @@ type InvitationInput struct {
 // not after the rater filled in the form; so is a withdrawn dyad.
 func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in InvitationInput) (Invitation, string, error) {
 	var fe fieldErrors
-	if in.Session < 1 || in.Session > MaxSession {
-		fe.add("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	if !sessionInRange(in.Session) {
+		fe.add("session", "out_of_range", sessionRange)
 	}
 	role, err := ParseRole("role", in.Role)
 	if err != nil {

@@ -13,6 +13,22 @@ import (
 // it keeps typing accidents like 20251123 out of the data.
 const MaxSession = 10000
 
+// sessionRange says which session numbers there are, for a refusal.
+var sessionRange = fmt.Sprintf("session numbers run from 1 to %d", MaxSession)
+
+func sessionInRange(n int) bool { return n >= 1 && n <= MaxSession }
+
+// checkSession refuses a session number outside 1..MaxSession before it
+// reaches a query: no rating has one, so a lookup by it can only be a
+// mistake of the caller's (a 0 read as "any session" once voided another
+// session's rating).
+func checkSession(n int) error {
+	if !sessionInRange(n) {
+		return invalid("session", "out_of_range", sessionRange)
+	}
+	return nil
+}
+
 // RatingInput is one rater's submission for one session. Answers are
 // positional in the form's item order; nil is an unanswered item. A nil
 // Session was not given (required), which is not the same mistake as a
@@ -217,8 +233,8 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 	switch {
 	case in.Session == nil:
 		fe.add("session", "required", "the session number is required")
-	case *in.Session < 1 || *in.Session > MaxSession:
-		fe.add("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	case !sessionInRange(*in.Session):
+		fe.add("session", "out_of_range", sessionRange)
 	default:
 		c.session = *in.Session
 	}
@@ -286,10 +302,13 @@ func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating
 
 // FindRating returns the current rating of one role for one session.
 func (s *Service) FindRating(ctx context.Context, dyadID string, session int, role Role) (Rating, error) {
+	if err := checkSession(session); err != nil {
+		return Rating{}, err
+	}
 	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
 		return Rating{}, err
 	}
-	rs, err := s.store.FindRatings(ctx, dyadID, session)
+	rs, err := s.store.FindSessionRatings(ctx, dyadID, session)
 	if err != nil {
 		return Rating{}, err
 	}
@@ -307,12 +326,15 @@ func (s *Service) FindDyadRatings(ctx context.Context, dyadID string) ([]Rating,
 	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
 		return nil, err
 	}
-	return s.store.FindRatings(ctx, dyadID, 0)
+	return s.store.FindRatings(ctx, dyadID)
 }
 
 // RatingHistory returns every version of one role's rating for a session,
 // oldest first.
 func (s *Service) RatingHistory(ctx context.Context, dyadID string, session int, role Role) ([]Rating, error) {
+	if err := checkSession(session); err != nil {
+		return nil, err
+	}
 	if _, err := s.FindDyadByID(ctx, dyadID); err != nil {
 		return nil, err
 	}
@@ -330,14 +352,14 @@ func (s *Service) RatingHistory(ctx context.Context, dyadID string, session int,
 // rated it, their comparison. A session nobody rated yet is not an error:
 // frontends poll it to see whether the pair is complete.
 func (s *Service) FindSession(ctx context.Context, dyadID string, session int) (Session, error) {
-	if session < 1 || session > MaxSession {
-		return Session{}, invalid("session", "out_of_range", fmt.Sprintf("session numbers run from 1 to %d", MaxSession))
+	if err := checkSession(session); err != nil {
+		return Session{}, err
 	}
 	d, err := s.FindDyadByID(ctx, dyadID)
 	if err != nil {
 		return Session{}, err
 	}
-	rs, err := s.store.FindRatings(ctx, dyadID, session)
+	rs, err := s.store.FindSessionRatings(ctx, dyadID, session)
 	if err != nil {
 		return Session{}, err
 	}

@@ -55,9 +55,12 @@ type Store interface {
 	AmendRating(ctx context.Context, prev, r Rating, idem *Idempotency, audit ...AuditEntry) error
 	// FindRatingByID returns one version of a rating, current or not.
 	FindRatingByID(ctx context.Context, id string) (Rating, error)
-	// FindRatings returns the current ratings of a dyad, ordered by session
-	// then role; session 0 means every session.
-	FindRatings(ctx context.Context, dyadID string, session int) ([]Rating, error)
+	// FindRatings returns the current ratings of a dyad over all its
+	// sessions, ordered by session and role.
+	FindRatings(ctx context.Context, dyadID string) ([]Rating, error)
+	// FindSessionRatings returns the current ratings of one session of a
+	// dyad, ordered by role.
+	FindSessionRatings(ctx context.Context, dyadID string, session int) ([]Rating, error)
 	// FindRatingHistory returns every version of one rating, oldest first.
 	FindRatingHistory(ctx context.Context, dyadID string, session int, role Role) ([]Rating, error)
 	// VoidRating takes the current version id out of current data, with no

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"gorm.io/gorm"
 )
 
 // ratingRow mirrors the ratings table. Answers and Scores hold JSON (see
@@ -232,13 +233,18 @@ func (s *Store) FindRatingByID(ctx context.Context, id string) (alliance.Rating,
 	return row.toDomain()
 }
 
-// FindRatings returns a dyad's current ratings, of one session or (session
-// 0) of all, ordered by session and role.
-func (s *Store) FindRatings(ctx context.Context, dyadID string, session int) ([]alliance.Rating, error) {
-	q := s.db.WithContext(ctx).Where("dyad_id = ? AND superseded_at IS NULL", dyadID)
-	if session > 0 {
-		q = q.Where("session = ?", session)
-	}
+// FindRatings returns a dyad's current ratings, ordered by session and role.
+func (s *Store) FindRatings(ctx context.Context, dyadID string) ([]alliance.Rating, error) {
+	return s.findRatings(s.db.WithContext(ctx).Where("dyad_id = ? AND superseded_at IS NULL", dyadID))
+}
+
+// FindSessionRatings returns the current ratings of one session of a
+// dyad, ordered by role.
+func (s *Store) FindSessionRatings(ctx context.Context, dyadID string, session int) ([]alliance.Rating, error) {
+	return s.findRatings(s.db.WithContext(ctx).Where("dyad_id = ? AND session = ? AND superseded_at IS NULL", dyadID, session))
+}
+
+func (s *Store) findRatings(q *gorm.DB) ([]alliance.Rating, error) {
 	var rows []ratingRow
 	if err := q.Order("session, role").Find(&rows).Error; err != nil {
 		return nil, translate(err)

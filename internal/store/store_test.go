@@ -249,7 +249,7 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 		if err := st.CreateRating(ctx, c, nil); err != nil {
 			t.Fatal(err)
 		}
-		all, err := st.FindRatings(ctx, "dy_1", 0)
+		all, err := st.FindRatings(ctx, "dy_1")
 		if err != nil || len(all) != 2 || all[0].Role != alliance.RoleClient || all[1].Role != alliance.RoleCounsellor {
 			t.Fatalf("FindRatings = %v, %v; want client then counsellor", all, err)
 		}
@@ -289,7 +289,7 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 		if hist[1].ID != "ra_2" || hist[1].SupersededAt != nil {
 			t.Errorf("version 2 = %s superseded %v, want ra_2 current", hist[1].ID, hist[1].SupersededAt)
 		}
-		cur, err := st.FindRatings(ctx, "dy_1", 1)
+		cur, err := st.FindSessionRatings(ctx, "dy_1", 1)
 		if err != nil || len(cur) != 1 || cur[0].ID != "ra_2" {
 			t.Fatalf("current ratings = %v, %v; want only ra_2", cur, err)
 		}
@@ -364,7 +364,7 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 		if won := count(keyErrs, alliance.ErrIdempotencyKeyTaken); won != 1 {
 			t.Errorf("%d of %d writes under one idempotency key were stored, want 1", won, n)
 		}
-		all, err := st.FindRatings(ctx, "dy_1", 0)
+		all, err := st.FindRatings(ctx, "dy_1")
 		if err != nil || len(all) != 2 {
 			t.Fatalf("FindRatings = %d ratings, %v; want 2", len(all), err)
 		}
@@ -435,11 +435,11 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 				t.Fatal(err)
 			}
 		}
-		got, err := st.FindRatings(ctx, "dy_1", 1)
+		got, err := st.FindSessionRatings(ctx, "dy_1", 1)
 		if err != nil || len(got) != 2 {
-			t.Fatalf("FindRatings(session 1) = %d, %v; want 2", len(got), err)
+			t.Fatalf("FindSessionRatings(session 1) = %d, %v; want 2", len(got), err)
 		}
-		if _, err := st.FindRatings(ctx, "dy_missing", 0); err != nil {
+		if _, err := st.FindRatings(ctx, "dy_missing"); err != nil {
 			t.Errorf("FindRatings(unknown dyad) = %v, want an empty list", err)
 		}
 	})
