@@ -154,6 +154,26 @@ func TestExportNDJSON(t *testing.T) {
 	}
 }
 
+// TestExportWideOneRoleStudy: a study of one role (the client-only SRS)
+// has the wide shape of any study, its other side's columns missing; its
+// item columns once indexed the absent role's pairing and answered 500.
+func TestExportWideOneRoleStudy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	st := e.createStudy("srs_client", "")
+	d := e.createDyad(st.ID, "C-001", "K-01")
+	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(d.ID), ratingBody(1, "client", `[8,9,7.5,10]`))
+	const q = "shape=wide&include=items,scores"
+	header, rows := readCSV(t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/export?"+q, "").Body.Bytes())
+	if want := codebookNames(t, e, st.ID, q); !slices.Equal(header, want) {
+		t.Errorf("CSV header = %v,\nwant the codebook's %v", header, want)
+	}
+	if len(rows) != 1 || rows[0]["client_item_3"] != "7.5" || rows[0]["counsellor_item_3"] != "" || rows[0]["complete"] != "FALSE" {
+		t.Errorf("rows = %v, want the client's answers and the counsellor's columns empty", rows)
+	}
+	e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/export?format=ndjson&"+q, "")
+}
+
 // The column set depends on the study's forms, not on its data.
 func TestExportStableColumnsOnEmptyStudy(t *testing.T) {
 	t.Parallel()

@@ -239,7 +239,9 @@ func (ex exporter) scoreColumns(prefix, who string) []Column {
 // itemColumns describes one column per item of the family's numbering,
 // answered from roles (one role in the wide shape, the study's roles in
 // the long one). Where a role's form numbers the item otherwise, the
-// description names each role's item.
+// description names each role's item. A role the study has no form for
+// (the wide shape's counsellor of a client-only study) keeps its columns,
+// so that the wide shape is the same for every study, always missing.
 func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
 	var labels []string
 	for _, a := range ex.form.Scale.Anchors {
@@ -249,9 +251,14 @@ func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
 	for k, it := range ex.form.Items {
 		desc := fmt.Sprintf("%sraw answer to item %d (%s)", who, it.Key, itemNote(it))
 		var parts []string
-		identity := true
+		identity, missing := true, "; missing when unanswered"
 		for _, role := range roles {
-			f, j := ex.forms[role], ex.items[role][k]
+			f := ex.forms[role]
+			if f == nil {
+				desc, missing = fmt.Sprintf("%sraw answer to item %d: none, the study has no %s form", who, it.Key, role), "; always missing"
+				continue
+			}
+			j := ex.items[role][k]
 			identity = identity && j == k
 			if j >= 0 {
 				parts = append(parts, fmt.Sprintf("%s item %d (%s)", role, f.Items[j].Key, itemNote(f.Items[j])))
@@ -260,7 +267,7 @@ func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
 		if !identity {
 			desc = fmt.Sprintf("%sraw answer to the item parallel to %s item %d: %s", who, ex.form.Role, it.Key, strings.Join(parts, "; "))
 		}
-		out[k] = col(fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc+"; missing when unanswered")
+		out[k] = col(fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc+missing)
 		out[k].Values = strings.Join(labels, "; ")
 	}
 	return out
