@@ -211,14 +211,12 @@ func (f *Form) Keyed(answers []*float64) []*float64 {
 	return out
 }
 
-// Score scores answers that passed Validate (other input does not panic
-// but gives meaningless numbers). The effective missing-item fraction is
-// the smaller of the policy's and the form's cap, 0 when the form does
-// not prorate; a policy outside [0, 1) is clamped into it. With
-// p.TotalRequiresSubscales or the form's own rule, a total whose form
-// has an unscored subscale is unscored too (Reason subscale_missing; its
-// Answered and Items still count). Nothing is rounded.
-func (f *Form) Score(answers []*float64, p Policy) Scores {
+// Applied is the policy the form applies when a study asks for p, which
+// a rating records beside its scores: the missing-item fraction is the
+// smaller of p's and the form's cap, 0 when the form does not prorate (a
+// fraction outside [0, 1] is clamped into it); the total requires its
+// subscales when p or the form says so.
+func (f *Form) Applied(p Policy) Policy {
 	frac := p.MaxMissingFraction
 	if !(frac >= 0) { // negative or NaN
 		frac = 0
@@ -230,7 +228,17 @@ func (f *Form) Score(answers []*float64, p Policy) Scores {
 	if f.Prorate == ProrateNone {
 		frac = 0
 	}
-	requireSubscales := p.TotalRequiresSubscales || f.TotalRequiresSubscales
+	return Policy{MaxMissingFraction: frac, TotalRequiresSubscales: p.TotalRequiresSubscales || f.TotalRequiresSubscales}
+}
+
+// Score scores answers that passed Validate (other input does not panic
+// but gives meaningless numbers) under the policy the form applies for p
+// (Applied). With its TotalRequiresSubscales, a total whose form has an
+// unscored subscale is unscored too (Reason subscale_missing; its
+// Answered and Items still count). Nothing is rounded.
+func (f *Form) Score(answers []*float64, p Policy) Scores {
+	p = f.Applied(p)
+	frac, requireSubscales := p.MaxMissingFraction, p.TotalRequiresSubscales
 	keyed := f.Keyed(answers)
 	all := make([]int, len(f.Items))
 	for i, it := range f.Items {
@@ -264,7 +272,9 @@ func scoreItems(keyed []*float64, keys []int, frac float64) Score {
 	}
 	mean := sum / float64(s.Answered)
 	if missing > 0 {
-		sum = mean * float64(s.Items)
+		// sum·k/answered, not mean·k: one rounding instead of two, so
+		// 23 of 5 items prorated to 6 is 27.6, not 27.599999999999998.
+		sum = sum * float64(s.Items) / float64(s.Answered)
 		s.Prorated = true
 	}
 	s.Mean, s.Sum = &mean, &sum

@@ -487,3 +487,14 @@ func TestScoreFormPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestProratedSumRoundsOnce: a prorated sum is sum·k/answered, rounded
+// once, so that 37 over 10 of 12 items is the 44.4 an analyst computes,
+// not 3.7·12 = 44.400000000000006.
+func TestProratedSumRoundsOnce(t *testing.T) {
+	f := mustForm(t, instrument.Builtin(), "wai_sr_client")
+	got := f.Score(ans(4, 4, 4, 4, 4, 4, 4, 3, 3, 3, miss, miss), instrument.DefaultPolicy()).Total
+	if got.Sum == nil || *got.Sum != 44.4 || !got.Prorated {
+		t.Errorf("prorated total = %+v (sum %v), want exactly 44.4", got, got.Sum)
+	}
+}
