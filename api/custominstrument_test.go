@@ -731,6 +731,19 @@ func TestDocumentedSAIExample(t *testing.T) {
 	d := e.newDyad("sai_client", "sai_counsellor")
 	r := e.postRating(d.ID, 1, "client", `[5,6,4,7,5,6]`)
 	checkScore(t, "SAI total", r.Scores.Total, 5.5, 33, 6, 6, false)
+	// The study allows a quarter of the items missing (the default), the
+	// form 0.17: one of six. The rating and the export say what scored it.
+	r = e.postRating(d.ID, 2, "client", `[5,6,4,7,5,null]`)
+	checkScore(t, "SAI total, one item missing", r.Scores.Total, 5.4, 32.4, 5, 6, true)
+	if f := r.MissingPolicy.MaxMissingFraction; f == nil || *f != 0.17 {
+		t.Errorf("rating's missing_policy.max_missing_fraction = %v, want the form's 0.17", f)
+	}
+	_, rows := readCSV(t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+d.StudyID+"/export", "").Body.Bytes())
+	for _, row := range rows {
+		if row["max_missing_fraction"] != "0.17" {
+			t.Errorf("export row of session %s: max_missing_fraction %q, want 0.17", row["session"], row["max_missing_fraction"])
+		}
+	}
 }
 
 // readDocsJSON returns the JSON block that follows the HTML comment

@@ -294,7 +294,7 @@ func (ex exporter) longColumns() []Column {
 		col("version", "integer", "rating version (1 = first submission; higher = amended)"),
 		col("updated_at", "datetime", "when this version was stored (RFC 3339, UTC)"),
 		col("scoring_version", "string", "the scoring rules and the form definition that scored the rating, e.g. 1/wai_sr_client@1"),
-		col("max_missing_fraction", "number", "missing-item policy the scores were computed with"),
+		col("max_missing_fraction", "number", "largest share of a scale's items that may be unanswered for it to be scored, as the scores applied it: the smaller of the study's policy and the form's own cap (0 for a form scored only when complete)"),
 	)
 	cols = append(cols, withdrawalColumns...)
 	if ex.q.Scores {

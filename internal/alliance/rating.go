@@ -293,7 +293,7 @@ func (s *Service) newRating(c checkedRating, in RatingInput, version int) Rating
 		FormID:         c.form.ID,
 		Answers:        c.answers,
 		Scores:         c.form.Score(c.answers, c.study.Policy),
-		Policy:         c.study.Policy,
+		Policy:         c.form.Applied(c.study.Policy),
 		ScoringVersion: c.form.ScoringVersion(),
 		Version:        version,
 		CreatedAt:      s.now(),
