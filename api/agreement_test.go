@@ -161,6 +161,10 @@ func TestStudyAgreementEndpoint(t *testing.T) {
 		{"?scale=alliance", problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"scale", "unknown_scale"}}}},
 		{"?band=-1&conf=1.5&multiplier=0", problemWant{status: 422, typ: typeValidation,
 			fields: []fieldCode{{"band", "out_of_range"}, {"conf", "out_of_range"}, {"multiplier", "out_of_range"}}}},
+		// So close to 1 that every interval is infinite; so large that the
+		// limits overflow.
+		{"?conf=0.9999999999999999&multiplier=1e308", problemWant{status: 422, typ: typeValidation,
+			fields: []fieldCode{{"conf", "out_of_range"}, {"multiplier", "out_of_range"}}}},
 	} {
 		checkProblem(t, e.do(http.MethodGet, base+tc.query, ""), tc.query, tc.want)
 	}

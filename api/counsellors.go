@@ -18,7 +18,7 @@ import (
 //	@Param			id		path		string	true	"study id"
 //	@Param			session	query		string	false	"a session number, first or last (default first)"
 //	@Param			scale	query		string	false	"total (default) or a subscale key"
-//	@Param			conf	query		number	false	"confidence level of every interval (default 0.95, in (0,1))"
+//	@Param			conf	query		number	false	"confidence level of every interval (default 0.95; above 0, at most 0.999999)"
 //	@Success		200		{object}	CounsellorsResponse
 //	@Failure		400		{object}	Problem
 //	@Failure		404		{object}	Problem

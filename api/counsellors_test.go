@@ -33,6 +33,12 @@ func TestCounsellorsEndpoint(t *testing.T) {
 	e.postRating(lone.ID, 1, "client", refClient)
 	e.postRating(lone.ID, 1, "counsellor", refTherapist)
 
+	// A level whose intervals are all infinite is refused, on both reports
+	// (it once answered 500, and logged a counsellor's code).
+	for _, report := range []string{"counsellors", "summary"} {
+		checkProblem(t, e.do(http.MethodGet, "/v1/studies/"+st.ID+"/"+report+"?conf=0.9999999999999999", ""), report+" at conf 1 − 1e-16",
+			problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"conf", "out_of_range"}}})
+	}
 	rec := e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/counsellors", "")
 	if strings.Contains(rec.Body.String(), "CLIENT-") {
 		t.Errorf("the counsellor report shows client codes: %s", rec.Body)

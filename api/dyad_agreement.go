@@ -16,7 +16,7 @@ import (
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth
 //	@Param			id		path		string	true	"dyad id"
-//	@Param			conf	query		number	false	"confidence level of the slope intervals (default 0.95, in (0,1))"
+//	@Param			conf	query		number	false	"confidence level of the slope intervals (default 0.95; above 0, at most 0.999999)"
 //	@Success		200		{object}	DyadAgreementResponse
 //	@Failure		400		{object}	Problem
 //	@Failure		404		{object}	Problem

@@ -179,8 +179,8 @@ func interval(v, lower, upper float64) plot.Estimate {
 //	@Param			session		query		string	false	"a session number, first or last (default first)"
 //	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
 //	@Param			band		query		number	false	"agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report"
-//	@Param			multiplier	query		number	false	"limits-of-agreement multiplier (default 1.96, > 0)"
-//	@Param			conf		query		number	false	"confidence level of the intervals (default 0.95, in (0,1))"
+//	@Param			multiplier	query		number	false	"limits-of-agreement multiplier (default 1.96; above 0, at most 10)"
+//	@Param			conf		query		number	false	"confidence level of the intervals (default 0.95; above 0, at most 0.999999)"
 //	@Param			trend		query		boolean	false	"draw the proportional-bias line (default false)"
 //	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
 //	@Param			labels		query		string	false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
@@ -228,8 +228,8 @@ func (s *server) plotBlandAltman(c *gin.Context) error {
 //	@Param			session		query		string	false	"a session number, first or last (default first)"
 //	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
 //	@Param			band		query		number	false	"agreement band (default 0.5, ≥ 0); checked as in the agreement report"
-//	@Param			multiplier	query		number	false	"limits-of-agreement multiplier (default 1.96, > 0); checked as in the agreement report"
-//	@Param			conf		query		number	false	"confidence level of the intervals (default 0.95, in (0,1))"
+//	@Param			multiplier	query		number	false	"limits-of-agreement multiplier (default 1.96; above 0, at most 10); checked as in the agreement report"
+//	@Param			conf		query		number	false	"confidence level of the intervals (default 0.95; above 0, at most 0.999999)"
 //	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
 //	@Param			labels		query		string	false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
 //	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"
@@ -274,7 +274,7 @@ func (s *server) plotScatter(c *gin.Context) error {
 //	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
 //	@Param			band		query		number	false	"checked as in the agreement report"
 //	@Param			multiplier	query		number	false	"checked as in the agreement report"
-//	@Param			conf		query		number	false	"confidence level of the per-session CIs (default 0.95, in (0,1))"
+//	@Param			conf		query		number	false	"confidence level of the per-session CIs (default 0.95; above 0, at most 0.999999)"
 //	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
 //	@Param			labels		query		string	false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
 //	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"
@@ -323,7 +323,7 @@ func (s *server) plotTrajectories(c *gin.Context) error {
 //	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
 //	@Param			band		query		number	false	"checked as in the agreement report"
 //	@Param			multiplier	query		number	false	"checked as in the agreement report"
-//	@Param			conf		query		number	false	"confidence level of the CIs (default 0.95, in (0,1))"
+//	@Param			conf		query		number	false	"confidence level of the CIs (default 0.95; above 0, at most 0.999999)"
 //	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
 //	@Param			labels		query		string	false	"none (default: Counsellor 1..k) or codes (the counsellor codes)"	Enums(none, codes)
 //	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"

@@ -20,8 +20,8 @@ import (
 //	@Param			session		query		string		false	"a session number, first or last (default first)"
 //	@Param			scale		query		[]string	false	"scales to report: total and/or subscale keys (default all); repeat or comma-separate"	collectionFormat(multi)
 //	@Param			band		query		number		false	"agreement band on the item-mean metric (default 0.5, ≥ 0)"
-//	@Param			multiplier	query		number		false	"Bland–Altman limits multiplier (default 1.96, > 0)"
-//	@Param			conf		query		number		false	"confidence level of every interval (default 0.95, in (0,1))"
+//	@Param			multiplier	query		number		false	"Bland–Altman limits multiplier (default 1.96; above 0, at most 10)"
+//	@Param			conf		query		number		false	"confidence level of every interval (default 0.95; above 0, at most 0.999999)"
 //	@Param			alpha		query		string		false	"Cronbach's alpha with missing answers: pairwise (default, psych's) or listwise"	Enums(pairwise, listwise)
 //	@Success		200			{object}	StudyAgreementResponse
 //	@Failure		400			{object}	Problem

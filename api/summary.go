@@ -18,7 +18,7 @@ import (
 //	@Param			id			path		string	true	"study id"
 //	@Param			session		query		string	false	"session of the per-counsellor means: a number, first or last (default first)"
 //	@Param			scale		query		string	false	"total (default) or a subscale key"
-//	@Param			conf		query		number	false	"confidence level of every interval (default 0.95, in (0,1))"
+//	@Param			conf		query		number	false	"confidence level of every interval (default 0.95; above 0, at most 0.999999)"
 //	@Param			reliability	query		string	false	"reliability of the reliable change index: published (the form's) or study (the study's own alpha at session 1); default published when the form has one"	Enums(published, study)
 //	@Success		200			{object}	SummaryResponse
 //	@Failure		400			{object}	Problem

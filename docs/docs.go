@@ -452,7 +452,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of the slope intervals (default 0.95, in (0,1))",
+                        "description": "confidence level of the slope intervals (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     }
@@ -2438,13 +2438,13 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "Bland–Altman limits multiplier (default 1.96, \u003e 0)",
+                        "description": "Bland–Altman limits multiplier (default 1.96; above 0, at most 10)",
                         "name": "multiplier",
                         "in": "query"
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "description": "confidence level of every interval (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     },
@@ -2835,7 +2835,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "description": "confidence level of every interval (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     }
@@ -3221,13 +3221,13 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "limits-of-agreement multiplier (default 1.96, \u003e 0)",
+                        "description": "limits-of-agreement multiplier (default 1.96; above 0, at most 10)",
                         "name": "multiplier",
                         "in": "query"
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of the intervals (default 0.95, in (0,1))",
+                        "description": "confidence level of the intervals (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     },
@@ -3350,7 +3350,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of the CIs (default 0.95, in (0,1))",
+                        "description": "confidence level of the CIs (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     },
@@ -3461,13 +3461,13 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "limits-of-agreement multiplier (default 1.96, \u003e 0); checked as in the agreement report",
+                        "description": "limits-of-agreement multiplier (default 1.96; above 0, at most 10); checked as in the agreement report",
                         "name": "multiplier",
                         "in": "query"
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of the intervals (default 0.95, in (0,1))",
+                        "description": "confidence level of the intervals (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     },
@@ -3584,7 +3584,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of the per-session CIs (default 0.95, in (0,1))",
+                        "description": "confidence level of the per-session CIs (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     },
@@ -3688,7 +3688,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "number",
-                        "description": "confidence level of every interval (default 0.95, in (0,1))",
+                        "description": "confidence level of every interval (default 0.95; above 0, at most 0.999999)",
                         "name": "conf",
                         "in": "query"
                     },

@@ -20,6 +20,12 @@ const (
 	DefaultLoAMultiplier = 1.96
 	// DefaultConf is the confidence level of every interval.
 	DefaultConf = 0.95
+	// MaxConf bounds a requested confidence level: closer to 1, the
+	// quantile (1 + conf)/2 rounds to 1 and every interval is infinite.
+	MaxConf = 0.999999
+	// MaxLoAMultiplier bounds the limits-of-agreement multiplier (1.96,
+	// 2, 2.58 and 3 are in use); far above, the limits overflow.
+	MaxLoAMultiplier = 10
 	// ScaleTotal names the whole-form score beside the subscale keys.
 	ScaleTotal = instrument.ScaleTotal
 	// bandTolerance absorbs float rounding in |client − counsellor| ≤ band,
@@ -430,8 +436,8 @@ func parseConf(conf *float64) (float64, error) {
 	if conf == nil {
 		return DefaultConf, nil
 	}
-	if !(*conf > 0 && *conf < 1) {
-		return 0, invalid("conf", "out_of_range", "the confidence level must lie strictly between 0 and 1, e.g. 0.95")
+	if !(*conf > 0 && *conf <= MaxConf) {
+		return 0, invalid("conf", "out_of_range", fmt.Sprintf("the confidence level must lie above 0 and at most %g, e.g. 0.95", MaxConf))
 	}
 	return *conf, nil
 }

@@ -156,7 +156,8 @@ func perCounsellor(sp scalePairs, d []float64, conf, lo, hi float64, w *warnings
 		cs.Difference, errs[2] = meanEstimate(pick(d, is), conf, lo-hi, hi-lo)
 		cs.ClientHigher, errs[3] = shareEstimate(higher, len(is), conf)
 		if err := errors.Join(errs[:]...); err != nil {
-			return nil, fmt.Errorf("counsellor %s: %w", code, err)
+			// Not the code: an error may reach the log.
+			return nil, fmt.Errorf("counsellor summary: %w", err)
 		}
 		if len(is) < MinNInterval {
 			small = append(small, code)

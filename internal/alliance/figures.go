@@ -114,6 +114,11 @@ func meanEstimate(x []float64, conf, lo, hi float64) (Estimate, error) {
 		return e, nil
 	}
 	m, err := stats.MeanConf(x, conf)
+	var u *stats.Undefined
+	if errors.As(err, &u) {
+		e.CIReason = u.Reason
+		return e, nil
+	}
 	if err != nil {
 		return e, fmt.Errorf("mean interval: %w", err)
 	}
@@ -130,6 +135,12 @@ func shareEstimate(x, n int, conf float64) (Estimate, error) {
 		return e, nil
 	}
 	p, err := stats.WilsonProportion(x, n, conf)
+	var u *stats.Undefined
+	if errors.As(err, &u) {
+		share := float64(x) / float64(n)
+		e.Value, e.CIReason = &share, u.Reason
+		return e, nil
+	}
 	if err != nil {
 		return e, fmt.Errorf("share interval: %w", err)
 	}

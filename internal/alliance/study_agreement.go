@@ -286,8 +286,8 @@ func (s *Service) agreementSettings(ctx context.Context, studyID string, q Agree
 	}
 	if q.LoAMultiplier != nil {
 		out.LoAMultiplier = *q.LoAMultiplier
-		if !(out.LoAMultiplier > 0) || math.IsInf(out.LoAMultiplier, 0) {
-			fe.add("multiplier", "out_of_range", "the limits-of-agreement multiplier must be a finite number > 0, e.g. 1.96 or 2")
+		if !(out.LoAMultiplier > 0 && out.LoAMultiplier <= MaxLoAMultiplier) {
+			fe.add("multiplier", "out_of_range", fmt.Sprintf("the limits-of-agreement multiplier must be above 0 and at most %d, e.g. 1.96 or 2", MaxLoAMultiplier))
 		}
 	}
 	if out.Conf, err = parseConf(q.Conf); err != nil {

@@ -3498,7 +3498,7 @@ type EraseDyadParams struct {
 
 // GetDyadAgreementParams defines parameters for GetDyadAgreement.
 type GetDyadAgreementParams struct {
-	// Conf confidence level of the slope intervals (default 0.95, in (0,1))
+	// Conf confidence level of the slope intervals (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 }
 
@@ -3603,10 +3603,10 @@ type GetStudyAgreementParams struct {
 	// Band agreement band on the item-mean metric (default 0.5, ≥ 0)
 	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
 
-	// Multiplier Bland–Altman limits multiplier (default 1.96, > 0)
+	// Multiplier Bland–Altman limits multiplier (default 1.96; above 0, at most 10)
 	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
 
-	// Conf confidence level of every interval (default 0.95, in (0,1))
+	// Conf confidence level of every interval (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 
 	// Alpha Cronbach's alpha with missing answers: pairwise (default, psych's) or listwise
@@ -3666,7 +3666,7 @@ type GetCounsellorsParams struct {
 	// Scale total (default) or a subscale key
 	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
 
-	// Conf confidence level of every interval (default 0.95, in (0,1))
+	// Conf confidence level of every interval (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 }
 
@@ -3717,10 +3717,10 @@ type PlotBlandAltmanParams struct {
 	// Band agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report
 	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
 
-	// Multiplier limits-of-agreement multiplier (default 1.96, > 0)
+	// Multiplier limits-of-agreement multiplier (default 1.96; above 0, at most 10)
 	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
 
-	// Conf confidence level of the intervals (default 0.95, in (0,1))
+	// Conf confidence level of the intervals (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 
 	// Trend draw the proportional-bias line (default false)
@@ -3753,7 +3753,7 @@ type PlotCounsellorsParams struct {
 	// Multiplier checked as in the agreement report
 	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
 
-	// Conf confidence level of the CIs (default 0.95, in (0,1))
+	// Conf confidence level of the CIs (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 
 	// Format svg (default) or png
@@ -3780,10 +3780,10 @@ type PlotScatterParams struct {
 	// Band agreement band (default 0.5, ≥ 0); checked as in the agreement report
 	Band *float64 `form:"band,omitempty" json:"band,omitempty"`
 
-	// Multiplier limits-of-agreement multiplier (default 1.96, > 0); checked as in the agreement report
+	// Multiplier limits-of-agreement multiplier (default 1.96; above 0, at most 10); checked as in the agreement report
 	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
 
-	// Conf confidence level of the intervals (default 0.95, in (0,1))
+	// Conf confidence level of the intervals (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 
 	// Format svg (default) or png
@@ -3813,7 +3813,7 @@ type PlotTrajectoriesParams struct {
 	// Multiplier checked as in the agreement report
 	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
 
-	// Conf confidence level of the per-session CIs (default 0.95, in (0,1))
+	// Conf confidence level of the per-session CIs (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 
 	// Format svg (default) or png
@@ -3837,7 +3837,7 @@ type GetStudySummaryParams struct {
 	// Scale total (default) or a subscale key
 	Scale *string `form:"scale,omitempty" json:"scale,omitempty"`
 
-	// Conf confidence level of every interval (default 0.95, in (0,1))
+	// Conf confidence level of every interval (default 0.95; above 0, at most 0.999999)
 	Conf *float64 `form:"conf,omitempty" json:"conf,omitempty"`
 
 	// Reliability reliability of the reliable change index: published (the form's) or study (the study's own alpha at session 1); default published when the form has one
