@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -341,14 +342,40 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// MaskURL hides the password of a URL-shaped database address.
+// MaskURL hides the passwords of a database address before it is logged,
+// wherever pgx takes one: the URL's user info, its password and
+// sslpassword parameters, and the same keywords of a keyword=value
+// string. An address that does not parse as a URL loses everything
+// between its scheme and its host.
 func MaskURL(s string) string {
+	s = keywordSecret.ReplaceAllString(s, "${1}xxxxx")
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil {
+		scheme, rest, ok := strings.Cut(s, "://")
+		if at := strings.LastIndex(rest, "@"); ok && at >= 0 {
+			return scheme + "://xxxxx" + rest[at:]
+		}
 		return s
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	masked := false
+	for k := range q {
+		if strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
+			q[k] = []string{"xxxxx"}
+			masked = true
+		}
+	}
+	if masked {
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
+
+// keywordSecret is a password keyword of a keyword=value connection
+// string, with its value, quoted or not.
+var keywordSecret = regexp.MustCompile(`(?i)(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)`)

@@ -110,4 +110,17 @@ func TestMaskURL(t *testing.T) {
 	if got := config.MaskURL("alliance.db"); got != "alliance.db" {
 		t.Errorf("MaskURL(path) = %q, want it unchanged", got)
 	}
+	// Every other place pgx takes a password from.
+	for _, dsn := range []string{
+		"postgres://alice@db/alliance?sslmode=disable&password=CNRYpw2",
+		"postgres://alice:CNRYpw1@db/alliance?PASSWORD=CNRYpw2&sslpassword=CNRYpw3",
+		"host=db user=alice password=CNRYpw2 dbname=alliance",
+		"host=db password = 'CNRY pw\\' x' sslpassword=CNRYpw3",
+		"postgres://alice:CNRY%zz@db/alliance", // does not parse
+	} {
+		got := config.MaskURL(dsn)
+		if strings.Contains(got, "CNRY") || !strings.Contains(got, "db") {
+			t.Errorf("MaskURL(%q) = %q, want every password hidden and the host kept", dsn, got)
+		}
+	}
 }
