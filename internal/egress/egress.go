@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -109,7 +110,8 @@ type Resolver interface {
 
 // CheckURL checks a webhook URL as it is registered: absolute https (or
 // http to a loopback address where the policy allows loopback), no user
-// information, and every address its host resolves to allowed. The
+// information, a port (if any) that exists, and every address its host
+// resolves to allowed. The
 // message of an error says what to change.
 func (p Policy) CheckURL(ctx context.Context, raw string, r Resolver) error {
 	u, err := url.Parse(raw)
@@ -121,6 +123,11 @@ func (p Policy) CheckURL(ctx context.Context, raw string, r Resolver) error {
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("a URL with a fragment is not accepted: %w", ErrRefused)
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("the port %s is not one (1 to 65535): %w", port, ErrRefused)
+		}
 	}
 	host := u.Hostname()
 	var ips []netip.Addr

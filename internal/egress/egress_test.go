@@ -82,6 +82,9 @@ func TestCheckURL(t *testing.T) {
 	}{
 		{"https://hooks.example.org/alliance", true, true},
 		{"https://hooks.example.org:8443/a?b=c", true, true},
+		{"https://hooks.example.org:65535/a", true, true},
+		{"https://93.184.215.14:99999/", false, false}, // no such port
+		{"https://hooks.example.org:0/a", false, false},
 		{"https://93.184.215.14/h", true, true},
 		{"http://hooks.example.org/alliance", false, false},
 		{"https://mixed.example.org/h", false, false},
