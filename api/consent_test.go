@@ -37,9 +37,23 @@ func TestWithdrawal(t *testing.T) {
 	}
 	// Again: nothing changes, the first withdrawal stands.
 	again := decode[api.DyadResponse](t, e.expect(http.StatusOK, http.MethodPost, "/v1/dyads/"+d.ID+"/withdraw",
-		`{"scope":"both","reason_code":"other"}`))
-	if again.Withdrawal == nil || !again.Withdrawal.At.Equal(got.Withdrawal.At) || again.Withdrawal.Scope != "client" {
+		`{"scope":"client","reason_code":"other"}`))
+	if again.Withdrawal == nil || !again.Withdrawal.At.Equal(got.Withdrawal.At) || again.Withdrawal.Scope != "client" ||
+		again.Withdrawal.ReasonCode != "consent_withdrawn" {
 		t.Errorf("withdrawing again changed the withdrawal: %+v, want %+v", again.Withdrawal, got.Withdrawal)
+	}
+	// The counsellor withdraws too: the scope widens to both, from when
+	// collection stopped; once both, nothing widens it further.
+	for _, scope := range []string{"counsellor", "client", "both"} {
+		wider := decode[api.DyadResponse](t, e.expect(http.StatusOK, http.MethodPost, "/v1/dyads/"+d.ID+"/withdraw",
+			`{"scope":"`+scope+`","reason_code":"participant_request"}`))
+		if w := wider.Withdrawal; w == nil || w.Scope != "both" || !w.At.Equal(got.Withdrawal.At) || w.ReasonCode != "consent_withdrawn" {
+			t.Errorf("after a %s withdrawal: %+v, want scope both from the first withdrawal", scope, w)
+		}
+	}
+	audit := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?action=dyad.withdraw", ""))
+	if len(audit.Items) != 2 {
+		t.Errorf("withdrawal audit entries = %+v, want the withdrawal and its widening", audit.Items)
 	}
 
 	// Collection stops: new ratings, amendments, new links.
@@ -62,7 +76,7 @@ func TestWithdrawal(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.SplitN(export, "\n", 2)[0]), &row); err != nil {
 		t.Fatal(err)
 	}
-	if row["withdrawn_at"] == nil || row["withdrawal_scope"] != "client" {
+	if row["withdrawn_at"] == nil || row["withdrawal_scope"] != "both" {
 		t.Errorf("export row of the withdrawn dyad: withdrawn_at %v, withdrawal_scope %v", row["withdrawn_at"], row["withdrawal_scope"])
 	}
 }

@@ -21,7 +21,7 @@ type WithdrawRequest struct {
 // withdrawDyad godoc
 //
 //	@Summary		Withdraw a dyad from collection (consent withdrawn)
-//	@Description	Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+//	@Description	Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 //	@Tags			dyads
 //	@Accept			json
 //	@Produce		json,application/problem+json

@@ -26,7 +26,9 @@ type WithdrawInput struct {
 // survey links are revoked and no new rating is accepted for it (409
 // dyad_withdrawn), while the ratings already given are kept and marked
 // in agreement and exports. Withdrawing a withdrawn dyad again changes
-// nothing and returns it as it is.
+// nothing and returns it as it is, unless the other side withdraws too:
+// then the withdrawal's scope widens to both, from when collection
+// stopped, audited and announced as the first was.
 func (s *Service) WithdrawDyad(ctx context.Context, dyadID string, in WithdrawInput) (Dyad, error) {
 	var fe fieldErrors
 	oneOf(&fe, "scope", in.Scope, withdrawalScopes)
@@ -35,14 +37,22 @@ func (s *Service) WithdrawDyad(ctx context.Context, dyadID string, in WithdrawIn
 		return Dyad{}, err
 	}
 	d, err := s.FindDyadByID(ctx, dyadID)
-	if err != nil || d.Withdrawal != nil {
+	if err != nil {
 		return d, err
 	}
 	w := Withdrawal{At: s.now(), Scope: in.Scope, Reason: in.ReasonCode}
-	view := map[string]any{"scope": w.Scope, "reason_code": w.Reason}
+	from, before := "", any(nil)
+	if p := d.Withdrawal; p != nil {
+		if p.Scope == in.Scope || p.Scope == "both" {
+			return d, nil
+		}
+		from, before = p.Scope, map[string]any{"scope": p.Scope, "reason_code": p.Reason}
+		w = Withdrawal{At: p.At, Scope: "both", Reason: p.Reason}
+	}
+	view := map[string]any{"scope": w.Scope, "reason_code": in.ReasonCode}
 	ev := s.newEvent(EventDyadWithdrawn, d.StudyID, d.ID, map[string]any{"dyad_id": d.ID, "study_id": d.StudyID,
 		"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode, "scope": w.Scope, "reason_code": w.Reason, "withdrawn_at": w.At})
-	err = s.store.WithdrawDyad(ctx, d.ID, w, withEvent(s.audit(ctx, "dyad.withdraw", "dyad", d.ID, d.StudyID, d.ID, nil, view), ev))
+	err = s.store.WithdrawDyad(ctx, d.ID, from, w, withEvent(s.audit(ctx, "dyad.withdraw", "dyad", d.ID, d.StudyID, d.ID, before, view), ev))
 	switch {
 	case errors.Is(err, ErrConflict): // withdrawn meanwhile
 		return s.FindDyadByID(ctx, dyadID)

@@ -30,11 +30,12 @@ type Store interface {
 	// FindCounsellorCodes maps every dyad id of a study to its counsellor
 	// code: the clusters of the study-level statistics.
 	FindCounsellorCodes(ctx context.Context, studyID string) (map[string]string, error)
-	// WithdrawDyad records w and revokes the dyad's pending survey links
-	// in one transaction; ErrConflict if the dyad is already withdrawn.
-	// From then on the store refuses the dyad's new ratings with
+	// WithdrawDyad records w over the withdrawal of scope from ("" for a
+	// dyad not withdrawn) and revokes the dyad's pending survey links in
+	// one transaction; ErrConflict if the dyad's withdrawal is no longer
+	// from. From then on the store refuses the dyad's new ratings with
 	// ErrWithdrawn, whatever copy of the dyad a caller holds.
-	WithdrawDyad(ctx context.Context, id string, w Withdrawal, audit ...AuditEntry) error
+	WithdrawDyad(ctx context.Context, id, from string, w Withdrawal, audit ...AuditEntry) error
 	// EraseDyad deletes the dyad and everything of it (ratings with their
 	// history, survey links, idempotency records), redacts the payloads of
 	// its audit entries, and purges the deleted bytes from the database

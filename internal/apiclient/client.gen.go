@@ -4205,7 +4205,7 @@ type ClientInterface interface {
 
 	// WithdrawDyadWithBody Withdraw a dyad from collection (consent withdrawn)
 	//
-	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -4216,7 +4216,7 @@ type ClientInterface interface {
 
 	// WithdrawDyad Withdraw a dyad from collection (consent withdrawn)
 	//
-	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -5091,7 +5091,7 @@ func (c *Client) VoidRating(ctx context.Context, id string, session int, role Vo
 
 // WithdrawDyadWithBody Withdraw a dyad from collection (consent withdrawn)
 //
-// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 //
 // Called with an API key with scope admin.
 //
@@ -5112,7 +5112,7 @@ func (c *Client) WithdrawDyadWithBody(ctx context.Context, id string, contentTyp
 
 // WithdrawDyad Withdraw a dyad from collection (consent withdrawn)
 //
-// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 //
 // Called with an API key with scope admin.
 //
@@ -9662,7 +9662,7 @@ type ClientWithResponsesInterface interface {
 
 	// WithdrawDyadWithBodyWithResponse Withdraw a dyad from collection (consent withdrawn)
 	//
-	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -9673,7 +9673,7 @@ type ClientWithResponsesInterface interface {
 
 	// WithdrawDyadWithResponse Withdraw a dyad from collection (consent withdrawn)
 	//
-	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+	// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 	//
 	// Called with an API key with scope admin.
 	//
@@ -14783,7 +14783,7 @@ func (c *ClientWithResponses) VoidRatingWithResponse(ctx context.Context, id str
 
 // WithdrawDyadWithBodyWithResponse Withdraw a dyad from collection (consent withdrawn)
 //
-// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 //
 // Called with an API key with scope admin.
 //
@@ -14800,7 +14800,7 @@ func (c *ClientWithResponses) WithdrawDyadWithBodyWithResponse(ctx context.Conte
 
 // WithdrawDyadWithResponse Withdraw a dyad from collection (consent withdrawn)
 //
-// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again changes nothing. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
+// Pending survey links are revoked, and new ratings of the dyad get 409 with code dyad_withdrawn. Ratings already given are kept (what most consent forms allow) and marked: exports carry the withdrawal date. Withdrawing again with the same scope changes nothing; when the other side withdraws too, the scope widens to both, keeping the first date and reason. To remove the data too, erase the dyad (DELETE /v1/dyads/{id}).
 //
 // Called with an API key with scope admin.
 //

@@ -33,7 +33,7 @@ FROM dyads WHERE id = ?`
 	// withdrawDyadSQL marks a dyad withdrawn once; the first withdrawal
 	// stands.
 	withdrawDyadSQL = `UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = ?, withdrawal_reason = ?
-WHERE id = ? AND withdrawn_at IS NULL`
+WHERE id = ? AND COALESCE(withdrawn_scope, '') = ?`
 )
 
 func (r dyadRow) toDomain() alliance.Dyad {
@@ -86,10 +86,10 @@ func (s *Store) FindDyads(ctx context.Context, f alliance.DyadFilter) ([]allianc
 // WithdrawDyad records a withdrawal of consent and revokes the dyad's
 // pending survey links, in one transaction. A dyad already withdrawn
 // yields ErrConflict.
-func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
+func (s *Store) WithdrawDyad(ctx context.Context, id, from string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
 	return s.write(ctx, audit,
-		op{st: s.sql.withdrawDyad, args: []any{w.At, w.Scope, w.Reason, id},
-			none: fmt.Errorf("dyad %s is already withdrawn: %w", id, alliance.ErrConflict)},
+		op{st: s.sql.withdrawDyad, args: []any{w.At, w.Scope, w.Reason, id, from},
+			none: fmt.Errorf("dyad %s was withdrawn meanwhile: %w", id, alliance.ErrConflict)},
 		op{st: s.sql.revokeDyadInvitations, args: []any{w.At, id}})
 }
 

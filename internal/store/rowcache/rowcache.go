@@ -156,12 +156,12 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, audit ..
 }
 
 // WithdrawDyad withdraws a dyad and forgets it.
-func (s *Store) WithdrawDyad(ctx context.Context, id string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
+func (s *Store) WithdrawDyad(ctx context.Context, id, from string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
 	s.dyads.remove(id)
 	s.targets.remove(id)
 	defer s.dyads.remove(id)
 	defer s.targets.remove(id)
-	return s.Store.WithdrawDyad(ctx, id, w, audit...)
+	return s.Store.WithdrawDyad(ctx, id, from, w, audit...)
 }
 
 // UpdateAlertThresholds changes a study's alert thresholds, the one

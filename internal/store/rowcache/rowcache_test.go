@@ -132,7 +132,7 @@ func TestNoRows(t *testing.T) {
 	if next.targets != 1 {
 		t.Errorf("three reads of a rating target reached the store %d times, want once", next.targets)
 	}
-	if err := st.WithdrawDyad(ctx, d.ID, alliance.Withdrawal{At: time.Now().UTC(), Scope: "both"}); err != nil {
+	if err := st.WithdrawDyad(ctx, d.ID, "", alliance.Withdrawal{At: time.Now().UTC(), Scope: "both"}); err != nil {
 		t.Fatal(err)
 	}
 	if gotD, _, err := st.FindRatingTarget(ctx, d.ID); err != nil || gotD.Withdrawal == nil {
