@@ -194,6 +194,10 @@ func TestHostileRequests(t *testing.T) {
 		{name: "another list's cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("a2V5cwBrZXlfMDFqZDh4Mms0bTVuNnA3cThyOXMwdDF2Mnc"), status: 400, field: "after", code: "invalid_cursor"},
 		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
+		// Not text: PostgreSQL refuses a NUL in any text parameter, which
+		// answered 500 before the router refused it.
+		{name: "a NUL in a code filter", method: "GET", path: "/v1/studies/{study}/dyads?client_code=C%00-1", status: 400, field: "client_code", code: "invalid_value"},
+		{name: "invalid UTF-8 in an audit filter", method: "GET", path: "/v1/audit?resource_id=%FF", status: 400, field: "resource_id", code: "invalid_value"},
 
 		// --- SSRF: webhook URLs (as in production, loopback is refused;
 		// the same check runs on the dialled IP at every delivery: see

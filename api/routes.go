@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -155,15 +156,15 @@ func (s *server) routes(r *gin.Engine) {
 	}
 }
 
-// strictQuery refuses query parameters the route does not take.
+// strictQuery refuses query parameters the route does not take, and one
+// that is not text: a NUL or a byte that is not UTF-8 reaches no query
+// (PostgreSQL refuses it in any text parameter, which answered 500). An
+// id in the path that is not text names nothing, and is answered 404.
 func (s *server) strictQuery(allowed []string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if len(allowed) == 1 && allowed[0] == "*" {
-			c.Next()
-			return
-		}
-		for name := range c.Request.URL.Query() {
-			if !slices.Contains(allowed, name) {
+		anyName := len(allowed) == 1 && allowed[0] == "*"
+		for name, values := range c.Request.URL.Query() {
+			if !anyName && !slices.Contains(allowed, name) {
 				msg := fmt.Sprintf("unknown query parameter %q", name)
 				if len(allowed) > 0 {
 					msg += "; this route takes " + strings.Join(allowed, ", ")
@@ -173,9 +174,18 @@ func (s *server) strictQuery(allowed []string) gin.HandlerFunc {
 				writeProblem(c, s.log, malformed(name, "unknown_parameter", msg))
 				return
 			}
+			if slices.ContainsFunc(values, notText) {
+				writeProblem(c, s.log, malformed(name, "invalid_value", name+" is not text: it holds a NUL or a byte that is not UTF-8"))
+				return
+			}
 		}
 		c.Next()
 	}
+}
+
+// notText reports whether v holds a NUL or is not UTF-8.
+func notText(v string) bool {
+	return !utf8.ValidString(v) || strings.ContainsRune(v, 0)
 }
 
 // plain adapts a handler that reports no errors of its own.
