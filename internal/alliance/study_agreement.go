@@ -208,7 +208,7 @@ func (s *Service) StudyAgreement(ctx context.Context, studyID string, q Agreemen
 	if err != nil {
 		return out, err
 	}
-	if out.Alpha, err = s.roleAlphas(ctx, out.Study, pairs, out.AlphaMethod, &w); err != nil {
+	if out.Alpha, err = s.roleAlphas(ctx, out.Study, pairs, out.AlphaMethod, out.Conf, &w); err != nil {
 		return out, err
 	}
 	err = s.itemAgreement(ctx, &out, out.Study, pairs, &w)
@@ -591,7 +591,7 @@ func krippendorffPair(units [][]float64) (KrippendorffPair, error) {
 // roleAlphas computes Cronbach's alpha per role on the keyed items of all
 // of that role's ratings at the selected session (complete pairs or not:
 // reliability of a form does not need the other side).
-func (s *Service) roleAlphas(ctx context.Context, st Study, pairs []dyadPair, method string, w *warnings) ([]RoleAlpha, error) {
+func (s *Service) roleAlphas(ctx context.Context, st Study, pairs []dyadPair, method string, conf float64, w *warnings) ([]RoleAlpha, error) {
 	var out []RoleAlpha
 	for _, role := range Roles {
 		f, err := s.FindForm(ctx, st.Forms[role])
@@ -608,7 +608,7 @@ func (s *Service) roleAlphas(ctx context.Context, st Study, pairs []dyadPair, me
 				rows = append(rows, keyedRow(f, r.Answers))
 			}
 		}
-		ra, err := roleAlpha(role, f, rows, method)
+		ra, err := roleAlpha(role, f, rows, method, conf)
 		if err != nil {
 			return nil, err
 		}
@@ -618,8 +618,9 @@ func (s *Service) roleAlphas(ctx context.Context, st Study, pairs []dyadPair, me
 	return out, nil
 }
 
-// roleAlpha is Cronbach's alpha of one role's keyed item rows by method.
-func roleAlpha(role Role, f *instrument.Form, rows [][]float64, method string) (RoleAlpha, error) {
+// roleAlpha is Cronbach's alpha of one role's keyed item rows by method,
+// with its Feldt interval at conf.
+func roleAlpha(role Role, f *instrument.Form, rows [][]float64, method string, conf float64) (RoleAlpha, error) {
 	ra := RoleAlpha{Role: role, Form: f.ID, Method: method, NRatings: len(rows), K: len(f.Items)}
 	for _, row := range rows {
 		answered, complete := false, true
@@ -636,7 +637,10 @@ func roleAlpha(role Role, f *instrument.Form, rows [][]float64, method string) (
 		compute = stats.CronbachAlphaListwise
 	}
 	r, err := compute(rows)
-	al := Alpha{Raw: r.Raw, Std: r.Std, FeldtLower: r.FeldtLower, FeldtUpper: r.FeldtUpper, KUsed: r.K, MinPairN: r.MinPairN, DroppedItems: []int{}}
+	al := Alpha{Raw: r.Raw, Std: r.Std, KUsed: r.K, MinPairN: r.MinPairN, DroppedItems: []int{}}
+	if err == nil {
+		al.FeldtLower, al.FeldtUpper = stats.FeldtInterval(r.Raw, r.N, r.K, conf)
+	}
 	for _, col := range r.DroppedItems {
 		al.DroppedItems = append(al.DroppedItems, f.Items[col].Key)
 	}

@@ -28,6 +28,15 @@ type AlphaResult struct {
 	DroppedItems []int    `json:"dropped_items"` // 0-based columns dropped for zero variance
 }
 
+// FeldtInterval is the Feldt (1965) interval of coefficient alpha from n
+// respondents and k items at level conf, as psych::alpha.ci(alpha, n, k,
+// p.val = 1 − conf); psych::alpha's $feldt, and AlphaResult's, is the one
+// at 0.95. A bound is nil where its F quantile is not finite.
+func FeldtInterval(alpha float64, n, k int, conf float64) (lower, upper *float64) {
+	df1, df2 := float64(n-1), float64(n-1)*float64(k-1)
+	return opt(1 - (1-alpha)*qF((1+conf)/2, df1, df2)), opt(1 - (1-alpha)*qF((1-conf)/2, df1, df2))
+}
+
 // CronbachAlpha is CronbachAlphaListwise, kept under its old name for
 // callers; CronbachAlphaPairwise is what psych::alpha does by default.
 func CronbachAlpha(items [][]float64) (AlphaResult, error) {
@@ -109,9 +118,7 @@ func CronbachAlphaListwise(items [][]float64) (AlphaResult, error) {
 	if !finite(res.Raw, res.Std) {
 		return AlphaResult{}, undefined(ReasonUndefined)
 	}
-	df1, df2 := float64(n-1), float64(n-1)*(kf-1)
-	res.FeldtLower = opt(1 - (1-res.Raw)*qF(0.975, df1, df2))
-	res.FeldtUpper = opt(1 - (1-res.Raw)*qF(0.025, df1, df2))
+	res.FeldtLower, res.FeldtUpper = FeldtInterval(res.Raw, n, res.K, 0.95)
 	return res, nil
 }
 
@@ -203,9 +210,7 @@ func CronbachAlphaPairwise(items [][]float64) (AlphaResult, error) {
 	if !finite(res.Raw, res.Std) {
 		return AlphaResult{}, undefined(ReasonUndefined)
 	}
-	df1, df2 := float64(n-1), float64(n-1)*(kf-1)
-	res.FeldtLower = opt(1 - (1-res.Raw)*qF(0.975, df1, df2))
-	res.FeldtUpper = opt(1 - (1-res.Raw)*qF(0.025, df1, df2))
+	res.FeldtLower, res.FeldtUpper = FeldtInterval(res.Raw, n, res.K, 0.95)
 	return res, nil
 }
 

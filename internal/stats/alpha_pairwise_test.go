@@ -20,6 +20,7 @@ func TestAlphaPairwiseFixtures(t *testing.T) {
 			StdAlpha   float64  `json:"std_alpha"`
 			FeldtLower *float64 `json:"feldt_lower"`
 			FeldtUpper *float64 `json:"feldt_upper"`
+			Feldt90    feldt90
 		} `json:"alpha_pairwise"`
 	}
 	loadJSON(t, "testdata/fixtures.json", &f)
@@ -43,6 +44,7 @@ func TestAlphaPairwiseFixtures(t *testing.T) {
 			approxEqual(t, "std.alpha", got.Std, c.StdAlpha, fixTol)
 			approxPtr(t, "feldt lower", got.FeldtLower, c.FeldtLower, fixTol)
 			approxPtr(t, "feldt upper", got.FeldtUpper, c.FeldtUpper, fixTol)
+			c.Feldt90.check(t, got)
 		})
 	}
 }

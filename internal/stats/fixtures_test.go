@@ -83,6 +83,7 @@ type fixtures struct {
 		StdAlpha   float64  `json:"std_alpha"`
 		FeldtLower *float64 `json:"feldt_lower"`
 		FeldtUpper *float64 `json:"feldt_upper"`
+		Feldt90    feldt90
 	}
 	Kappa []struct {
 		Name                          string
@@ -267,8 +268,22 @@ func TestAlphaFixtures(t *testing.T) {
 			approxEqual(t, "std", got.Std, c.StdAlpha, fixTol)
 			approxPtr(t, "feldt lower", got.FeldtLower, c.FeldtLower, fixTol)
 			approxPtr(t, "feldt upper", got.FeldtUpper, c.FeldtUpper, fixTol)
+			c.Feldt90.check(t, got)
 		})
 	}
+}
+
+// feldt90 is psych::alpha.ci at p.val = 0.10.
+type feldt90 struct{ Lower, Upper *float64 }
+
+func (f feldt90) check(t *testing.T, got stats.AlphaResult) {
+	t.Helper()
+	lo, hi := stats.FeldtInterval(got.Raw, got.N, got.K, 0.90)
+	if f.Lower == nil {
+		t.Fatal("the fixture has no 90% Feldt interval")
+	}
+	approxPtr(t, "feldt lower at 0.90", lo, f.Lower, fixTol)
+	approxPtr(t, "feldt upper at 0.90", hi, f.Upper, fixTol)
 }
 
 func TestKappaFixtures(t *testing.T) {

@@ -166,6 +166,12 @@ func checkPair(x, y []float64, minN int) error {
 // extreme df (psych's Satterthwaite v can be tiny or huge) it can be far off,
 // so the result is verified against the CDF and, failing that, recomputed by
 // bisection on the beta scale. NaN if no accurate quantile is found.
+//
+// On the beta scale q is y = d1·q/(d1·q + d2), with CDF I_y(d1/2, d2/2),
+// which keeps its precision where y is small (the lower tail). Where y
+// lies closer to 1 than a float64 can say (the upper tail with a tiny
+// d2: qf(0.975, 11, 0.163) = 5.8e18 is 1 − y ≈ 2.6e−21), the bisection
+// solves for z = 1 − y instead, whose CDF I_z(d2/2, d1/2) is P(F > q).
 func qF(p, d1, d2 float64) float64 {
 	if !finite(d1, d2) || d1 <= 0 || d2 <= 0 || !(p > 0 && p < 1) {
 		return math.NaN()
@@ -175,23 +181,34 @@ func qF(p, d1, d2 float64) float64 {
 	if q := f.Quantile(p); ok(q) {
 		return q
 	}
-	lo, hi := 0.0, 1.0 // y = d1·q/(d1·q + d2) has CDF I_y(d1/2, d2/2)
+	y := bisectUnit(func(y float64) float64 { return mathext.RegIncBeta(d1/2, d2/2, y) }, p)
+	if q := d2 * y / (d1 * (1 - y)); ok(q) {
+		return q
+	}
+	tail := func(z float64) float64 { return mathext.RegIncBeta(d2/2, d1/2, z) }
+	z := bisectUnit(tail, 1-p)
+	if q := d2 * (1 - z) / (d1 * z); finite(q) && q >= 0 && math.Abs(tail(z)-(1-p)) <= 1e-10 {
+		return q
+	}
+	return math.NaN()
+}
+
+// bisectUnit finds x in (0, 1) where the increasing g reaches target, to
+// the last bit of x.
+func bisectUnit(g func(float64) float64, target float64) float64 {
+	lo, hi := 0.0, 1.0
 	for range 2000 {
 		mid := lo + (hi-lo)/2
 		if mid <= lo || mid >= hi {
 			break
 		}
-		if mathext.RegIncBeta(d1/2, d2/2, mid) < p {
+		if g(mid) < target {
 			lo = mid
 		} else {
 			hi = mid
 		}
 	}
-	y := lo + (hi-lo)/2
-	if q := d2 * y / (d1 * (1 - y)); ok(q) {
-		return q
-	}
-	return math.NaN()
+	return lo + (hi-lo)/2
 }
 
 // qT is R's qt(p, df).

@@ -67,7 +67,11 @@ icc_sets <- list(
   list(name = "ties_12x2", x = cbind(tie_x, tie_y), conf = 0.95),
   list(name = "small_3x2", x = cbind(c(1, 2, 4), c(2, 2, 5)), conf = 0.95),
   list(name = "small_4x3", x = cbind(c(2, 4, 3, 5), c(3, 4, 3, 4), c(1, 5, 2, 5)), conf = 0.95),
-  list(name = "dyad_items_12x2", x = cbind(dyadC, dyadT), conf = 0.95)
+  list(name = "dyad_items_12x2", x = cbind(dyadC, dyadT), conf = 0.95),
+  # One dyad's twelve items where ICC2's Satterthwaite df is 0.163, so its
+  # lower bound needs qf(0.975, 11, 0.163) = 5.8e18 (found from outside).
+  list(name = "dyad_tiny_df_12x2", x = cbind(c(4, 4, 4, 4, 5, 5, 4, 5, 4, 5, 5, 5),
+                                              c(3, 3, 4, 3, 3, 2, 3, 2, 3, 2, 3, 3)), conf = 0.95)
 )
 
 icc_fix <- lapply(icc_sets, function(s) {
@@ -141,7 +145,9 @@ alpha_fix <- lapply(alpha_sets, function(s) {
   a <- suppressWarnings(suppressMessages(psych::alpha(as.data.frame(s$x), check.keys = FALSE, warnings = FALSE)))
   list(name = s$name, x = mat(s$x), n = nrow(s$x), k = a$nvar,
        raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha,
-       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]])
+       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]],
+       # The Feldt interval at another level: psych::alpha.ci, p.val = 1 - conf.
+       feldt90 = with(psych::alpha.ci(a$total$raw_alpha, nrow(s$x), a$nvar, p.val = 0.10), list(lower = lower.ci, upper = upper.ci)))
 })
 
 sas <- matrix(c(0, 4, 1, 0, 8, 0, 0, 1, 5), 3, byrow = TRUE)
@@ -325,7 +331,9 @@ alpha_pw_fix <- lapply(list(
   list(name = s$name, x = mat(s$x), n = nrow(s$x), k = a$nvar, min_pair_n = min(pn),
        dropped = arr(which(!keep) - 1),
        raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha,
-       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]])
+       feldt_lower = unlist(a$feldt$lower.ci)[[1]], feldt_upper = unlist(a$feldt$upper.ci)[[1]],
+       # The Feldt interval at another level: psych::alpha.ci, p.val = 1 - conf.
+       feldt90 = with(psych::alpha.ci(a$total$raw_alpha, nrow(s$x), a$nvar, p.val = 0.10), list(lower = lower.ci, upper = upper.ci)))
 })
 
 # Slope with inference: summary(lm) and confint(lm) for the slope row.
