@@ -120,9 +120,13 @@ type summaryScore struct {
 	dyad, counsellor string
 	session          int
 	score            float64
+	missing          bool      // the rating has no score on the scale (too many items missing)
 	items            ends      // keyed answers of the scale's items at the item scale's ends
 	row              []float64 // keyed answers of the scale's items, NaN unanswered
 }
+
+// unscored reports whether s has no score on the scale.
+func unscored(s summaryScore) bool { return s.missing }
 
 // StudySummary computes the score distribution per session and role, the
 // share below the form's clinical cut-off, session-to-session reliable
@@ -155,11 +159,9 @@ func (s *Service) StudySummary(ctx context.Context, studyID string, q SummaryQue
 		if f == nil {
 			return nil
 		}
-		sc, ok := scoreOn(f, scale, r.Rating)
-		if ok {
-			sc.dyad, sc.counsellor, sc.session = r.Rating.DyadID, r.CounsellorCode, r.Rating.Session
-			byRole[r.Rating.Role] = append(byRole[r.Rating.Role], sc)
-		}
+		sc := scoreOn(f, scale, r.Rating)
+		sc.dyad, sc.counsellor, sc.session = r.Rating.DyadID, r.CounsellorCode, r.Rating.Session
+		byRole[r.Rating.Role] = append(byRole[r.Rating.Role], sc)
 		return nil
 	})
 	if err != nil {
@@ -199,20 +201,20 @@ func summaryMetric(f *instrument.Form, scale string) (metric string, lo, hi, per
 	return MetricItemMean, f.Scale.Min, f.Scale.Max, 1, nil
 }
 
-// scoreOn is a rating's score of scale on the summary metric; false when
-// the score is missing.
-func scoreOn(f *instrument.Form, scale string, r Rating) (summaryScore, bool) {
+// scoreOn is a rating's score of scale on the summary metric, with its
+// keyed items; missing when the rating has no score on the scale.
+func scoreOn(f *instrument.Form, scale string, r Rating) summaryScore {
 	metric, _, _, _, _ := summaryMetric(f, scale)
 	sc := r.Scores.Of(scale)
 	v := sc.Mean
 	if metric == MetricSum {
 		v = sc.Sum
 	}
-	if v == nil {
-		return summaryScore{}, false
-	}
 	idx := scaleItems(f, scale)
-	out := summaryScore{score: *v, row: make([]float64, len(idx))}
+	out := summaryScore{missing: v == nil, row: make([]float64, len(idx))}
+	if v != nil {
+		out.score = *v
+	}
 	for k, i := range idx {
 		out.row[k] = math.NaN()
 		if i < len(r.Answers) && r.Answers[i] != nil {
@@ -221,15 +223,22 @@ func scoreOn(f *instrument.Form, scale string, r Rating) (summaryScore, bool) {
 			out.items.add(kv, f.Scale.Min, f.Scale.Max)
 		}
 	}
-	return out, true
+	return out
 }
 
+// roleSummary summarises one role's ratings of the scale, scored or not:
+// the distributions and changes are of the scores; the session-1 alpha
+// is of every session-1 rating's items; a dyad's first or last session is
+// the first or last it was rated at, and a dyad whose rating there has no
+// score counts in no counsellor's mean (as in the study agreement).
 func roleSummary(role Role, f *instrument.Form, scale string, scores []summaryScore, reliability string, sel SessionSelector, conf float64, w *warnings) (RoleSummary, error) {
 	metric, lo, hi, perItem, cutoff := summaryMetric(f, scale)
 	out := RoleSummary{Role: role, Form: f.ID, Metric: metric, Min: lo, Max: hi, Cutoff: cutoff, Sessions: []Distribution{}, Counsellors: []CounsellorMean{}}
 	slices.SortFunc(scores, func(a, b summaryScore) int {
 		return cmp.Or(cmp.Compare(a.session, b.session), cmp.Compare(a.dyad, b.dyad))
 	})
+	rated := scores
+	scores = slices.DeleteFunc(slices.Clone(rated), unscored)
 	var small []string
 	for i := 0; i < len(scores); {
 		j := i
@@ -256,10 +265,10 @@ func roleSummary(role Role, f *instrument.Form, scale string, scores []summarySc
 		w.add(WarnSmallN, scale, "%s: sessions with fewer than %d scores: %s; shares and means there are unstable, and intervals need %d", role, SmallN, joinCodes(small), MinNInterval)
 	}
 	var err error
-	if out.Change, err = reliableChange(f, scale, scores, reliability, lo, hi, conf); err != nil {
+	if out.Change, err = reliableChange(f, scale, rated, reliability, lo, hi, conf); err != nil {
 		return out, err
 	}
-	out.Counsellors, err = counsellorMeans(selectSessions(scores, sel), conf, lo, hi, role, w)
+	out.Counsellors, err = counsellorMeans(slices.DeleteFunc(selectSessions(rated, sel), unscored), conf, lo, hi, role, w)
 	return out, err
 }
 
@@ -303,15 +312,19 @@ func distribution(ss []summaryScore, cutoff *ClinicalCutoff, lo, hi, conf float6
 }
 
 // reliableChange measures session-to-session change against the
-// Jacobson–Truax criterion.
-func reliableChange(f *instrument.Form, scale string, scores []summaryScore, reliability string, lo, hi, conf float64) (Figure[ReliableChange], error) {
+// Jacobson–Truax criterion. rated are the role's ratings, scored or not:
+// the study's alpha is of every session-1 rating's items, as psych::alpha
+// of those rows; the SD and the changes are of the scores.
+func reliableChange(f *instrument.Form, scale string, rated []summaryScore, reliability string, lo, hi, conf float64) (Figure[ReliableChange], error) {
 	rc := ReliableChange{Steps: []ChangeStep{}}
-	var first []summaryScore
-	for _, s := range scores {
+	var firstRated []summaryScore
+	for _, s := range rated {
 		if s.session == 1 {
-			first = append(first, s)
+			firstRated = append(firstRated, s)
 		}
 	}
+	scores := slices.DeleteFunc(slices.Clone(rated), unscored)
+	first := slices.DeleteFunc(slices.Clone(firstRated), unscored)
 	var rel float64
 	switch pub := f.Reliability; {
 	case reliability != "study" && pub != nil && scale == ScaleTotal:
@@ -319,8 +332,8 @@ func reliableChange(f *instrument.Form, scale string, scores []summaryScore, rel
 	case reliability == ReliabilityPublished:
 		return Figure[ReliableChange]{Reason: ReasonNoPublishedReliability}, nil
 	default:
-		rows := make([][]float64, len(first))
-		for i, s := range first {
+		rows := make([][]float64, len(firstRated))
+		for i, s := range firstRated {
 			rows[i] = s.row
 		}
 		a, err := figureOf(stats.CronbachAlphaPairwise(rows))
@@ -383,8 +396,8 @@ func reliableChange(f *instrument.Form, scale string, scores []summaryScore, rel
 	return Figure[ReliableChange]{Value: &rc}, nil
 }
 
-// selectSessions keeps one score per dyad: session sel.Number, or each
-// dyad's first or last scored session. scores are ordered by session.
+// selectSessions keeps one rating per dyad: session sel.Number, or each
+// dyad's first or last rated session. scores are ordered by session.
 func selectSessions(scores []summaryScore, sel SessionSelector) []summaryScore {
 	pick := map[string]summaryScore{}
 	for _, s := range scores {
