@@ -175,9 +175,11 @@ type Store interface {
 	// endpoint of their study subscribed to their type.
 	FanOutEvents(ctx context.Context, now time.Time, limit int) (int, error)
 	// ClaimDeliveries leases up to limit due deliveries of enabled
-	// endpoints to owner until until: no other dispatcher takes them
-	// before then.
-	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]Delivery, error)
+	// endpoints, but the endpoints in skip, to owner until until: no
+	// other dispatcher takes them before then.
+	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int, skip []string) ([]Delivery, error)
+	// ReleaseDeliveries gives deliveries owner claimed back, unattempted.
+	ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error
 	// FinishDelivery records an attempt's outcome, if owner still holds
 	// the lease.
 	FinishDelivery(ctx context.Context, o DeliveryOutcome) error

@@ -206,7 +206,11 @@ func TestDispatcherBookkeeping(t *testing.T) {
 		}
 
 		until := now.Add(time.Minute)
-		got, err := st.ClaimDeliveries(ctx, "a", now, until, 2)
+		// A dispatcher skips the endpoints it has enough in flight to.
+		if skipped, err := st.ClaimDeliveries(ctx, "a", now, until, 10, []string{"wh_9", "wh_1"}); err != nil || len(skipped) != 0 {
+			t.Fatalf("ClaimDeliveries skipping wh_1 = %+v, %v; want none", skipped, err)
+		}
+		got, err := st.ClaimDeliveries(ctx, "a", now, until, 2, nil)
 		if err != nil || len(got) != 2 {
 			t.Fatalf("ClaimDeliveries = %d, %v; want 2", len(got), err)
 		}
@@ -215,9 +219,22 @@ func TestDispatcherBookkeeping(t *testing.T) {
 				t.Errorf("claimed delivery %+v, want a rating.created event to wh_1", d)
 			}
 		}
-		rest, err := st.ClaimDeliveries(ctx, "b", now, until.Add(time.Second), 10)
+		rest, err := st.ClaimDeliveries(ctx, "b", now, until.Add(time.Second), 10, []string{"wh_2"})
 		if err != nil || len(rest) != 1 || rest[0].ID == got[0].ID || rest[0].ID == got[1].ID {
 			t.Fatalf("second ClaimDeliveries = %+v, %v; want only the one not leased", rest, err)
+		}
+		// Given back by its owner (only), it can be claimed again at once.
+		if err := st.ReleaseDeliveries(ctx, "a", []int64{rest[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if none, err := st.ClaimDeliveries(ctx, "c", now, until, 10, nil); err != nil || len(none) != 0 {
+			t.Fatalf("ClaimDeliveries after another owner's release = %+v, %v; want none", none, err)
+		}
+		if err := st.ReleaseDeliveries(ctx, "b", []int64{rest[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if back, err := st.ClaimDeliveries(ctx, "c", now, until, 10, nil); err != nil || len(back) != 1 || back[0].ID != rest[0].ID {
+			t.Fatalf("ClaimDeliveries after the release = %+v, %v; want the released one", back, err)
 		}
 
 		// Owner b does not hold got[0]: nothing is recorded.
@@ -244,7 +261,7 @@ func TestDispatcherBookkeeping(t *testing.T) {
 			t.Errorf("endpoint after a failure = %+v, %v; want 1 consecutive failure", w, err)
 		}
 		// The retried delivery is not due before its time, and not leased.
-		if again, err := st.ClaimDeliveries(ctx, "a", now.Add(time.Second), until.Add(2*time.Second), 10); err != nil || len(again) != 0 {
+		if again, err := st.ClaimDeliveries(ctx, "a", now.Add(time.Second), until.Add(2*time.Second), 10, nil); err != nil || len(again) != 0 {
 			t.Errorf("ClaimDeliveries before the retry is due = %+v, %v; want none", again, err)
 		}
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
@@ -85,15 +86,19 @@ fan AS (INSERT INTO webhook_deliveries (endpoint_id, event_id, study_id, state, 
 	SELECT e.id, v.id, e.study_id, 'pending', 0, ?, ?, NULL, NULL, ?, NULL
 	FROM v JOIN webhook_endpoints e ON e.study_id = v.study_id AND (',' || e.events || ',') LIKE ('%,' || v.type || ',%'))
 UPDATE outbox_events SET fanned_out_at = ? WHERE id IN (SELECT id FROM v)`
-	// claimDeliveriesSQL leases due deliveries of enabled endpoints; the
-	// outer condition re-checks the lease of a row another instance
-	// claimed while this statement waited.
+	// claimDeliveriesSQL leases due deliveries of enabled endpoints but
+	// those skipped (a comma-separated list of endpoint ids, matched as
+	// the events of an endpoint are); the outer condition re-checks the
+	// lease of a row another instance claimed while this statement waited.
 	claimDeliveriesSQL = `UPDATE webhook_deliveries SET lease_until = ?, lease_owner = ?
 WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
 	WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?) AND e.disabled_at IS NULL
+	AND (',' || ? || ',') NOT LIKE ('%,' || d.endpoint_id || ',%')
 	ORDER BY d.next_attempt_at, d.id LIMIT ? ` + skipLocked + `)
 AND (lease_until IS NULL OR lease_until < ?)`
-	deliveryDoneSQL = `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?,
+	// releaseDeliverySQL gives a claimed delivery back, unattempted.
+	releaseDeliverySQL = `UPDATE webhook_deliveries SET lease_until = NULL, lease_owner = NULL WHERE id = ? AND lease_owner = ?`
+	deliveryDoneSQL    = `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?,
 	lease_until = NULL, lease_owner = NULL
 WHERE id = ? AND lease_owner = ?`
 	deliveryRetrySQL = `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,
@@ -129,13 +134,14 @@ func (s *Store) FanOutEvents(ctx context.Context, now time.Time, limit int) (int
 	return int(n), err
 }
 
-// ClaimDeliveries leases up to limit due deliveries to owner until until
-// (one UPDATE; see writeApart) and returns them with their events and
+// ClaimDeliveries leases up to limit due deliveries of the endpoints not
+// in skip to owner until until (one UPDATE; see writeApart) and returns
+// them with their events and
 // endpoints: the rows that owner leases until until, which no other
 // claim names (until is this claim's own time, owner this dispatcher's).
-func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]alliance.Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int, skip []string) ([]alliance.Delivery, error) {
 	var n int64
-	err := s.writeApart(ctx, op{st: s.sql.claimDeliveries, args: []any{until, owner, now, now, limit, now}, count: &n})
+	err := s.writeApart(ctx, op{st: s.sql.claimDeliveries, args: []any{until, owner, now, now, strings.Join(skip, ","), limit, now}, count: &n})
 	if err != nil || n == 0 {
 		return nil, err
 	}
@@ -184,6 +190,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until ti
 func (r eventRow) toDomain() alliance.OutboxEvent {
 	return alliance.OutboxEvent{ID: r.ID, StudyID: r.StudyID, DyadID: r.DyadID.String, Type: r.Type, Data: []byte(r.Payload),
 		CreatedAt: r.CreatedAt.UTC()}
+}
+
+// ReleaseDeliveries gives deliveries owner claimed back unattempted, due
+// as they were, in one transaction.
+func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error {
+	ops := make([]op, len(ids))
+	for i, id := range ids {
+		ops[i] = op{st: s.sql.releaseDelivery, args: []any{id, owner}}
+	}
+	return s.writeApart(ctx, ops...)
 }
 
 // errLeaseLost fails FinishDelivery's ops when owner no longer holds the

@@ -269,7 +269,7 @@ type statements struct {
 	updateAlertThresholds, insertAlert, resolveAlert              *statement
 	markRepaired, reopenRupture                                   *statement
 	acknowledgeAlert, insertEvent, insertAlertEvent               *statement
-	fanOutEvents, markFannedOut, claimDeliveries                  *statement
+	fanOutEvents, markFannedOut, claimDeliveries, releaseDelivery *statement
 	deliveryDone, deliveryRetry, insertAttempt, pruneAttempts     *statement
 	endpointSucceeded, endpointFailed, disableEndpoint            *statement
 	insertWebhook, updateWebhook, requeueDeliveries, replayEvents *statement
@@ -320,7 +320,7 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.insertAlert, insertAlertSQL}, {&s.resolveAlert, resolveAlertSQL},
 		{&s.markRepaired, markRepairedSQL}, {&s.reopenRupture, reopenRuptureSQL}, {&s.acknowledgeAlert, acknowledgeAlertSQL},
 		{&s.insertEvent, insertEventSQL}, {&s.insertAlertEvent, insertAlertEventSQL},
-		{&s.fanOutEvents, fanOut}, {&s.markFannedOut, mark}, {&s.claimDeliveries, claimDeliveriesSQL},
+		{&s.fanOutEvents, fanOut}, {&s.markFannedOut, mark}, {&s.claimDeliveries, claimDeliveriesSQL}, {&s.releaseDelivery, releaseDeliverySQL},
 		{&s.deliveryDone, deliveryDoneSQL}, {&s.deliveryRetry, deliveryRetrySQL},
 		{&s.insertAttempt, insertAttemptSQL}, {&s.pruneAttempts, pruneAttemptsSQL},
 		{&s.endpointSucceeded, endpointSucceededSQL}, {&s.endpointFailed, endpointFailedSQL}, {&s.disableEndpoint, disableEndpointSQL},

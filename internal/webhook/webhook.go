@@ -2,11 +2,13 @@
 // of their studies, signed as the Standard Webhooks specification says
 // (standardwebhooks.com), at least once.
 //
-// A Dispatcher runs in `alliance serve`. Each round it fans new outbox
-// events out into one delivery per subscribed endpoint, leases the due
-// deliveries (so no other dispatcher, on this instance or another on the
-// same PostgreSQL, sends them at the same time), POSTs them and records
-// each attempt. A failed delivery is retried with exponential backoff and
+// A Dispatcher runs in `alliance serve`. It fans new outbox events out
+// into one delivery per subscribed endpoint, leases due deliveries (so no
+// other dispatcher, on this instance or another on the same PostgreSQL,
+// sends them at the same time) as its workers come free, POSTs them and
+// records each attempt. An endpoint has at most PerEndpoint deliveries in
+// flight from one dispatcher, so a receiver that hangs holds that many
+// workers and no more: the other studies' deliveries go on. A failed delivery is retried with exponential backoff and
 // jitter until its retry window (24 h by default) has passed; then the
 // endpoint is disabled, visibly on its resource. A process killed during a
 // delivery leaves a lease that expires, and the delivery is made again:
@@ -29,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
@@ -47,7 +50,8 @@ import (
 // Store is what the dispatcher needs of the database.
 type Store interface {
 	FanOutEvents(ctx context.Context, now time.Time, limit int) (int, error)
-	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]alliance.Delivery, error)
+	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int, skip []string) ([]alliance.Delivery, error)
+	ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error
 	FinishDelivery(ctx context.Context, o alliance.DeliveryOutcome) error
 	FindRatingByID(ctx context.Context, id string) (alliance.Rating, error)
 }
@@ -71,9 +75,10 @@ type Options struct {
 	BaseDelay, MaxDelay time.Duration
 	// RetryWindow is how long a delivery is retried (24 h).
 	RetryWindow time.Duration
-	// Batch is how many deliveries a round claims (20); Concurrency how
-	// many are in flight at once (4).
-	Batch, Concurrency int
+	// Concurrency is how many deliveries are in flight at once (8), of
+	// which PerEndpoint (2) to one endpoint; Batch how many Round claims
+	// (20).
+	Concurrency, PerEndpoint, Batch int
 	// MaxResponseBytes of a response body are read (64 KiB).
 	MaxResponseBytes int64
 	// Owner names this dispatcher's leases (default: host, pid, random).
@@ -116,7 +121,10 @@ func New(st Store, o Options) *Dispatcher {
 		o.Batch = 20
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+		o.Concurrency = 8
+	}
+	if o.PerEndpoint <= 0 {
+		o.PerEndpoint = 2
 	}
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = 64 << 10
@@ -164,52 +172,139 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run delivers until ctx ends, then waits for the deliveries in flight
-// (at most Timeout) and returns.
+// (at most Timeout) and returns. It claims due deliveries whenever a
+// worker is free, never waiting for a whole batch, and skips the
+// endpoints that have PerEndpoint deliveries in flight: one receiver
+// that hangs delays its own deliveries, not the other endpoints'.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.o.Log.Info("webhook dispatcher started", "owner", d.o.Owner)
 	defer d.o.Log.Info("webhook dispatcher stopped")
+	// In-flight deliveries finish even when ctx ends (shutdown): their
+	// own timeout bounds them, and their outcome is recorded.
+	dctx := context.WithoutCancel(ctx)
+	done := make(chan string, d.o.Concurrency)
+	inflight := map[string]int{} // endpoint id → deliveries in flight
+	running := 0
+	finished := func(endpoint string) {
+		running--
+		if inflight[endpoint]--; inflight[endpoint] <= 0 {
+			delete(inflight, endpoint)
+		}
+	}
+	defer func() {
+		for running > 0 {
+			finished(<-done)
+		}
+	}()
+	fanOut := true
 	for {
-		n, err := d.Round(ctx)
-		if ctx.Err() != nil {
-			return
+		free := d.o.Concurrency - running
+		more := false
+		if free > 0 {
+			ds, claimed, err := d.claim(ctx, fanOut, free, inflight)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				d.o.Log.Warn("webhook round failed; retrying", "err", err)
+			}
+			for _, dl := range ds {
+				running++
+				inflight[dl.Endpoint.ID]++
+				go func() {
+					d.deliver(dctx, dl)
+					done <- dl.Endpoint.ID
+				}()
+			}
+			more = err == nil && claimed == free && running < d.o.Concurrency
 		}
-		if err != nil {
-			d.o.Log.Warn("webhook round failed; retrying", "err", err)
-		}
-		if n >= d.o.Batch && err == nil {
-			continue // more are due
+		fanOut = false
+		if more {
+			continue // more may be due
 		}
 		t := time.NewTimer(d.o.Interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case endpoint := <-done:
+			t.Stop()
+			finished(endpoint)
 		case <-d.wake:
 			t.Stop()
+			fanOut = true
 		case <-t.C:
+			fanOut = true
 		}
 	}
 }
 
-// Round fans new events out, claims the due deliveries and makes them;
-// it returns how many deliveries it attempted.
-func (d *Dispatcher) Round(ctx context.Context) (int, error) {
+// claim fans new events out (when fanOut) and claims up to limit due
+// deliveries of the endpoints with fewer than PerEndpoint in flight. Of
+// the claimed ones, those that would take an endpoint past PerEndpoint
+// are given back at once; claimed counts them too.
+func (d *Dispatcher) claim(ctx context.Context, fanOut bool, limit int, inflight map[string]int) (start []alliance.Delivery, claimed int, err error) {
 	now := d.o.Now()
+	if fanOut {
+		if err := d.fanOut(ctx, now); err != nil {
+			return nil, 0, err
+		}
+	}
+	var full []string
+	for id, n := range inflight {
+		if n >= d.o.PerEndpoint {
+			full = append(full, id)
+		}
+	}
+	ds, err := d.st.ClaimDeliveries(ctx, d.o.Owner, now, now.Add(d.o.Lease), limit, full)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim deliveries: %w", err)
+	}
+	taken := maps.Clone(inflight)
+	var back []int64
+	for _, dl := range ds {
+		if taken[dl.Endpoint.ID] >= d.o.PerEndpoint {
+			back = append(back, dl.ID)
+			continue
+		}
+		taken[dl.Endpoint.ID]++
+		start = append(start, dl)
+	}
+	if len(back) > 0 {
+		if err := d.st.ReleaseDeliveries(ctx, d.o.Owner, back); err != nil {
+			// Their leases expire instead, and they are made then.
+			return start, len(ds), fmt.Errorf("release deliveries: %w", err)
+		}
+	}
+	return start, len(ds), nil
+}
+
+// fanOut turns every new outbox event into its deliveries.
+func (d *Dispatcher) fanOut(ctx context.Context, now time.Time) error {
 	for {
 		n, err := d.st.FanOutEvents(ctx, now, 200)
 		if err != nil {
-			return 0, fmt.Errorf("fan out events: %w", err)
+			return fmt.Errorf("fan out events: %w", err)
 		}
 		if n < 200 {
-			break
+			return nil
 		}
 	}
-	ds, err := d.st.ClaimDeliveries(ctx, d.o.Owner, now, now.Add(d.o.Lease), d.o.Batch)
+}
+
+// Round makes one pass and waits for it: fans new events out, claims up
+// to Batch due deliveries (PerEndpoint does not apply) and makes them,
+// Concurrency at a time; it returns how many it attempted. Tests use it
+// to step a dispatcher; Run does not.
+func (d *Dispatcher) Round(ctx context.Context) (int, error) {
+	now := d.o.Now()
+	if err := d.fanOut(ctx, now); err != nil {
+		return 0, err
+	}
+	ds, err := d.st.ClaimDeliveries(ctx, d.o.Owner, now, now.Add(d.o.Lease), d.o.Batch, nil)
 	if err != nil {
 		return 0, fmt.Errorf("claim deliveries: %w", err)
 	}
-	// In-flight deliveries finish even when ctx ends (shutdown): their
-	// own timeout bounds them, and their outcome is recorded.
 	dctx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, d.o.Concurrency)

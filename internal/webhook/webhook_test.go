@@ -323,6 +323,60 @@ func TestRetryUntilDelivered(t *testing.T) {
 	}
 }
 
+// TestHangingReceiverDelaysOnlyItself: while one endpoint's receiver
+// holds every request it gets, the dispatcher keeps at most PerEndpoint of
+// them in flight and goes on delivering to the other endpoint. A round of
+// claimed deliveries, waited for whole, once held every endpoint behind
+// one that hung (a minute for 24 events, found from outside).
+func TestHangingReceiverDelaysOnlyItself(t *testing.T) {
+	w := newWorld(t, "", newBox(t))
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var holding, peak, held int
+	stuck := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		holding, held = holding+1, held+1
+		peak = max(peak, holding)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		holding--
+		mu.Unlock()
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	free := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(stuck.Close)
+	t.Cleanup(free) // before Close, which waits for the handlers
+	w.hook(stuck.URL, false, alliance.EventRatingCreated)
+	rc := newReceiver(t, nil)
+	_, secret := w.hook(rc.srv.URL, false, alliance.EventRatingCreated)
+	rc.setSecret(secret)
+	const n = 12
+	for s := 1; s <= n; s++ {
+		w.rate(s, alliance.RoleClient, 4)
+	}
+	d := w.dispatcher(webhook.Options{Interval: 5 * time.Millisecond, Concurrency: 4, PerEndpoint: 2, Timeout: time.Minute, Lease: 2 * time.Minute})
+	ctx, cancel := context.WithCancel(w.ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { d.Run(ctx) })
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rc.all()) < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	gotPeak, gotHeld := peak, held
+	mu.Unlock()
+	if got := len(rc.all()); got != n {
+		t.Errorf("the healthy endpoint received %d of %d events while the other hung", got, n)
+	}
+	if gotHeld == 0 || gotPeak > 2 {
+		t.Errorf("the hanging endpoint held %d requests, at most %d at once; want some, never more than PerEndpoint (2)", gotHeld, gotPeak)
+	}
+	free()
+	cancel()
+	wg.Wait()
+}
+
 // TestGiveUpDisablesEndpoint: after the retry window the delivery fails
 // for good and the endpoint is disabled, visibly; enabling it again
 // delivers what waited.
