@@ -17,7 +17,8 @@ type CreateWebhookRequest struct {
 	// addresses are refused, here and at every delivery.
 	URL string `json:"url" example:"https://dashboard.example.org/hooks/alliance"`
 	// Events are the types delivered: rating.created, rating.amended,
-	// rating.voided, alert.raised, alert.acknowledged, dyad.withdrawn.
+	// rating.voided, alert.raised, alert.acknowledged, alert.resolved,
+	// dyad.withdrawn.
 	Events []string `json:"events" example:"alert.raised,alert.acknowledged"`
 	// IncludeAnswers adds raw answers to rating events (audited).
 	IncludeAnswers bool `json:"include_answers,omitempty"`

@@ -5541,7 +5541,7 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "events": {
-                    "description": "Events are the types delivered: rating.created, rating.amended,\nrating.voided, alert.raised, alert.acknowledged, dyad.withdrawn.",
+                    "description": "Events are the types delivered: rating.created, rating.amended,\nrating.voided, alert.raised, alert.acknowledged, alert.resolved,\ndyad.withdrawn.",
                     "type": "array",
                     "items": {
                         "type": "string"

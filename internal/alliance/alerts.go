@@ -479,6 +479,8 @@ type AlertResolution struct {
 	// with the repair resolved, the rupture is open again, and a later
 	// rating may repair it.
 	Reopens string
+	// Event is the alert.resolved event the resolution publishes.
+	Event *OutboxEvent
 }
 
 // AlertFilter selects alerts to list: a study's or a dyad's, optionally

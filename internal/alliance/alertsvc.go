@@ -159,6 +159,11 @@ func (s *Service) alertEffects(w RatingWrite, d Dyad, st Study, ac AlertContext,
 		forms: forms, reliability: reliability}
 	ch := sc.evaluate(wrote, gone, s.now())
 	fx := &AlertEffects{Resolve: ch.resolve}
+	for i, res := range fx.Resolve {
+		if k := slices.IndexFunc(ac.Active, func(a Alert) bool { return a.ID == res.ID }); k >= 0 {
+			fx.Resolve[i].Event = s.newEvent(EventAlertResolved, r.StudyID, r.DyadID, resolvedData(ac.Active[k], res, d))
+		}
+	}
 	for _, a := range ch.raise {
 		if a.ID == "" {
 			a.ID = newID("al")

@@ -12,11 +12,13 @@ const (
 	EventRatingVoided      = "rating.voided"
 	EventAlertRaised       = "alert.raised"
 	EventAlertAcknowledged = "alert.acknowledged"
+	EventAlertResolved     = "alert.resolved"
 	EventDyadWithdrawn     = "dyad.withdrawn"
 )
 
 // EventTypes lists every event type.
-var EventTypes = []string{EventRatingCreated, EventRatingAmended, EventRatingVoided, EventAlertRaised, EventAlertAcknowledged, EventDyadWithdrawn}
+var EventTypes = []string{EventRatingCreated, EventRatingAmended, EventRatingVoided, EventAlertRaised, EventAlertAcknowledged,
+	EventAlertResolved, EventDyadWithdrawn}
 
 // OutboxEvent is one event a write publishes. It is stored in the write's
 // own transaction (the outbox), and delivered from there to the study's
@@ -94,7 +96,29 @@ func AlertData(a Alert) map[string]any {
 		out["clinically_worrying"] = a.Worrying()
 	}
 	if a.AcknowledgedAt != nil {
-		out["acknowledged_at"] = a.AcknowledgedAt
+		out["acknowledged_at"], out["acknowledged_by"] = a.AcknowledgedAt, a.AcknowledgedBy
+	}
+	if a.ResolvedAt != nil {
+		out["resolved_at"], out["resolved_by"], out["resolved_reason"] = a.ResolvedAt, a.ResolvedBy, a.ResolvedReason
+	}
+	return out
+}
+
+// resolvedData is the payload of alert.resolved: what names the alert
+// (a rating write reads no more of it) and its resolution; the figures
+// are the alert resource's, which the alert's id reaches.
+func resolvedData(a Alert, r AlertResolution, d Dyad) map[string]any {
+	out := map[string]any{
+		"id": a.ID, "study_id": d.StudyID, "dyad_id": d.ID,
+		"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode,
+		"kind": a.Kind, "session": a.Session, "state": AlertResolved, "rating_ids": a.RatingIDs,
+		"resolved_at": r.At, "resolved_by": r.By, "resolved_reason": r.Reason,
+	}
+	if a.Role != "" {
+		out["role"] = a.Role
+	}
+	if a.EpisodeID != "" {
+		out["episode_id"] = a.EpisodeID
 	}
 	return out
 }

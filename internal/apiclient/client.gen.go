@@ -1807,7 +1807,8 @@ type CreateStudyRequestLanguage string
 // CreateWebhookRequest defines model for CreateWebhookRequest.
 type CreateWebhookRequest struct {
 	// Events Events are the types delivered: rating.created, rating.amended,
-	// rating.voided, alert.raised, alert.acknowledged, dyad.withdrawn.
+	// rating.voided, alert.raised, alert.acknowledged, alert.resolved,
+	// dyad.withdrawn.
 	//
 	// Example: ["alert.raised","alert.acknowledged"]
 	Events *[]string `json:"events,omitempty"`

@@ -199,6 +199,9 @@ func (c *alertChanges) add(fx *alliance.AlertEffects) error {
 		if r.Reopens != "" {
 			c.reopen = append(c.reopen, []any{r.Reopens, r.ID})
 		}
+		if r.Event != nil {
+			c.event = append(c.event, append(eventArgs(*r.Event), r.ID))
+		}
 	}
 	for _, ra := range fx.Raise {
 		row, err := toAlertRow(ra.Alert)

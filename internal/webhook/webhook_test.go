@@ -280,6 +280,50 @@ func TestDeliverySignedAndPseudonymous(t *testing.T) {
 	}
 }
 
+// TestAlertLifecycleEvents: an alert is announced when raised, when
+// acknowledged (the alert resource as GET shows it, with who) and when a
+// write resolves it, so that a dashboard fed by webhooks alone never
+// shows a resolved alert as open.
+func TestAlertLifecycleEvents(t *testing.T) {
+	w := newWorld(t, "", newBox(t))
+	rc := newReceiver(t, nil)
+	_, secret := w.hook(rc.srv.URL, false, alliance.EventAlertRaised, alliance.EventAlertAcknowledged, alliance.EventAlertResolved)
+	rc.setSecret(secret)
+	w.rate(1, alliance.RoleClient, 5)
+	w.rate(1, alliance.RoleCounsellor, 3) // divergence 2.0
+	alerts, err := w.svc.FindAlerts(w.ctx, alliance.AlertFilter{DyadID: w.dyad.ID})
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("alerts = %+v, %v; want the divergence", alerts, err)
+	}
+	div := alerts[0]
+	if _, err := w.svc.AcknowledgeAlert(w.ctx, div.ID); err != nil {
+		t.Fatal(err)
+	}
+	five, s1 := 5.0, 1
+	answers := make([]*float64, 12)
+	for i := range answers {
+		answers[i] = &five
+	}
+	amended, _, err := w.svc.AmendRating(w.ctx, w.dyad.ID, alliance.RatingInput{Session: &s1, Role: "counsellor", Answers: answers}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := w.dispatcher(webhook.Options{})
+	until(t, d, func() bool { return len(rc.all()) >= 3 })
+	byType := map[string]map[string]any{}
+	for _, g := range rc.all() {
+		byType[g.typ] = g.data
+	}
+	if ack := byType[alliance.EventAlertAcknowledged]; ack == nil || ack["id"] != div.ID || ack["acknowledged_at"] == nil || ack["acknowledged_by"] == nil {
+		t.Errorf("alert.acknowledged data = %v, want the alert with acknowledged_at and acknowledged_by", ack)
+	}
+	res := byType[alliance.EventAlertResolved]
+	if res == nil || res["id"] != div.ID || res["kind"] != "divergence" || res["state"] != "resolved" ||
+		res["resolved_reason"] != alliance.ResolvedAmended || res["resolved_by"] != amended.ID || res["client_code"] != "C-HOOK" {
+		t.Errorf("alert.resolved data = %v, want the divergence resolved by amendment %s", res, amended.ID)
+	}
+}
+
 // TestRetryUntilDelivered: a receiver that fails 3 times gets the event a
 // fourth time, with the same webhook-id every time, and then no more; the
 // delivery log shows all four attempts.
