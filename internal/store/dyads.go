@@ -24,14 +24,19 @@ type dyadRow struct {
 func (dyadRow) TableName() string { return "dyads" }
 
 const (
+	// insertDyadSQL inserts nothing for a client code the study has: the
+	// write sees no row and answers a conflict. A unique violation would
+	// do the same, but PostgreSQL logs its DETAIL, which names the code,
+	// in the server's own log.
 	insertDyadSQL = `INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at,
 	withdrawn_at, withdrawn_scope, withdrawal_reason)
-VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)`
+VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)
+ON CONFLICT DO NOTHING`
 	counsellorCodesSQL = `SELECT id, counsellor_code FROM dyads WHERE study_id = ?`
 	findDyadSQL        = `SELECT id, study_id, client_code, counsellor_code, created_at, withdrawn_at, withdrawn_scope, withdrawal_reason
 FROM dyads WHERE id = ?`
-	// withdrawDyadSQL marks a dyad withdrawn once; the first withdrawal
-	// stands.
+	// withdrawDyadSQL records a withdrawal over the one the caller read
+	// (its scope, '' for none), or nothing.
 	withdrawDyadSQL = `UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = ?, withdrawal_reason = ?
 WHERE id = ? AND COALESCE(withdrawn_scope, '') = ?`
 )
@@ -47,7 +52,8 @@ func (r dyadRow) toDomain() alliance.Dyad {
 
 // CreateDyad inserts a dyad; a taken client code yields ErrConflict.
 func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad, audit ...alliance.AuditEntry) error {
-	return s.write(ctx, audit, op{st: s.sql.insertDyad, args: []any{d.ID, d.StudyID, d.ClientCode, d.CounsellorCode, d.CreatedAt}})
+	return s.write(ctx, audit, op{st: s.sql.insertDyad, args: []any{d.ID, d.StudyID, d.ClientCode, d.CounsellorCode, d.CreatedAt},
+		none: fmt.Errorf("the study has a dyad with this client code: %w", alliance.ErrConflict)})
 }
 
 // FindDyadByID returns one dyad or ErrNotFound. Every rating reads its
