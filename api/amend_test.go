@@ -65,10 +65,20 @@ func TestAmendRating(t *testing.T) {
 		t.Errorf("GET %s/history after a no-op PUT = %d versions, want 2", path, n)
 	}
 
+	// Not to a key that cannot read ratings (a survey frontend's): "no
+	// change" would confirm what the stored answers are. It gets a new
+	// version.
+	collect := e.newKey(`{"name":"tablet","scopes":["collect"]}`)
+	blind := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodPut, path, `{"answers":`+amended+`}`,
+		"Authorization", "Bearer "+collect))
+	if blind.Version != 3 || blind.ID == v2.ID {
+		t.Errorf("a collect key's PUT with the current answers = id %s version %d, want a new version 3", blind.ID, blind.Version)
+	}
+
 	// A date is part of the rating: adding one is a new version.
 	v3 := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodPut, path, `{"session_date":"2026-11-23","answers":`+amended+`}`))
-	if v3.Version != 3 || v3.SessionDate == nil || *v3.SessionDate != "2026-11-23" {
-		t.Errorf("PUT %s with a date = version %d date %v, want version 3 dated 2026-11-23", path, v3.Version, v3.SessionDate)
+	if v3.Version != 4 || v3.SessionDate == nil || *v3.SessionDate != "2026-11-23" {
+		t.Errorf("PUT %s with a date = version %d date %v, want version 4 dated 2026-11-23", path, v3.Version, v3.SessionDate)
 	}
 }
 

@@ -54,7 +54,7 @@ func (s *server) createRating(c *gin.Context) error {
 // amendRating godoc
 //
 //	@Summary		Amend a rating
-//	@Description	Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+//	@Description	Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 //	@Tags			ratings
 //	@Accept			json
 //	@Produce		json,application/problem+json

@@ -1260,7 +1260,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.",
+                "description": "Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.",
                 "consumes": [
                     "application/json"
                 ],

@@ -77,6 +77,11 @@ func (a Actor) Has(s auth.Scope) bool {
 	return a.Kind == ActorSystem || slices.Contains(a.Scopes, s)
 }
 
+// readsRatings reports whether the actor may read ratings back.
+func (a Actor) readsRatings() bool {
+	return a.Has(auth.ScopeAdmin) || a.Has(auth.ScopeAnalyze)
+}
+
 // sees reports whether the actor may see anything of study id. A key
 // bound to another study is told "not found", so ids of other studies
 // cannot be probed.

@@ -4155,7 +4155,7 @@ type ClientInterface interface {
 
 	// AmendRatingWithBody Amend a rating
 	//
-	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 	//
 	// Called with an API key with scope admin or collect.
 	//
@@ -4166,7 +4166,7 @@ type ClientInterface interface {
 
 	// AmendRating Amend a rating
 	//
-	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 	//
 	// Called with an API key with scope admin or collect.
 	//
@@ -4991,7 +4991,7 @@ func (c *Client) GetRating(ctx context.Context, id string, session int, role Get
 
 // AmendRatingWithBody Amend a rating
 //
-// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 //
 // Called with an API key with scope admin or collect.
 //
@@ -5012,7 +5012,7 @@ func (c *Client) AmendRatingWithBody(ctx context.Context, id string, session int
 
 // AmendRating Amend a rating
 //
-// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 //
 // Called with an API key with scope admin or collect.
 //
@@ -9610,7 +9610,7 @@ type ClientWithResponsesInterface interface {
 
 	// AmendRatingWithBodyWithResponse Amend a rating
 	//
-	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 	//
 	// Called with an API key with scope admin or collect.
 	//
@@ -9621,7 +9621,7 @@ type ClientWithResponsesInterface interface {
 
 	// AmendRatingWithResponse Amend a rating
 	//
-	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+	// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 	//
 	// Called with an API key with scope admin or collect.
 	//
@@ -14701,7 +14701,7 @@ func (c *ClientWithResponses) GetRatingWithResponse(ctx context.Context, id stri
 
 // AmendRatingWithBodyWithResponse Amend a rating
 //
-// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 //
 // Called with an API key with scope admin or collect.
 //
@@ -14718,7 +14718,7 @@ func (c *ClientWithResponses) AmendRatingWithBodyWithResponse(ctx context.Contex
 
 // AmendRatingWithResponse Amend a rating
 //
-// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing.
+// Replaces the current rating of a role for a session with a new version; earlier versions stay in the history. Sending the current answers again changes nothing for an admin or analyze key; a collect key gets a new version (no change would confirm what the stored answers are), so it retries with an Idempotency-Key.
 //
 // Called with an API key with scope admin or collect.
 //
