@@ -625,7 +625,7 @@ func TestContract(t *testing.T) {
 			}},
 		{name: "key: malformed JSON", method: "POST", path: "/v1/keys", want: 400, invalidRequest: true, req: postJSON("/v1/keys", `{`)},
 		{name: "key: no scopes", method: "POST", path: "/v1/keys", want: 422, req: postJSON("/v1/keys", `{"name":"x","scopes":[]}`)},
-		{name: "key: unknown study", method: "POST", path: "/v1/keys", want: 404,
+		{name: "key: unknown study", method: "POST", path: "/v1/keys", want: 422, // a field of the body, named
 			req: postJSON("/v1/keys", `{"name":"x","scopes":["analyze"],"study_id":"st_nope"}`)},
 		{name: "list keys", method: "GET", path: "/v1/keys", want: 200, req: get("/v1/keys")},
 		{name: "list keys: bad limit", method: "GET", path: "/v1/keys", want: 400, invalidRequest: true, req: get("/v1/keys?limit=0")},

@@ -194,6 +194,14 @@ func TestHostileRequests(t *testing.T) {
 		{name: "another list's cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("a2V5cwBrZXlfMDFqZDh4Mms0bTVuNnA3cThyOXMwdDF2Mnc"), status: 400, field: "after", code: "invalid_cursor"},
 		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
+		// Names people give: no hidden characters, no silent length cap.
+		{name: "a bidi override in a study name", path: "/v1/studies", body: `{"name":"pilot \u202egnp.exe","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`,
+			status: 422, field: "name", code: "invalid_characters"},
+		{name: "a NUL in a key name", path: "/v1/keys", body: `{"name":"tab\u0000let","scopes":["collect"]}`, status: 422, field: "name", code: "invalid_characters"},
+		{name: "a key name of 101 characters", path: "/v1/keys", body: `{"name":"` + strings.Repeat("k", 101) + `","scopes":["collect"]}`,
+			status: 422, field: "name", code: "too_long"},
+		{name: "a key for an unknown study", path: "/v1/keys", body: `{"name":"k","scopes":["collect"],"study_id":"st_nope"}`,
+			status: 422, field: "study_id", code: "unknown_study"},
 		// Not text: PostgreSQL refuses a NUL in any text parameter, which
 		// answered 500 before the router refused it.
 		{name: "a NUL in a code filter", method: "GET", path: "/v1/studies/{study}/dyads?client_code=C%00-1", status: 400, field: "client_code", code: "invalid_value"},

@@ -65,7 +65,6 @@ func toKeyResponse(k alliance.Key) KeyResponse {
 //	@Failure		400		{object}	Problem
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem
-//	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		429		{object}	Problem
 //	@ID				createKey

@@ -2043,12 +2043,6 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.Problem"
                         }
                     },
-                    "404": {
-                        "description": "Not Found",
-                        "schema": {
-                            "$ref": "#/definitions/api.Problem"
-                        }
-                    },
                     "422": {
                         "description": "Unprocessable Entity",
                         "schema": {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alliance-project/alliance/internal/instrument"
 )
@@ -62,6 +64,29 @@ type fieldErrors []FieldError
 
 func (fe *fieldErrors) add(field, code, msg string) {
 	*fe = append(*fe, FieldError{Field: field, Code: code, Message: msg})
+}
+
+// label checks a name a person gives a study or a key, trimmed, and
+// returns it: required (what says what for, when empty), at most max
+// characters, and no control or bidirectional-override characters
+// (a NUL, or text that displays other than it reads, in a list of names).
+func (fe *fieldErrors) label(field, s string, max int, what string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		fe.add(field, "required", what)
+	case utf8.RuneCountInString(s) > max:
+		fe.add(field, "too_long", fmt.Sprintf("at most %d characters", max))
+	case strings.ContainsFunc(s, hiddenRune):
+		fe.add(field, "invalid_characters", "no control or bidirectional-override characters")
+	}
+	return s
+}
+
+// hiddenRune reports a control character or a bidirectional override
+// or isolate.
+func hiddenRune(r rune) bool {
+	return unicode.IsControl(r) || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // err returns nil when nothing was added, so callers can `return fe.err()`.

@@ -2,11 +2,10 @@ package alliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/alliance-project/alliance/internal/auth"
 )
@@ -35,10 +34,7 @@ type KeyInput struct {
 // make keys bound to the same study.
 func (s *Service) CreateKey(ctx context.Context, in KeyInput) (Key, string, error) {
 	var fe fieldErrors
-	name := strings.TrimSpace(in.Name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		fe.add("name", "required", "a name of 1-100 characters says what the key is for")
-	}
+	name := fe.label("name", in.Name, 100, "a name of 1-100 characters says what the key is for")
 	var scopes []auth.Scope
 	for i, raw := range in.Scopes {
 		sc, err := auth.ParseScope(raw)
@@ -63,7 +59,9 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (Key, string, erro
 		return Key{}, "", err
 	}
 	if studyID != "" {
-		if _, err := s.FindStudyByID(ctx, studyID); err != nil {
+		if _, err := s.FindStudyByID(ctx, studyID); errors.Is(err, ErrNotFound) {
+			return Key{}, "", invalid("study_id", "unknown_study", "no study has this id")
+		} else if err != nil {
 			return Key{}, "", err
 		}
 	}

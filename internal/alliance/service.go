@@ -76,13 +76,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		return Study{}, fmt.Errorf("a key bound to a study cannot create studies: %w", ErrForbidden)
 	}
 	var fe fieldErrors
-	name := strings.TrimSpace(in.Name)
-	switch {
-	case name == "":
-		fe.add("name", "required", "a study needs a name")
-	case utf8.RuneCountInString(name) > 200:
-		fe.add("name", "too_long", "at most 200 characters")
-	}
+	name := fe.label("name", in.Name, 200, "a study needs a name")
 	if utf8.RuneCountInString(in.Description) > 2000 {
 		fe.add("description", "too_long", "at most 2000 characters")
 	}
