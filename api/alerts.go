@@ -160,14 +160,8 @@ func alertFilter(c *gin.Context, list string) (alliance.AlertFilter, error) {
 		return alliance.AlertFilter{}, err
 	}
 	f := alliance.AlertFilter{Kind: alliance.AlertKind(c.Query("kind")), State: c.Query("state"), Page: p}
-	if v := c.Query("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return f, malformed("since", "invalid_value", "since must be an RFC 3339 time")
-		}
-		f.Since = &t
-	}
-	return f, nil
+	f.Since, err = queryTime(c, "since")
+	return f, err
 }
 
 func (s *server) alertList(c *gin.Context, list string, f alliance.AlertFilter) error {

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -28,6 +29,11 @@ import (
 // It returns the raw body so writes can fingerprint it for idempotency.
 // Every failure names the field it concerns.
 func readJSON(c *gin.Context, dst any) ([]byte, error) {
+	if ce := c.GetHeader("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, &requestError{status: http.StatusUnsupportedMediaType, typ: typeMediaType,
+			title: "Unsupported Media Type", detail: "send the body uncompressed",
+			fields: []FieldError{{Field: "Content-Encoding", Code: "unsupported_encoding", Message: "no content encoding is accepted"}}}
+	}
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -197,6 +203,21 @@ func markReplayed(c *gin.Context, replayed bool) {
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
+}
+
+// queryTime reads an optional RFC 3339 time query parameter, in UTC; nil
+// when absent.
+func queryTime(c *gin.Context, name string) (*time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, malformed(name, "invalid_value", name+" must be an RFC 3339 time, e.g. 2026-11-23T00:00:00Z")
+	}
+	t = t.UTC()
+	return &t, nil
 }
 
 // pathInt parses an integer path parameter such as a session number.

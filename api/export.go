@@ -61,7 +61,11 @@ func (s *server) exportStudy(c *gin.Context) error {
 	if format != "csv" && format != "ndjson" {
 		return &alliance.ValidationError{Fields: []alliance.FieldError{{Field: "format", Code: "invalid_value", Message: `must be "csv" or "ndjson"`}}}
 	}
-	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), c.Query("updated_since"))
+	since, err := queryTime(c, "updated_since")
+	if err != nil {
+		return err
+	}
+	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), since)
 	if err != nil {
 		return err
 	}
@@ -437,7 +441,7 @@ func appendJSONNumber(b []byte, x float64, nums *decimals) ([]byte, error) {
 //	@ID				getCodebook
 //	@Router			/v1/studies/{id}/codebook [get]
 func (s *server) codebook(c *gin.Context) error {
-	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), "")
+	q, err := alliance.ParseExportQuery(c.Query("shape"), c.Query("include"), nil)
 	if err != nil {
 		return err
 	}

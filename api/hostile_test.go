@@ -194,6 +194,8 @@ func TestHostileRequests(t *testing.T) {
 		{name: "another list's cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("a2V5cwBrZXlfMDFqZDh4Mms0bTVuNnA3cThyOXMwdDF2Mnc"), status: 400, field: "after", code: "invalid_cursor"},
 		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
+		{name: "a gzip-encoded body", header: http.Header{"Content-Encoding": {"gzip"}}, body: hostileRating(1, hostileAnswers),
+			status: 415, field: "Content-Encoding", code: "unsupported_encoding"},
 		// Names people give: no hidden characters, no silent length cap.
 		{name: "a bidi override in a study name", path: "/v1/studies", body: `{"name":"pilot \u202egnp.exe","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`,
 			status: 422, field: "name", code: "invalid_characters"},

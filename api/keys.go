@@ -200,12 +200,8 @@ func (s *server) listAudit(c *gin.Context) error {
 			return malformed("after", "invalid_cursor", "after must be the next cursor of a previous page of this list")
 		}
 	}
-	if v := c.Query("since"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return malformed("since", "invalid_value", "since must be an RFC 3339 time")
-		}
-		f.Since = &t
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		return err
 	}
 	es, err := s.svc.FindAudit(c.Request.Context(), f)
 	if err != nil {

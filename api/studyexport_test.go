@@ -222,7 +222,7 @@ func TestExportErrors(t *testing.T) {
 		{"/v1/studies/" + sid + "/export?format=xml", problemWant{422, typeValidation, []fieldCode{{"format", "invalid_value"}}}},
 		{"/v1/studies/" + sid + "/export?shape=tall", problemWant{422, typeValidation, []fieldCode{{"shape", "invalid_value"}}}},
 		{"/v1/studies/" + sid + "/export?include=answers", problemWant{422, typeValidation, []fieldCode{{"include", "invalid_value"}}}},
-		{"/v1/studies/" + sid + "/export?updated_since=yesterday", problemWant{422, typeValidation, []fieldCode{{"updated_since", "invalid_value"}}}},
+		{"/v1/studies/" + sid + "/export?updated_since=yesterday", problemWant{400, typeMalformed, []fieldCode{{"updated_since", "invalid_value"}}}}, // a time that does not parse, as since elsewhere
 		{"/v1/studies/" + sid + "/codebook?shape=tall", problemWant{422, typeValidation, []fieldCode{{"shape", "invalid_value"}}}},
 		{"/v1/studies/st_missing/export", problemWant{404, typeBlank, nil}},
 		{"/v1/studies/st_missing/codebook", problemWant{404, typeBlank, nil}},

@@ -109,9 +109,9 @@ func numberOrMissing(p *float64) Value {
 
 // ParseExportQuery validates the export parameters, naming the query
 // parameter at fault.
-func ParseExportQuery(shape, include, updatedSince string) (ExportQuery, error) {
+func ParseExportQuery(shape, include string, updatedSince *time.Time) (ExportQuery, error) {
 	var fe fieldErrors
-	q := ExportQuery{Shape: shape}
+	q := ExportQuery{Shape: shape, UpdatedSince: updatedSince}
 	switch shape {
 	case "":
 		q.Shape = ShapeLong
@@ -130,15 +130,6 @@ func ParseExportQuery(shape, include, updatedSince string) (ExportQuery, error) 
 			q.Scores = true
 		default:
 			fe.add("include", "invalid_value", `a comma-separated list of "items" and "scores"`)
-		}
-	}
-	if updatedSince != "" {
-		t, err := time.Parse(time.RFC3339Nano, updatedSince)
-		if err != nil {
-			fe.add("updated_since", "invalid_value", "must be an RFC 3339 time, e.g. 2026-11-23T00:00:00Z")
-		} else {
-			t = t.UTC()
-			q.UpdatedSince = &t
 		}
 	}
 	return q, fe.err()
