@@ -196,6 +196,13 @@ func TestHostileRequests(t *testing.T) {
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
 		{name: "a gzip-encoded body", header: http.Header{"Content-Encoding": {"gzip"}}, body: hostileRating(1, hostileAnswers),
 			status: 415, field: "Content-Encoding", code: "unsupported_encoding"},
+		// Survey links: what is missing is required, what does not parse is
+		// invalid, and a link must live long enough to reach a phone.
+		{name: "a link without a session", path: "/v1/dyads/{dyad}/invitations", body: `{"role":"client"}`, status: 422, field: "session", code: "required"},
+		{name: "a link lasting abc", path: "/v1/dyads/{dyad}/invitations", body: `{"session":9,"role":"client","expires_in":"abc"}`,
+			status: 422, field: "expires_in", code: "invalid_value"},
+		{name: "a link lasting 1ns", path: "/v1/dyads/{dyad}/invitations", body: `{"session":9,"role":"client","expires_in":"1ns"}`,
+			status: 422, field: "expires_in", code: "out_of_range"},
 		// Names people give: no hidden characters, no silent length cap.
 		{name: "a bidi override in a study name", path: "/v1/studies", body: `{"name":"pilot \u202egnp.exe","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"}}`,
 			status: 422, field: "name", code: "invalid_characters"},

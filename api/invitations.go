@@ -12,7 +12,7 @@ import (
 
 // CreateInvitationRequest asks for a one-time survey link.
 type CreateInvitationRequest struct {
-	Session   int    `json:"session" example:"3" minimum:"1"`
+	Session   *int   `json:"session" example:"3" minimum:"1"`
 	Role      string `json:"role" example:"client" enums:"client,counsellor"`
 	ExpiresIn string `json:"expires_in,omitempty" example:"72h"`
 }

@@ -38,7 +38,7 @@ func seedDemo(ctx context.Context, svc *alliance.Service, log *slog.Logger, base
 		"dyads", demo.Dyads, "ratings", d.Ratings, "took", time.Since(start).Round(time.Millisecond))
 	// A survey link for a session nobody has rated yet, so the hosted
 	// survey page can be tried at once (the link works once).
-	_, tok, err := svc.CreateInvitation(ctx, first.ID, alliance.InvitationInput{Session: demo.Sessions + 1, Role: string(alliance.RoleClient)})
+	_, tok, err := svc.CreateInvitation(ctx, first.ID, alliance.InvitationInput{Session: new(demo.Sessions + 1), Role: string(alliance.RoleClient)})
 	if err != nil {
 		return "", fmt.Errorf("demo: survey link: %w", err)
 	}

@@ -51,12 +51,15 @@ func (inv Invitation) State(now time.Time) string {
 const (
 	DefaultInvitationTTL = 7 * 24 * time.Hour
 	MaxInvitationTTL     = 90 * 24 * time.Hour
+	// MinInvitationTTL keeps out a link that expires before it reaches
+	// the rater's phone ("1ns").
+	MinInvitationTTL = time.Minute
 )
 
 // InvitationInput asks for a survey link for one rater of one session.
 // ExpiresIn is a Go duration ("72h"); empty means the default.
 type InvitationInput struct {
-	Session   int
+	Session   *int
 	Role      string
 	ExpiresIn string
 }
@@ -67,7 +70,10 @@ type InvitationInput struct {
 // not after the rater filled in the form; so is a withdrawn dyad.
 func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in InvitationInput) (Invitation, string, error) {
 	var fe fieldErrors
-	if !sessionInRange(in.Session) {
+	switch {
+	case in.Session == nil:
+		fe.add("session", "required", "the session number is required")
+	case !sessionInRange(*in.Session):
 		fe.add("session", "out_of_range", sessionRange)
 	}
 	role, err := ParseRole("role", in.Role)
@@ -77,8 +83,11 @@ func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in Invita
 	ttl := DefaultInvitationTTL
 	if in.ExpiresIn != "" {
 		ttl, err = time.ParseDuration(in.ExpiresIn)
-		if err != nil || ttl <= 0 || ttl > MaxInvitationTTL {
-			fe.add("expires_in", "out_of_range", "a duration such as 72h, at most 2160h (90 days)")
+		switch {
+		case err != nil:
+			fe.add("expires_in", "invalid_value", "a duration such as 72h or 30m")
+		case ttl < MinInvitationTTL || ttl > MaxInvitationTTL:
+			fe.add("expires_in", "out_of_range", "from 1m to 2160h (90 days)")
 		}
 	}
 	d, err := s.FindDyadByID(ctx, dyadID)
@@ -98,14 +107,15 @@ func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in Invita
 	if d.Withdrawal != nil {
 		return Invitation{}, "", fmt.Errorf("dyad %s: consent was withdrawn: %w", d.ID, ErrWithdrawn)
 	}
-	if _, err := s.FindRating(ctx, d.ID, in.Session, role); err == nil {
-		return Invitation{}, "", fmt.Errorf("session %d already has a %s rating: %w", in.Session, role, ErrAlreadyRated)
+	session := *in.Session
+	if _, err := s.FindRating(ctx, d.ID, session, role); err == nil {
+		return Invitation{}, "", fmt.Errorf("session %d already has a %s rating: %w", session, role, ErrAlreadyRated)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Invitation{}, "", err
 	}
 	tok := auth.New(auth.KindSurvey)
 	now := s.now()
-	inv := Invitation{ID: tok.ID, StudyID: st.ID, DyadID: d.ID, Session: in.Session, Role: role,
+	inv := Invitation{ID: tok.ID, StudyID: st.ID, DyadID: d.ID, Session: session, Role: role,
 		Hash: auth.Hash(tok.Secret), CreatedAt: now, CreatedBy: ActorFrom(ctx).Label(), ExpiresAt: now.Add(ttl)}
 	view := map[string]any{"dyad_id": inv.DyadID, "session": inv.Session, "role": inv.Role, "expires_at": inv.ExpiresAt}
 	if err := s.store.CreateInvitation(ctx, inv, s.audit(ctx, "invitation.create", "invitation", inv.ID, st.ID, inv.DyadID, nil, view)); err != nil {

@@ -396,7 +396,7 @@ func TestTwoInstancesSurveyLinks(t *testing.T) {
 	const links, copies = 4, 6
 	tokens := make([]string, links)
 	for i := range tokens {
-		_, tok, err := inst[i%2].svc.CreateInvitation(ctx, dyad.id, alliance.InvitationInput{Session: i + 1, Role: "client"})
+		_, tok, err := inst[i%2].svc.CreateInvitation(ctx, dyad.id, alliance.InvitationInput{Session: new(i + 1), Role: "client"})
 		if err != nil {
 			t.Fatal(err)
 		}
