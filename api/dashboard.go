@@ -278,6 +278,13 @@ func studyPlots(a alliance.StudyAgreement, sc alliance.ScaleAgreement) []dashboa
 // their intervals and warnings, and the plots of the total score.
 func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 	ctx := c.Request.Context()
+	st, err := s.svc.FindStudyByID(ctx, c.Param("id"))
+	if err != nil {
+		return "", nil, err
+	}
+	if len(st.Forms) < 2 {
+		return s.uiScores(c, st)
+	}
 	q, err := agreementQuery(c)
 	if err != nil {
 		return "", nil, err
@@ -310,6 +317,72 @@ func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 		view.Plots = studyPlots(a, a.Scales[0])
 	}
 	return "overview", view, nil
+}
+
+// uiScores is the page of a study in which one role rates: its summary
+// (scores per session and their change), as GET /v1/studies/{id}/summary
+// has it.
+func (s *server) uiScores(c *gin.Context, st alliance.Study) (string, any, error) {
+	sum, err := s.svc.StudySummary(c.Request.Context(), st.ID, alliance.SummaryQuery{})
+	if err != nil {
+		return "", nil, err
+	}
+	base := "/v1/studies/" + url.PathEscape(st.ID)
+	view := dashboard.ScoresView{
+		Page:  dashboard.Page{Title: st.Name, SignedIn: true, Crumbs: crumbs()},
+		Study: studySummary(st), Conf: num(sum.Conf),
+		JSONHref: base + "/summary", ExportHref: base + "/export?include=scores,items",
+	}
+	for _, w := range sum.Warnings {
+		view.Warnings = append(view.Warnings, w.Detail)
+	}
+	for _, rs := range sum.Roles {
+		view.Role = string(rs.Role)
+		view.Metric = "item mean (" + num(rs.Min) + " to " + num(rs.Max) + ")"
+		if rs.Metric == alliance.MetricSum {
+			view.Metric = "sum of the items (" + num(rs.Min) + " to " + num(rs.Max) + ")"
+		}
+		for _, d := range rs.Sessions {
+			row := dashboard.ScoreRow{Session: d.Session, N: d.N, Median: "—", Range: "—",
+				AtMin: strconv.Itoa(d.AtMin), AtMax: strconv.Itoa(d.AtMax), BelowCutoff: estimateFigure(d.BelowCutoff)}
+			row.Mean = optFix2(d.Summary.Mean) + " (" + optFix2(d.Summary.SD) + ")"
+			if d.Median != nil {
+				row.Median = fix2(*d.Median) + " [" + fix2(*d.Q1) + ", " + fix2(*d.Q3) + "]"
+			}
+			if d.Summary.Min != nil {
+				row.Range = fix2(*d.Summary.Min) + " to " + fix2(*d.Summary.Max)
+			}
+			view.Sessions = append(view.Sessions, row)
+		}
+		switch ch := rs.Change; {
+		case ch.Value == nil:
+			view.Change = "No reliable-change criterion: " + reasonText(ch.Reason) + "."
+		case ch.Value.Criterion.Value == nil:
+			view.Change = "No reliable-change criterion: " + reasonText(ch.Value.Criterion.Reason) + "."
+		default:
+			k := ch.Value.Criterion.Value
+			view.Change = fmt.Sprintf("A change counts as reliable beyond ±%s (1.96 × S_diff; Jacobson and Truax), from the SD of the session-1 scores (%s) and a reliability of %s (%s).",
+				fix2(k.Threshold), fix2(k.SD), fix2(k.Reliability), strings.ReplaceAll(ch.Value.Source, "_", " "))
+			for _, step := range ch.Value.Steps {
+				view.Steps = append(view.Steps, dashboard.ChangeRow{From: step.From, To: step.To, N: step.Change.N, Change: estimateFigure(step.Change),
+					Increase: step.ReliableIncrease, Decrease: step.ReliableDecrease, Stable: step.NoReliableChange})
+			}
+		}
+	}
+	return "scores", view, nil
+}
+
+// estimateFigure is a mean or share as shown: its value and interval, or why
+// it has none.
+func estimateFigure(e alliance.Estimate) dashboard.Figure {
+	if e.Value == nil {
+		return dashboard.Figure{Reason: reasonText(e.Reason)}
+	}
+	f := figure(*e.Value, e.Lower, e.Upper)
+	if e.CIReason != "" {
+		f.CI = "(no interval: " + reasonText(e.CIReason) + ")"
+	}
+	return f
 }
 
 // uiSession shows one session selection and scale, with a picker.

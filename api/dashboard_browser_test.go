@@ -9,6 +9,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -126,6 +127,21 @@ func TestBrowserDashboard(t *testing.T) {
 	waitPath(t, tab, path, query)
 	checkImages(t, tab, "dyad view", 1)
 	checkAxe(t, tab, "dyad view")
+
+	// A study in which only the client rates opens on its scores.
+	srs := e.createStudy("srs_client", "")
+	for i, v := range []float64{9, 8.5, 7, 9.5, 6} {
+		dy := e.createDyad(srs.ID, fmt.Sprintf("C-SRS%d", i), "K-SRS")
+		e.postRating(dy.ID, 1, "client", fmt.Sprintf("[%g,%g,%g,%g]", v, v, v, v))
+		e.postRating(dy.ID, 2, "client", fmt.Sprintf("[%g,%g,%g,%g]", v-1, v, v, v))
+	}
+	do(t, tab, "open the single-role study", chromedp.Navigate(srv.URL+"/ui/studies/"+srs.ID))
+	waitPath(t, tab, "/ui/studies/"+srs.ID)
+	if got := eval[string](t, tab, `document.querySelector('#sessions-heading').textContent`); got != "Scores per session" {
+		t.Errorf("the single-role study's page shows %q, want its scores per session", got)
+	}
+	checkAxe(t, tab, "single-role study")
+	screenshot(t, tab, "dashboard-scores", 1280, 820)
 
 	// The Bland–Altman plot on its own, as an analyst opens it from the overview.
 	do(t, tab, "open the Bland–Altman plot", chromedp.Navigate(srv.URL+"/v1/studies/"+d.Study.ID+"/plots/bland-altman.svg?session=first&trend=true"))

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -214,6 +215,37 @@ var imgSrc = regexp.MustCompile(`<img src="([^"]+)"`)
 // TestDashboardPages: the pages show the agreement report's figures, every
 // image they embed loads with the session alone, bad parameters are error
 // pages naming them, and no page shows a participant code unless asked.
+// TestDashboardSingleRoleStudy: a study in which only the client rates
+// (the SRS) opens on its scores, not on an "invalid input" page: agreement
+// needs both sides. The page names no participant.
+func TestDashboardSingleRoleStudy(t *testing.T) {
+	e := newEnv(t)
+	st := e.createStudy("srs_client", "")
+	for i, v := range []float64{9, 8.5, 7, 9.5, 6} {
+		d := e.createDyad(st.ID, fmt.Sprintf("C-SRS%d", i), "K-SRS")
+		e.postRating(d.ID, 1, "client", fmt.Sprintf("[%g,%g,%g,%g]", v, v, v, v))
+		e.postRating(d.ID, 2, "client", fmt.Sprintf("[%g,%g,%g,%g]", v-1, v, v, v))
+	}
+	cookie := sessionCookie(e, e.newKey(`{"name":"analyst","scopes":["analyze"]}`))
+	rec := uiGet(e, cookie, "/ui/studies/"+st.ID)
+	checkPageHeaders(t, rec, "single-role study")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /ui/studies/%s = %d; body %.600s", st.ID, rec.Code, body)
+	}
+	for _, want := range []string{"Scores per session", "Only the client rates", "sum of the items (0 to 40)", "Change from session to session",
+		"<th scope=\"row\">2</th><td class=\"num\">5</td>", "/v1/studies/" + st.ID + "/summary"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, code := range []string{"C-SRS", "K-SRS"} {
+		if strings.Contains(body, code) {
+			t.Errorf("the page shows the participant code %s", code)
+		}
+	}
+}
+
 func TestDashboardPages(t *testing.T) {
 	e := newEnv(t)
 	study, dyads := plotStudy(t, e, 12)

@@ -86,6 +86,40 @@ type Overview struct {
 	SessionHref string
 }
 
+// ScoresView is the page of a study in which one role rates (the
+// client-only SRS): no agreement to show, so its scores per session,
+// and their change (the counsellors' means, which name counsellors, are
+// in the JSON it links to).
+type ScoresView struct {
+	Page
+	Study                StudySummary
+	Role                 string
+	Metric               string // e.g. "sum of the items (0–40)"
+	Conf                 string
+	Sessions             []ScoreRow
+	Change               string // the reliable-change criterion, or why there is none
+	Steps                []ChangeRow
+	Warnings             []string
+	JSONHref, ExportHref string
+}
+
+// ScoreRow is one session's scores.
+type ScoreRow struct {
+	Session             int
+	N                   int
+	Mean, Median, Range string
+	AtMin, AtMax        string
+	BelowCutoff         Figure
+}
+
+// ChangeRow is the change from one session to the next.
+type ChangeRow struct {
+	From, To                   int
+	N                          int
+	Change                     Figure
+	Increase, Decrease, Stable int
+}
+
 // StudySummary names a study and its forms.
 type StudySummary struct {
 	ID, Name, Description, ClientForm, CounsellorForm string
