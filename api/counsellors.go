@@ -145,7 +145,7 @@ func toCounsellorsResponse(a alliance.CounsellorAgreement) CounsellorsResponse {
 			Difference: toEstimate(c.Difference, rMean), ClientHigher: toEstimate(c.ClientHigher, rShare)}
 	}
 	for i, v := range a.Variance {
-		r := VarianceSplitResponse{Score: v.Score, N: a.NPairs, Reason: v.Fit.Reason, REquivalent: rRandom}
+		r := VarianceSplitResponse{Score: v.Score, N: a.NPairs, Clusters: len(a.Counsellors), Reason: v.Fit.Reason, REquivalent: rRandom}
 		if f := v.Fit.Value; f != nil {
 			r.N, r.Clusters, r.Estimator, r.Balanced, r.Boundary = f.N, f.Clusters, f.Estimator, f.Balanced, f.Boundary
 			r.Mean, r.SigmaCounsellor2, r.SigmaDyad2, r.ICC = fin(f.Mean), fin(f.SigmaU2), fin(f.SigmaE2), fin(f.ICC)

@@ -86,8 +86,9 @@ type RandomInterceptResult struct {
 //
 // Errors: mismatched lengths; non-finite y or conf outside (0, 1) is
 // ErrInvalidArgument; fewer than 2 clusters or no cluster with 2 or more
-// observations (N = J) is Undefined{n_too_small}; no variation within
-// clusters (MSW = 0) is Undefined{zero_variance}.
+// observations (N = J) is Undefined{n_too_small}; no variation at all is
+// Undefined{zero_variance}, variation between clusters only (MSW = 0,
+// MSB > 0) Undefined{no_within_variance}.
 func RandomIntercept[K comparable](cluster []K, y []float64, conf float64) (RandomInterceptResult, error) {
 	if err := checkConf(conf); err != nil {
 		return RandomInterceptResult{}, err
@@ -127,8 +128,11 @@ func RandomIntercept[K comparable](cluster []K, y []float64, conf float64) (Rand
 	if !finite(msb, msw) {
 		return RandomInterceptResult{}, undefined(ReasonUndefined)
 	}
-	if !(msw > 0) {
+	switch {
+	case !(msw > 0) && !(msb > 0):
 		return RandomInterceptResult{}, undefined(ReasonZeroVariance)
+	case !(msw > 0):
+		return RandomInterceptResult{}, undefined(ReasonNoWithinVariance)
 	}
 	m0 := (nf - sumN2/nf) / df1
 	p := reml{sizes: sizes, means: means, ssw: ssw, n: nf}

@@ -97,7 +97,7 @@ func TestRandomInterceptEdges(t *testing.T) {
 		{"one cluster", []string{"a", "a", "a"}, []float64{1, 2, 3}, .95, stats.ReasonNTooSmall},
 		{"singletons only", []string{"a", "b", "c"}, []float64{1, 2, 3}, .95, stats.ReasonNTooSmall},
 		{"empty", nil, nil, .95, stats.ReasonNTooSmall},
-		{"no within variation", []string{"a", "a", "b", "b"}, []float64{1, 1, 2, 2}, .95, stats.ReasonZeroVariance},
+		{"no within variation", []string{"a", "a", "b", "b"}, []float64{1, 1, 2, 2}, .95, stats.ReasonNoWithinVariance},
 		{"all equal", []string{"a", "a", "b", "b"}, []float64{3, 3, 3, 3}, .95, stats.ReasonZeroVariance},
 		{"mismatched", []string{"a", "b"}, []float64{1}, .95, stats.ReasonMismatchedLengths},
 		{"NaN", []string{"a", "a", "b"}, []float64{1, math.NaN(), 2}, .95, "invalid"},

@@ -32,8 +32,12 @@ import (
 
 // Stable reasons carried by Undefined; the API shows them to clients.
 const (
-	ReasonNTooSmall         = "n_too_small"
-	ReasonZeroVariance      = "zero_variance"
+	ReasonNTooSmall    = "n_too_small"
+	ReasonZeroVariance = "zero_variance"
+	// ReasonNoWithinVariance: the observations vary, but not within any
+	// cluster (every counsellor's dyads score alike); the model's split is
+	// at its boundary (ICC 1), where REML has no estimate.
+	ReasonNoWithinVariance  = "no_within_variance"
 	ReasonUndefined         = "undefined"
 	ReasonMismatchedLengths = "mismatched_lengths"
 )
