@@ -34,6 +34,7 @@ const (
 	rCCC           = `epiR::epi.ccc(counsellor, client, ci = "z-transform", conf.level = conf)`
 	rBlandAltman   = "d <- client - counsellor; mean(d); sd(d); mean(d) + c(-1, 1) * multiplier * sd(d); CIs with qt((1 + conf) / 2, n - 1), SE(limit) = sqrt(3 * sd(d)^2 / n); proportional bias: lm(d ~ I((client + counsellor) / 2))"
 	rSlope         = "fit <- lm(difference ~ session); summary(fit); confint(fit, level = conf)"
+	rProportional  = "summary(lm(d ~ I((client + counsellor) / 2))); confint(.., level = 0.95)"
 	rProfile       = "d <- client_items - counsellor_items; sum(d^2); cor(client_items, counsellor_items); elevation k*(mean(c)-mean(t))^2, scatter k*(sd0(c)-sd0(t))^2 with population SDs; rwg(J): multilevel::rwg.j(rbind(client_items, counsellor_items), grpid = c(1, 1), ranvar = (A^2 - 1) / 12)"
 	rMean          = "t.test(x, conf.level = conf)$conf.int, then clipped to the metric's range"
 	rShare         = "prop.test(x, n, conf.level = conf, correct = FALSE)$conf.int (Wilson)"

@@ -347,7 +347,7 @@ func toScaleAgreementResponse(sc alliance.ScaleAgreement, a alliance.StudyAgreem
 		ICC:            toICCResponse(sc.ICC, sc.N, a.Conf, rStudyICC),
 		CCC:            toCCCResponse(sc.CCC, sc.N, a.Conf),
 		BlandAltman: BlandAltmanResponse{N: sc.N, Reason: sc.BlandAltman.Reason, CIReason: sc.BlandAltman.CIReason, Multiplier: a.LoAMultiplier, Conf: a.Conf,
-			REquivalent: rBlandAltman, ProportionalBias: SlopeResponse{N: sc.N, Reason: sc.BlandAltman.Reason, Conf: a.Conf, REquivalent: rSlope}},
+			REquivalent: rBlandAltman, ProportionalBias: SlopeResponse{N: sc.N, Reason: sc.BlandAltman.Reason, Conf: a.Conf, REquivalent: rProportional}},
 		Krippendorff: toKrippendorff(sc.Krippendorff),
 		Direction: DirectionResponse{N: sc.N, Band: a.Band, ClientHigher: sc.ClientHigher,
 			CounsellorHigher: sc.CounsellorHigher, WithinBand: sc.WithinBand},
@@ -366,7 +366,7 @@ func toScaleAgreementResponse(sc alliance.ScaleAgreement, a alliance.StudyAgreem
 				fit.CIReason = sc.BlandAltman.CIReason
 			}
 		}
-		b.ProportionalBias = toSlopeResponse("", v.N, conf, fit, "summary(lm(d ~ I((client + counsellor) / 2))); confint(.., level = 0.95)")
+		b.ProportionalBias = toSlopeResponse("", v.N, conf, fit, rProportional)
 	}
 	return out
 }
