@@ -206,6 +206,16 @@ func (w *world) hook(url string, includeAnswers bool, events ...string) (allianc
 	return ep, secret
 }
 
+// listen registers a verifying receiver for events (nil: all) and returns
+// it.
+func (w *world) listen(includeAnswers bool, events ...string) *receiver {
+	w.t.Helper()
+	rc := newReceiver(w.t, nil)
+	_, secret := w.hook(rc.srv.URL, includeAnswers, events...)
+	rc.setSecret(secret)
+	return rc
+}
+
 func (w *world) rate(session int, role alliance.Role, v float64) alliance.Rating {
 	w.t.Helper()
 	answers := make([]*float64, 12)
@@ -250,9 +260,7 @@ func until(t *testing.T, d *webhook.Dispatcher, done func() bool) {
 // and no answers.
 func TestDeliverySignedAndPseudonymous(t *testing.T) {
 	w := newWorld(t, "", newBox(t))
-	rc := newReceiver(t, nil)
-	_, secret := w.hook(rc.srv.URL, false)
-	rc.setSecret(secret)
+	rc := w.listen(false)
 	w.rate(1, alliance.RoleClient, 5)
 	w.rate(1, alliance.RoleCounsellor, 3) // divergence 2.0: client higher
 	d := w.dispatcher(webhook.Options{})
@@ -286,9 +294,7 @@ func TestDeliverySignedAndPseudonymous(t *testing.T) {
 // shows a resolved alert as open.
 func TestAlertLifecycleEvents(t *testing.T) {
 	w := newWorld(t, "", newBox(t))
-	rc := newReceiver(t, nil)
-	_, secret := w.hook(rc.srv.URL, false, alliance.EventAlertRaised, alliance.EventAlertAcknowledged, alliance.EventAlertResolved)
-	rc.setSecret(secret)
+	rc := w.listen(false, alliance.EventAlertRaised, alliance.EventAlertAcknowledged, alliance.EventAlertResolved)
 	w.rate(1, alliance.RoleClient, 5)
 	w.rate(1, alliance.RoleCounsellor, 3) // divergence 2.0
 	alerts, err := w.svc.FindAlerts(w.ctx, alliance.AlertFilter{DyadID: w.dyad.ID})
@@ -392,9 +398,7 @@ func TestHangingReceiverDelaysOnlyItself(t *testing.T) {
 	t.Cleanup(stuck.Close)
 	t.Cleanup(free) // before Close, which waits for the handlers
 	w.hook(stuck.URL, false, alliance.EventRatingCreated)
-	rc := newReceiver(t, nil)
-	_, secret := w.hook(rc.srv.URL, false, alliance.EventRatingCreated)
-	rc.setSecret(secret)
+	rc := w.listen(false, alliance.EventRatingCreated)
 	const n = 12
 	for s := 1; s <= n; s++ {
 		w.rate(s, alliance.RoleClient, 4)
@@ -492,9 +496,7 @@ func TestRotationSignsWithBoth(t *testing.T) {
 // answers; the stored event never holds them.
 func TestIncludeAnswersOptIn(t *testing.T) {
 	w := newWorld(t, "", newBox(t))
-	rc := newReceiver(t, nil)
-	_, secret := w.hook(rc.srv.URL, true, alliance.EventRatingCreated)
-	rc.setSecret(secret)
+	rc := w.listen(true, alliance.EventRatingCreated)
 	w.rate(1, alliance.RoleClient, 4)
 	until(t, w.dispatcher(webhook.Options{}), func() bool { return len(rc.all()) >= 1 })
 	if a, ok := rc.all()[0].data["answers"].([]any); !ok || len(a) != 12 {
@@ -562,9 +564,7 @@ func TestTwoDispatchersPostgres(t *testing.T) {
 	box := newBox(t)
 	w := newWorld(t, url, box)
 	other := open(t, url)
-	rc := newReceiver(t, nil)
-	_, secret := w.hook(rc.srv.URL, false, alliance.EventRatingCreated)
-	rc.setSecret(secret)
+	rc := w.listen(false, alliance.EventRatingCreated)
 	const n = 40
 	for s := 1; s <= n; s++ {
 		w.rate(s, alliance.RoleClient, 4)
