@@ -193,8 +193,11 @@ func (r eventRow) toDomain() alliance.OutboxEvent {
 }
 
 // ReleaseDeliveries gives deliveries owner claimed back unattempted, due
-// as they were, in one transaction.
+// as they were, in one transaction (none for no ids).
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	ops := make([]op, len(ids))
 	for i, id := range ids {
 		ops[i] = op{st: s.sql.releaseDelivery, args: []any{id, owner}}

@@ -203,6 +203,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		if free > 0 {
 			ds, claimed, err := d.claim(ctx, fanOut, free, inflight)
 			if ctx.Err() != nil {
+				d.release(dctx, ds) // not to wait for their leases after a restart
 				return
 			}
 			if err != nil {
@@ -270,13 +271,23 @@ func (d *Dispatcher) claim(ctx context.Context, fanOut bool, limit int, inflight
 		taken[dl.Endpoint.ID]++
 		start = append(start, dl)
 	}
-	if len(back) > 0 {
-		if err := d.st.ReleaseDeliveries(ctx, d.o.Owner, back); err != nil {
-			// Their leases expire instead, and they are made then.
-			return start, len(ds), fmt.Errorf("release deliveries: %w", err)
-		}
+	if err := d.st.ReleaseDeliveries(ctx, d.o.Owner, back); err != nil {
+		// Their leases expire instead, and they are made then.
+		return start, len(ds), fmt.Errorf("release deliveries: %w", err)
 	}
 	return start, len(ds), nil
+}
+
+// release gives claimed deliveries back unattempted; if that fails their
+// leases expire instead.
+func (d *Dispatcher) release(ctx context.Context, ds []alliance.Delivery) {
+	ids := make([]int64, len(ds))
+	for i, dl := range ds {
+		ids[i] = dl.ID
+	}
+	if err := d.st.ReleaseDeliveries(ctx, d.o.Owner, ids); err != nil {
+		d.o.Log.Warn("giving back webhook deliveries failed; they are made when their leases expire", "err", err)
+	}
 }
 
 // fanOut turns every new outbox event into its deliveries.
