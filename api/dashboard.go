@@ -323,15 +323,19 @@ func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 // (scores per session and their change), as GET /v1/studies/{id}/summary
 // has it.
 func (s *server) uiScores(c *gin.Context, st alliance.Study) (string, any, error) {
-	sum, err := s.svc.StudySummary(c.Request.Context(), st.ID, alliance.SummaryQuery{})
+	q, err := summaryQuery(c)
+	if err != nil {
+		return "", nil, err
+	}
+	sum, err := s.svc.StudySummary(c.Request.Context(), st.ID, q)
 	if err != nil {
 		return "", nil, err
 	}
 	base := "/v1/studies/" + url.PathEscape(st.ID)
 	view := dashboard.ScoresView{
 		Page:  dashboard.Page{Title: st.Name, SignedIn: true, Crumbs: crumbs()},
-		Study: studySummary(st), Conf: num(sum.Conf),
-		JSONHref: base + "/summary", ExportHref: base + "/export?include=scores,items",
+		Study: studySummary(st), Conf: num(sum.Conf), Scale: sum.Scale,
+		SummaryPath: "GET " + base + "/summary", ExportPath: "GET " + base + "/export?include=scores,items",
 	}
 	for _, w := range sum.Warnings {
 		view.Warnings = append(view.Warnings, w.Detail)

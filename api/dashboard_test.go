@@ -244,6 +244,17 @@ func TestDashboardSingleRoleStudy(t *testing.T) {
 			t.Errorf("the page shows the participant code %s", code)
 		}
 	}
+	// It takes the summary's parameters, and names a bad one.
+	if got := uiGet(e, cookie, "/ui/studies/"+st.ID+"?conf=0.9").Body.String(); !strings.Contains(got, "Confidence level 0.9.") {
+		t.Errorf("the page at conf=0.9 does not say so")
+	}
+	for _, q := range []string{"conf=abc", "conf=0.9999999999999999", "scale=nope", "session=zero"} {
+		rec := uiGet(e, cookie, "/ui/studies/"+st.ID+"?"+q)
+		param, _, _ := strings.Cut(q, "=")
+		if rec.Code < 400 || rec.Code >= 500 || !strings.Contains(rec.Body.String(), param) {
+			t.Errorf("GET the page with %s = %d, want an error page naming %s", q, rec.Code, param)
+		}
+	}
 }
 
 func TestDashboardPages(t *testing.T) {

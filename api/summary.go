@@ -30,17 +30,23 @@ import (
 //	@ID				getStudySummary
 //	@Router			/v1/studies/{id}/summary [get]
 func (s *server) getSummary(c *gin.Context) error {
-	conf, err := queryFloat(c, "conf")
+	q, err := summaryQuery(c)
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.StudySummary(c.Request.Context(), c.Param("id"), alliance.SummaryQuery{
-		Session: c.Query("session"), Scale: c.Query("scale"), Conf: conf, Reliability: c.Query("reliability")})
+	a, err := s.svc.StudySummary(c.Request.Context(), c.Param("id"), q)
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, toSummaryResponse(a))
 	return nil
+}
+
+// summaryQuery reads the summary report's parameters, for the report and
+// the dashboard's page of a single-role study.
+func summaryQuery(c *gin.Context) (alliance.SummaryQuery, error) {
+	conf, err := queryFloat(c, "conf")
+	return alliance.SummaryQuery{Session: c.Query("session"), Scale: c.Query("scale"), Conf: conf, Reliability: c.Query("reliability")}, err
 }
 
 // CutoffResponse is a form's published clinical cut-off: scores strictly

@@ -49,7 +49,10 @@ func (s *Service) WithdrawDyad(ctx context.Context, dyadID string, in WithdrawIn
 		from, before = p.Scope, map[string]any{"scope": p.Scope, "reason_code": p.Reason}
 		w = Withdrawal{At: p.At, Scope: "both", Reason: p.Reason}
 	}
-	view := map[string]any{"scope": w.Scope, "reason_code": in.ReasonCode}
+	view := map[string]any{"scope": w.Scope, "reason_code": w.Reason}
+	if from != "" {
+		view["widening_reason_code"] = in.ReasonCode // the other side's
+	}
 	ev := s.newEvent(EventDyadWithdrawn, d.StudyID, d.ID, map[string]any{"dyad_id": d.ID, "study_id": d.StudyID,
 		"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode, "scope": w.Scope, "reason_code": w.Reason, "withdrawn_at": w.At})
 	err = s.store.WithdrawDyad(ctx, d.ID, from, w, withEvent(s.audit(ctx, "dyad.withdraw", "dyad", d.ID, d.StudyID, d.ID, before, view), ev))

@@ -349,6 +349,9 @@ func (c Config) LogValue() slog.Value {
 // between its scheme and its host.
 func MaskURL(s string) string {
 	s = keywordSecret.ReplaceAllString(s, "${1}xxxxx")
+	if !strings.Contains(s, "://") {
+		return s // a path, or a keyword=value string: nothing left to hide
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		scheme, rest, ok := strings.Cut(s, "://")

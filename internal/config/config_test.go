@@ -123,4 +123,7 @@ func TestMaskURL(t *testing.T) {
 			t.Errorf("MaskURL(%q) = %q, want every password hidden and the host kept", dsn, got)
 		}
 	}
+	if got := config.MaskURL("host=db user=alice password=CNRYpw2 dbname=alliance"); got != "host=db user=alice password=xxxxx dbname=alliance" {
+		t.Errorf("MaskURL(keyword=value) = %q, want it as written but the password", got)
+	}
 }

@@ -92,15 +92,18 @@ type Overview struct {
 // in the JSON it links to).
 type ScoresView struct {
 	Page
-	Study                StudySummary
-	Role                 string
-	Metric               string // e.g. "sum of the items (0–40)"
-	Conf                 string
-	Sessions             []ScoreRow
-	Change               string // the reliable-change criterion, or why there is none
-	Steps                []ChangeRow
-	Warnings             []string
-	JSONHref, ExportHref string
+	Study    StudySummary
+	Role     string
+	Scale    string
+	Metric   string // e.g. "sum of the items (0–40)"
+	Conf     string
+	Sessions []ScoreRow
+	Change   string // the reliable-change criterion, or why there is none
+	Steps    []ChangeRow
+	Warnings []string
+	// SummaryPath and ExportPath are the API calls (with a key, not
+	// this page's session) that give the same figures and the ratings.
+	SummaryPath, ExportPath string
 }
 
 // ScoreRow is one session's scores.
