@@ -153,8 +153,26 @@ func TestSurveyLinks(t *testing.T) {
 		t.Errorf("revoked link state %q", revoked.State)
 	}
 	e.expect(http.StatusOK, http.MethodDelete, "/v1/invitations/"+misSent.ID, "") // again: no change
-	checkProblem(t, e.do(http.MethodGet, "/v1/survey", "", "Authorization", "Bearer "+misSent.Token), "a revoked link",
-		problemWant{status: 410, typ: "urn:alliance:problem:survey-link-gone"})
+	// A gone link says why: a rater whose link was withdrawn must not read
+	// that their answers were probably stored.
+	for _, tc := range []struct {
+		token, code string
+		method      string
+	}{
+		{misSent.Token, "link_revoked", http.MethodGet},
+		{misSent.Token, "link_revoked", http.MethodPost},
+		{used.Token, "link_used", http.MethodGet},
+	} {
+		body := ""
+		if tc.method == http.MethodPost {
+			body = `{"answers":` + refTherapist + `}`
+		}
+		p := checkProblem(t, e.do(tc.method, "/v1/survey", body, "Authorization", "Bearer "+tc.token), tc.code,
+			problemWant{status: 410, typ: "urn:alliance:problem:survey-link-gone"})
+		if p.Code != tc.code {
+			t.Errorf("%s /v1/survey with a %s link: code %q, want %q", tc.method, tc.code, p.Code, tc.code)
+		}
+	}
 	checkProblem(t, e.do(http.MethodDelete, "/v1/invitations/"+used.ID, ""), "revoking a used link", problemWant{status: 409, typ: typeConflict})
 
 	list := decode[api.InvitationList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/invitations", ""))

@@ -23,8 +23,13 @@ type Problem struct {
 	Errors   []FieldError `json:"errors,omitempty"`
 	// Code is a stable machine-readable reason where a status has several
 	// that a client handles differently: already_rated, dyad_withdrawn and
-	// secret_key_unset for 409.
+	// secret_key_unset for 409; link_used (its answers are stored),
+	// link_expired and link_revoked (nothing was stored) for 410.
 	Code string `json:"code,omitempty" example:"already_rated"`
+	// Language is, on a 410 of a survey link, its study's survey language
+	// (en, sv; absent when the study sets none), so that the page keeps
+	// speaking the form's language.
+	Language string `json:"language,omitempty" example:"sv"`
 	// RequestID lets an operator find the request in the logs.
 	RequestID string `json:"request_id,omitempty" example:"5f0c6a0e9b6d4f1a"`
 }
@@ -82,6 +87,7 @@ func problemFor(err error) Problem {
 	var ve *alliance.ValidationError
 	var rl *rateLimited
 	var need *scopeNeeded
+	var gone *alliance.LinkGone
 	switch {
 	case errors.As(err, &rl):
 		return Problem{Type: typeRateLimited, Title: "Too Many Requests", Status: http.StatusTooManyRequests,
@@ -94,6 +100,17 @@ func problemFor(err error) Problem {
 	case errors.Is(err, alliance.ErrForbidden):
 		return Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 			Detail: trimSentinel(err, alliance.ErrForbidden, "this credential may not do this")}
+	case errors.As(err, &gone):
+		p := Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone, Code: "link_" + gone.State, Language: gone.Language}
+		switch gone.State {
+		case alliance.InvitationUsed:
+			p.Detail = "this survey link was used: its answers are stored"
+		case alliance.InvitationExpired:
+			p.Detail = "this survey link has expired: nothing was stored through it"
+		default:
+			p.Detail = "this survey link was withdrawn: nothing was stored through it"
+		}
+		return p
 	case errors.Is(err, alliance.ErrGone):
 		return Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone,
 			Detail: "this survey link was already used or has expired"}

@@ -7152,7 +7152,7 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "code": {
-                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated, dyad_withdrawn and\nsecret_key_unset for 409.",
+                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated, dyad_withdrawn and\nsecret_key_unset for 409; link_used (its answers are stored),\nlink_expired and link_revoked (nothing was stored) for 410.",
                     "type": "string",
                     "example": "already_rated"
                 },
@@ -7169,6 +7169,11 @@ const docTemplate = `{
                 "instance": {
                     "type": "string",
                     "example": "/v1/dyads/dy_01j.../ratings"
+                },
+                "language": {
+                    "description": "Language is, on a 410 of a survey link, its study's survey language\n(en, sv; absent when the study sets none), so that the page keeps\nspeaking the form's language.",
+                    "type": "string",
+                    "example": "sv"
                 },
                 "request_id": {
                     "description": "RequestID lets an operator find the request in the logs.",

@@ -136,17 +136,45 @@ func surveyLink(ctx context.Context) (*Invitation, error) {
 	return inv, nil
 }
 
+// LinkGone is ErrGone with why the link can no longer be answered (used,
+// expired or revoked) and its study's survey language: a rater whose link
+// was revoked must not read that their answers were probably stored, and
+// must read it in the language the form was in.
+type LinkGone struct {
+	State    string
+	Language string
+}
+
+func (e *LinkGone) Error() string { return "survey link " + e.State }
+func (e *LinkGone) Unwrap() error { return ErrGone }
+
+// gone is the LinkGone of inv as it is now in the store (a concurrent
+// submission or revocation may have changed it since the token was read).
+func (s *Service) gone(ctx context.Context, inv Invitation) error {
+	if cur, err := s.store.FindInvitationByID(ctx, inv.ID); err == nil {
+		inv = cur
+	}
+	g := &LinkGone{State: inv.State(s.now())}
+	if g.State == InvitationPending { // a slot rated meanwhile by other means
+		g.State = InvitationUsed
+	}
+	if st, err := s.FindStudyByID(ctx, inv.StudyID); err == nil {
+		g.Language = st.Language
+	}
+	return g
+}
+
 // SurveyForm is what a survey-token holder may see: which session and
 // role the link is for, and the form to answer. Nothing of the other
 // rater, and not even the dyad's codes. A link that can no longer be
-// answered is ErrGone.
+// answered is a LinkGone.
 func (s *Service) SurveyForm(ctx context.Context) (Invitation, Study, error) {
 	inv, err := surveyLink(ctx)
 	if err != nil {
 		return Invitation{}, Study{}, err
 	}
 	if !inv.pending(s.now()) {
-		return Invitation{}, Study{}, ErrGone
+		return Invitation{}, Study{}, s.gone(ctx, *inv)
 	}
 	st, err := s.FindStudyByID(ctx, inv.StudyID)
 	return *inv, st, err
@@ -172,7 +200,7 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	}
 	idem = idem.scopedTo(ActorFrom(ctx))
 	if !inv.pending(s.now()) {
-		return s.replayOr(ctx, idem, ErrGone)
+		return s.replayOr(ctx, idem, s.gone(ctx, *inv))
 	}
 	rin := RatingInput{Session: &inv.Session, SessionDate: in.SessionDate, Role: string(inv.Role), Answers: in.Answers}
 	c, err := s.checkRating(ctx, inv.DyadID, rin)
@@ -188,7 +216,7 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	case errors.Is(err, ErrIdempotencyKeyTaken):
 		return s.replayTaken(ctx, idem)
 	case errors.Is(err, ErrGone):
-		return Rating{}, false, err
+		return Rating{}, false, s.gone(ctx, *inv)
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):

@@ -2731,7 +2731,8 @@ type ParallelPairBody struct {
 type Problem struct {
 	// Code Code is a stable machine-readable reason where a status has several
 	// that a client handles differently: already_rated, dyad_withdrawn and
-	// secret_key_unset for 409.
+	// secret_key_unset for 409; link_used (its answers are stored),
+	// link_expired and link_revoked (nothing was stored) for 410.
 	//
 	// Example: already_rated
 	Code *string `json:"code,omitempty"`
@@ -2742,6 +2743,13 @@ type Problem struct {
 
 	// Instance Example: /v1/dyads/dy_01j.../ratings
 	Instance *string `json:"instance,omitempty"`
+
+	// Language Language is, on a 410 of a survey link, its study's survey language
+	// (en, sv; absent when the study sets none), so that the page keeps
+	// speaking the form's language.
+	//
+	// Example: sv
+	Language *string `json:"language,omitempty"`
 
 	// RequestId RequestID lets an operator find the request in the logs.
 	//
