@@ -136,9 +136,9 @@ type MissingPolicyBody struct {
 
 // CreateStudyRequest creates a study.
 type CreateStudyRequest struct {
-	Name          string             `json:"name" example:"Keyworker alliance 2026"`
+	Name          string             `json:"name" example:"Keyworker alliance 2026" validate:"required"`
 	Description   string             `json:"description,omitempty" example:"Parallel WAI-SR after sessions 1, 3 and 6"`
-	Forms         FormsBody          `json:"forms"`
+	Forms         FormsBody          `json:"forms" validate:"required"`
 	MissingPolicy *MissingPolicyBody `json:"missing_policy,omitempty" extensions:"x-nullable"`
 	// CodePattern, when given, is a regular expression (RE2 syntax) every
 	// participant code of the study must match in full.
@@ -191,8 +191,8 @@ func toMissingPolicyBody(p alliance.Policy) MissingPolicyBody {
 // CreateDyadRequest adds a dyad to a study. Codes are pseudonyms chosen by
 // the study team; never names.
 type CreateDyadRequest struct {
-	ClientCode     string `json:"client_code" example:"C-017"`
-	CounsellorCode string `json:"counsellor_code" example:"K-03"`
+	ClientCode     string `json:"client_code" example:"C-017" validate:"required"`
+	CounsellorCode string `json:"counsellor_code" example:"K-03" validate:"required"`
 }
 
 // DyadResponse is a dyad.
@@ -234,16 +234,16 @@ func toDyadResponse(d alliance.Dyad) DyadResponse {
 // positional in item-key order (answers[0] is item 1); null is an
 // unanswered item.
 type CreateRatingRequest struct {
-	Session     *int       `json:"session" example:"1" minimum:"1"`
+	Session     *int       `json:"session" example:"1" minimum:"1" validate:"required"`
 	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
-	Role        string     `json:"role" example:"client" enums:"client,counsellor"`
-	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5"`
+	Role        string     `json:"role" example:"client" enums:"client,counsellor" validate:"required"`
+	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5" validate:"required"`
 }
 
 // AmendRatingRequest replaces a rating; session and role come from the path.
 type AmendRatingRequest struct {
 	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
-	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,4"`
+	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,4" validate:"required"`
 }
 
 // ScoreResponse is one scale's score. Mean is on the item metric (1–5 on
@@ -280,7 +280,7 @@ type RatingResponse struct {
 	Answers        []*float64        `json:"answers"`
 	Scores         ScoresResponse    `json:"scores"`
 	MissingPolicy  MissingPolicyBody `json:"missing_policy"`
-	ScoringVersion string            `json:"scoring_version" example:"1"`
+	ScoringVersion string            `json:"scoring_version" example:"1/wai_sr_client@1"`
 	Version        int               `json:"version" example:"1"`
 	CreatedAt      time.Time         `json:"created_at" format:"date-time"`
 	SupersededAt   *time.Time        `json:"superseded_at" format:"date-time" extensions:"x-nullable"`

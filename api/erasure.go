@@ -12,10 +12,10 @@ import (
 type WithdrawRequest struct {
 	// Scope says whose consent was withdrawn. Collection stops for the
 	// dyad whichever it is.
-	Scope string `json:"scope" example:"client" enums:"client,counsellor,both"`
+	Scope string `json:"scope" example:"client" enums:"client,counsellor,both" validate:"required"`
 	// ReasonCode is one of consent_withdrawn, participant_request,
 	// lost_to_follow_up, treatment_ended, other: a code, never free text.
-	ReasonCode string `json:"reason_code" example:"consent_withdrawn" enums:"consent_withdrawn,participant_request,lost_to_follow_up,treatment_ended,other"`
+	ReasonCode string `json:"reason_code" example:"consent_withdrawn" enums:"consent_withdrawn,participant_request,lost_to_follow_up,treatment_ended,other" validate:"required"`
 }
 
 // withdrawDyad godoc

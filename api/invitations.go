@@ -12,8 +12,8 @@ import (
 
 // CreateInvitationRequest asks for a one-time survey link.
 type CreateInvitationRequest struct {
-	Session   *int   `json:"session" example:"3" minimum:"1"`
-	Role      string `json:"role" example:"client" enums:"client,counsellor"`
+	Session   *int   `json:"session" example:"3" minimum:"1" validate:"required"`
+	Role      string `json:"role" example:"client" enums:"client,counsellor" validate:"required"`
 	ExpiresIn string `json:"expires_in,omitempty" example:"72h"`
 }
 

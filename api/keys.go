@@ -12,8 +12,8 @@ import (
 
 // CreateKeyRequest asks for an API key.
 type CreateKeyRequest struct {
-	Name    string   `json:"name" example:"tablet frontend, ward 3"`
-	Scopes  []string `json:"scopes" example:"collect"`
+	Name    string   `json:"name" example:"tablet frontend, ward 3" validate:"required"`
+	Scopes  []string `json:"scopes" example:"collect" validate:"required"`
 	StudyID string   `json:"study_id,omitempty" example:"st_01jd8x2k4m5n6p7q8r9s0t1v2w"`
 }
 

@@ -227,7 +227,7 @@ func ratingPath(r alliance.Rating) string {
 type VoidRequest struct {
 	// ReasonCode is one of wrong_dyad, wrong_session, wrong_role,
 	// duplicate, test_entry, other.
-	ReasonCode string `json:"reason_code" example:"wrong_dyad" enums:"wrong_dyad,wrong_session,wrong_role,duplicate,test_entry,other"`
+	ReasonCode string `json:"reason_code" example:"wrong_dyad" enums:"wrong_dyad,wrong_session,wrong_role,duplicate,test_entry,other" validate:"required"`
 }
 
 // voidRating godoc

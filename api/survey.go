@@ -16,7 +16,7 @@ import (
 // Nothing about the other rater.
 type SurveyResponse struct {
 	Session       int                `json:"session" example:"3"`
-	Role          string             `json:"role" example:"client"`
+	Role          string             `json:"role" example:"client" enums:"client,counsellor"`
 	ExpiresAt     time.Time          `json:"expires_at"`
 	Instrument    InstrumentResponse `json:"instrument"`
 	MissingPolicy MissingPolicyBody  `json:"missing_policy"`
@@ -28,21 +28,21 @@ type SurveyResponse struct {
 // SurveySubmission is the rater's answers, in form item order.
 type SurveySubmission struct {
 	SessionDate string     `json:"session_date,omitempty" example:"2026-11-23" format:"date"`
-	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5"`
+	Answers     []*float64 `json:"answers" example:"5,4,5,4,5,5,4,4,5,4,4,5" validate:"required"`
 }
 
 // SurveyReceipt confirms a stored survey rating.
 type SurveyReceipt struct {
 	ID         string    `json:"id"`
 	Session    int       `json:"session" example:"3"`
-	Role       string    `json:"role" example:"client"`
+	Role       string    `json:"role" example:"client" enums:"client,counsellor"`
 	ReceivedAt time.Time `json:"received_at"`
 }
 
 // getSurvey godoc
 //
 //	@Summary		The form a survey link asks the rater to fill in
-//	@Description	Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
+//	@Description	Authenticated by the survey token alone (Authorization: Bearer als_…). A link that can no longer be answered is 410 with code link_used (its answers are stored), link_expired or link_revoked (nothing was stored through it), and the study's survey language.
 //	@Tags			survey
 //	@Produce		json,application/problem+json
 //	@Security		BearerAuth

@@ -15,11 +15,11 @@ type CreateWebhookRequest struct {
 	// URL must be https (plain http only to loopback, where the server
 	// allows it for development). Private, link-local and cloud metadata
 	// addresses are refused, here and at every delivery.
-	URL string `json:"url" example:"https://dashboard.example.org/hooks/alliance"`
+	URL string `json:"url" example:"https://dashboard.example.org/hooks/alliance" validate:"required"`
 	// Events are the types delivered: rating.created, rating.amended,
 	// rating.voided, alert.raised, alert.acknowledged, alert.resolved,
 	// dyad.withdrawn.
-	Events []string `json:"events" example:"alert.raised,alert.acknowledged"`
+	Events []string `json:"events" example:"alert.raised,alert.acknowledged" validate:"required"`
 	// IncludeAnswers adds raw answers to rating events (audited).
 	IncludeAnswers bool `json:"include_answers,omitempty"`
 }

@@ -3909,7 +3909,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.",
+                "description": "Authenticated by the survey token alone (Authorization: Bearer als_…). A link that can no longer be answered is 410 with code link_used (its answers are stored), link_expired or link_revoked (nothing was stored through it), and the study's survey language.",
                 "produces": [
                     "application/json",
                     "application/problem+json"
@@ -4821,6 +4821,9 @@ const docTemplate = `{
         },
         "api.AmendRatingRequest": {
             "type": "object",
+            "required": [
+                "answers"
+            ],
             "properties": {
                 "answers": {
                     "type": "array",
@@ -5386,6 +5389,10 @@ const docTemplate = `{
         },
         "api.CreateDyadRequest": {
             "type": "object",
+            "required": [
+                "client_code",
+                "counsellor_code"
+            ],
             "properties": {
                 "client_code": {
                     "type": "string",
@@ -5399,6 +5406,10 @@ const docTemplate = `{
         },
         "api.CreateInvitationRequest": {
             "type": "object",
+            "required": [
+                "role",
+                "session"
+            ],
             "properties": {
                 "expires_in": {
                     "type": "string",
@@ -5421,6 +5432,10 @@ const docTemplate = `{
         },
         "api.CreateKeyRequest": {
             "type": "object",
+            "required": [
+                "name",
+                "scopes"
+            ],
             "properties": {
                 "name": {
                     "type": "string",
@@ -5443,6 +5458,11 @@ const docTemplate = `{
         },
         "api.CreateRatingRequest": {
             "type": "object",
+            "required": [
+                "answers",
+                "role",
+                "session"
+            ],
             "properties": {
                 "answers": {
                     "type": "array",
@@ -5486,6 +5506,10 @@ const docTemplate = `{
         },
         "api.CreateStudyRequest": {
             "type": "object",
+            "required": [
+                "forms",
+                "name"
+            ],
             "properties": {
                 "alert_thresholds": {
                     "description": "AlertThresholds sets the alert thresholds (absent: the defaults).",
@@ -5533,6 +5557,10 @@ const docTemplate = `{
         },
         "api.CreateWebhookRequest": {
             "type": "object",
+            "required": [
+                "events",
+                "url"
+            ],
             "properties": {
                 "events": {
                     "description": "Events are the types delivered: rating.created, rating.amended,\nrating.voided, alert.raised, alert.acknowledged, alert.resolved,\ndyad.withdrawn.",
@@ -7321,7 +7349,7 @@ const docTemplate = `{
                 },
                 "scoring_version": {
                     "type": "string",
-                    "example": "1"
+                    "example": "1/wai_sr_client@1"
                 },
                 "session": {
                     "type": "integer",
@@ -8104,6 +8132,10 @@ const docTemplate = `{
                 },
                 "role": {
                     "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor"
+                    ],
                     "example": "client"
                 },
                 "session": {
@@ -8131,6 +8163,10 @@ const docTemplate = `{
                 },
                 "role": {
                     "type": "string",
+                    "enum": [
+                        "client",
+                        "counsellor"
+                    ],
                     "example": "client"
                 },
                 "session": {
@@ -8141,6 +8177,9 @@ const docTemplate = `{
         },
         "api.SurveySubmission": {
             "type": "object",
+            "required": [
+                "answers"
+            ],
             "properties": {
                 "answers": {
                     "type": "array",
@@ -8284,6 +8323,9 @@ const docTemplate = `{
         },
         "api.VoidRequest": {
             "type": "object",
+            "required": [
+                "reason_code"
+            ],
             "properties": {
                 "reason_code": {
                     "description": "ReasonCode is one of wrong_dyad, wrong_session, wrong_role,\nduplicate, test_entry, other.",
@@ -8394,6 +8436,10 @@ const docTemplate = `{
         },
         "api.WithdrawRequest": {
             "type": "object",
+            "required": [
+                "reason_code",
+                "scope"
+            ],
             "properties": {
                 "reason_code": {
                     "description": "ReasonCode is one of consent_withdrawn, participant_request,\nlost_to_follow_up, treatment_ended, other: a code, never free text.",

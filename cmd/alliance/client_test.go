@@ -94,15 +94,15 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 
 	// 2. A study.
 	study, err := c.CreateStudyWithResponse(ctx, apiclient.CreateStudyRequest{
-		Name:  ptr("Keyworker alliance"),
-		Forms: &apiclient.FormsBody{Client: ptr("wai_sr_client"), Counsellor: ptr("wai_sr_therapist")},
+		Name:  "Keyworker alliance",
+		Forms: apiclient.FormsBody{Client: ptr("wai_sr_client"), Counsellor: ptr("wai_sr_therapist")},
 	})
 	must(t, err)
 	ok("create study", study.StatusCode(), study.Body, 201)
 	studyID := study.JSON201.Id
 
 	// 3. A dyad, by pseudonymous codes.
-	dyad, err := c.CreateDyadWithResponse(ctx, studyID, apiclient.CreateDyadRequest{ClientCode: ptr("C-017"), CounsellorCode: ptr("K-03")})
+	dyad, err := c.CreateDyadWithResponse(ctx, studyID, apiclient.CreateDyadRequest{ClientCode: "C-017", CounsellorCode: "K-03"})
 	must(t, err)
 	ok("create dyad", dyad.StatusCode(), dyad.Body, 201)
 	dyadID := dyad.JSON201.Id
@@ -110,7 +110,7 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 	// 4. The client's rating of session 1, with an Idempotency-Key: a
 	// retry returns the first result.
 	rating := apiclient.CreateRatingRequest{
-		Session: ptr(1), Role: ptr(apiclient.CreateRatingRequestRoleClient),
+		Session: 1, Role: apiclient.CreateRatingRequestRoleClient,
 		Answers: answers(5, 4, 5, 4, 5, 5, 4, 4, 5, 4, 4, 5),
 	}
 	rating.SessionDate = &openapi_types.Date{Time: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
@@ -131,7 +131,7 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 	// 5. The counsellor rates the same session through a one-time survey
 	// link, leaving the last item unanswered (a null item).
 	invite, err := c.CreateInvitationWithResponse(ctx, dyadID, apiclient.CreateInvitationRequest{
-		Session: ptr(1), Role: ptr(apiclient.CreateInvitationRequestRoleCounsellor), ExpiresIn: ptr("72h"),
+		Session: 1, Role: apiclient.CreateInvitationRequestRoleCounsellor, ExpiresIn: ptr("72h"),
 	})
 	must(t, err)
 	ok("invite", invite.StatusCode(), invite.Body, 201)
@@ -143,7 +143,7 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 		t.Errorf("survey = session %d, role %s, form %s; want 1, counsellor, wai_sr_therapist", s.Session, s.Role, s.Instrument.Id)
 	}
 	sparse := answers(4, 3, 4, 4, 4, 3, 4, 3, 4, 3, 3, 0)
-	(*sparse)[11] = nil
+	sparse[11] = nil
 	receipt, err := c.SubmitSurveyWithResponse(ctx, nil, apiclient.SubmitSurveyJSONRequestBody{Answers: sparse}, link)
 	must(t, err)
 	ok("survey submit", receipt.StatusCode(), receipt.Body, 201)
@@ -173,7 +173,7 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 
 	// 8. A bad answer: a 422 problem naming the field.
 	bad, err := c.CreateRatingWithResponse(ctx, dyadID, nil, apiclient.CreateRatingRequest{
-		Session: ptr(2), Role: ptr(apiclient.CreateRatingRequestRoleClient),
+		Session: 2, Role: apiclient.CreateRatingRequestRoleClient,
 		Answers: answers(5, 4, 5, 9, 5, 5, 4, 4, 5, 4, 4, 5),
 	})
 	must(t, err)
@@ -242,8 +242,8 @@ func TestGeneratedClientWalkthrough(t *testing.T) {
 		t.Fatalf("SAI forms = %.400s", fam.Body)
 	}
 	saiStudy, err := c.CreateStudyWithResponse(ctx, apiclient.CreateStudyRequest{
-		Name:  ptr("SAI per session"),
-		Forms: &apiclient.FormsBody{Client: ptr("sai_client"), Counsellor: ptr("sai_counsellor")},
+		Name:  "SAI per session",
+		Forms: apiclient.FormsBody{Client: ptr("sai_client"), Counsellor: ptr("sai_counsellor")},
 	})
 	must(t, err)
 	ok("SAI study", saiStudy.StatusCode(), saiStudy.Body, 201)
@@ -261,12 +261,12 @@ func bearerEditor(token string) apiclient.RequestEditorFn {
 	}
 }
 
-func answers(v ...float64) *[]*float64 {
+func answers(v ...float64) []*float64 {
 	out := make([]*float64, len(v))
 	for i := range v {
 		out[i] = &v[i]
 	}
-	return &out
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }

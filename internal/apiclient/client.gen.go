@@ -534,6 +534,42 @@ func (e StudyAgreementResponseAlphaMethod) Valid() bool {
 	}
 }
 
+// Defines values for SurveyReceiptRole.
+const (
+	SurveyReceiptRoleClient     SurveyReceiptRole = "client"
+	SurveyReceiptRoleCounsellor SurveyReceiptRole = "counsellor"
+)
+
+// Valid indicates whether the value is a known member of the SurveyReceiptRole enum.
+func (e SurveyReceiptRole) Valid() bool {
+	switch e {
+	case SurveyReceiptRoleClient:
+		return true
+	case SurveyReceiptRoleCounsellor:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SurveyResponseRole.
+const (
+	SurveyResponseRoleClient     SurveyResponseRole = "client"
+	SurveyResponseRoleCounsellor SurveyResponseRole = "counsellor"
+)
+
+// Valid indicates whether the value is a known member of the SurveyResponseRole enum.
+func (e SurveyResponseRole) Valid() bool {
+	switch e {
+	case SurveyResponseRoleClient:
+		return true
+	case SurveyResponseRoleCounsellor:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VarianceSplitResponseEstimator.
 const (
 	Anova VarianceSplitResponseEstimator = "anova"
@@ -1410,7 +1446,7 @@ type AlphaResponseMethod string
 // AmendRatingRequest defines model for AmendRatingRequest.
 type AmendRatingRequest struct {
 	// Answers Example: [5,4,5,4,5,5,4,4,5,4,4,4]
-	Answers *[]*float64 `json:"answers,omitempty"`
+	Answers []*float64 `json:"answers"`
 
 	// SessionDate Example: 2026-11-23
 	SessionDate *openapi_types.Date `json:"session_date,omitempty"`
@@ -1723,10 +1759,10 @@ type CounsellorsResponse struct {
 // CreateDyadRequest defines model for CreateDyadRequest.
 type CreateDyadRequest struct {
 	// ClientCode Example: C-017
-	ClientCode *string `json:"client_code,omitempty"`
+	ClientCode string `json:"client_code"`
 
 	// CounsellorCode Example: K-03
-	CounsellorCode *string `json:"counsellor_code,omitempty"`
+	CounsellorCode string `json:"counsellor_code"`
 }
 
 // CreateInvitationRequest defines model for CreateInvitationRequest.
@@ -1735,10 +1771,10 @@ type CreateInvitationRequest struct {
 	ExpiresIn *string `json:"expires_in,omitempty"`
 
 	// Role Example: client
-	Role *CreateInvitationRequestRole `json:"role,omitempty"`
+	Role CreateInvitationRequestRole `json:"role"`
 
 	// Session Example: 3
-	Session *int `json:"session,omitempty"`
+	Session int `json:"session"`
 }
 
 // CreateInvitationRequestRole Example: client
@@ -1747,10 +1783,10 @@ type CreateInvitationRequestRole string
 // CreateKeyRequest defines model for CreateKeyRequest.
 type CreateKeyRequest struct {
 	// Name Example: tablet frontend, ward 3
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 
 	// Scopes Example: ["collect"]
-	Scopes *[]string `json:"scopes,omitempty"`
+	Scopes []string `json:"scopes"`
 
 	// StudyId Example: st_01jd8x2k4m5n6p7q8r9s0t1v2w
 	StudyId *string `json:"study_id,omitempty"`
@@ -1759,13 +1795,13 @@ type CreateKeyRequest struct {
 // CreateRatingRequest defines model for CreateRatingRequest.
 type CreateRatingRequest struct {
 	// Answers Example: [5,4,5,4,5,5,4,4,5,4,4,5]
-	Answers *[]*float64 `json:"answers,omitempty"`
+	Answers []*float64 `json:"answers"`
 
 	// Role Example: client
-	Role *CreateRatingRequestRole `json:"role,omitempty"`
+	Role CreateRatingRequestRole `json:"role"`
 
 	// Session Example: 1
-	Session *int `json:"session,omitempty"`
+	Session int `json:"session"`
 
 	// SessionDate Example: 2026-11-23
 	SessionDate *openapi_types.Date `json:"session_date,omitempty"`
@@ -1786,8 +1822,8 @@ type CreateStudyRequest struct {
 	CodePattern *string `json:"code_pattern,omitempty"`
 
 	// Description Example: Parallel WAI-SR after sessions 1, 3 and 6
-	Description *string    `json:"description,omitempty"`
-	Forms       *FormsBody `json:"forms,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Forms       FormsBody `json:"forms"`
 
 	// Language Language is the hosted survey page's default language.
 	//
@@ -1796,7 +1832,7 @@ type CreateStudyRequest struct {
 	MissingPolicy *MissingPolicyBody          `json:"missing_policy,omitempty"`
 
 	// Name Example: Keyworker alliance 2026
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 }
 
 // CreateStudyRequestLanguage Language is the hosted survey page's default language.
@@ -1811,7 +1847,7 @@ type CreateWebhookRequest struct {
 	// dyad.withdrawn.
 	//
 	// Example: ["alert.raised","alert.acknowledged"]
-	Events *[]string `json:"events,omitempty"`
+	Events []string `json:"events"`
 
 	// IncludeAnswers IncludeAnswers adds raw answers to rating events (audited).
 	IncludeAnswers *bool `json:"include_answers,omitempty"`
@@ -1821,7 +1857,7 @@ type CreateWebhookRequest struct {
 	// addresses are refused, here and at every delivery.
 	//
 	// Example: https://dashboard.example.org/hooks/alliance
-	Url *string `json:"url,omitempty"`
+	Url string `json:"url"`
 }
 
 // CreatedKeyResponse defines model for CreatedKeyResponse.
@@ -2836,7 +2872,7 @@ type RatingResponse struct {
 	Role   RatingResponseRole `json:"role"`
 	Scores ScoresResponse     `json:"scores"`
 
-	// ScoringVersion Example: 1
+	// ScoringVersion Example: 1/wai_sr_client@1
 	ScoringVersion string `json:"scoring_version"`
 
 	// Session Example: 1
@@ -3268,11 +3304,14 @@ type SurveyReceipt struct {
 	ReceivedAt string `json:"received_at"`
 
 	// Role Example: client
-	Role string `json:"role"`
+	Role SurveyReceiptRole `json:"role"`
 
 	// Session Example: 3
 	Session int `json:"session"`
 }
+
+// SurveyReceiptRole Example: client
+type SurveyReceiptRole string
 
 // SurveyResponse defines model for SurveyResponse.
 type SurveyResponse struct {
@@ -3287,16 +3326,19 @@ type SurveyResponse struct {
 	MissingPolicy MissingPolicyBody `json:"missing_policy"`
 
 	// Role Example: client
-	Role string `json:"role"`
+	Role SurveyResponseRole `json:"role"`
 
 	// Session Example: 3
 	Session int `json:"session"`
 }
 
+// SurveyResponseRole Example: client
+type SurveyResponseRole string
+
 // SurveySubmission defines model for SurveySubmission.
 type SurveySubmission struct {
 	// Answers Example: [5,4,5,4,5,5,4,4,5,4,4,5]
-	Answers *[]*float64 `json:"answers,omitempty"`
+	Answers []*float64 `json:"answers"`
 
 	// SessionDate Example: 2026-11-23
 	SessionDate *openapi_types.Date `json:"session_date,omitempty"`
@@ -3377,7 +3419,7 @@ type VoidRequest struct {
 	// duplicate, test_entry, other.
 	//
 	// Example: wrong_dyad
-	ReasonCode *VoidRequestReasonCode `json:"reason_code,omitempty"`
+	ReasonCode VoidRequestReasonCode `json:"reason_code"`
 }
 
 // VoidRequestReasonCode ReasonCode is one of wrong_dyad, wrong_session, wrong_role,
@@ -3440,13 +3482,13 @@ type WithdrawRequest struct {
 	// lost_to_follow_up, treatment_ended, other: a code, never free text.
 	//
 	// Example: consent_withdrawn
-	ReasonCode *WithdrawRequestReasonCode `json:"reason_code,omitempty"`
+	ReasonCode WithdrawRequestReasonCode `json:"reason_code"`
 
 	// Scope Scope says whose consent was withdrawn. Collection stops for the
 	// dyad whichever it is.
 	//
 	// Example: client
-	Scope *WithdrawRequestScope `json:"scope,omitempty"`
+	Scope WithdrawRequestScope `json:"scope"`
 }
 
 // WithdrawRequestReasonCode ReasonCode is one of consent_withdrawn, participant_request,
@@ -4536,7 +4578,7 @@ type ClientInterface interface {
 
 	// GetSurvey The form a survey link asks the rater to fill in
 	//
-	// Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
+	// Authenticated by the survey token alone (Authorization: Bearer als_…). A link that can no longer be answered is 410 with code link_used (its answers are stored), link_expired or link_revoked (nothing was stored through it), and the study's survey language.
 	//
 	// Called with a one-time survey token.
 	//
@@ -5762,7 +5804,7 @@ func (c *Client) CreateWebhook(ctx context.Context, id string, body CreateWebhoo
 
 // GetSurvey The form a survey link asks the rater to fill in
 //
-// Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
+// Authenticated by the survey token alone (Authorization: Bearer als_…). A link that can no longer be answered is 410 with code link_used (its answers are stored), link_expired or link_revoked (nothing was stored through it), and the study's survey language.
 //
 // Called with a one-time survey token.
 //
@@ -10033,7 +10075,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSurveyWithResponse The form a survey link asks the rater to fill in
 	//
-	// Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
+	// Authenticated by the survey token alone (Authorization: Bearer als_…). A link that can no longer be answered is 410 with code link_used (its answers are stored), link_expired or link_revoked (nothing was stored through it), and the study's survey language.
 	//
 	// Called with a one-time survey token.
 	//
@@ -15351,7 +15393,7 @@ func (c *ClientWithResponses) CreateWebhookWithResponse(ctx context.Context, id 
 
 // GetSurveyWithResponse The form a survey link asks the rater to fill in
 //
-// Authenticated by the survey token alone (Authorization: Bearer als_…). A used or expired link answers 410.
+// Authenticated by the survey token alone (Authorization: Bearer als_…). A link that can no longer be answered is 410 with code link_used (its answers are stored), link_expired or link_revoked (nothing was stored through it), and the study's survey language.
 //
 // Called with a one-time survey token.
 //

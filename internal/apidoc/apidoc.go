@@ -12,7 +12,8 @@
 //     of a rating) are nullable;
 //   - the properties of a response that are always sent (a Go field
 //     without omitempty) are required, so generated clients need not
-//     treat every field as optional;
+//     treat every field as optional (a request body's required fields are
+//     the ones tagged validate:"required", which swag writes itself);
 //   - error responses are application/problem+json and successes are not,
 //     where Swagger 2.0 has one list of media types per operation;
 //   - every operation has an operationId (swag's @ID), so generated
@@ -347,7 +348,8 @@ func markNullableItems(doc *openapi3.T, types map[string]WireType) []error {
 // requireAlways marks the always-sent properties of response schemas
 // required. A schema a request body uses (itself or inside another) is
 // left alone: there a field without omitempty may still be left out by
-// the client, and the service decides what it needs.
+// the client, and the service decides what it needs; its fields tagged
+// validate:"required" are required as swag wrote them.
 func requireAlways(doc *openapi3.T, types map[string]WireType) {
 	inRequests := map[string]bool{}
 	var walk func(ref *openapi3.SchemaRef)
