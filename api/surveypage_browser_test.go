@@ -78,13 +78,20 @@ var axeSource = sync.OnceValues(func() (string, error) {
 // deployment has. It records the Idempotency-Key of every survey
 // submission and can cut the connection of the first one, before it
 // reaches the service (cutFirst) or after the service has answered it,
-// before the answer reaches the browser (dropFirst).
+// before the answer reaches the browser (dropFirst, or holdFirst: the
+// answer is held back until the browser gives the request up). cutAll
+// cuts every submission, as a lost connection does; gone answers every
+// survey request with this 410 problem, as the service answers a link
+// that has expired.
 type surveyProxy struct {
 	front     *httptest.Server
 	posts     atomic.Int32
 	cutFirst  atomic.Bool
+	cutAll    atomic.Bool
 	dropFirst atomic.Bool
+	holdFirst atomic.Bool
 	dropped   chan int // the status the browser never saw
+	gone      atomic.Pointer[api.Problem]
 
 	mu   sync.Mutex
 	keys []string
@@ -104,21 +111,33 @@ func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p := &surveyProxy{dropped: make(chan int, 1)}
 	p.front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g := p.gone.Load(); g != nil && r.URL.Path == "/v1/survey" {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusGone)
+			_ = json.NewEncoder(w).Encode(g)
+			return
+		}
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/survey" {
 			p.mu.Lock()
 			p.keys = append(p.keys, r.Header.Get("Idempotency-Key"))
 			p.mu.Unlock()
 			first := p.posts.Add(1) == 1
-			if first && p.cutFirst.Load() {
+			if p.cutAll.Load() || (first && p.cutFirst.Load()) {
 				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 					_ = conn.Close()
 				}
 				return
 			}
-			if first && p.dropFirst.Load() {
+			if first && (p.dropFirst.Load() || p.holdFirst.Load()) {
 				rec := httptest.NewRecorder()
-				rp.ServeHTTP(rec, r)
+				rp.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
 				p.dropped <- rec.Code
+				if p.holdFirst.Load() {
+					select {
+					case <-r.Context().Done():
+					case <-time.After(20 * time.Second):
+					}
+				}
 				conn, _, err := http.NewResponseController(w).Hijack()
 				if err == nil {
 					_ = conn.Close()
@@ -568,7 +587,7 @@ func TestBrowserSurvey(t *testing.T) {
 			// The used link, opened again.
 			do(t, tab, "reopen the used link", chromedp.Navigate("about:blank"), chromedp.Navigate(link))
 			waitView(t, tab, "view-problem")
-			if got, want := text(t, tab, "problem-heading"), msg(t, tt.lang, "problem.gone.heading"); got != want {
+			if got, want := text(t, tab, "problem-heading"), msg(t, tt.lang, "problem.used.heading"); got != want {
 				t.Errorf("used link says %q, want %q", got, want)
 			}
 			checkAxe(t, tab, "used link")
@@ -833,4 +852,362 @@ func TestBrowserSurveyCustomInstrument(t *testing.T) {
 		t.Errorf("stored %s on %s, want %s on tst_counsellor@1", fmtFloats(stored.Answers), stored.Instrument, fmtFloats(answers))
 	}
 	checkScore(t, "counsellor bond", stored.Scores.Subscales["bond"], 19.0/3, 19, 3, 3, false)
+}
+
+// clickAnswers picks every non-nil answer with a click on its radio
+// button (for tests whose subject is not the keyboard).
+func clickAnswers(t *testing.T, tab context.Context, answers []*float64) {
+	t.Helper()
+	for i, v := range answers {
+		if v == nil {
+			continue
+		}
+		if !eval[bool](t, tab, fmt.Sprintf(`(() => { const i = document.querySelector('#q%d input[value="%g"]');
+			i.click(); return i.checked; })()`, i+1, *v)) {
+			t.Fatalf("item %d: %g is not picked after a click", i+1, *v)
+		}
+	}
+}
+
+// studyIn creates a study of the WAI-SR whose survey language is lang and
+// a dyad in it.
+func (e *env) studyIn(lang string) api.DyadResponse {
+	e.t.Helper()
+	st := decode[api.StudyResponse](e.t, e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
+		`{"name":"Studie","forms":{"client":"wai_sr_client","counsellor":"wai_sr_therapist"},"language":"`+lang+`"}`))
+	return e.createDyad(st.ID, "C-001", "K-01")
+}
+
+// checkProblemPage fails unless the page shows the problem page of kind in
+// lang: heading, body and help, and the page's lang attribute.
+func checkProblemPage(t *testing.T, tab context.Context, kind, lang string) {
+	t.Helper()
+	waitView(t, tab, "view-problem")
+	for _, part := range []string{"heading", "body", "help"} {
+		if got, want := text(t, tab, "problem-"+part), msg(t, lang, "problem."+kind+"."+part); got != want {
+			t.Errorf("%s link: problem %s = %q, want %q", kind, part, got, want)
+		}
+	}
+	if got := eval[string](t, tab, `document.documentElement.lang`); got != lang {
+		t.Errorf("%s link: page language %q, want %q", kind, got, lang)
+	}
+}
+
+// TestBrowserSurveyGoneLinks: a link that can no longer be answered says
+// why, by the 410's code, in the study's language (the problem's
+// language), whatever the browser's: revoked while the rater fills in the
+// form (nothing stored: not "your answers were most likely stored"), and
+// a revoked, a used and an expired link opened in a browser that never
+// saw them.
+func TestBrowserSurveyGoneLinks(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.studyIn("sv")
+	proxy := newSurveyProxy(t, e.engine)
+	answers := floats(3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4)
+
+	revoked := e.invite(dyad.ID, 1, "client")
+	tab := browserTab(t, "en-US,en;q=0.9")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+revoked.URL))
+	waitView(t, tab, "view-form")
+	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "1"))
+	clickAnswers(t, tab, answers)
+	e.expect(http.StatusOK, http.MethodDelete, "/v1/invitations/"+revoked.ID, "")
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	checkProblemPage(t, tab, "revoked", "sv")
+	checkAxe(t, tab, "revoked after filling in")
+	if rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), "")); len(rs.Items) != 0 {
+		t.Errorf("the dyad has %d ratings after a send through a revoked link, want 0", len(rs.Items))
+	}
+
+	used := e.invite(dyad.ID, 2, "client")
+	e.expect(http.StatusCreated, http.MethodPost, "/v1/survey", `{"answers":`+refClient+`}`, "Authorization", "Bearer "+used.Token)
+	expired := e.invite(dyad.ID, 3, "client")
+	for _, tc := range []struct {
+		kind string
+		inv  api.InvitationResponse
+	}{{"revoked", revoked}, {"used", used}, {"expired", expired}} {
+		if tc.kind == "expired" { // the service's answer once its week is over
+			proxy.gone.Store(&api.Problem{Type: "urn:alliance:problem:survey-link-gone", Title: "Gone", Status: http.StatusGone,
+				Detail: "this survey link has expired: nothing was stored through it", Code: "link_expired", Language: "sv"})
+		}
+		tab := browserTab(t, "en-US,en;q=0.9")
+		do(t, tab, "open the "+tc.kind+" link", chromedp.Navigate(proxy.front.URL+tc.inv.URL))
+		checkProblemPage(t, tab, tc.kind, "sv")
+		checkAxe(t, tab, tc.kind+" link")
+	}
+}
+
+// TestBrowserSurveyLanguageKept: the page's language outlives the draft.
+// A rater who chose English on a Swedish study's page reads the "used"
+// page in English after the rating is stored (and the draft removed); a
+// page reloaded while a send's outcome is unknown confirms the recovered
+// rating in the study's language, not the browser's.
+func TestBrowserSurveyLanguageKept(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.studyIn("sv")
+	answers := floats(3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4)
+	tab := browserTab(t, "en-US,en;q=0.9")
+
+	proxy := newSurveyProxy(t, e.engine)
+	inv := e.invite(dyad.ID, 1, "client")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "1"))
+	do(t, tab, "choose English", chromedp.Click(chromedp.CSS(`button[data-lang="en"]`)))
+	waitText(t, tab, "form-heading", msg(t, "en", "form.heading", "session", "1"))
+	clickAnswers(t, tab, answers)
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	waitView(t, tab, "view-done")
+	do(t, tab, "reload", chromedp.Reload())
+	checkProblemPage(t, tab, "used", "en")
+
+	held := newSurveyProxy(t, e.engine)
+	held.holdFirst.Store(true)
+	inv = e.invite(dyad.ID, 2, "client")
+	do(t, tab, "open the second link", chromedp.Navigate(held.front.URL+inv.URL))
+	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "2"))
+	clickAnswers(t, tab, answers)
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	select {
+	case code := <-held.dropped:
+		if code != http.StatusCreated {
+			t.Fatalf("the held submission got %d from the service, want 201", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the page never sent the answers")
+	}
+	do(t, tab, "reload while the answer is held back", chromedp.Reload())
+	waitView(t, tab, "view-done")
+	if got, want := text(t, tab, "done-heading"), msg(t, "sv", "done.heading"); got != want {
+		t.Errorf("recovered confirmation = %q, want the study's Swedish %q", got, want)
+	}
+	if got := eval[string](t, tab, `document.documentElement.lang`); got != "sv" {
+		t.Errorf("recovered confirmation in %q, want sv", got)
+	}
+}
+
+// TestBrowserSurveySkips: the page says how many items may stay blank as
+// it then holds the rater to it: with the WAI-SR's three 4-item subscales
+// and the default 0.25, three in all but one per subscale (so that every
+// scale is scored). Items 1 and 2 (both in the task subscale) blank are
+// refused; answering item 1 lifts item 2's error, as it may now stay
+// blank, and the rating is stored with every scale scored.
+func TestBrowserSurveySkips(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "en")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	if got, want := text(t, tab, "form-skips"), msg(t, "en", "form.skips.grouped.other", "n", "3"); got != want {
+		t.Errorf("skips = %q, want %q", got, want)
+	}
+	groups := eval[[]string](t, tab, `[...document.querySelectorAll('#form-skips-groups li')].map((l) => l.textContent)`)
+	var want []string
+	for _, items := range []string{"1, 2, 10, and 12", "3, 5, 7, and 9", "4, 6, 8, and 11"} {
+		want = append(want, msg(t, "en", "form.skips.group.one", "items", items))
+	}
+	if !slices.Equal(groups, want) {
+		t.Errorf("per-subscale limits = %q, want %q", groups, want)
+	}
+
+	answers := floats(0, 0, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4)
+	clickAnswers(t, tab, answers)
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	if got := eval[[]string](t, tab, `[...document.querySelectorAll('#error-summary-list button')].map((b) => b.textContent)`); !slices.Equal(got, []string{"Statement 1", "Statement 2"}) {
+		t.Errorf("summary lists %q, want statements 1 and 2", got)
+	}
+	if got, want := text(t, tab, "error-summary-text"), msg(t, "en", "error.missing.one"); got != want {
+		t.Errorf("summary says %q, want %q", got, want)
+	}
+	missing := "Error: " + msg(t, "en", "item.error.missing")
+	for _, id := range []string{"q1-error", "q2-error"} {
+		if got := text(t, tab, id); got != missing || eval[bool](t, tab, `document.getElementById('`+id+`').hidden`) {
+			t.Errorf("#%s = %q, want %q shown", id, got, missing)
+		}
+	}
+	checkAxe(t, tab, "form with a subscale's gaps")
+
+	answers[0] = floats(4)[0]
+	clickAnswers(t, tab, answers[:1])
+	if eval[bool](t, tab, `!document.getElementById('q2-error').hidden || document.getElementById('q2').classList.contains('has-error')`) {
+		t.Errorf("item 2 still says %q once it may stay blank", text(t, tab, "q2-error"))
+	}
+	if !eval[bool](t, tab, `document.getElementById('error-summary').hidden`) {
+		t.Errorf("the error summary stays once nothing is left to answer: %q", text(t, tab, "error-summary"))
+	}
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	waitView(t, tab, "view-done")
+	stored := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodGet, ratingPath(dyad.ID, 1, "client"), ""))
+	if !sameFloats(stored.Answers, answers) {
+		t.Errorf("stored %s, want %s", fmtFloats(stored.Answers), fmtFloats(answers))
+	}
+	for _, scale := range []string{"goal", "task", "bond"} {
+		if stored.Scores.Subscales[scale].Mean == nil {
+			t.Errorf("subscale %s unscored, want every scale scored", scale)
+		}
+	}
+	if stored.Scores.Total.Mean == nil {
+		t.Error("total unscored")
+	}
+}
+
+// TestBrowserSurveyNumberEntry: on the SRS (0–10 in steps of 0.1, a number
+// field) the hint names the step; 7.25 is told to keep to the step (with
+// the two nearest values) and 11 to keep to the range, and both messages
+// stay when Send is pressed (not "Please answer this statement"), with
+// nothing sent until they are fixed.
+func TestBrowserSurveyNumberEntry(t *testing.T) {
+	e := newEnv(t)
+	st := decode[api.StudyResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
+		`{"name":"SRS","forms":{"client":"srs_client"}}`))
+	dyad := e.createDyad(st.ID, "C-001", "K-01")
+	inv := e.invite(dyad.ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	tab := browserTab(t, "en")
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	if got, want := text(t, tab, "q1-value-hint"), msg(t, "en", "scale.range", "min", "0", "max", "10", "step", "0.1", "minLabel", "Low", "maxLabel", "High"); got != want {
+		t.Errorf("hint = %q, want %q", got, want)
+	}
+	do(t, tab, "type the answers",
+		chromedp.SendKeys(chromedp.CSS("#q1-value"), "7.25"+kb.Tab),
+		chromedp.SendKeys(chromedp.CSS("#q2-value"), "11"+kb.Tab),
+		chromedp.SendKeys(chromedp.CSS("#q3-value"), "5"+kb.Tab),
+		chromedp.SendKeys(chromedp.CSS("#q4-value"), "6.5"+kb.Tab))
+	stepErr := "Error: " + msg(t, "en", "item.error.step", "step", "0.1", "lower", "7.2", "upper", "7.3")
+	rangeErr := "Error: " + msg(t, "en", "item.error.range", "min", "0", "max", "10")
+	check := func(when string) {
+		t.Helper()
+		for id, want := range map[string]string{"q1-error": stepErr, "q2-error": rangeErr} {
+			if got := text(t, tab, id); got != want || eval[bool](t, tab, `document.getElementById('`+id+`').hidden`) {
+				t.Errorf("%s: #%s = %q, want %q shown", when, id, got, want)
+			}
+		}
+	}
+	check("typed")
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	check("after Send")
+	if got, want := text(t, tab, "error-summary-heading"), msg(t, "en", "error.summary.check"); got != want {
+		t.Errorf("summary heading = %q, want %q", got, want)
+	}
+	if n := eval[int](t, tab, `document.querySelectorAll('#error-summary-list button').length`); n != 2 {
+		t.Errorf("summary lists %d entries, want the 2 to correct", n)
+	}
+	checkAxe(t, tab, "number entries with errors")
+	if n := proxy.posts.Load(); n != 0 {
+		t.Errorf("the page sent %d submissions with entries off the scale, want 0", n)
+	}
+
+	for id, v := range map[string]string{"q1-value": "7.3", "q2-value": "10"} {
+		eval[bool](t, tab, `(() => { const i = document.getElementById('`+id+`'); i.value = ''; i.focus(); return true; })()`)
+		do(t, tab, "retype "+id, chromedp.SendKeys(chromedp.CSS("#"+id), v+kb.Tab))
+	}
+	if !eval[bool](t, tab, `document.getElementById('error-summary').hidden`) {
+		t.Errorf("the summary stays after the entries were corrected")
+	}
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	waitView(t, tab, "view-done")
+	stored := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodGet, ratingPath(dyad.ID, 1, "client"), ""))
+	if want := []*float64{new(7.3), new(10.0), new(5.0), new(6.5)}; !sameFloats(stored.Answers, want) {
+		t.Errorf("stored %s, want %s", fmtFloats(stored.Answers), fmtFloats(want))
+	}
+}
+
+// TestBrowserSurveyScaleLayout: anchor labels never break inside a word
+// (Chromium on Linux has no hyphenation dictionary) nor stick out of
+// their answer box, at 1280 px and at 640 px (1280 at 200 % zoom), for
+// the WAI-S's 7-point English labels ("Occasionally") in English and
+// Swedish; the WAI-SR's 5 points stay a row of columns on a wide screen.
+func TestBrowserSurveyScaleLayout(t *testing.T) {
+	e := newEnv(t)
+	st := decode[api.StudyResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
+		`{"name":"WAI-S","forms":{"client":"wai_s_client","counsellor":"wai_s_therapist"}}`))
+	waiS := e.invite(e.createDyad(st.ID, "C-001", "K-01").ID, 1, "client")
+	waiSR := e.invite(e.newDyad("wai_sr_client", "wai_sr_therapist").ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	broken := `(() => { const bad = [];
+		for (const l of document.querySelectorAll('#items .opt-label')) {
+			const b = l.closest('.opt').getBoundingClientRect(), r = l.getBoundingClientRect();
+			if (r.left < b.left - 0.5 || r.right > b.right + 0.5) bad.push(l.textContent + ' sticks out of its box');
+			const node = l.firstChild;
+			if (!node) continue;
+			for (const m of l.textContent.matchAll(/\S+/g)) {
+				const range = document.createRange();
+				range.setStart(node, m.index);
+				range.setEnd(node, m.index + m[0].length);
+				if (range.getClientRects().length > 1) bad.push(l.textContent + ': "' + m[0] + '" is broken');
+			}
+		}
+		return [...new Set(bad)]; })()`
+	columns := `getComputedStyle(document.querySelector('#q1 .scale')).gridTemplateColumns.trim().split(/\s+/).length`
+	for _, tc := range []struct {
+		name, lang string
+		inv        api.InvitationResponse
+		wideCols   int // columns at 1280 px; 0: not checked
+	}{{"WAI-S en", "en", waiS, 0}, {"WAI-S sv", "sv", waiS, 0}, {"WAI-SR en", "en", waiSR, 5}} {
+		tab := browserTab(t, tc.lang)
+		do(t, tab, "open "+tc.name, chromedp.Navigate(proxy.front.URL+tc.inv.URL))
+		waitView(t, tab, "view-form")
+		for _, w := range []int64{1280, 640} {
+			if _, err := chromedp.Call(tab, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+				Width: w, Height: 900, DeviceScaleFactor: 1,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond) // the resize, then fitScales
+			if bad := eval[[]string](t, tab, broken); len(bad) > 0 {
+				t.Errorf("%s at %d px: %q", tc.name, w, bad)
+			}
+			if n := eval[int](t, tab, columns); w == 1280 && tc.wideCols > 0 && n != tc.wideCols {
+				t.Errorf("%s at %d px: the scale has %d columns, want %d", tc.name, w, n, tc.wideCols)
+			}
+		}
+		checkAxe(t, tab, tc.name)
+		checkReflow(t, tab, 320)
+	}
+}
+
+// TestBrowserSurveyOfflineGiveUp: when the automatic retries of a send
+// give up (the connection stays lost), the send button is itself again
+// ("Send answers", not aria-disabled) beside "could not be sent" and "Try
+// again", and trying again once the connection is back stores the rating.
+func TestBrowserSurveyOfflineGiveUp(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := e.invite(dyad.ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	proxy.cutAll.Store(true)
+	tab := browserTab(t, "en")
+	answers := floats(3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4)
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tab, "view-form")
+	clickAnswers(t, tab, answers)
+	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
+	deadline := time.Now().Add(20 * time.Second)
+	for eval[bool](t, tab, `document.getElementById('send-problem').hidden`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page never gave up; it says %q", text(t, tab, "send-status"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got, want := text(t, tab, "send-problem-text"), "Error: "+msg(t, "en", "status.offline"); got != want {
+		t.Errorf("send problem = %q, want %q", got, want)
+	}
+	type button struct {
+		Text, AriaDisabled string
+		Busy               bool
+	}
+	got := eval[button](t, tab, `(() => { const b = document.getElementById('submit');
+		return {Text: b.textContent, AriaDisabled: b.getAttribute('aria-disabled'), Busy: b.classList.contains('busy')}; })()`)
+	if want := (button{Text: msg(t, "en", "submit.label"), AriaDisabled: "false"}); got != want {
+		t.Errorf("send button after giving up = %+v, want %+v", got, want)
+	}
+	checkAxe(t, tab, "send given up")
+	proxy.cutAll.Store(false)
+	do(t, tab, "try again", chromedp.Click(chromedp.CSS("#send-retry")))
+	waitView(t, tab, "view-done")
+	if rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), "")); len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, answers) {
+		t.Errorf("the dyad has %d ratings, want exactly 1 with %s", len(rs.Items), fmtFloats(answers))
+	}
 }

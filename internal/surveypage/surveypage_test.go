@@ -190,9 +190,27 @@ func TestCatalogues(t *testing.T) {
 	for _, m := range regexp.MustCompile(`'([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+)'`).FindAllStringSubmatch(js, -1) {
 		keys = append(keys, m[1])
 	}
+	// Problem pages: showProblem('kind'), the kinds of the 410 codes
+	// (GONE_KINDS) and of a 410 without a code (goneKind's fallbacks).
+	var kinds []string
 	for _, m := range regexp.MustCompile(`showProblem\('(\w+)'`).FindAllStringSubmatch(js, -1) {
+		kinds = append(kinds, m[1])
+	}
+	for _, line := range strings.Split(js, "\n") {
+		if strings.Contains(line, "GONE_KINDS = {") || strings.Contains(line, "showProblem(goneKind(") {
+			for _, m := range regexp.MustCompile(`'(\w+)'`).FindAllStringSubmatch(line, -1) {
+				kinds = append(kinds, m[1])
+			}
+		}
+	}
+	for _, want := range []string{"used", "expired", "revoked", "gone", "goneAfterSend", "invalid", "missing", "unavailable"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("no problem page %q found in survey.js: has the extraction gone stale?", want)
+		}
+	}
+	for _, kind := range kinds {
 		for _, part := range []string{"heading", "body", "help"} {
-			keys = append(keys, "problem."+m[1]+"."+part)
+			keys = append(keys, "problem."+kind+"."+part)
 		}
 	}
 	html := asset(t, "index.html")

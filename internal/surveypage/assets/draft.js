@@ -2,9 +2,13 @@
 // localStorage under the token's public id (never its secret, which stays
 // in the URL fragment only), so a reload, a crash or a closed tab loses
 // nothing. A draft is removed once the rating is stored, when the link
-// turns out to be used or invalid, and after the link's expiry.
+// turns out to be used or invalid, and after the link's expiry. The page's
+// language is kept beside it (PageLang), not in it, so that it outlives the
+// draft: the page that says a link was used speaks the form's language.
 
 const PREFIX = 'alliance.survey.';
+const LANG_PREFIX = 'alliance.survey-lang.'; // not under PREFIX: a draft sweep leaves it
+const LANG_KEEP_MS = 30 * 24 * 3600 * 1000; // after the link's expiry
 
 function storage() {
   try {
@@ -49,6 +53,7 @@ export class Draft {
   get key() { return this.rec.key; }
   get answers() { return this.rec.answers; }
   get sending() { return this.rec.sending === true; }
+  // lang is the language chosen on pages that kept it in the draft.
   get lang() { return this.rec.lang; }
 
   // fit keeps the stored answers only if they belong to this form.
@@ -63,7 +68,6 @@ export class Draft {
 
   setAnswer(i, v) { this.rec.answers[i] = v; this.save(); }
   setSending(on) { this.rec.sending = on; this.save(); }
-  setLang(lang) { this.rec.lang = lang; this.save(); }
 
   save() {
     try {
@@ -90,6 +94,60 @@ export class Draft {
       try {
         const exp = Date.parse(JSON.parse(this.store.getItem(k))?.expires);
         if (exp < now) this.store.removeItem(k);
+      } catch {
+        this.store.removeItem(k);
+      }
+    }
+  }
+}
+
+// PageLang is the page's language for one link: the rater's own choice on
+// the page (chosen) and the study's language as the server last said it
+// (study), kept under the token's public id until 30 days after the link's
+// expiry, whether or not a draft is still there.
+export class PageLang {
+  constructor(id) {
+    this.store = storage();
+    this.name = LANG_PREFIX + id;
+    this.sweep();
+    let rec = null;
+    try {
+      rec = JSON.parse(this.store?.getItem(this.name) ?? 'null');
+    } catch {
+      rec = null;
+    }
+    this.rec = rec && typeof rec === 'object' ? rec : {};
+  }
+
+  get chosen() { return typeof this.rec.chosen === 'string' ? this.rec.chosen : null; }
+  get study() { return typeof this.rec.study === 'string' ? this.rec.study : null; }
+
+  setChosen(lang) { this.rec.chosen = lang; this.save(); }
+  setStudy(lang) { this.rec.study = lang; this.save(); }
+  setExpiry(expiresAt) {
+    const exp = Date.parse(expiresAt);
+    if (Number.isFinite(exp)) this.rec.until = new Date(exp + LANG_KEEP_MS).toISOString();
+    this.save();
+  }
+
+  save() {
+    if (!this.rec.chosen && !this.rec.study) return; // nothing worth keeping
+    if (!this.rec.until) this.rec.until = new Date(Date.now() + LANG_KEEP_MS).toISOString();
+    try {
+      this.store?.setItem(this.name, JSON.stringify(this.rec));
+    } catch {
+      // kept in memory for this page
+    }
+  }
+
+  sweep() {
+    if (!this.store) return;
+    const now = Date.now();
+    for (let i = this.store.length - 1; i >= 0; i--) {
+      const k = this.store.key(i);
+      if (!k?.startsWith(LANG_PREFIX)) continue;
+      try {
+        if (!(Date.parse(JSON.parse(this.store.getItem(k))?.until) >= now)) this.store.removeItem(k);
       } catch {
         this.store.removeItem(k);
       }

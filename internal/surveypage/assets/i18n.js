@@ -63,6 +63,16 @@ export class I18n {
     }
   }
 
+  // number writes x as the page's language does (0,1 in Swedish).
+  number(x) {
+    return new Intl.NumberFormat(this.lang, { maximumFractionDigits: 6, useGrouping: false }).format(x);
+  }
+
+  // list joins items as the page's language does ("1, 2 and 3").
+  list(items) {
+    return new Intl.ListFormat(this.lang, { type: 'conjunction' }).format(items);
+  }
+
   dateTime(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;

@@ -5,12 +5,16 @@
 // (draft.js) until the server confirms the rating is stored.
 
 import { I18n } from './i18n.js';
-import { Draft } from './draft.js';
+import { Draft, PageLang } from './draft.js';
 
 const API = new URL('../v1/survey', document.baseURI);
 const TOKEN = /^als_([0-9A-Za-z]+)\.([0-9A-Za-z_-]+)$/;
 const RETRY_DELAYS_MS = [1000, 2000, 4000]; // automatic retries of a send
 const MAX_RADIO_POINTS = 11; // larger scales get a number field
+// Why a link can no longer be answered (the 410's code), and the problem
+// page that explains it (problem.<kind>.*): used (its answers are stored),
+// expired or revoked (nothing was stored through it).
+const GONE_KINDS = { link_used: 'used', link_expired: 'expired', link_revoked: 'revoked' };
 
 const $ = (id) => document.getElementById(id);
 const html = document.documentElement;
@@ -20,12 +24,14 @@ const t = (key, args) => i18n.t(key, args);
 const state = {
   token: null, // { raw, id }
   draft: null,
+  lang: null, // PageLang: the chosen and the study's language, kept beside the draft
   survey: null,
   items: [], // { key, index, fieldset, inputs, error, clear }
   allowance: null, // { frac, groups: [{ indexes, allowed }] }
   sending: false,
   offline: false, // a send failed for want of a connection: retry when it returns
   chosenLang: null, // the rater's own choice on this page
+  summary: null, // what the error summary shows: 'missing', 'check', 'server' or null
 };
 
 // --- start ---
@@ -37,14 +43,17 @@ async function main() {
   $('send-retry').addEventListener('click', () => send());
   $('problem-retry').addEventListener('click', () => load());
   window.addEventListener('online', () => { if (state.offline) send(); });
+  window.addEventListener('resize', () => requestAnimationFrame(fitScales));
 
   state.token = readToken();
   if (!state.token) return showProblem('missing');
   state.draft = new Draft(state.token.id);
-  if (state.draft.lang) {
-    state.chosenLang = state.draft.lang;
-    await switchLanguage(state.draft.lang);
-  }
+  state.lang = new PageLang(state.token.id);
+  // The rater's own choice (kept by earlier pages in the draft), else the
+  // study's language as the server last said it, else Accept-Language.
+  state.chosenLang = state.lang.chosen ?? state.draft.lang ?? null;
+  const lang = state.chosenLang ?? state.lang.study;
+  if (lang && lang !== i18n.lang) await switchLanguage(lang);
   await load();
 }
 
@@ -82,11 +91,13 @@ async function load() {
     return showForm(survey);
   }
   if (res.status === 410) {
+    const problem = await problemOf(res);
+    await useStudyLanguage(problem.language);
     // An earlier send whose answer never arrived may have been stored:
     // sending it again with the same Idempotency-Key asks for its receipt.
     if (state.draft.sending) return send({ recovering: true });
     state.draft.clear();
-    return showProblem('gone');
+    return showProblem(goneKind(problem));
   }
   if (res.status === 401 || res.status === 403) {
     state.draft.clear();
@@ -95,12 +106,36 @@ async function load() {
   return showProblem('unavailable', { retry: true });
 }
 
+// problemOf is the application/problem+json body of res, or {}.
+async function problemOf(res) {
+  try {
+    const p = await res.json();
+    return p && typeof p === 'object' ? p : {};
+  } catch {
+    return {};
+  }
+}
+
+// goneKind is the problem page of a 410: used, expired or revoked by its
+// code; a server that gives no code gets the old "used or expired".
+function goneKind(problem, fallback = 'gone') {
+  return GONE_KINDS[problem.code] ?? fallback;
+}
+
 // --- language ---
 
 async function chooseLanguage(lang) {
   state.chosenLang = lang;
-  state.draft?.setLang(lang);
+  state.lang?.setChosen(lang);
   await switchLanguage(lang);
+}
+
+// useStudyLanguage applies the study's language, which GET /v1/survey and
+// every 410 of the link carry, unless the rater chose one on the page.
+async function useStudyLanguage(lang) {
+  if (!lang || !i18n.languages.includes(lang)) return;
+  state.lang?.setStudy(lang);
+  if (!state.chosenLang && i18n.lang !== lang) await switchLanguage(lang);
 }
 
 async function switchLanguage(lang) {
@@ -112,6 +147,7 @@ async function switchLanguage(lang) {
   for (const b of document.querySelectorAll('button[data-lang]')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
   }
+  fitScales(); // labels in another language may no longer fit side by side
 }
 
 // --- the form ---
@@ -119,22 +155,18 @@ async function switchLanguage(lang) {
 async function showForm(survey) {
   state.survey = survey;
   const form = survey.instrument;
-  // A study may name its language (a later API version); the rater's own
-  // choice on this page wins, then the study's, then Accept-Language.
-  if (!state.chosenLang && survey.language && i18n.languages.includes(survey.language)) {
-    await switchLanguage(survey.language);
-  }
+  // The rater's own choice on this page wins, then the study's, then
+  // Accept-Language.
+  await useStudyLanguage(survey.language);
   const n = form.items.length;
   state.draft.fit(form.id, n, survey.expires_at);
+  state.lang.setExpiry(survey.expires_at);
   if (state.draft.sending) state.draft.setSending(false); // the form is open: nothing was stored
   state.allowance = allowance(survey, form);
 
   i18n.bind($('form-heading'), () => t('form.heading', { session: survey.session }));
   i18n.bind($('form-role'), () => t(survey.role === 'counsellor' ? 'form.role.counsellor' : 'form.role.client'));
-  i18n.bind($('form-skips'), () => {
-    const n = state.allowance.maxSkips;
-    return n === 0 ? t('form.skips.none') : i18n.plural('form.skips.some', n);
-  });
+  renderSkips();
   i18n.bind($('form-expires'), () => t('form.expires', { date: i18n.dateTime(survey.expires_at) }));
   $('storage-warning').hidden = state.draft.persistent;
 
@@ -146,12 +178,35 @@ async function showForm(survey) {
   i18n.bind($('progress-text'), () => t('progress', { answered: answeredCount(), total: n }));
   updateProgress();
   showView('view-form');
+  fitScales();
   $('form-heading').focus();
 }
 
+// renderSkips says how many items may stay unanswered and, where a
+// subscale's own limit is tighter, how many of each subscale's items: the
+// limits the page holds a submission to (missingProblem).
+function renderSkips() {
+  const { maxSkips, limited } = state.allowance;
+  i18n.bind($('form-skips'), () => {
+    if (maxSkips === 0) return t('form.skips.none');
+    return i18n.plural(limited.length ? 'form.skips.grouped' : 'form.skips.some', maxSkips);
+  });
+  const list = $('form-skips-groups');
+  list.replaceChildren();
+  for (const g of [...limited].sort((x, y) => Math.min(...x.indexes) - Math.min(...y.indexes))) {
+    const li = el('li');
+    i18n.bind(li, () => i18n.plural('form.skips.group', g.allowed, { items: i18n.list(g.indexes.map((i) => String(i + 1))) }));
+    list.append(li);
+  }
+  list.hidden = limited.length === 0 || maxSkips === 0;
+}
+
 // allowance is how many items may stay unanswered so that every scale is
-// still scored: at most floor(f·k) of a scale of k items, where f is the
-// study's max_missing_fraction, capped by the form's own.
+// still scored: at most floor(f·k) of a scale of k items (as the service's
+// scoring counts, internal/instrument/score.go), where f is the study's
+// max_missing_fraction, capped by the form's own. The service stores a
+// rating with more gaps, with that scale unscored (null); the page asks
+// for enough answers that the total and every subscale get a score.
 function allowance(survey, form) {
   let frac = survey.missing_policy?.max_missing_fraction ?? 0;
   if (form.max_missing_fraction != null) frac = Math.min(frac, form.max_missing_fraction);
@@ -170,7 +225,33 @@ function allowance(survey, form) {
   const inScale = new Set(groups.slice(1).flatMap((g) => g.indexes));
   const bySubscale = groups.slice(1).reduce((sum, g) => sum + g.allowed, 0) + (form.items.length - inScale.size);
   const maxSkips = Math.min(groups[0].allowed, groups.length > 1 ? bySubscale : Infinity);
-  return { frac, groups, required, maxSkips };
+  // The subscales whose own limit is tighter than the overall one: the
+  // page names them, or "up to n" would promise gaps it then refuses.
+  const limited = groups.slice(1).filter((g) => g.allowed > 0 && g.allowed < Math.min(maxSkips, g.indexes.length));
+  return { frac, groups, required, maxSkips, limited };
+}
+
+// fitScales lays a scale out as a list where its labels do not fit side
+// by side in the wide layout's columns (a word would overflow its box;
+// words are never broken). Run after rendering, a language switch and a
+// resize.
+function fitScales() {
+  for (const scale of document.querySelectorAll('#items .scale')) {
+    if (!scale.offsetParent) continue; // not shown: nothing to measure
+    scale.classList.remove('scale-list');
+    if (getComputedStyle(scale).gridTemplateColumns.trim().split(/\s+/).length < 2) continue;
+    const overflows = [...scale.querySelectorAll('.opt')].some((opt) => {
+      const box = opt.getBoundingClientRect();
+      const cs = getComputedStyle(opt);
+      const left = box.left + parseFloat(cs.borderLeftWidth) + parseFloat(cs.paddingLeft);
+      const right = box.right - parseFloat(cs.borderRightWidth) - parseFloat(cs.paddingRight);
+      return [...opt.querySelectorAll('.opt-label, .opt-value')].some((l) => {
+        const r = l.getBoundingClientRect();
+        return r.width > 0 && (r.left < left - 0.5 || r.right > right + 0.5);
+      });
+    });
+    scale.classList.toggle('scale-list', overflows);
+  }
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -230,7 +311,7 @@ function renderItem(item, index, total, scale) {
   const error = el('p', { class: 'item-error', id: `${id}-error` });
   error.hidden = true;
   const fieldset = el('fieldset', { class: 'item', id });
-  const record = { item, key: item.key, index, fieldset, inputs: [], error, clear: null, number: null };
+  const record = { item, key: item.key, index, fieldset, inputs: [], error, clear: null, number: null, check: null, invalid: null, errorKey: null };
   const values = points(scale);
 
   if (scale.step > 0 && values.length <= MAX_RADIO_POINTS) {
@@ -249,18 +330,26 @@ function renderItem(item, index, total, scale) {
     const inputID = `${id}-value`;
     const hint = el('span', { class: 'hint', id: `${inputID}-hint` });
     i18n.bind(hint, () => t('scale.range', {
-      min: scale.min, max: scale.max, minLabel: anchorLabel(scale, scale.min), maxLabel: anchorLabel(scale, scale.max),
+      min: i18n.number(scale.min), max: i18n.number(scale.max), step: i18n.number(scale.step),
+      minLabel: anchorLabel(scale, scale.min), maxLabel: anchorLabel(scale, scale.max),
     }));
     const input = el('input', {
       type: 'number', id: inputID, inputmode: 'decimal', min: scale.min, max: scale.max, step: scale.step,
       'aria-describedby': `${inputID}-hint`, required: required || null, class: 'number',
     });
-    input.addEventListener('change', () => {
-      const v = input.value === '' ? null : Number(input.value);
-      const ok = v === null || (v >= scale.min && v <= scale.max && Math.abs(Math.round((v - scale.min) / scale.step) * scale.step + scale.min - v) < 1e-6);
-      answer(record, ok ? v : null);
-      showItemError(record, ok ? null : 'item.error.range');
-    });
+    // check answers the entry if it is on the scale, else keeps the item
+    // unanswered and says what is wrong with it: out of range, off the
+    // step grid, or not a number at all. The error stays until the entry
+    // is corrected or cleared, and blocks sending.
+    record.check = () => {
+      const bad = entryProblem(input, scale);
+      answer(record, bad || input.value === '' ? null : Number(input.value));
+      record.invalid = bad;
+      if (bad) showItemError(record, bad.key, bad.args);
+      else if (record.errorKey === 'item.error.range' || record.errorKey === 'item.error.step') showItemError(record, null);
+      return bad;
+    };
+    input.addEventListener('change', () => { record.check(); refreshSummary(); });
     const label = el('label', { for: inputID, class: 'number-label' });
     i18n.bind(label, () => t('scale.value'));
     record.number = input;
@@ -276,7 +365,10 @@ function renderItem(item, index, total, scale) {
         if (input.type === 'radio') input.checked = false;
         else input.value = '';
       }
+      record.invalid = null;
       answer(record, null);
+      showItemError(record, null);
+      refreshSummary();
       (record.inputs[0]).focus();
     });
     record.clear = clear;
@@ -284,6 +376,23 @@ function renderItem(item, index, total, scale) {
   }
   fieldset.append(error);
   return record;
+}
+
+// entryProblem is what is wrong with a number field's entry, as a message
+// key and its arguments, or null when it is empty or on the scale.
+function entryProblem(input, scale) {
+  const range = { key: 'item.error.range', args: () => ({ min: i18n.number(scale.min), max: i18n.number(scale.max) }) };
+  if (input.validity.badInput) return range; // typed, but not a number
+  if (input.value === '') return null;
+  const v = Number(input.value);
+  if (!Number.isFinite(v) || v < scale.min || v > scale.max) return range;
+  const steps = (v - scale.min) / scale.step;
+  if (Math.abs(steps - Math.round(steps)) < 1e-6) return null;
+  // Off the grid: name the step and the two nearest values on it.
+  const at = (k) => Number((scale.min + k * scale.step).toFixed(6));
+  const lo = at(Math.floor(steps));
+  const hi = Math.min(at(Math.ceil(steps)), scale.max);
+  return { key: 'item.error.step', args: () => ({ step: i18n.number(scale.step), lower: i18n.number(lo), upper: i18n.number(hi) }) };
 }
 
 function restoreAnswers() {
@@ -297,9 +406,10 @@ function restoreAnswers() {
 
 function answer(rec, v) {
   state.draft.setAnswer(rec.index, v);
-  if (rec.clear) rec.clear.hidden = v === null;
+  if (rec.clear) rec.clear.hidden = v === null && !rec.number?.value;
   if (v !== null) showItemError(rec, null);
   updateProgress();
+  if (rec.number === null) refreshSummary(); // number fields refresh on change
 }
 
 function answeredCount() {
@@ -314,9 +424,10 @@ function updateProgress() {
   $('progress-bar').value = n;
 }
 
-function showItemError(rec, key) {
+function showItemError(rec, key, args = () => ({})) {
+  rec.errorKey = key;
   if (key) {
-    i18n.bind(rec.error, () => `${t('error.prefix')} ${t(key)}`);
+    i18n.bind(rec.error, () => `${t('error.prefix')} ${t(key, args())}`);
     rec.error.hidden = false;
     rec.fieldset.classList.add('has-error');
     rec.fieldset.setAttribute('aria-describedby', rec.error.id);
@@ -344,21 +455,53 @@ function missingProblem() {
   return need === 0 ? null : { need, items: [...items].sort((a, b) => a - b) };
 }
 
+// clearSummary hides the summary and the errors it listed; an entry that
+// is not a number on the scale keeps its own error.
 function clearSummary() {
   $('error-summary').hidden = true;
-  for (const rec of state.items) showItemError(rec, null);
+  state.summary = null;
+  for (const rec of state.items) if (!rec.invalid) showItemError(rec, null);
+}
+
+// invalidEntries are the number fields whose entry is not on the scale.
+function invalidEntries() {
+  return state.items.filter((rec) => rec.check && rec.check()).map((rec) => rec.index);
+}
+
+// refreshSummary brings a shown summary up to date as the rater answers:
+// an item that may now stay blank loses its "Please answer" error, and
+// the summary goes once nothing is left to fix.
+function refreshSummary() {
+  if (state.summary === 'missing') {
+    const p = missingProblem();
+    const listed = new Set(p ? p.items : []);
+    for (const rec of state.items) if (rec.errorKey === 'item.error.missing' && !listed.has(rec.index)) showItemError(rec, null);
+    if (!p) return hideSummary();
+    showSummary('missing', () => i18n.plural('error.missing', p.need), p.items, 'item.error.missing', { focus: false });
+  } else if (state.summary === 'check') {
+    const bad = state.items.filter((rec) => rec.invalid).map((rec) => rec.index);
+    if (bad.length === 0) return hideSummary();
+    showSummary('check', () => t('error.invalid'), bad, null, { focus: false });
+  }
+}
+
+function hideSummary() {
+  $('error-summary').hidden = true;
+  state.summary = null;
 }
 
 // showSummary lists the items that need attention; each entry moves focus
-// to its item (buttons, not #links: the fragment holds the token).
-function showSummary(headingKey, textRender, indexes, itemKey) {
-  i18n.bind($('error-summary-heading'), () => t(headingKey));
+// to its item (buttons, not #links: the fragment holds the token). itemKey
+// is the error each item gets (null: its own, already shown).
+function showSummary(kind, textRender, indexes, itemKey, { focus = true } = {}) {
+  state.summary = kind;
+  i18n.bind($('error-summary-heading'), () => t(kind === 'missing' ? 'error.summary.heading' : 'error.summary.check'));
   i18n.bind($('error-summary-text'), textRender);
   const list = $('error-summary-list');
   list.replaceChildren();
   for (const i of indexes) {
     const rec = state.items[i];
-    showItemError(rec, itemKey);
+    if (itemKey && !rec.invalid) showItemError(rec, itemKey); // an entry off the scale keeps its own
     const b = el('button', { type: 'button', class: 'link' });
     i18n.bind(b, () => t('item.neutral', { n: rec.key }));
     b.addEventListener('click', () => {
@@ -368,16 +511,23 @@ function showSummary(headingKey, textRender, indexes, itemKey) {
     list.append(el('li', {}, b));
   }
   $('error-summary').hidden = false;
-  $('error-summary').focus();
+  if (focus) $('error-summary').focus();
 }
 
 function onSubmit(event) {
   event.preventDefault();
   if (state.sending) return;
   clearSummary();
+  // An entry that is not on the scale would be sent as unanswered: the
+  // rater fixes it first, told what is wrong with it.
+  const bad = invalidEntries();
+  if (bad.length) {
+    showSummary('check', () => t('error.invalid'), bad, null);
+    return;
+  }
   const p = missingProblem();
   if (p) {
-    showSummary('error.summary.heading', () => i18n.plural('error.missing', p.need), p.items, 'item.error.missing');
+    showSummary('missing', () => i18n.plural('error.missing', p.need), p.items, 'item.error.missing');
     return;
   }
   send();
@@ -387,6 +537,12 @@ function setSending(on) {
   state.sending = on;
   state.draft.setSending(on);
   for (const rec of state.items) rec.fieldset.disabled = on;
+  setSubmitBusy(on);
+}
+
+// setSubmitBusy shows the send button as "Sending…" (aria-disabled) or
+// as itself again.
+function setSubmitBusy(on) {
   const submit = $('submit');
   submit.setAttribute('aria-disabled', String(on));
   submit.classList.toggle('busy', on);
@@ -444,21 +600,24 @@ async function settle(res, recovering) {
     state.sending = false;
     return showDone(receipt);
   }
-  let problem = {};
-  try {
-    problem = res ? await res.json() : {};
-  } catch {
-    problem = {};
+  const problem = res ? await problemOf(res) : {};
+  if (status === 410) await useStudyLanguage(problem.language);
+  if (status === 409 && problem.code === 'dyad_withdrawn') {
+    // Consent was withdrawn while the form was open: nothing was stored.
+    state.draft.clear();
+    state.sending = false;
+    return showProblem('revoked');
   }
   if (status === 410 || (status === 409 && problem.type === 'urn:alliance:problem:idempotency-key-reuse')) {
-    // Used meanwhile, unless it simply expired: most likely by an attempt
-    // of this very send whose answer was lost (browsers also resend a
-    // request by themselves when a kept-alive connection closes), or from
-    // another tab of the same rater. Either way the answers are stored.
+    // The 410's code says why. Used: answers sent through the link are
+    // stored (a lost answer to this very send is replayed as a 201 by its
+    // Idempotency-Key, so rather from another tab or device). Expired or
+    // revoked: nothing was stored through it. A server that gives no
+    // code: most likely used, unless the link has simply expired.
     state.draft.clear();
     state.sending = false;
     const expired = Date.now() >= Date.parse(state.survey?.expires_at ?? '');
-    return showProblem(expired ? 'gone' : 'goneAfterSend');
+    return showProblem(goneKind(problem, expired ? 'gone' : 'goneAfterSend'));
   }
   if (status === 401 || status === 403) {
     state.draft.clear();
@@ -473,14 +632,16 @@ async function settle(res, recovering) {
     // The link was gone before this page sent anything it knows of.
     state.draft.clear();
     state.sending = false;
-    return showProblem('gone');
+    return showProblem(goneKind(problem));
   }
   $('send-status').textContent = '';
   i18n.bound.delete($('send-status'));
   if (status === 0 || status === 429 || status >= 500) {
     // Still unknown whether it was stored: keep the answers locked, so
-    // the retry sends the same request under the same key.
+    // the retry sends the same request under the same key; the button is
+    // itself again (it sends just as "Try again" does).
     state.sending = false;
+    setSubmitBusy(false);
     state.offline = status === 0;
     const why = status === 0 ? 'status.offline' : 'error.server.failed';
     i18n.bind($('send-problem-text'), () => `${t('error.prefix')} ${t(why)}`);
@@ -500,7 +661,7 @@ async function settle(res, recovering) {
     const idx = problem.errors
       .map((e) => /^answers\[(\d+)\]$/.exec(e.field || ''))
       .filter(Boolean).map((m) => Number(m[1])).filter((i) => i < state.items.length);
-    showSummary('error.summary.heading', () => t('error.server.validation'), [...new Set(idx)], 'item.error.check');
+    showSummary('server', () => t('error.server.validation'), [...new Set(idx)], 'item.error.check');
     return;
   }
   i18n.bind($('send-problem-text'), () => `${t('error.prefix')} ${t('error.server.failed')}`);
@@ -525,7 +686,8 @@ function showDone(receipt) {
 }
 
 // showProblem explains kindly why the form cannot be shown: missing,
-// invalid, gone, goneAfterSend or unavailable.
+// invalid, used, expired, revoked, gone (used or expired: a 410 without a
+// code), goneAfterSend or unavailable.
 function showProblem(kind, { retry = false } = {}) {
   i18n.bind($('problem-heading'), () => t(`problem.${kind}.heading`));
   i18n.bind($('problem-body'), () => t(`problem.${kind}.body`));
