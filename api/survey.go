@@ -10,10 +10,11 @@ import (
 )
 
 // SurveyResponse is what a survey-token holder sees: the session and role
-// the link is for, the form to render and the study's missing-item policy
-// (with the form's own max_missing_fraction, it says how many items the
-// rater may leave unanswered so that every scale is still scored).
-// Nothing about the other rater.
+// the link is for, the form to render and the missing-item policy the
+// form applies in this study (the smaller of the study's and the form's
+// fraction, 0 for a form scored only when complete): it says how many
+// items the rater may leave unanswered so that every scale is still
+// scored. Nothing about the other rater.
 type SurveyResponse struct {
 	Session       int                `json:"session" example:"3"`
 	Role          string             `json:"role" example:"client" enums:"client,counsellor"`
@@ -61,9 +62,11 @@ func (s *server) getSurvey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	frac := st.Policy.MaxMissingFraction
+	// The policy the form applies, as the rating will record it: a page
+	// that allowed the study's fraction would let a rater leave gaps that
+	// a form scoring only complete answers leaves unscored.
 	c.JSON(http.StatusOK, SurveyResponse{Session: inv.Session, Role: string(inv.Role), ExpiresAt: inv.ExpiresAt,
-		Instrument: toInstrumentResponse(f, s.svc.ParallelForms(f)), MissingPolicy: MissingPolicyBody{MaxMissingFraction: &frac}, Language: st.Language})
+		Instrument: toInstrumentResponse(f, s.svc.ParallelForms(f)), MissingPolicy: toMissingPolicyBody(f.Applied(st.Policy)), Language: st.Language})
 	return nil
 }
 

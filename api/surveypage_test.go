@@ -67,9 +67,8 @@ func TestSurveyLinkURL(t *testing.T) {
 func TestSurveyMissingPolicy(t *testing.T) {
 	e := newEnv(t)
 	for _, tt := range []struct {
-		form    string
-		formCap string
-	}{{"wai_sr_client", "null"}, {"srs_client", "0"}} {
+		form, formCap, applied string
+	}{{"wai_sr_client", "null", "0.1"}, {"srs_client", "0", "0"}} {
 		st := decode[api.StudyResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
 			`{"name":"S","forms":{"client":"`+tt.form+`"},"missing_policy":{"max_missing_fraction":0.1}}`))
 		dyad := e.createDyad(st.ID, "C-1", "K-1")
@@ -82,8 +81,9 @@ func TestSurveyMissingPolicy(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 			t.Fatal(err)
 		}
-		if got := string(body.MissingPolicy["max_missing_fraction"]); got != "0.1" {
-			t.Errorf("%s: missing_policy.max_missing_fraction = %s, want 0.1", tt.form, got)
+		// The policy the form applies to the study's 0.1: the smaller.
+		if got := string(body.MissingPolicy["max_missing_fraction"]); got != tt.applied {
+			t.Errorf("%s: missing_policy.max_missing_fraction = %s, want %s", tt.form, got, tt.applied)
 		}
 		if got := string(body.Instrument["max_missing_fraction"]); got != tt.formCap {
 			t.Errorf("%s: instrument.max_missing_fraction = %s, want %s", tt.form, got, tt.formCap)
