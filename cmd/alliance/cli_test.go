@@ -215,3 +215,29 @@ func TestLogDurationsReadable(t *testing.T) {
 		t.Errorf("shutdown grace = %#v, want \"2s\"", got)
 	}
 }
+
+// TestBadSettingsExitTwo: a setting's bad value is a mistake in the
+// command line (exit 2) named by its variable and flag, caught before
+// anything is opened: a mistyped PostgreSQL address once became an SQLite
+// file of that name, and migrate said it was done.
+func TestBadSettingsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"migrate", "-database-url", "postgress://alliance@127.0.0.1:5432/alliance"},
+		{"migrate", "-database-url", "host=127.0.0.1 port=5432 dbname=alliance"},
+		{"serve", "-database-url", "mysql://x"},
+		{"serve", "-log-level", "loud"},
+		{"serve", "-addr", "nonsense"},
+	} {
+		exit, stdout, stderr := binRun(t, dir, nil, args...)
+		if exit != 2 || !strings.Contains(stderr, "-"+strings.TrimPrefix(args[1], "-")) {
+			t.Errorf("alliance %q: exit %d, stderr %q; want exit 2 naming the flag", args, exit, stderr)
+		}
+		if strings.Contains(stdout, "alk_") {
+			t.Errorf("alliance %q printed an admin key", args)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("alliance %q created %v", args, entries)
+		}
+	}
+}

@@ -180,7 +180,8 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
 }
 
 // flagResult routes what a flag set printed while parsing: its help to
-// stdout, its complaint and usage to stderr.
+// stdout, its complaint and usage to stderr. A mistake in a flag or in a
+// setting's value is a usage error (exit 2), as the guide says.
 func flagResult(err error, out *bytes.Buffer, stdout, stderr io.Writer) error {
 	switch {
 	case err == nil:
@@ -190,9 +191,8 @@ func flagResult(err error, out *bytes.Buffer, stdout, stderr io.Writer) error {
 		return err
 	case out.Len() > 0: // the flag package explained the mistake
 		_, _ = out.WriteTo(stderr)
-		return usageError{err}
 	}
-	return err // a setting's value, named by Load
+	return usageError{err} // or a setting's value, named by Load
 }
 
 // backupCommand runs `alliance backup`: a consistent copy of an existing

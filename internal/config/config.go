@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -211,12 +212,14 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 		}
 	}
 	c.HTTPAddr = get("addr")
-	if c.HTTPAddr == "" {
-		bad("addr", "must not be empty")
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("addr", "must be host:port, such as 127.0.0.1:8080 or :8080")
 	}
 	c.DatabaseURL = get("database-url")
 	if c.DatabaseURL == "" {
 		bad("database-url", "must not be empty")
+	} else if why := databaseURLProblem(c.DatabaseURL); why != "" {
+		bad("database-url", why)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
 		bad("log-level", "must be debug, info, warn or error")
@@ -378,6 +381,36 @@ func MaskURL(s string) string {
 	}
 	return u.String()
 }
+
+// databaseURLProblem says what is wrong with a database address, or "".
+// A path or sqlite://path selects SQLite and a postgres:// or
+// postgresql:// URL PostgreSQL; anything else would be taken for the path
+// of a new SQLite file, so that a typo in a PostgreSQL address gave each
+// instance a database of its own, silently.
+func databaseURLProblem(u string) string {
+	if scheme, _, ok := strings.Cut(u, "://"); ok {
+		switch scheme {
+		case "postgres", "postgresql", "sqlite":
+			return ""
+		}
+		return "the scheme must be postgres://, postgresql:// or sqlite:// (or give the path of an SQLite file)"
+	}
+	switch {
+	case schemeLike.MatchString(u):
+		return "looks like a URL with a mistyped scheme; give a postgres:// URL or the path of an SQLite file"
+	case keywordString.MatchString(u):
+		return "a keyword=value connection string is not accepted; give a postgres:// URL"
+	}
+	return ""
+}
+
+var (
+	// schemeLike is a path that starts like a URL ("postgres:/db",
+	// "postgress:"): a scheme, then a colon.
+	schemeLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+	// keywordString is a libpq keyword=value connection string.
+	keywordString = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|sslmode)\s*=`)
+)
 
 // keywordSecret is a password keyword of a keyword=value connection
 // string, with its value, quoted or not.

@@ -63,11 +63,27 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"ALLIANCE_PUBLIC_URL", "https://survey.example.org/#x"},
 		{"ALLIANCE_PUBLIC_URL", "ftp://survey.example.org"},
 		{"ALLIANCE_COOKIE_SECURE", "yes"},
+		{"ALLIANCE_HTTP_ADDR", "nonsense"},
+		// A typo in a PostgreSQL address once became an SQLite file of that
+		// name, a database of each instance's own.
+		{"ALLIANCE_DATABASE_URL", "postgress://alliance@db/alliance"},
+		{"ALLIANCE_DATABASE_URL", "mysql://x"},
+		{"ALLIANCE_DATABASE_URL", "postgres:/db/alliance"},
+		{"ALLIANCE_DATABASE_URL", "host=127.0.0.1 port=5432 user=alliance dbname=alliance"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load("t", nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.env) {
 			t.Errorf("Load(%s=%q) error = %v, want one naming %s", tt.env, tt.val, err, tt.env)
+		}
+	}
+}
+
+func TestDatabaseURLs(t *testing.T) {
+	for _, u := range []string{"alliance.db", "/var/lib/alliance/alliance.db", "sqlite://data/a.db", "./x.db",
+		"postgres://alliance:pw@db:5432/alliance?sslmode=verify-full", "postgresql://db/alliance"} {
+		if c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_DATABASE_URL": u}), false, io.Discard); err != nil || c.DatabaseURL != u {
+			t.Errorf("Load(ALLIANCE_DATABASE_URL=%q) = %q, %v", u, c.DatabaseURL, err)
 		}
 	}
 }
