@@ -76,6 +76,10 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	st := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	// Made-up methods, sent by anyone: one series between them.
+	for _, m := range []string{"FOO1", "FOO2", "BAR3"} {
+		e.do(m, "/v1/studies", "")
+	}
 	rec := e.expect(http.StatusOK, http.MethodGet, "/metrics", "", "Authorization", "")
 	body := rec.Body.String()
 	for _, want := range []string{
@@ -89,5 +93,8 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(body, st.ID) {
 		t.Error("/metrics contains a study id; labels must be route patterns")
+	}
+	if strings.Contains(body, "FOO1") || !strings.Contains(body, `method="other"`) {
+		t.Error("/metrics has a series per made-up method; want them under method=\"other\"")
 	}
 }

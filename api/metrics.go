@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,11 +44,18 @@ func (m *metrics) observe() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route := routeOf(c)
-		m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
-		m.duration.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+		route, method := routeOf(c), c.Request.Method
+		if !slices.Contains(knownMethods, method) {
+			method = "other" // anyone may send any method: one series, not one each
+		}
+		m.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
+		m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	}
 }
+
+// knownMethods are the methods the metrics name; any other is "other".
+var knownMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions}
 
 // handler serves the registry in the Prometheus text format.
 func (m *metrics) handler() gin.HandlerFunc {

@@ -188,10 +188,21 @@ func (s *Store) DB() *sql.DB { return s.sqlDB }
 // Dialect names the backend: migrations.SQLite or migrations.Postgres.
 func (s *Store) Dialect() migrations.Dialect { return s.dialect }
 
-// Ping reports whether the database answers and has every migration of
-// this binary, and none of a newer release's.
+// pingTimeout bounds a readiness check: a database that stopped
+// answering (frozen, or behind a network black hole) is not ready now,
+// rather than when it answers again, and a probe never holds a connection
+// for long.
+const pingTimeout = 2 * time.Second
+
+// Ping reports whether the database answers within pingTimeout and has
+// every migration of this binary, and none of a newer release's.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
 	if err := s.sqlDB.PingContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("ping: no answer within %s: %w", pingTimeout, alliance.ErrUnavailable)
+		}
 		return fmt.Errorf("ping: %w", translate(err))
 	}
 	if err := s.writes.fault(); err != nil {
