@@ -241,3 +241,14 @@ func TestBadSettingsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesAnUnmigratedDatabase: with migrations left to a
+// separate step, a database without them is refused in words that say
+// what to run, not with a missing table's error.
+func TestServeRefusesAnUnmigratedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	exit, stdout, stderr := binRun(t, dir, []string{"ALLIANCE_MIGRATE_ON_START=false"}, "serve", "-addr", "127.0.0.1:0", "-database-url", "fresh.db")
+	if exit == 0 || !strings.Contains(stderr, "alliance migrate") || strings.Contains(stderr, "no such table") || strings.Contains(stdout, "alk_") {
+		t.Errorf("serve on an unmigrated database: exit %d, stderr %q; want a refusal naming 'alliance migrate'", exit, stderr)
+	}
+}

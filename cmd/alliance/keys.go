@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,9 +19,18 @@ import (
 // firstAdminKey creates an admin key on a database that has none and
 // prints it once on stdout (never in the log), so the first start of a
 // new installation is usable at once.
-func firstAdminKey(ctx context.Context, svc *alliance.Service, cfg config.Config, stdout io.Writer) error {
+func firstAdminKey(ctx context.Context, svc *alliance.Service, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	tok, err := svc.EnsureAdminKey(ctx)
-	if err != nil || tok == "" {
+	if err != nil {
+		return err
+	}
+	if tok == "" {
+		// Keys exist, so none is made; say so if none of them can
+		// administer the service any more (all revoked, or only others).
+		ok, err := svc.HasAdminKey(ctx)
+		if err == nil && !ok {
+			log.Warn("no active admin key that is bound to no study: create one with 'alliance keys create -name admin -scopes admin'")
+		}
 		return err
 	}
 	fmt.Fprintf(stdout, `
@@ -30,7 +40,7 @@ First start on an empty database: created an admin API key. It is shown only thi
 
 Use it as a bearer token, e.g.:
     curl -H "Authorization: Bearer %s" http://%s/v1/studies
-Make narrower keys with: alliance keys create -name NAME -scopes collect|analyze|admin [-study ID]
+Make narrower keys with: alliance keys create -name NAME -scopes collect|analyze|alerts|admin [-study ID]
 
 `, tok, tok, cfg.HTTPAddr)
 	return nil
@@ -40,7 +50,8 @@ Make narrower keys with: alliance keys create -name NAME -scopes collect|analyze
 const keysUsage = `usage: alliance keys [flags] <action> [action flags]
 
 actions:
-  create -name N -scopes admin,collect,analyze [-study ID]   make a key; its token is printed once
+  create -name N -scopes admin,collect,analyze,alerts [-study ID]
+                                                             make a key; its token is printed once
   list                                                       the keys, never their tokens
   revoke ID                                                  revoke a key
 

@@ -255,6 +255,9 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		if err := st.Migrate(ctx, log); err != nil {
 			return err
 		}
+	} else if err := migrations.Check(ctx, st.DB(), st.Dialect()); err != nil {
+		// Not an internal error about a missing table further on.
+		return fmt.Errorf("ALLIANCE_MIGRATE_ON_START is false and the database's schema is not this release's: %w", err)
 	}
 	cat := instrument.Builtin()
 	if cfg.ItemTexts != "" {
@@ -281,7 +284,7 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		return err
 	}
 	defer stopWebhooks()
-	if err := firstAdminKey(ctx, svc, cfg, stdout); err != nil {
+	if err := firstAdminKey(ctx, svc, cfg, log, stdout); err != nil {
 		return err
 	}
 	if cfg.Demo {

@@ -87,6 +87,27 @@ func (s *Service) EnsureAdminKey(ctx context.Context) (string, error) {
 	return tok, err
 }
 
+// HasAdminKey reports whether an unrevoked admin key bound to no study
+// exists: the key that can make studies and other keys.
+func (s *Service) HasAdminKey(ctx context.Context) (bool, error) {
+	p := Page{Limit: MaxLimit}
+	for {
+		keys, err := s.store.FindKeys(ctx, "", p)
+		if err != nil {
+			return false, err
+		}
+		for _, k := range keys {
+			if k.RevokedAt == nil && k.StudyID == "" && slices.Contains(k.Scopes, auth.ScopeAdmin) {
+				return true, nil
+			}
+		}
+		if len(keys) < p.Limit {
+			return false, nil
+		}
+		p.After = keys[len(keys)-1].ID
+	}
+}
+
 // FindKeys lists keys (never their secrets); a study-bound admin sees the
 // keys of its study only.
 func (s *Service) FindKeys(ctx context.Context, p Page) ([]Key, error) {
