@@ -89,7 +89,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"alliance", "keys", "rotate"}, 2, ""},
 		{[]string{"alliance", "keys", "revoke"}, 2, ""},
 		{[]string{"alliance", "backup"}, 2, ""},
-		{[]string{"alliance", "serve", "-log-level", "loud"}, 1, ""}, // a bad value: named, not a usage error
+		{[]string{"alliance", "serve", "-log-level", "loud"}, 2, ""}, // a bad value: named, and a usage error as the flag package makes one
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
