@@ -309,7 +309,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	engine := w.e.engine.(*gin.Engine)
 	served := map[string]bool{}
 	for _, ri := range engine.Routes() {
-		served[ri.Method+" "+ri.Path] = true
+		if ri.Method != http.MethodHead { // every GET's HEAD: TestHead
+			served[ri.Method+" "+ri.Path] = true
+		}
 	}
 	for _, ri := range api.Routes() {
 		key := ri.Method + " " + ri.Path

@@ -1324,7 +1324,7 @@ func TestContractRoutesDocumented(t *testing.T) {
 	served := map[string]bool{}
 	for _, r := range engine.Routes() {
 		key := r.Method + " " + r.Path
-		if _, ok := undocumentedRoutes[key]; ok {
+		if _, ok := undocumentedRoutes[key]; ok || r.Method == http.MethodHead { // HEAD: every GET's (TestHead)
 			continue
 		}
 		path := ginParam.ReplaceAllString(r.Path, "{$1}")

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -96,5 +98,43 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(body, "FOO1") || !strings.Contains(body, `method="other"`) {
 		t.Error("/metrics has a series per made-up method; want them under method=\"other\"")
+	}
+}
+
+// TestHead: every GET route answers HEAD with GET's status and headers
+// and no body, so a load balancer may check health by HEAD; its access
+// rule is GET's.
+func TestHead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := httptest.NewServer(e.engine)
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		path   string
+		auth   bool
+		status int
+	}{
+		{"/healthz", false, http.StatusOK},
+		{"/readyz", false, http.StatusOK},
+		{"/v1/studies", false, http.StatusUnauthorized},
+		{"/v1/studies", true, http.StatusOK},
+		{"/v1/studies/st_nope", true, http.StatusNotFound},
+	} {
+		req, err := http.NewRequest(http.MethodHead, srv.URL+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.auth {
+			req.Header.Set("Authorization", "Bearer "+e.adminToken)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || len(body) != 0 || res.Header.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s = %d, %d body bytes, Content-Type %q; want %d, none, GET's type", tc.path, res.StatusCode, len(body), res.Header.Get("Content-Type"), tc.status)
+		}
 	}
 }

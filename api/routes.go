@@ -149,10 +149,17 @@ func (s *server) endpoints() []endpoint {
 	}
 }
 
-// routes registers every endpoint behind its access rule.
+// routes registers every endpoint behind its access rule, and HEAD
+// beside every GET: HEAD is GET without its body (RFC 9110, 9.3.2), which
+// net/http drops, so that a health check by HEAD (HAProxy's, say) gets the
+// status a GET would.
 func (s *server) routes(r *gin.Engine) {
 	for _, e := range s.endpoints() {
-		r.Handle(e.method, e.path, s.authorize(e.access), s.strictQuery(e.query), s.wrap(e.handle))
+		chain := []gin.HandlerFunc{s.authorize(e.access), s.strictQuery(e.query), s.wrap(e.handle)}
+		r.Handle(e.method, e.path, chain...)
+		if e.method == http.MethodGet {
+			r.Handle(http.MethodHead, e.path, chain...)
+		}
 	}
 }
 
