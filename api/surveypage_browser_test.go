@@ -82,6 +82,15 @@ var axeSource = sync.OnceValues(func() (string, error) {
 // answer is held back until the browser gives the request up). cutAll
 // cuts every submission, as a lost connection does; gone answers every
 // survey request with this 410 problem, as the service answers a link
+// openLink opens inv's survey link, through proxy, in a new browser tab
+// whose browser language is acceptLang.
+func openLink(t *testing.T, proxy *surveyProxy, inv api.InvitationResponse, acceptLang string) context.Context {
+	t.Helper()
+	tab := browserTab(t, acceptLang)
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	return tab
+}
+
 // that has expired.
 type surveyProxy struct {
 	front     *httptest.Server
@@ -610,9 +619,7 @@ func TestBrowserSurveyLanguageAndGaps(t *testing.T) {
 	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
 	inv := e.invite(dyad.ID, 2, "client")
 	proxy := newSurveyProxy(t, e.engine)
-	tab := browserTab(t, "en-US,en;q=0.9")
-
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	tab := openLink(t, proxy, inv, "en-US,en;q=0.9")
 	waitView(t, tab, "view-form")
 	if got, want := text(t, tab, "form-heading"), msg(t, "en", "form.heading", "session", "2"); got != want {
 		t.Fatalf("heading = %q, want %q", got, want)
@@ -678,8 +685,7 @@ func TestBrowserSurveyItemTexts(t *testing.T) {
 	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
 	inv := e.invite(dyad.ID, 1, "client")
 	proxy := newSurveyProxy(t, e.engine)
-	tab := browserTab(t, "sv")
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	tab := openLink(t, proxy, inv, "sv")
 	waitView(t, tab, "view-form")
 	itemText := func(key int) (string, string) {
 		t.Helper()
@@ -810,8 +816,7 @@ func TestBrowserSurveyStudyLanguage(t *testing.T) {
 	dyad := e.createDyad(st.ID, "C-001", "K-01")
 	inv := e.invite(dyad.ID, 1, "client")
 	proxy := newSurveyProxy(t, e.engine)
-	tab := browserTab(t, "en-US,en;q=0.9")
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	tab := openLink(t, proxy, inv, "en-US,en;q=0.9")
 	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "1"))
 	if got := eval[string](t, tab, `document.documentElement.lang`); got != "sv" {
 		t.Errorf("page language %q, want the study's sv over the browser's en", got)
@@ -828,8 +833,7 @@ func TestBrowserSurveyCustomInstrument(t *testing.T) {
 	dyad := e.newDyad("tst_client", "tst_counsellor")
 	inv := e.invite(dyad.ID, 1, "counsellor")
 	proxy := newSurveyProxy(t, e.engine)
-	tab := browserTab(t, "sv-SE,sv;q=0.9")
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	tab := openLink(t, proxy, inv, "sv-SE,sv;q=0.9")
 	waitView(t, tab, "view-form")
 	if n := eval[int](t, tab, `document.querySelectorAll('#q1 input[type=radio]').length`); n != 7 {
 		t.Errorf("item 1 offers %d options, want 7", n)
@@ -906,8 +910,7 @@ func TestBrowserSurveyGoneLinks(t *testing.T) {
 	answers := floats(3, 3, 4, 4, 5, 5, 4, 4, 3, 3, 4, 4)
 
 	revoked := e.invite(dyad.ID, 1, "client")
-	tab := browserTab(t, "en-US,en;q=0.9")
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+revoked.URL))
+	tab := openLink(t, proxy, revoked, "en-US,en;q=0.9")
 	waitView(t, tab, "view-form")
 	waitText(t, tab, "form-heading", msg(t, "sv", "form.heading", "session", "1"))
 	clickAnswers(t, tab, answers)
@@ -996,8 +999,7 @@ func TestBrowserSurveySkips(t *testing.T) {
 	dyad := e.newDyad("wai_sr_client", "wai_sr_therapist")
 	inv := e.invite(dyad.ID, 1, "client")
 	proxy := newSurveyProxy(t, e.engine)
-	tab := browserTab(t, "en")
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	tab := openLink(t, proxy, inv, "en")
 	waitView(t, tab, "view-form")
 	if got, want := text(t, tab, "form-skips"), msg(t, "en", "form.skips.grouped.other", "n", "3"); got != want {
 		t.Errorf("skips = %q, want %q", got, want)
@@ -1064,8 +1066,7 @@ func TestBrowserSurveyNumberEntry(t *testing.T) {
 	dyad := e.createDyad(st.ID, "C-001", "K-01")
 	inv := e.invite(dyad.ID, 1, "client")
 	proxy := newSurveyProxy(t, e.engine)
-	tab := browserTab(t, "en")
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	tab := openLink(t, proxy, inv, "en")
 	waitView(t, tab, "view-form")
 	if got, want := text(t, tab, "q1-value-hint"), msg(t, "en", "scale.range", "min", "0", "max", "10", "step", "0.1", "minLabel", "Low", "maxLabel", "High"); got != want {
 		t.Errorf("hint = %q, want %q", got, want)
