@@ -47,7 +47,7 @@ type CodebookResponse struct {
 //	@Param			format			query		string				false	"csv (default) or ndjson"	Enums(csv, ndjson)
 //	@Param			shape			query		string				false	"long (default) or wide"	Enums(long, wide)
 //	@Param			include			query		string				false	"comma-separated: scores (default), items"
-//	@Param			updated_since	query		string				false	"only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)"	Format(date-time)
+//	@Param			updated_since	query		string				false	"only rows that changed after this RFC 3339 time: ratings stored then and every row of a dyad withdrawn then (wide: whole sessions in which either side was stored or voided then); a removed row (a void in the long shape, an erasure) cannot appear"	Format(date-time)
 //	@Success		200				{file}		file				"the export: CSV (RFC 4180, header row) or NDJSON (one JSON object per line), columns as in the codebook"
 //	@Header			200				{string}	Content-Disposition	"attachment; filename=alliance-STUDY-SHAPE.csv (or .ndjson)"
 //	@Failure		404				{object}	Problem

@@ -212,6 +212,36 @@ func TestExportUpdatedSinceAndAmendments(t *testing.T) {
 	}
 }
 
+// TestExportUpdatedSinceVoidsAndWithdrawals: an incremental pull has
+// what changed after its time, not only the ratings stored then: the
+// session one of whose sides was voided (wide: that side now empty), and
+// every row of a dyad withdrawn then (the withdrawal is on each).
+func TestExportUpdatedSinceVoidsAndWithdrawals(t *testing.T) {
+	t.Parallel()
+	e, sid, dyads := exportStudy(t)
+	since := time.Now().UTC()
+	time.Sleep(2 * time.Millisecond)
+	e.expect(http.StatusOK, http.MethodPost, ratingPath(dyads[0].ID, 1, "counsellor")+"/void", `{"reason_code":"wrong_dyad"}`)
+	e.expect(http.StatusOK, http.MethodPost, "/v1/dyads/"+dyads[1].ID+"/withdraw", `{"scope":"client","reason_code":"consent_withdrawn"}`)
+	q := "updated_since=" + url.QueryEscape(since.Format(time.RFC3339Nano))
+
+	_, wide := readCSV(t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+sid+"/export?shape=wide&"+q, "").Body.Bytes())
+	bySession := map[string]map[string]string{}
+	for _, row := range wide {
+		bySession[row["dyad_id"]+"/"+row["session"]] = row
+	}
+	if v := bySession[dyads[0].ID+"/1"]; len(wide) != 2 || v == nil || v["complete"] != "FALSE" || v["counsellor_total_sum"] != "" || v["client_total_sum"] != "54" {
+		t.Errorf("wide export since = %v, want dyad A's session 1 with its voided side empty, and dyad B's withdrawn session", wide)
+	}
+	if w := bySession[dyads[1].ID+"/1"]; w == nil || w["withdrawal_scope"] != "client" || w["withdrawn_at"] == "" {
+		t.Errorf("wide export since = %v, want the withdrawn dyad's session marked", wide)
+	}
+	_, long := readCSV(t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+sid+"/export?"+q, "").Body.Bytes())
+	if len(long) != 1 || long[0]["dyad_id"] != dyads[1].ID || long[0]["withdrawal_scope"] != "client" {
+		t.Errorf("long export since = %v, want the withdrawn dyad's one rating (a void leaves no row to show)", long)
+	}
+}
+
 func TestExportErrors(t *testing.T) {
 	t.Parallel()
 	e, sid, _ := exportStudy(t)

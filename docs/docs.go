@@ -3124,7 +3124,7 @@ const docTemplate = `{
                     {
                         "type": "string",
                         "format": "date-time",
-                        "description": "only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)",
+                        "description": "only rows that changed after this RFC 3339 time: ratings stored then and every row of a dyad withdrawn then (wide: whole sessions in which either side was stored or voided then); a removed row (a void in the long shape, an erasure) cannot appear",
                         "name": "updated_since",
                         "in": "query"
                     }

@@ -3747,7 +3747,7 @@ type ExportStudyParams struct {
 	// Include comma-separated: scores (default), items
 	Include *string `form:"include,omitempty" json:"include,omitempty"`
 
-	// UpdatedSince only ratings stored after this RFC 3339 time (wide: sessions in which either side changed)
+	// UpdatedSince only rows that changed after this RFC 3339 time: ratings stored then and every row of a dyad withdrawn then (wide: whole sessions in which either side was stored or voided then); a removed row (a void in the long shape, an erasure) cannot appear
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
 
