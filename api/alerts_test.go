@@ -71,6 +71,7 @@ func TestAlertThresholdsAudited(t *testing.T) {
 	e.postRating(d.ID, 1, "client", `[5,5,5,5,5,5,5,5,5,5,5,5]`)
 	e.postRating(d.ID, 1, "counsellor", `[2,2,2,2,2,2,2,2,2,2,2,2]`) // 3.0 < 3.5
 	e.expect(http.StatusOK, http.MethodPut, "/v1/studies/"+st.ID+"/alert-thresholds", `{"divergence_band":2.5}`)
+	e.expect(http.StatusOK, http.MethodPut, "/v1/studies/"+st.ID+"/alert-thresholds", `{"divergence_band":2.5}`) // no change: no entry
 	e.postRating(d.ID, 2, "client", `[5,5,5,5,5,5,5,5,5,5,5,5]`)
 	e.postRating(d.ID, 2, "counsellor", `[2,2,2,2,2,2,2,2,2,2,2,2]`) // 3.0 ≥ 2.5
 	l := decode[api.AlertList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/alerts?kind=divergence", ""))

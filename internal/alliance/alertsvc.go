@@ -355,7 +355,8 @@ func checkThresholds(fe *fieldErrors, prefix string, in *AlertThresholdsInput) A
 
 // UpdateAlertThresholds replaces a study's alert thresholds (audited,
 // with the thresholds before and after). They apply to the ratings
-// written from then on; alerts already raised stay as they are.
+// written from then on; alerts already raised stay as they are. The
+// thresholds it has already change nothing, and write nothing.
 func (s *Service) UpdateAlertThresholds(ctx context.Context, studyID string, in AlertThresholdsInput) (Study, error) {
 	st, err := s.FindStudyByID(ctx, studyID)
 	if err != nil {
@@ -366,12 +367,22 @@ func (s *Service) UpdateAlertThresholds(ctx context.Context, studyID string, in 
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}
+	if th.same(st.Alerts) {
+		return st, nil
+	}
 	audit := s.audit(ctx, "study.alert_thresholds", "study", st.ID, st.ID, "", thresholdsAudit(st.Alerts), thresholdsAudit(th))
 	if err := s.store.UpdateAlertThresholds(ctx, st.ID, th, audit); err != nil {
 		return Study{}, fmt.Errorf("update alert thresholds of study %s: %w", st.ID, err)
 	}
 	st.Alerts = th
 	return st, nil
+}
+
+// same reports whether th and o are the same thresholds.
+func (th AlertThresholds) same(o AlertThresholds) bool {
+	return th.DivergenceBand == o.DivergenceBand && th.RuptureZ == o.RuptureZ &&
+		(th.LowAllianceCutoff == nil) == (o.LowAllianceCutoff == nil) &&
+		(th.LowAllianceCutoff == nil || *th.LowAllianceCutoff == *o.LowAllianceCutoff)
 }
 
 func thresholdsAudit(th AlertThresholds) map[string]any {
