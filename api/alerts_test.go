@@ -78,6 +78,14 @@ func TestAlertThresholdsAudited(t *testing.T) {
 	if len(l.Items) != 1 || l.Items[0].Session != 2 || *l.Items[0].Figures.Band != 2.5 {
 		t.Errorf("divergences = %+v, want session 2's under the new band only", l.Items)
 	}
+	// A cutoff above any WAI-SR total (12 × 5 = 60) would raise an alert on
+	// every rating: refused, at the study's creation as later.
+	for _, tc := range []struct{ method, path, body, field string }{
+		{http.MethodPut, "/v1/studies/" + st.ID + "/alert-thresholds", `{"low_alliance_cutoff":60.5}`, "low_alliance_cutoff"},
+		{http.MethodPost, "/v1/studies", `{"name":"T2","forms":{"client":"wai_sr_client"},"alert_thresholds":{"low_alliance_cutoff":1e300}}`, "alert_thresholds.low_alliance_cutoff"},
+	} {
+		checkProblem(t, e.do(tc.method, tc.path, tc.body), tc.field, problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{tc.field, "out_of_range"}}})
+	}
 	audit := decode[api.AuditList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/audit?action=study.alert_thresholds", ""))
 	if len(audit.Items) != 1 || !strings.Contains(*audit.Items[0].Before, `"divergence_band":3.5`) || !strings.Contains(*audit.Items[0].After, `"divergence_band":2.5`) {
 		t.Errorf("audit = %+v, want the band before and after", audit.Items)

@@ -324,8 +324,10 @@ type AlertThresholdsInput struct {
 	LowAllianceCutoff *float64
 }
 
-// checkThresholds validates in under field prefix and fills the defaults.
-func checkThresholds(fe *fieldErrors, prefix string, in *AlertThresholdsInput) AlertThresholds {
+// checkThresholds validates in under field prefix and fills the defaults;
+// given the study's forms, it refuses a low-alliance cutoff above any
+// total they can give.
+func checkThresholds(fe *fieldErrors, prefix string, in *AlertThresholdsInput, forms ...*Form) AlertThresholds {
 	th := DefaultAlertThresholds()
 	if in == nil {
 		return th
@@ -344,8 +346,17 @@ func checkThresholds(fe *fieldErrors, prefix string, in *AlertThresholdsInput) A
 		th.RuptureZ = *v
 	}
 	if v := in.LowAllianceCutoff; v != nil {
-		if !finite(*v) || *v < 0 {
+		// Above every total the study's forms can give, every rating
+		// would raise an alert.
+		top := 0.0
+		for _, f := range forms {
+			top = math.Max(top, float64(len(f.Items))*f.Scale.Max)
+		}
+		switch {
+		case !finite(*v) || *v < 0:
 			fe.add(prefix+"low_alliance_cutoff", "out_of_range", "a total sum of at least 0")
+		case top > 0 && *v > top:
+			fe.add(prefix+"low_alliance_cutoff", "out_of_range", fmt.Sprintf("a total sum of at most %g, the highest the study's forms can give", top))
 		}
 		c := *v
 		th.LowAllianceCutoff = &c
@@ -362,8 +373,18 @@ func (s *Service) UpdateAlertThresholds(ctx context.Context, studyID string, in 
 	if err != nil {
 		return Study{}, err
 	}
+	var forms []*Form
+	for _, role := range Roles {
+		if id, ok := st.Forms[role]; ok {
+			f, err := s.FindForm(ctx, id)
+			if err != nil {
+				return Study{}, err
+			}
+			forms = append(forms, f)
+		}
+	}
 	var fe fieldErrors
-	th := checkThresholds(&fe, "", &in)
+	th := checkThresholds(&fe, "", &in, forms...)
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}

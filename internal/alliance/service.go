@@ -130,7 +130,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 	if in.TotalRequiresSubscales != nil {
 		policy.TotalRequiresSubscales = *in.TotalRequiresSubscales
 	}
-	alerts := checkThresholds(&fe, "alert_thresholds.", in.Alerts)
+	alerts := checkThresholds(&fe, "alert_thresholds.", in.Alerts, picked...)
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}
