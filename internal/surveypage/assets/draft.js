@@ -33,6 +33,21 @@ export function newKey() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+// sweep removes the records under prefix that stale says are done with,
+// and any that cannot be read.
+function sweep(store, prefix, stale) {
+  if (!store) return;
+  for (let i = store.length - 1; i >= 0; i--) {
+    const k = store.key(i);
+    if (!k?.startsWith(prefix)) continue;
+    try {
+      if (stale(JSON.parse(store.getItem(k)))) store.removeItem(k);
+    } catch {
+      store.removeItem(k);
+    }
+  }
+}
+
 export class Draft {
   constructor(id) {
     this.store = storage();
@@ -85,19 +100,10 @@ export class Draft {
     }
   }
 
+  // dropExpired removes the drafts of expired links; a draft whose form
+  // has not loaded yet has no expiry and stays.
   dropExpired() {
-    if (!this.store) return;
-    const now = Date.now();
-    for (let i = this.store.length - 1; i >= 0; i--) {
-      const k = this.store.key(i);
-      if (!k?.startsWith(PREFIX)) continue;
-      try {
-        const exp = Date.parse(JSON.parse(this.store.getItem(k))?.expires);
-        if (exp < now) this.store.removeItem(k);
-      } catch {
-        this.store.removeItem(k);
-      }
-    }
+    sweep(this.store, PREFIX, (r) => Date.parse(r?.expires) < Date.now());
   }
 }
 
@@ -109,7 +115,7 @@ export class PageLang {
   constructor(id) {
     this.store = storage();
     this.name = LANG_PREFIX + id;
-    this.sweep();
+    this.dropExpired();
     let rec = null;
     try {
       rec = JSON.parse(this.store?.getItem(this.name) ?? 'null');
@@ -140,17 +146,9 @@ export class PageLang {
     }
   }
 
-  sweep() {
-    if (!this.store) return;
-    const now = Date.now();
-    for (let i = this.store.length - 1; i >= 0; i--) {
-      const k = this.store.key(i);
-      if (!k?.startsWith(LANG_PREFIX)) continue;
-      try {
-        if (!(Date.parse(JSON.parse(this.store.getItem(k))?.until) >= now)) this.store.removeItem(k);
-      } catch {
-        this.store.removeItem(k);
-      }
-    }
+  // dropExpired removes the languages kept for links gone past their
+  // keeping time, or kept with none.
+  dropExpired() {
+    sweep(this.store, LANG_PREFIX, (r) => !(Date.parse(r?.until) >= Date.now()));
   }
 }
