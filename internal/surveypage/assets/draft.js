@@ -48,18 +48,22 @@ function sweep(store, prefix, stale) {
   }
 }
 
+// read is the record stored under name, or null.
+function read(store, name) {
+  try {
+    return JSON.parse(store?.getItem(name) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
 export class Draft {
   constructor(id) {
     this.store = storage();
     this.name = PREFIX + id;
     this.persistent = this.store !== null;
     this.dropExpired();
-    let rec = null;
-    try {
-      rec = JSON.parse(this.store?.getItem(this.name) ?? 'null');
-    } catch {
-      rec = null;
-    }
+    let rec = read(this.store, this.name);
     if (!rec || rec.v !== 1 || typeof rec.key !== 'string') rec = { v: 1, key: newKey(), answers: [] };
     this.rec = rec;
     this.save(); // the key is fixed from the first load on
@@ -116,12 +120,7 @@ export class PageLang {
     this.store = storage();
     this.name = LANG_PREFIX + id;
     this.dropExpired();
-    let rec = null;
-    try {
-      rec = JSON.parse(this.store?.getItem(this.name) ?? 'null');
-    } catch {
-      rec = null;
-    }
+    const rec = read(this.store, this.name);
     this.rec = rec && typeof rec === 'object' ? rec : {};
   }
 
