@@ -100,20 +100,20 @@ func problemFor(err error) Problem {
 	case errors.Is(err, alliance.ErrForbidden):
 		return Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 			Detail: trimSentinel(err, alliance.ErrForbidden, "this credential may not do this")}
-	case errors.As(err, &gone):
-		p := Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone, Code: "link_" + gone.State, Language: gone.Language}
-		switch gone.State {
-		case alliance.InvitationUsed:
-			p.Detail = "this survey link was used: its answers are stored"
-		case alliance.InvitationExpired:
-			p.Detail = "this survey link has expired: nothing was stored through it"
-		default:
-			p.Detail = "this survey link was withdrawn: nothing was stored through it"
+	case errors.Is(err, alliance.ErrGone):
+		p := Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone, Detail: "this survey link was already used or has expired"}
+		if errors.As(err, &gone) {
+			p.Code, p.Language = "link_"+gone.State, gone.Language
+			switch gone.State {
+			case alliance.InvitationUsed:
+				p.Detail = "this survey link was used: its answers are stored"
+			case alliance.InvitationExpired:
+				p.Detail = "this survey link has expired: nothing was stored through it"
+			default:
+				p.Detail = "this survey link was withdrawn: nothing was stored through it"
+			}
 		}
 		return p
-	case errors.Is(err, alliance.ErrGone):
-		return Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone,
-			Detail: "this survey link was already used or has expired"}
 	case errors.As(err, &re):
 		return Problem{Type: re.typ, Title: re.title, Status: re.status, Detail: re.detail, Errors: re.fields}
 	case errors.As(err, &ve):

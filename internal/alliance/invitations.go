@@ -70,12 +70,7 @@ type InvitationInput struct {
 // not after the rater filled in the form; so is a withdrawn dyad.
 func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in InvitationInput) (Invitation, string, error) {
 	var fe fieldErrors
-	switch {
-	case in.Session == nil:
-		fe.add("session", "required", "the session number is required")
-	case !sessionInRange(*in.Session):
-		fe.add("session", "out_of_range", sessionRange)
-	}
+	session := requireSession(&fe, in.Session)
 	role, err := ParseRole("role", in.Role)
 	if err != nil {
 		fe = append(fe, fieldsOf(err)...)
@@ -107,7 +102,6 @@ func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in Invita
 	if d.Withdrawal != nil {
 		return Invitation{}, "", fmt.Errorf("dyad %s: consent was withdrawn: %w", d.ID, ErrWithdrawn)
 	}
-	session := *in.Session
 	if _, err := s.FindRating(ctx, d.ID, session, role); err == nil {
 		return Invitation{}, "", fmt.Errorf("session %d already has a %s rating: %w", session, role, ErrAlreadyRated)
 	} else if !errors.Is(err, ErrNotFound) {

@@ -23,10 +23,23 @@ func sessionInRange(n int) bool { return n >= 1 && n <= MaxSession }
 // mistake of the caller's (a 0 read as "any session" once voided another
 // session's rating).
 func checkSession(n int) error {
-	if !sessionInRange(n) {
-		return invalid("session", "out_of_range", sessionRange)
+	var fe fieldErrors
+	requireSession(&fe, &n)
+	return fe.err()
+}
+
+// requireSession adds to fe what is wrong with a request's session
+// number (none, or out of range) and returns it, 0 when it is wrong.
+func requireSession(fe *fieldErrors, n *int) int {
+	switch {
+	case n == nil:
+		fe.add("session", "required", "the session number is required")
+	case !sessionInRange(*n):
+		fe.add("session", "out_of_range", sessionRange)
+	default:
+		return *n
 	}
-	return nil
+	return 0
 }
 
 // RatingInput is one rater's submission for one session. Answers are
@@ -233,14 +246,7 @@ func (s *Service) replay(ctx context.Context, idem *Idempotency) (Rating, bool, 
 func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput) (checkedRating, error) {
 	var fe fieldErrors
 	var c checkedRating
-	switch {
-	case in.Session == nil:
-		fe.add("session", "required", "the session number is required")
-	case !sessionInRange(*in.Session):
-		fe.add("session", "out_of_range", sessionRange)
-	default:
-		c.session = *in.Session
-	}
+	c.session = requireSession(&fe, in.Session)
 	if in.SessionDate != "" {
 		d, err := ParseDate("session_date", in.SessionDate)
 		if err != nil {
