@@ -265,7 +265,7 @@ func roleSummary(role Role, f *instrument.Form, scale string, scores []summarySc
 		w.add(WarnSmallN, scale, "%s: sessions with fewer than %d scores: %s; shares and means there are unstable, and intervals need %d", role, SmallN, joinCodes(small), MinNInterval)
 	}
 	var err error
-	if out.Change, err = reliableChange(f, scale, rated, reliability, lo, hi, conf); err != nil {
+	if out.Change, err = reliableChange(f, scale, rated, scores, reliability, lo, hi, conf); err != nil {
 		return out, err
 	}
 	out.Counsellors, err = counsellorMeans(slices.DeleteFunc(selectSessions(rated, sel), unscored), conf, lo, hi, role, w)
@@ -312,19 +312,15 @@ func distribution(ss []summaryScore, cutoff *ClinicalCutoff, lo, hi, conf float6
 }
 
 // reliableChange measures session-to-session change against the
-// Jacobson–Truax criterion. rated are the role's ratings, scored or not:
-// the study's alpha is of every session-1 rating's items, as psych::alpha
-// of those rows; the SD and the changes are of the scores.
-func reliableChange(f *instrument.Form, scale string, rated []summaryScore, reliability string, lo, hi, conf float64) (Figure[ReliableChange], error) {
+// Jacobson–Truax criterion. rated are the role's ratings, scored or not,
+// and scores those of them with a score: the study's alpha is of every
+// session-1 rating's items, as psych::alpha of those rows; the SD and the
+// changes are of the scores.
+func reliableChange(f *instrument.Form, scale string, rated, scores []summaryScore, reliability string, lo, hi, conf float64) (Figure[ReliableChange], error) {
 	rc := ReliableChange{Steps: []ChangeStep{}}
-	var firstRated []summaryScore
-	for _, s := range rated {
-		if s.session == 1 {
-			firstRated = append(firstRated, s)
-		}
-	}
-	scores := slices.DeleteFunc(slices.Clone(rated), unscored)
-	first := slices.DeleteFunc(slices.Clone(firstRated), unscored)
+	notFirst := func(s summaryScore) bool { return s.session != 1 }
+	firstRated := slices.DeleteFunc(slices.Clone(rated), notFirst)
+	first := slices.DeleteFunc(slices.Clone(scores), notFirst)
 	var rel float64
 	switch pub := f.Reliability; {
 	case reliability != "study" && pub != nil && scale == ScaleTotal:
