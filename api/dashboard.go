@@ -15,6 +15,7 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/dashboard"
+	"github.com/alliance-project/alliance/internal/stats"
 )
 
 // The analysts' dashboard (/ui/): sign-in with an API key, then pages
@@ -342,10 +343,11 @@ func (s *server) uiScores(c *gin.Context, st alliance.Study) (string, any, error
 	}
 	for _, rs := range sum.Roles {
 		view.Role = string(rs.Role)
-		view.Metric = "item mean (" + num(rs.Min) + " to " + num(rs.Max) + ")"
+		metric := "item mean"
 		if rs.Metric == alliance.MetricSum {
-			view.Metric = "sum of the items (" + num(rs.Min) + " to " + num(rs.Max) + ")"
+			metric = "sum of the items"
 		}
+		view.Metric = fmt.Sprintf("%s (%s to %s)", metric, num(rs.Min), num(rs.Max))
 		for _, d := range rs.Sessions {
 			row := dashboard.ScoreRow{Session: d.Session, N: d.N, Median: "—", Range: "—",
 				AtMin: strconv.Itoa(d.AtMin), AtMax: strconv.Itoa(d.AtMax), BelowCutoff: estimateFigure(d.BelowCutoff)}
@@ -359,14 +361,16 @@ func (s *server) uiScores(c *gin.Context, st alliance.Study) (string, any, error
 			view.Sessions = append(view.Sessions, row)
 		}
 		switch ch := rs.Change; {
-		case ch.Value == nil:
-			view.Change = "No reliable-change criterion: " + reasonText(ch.Reason) + "."
-		case ch.Value.Criterion.Value == nil:
-			view.Change = "No reliable-change criterion: " + reasonText(ch.Value.Criterion.Reason) + "."
+		case ch.Value == nil || ch.Value.Criterion.Value == nil:
+			why := ch.Reason
+			if ch.Value != nil {
+				why = ch.Value.Criterion.Reason
+			}
+			view.Change = "No reliable-change criterion: " + reasonText(why) + "."
 		default:
 			k := ch.Value.Criterion.Value
-			view.Change = fmt.Sprintf("A change counts as reliable beyond ±%s (1.96 × S_diff; Jacobson and Truax), from the SD of the session-1 scores (%s) and a reliability of %s (%s).",
-				fix2(k.Threshold), fix2(k.SD), fix2(k.Reliability), strings.ReplaceAll(ch.Value.Source, "_", " "))
+			view.Change = fmt.Sprintf("A change counts as reliable beyond ±%s (%g × S_diff; Jacobson and Truax), from the SD of the session-1 scores (%s) and a reliability of %s (%s).",
+				fix2(k.Threshold), stats.JacobsonTruaxZ, fix2(k.SD), fix2(k.Reliability), strings.ReplaceAll(ch.Value.Source, "_", " "))
 			for _, step := range ch.Value.Steps {
 				view.Steps = append(view.Steps, dashboard.ChangeRow{From: step.From, To: step.To, N: step.Change.N, Change: estimateFigure(step.Change),
 					Increase: step.ReliableIncrease, Decrease: step.ReliableDecrease, Stable: step.NoReliableChange})
