@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -373,18 +374,12 @@ func (s *Service) UpdateAlertThresholds(ctx context.Context, studyID string, in 
 	if err != nil {
 		return Study{}, err
 	}
-	var forms []*Form
-	for _, role := range Roles {
-		if id, ok := st.Forms[role]; ok {
-			f, err := s.FindForm(ctx, id)
-			if err != nil {
-				return Study{}, err
-			}
-			forms = append(forms, f)
-		}
+	forms, err := s.studyForms(ctx, st)
+	if err != nil {
+		return Study{}, err
 	}
 	var fe fieldErrors
-	th := checkThresholds(&fe, "", &in, forms...)
+	th := checkThresholds(&fe, "", &in, slices.Collect(maps.Values(forms))...)
 	if err := fe.err(); err != nil {
 		return Study{}, err
 	}

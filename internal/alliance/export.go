@@ -148,14 +148,13 @@ func (s *Service) ExportStudy(ctx context.Context, studyID string, q ExportQuery
 	if err != nil {
 		return Table{}, err
 	}
-	ex := exporter{study: st, form: form, scales: form.Scales(), q: q, forms: map[Role]*instrument.Form{}, items: map[Role][]int{}}
-	for _, role := range Roles {
-		if id, ok := st.Forms[role]; ok {
-			if ex.forms[role], err = s.FindForm(ctx, id); err != nil {
-				return Table{}, err
-			}
-			ex.items[role] = form.Pairing(ex.forms[role])
-		}
+	forms, err := s.studyForms(ctx, st)
+	if err != nil {
+		return Table{}, err
+	}
+	ex := exporter{study: st, form: form, scales: form.Scales(), q: q, forms: forms, items: map[Role][]int{}}
+	for role, f := range forms {
+		ex.items[role] = form.Pairing(f)
 	}
 	stream := func(ctx context.Context, fn func(ExportRow) error) error {
 		return s.store.StreamStudyRatings(ctx, st.ID, q.UpdatedSince, q.Shape == ShapeWide, fn)

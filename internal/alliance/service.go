@@ -151,6 +151,19 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 	return st, nil
 }
 
+// studyForms are the forms of a study's roles, by role.
+func (s *Service) studyForms(ctx context.Context, st Study) (map[Role]*Form, error) {
+	forms := make(map[Role]*Form, len(st.Forms))
+	for role, id := range st.Forms {
+		f, err := s.FindForm(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		forms[role] = f
+	}
+	return forms, nil
+}
+
 // FindStudyByID returns one study.
 func (s *Service) FindStudyByID(ctx context.Context, id string) (Study, error) {
 	st, err := s.store.FindStudyByID(ctx, id)

@@ -145,13 +145,9 @@ func (s *Service) StudySummary(ctx context.Context, studyID string, q SummaryQue
 	}
 	st, sel, scale, conf := sc.study, sc.sel, sc.scale, sc.conf
 	out := StudySummary{Study: st, Selector: sel, Scale: scale, Conf: conf}
-	forms := map[Role]*instrument.Form{}
-	for _, role := range Roles {
-		if id, ok := st.Forms[role]; ok {
-			if forms[role], err = s.FindForm(ctx, id); err != nil {
-				return out, err
-			}
-		}
+	forms, err := s.studyForms(ctx, st)
+	if err != nil {
+		return out, err
 	}
 	byRole := map[Role][]summaryScore{}
 	err = s.store.StreamStudyRatings(ctx, studyID, nil, false, func(r ExportRow) error {
