@@ -59,7 +59,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		{[]string{"serve", "-h"}, []string{"usage: alliance serve [flags]", "\n  -demo\n", "\n  -migrate-on-start\n",
 			"-shutdown-timeout duration", "(default 15s)", "-max-body-bytes int", "-rate-limit float", "-addr host:port",
 			"-database-url url", "[ALLIANCE_DATABASE_URL]"}},
-		{[]string{"migrate", "-h"}, []string{"usage: alliance migrate [flags]", "-database-url url"}},
+		{[]string{"migrate", "-h"}, []string{"usage: alliance migrate [flags]", "-database-url url", "-db-statement-timeout duration", "-log-level level"}},
 		{[]string{"keys", "-h"}, []string{"usage: alliance keys", "create", "list", "revoke", "-database-url url"}},
 		{[]string{"keys", "create", "-h"}, []string{"usage: alliance keys create [flags]", "-name string", "-scopes string", "-study string", "-database-url url"}},
 		{[]string{"keys", "list", "-h"}, []string{"usage: alliance keys list [flags]", "-database-url url"}},
@@ -81,6 +81,13 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		// A bool set or defaulted to false reads as a bool, not a string.
 		if strings.Contains(stdout, `string (default "false")`) || strings.Contains(stdout, `(default "true")`) {
 			t.Errorf("alliance %q help shows a bool as a string:\n%s", tt.args, stdout)
+		}
+	}
+	// migrate lists only what it takes: the database, its pool, the log.
+	_, stdout, _ := binRun(t, dir, nil, "migrate", "-h")
+	for _, serveOnly := range []string{"-addr", "-demo", "-migrate-on-start", "-rate-limit", "-secret-key"} {
+		if strings.Contains(stdout, serveOnly) {
+			t.Errorf("alliance migrate -h lists %s, which only serve takes:\n%s", serveOnly, stdout)
 		}
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -129,8 +136,14 @@ func TestKeysAndBackupRefuseAMissingDatabase(t *testing.T) {
 
 	// An existing database: -database-url wins over the variable, and the
 	// variable alone is enough.
-	if exit, _, stderr := binRun(t, dir, nil, "migrate", "-database-url", "live.db"); exit != 0 {
+	// A serve-only variable in the environment, even a bad one, is no
+	// business of migrate, keys or backup: one environment serves all.
+	serveOnly := []string{"ALLIANCE_HTTP_ADDR=bogus", "ALLIANCE_RATE_LIMIT=fast"}
+	if exit, _, stderr := binRun(t, dir, serveOnly, "migrate", "-database-url", "live.db"); exit != 0 {
 		t.Fatalf("migrate: exit %d: %s", exit, stderr)
+	}
+	if exit, _, stderr := binRun(t, dir, serveOnly, "keys", "list", "-database-url", "live.db"); exit != 0 {
+		t.Fatalf("keys list: exit %d: %s", exit, stderr)
 	}
 	wrong := []string{"ALLIANCE_DATABASE_URL=" + filepath.Join(wd, "gone.db")}
 	if exit, stdout, stderr := binRun(t, dir, wrong, "keys", "create", "-database-url", "live.db", "-name", "ops", "-scopes", "admin"); exit != 0 || !strings.Contains(stdout, "alk_") {

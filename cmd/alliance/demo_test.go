@@ -94,16 +94,16 @@ func TestSeedDemo(t *testing.T) {
 
 func TestDemoSetting(t *testing.T) {
 	for _, args := range [][]string{{"-demo"}, {"--demo"}, {"-demo=true"}} {
-		c, err := config.Load("t", args, func(string) string { return "" }, false, new(strings.Builder))
+		c, err := config.Load("t", config.Serve, args, func(string) string { return "" }, false, new(strings.Builder))
 		if err != nil || !c.Demo {
 			t.Errorf("Load(%v) demo = %v, %v; want true", args, c.Demo, err)
 		}
 	}
-	c, err := config.Load("t", nil, func(k string) string { return map[string]string{"ALLIANCE_DEMO": "true"}[k] }, false, new(strings.Builder))
+	c, err := config.Load("t", config.Serve, nil, func(k string) string { return map[string]string{"ALLIANCE_DEMO": "true"}[k] }, false, new(strings.Builder))
 	if err != nil || !c.Demo {
 		t.Errorf("ALLIANCE_DEMO=true: demo = %v, %v", c.Demo, err)
 	}
-	if c, _ := config.Load("t", nil, func(string) string { return "" }, false, new(strings.Builder)); c.Demo {
+	if c, _ := config.Load("t", config.Serve, nil, func(string) string { return "" }, false, new(strings.Builder)); c.Demo {
 		t.Error("demo is on by default")
 	}
 }

@@ -123,7 +123,11 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Errorf("unknown command %q", cmd)}
 	}
-	cfg, err := loadConfig("alliance "+cmd, rest, getenv, stdout, stderr)
+	scope := config.Serve
+	if cmd == "migrate" {
+		scope = config.Database
+	}
+	cfg, err := loadConfig("alliance "+cmd, scope, rest, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -141,9 +145,9 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 
 // loadConfig reads the settings from args and the environment; help goes
 // to stdout, a mistake in the flags to stderr with the usage.
-func loadConfig(name string, args []string, getenv func(string) string, stdout, stderr io.Writer) (config.Config, error) {
+func loadConfig(name string, sc config.Scope, args []string, getenv func(string) string, stdout, stderr io.Writer) (config.Config, error) {
 	var out bytes.Buffer
-	cfg, err := config.Load(name, args, getenv, isTerminal(stderr), &out)
+	cfg, err := config.Load(name, sc, args, getenv, isTerminal(stderr), &out)
 	return cfg, flagResult(err, &out, stdout, stderr)
 }
 
@@ -228,7 +232,7 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 // by cron from the wrong directory, a key made where the server never
 // looks). The other settings come from the environment.
 func openExisting(ctx context.Context, name, dbURL string, getenv func(string) string, stdout, stderr io.Writer) (*store.Store, *slog.Logger, error) {
-	cfg, err := loadConfig("alliance "+name, []string{"-database-url=" + dbURL}, getenv, stdout, stderr)
+	cfg, err := loadConfig("alliance "+name, config.Database, []string{"-database-url=" + dbURL}, getenv, stdout, stderr)
 	if err != nil {
 		return nil, nil, err
 	}

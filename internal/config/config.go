@@ -101,6 +101,24 @@ var settings = []setting{
 	{"webhook-allow-loopback", "bool", "ALLIANCE_WEBHOOK_ALLOW_LOOPBACK", "false", "let webhooks reach loopback addresses over plain http (development and tests only)"},
 }
 
+// Scope is which settings a command takes.
+type Scope int
+
+const (
+	// Serve takes every setting.
+	Serve Scope = iota
+	// Database takes where the database is, its pool and the log: what a
+	// command that opens the database and exits (migrate) uses. The
+	// others keep their defaults and are not read from the environment,
+	// so a serve-only variable cannot fail such a command.
+	Database
+)
+
+// takes reports whether a command of scope sc takes setting s.
+func (sc Scope) takes(s setting) bool {
+	return sc == Serve || s.flag == "database-url" || strings.HasPrefix(s.flag, "db-") || strings.HasPrefix(s.flag, "log-")
+}
+
 // value is a setting's flag: its text, which Load checks once every
 // setting is known. A boolean setting may be given bare (-demo), as the
 // flag package's own booleans.
@@ -177,10 +195,11 @@ func PrintDefaults(fs *flag.FlagSet) {
 }
 
 // Load builds the configuration from flags in args (which win) and
-// getenv. isTerminal decides the default log format. Help (-h) and
+// getenv, for a command of scope sc. isTerminal decides the default log
+// format. Help (-h) and
 // mistakes in the flags are written to flagOutput; Load then returns
 // flag.ErrHelp, or an error from the flag package.
-func Load(name string, args []string, getenv func(string) string, isTerminal bool, flagOutput io.Writer) (Config, error) {
+func Load(name string, sc Scope, args []string, getenv func(string) string, isTerminal bool, flagOutput io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(flagOutput)
 	fs.Usage = func() {
@@ -189,7 +208,11 @@ func Load(name string, args []string, getenv func(string) string, isTerminal boo
 	}
 	vals := map[string]*value{}
 	for _, s := range settings {
-		vals[s.flag] = define(fs, s, getenv)
+		if sc.takes(s) {
+			vals[s.flag] = define(fs, s, getenv)
+		} else {
+			vals[s.flag] = &value{text: s.def}
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

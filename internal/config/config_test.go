@@ -14,7 +14,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestDefaults(t *testing.T) {
-	c, err := config.Load("t", nil, env(nil), false, io.Discard)
+	c, err := config.Load("t", config.Serve, nil, env(nil), false, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}
-	if c, _ := config.Load("t", nil, env(nil), true, io.Discard); c.LogFormat != "text" {
+	if c, _ := config.Load("t", config.Serve, nil, env(nil), true, io.Discard); c.LogFormat != "text" {
 		t.Errorf("log format on a terminal = %q, want text", c.LogFormat)
 	}
 }
@@ -38,7 +38,7 @@ func TestEnvironmentAndFlags(t *testing.T) {
 		"ALLIANCE_HTTP_ADDR": ":9000", "ALLIANCE_DATABASE_URL": "/data/a.db", "ALLIANCE_LOG_LEVEL": "debug",
 		"ALLIANCE_MIGRATE_ON_START": "false",
 	})
-	c, err := config.Load("t", []string{"-addr", ":9100"}, e, false, io.Discard)
+	c, err := config.Load("t", config.Serve, []string{"-addr", ":9100"}, e, false, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 		{"ALLIANCE_DATABASE_URL", "host=127.0.0.1 port=5432 user=alliance dbname=alliance"},
 	}
 	for _, tt := range tests {
-		_, err := config.Load("t", nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
+		_, err := config.Load("t", config.Serve, nil, env(map[string]string{tt.env: tt.val}), false, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.env) {
 			t.Errorf("Load(%s=%q) error = %v, want one naming %s", tt.env, tt.val, err, tt.env)
 		}
@@ -82,14 +82,14 @@ func TestInvalidNamesTheVariable(t *testing.T) {
 func TestDatabaseURLs(t *testing.T) {
 	for _, u := range []string{"alliance.db", "/var/lib/alliance/alliance.db", "sqlite://data/a.db", "./x.db",
 		"postgres://alliance:pw@db:5432/alliance?sslmode=verify-full", "postgresql://db/alliance"} {
-		if c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_DATABASE_URL": u}), false, io.Discard); err != nil || c.DatabaseURL != u {
+		if c, err := config.Load("t", config.Serve, nil, env(map[string]string{"ALLIANCE_DATABASE_URL": u}), false, io.Discard); err != nil || c.DatabaseURL != u {
 			t.Errorf("Load(ALLIANCE_DATABASE_URL=%q) = %q, %v", u, c.DatabaseURL, err)
 		}
 	}
 }
 
 func TestCORSOrigins(t *testing.T) {
-	c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_CORS_ORIGINS": "https://a.example.org, http://localhost:5173"}), false, io.Discard)
+	c, err := config.Load("t", config.Serve, nil, env(map[string]string{"ALLIANCE_CORS_ORIGINS": "https://a.example.org, http://localhost:5173"}), false, io.Discard)
 	if err != nil || !reflect.DeepEqual(c.CORSOrigins, []string{"https://a.example.org", "http://localhost:5173"}) {
 		t.Errorf("CORSOrigins = %q, %v", c.CORSOrigins, err)
 	}
@@ -102,7 +102,7 @@ func TestPublicURL(t *testing.T) {
 		"http://10.0.0.5:8080/alliance/":       "http://10.0.0.5:8080/alliance",
 		" https://survey.example.org/clinic  ": "https://survey.example.org/clinic",
 	} {
-		c, err := config.Load("t", nil, env(map[string]string{"ALLIANCE_PUBLIC_URL": in}), false, io.Discard)
+		c, err := config.Load("t", config.Serve, nil, env(map[string]string{"ALLIANCE_PUBLIC_URL": in}), false, io.Discard)
 		if err != nil || c.PublicURL != want {
 			t.Errorf("ALLIANCE_PUBLIC_URL=%q: PublicURL = %q, %v; want %q", in, c.PublicURL, err, want)
 		}
@@ -111,7 +111,7 @@ func TestPublicURL(t *testing.T) {
 
 func TestCookieSecure(t *testing.T) {
 	for _, v := range []string{"auto", "always", "never"} {
-		c, err := config.Load("t", []string{"-cookie-secure", v}, env(nil), false, io.Discard)
+		c, err := config.Load("t", config.Serve, []string{"-cookie-secure", v}, env(nil), false, io.Discard)
 		if err != nil || c.CookieSecure != v {
 			t.Errorf("-cookie-secure %s: CookieSecure = %q, %v", v, c.CookieSecure, err)
 		}
