@@ -552,3 +552,45 @@ func fzCheckAllow5xx(t *testing.T, rec *httptest.ResponseRecorder) *api.Problem 
 	}
 	return &p
 }
+
+// TestTrailingSlashRedirects: a path with a stray trailing slash, or the
+// dashboard's root without its slash, is redirected to the route meant,
+// with its query, without a body and through the middleware (a request
+// id); a method's body survives the redirect (308). A path whose twin is
+// no route, or that would send a browser to another host, is a 404
+// problem.
+func TestTrailingSlashRedirects(t *testing.T) {
+	e := newEnv(t)
+	study := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	tests := []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{"GET", "/v1/studies/", 301, "/v1/studies"},
+		{"HEAD", "/v1/studies/?limit=2", 301, "/v1/studies?limit=2"},
+		{"GET", "/v1/studies/" + study.ID + "/", 301, "/v1/studies/" + study.ID},
+		{"POST", "/v1/studies/" + study.ID + "/dyads/", 308, "/v1/studies/" + study.ID + "/dyads"},
+		{"GET", "/ui", 301, "/ui/"},
+		{"GET", "/s", 301, "/s/"},
+		{"GET", "/v1/nothing/", 404, ""},
+		{"DELETE", "/v1/studies/", 404, ""}, // no DELETE /v1/studies
+		{"GET", "//evil.example/", 404, ""},
+		{"GET", "/v1/dyads//", 404, ""},
+	}
+	for _, tt := range tests {
+		rec := e.do(tt.method, tt.path, "")
+		if rec.Code != tt.status || rec.Header().Get("Location") != tt.location {
+			t.Errorf("%s %s = %d, Location %q; want %d, %q", tt.method, tt.path, rec.Code, rec.Header().Get("Location"), tt.status, tt.location)
+			continue
+		}
+		if rec.Header().Get("X-Request-ID") == "" {
+			t.Errorf("%s %s: no X-Request-ID: the answer skipped the middleware", tt.method, tt.path)
+		}
+		if tt.status == 404 {
+			checkProblem(t, rec, tt.method+" "+tt.path, problemWant{status: 404, typ: "about:blank"})
+		} else if rec.Body.Len() != 0 {
+			t.Errorf("%s %s: redirect with a body %q", tt.method, tt.path, rec.Body)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -161,6 +162,60 @@ func (s *server) routes(r *gin.Engine) {
 			r.Handle(http.MethodHead, e.path, chain...)
 		}
 	}
+}
+
+// slashTwin is path with its trailing slash removed, or with one added,
+// when that names a route of method: where a path with a stray slash
+// (/v1/studies/) or without the dashboard's (/ui) was meant to go.
+func (s *server) slashTwin(method, path string) (string, bool) {
+	twin := path + "/"
+	if strings.HasSuffix(path, "/") {
+		twin = path[:len(path)-1]
+	}
+	// "//host" would send a browser to another site.
+	if !strings.HasPrefix(twin, "/") || strings.HasPrefix(twin, "//") {
+		return "", false
+	}
+	for _, e := range s.endpoints() {
+		if (e.method == method || (method == http.MethodHead && e.method == http.MethodGet)) && routeMatches(e.path, twin) {
+			return twin, true
+		}
+	}
+	return "", false
+}
+
+// routeMatches reports whether path is one gin would route to pattern
+// (":name" takes one segment, "*name" the rest).
+func routeMatches(pattern, path string) bool {
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	for i, seg := range want {
+		switch {
+		case strings.HasPrefix(seg, "*"):
+			return true
+		case i >= len(got):
+			return false
+		case strings.HasPrefix(seg, ":"):
+			if got[i] == "" {
+				return false
+			}
+		case seg != got[i]:
+			return false
+		}
+	}
+	return len(got) == len(want)
+}
+
+// redirect sends the client to path, with the query it came with, and no
+// body: 301 for a GET or HEAD, 308 for another method, which keeps the
+// method and the body (a POST stays a POST).
+func redirect(c *gin.Context, path string) {
+	u := url.URL{Path: path, RawQuery: c.Request.URL.RawQuery}
+	code := http.StatusPermanentRedirect
+	if m := c.Request.Method; m == http.MethodGet || m == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	c.Header("Location", u.String())
+	c.Status(code)
 }
 
 // strictQuery refuses query parameters the route does not take, and one

@@ -79,6 +79,10 @@ func NewHandler(d Deps) http.Handler {
 		_ = r.SetTrustedProxies(nil)
 	}
 	r.HandleMethodNotAllowed = true
+	// gin's own redirect of a stray trailing slash answers with an HTML
+	// body and before any middleware (no request id, log line or
+	// metric); NoRoute below redirects instead.
+	r.RedirectTrailingSlash = false
 	r.ContextWithFallback = true
 	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), s.metrics.observe(), securityHeaders())
 	if len(d.CORSOrigins) > 0 {
@@ -92,6 +96,10 @@ func NewHandler(d Deps) http.Handler {
 	}
 	r.Use(limitBody(d.MaxBodyBytes))
 	r.NoRoute(s.wrap(func(c *gin.Context) error {
+		if to, ok := s.slashTwin(c.Request.Method, c.Request.URL.Path); ok {
+			redirect(c, to)
+			return nil
+		}
 		return &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
 	}))
 	r.NoMethod(s.wrap(func(c *gin.Context) error {
