@@ -219,6 +219,13 @@ func TestIdentifyingCodes(t *testing.T) {
 	e.expect(http.StatusCreated, http.MethodPost, "/v1/studies/"+patterned.ID+"/dyads", dyadBody("C-012", "K-001"))
 	checkProblem(t, e.do(http.MethodPost, "/v1/studies", `{"name":"x","forms":{"client":"wai_sr_client"},"code_pattern":"([a-z"}`),
 		"a broken pattern", problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"code_pattern", "invalid_pattern"}}})
+	// A pattern no code can match (a space is outside the code alphabet)
+	// would refuse every dyad of the study.
+	rec := e.do(http.MethodPost, "/v1/studies", `{"name":"x","forms":{"client":"wai_sr_client"},"code_pattern":"C \\d{3}"}`)
+	p := checkProblem(t, rec, "a pattern no code matches", problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"code_pattern", "invalid_pattern"}}})
+	if !strings.Contains(p.Errors[0].Message, "no code can match") {
+		t.Errorf("the problem does not say why: %s", rec.Body)
+	}
 }
 
 // TestEnrolWithCollectKey: a survey frontend with a collect key bound to

@@ -17,11 +17,6 @@ type DyadInput struct {
 	CounsellorCode string
 }
 
-// codePattern keeps codes pseudonymous-looking: no spaces, no @, short.
-// It does not make a name safe, but it stops e-mail addresses and full
-// names with spaces, the usual accidents.
-var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // checkCode refuses codes that are not pseudonyms: outside the code
 // alphabet, shaped like a personal identity number, an e-mail address, a
 // phone number or a name (see internal/pseudonym), or, when the study
@@ -31,7 +26,7 @@ func checkCode(fe *fieldErrors, field, code string, st Study, pattern *regexp.Re
 	switch {
 	case code == "":
 		fe.add(field, "required", "a pseudonymous code is required")
-	case !codePattern.MatchString(code):
+	case !pseudonym.WellFormed(code):
 		fe.add(field, "invalid_code", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit; never a name")
 	default:
 		if reason, ok := pseudonym.Identifying(code); ok {

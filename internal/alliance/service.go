@@ -113,7 +113,7 @@ func (s *Service) CreateStudy(ctx context.Context, in StudyInput) (Study, error)
 		fe.add("forms.counsellor", "not_parallel", fmt.Sprintf("form %q is not a parallel form of %q (parallel forms come from one definition: the same family and version)", picked[1].ID, picked[0].ID))
 	}
 	if in.CodePattern != "" {
-		if _, err := pseudonym.CompilePattern(in.CodePattern); err != nil {
+		if err := pseudonym.CheckPattern(in.CodePattern); err != nil {
 			fe.add("code_pattern", "invalid_pattern", err.Error())
 		}
 	}

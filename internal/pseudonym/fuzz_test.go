@@ -2,6 +2,7 @@ package pseudonym_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/alliance-project/alliance/internal/pseudonym"
@@ -34,11 +35,13 @@ func FuzzIdentifying(f *testing.F) {
 
 // FuzzCompilePattern checks that CompilePattern never panics, wraps
 // ErrInvalidPattern on every error, and returns only patterns that match
-// whole codes.
+// whole codes; and that CheckPattern refuses no pattern that a
+// well-formed code matches.
 func FuzzCompilePattern(f *testing.F) {
 	for _, s := range [][2]string{
 		{`C-\d{3}`, "C-017"}, {`^C-\d+|K-\d+$`, "C-1x"}, {`a)|(b`, "ab"}, {`(?m)^C\d+$`, "X\nC1"},
 		{`(?i)c-\d+`, "C-1"}, {`.*`, ""}, {`[`, "["}, {`\z`, "x"}, {`x|`, "x"},
+		{`\bC\b-\d`, "C-1"}, {`(?i)k\w{2,}`, "Kx_"}, {`[^ ]{64}`, strings.Repeat("a", 64)},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -55,6 +58,11 @@ func FuzzCompilePattern(f *testing.F) {
 		}
 		if loc := re.FindStringIndex(code); loc != nil && (loc[0] != 0 || loc[1] != len(code)) {
 			t.Fatalf("CompilePattern(%q) matched %q at %v, not the whole code", expr, code, loc)
+		}
+		// CheckPattern may refuse a pattern for matching no code only
+		// if it is right.
+		if err := pseudonym.CheckPattern(expr); err != nil && pseudonym.WellFormed(code) && re.MatchString(code) {
+			t.Fatalf("CheckPattern(%q) = %v, but it matches the code %q", expr, err, code)
 		}
 	})
 }

@@ -1,10 +1,12 @@
 package pseudonym
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 )
 
 // MaxPatternLen is the longest code_pattern a study may set, in bytes. A
@@ -49,4 +51,154 @@ func CompilePattern(expr string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("%w: matches the empty code", ErrInvalidPattern)
 	}
 	return re, nil
+}
+
+// CheckPattern is CompilePattern for a pattern a study is about to set:
+// it also refuses a pattern that no well-formed code matches (a space,
+// a letter outside ASCII, more than MaxCodeLen characters), which would
+// refuse every dyad the study enrols with a pattern_mismatch that no
+// code could cure.
+func CheckPattern(expr string) error {
+	re, err := CompilePattern(expr)
+	if err != nil {
+		return err
+	}
+	prog, err := syntax.Compile(mustParse(re.String()).Simplify())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPattern, err)
+	}
+	if !matchesSomeCode(prog) {
+		return fmt.Errorf("%w: no code can match it: codes are 1-%d letters (A-Z, a-z), digits, '.', '_' or '-', starting with a letter or digit",
+			ErrInvalidPattern, MaxCodeLen)
+	}
+	return nil
+}
+
+// mustParse parses a pattern that has compiled already.
+func mustParse(expr string) *syntax.Regexp {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		panic("pseudonym: a compiled pattern does not parse: " + err.Error())
+	}
+	return re
+}
+
+// searchBudget bounds the work matchesSomeCode does, in instructions
+// visited; a pattern that needs more is given the benefit of the doubt.
+// Patterns are at most MaxPatternLen bytes and checked once, when a study
+// is defined; a plain one takes a few thousand.
+const searchBudget = 2_000_000
+
+// matchesSomeCode reports whether prog accepts a well-formed code. It runs
+// the pattern's automaton on every code at once, breadth first: the
+// states reached after n characters are the sets of instructions the
+// program can be at, with the class of the last character (for \b),
+// each kept once, so the search ends after MaxCodeLen characters or when
+// no new state is left.
+func matchesSomeCode(prog *syntax.Prog) bool {
+	type state struct {
+		pcs  string // the sorted instruction numbers, 4 bytes each
+		prev rune   // -1 before the first character, else 'a' for a word character and '.' for another
+	}
+	work := 0
+	closure := func(pcs []uint32, ctx syntax.EmptyOp) []uint32 {
+		var out []uint32
+		seen := make(map[uint32]bool)
+		stack := append([]uint32(nil), pcs...)
+		for len(stack) > 0 {
+			pc := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[pc] {
+				continue
+			}
+			seen[pc] = true
+			work++
+			switch in := &prog.Inst[pc]; in.Op {
+			case syntax.InstAlt, syntax.InstAltMatch:
+				stack = append(stack, in.Out, in.Arg)
+			case syntax.InstCapture, syntax.InstNop:
+				stack = append(stack, in.Out)
+			case syntax.InstEmptyWidth:
+				if syntax.EmptyOp(in.Arg)&^ctx == 0 {
+					stack = append(stack, in.Out)
+				}
+			case syntax.InstMatch, syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+				out = append(out, pc)
+			}
+		}
+		return out
+	}
+	encode := func(pcs []uint32) string {
+		slices.Sort(pcs)
+		pcs = slices.Compact(pcs)
+		b := make([]byte, 0, 4*len(pcs))
+		for _, pc := range pcs {
+			b = binary.LittleEndian.AppendUint32(b, pc)
+		}
+		return string(b)
+	}
+	decode := func(s string) []uint32 {
+		pcs := make([]uint32, len(s)/4)
+		for i := range pcs {
+			pcs[i] = binary.LittleEndian.Uint32([]byte(s[4*i:]))
+		}
+		return pcs
+	}
+	class := func(r rune) rune {
+		if syntax.IsWordChar(r) {
+			return 'a'
+		}
+		return '.'
+	}
+	start := state{encode([]uint32{uint32(prog.Start)}), -1}
+	seen := map[state]bool{start: true}
+	frontier := []state{start}
+	for n := 0; len(frontier) > 0; n++ {
+		var next []state
+		for _, st := range frontier {
+			pcs := decode(st.pcs)
+			if n > 0 {
+				for _, pc := range closure(pcs, syntax.EmptyOpContext(st.prev, -1)) {
+					if prog.Inst[pc].Op == syntax.InstMatch {
+						return true
+					}
+				}
+			}
+			if n == MaxCodeLen {
+				continue
+			}
+			alphabet := codeRest
+			if n == 0 {
+				alphabet = codeStart
+			}
+			// The empty-width context of the next character depends on
+			// its being a word character or not (the alphabet has no
+			// newline), so two closures serve the whole alphabet.
+			closed := map[syntax.EmptyOp][]uint32{}
+			for _, c := range alphabet {
+				ctx := syntax.EmptyOpContext(st.prev, c)
+				if _, ok := closed[ctx]; !ok {
+					closed[ctx] = closure(pcs, ctx)
+				}
+				var to []uint32
+				for _, pc := range closed[ctx] {
+					if in := &prog.Inst[pc]; in.Op != syntax.InstMatch && in.MatchRune(c) {
+						to = append(to, in.Out)
+					}
+				}
+				if work > searchBudget {
+					return true
+				}
+				if len(to) == 0 {
+					continue
+				}
+				if s := (state{encode(to), class(c)}); !seen[s] {
+					seen[s] = true
+					next = append(next, s)
+				}
+			}
+		}
+		frontier = next
+	}
+	return false
 }

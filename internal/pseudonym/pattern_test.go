@@ -90,3 +90,58 @@ func TestCompilePatternRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPattern: a study's pattern must let some well-formed code
+// through; one that none can match would refuse every dyad.
+func TestCheckPattern(t *testing.T) {
+	t.Parallel()
+	ok := []string{
+		`C-\d{3}`, `(KW|ST)[0-9]-[CK][0-9]{3}`, `(?i)c-\d+`, `\w+`, `.+`,
+		`[^ ]{64}`,         // exactly the longest code
+		`x*y`,              // the shortest code is one character
+		`Ä?B\d`,            // the non-ASCII part is optional
+		`\bC\b-\d+`,        // word boundaries inside a code
+		`(a|b)*a(a|b){20}`, // many states, still searched to the end
+		`[a-z]{10}\d{10}\.[A-Z]+`,
+	}
+	for _, expr := range ok {
+		if err := pseudonym.CheckPattern(expr); err != nil {
+			t.Errorf("CheckPattern(%q) = %v, want nil", expr, err)
+		}
+	}
+	none := []string{
+		`C \d{3}`,       // a space
+		`Ä\d+`,          // a letter outside ASCII
+		`[^ ]{65}`,      // longer than any code
+		`\d{70,}`,       // likewise
+		`-C\d+`,         // a code starts with a letter or digit
+		`C@\d+`,         // no '@' in a code
+		`C\bD`,          // no boundary between two word characters
+		`[^\x00-\x7f]+`, // nothing ASCII
+	}
+	for _, expr := range none {
+		err := pseudonym.CheckPattern(expr)
+		if !errors.Is(err, pseudonym.ErrInvalidPattern) || !strings.Contains(err.Error(), "no code can match") {
+			t.Errorf("CheckPattern(%q) = %v, want ErrInvalidPattern: no code can match", expr, err)
+		}
+	}
+	// What CompilePattern refuses, CheckPattern refuses too.
+	if err := pseudonym.CheckPattern(`(C-\d+`); !errors.Is(err, pseudonym.ErrInvalidPattern) {
+		t.Errorf("CheckPattern of an unbalanced pattern = %v", err)
+	}
+}
+
+// TestWellFormed: the code alphabet.
+func TestWellFormed(t *testing.T) {
+	t.Parallel()
+	for _, c := range []string{"a", "Z9", "KW3-C017", "site.a_1-x", strings.Repeat("a", pseudonym.MaxCodeLen)} {
+		if !pseudonym.WellFormed(c) {
+			t.Errorf("WellFormed(%q) = false", c)
+		}
+	}
+	for _, c := range []string{"", "-a", ".a", "_a", "a b", "a@b", "Ä1", "a\x00", strings.Repeat("a", pseudonym.MaxCodeLen+1)} {
+		if pseudonym.WellFormed(c) {
+			t.Errorf("WellFormed(%q) = true", c)
+		}
+	}
+}
