@@ -1,11 +1,13 @@
 package migrations_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"maps"
 	"net/url"
 	"os"
@@ -297,4 +299,61 @@ VALUES ($1, 'st_1', 'dy_1', $2, 'client', 2, $3, 'ra', 'ra', $4, '{}', $5, $6)`,
 			t.Errorf("repaired_by after 00012 = %v, want %v", got, want)
 		}
 	})
+}
+
+// TestUpgradedSQLiteFileIsClean: an SQLite database written by the first
+// release (schema version 3, no secure_delete) passes PRAGMA
+// integrity_check once upgraded, which `alliance backup` runs on every
+// copy (SQLite 3.42-3.46 misread the REAL defaults 00008 added as NULL),
+// and keeps no copy of a row deleted before the upgrade, which erasure
+// could not reach.
+func TestUpgradedSQLiteFileIsClean(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wave1.db")
+	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	p, err := migrations.NewProvider(db, migrations.SQLite, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, now := before(t, ctx, db, p, 3)
+	const canary, live = "CANARY-Q7X2-OLD", "CANARY-LIVE-K4"
+	exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_2', 'st_1', $1, 'K2', $2)`, canary, now)
+	// A live dyad first, then enough others that the rebuilt table splits
+	// the page that held it.
+	exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_3', 'st_1', $1, 'K3', $2)`, live, now)
+	for i := range 300 {
+		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ($1, 'st_1', $2, 'K9', $3)`,
+			fmt.Sprintf("dy_x%03d", i), fmt.Sprintf("C-%03d-with-a-longer-code-to-fill-pages", i), now)
+	}
+	exec(`DELETE FROM dyads WHERE id = 'dy_2'`)
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte(canary)) {
+		t.Fatal("the deleted row's bytes are not in the file before the upgrade: the test proves nothing")
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	// Erased after the upgrade, as the service erases (secure_delete), the
+	// live dyad leaves no copy either: the rebuild left none behind.
+	exec(`PRAGMA secure_delete = ON`)
+	exec(`DELETE FROM dyads WHERE id = 'dy_3'`)
+	if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(live)) {
+		t.Error("a dyad erased after the upgrade left a copy in the file")
+	}
+	var res string
+	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
+		t.Errorf("integrity_check after the upgrade = %q, %v; want ok", res, err)
+	}
+	if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(canary)) {
+		t.Error("a row deleted before the upgrade is still in the file after it")
+	}
+	var band, z float64
+	if err := db.QueryRowContext(ctx, `SELECT alert_divergence_band, alert_rupture_z FROM studies WHERE id = 'st_1'`).Scan(&band, &z); err != nil || band != 1.0 || z != 1.96 {
+		t.Errorf("the old study's thresholds = %v, %v (%v); want the defaults 1, 1.96", band, z, err)
+	}
 }

@@ -12,7 +12,7 @@ import (
 // the payloads of their audit entries are redacted; the audit log keeps
 // who did what and when, and the erasure itself. Deleted bytes are then
 // purged from the files: SQLite overwrites deleted content with zeros
-// (secure_delete on the writer's connection) and the WAL, which still
+// (secure_delete on every connection, see SQLiteDSN) and the WAL, which still
 // holds the pages as they were before, is checkpointed and truncated; on
 // PostgreSQL the tables are vacuumed.
 const (

@@ -76,8 +76,14 @@ const readIdleConns = 8
 // WAL journal, synchronous=FULL, foreign keys, a busy timeout and BEGIN
 // IMMEDIATE. The load tool's bare-insert ceiling uses it too, so the
 // comparison is with the same durability.
+//
+// secure_delete overwrites deleted content with zeros, so an erased
+// dyad's codes and answers do not linger in free space of the database
+// file. It is on for every connection, not only the writer's: a migration
+// that rewrites rows writes through the pool.
 func SQLiteDSN(path string) string {
 	q := url.Values{}
+	q.Set("_secure_delete", "on")
 	q.Set("_foreign_keys", "on")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
@@ -94,10 +100,7 @@ func SQLiteDSN(path string) string {
 // The writer leaves checkpoints to the checkpointer; wal_autocheckpoint
 // stays on, at 10,000 pages (40 MB of WAL), only as the backstop should
 // the background checkpoints fall behind.
-//
-// secure_delete overwrites deleted content with zeros, so an erased dyad's
-// codes and answers do not linger in free space of the database file.
-const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000; PRAGMA secure_delete = ON"
+const writerPragmas = "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000"
 
 // writerDriver is mattn's SQLite driver with writerPragmas run on every
 // connection it opens, so they hold even if database/sql ever replaces

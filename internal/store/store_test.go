@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -530,4 +531,29 @@ func runStoreTests(t *testing.T, open func(*testing.T) *store.Store) {
 			t.Errorf("CountStudyRatings = %+v, %v; want %+v", c, err, wantC)
 		}
 	})
+}
+
+// TestSecureDeleteOnEveryConnection: every SQLite connection of the store,
+// the pool's as well as the writer's, overwrites deleted content with
+// zeros, since migrations rewrite rows through the pool; otherwise an
+// erasure could leave copies it never reaches.
+func TestSecureDeleteOnEveryConnection(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 3) // held at once, so three connections
+	for i := range conns {
+		c, err := st.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for i, c := range conns {
+		var on int
+		if err := c.QueryRowContext(ctx, "PRAGMA secure_delete").Scan(&on); err != nil || on != 1 {
+			t.Errorf("pool connection %d: secure_delete = %d (%v), want 1", i, on, err)
+		}
+	}
 }
