@@ -268,4 +268,12 @@ func TestEnrolWithCollectKey(t *testing.T) {
 	global := e.newKey(`{"name":"any study","scopes":["collect"]}`)
 	checkProblem(t, e.do(http.MethodGet, "/v1/studies/"+st.ID+"/dyads", "", "Authorization", "Bearer "+global),
 		"a collect key bound to no study", problemWant{status: 403, typ: "urn:alliance:problem:forbidden"})
+	// analyze beside an unbound collect reads dyads, and enrols in no
+	// study (the first release's keys could have both).
+	both := e.newKey(`{"name":"collect and analyze","scopes":["collect","analyze"]}`)
+	e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/dyads", "", "Authorization", "Bearer "+both)
+	for _, study := range []string{st.ID, other.ID} {
+		checkProblem(t, e.do(http.MethodPost, "/v1/studies/"+study+"/dyads", dyadBody("C-018", "K-03"), "Authorization", "Bearer "+both),
+			"enrolling with an unbound collect and analyze key", problemWant{status: 403, typ: "urn:alliance:problem:forbidden"})
+	}
 }

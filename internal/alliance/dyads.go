@@ -38,15 +38,26 @@ func checkCode(fe *fieldErrors, field, code string, st Study, pattern *regexp.Re
 	}
 }
 
-// enrols checks that the actor may create and look up dyads of a study:
-// admin and analyze keys as they see studies; a collect key (a survey
-// frontend enrolling its participants) only when it is bound to a study,
-// so it never sees another study's codes.
+// enrols checks that the actor may add dyads to a study: admin keys, and
+// a collect key bound to a study (a survey frontend enrolling its
+// participants; the study's lookup checks the binding). An analyze key
+// only reads, and beside an unbound collect key it is no licence to enrol
+// in every study.
 func enrols(a Actor) error {
+	if a.Has(auth.ScopeAdmin) || (a.Has(auth.ScopeCollect) && a.StudyID != "") {
+		return nil
+	}
+	return fmt.Errorf("dyads are enrolled by admin keys, and by collect keys bound to a study: %w", ErrForbidden)
+}
+
+// looksUpDyads checks that the actor may find dyads by id or code: admin
+// and analyze keys as they see studies; a collect key only when it is
+// bound to a study, so it never sees another study's codes.
+func looksUpDyads(a Actor) error {
 	if a.Has(auth.ScopeAdmin) || a.Has(auth.ScopeAnalyze) || a.StudyID != "" {
 		return nil
 	}
-	return fmt.Errorf("a collect key enrols and looks up dyads only when it is bound to a study: %w", ErrForbidden)
+	return fmt.Errorf("a collect key looks up dyads only when it is bound to a study: %w", ErrForbidden)
 }
 
 // CreateDyad adds a dyad to an existing study; the client code is unique
@@ -101,9 +112,9 @@ func (s *Service) FindDyadByID(ctx context.Context, id string) (Dyad, error) {
 }
 
 // GetDyad returns one dyad to a caller that asked for it by id (see
-// enrols); FindDyadByID serves the use cases that act on a dyad.
+// looksUpDyads); FindDyadByID serves the use cases that act on a dyad.
 func (s *Service) GetDyad(ctx context.Context, id string) (Dyad, error) {
-	if err := enrols(ActorFrom(ctx)); err != nil {
+	if err := looksUpDyads(ActorFrom(ctx)); err != nil {
 		return Dyad{}, err
 	}
 	return s.FindDyadByID(ctx, id)
@@ -113,7 +124,7 @@ func (s *Service) GetDyad(ctx context.Context, id string) (Dyad, error) {
 // with a client code or a counsellor code, matched exactly: a frontend
 // finds its participant's dyad by code.
 func (s *Service) FindDyads(ctx context.Context, f DyadFilter) ([]Dyad, error) {
-	if err := enrols(ActorFrom(ctx)); err != nil {
+	if err := looksUpDyads(ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
 	p, err := checkPage(f.Page)
