@@ -218,3 +218,46 @@ func TestRatingConcurrentDuplicates(t *testing.T) {
 		t.Errorf("GET %s has %d ratings, want 1", path, len(list.Items))
 	}
 }
+
+// TestFirstReleaseKeysReplay: the first release recorded idempotency keys
+// as clients sent them, before keys were scoped to the credential and the
+// request. A retry that spans the upgrade with the same method, path and
+// body is replayed: a POST gets its rating, not 409, and a PUT retried
+// after a later amendment does not add a version that reverts it. Under
+// another body the old key is a new key.
+func TestFirstReleaseKeysReplay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	unscope := func(ratingID, key string) { // what the first release stored
+		t.Helper()
+		res, err := e.store.DB().Exec(`UPDATE idempotency_keys SET key = $1 WHERE rating_id = $2`, key, ratingID)
+		if n, _ := res.RowsAffected(); err != nil || n != 1 {
+			t.Fatalf("rewrite the key of %s: %v, %d rows", ratingID, err, n)
+		}
+	}
+	post, body := ratingsPath(d.ID), ratingBody(1, "client", refClient)
+	first := decode[api.RatingResponse](t, e.expect(http.StatusCreated, http.MethodPost, post, body, "Idempotency-Key", "old-post"))
+	unscope(first.ID, "old-post")
+	again := e.expect(http.StatusCreated, http.MethodPost, post, body, "Idempotency-Key", "old-post")
+	if again.Header().Get("Idempotent-Replayed") != "true" || decode[api.RatingResponse](t, again).ID != first.ID {
+		t.Errorf("POST retried across the upgrade = %d, replayed %q: %s; want the first rating replayed", again.Code,
+			again.Header().Get("Idempotent-Replayed"), again.Body)
+	}
+	other := ratingBody(1, "client", strings.Replace(refClient, "[5", "[4", 1))
+	checkProblem(t, e.do(http.MethodPost, post, other, "Idempotency-Key", "old-post"), "the old key with another body",
+		problemWant{status: 409, typ: "urn:alliance:problem:conflict"})
+
+	put := ratingPath(d.ID, 1, "client")
+	v2body := `{"answers":` + strings.Replace(refClient, "[5", "[3", 1) + `}`
+	v2 := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodPut, put, v2body, "Idempotency-Key", "old-put"))
+	unscope(v2.ID, "old-put")
+	e.expect(http.StatusOK, http.MethodPut, put, `{"answers":`+strings.Replace(refClient, "[5", "[2", 1)+`}`)
+	retry := e.expect(http.StatusOK, http.MethodPut, put, v2body, "Idempotency-Key", "old-put")
+	if retry.Header().Get("Idempotent-Replayed") != "true" || decode[api.RatingResponse](t, retry).ID != v2.ID {
+		t.Errorf("PUT retried across the upgrade = %s; want version 2 replayed", retry.Body)
+	}
+	if hist := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, put+"/history", "")); len(hist.Items) != 3 {
+		t.Errorf("history has %d versions after the retried PUT, want 3", len(hist.Items))
+	}
+}

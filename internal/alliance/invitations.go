@@ -214,7 +214,7 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
-		return Rating{}, false, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, err)
+		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, err))
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store survey rating: %w", err)
 	}

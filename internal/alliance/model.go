@@ -171,6 +171,9 @@ type Idempotency struct {
 	Key         string
 	Request     string
 	Fingerprint string
+	// unscoped is the key as the client sent it, which scopedTo replaces:
+	// the first release recorded keys so (see replay).
+	unscoped string
 }
 
 // scopedTo returns the key the store records for i: the client's key
@@ -188,7 +191,7 @@ func (i *Idempotency) scopedTo(a Actor) *Idempotency {
 		h.Write([]byte{0})
 	}
 	out := *i
-	out.Key = hex.EncodeToString(h.Sum(nil))
+	out.Key, out.unscoped = hex.EncodeToString(h.Sum(nil)), i.Key
 	return &out
 }
 

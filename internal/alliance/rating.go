@@ -92,7 +92,9 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
-		return Rating{}, false, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", c.session, c.role, err)
+		// A retry whose first attempt the first release recorded (see
+		// replay) finds the slot taken by its own rating.
+		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", c.session, c.role, err))
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store rating: %w", err)
 	}
@@ -221,11 +223,24 @@ func (s *Service) replayOr(ctx context.Context, idem *Idempotency, err error) (R
 // replay returns the rating a committed idempotency key points to. It
 // reports ok=false when the key is new (or absent), and
 // ErrIdempotencyMismatch when the key was used for another request.
+//
+// The first release recorded keys as clients sent them, unscoped, with
+// the same fingerprint of method, path and body. A retry that spans the
+// upgrade (a frontend's offline queue, say) finds its key so, and is the
+// same request only if the fingerprint is the same; otherwise it is a
+// new key, as it would have been for another credential. Without this an
+// amendment retried after the upgrade made a new version, reverting any
+// made since.
 func (s *Service) replay(ctx context.Context, idem *Idempotency) (Rating, bool, error) {
 	if idem == nil {
 		return Rating{}, false, nil
 	}
 	rec, err := s.store.FindIdempotency(ctx, idem.Key)
+	if errors.Is(err, ErrNotFound) && idem.unscoped != "" {
+		if old, oerr := s.store.FindIdempotency(ctx, idem.unscoped); oerr == nil && old.Fingerprint == idem.Fingerprint {
+			rec, err = old, nil
+		}
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return Rating{}, false, nil
