@@ -63,7 +63,12 @@ func CheckPattern(expr string) error {
 	if err != nil {
 		return err
 	}
-	prog, err := syntax.Compile(mustParse(re.String()).Simplify())
+	// The program of the anchored pattern, as regexp compiles it.
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPattern, err)
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidPattern, err)
 	}
@@ -72,15 +77,6 @@ func CheckPattern(expr string) error {
 			ErrInvalidPattern, MaxCodeLen)
 	}
 	return nil
-}
-
-// mustParse parses a pattern that has compiled already.
-func mustParse(expr string) *syntax.Regexp {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		panic("pseudonym: a compiled pattern does not parse: " + err.Error())
-	}
-	return re
 }
 
 // searchBudget bounds the work matchesSomeCode does, in instructions
