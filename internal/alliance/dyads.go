@@ -27,7 +27,7 @@ func checkCode(fe *fieldErrors, field, code string, st Study, pattern *regexp.Re
 	case code == "":
 		fe.add(field, "required", "a pseudonymous code is required")
 	case !pseudonym.WellFormed(code):
-		fe.add(field, "invalid_code", "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit; never a name")
+		fe.add(field, "invalid_code", fmt.Sprintf("1-%d characters: letters, digits, '.', '_' or '-', starting with a letter or digit; never a name", pseudonym.MaxCodeLen))
 	default:
 		if reason, ok := pseudonym.Identifying(code); ok {
 			fe.add(field, "looks_identifying", fmt.Sprintf("this looks like %s (%s); use a pseudonymous study code that identifies no one",
