@@ -212,6 +212,10 @@ type WithdrawalResponse struct {
 	At         time.Time `json:"at" format:"date-time"`
 	Scope      string    `json:"scope" example:"client" enums:"client,counsellor,both"`
 	ReasonCode string    `json:"reason_code" example:"consent_withdrawn"`
+	// WidenedAt is when the scope widened to both, the other side
+	// withdrawing too (at stays when collection stopped); null if it did
+	// not.
+	WidenedAt *time.Time `json:"widened_at" format:"date-time" extensions:"x-nullable"`
 }
 
 // DyadList is one page of dyads; Next is the cursor of the next page.
@@ -223,7 +227,7 @@ type DyadList struct {
 func toDyadResponse(d alliance.Dyad) DyadResponse {
 	out := DyadResponse{ID: d.ID, StudyID: d.StudyID, ClientCode: d.ClientCode, CounsellorCode: d.CounsellorCode, CreatedAt: d.CreatedAt}
 	if w := d.Withdrawal; w != nil {
-		out.Withdrawal = &WithdrawalResponse{At: w.At, Scope: w.Scope, ReasonCode: w.Reason}
+		out.Withdrawal = &WithdrawalResponse{At: w.At, Scope: w.Scope, ReasonCode: w.Reason, WidenedAt: w.WidenedAt}
 	}
 	return out
 }

@@ -242,6 +242,40 @@ func TestExportUpdatedSinceVoidsAndWithdrawals(t *testing.T) {
 	}
 }
 
+// TestExportUpdatedSinceWidening: when the other side withdraws too, the
+// withdrawal's scope widens to both while its time stays when collection
+// stopped; an incremental pull after the first withdrawal has the
+// dyad's rows again, with the wider scope, and the dyad says when it
+// widened.
+func TestExportUpdatedSinceWidening(t *testing.T) {
+	t.Parallel()
+	e, sid, dyads := exportStudy(t)
+	withdraw := "/v1/dyads/" + dyads[1].ID + "/withdraw"
+	first := decode[api.DyadResponse](t, e.expect(http.StatusOK, http.MethodPost, withdraw, `{"scope":"client","reason_code":"consent_withdrawn"}`))
+	since := time.Now().UTC()
+	time.Sleep(2 * time.Millisecond)
+	widened := decode[api.DyadResponse](t, e.expect(http.StatusOK, http.MethodPost, withdraw, `{"scope":"counsellor","reason_code":"other"}`))
+	if w := widened.Withdrawal; w == nil || w.Scope != "both" || !w.At.Equal(first.Withdrawal.At) || w.WidenedAt == nil || !w.WidenedAt.After(since) {
+		t.Fatalf("widened withdrawal = %+v; want scope both, the first time, and widened_at after %v", w, since)
+	}
+	if got := decode[api.DyadResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+dyads[1].ID, "")); got.Withdrawal.WidenedAt == nil ||
+		!got.Withdrawal.WidenedAt.Equal(*widened.Withdrawal.WidenedAt) {
+		t.Errorf("GET the dyad: withdrawal %+v, want widened_at %v", got.Withdrawal, widened.Withdrawal.WidenedAt)
+	}
+	q := "updated_since=" + url.QueryEscape(since.Format(time.RFC3339Nano))
+	for _, shape := range []string{"long", "wide"} {
+		_, rows := readCSV(t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+sid+"/export?shape="+shape+"&"+q, "").Body.Bytes())
+		if len(rows) == 0 {
+			t.Errorf("%s export since the first withdrawal is empty; want the widened dyad's rows", shape)
+		}
+		for _, row := range rows {
+			if row["dyad_id"] != dyads[1].ID || row["withdrawal_scope"] != "both" {
+				t.Errorf("%s export since the first withdrawal has %v; want only the widened dyad, scope both", shape, row)
+			}
+		}
+	}
+}
+
 func TestExportErrors(t *testing.T) {
 	t.Parallel()
 	e, sid, _ := exportStudy(t)

@@ -8484,6 +8484,12 @@ const docTemplate = `{
                         "both"
                     ],
                     "example": "client"
+                },
+                "widened_at": {
+                    "description": "WidenedAt is when the scope widened to both, the other side\nwithdrawing too (at stays when collection stopped); null if it did\nnot.",
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
                 }
             }
         }

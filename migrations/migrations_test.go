@@ -357,3 +357,31 @@ func TestUpgradedSQLiteFileIsClean(t *testing.T) {
 		t.Errorf("the old study's thresholds = %v, %v (%v); want the defaults 1, 1.96", band, z, err)
 	}
 }
+
+// TestWithdrawalWidenedAtBackfilled: migration 00016 gives a withdrawal
+// widened before it the time of its widening from the audit log, and none
+// to a withdrawal that never widened.
+func TestWithdrawalWidenedAtBackfilled(t *testing.T) {
+	t.Parallel()
+	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
+		exec, now := before(t, ctx, db, p, 15)
+		widened := now.Add(time.Hour).Truncate(time.Millisecond)
+		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_2', 'st_1', 'C2', 'K1', $1)`, now)
+		exec(`UPDATE dyads SET withdrawn_at = $1, withdrawn_scope = 'both', withdrawal_reason = 'other' WHERE id = 'dy_1'`, now)
+		exec(`UPDATE dyads SET withdrawn_at = $1, withdrawn_scope = 'client', withdrawal_reason = 'other' WHERE id = 'dy_2'`, now)
+		const audit = `INSERT INTO audit_log (at, actor, action, resource, resource_id, study_id, dyad_id, before, after) VALUES ($1, 'system', 'dyad.withdraw', 'dyad', $2, 'st_1', $2, $3, '{}')`
+		exec(audit, now, "dy_1", nil)
+		exec(audit, widened, "dy_1", `{"scope":"client"}`)
+		exec(audit, now, "dy_2", nil)
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		var at sql.NullTime
+		if err := db.QueryRowContext(ctx, `SELECT withdrawal_widened_at FROM dyads WHERE id = 'dy_1'`).Scan(&at); err != nil || !at.Valid || !at.Time.Equal(widened) {
+			t.Errorf("widened dyad: withdrawal_widened_at = %v (%v), want %v", at, err, widened)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT withdrawal_widened_at FROM dyads WHERE id = 'dy_2'`).Scan(&at); err != nil || at.Valid {
+			t.Errorf("dyad withdrawn once: withdrawal_widened_at = %v (%v), want NULL", at, err)
+		}
+	})
+}

@@ -40,21 +40,26 @@ func (s *Service) WithdrawDyad(ctx context.Context, dyadID string, in WithdrawIn
 	if err != nil {
 		return d, err
 	}
-	w := Withdrawal{At: s.now(), Scope: in.Scope, Reason: in.ReasonCode}
+	now := s.now()
+	w := Withdrawal{At: now, Scope: in.Scope, Reason: in.ReasonCode}
 	from, before := "", any(nil)
 	if p := d.Withdrawal; p != nil {
 		if p.Scope == in.Scope || p.Scope == "both" {
 			return d, nil
 		}
 		from, before = p.Scope, map[string]any{"scope": p.Scope, "reason_code": p.Reason}
-		w = Withdrawal{At: p.At, Scope: "both", Reason: p.Reason}
+		w = Withdrawal{At: p.At, Scope: "both", Reason: p.Reason, WidenedAt: &now}
 	}
 	view := map[string]any{"scope": w.Scope, "reason_code": w.Reason}
 	if from != "" {
 		view["widening_reason_code"] = in.ReasonCode // the other side's
 	}
-	ev := s.newEvent(EventDyadWithdrawn, d.StudyID, d.ID, map[string]any{"dyad_id": d.ID, "study_id": d.StudyID,
-		"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode, "scope": w.Scope, "reason_code": w.Reason, "withdrawn_at": w.At})
+	data := map[string]any{"dyad_id": d.ID, "study_id": d.StudyID,
+		"client_code": d.ClientCode, "counsellor_code": d.CounsellorCode, "scope": w.Scope, "reason_code": w.Reason, "withdrawn_at": w.At}
+	if w.WidenedAt != nil {
+		data["widened_at"] = *w.WidenedAt
+	}
+	ev := s.newEvent(EventDyadWithdrawn, d.StudyID, d.ID, data)
 	err = s.store.WithdrawDyad(ctx, d.ID, from, w, withEvent(s.audit(ctx, "dyad.withdraw", "dyad", d.ID, d.StudyID, d.ID, before, view), ev))
 	switch {
 	case errors.Is(err, ErrConflict): // withdrawn meanwhile

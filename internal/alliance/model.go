@@ -95,6 +95,9 @@ type Withdrawal struct {
 	// a dyad's ratings are only comparable in pairs.
 	Scope  string
 	Reason string
+	// WidenedAt is when the scope widened to both, the other side
+	// withdrawing too; At stays when collection stopped.
+	WidenedAt *time.Time
 }
 
 // Rating is one role's answers for one dyad session, with the scores they

@@ -3512,6 +3512,11 @@ type WithdrawalResponse struct {
 
 	// Scope Example: client
 	Scope WithdrawalResponseScope `json:"scope"`
+
+	// WidenedAt WidenedAt is when the scope widened to both, the other side
+	// withdrawing too (at stays when collection stopped); null if it did
+	// not.
+	WidenedAt *time.Time `json:"widened_at"`
 }
 
 // WithdrawalResponseScope Example: client

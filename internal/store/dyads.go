@@ -11,14 +11,15 @@ import (
 
 // dyadRow mirrors the dyads table.
 type dyadRow struct {
-	ID               string `gorm:"primaryKey"`
-	StudyID          string
-	ClientCode       string
-	CounsellorCode   string
-	CreatedAt        time.Time
-	WithdrawnAt      sql.NullTime
-	WithdrawnScope   sql.NullString
-	WithdrawalReason sql.NullString
+	ID                  string `gorm:"primaryKey"`
+	StudyID             string
+	ClientCode          string
+	CounsellorCode      string
+	CreatedAt           time.Time
+	WithdrawnAt         sql.NullTime
+	WithdrawnScope      sql.NullString
+	WithdrawalReason    sql.NullString
+	WithdrawalWidenedAt sql.NullTime
 }
 
 func (dyadRow) TableName() string { return "dyads" }
@@ -29,15 +30,16 @@ const (
 	// do the same, but PostgreSQL logs its DETAIL, which names the code,
 	// in the server's own log.
 	insertDyadSQL = `INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at,
-	withdrawn_at, withdrawn_scope, withdrawal_reason)
-VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)
+	withdrawn_at, withdrawn_scope, withdrawal_reason, withdrawal_widened_at)
+VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)
 ON CONFLICT DO NOTHING`
 	counsellorCodesSQL = `SELECT id, counsellor_code FROM dyads WHERE study_id = ?`
-	findDyadSQL        = `SELECT id, study_id, client_code, counsellor_code, created_at, withdrawn_at, withdrawn_scope, withdrawal_reason
+	findDyadSQL        = `SELECT id, study_id, client_code, counsellor_code, created_at, withdrawn_at, withdrawn_scope, withdrawal_reason,
+	withdrawal_widened_at
 FROM dyads WHERE id = ?`
 	// withdrawDyadSQL records a withdrawal over the one the caller read
 	// (its scope, '' for none), or nothing.
-	withdrawDyadSQL = `UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = ?, withdrawal_reason = ?
+	withdrawDyadSQL = `UPDATE dyads SET withdrawn_at = ?, withdrawn_scope = ?, withdrawal_reason = ?, withdrawal_widened_at = ?
 WHERE id = ? AND COALESCE(withdrawn_scope, '') = ?`
 )
 
@@ -46,6 +48,10 @@ func (r dyadRow) toDomain() alliance.Dyad {
 		CreatedAt: r.CreatedAt.UTC()}
 	if r.WithdrawnAt.Valid {
 		d.Withdrawal = &alliance.Withdrawal{At: r.WithdrawnAt.Time.UTC(), Scope: r.WithdrawnScope.String, Reason: r.WithdrawalReason.String}
+		if r.WithdrawalWidenedAt.Valid {
+			at := r.WithdrawalWidenedAt.Time.UTC()
+			d.Withdrawal.WidenedAt = &at
+		}
 	}
 	return d
 }
@@ -62,7 +68,7 @@ func (s *Store) CreateDyad(ctx context.Context, d alliance.Dyad, audit ...allian
 func (s *Store) FindDyadByID(ctx context.Context, id string) (alliance.Dyad, error) {
 	var r dyadRow
 	err := scanOne(s.reads.QueryContext(ctx, s.sql.findDyad, id))(&r.ID, &r.StudyID, &r.ClientCode, &r.CounsellorCode,
-		&r.CreatedAt, &r.WithdrawnAt, &r.WithdrawnScope, &r.WithdrawalReason)
+		&r.CreatedAt, &r.WithdrawnAt, &r.WithdrawnScope, &r.WithdrawalReason, &r.WithdrawalWidenedAt)
 	if err != nil {
 		return alliance.Dyad{}, err
 	}
@@ -94,7 +100,7 @@ func (s *Store) FindDyads(ctx context.Context, f alliance.DyadFilter) ([]allianc
 // yields ErrConflict.
 func (s *Store) WithdrawDyad(ctx context.Context, id, from string, w alliance.Withdrawal, audit ...alliance.AuditEntry) error {
 	return s.write(ctx, audit,
-		op{st: s.sql.withdrawDyad, args: []any{w.At, w.Scope, w.Reason, id, from},
+		op{st: s.sql.withdrawDyad, args: []any{w.At, w.Scope, w.Reason, w.WidenedAt, id, from},
 			none: fmt.Errorf("dyad %s was withdrawn meanwhile: %w", id, alliance.ErrConflict)},
 		op{st: s.sql.revokeDyadInvitations, args: []any{w.At, id}})
 }

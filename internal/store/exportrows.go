@@ -94,20 +94,22 @@ func exportQuery(d migrations.Dialect, studyID string, since *time.Time, wholeSe
 		q.WriteString(exportColumnsPostgres + exportFromPostgres)
 	}
 	// Since a time: the rows whose content changed after it. A rating
-	// stored then, or its dyad withdrawn then (every row of the dyad shows
-	// the withdrawal); in the wide shape the whole session, also when one
-	// of its sides was voided then (that side is now empty). A void or an
-	// erasure that leaves no row cannot show in the long shape.
+	// stored then, or its dyad withdrawn then, or its withdrawal widened
+	// (every row of the dyad shows the withdrawal); in the wide shape the
+	// whole session, also when one of its sides was voided then (that
+	// side is now empty). A void or an erasure that leaves no row cannot
+	// show in the long shape.
+	const withdrawnSince = `d.withdrawn_at > ? OR d.withdrawal_widened_at > ?`
 	switch {
 	case since != nil && wholeSessions:
 		q.WriteString(`
-  AND (d.withdrawn_at > ? OR EXISTS (SELECT 1 FROM ratings AS u WHERE u.dyad_id = r.dyad_id AND u.session = r.session
+  AND (` + withdrawnSince + ` OR EXISTS (SELECT 1 FROM ratings AS u WHERE u.dyad_id = r.dyad_id AND u.session = r.session
       AND ((u.superseded_at IS NULL AND u.created_at > ?) OR u.voided_at > ?)))`)
-		args = append(args, *since, *since, *since)
+		args = append(args, *since, *since, *since, *since)
 	case since != nil:
 		q.WriteString(`
-  AND (r.created_at > ? OR d.withdrawn_at > ?)`)
-		args = append(args, *since, *since)
+  AND (r.created_at > ? OR ` + withdrawnSince + `)`)
+		args = append(args, *since, *since, *since)
 	}
 	if d == migrations.SQLite {
 		q.WriteString(`
