@@ -462,6 +462,38 @@ func TestCustomInstrumentExports(t *testing.T) {
 			t.Errorf("%s: checked %d item columns, want 1", q, found)
 		}
 	}
+	// A built-in family numbers its forms alike but words the therapist's
+	// items its own way: each role's item is named with its own label.
+	wai := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	for _, q := range []string{"shape=wide&include=items", "shape=long&include=items"} {
+		cb := decode[api.CodebookResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+wai.ID+"/codebook?"+q, ""))
+		client, therapist := waiLabel(t, "wai_sr_client", 3), waiLabel(t, "wai_sr_therapist", 3)
+		for _, c := range cb.Columns {
+			switch {
+			case c.Name == "client_item_3" && (!strings.Contains(c.Description, client) || strings.Contains(c.Description, therapist)),
+				c.Name == "counsellor_item_3" && (!strings.Contains(c.Description, therapist) || strings.Contains(c.Description, client)),
+				c.Name == "item_3" && (!strings.Contains(c.Description, "client item 3 ("+client) || !strings.Contains(c.Description, "counsellor item 3 ("+therapist)):
+				t.Errorf("%s: %s %q; want the client's %q and the therapist's %q each where they answer", q, c.Name, c.Description, client, therapist)
+			}
+		}
+	}
+}
+
+// waiLabel is the label of item key of a built-in form, as the catalogue
+// serves it.
+func waiLabel(t *testing.T, form string, key int) string {
+	t.Helper()
+	f, ok := instrument.Builtin().Form(form)
+	if !ok {
+		t.Fatalf("no built-in form %s", form)
+	}
+	for _, it := range f.Items {
+		if it.Key == key {
+			return it.Label
+		}
+	}
+	t.Fatalf("%s has no item %d", form, key)
+	return ""
 }
 
 // sameLines compares NDJSON documents line by line, leaving out field,

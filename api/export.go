@@ -217,13 +217,20 @@ func appendCSV(b []byte, v *alliance.Value, nums *decimals) []byte {
 	return b
 }
 
-// appendTimestamp is t.AppendFormat(b, time.RFC3339Nano), written out for
+// exportTimestamp is the layout of an export's timestamps: RFC 3339 with
+// always six fractional digits, the service's precision. With a fixed
+// width they sort as text in time order, so an analyst's max() of a
+// column read as text is the latest time (RFC3339Nano drops trailing
+// zeros: "…:50.82971Z" sorted before "…:50.8Z" as text).
+const exportTimestamp = "2006-01-02T15:04:05.000000Z07:00"
+
+// appendTimestamp is t.AppendFormat(b, exportTimestamp), written out for
 // UTC times (every timestamp of an export): the general formatter reads
 // its layout afresh for each of 200,000 rows.
 func appendTimestamp(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
 	if t.Location() != time.UTC || year < 0 || year > 9999 {
-		return t.AppendFormat(b, time.RFC3339Nano)
+		return t.AppendFormat(b, exportTimestamp)
 	}
 	hour, minute, second := t.Clock()
 	b = appendDigits(b, year, 4)
@@ -232,12 +239,7 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 	b = appendDigits(append(b, 'T'), hour, 2)
 	b = appendDigits(append(b, ':'), minute, 2)
 	b = appendDigits(append(b, ':'), second, 2)
-	if ns := t.Nanosecond(); ns != 0 {
-		b = appendDigits(append(b, '.'), ns, 9)
-		for b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-	}
+	b = appendDigits(append(b, '.'), t.Nanosecond()/1000, 6)
 	return append(b, 'Z')
 }
 

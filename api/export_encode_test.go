@@ -134,7 +134,7 @@ func TestAppendTimestampMatchesAppendFormat(t *testing.T) {
 		default:
 			tm = tm.UTC().Truncate(time.Second)
 		}
-		if got, want := appendTimestamp(nil, tm), tm.AppendFormat(nil, time.RFC3339Nano); !bytes.Equal(got, want) {
+		if got, want := appendTimestamp(nil, tm), tm.AppendFormat(nil, exportTimestamp); !bytes.Equal(got, want) {
 			t.Fatalf("appendTimestamp(%v) = %s, want %s", tm, got, want)
 		}
 	}

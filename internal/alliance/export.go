@@ -228,8 +228,10 @@ func (ex exporter) scoreColumns(prefix, who string) []Column {
 
 // itemColumns describes one column per item of the family's numbering,
 // answered from roles (one role in the wide shape, the study's roles in
-// the long one). Where a role's form numbers the item otherwise, the
-// description names each role's item. A role the study has no form for
+// the long one). Where a role's form numbers the item otherwise, or words
+// it otherwise (the WAI-SR's therapist form: "I like the client" for the
+// client's "feels liked"), the description names each role's item. A
+// role the study has no form for
 // (the wide shape's counsellor of a client-only study) keeps its columns,
 // so that the wide shape is the same for every study, always missing.
 func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
@@ -241,7 +243,7 @@ func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
 	for k, it := range ex.form.Items {
 		desc := fmt.Sprintf("%sraw answer to item %d (%s)", who, it.Key, itemNote(it))
 		var parts []string
-		identity, missing := true, "; missing when unanswered"
+		identity, same, missing := true, true, "; missing when unanswered"
 		for _, role := range roles {
 			f := ex.forms[role]
 			if f == nil {
@@ -252,10 +254,14 @@ func (ex exporter) itemColumns(prefix, who string, roles ...Role) []Column {
 			identity = identity && j == k
 			if j >= 0 {
 				parts = append(parts, fmt.Sprintf("%s item %d (%s)", role, f.Items[j].Key, itemNote(f.Items[j])))
+				same = same && itemNote(f.Items[j]) == itemNote(it)
 			}
 		}
-		if !identity {
+		switch {
+		case !identity:
 			desc = fmt.Sprintf("%sraw answer to the item parallel to %s item %d: %s", who, ex.form.Role, it.Key, strings.Join(parts, "; "))
+		case !same:
+			desc = fmt.Sprintf("%sraw answer to item %d: %s", who, it.Key, strings.Join(parts, "; "))
 		}
 		out[k] = col(fmt.Sprintf("%sitem_%d", prefix, it.Key), "number", desc+missing)
 		out[k].Values = strings.Join(labels, "; ")
@@ -281,8 +287,8 @@ func (ex exporter) longColumns() []Column {
 		Column{Name: "role", Type: "string", Description: "who rated: client or counsellor", Values: "client=client; counsellor=counsellor"},
 		col("instrument", "string", "instrument form id"),
 		col("rating_id", "string", "id of this version of the rating"),
-		col("version", "integer", "rating version (1 = first submission; higher = amended)"),
-		col("updated_at", "datetime", "when this version was stored (RFC 3339, UTC)"),
+		col("version", "integer", "rating version (1 = first submission; higher = amended, or rated again after a void)"),
+		col("updated_at", "datetime", "when this version was stored (RFC 3339, UTC, six fractional digits)"),
 		col("scoring_version", "string", "the scoring rules and the form definition that scored the rating, e.g. 1/wai_sr_client@1"),
 		col("max_missing_fraction", "number", "largest share of a scale's items that may be unanswered for it to be scored, as the scores applied it: the smaller of the study's policy and the form's own cap (0 for a form scored only when complete)"),
 	)
@@ -315,11 +321,11 @@ func (ex exporter) longRow(row []Value, r *ExportRow) []Value {
 
 func (ex exporter) wideColumns() []Column {
 	cols := append(ex.idColumns(),
-		col("session_date", "date", "date of the session (the client's, else the counsellor's), when given"),
+		col("session_date", "date", "date of the session (the client's, else the counsellor's), when given; the long shape has each side's"),
 		col("complete", "boolean", "both sides rated the session"),
 		col("client_instrument", "string", "client's form id"),
 		col("counsellor_instrument", "string", "counsellor's form id"),
-		col("updated_at", "datetime", "latest store time of the two ratings (RFC 3339, UTC)"),
+		col("updated_at", "datetime", "latest store time of the two ratings (RFC 3339, UTC, six fractional digits)"),
 	)
 	cols = append(cols, withdrawalColumns...)
 	if ex.q.Scores {
