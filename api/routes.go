@@ -155,7 +155,8 @@ func (s *server) endpoints() []endpoint {
 // net/http drops, so that a health check by HEAD (HAProxy's, say) gets the
 // status a GET would.
 func (s *server) routes(r *gin.Engine) {
-	for _, e := range s.endpoints() {
+	s.table = s.endpoints()
+	for _, e := range s.table {
 		chain := []gin.HandlerFunc{s.authorize(e.access), s.strictQuery(e.query), s.wrap(e.handle)}
 		r.Handle(e.method, e.path, chain...)
 		if e.method == http.MethodGet {
@@ -176,7 +177,7 @@ func (s *server) slashTwin(method, path string) (string, bool) {
 	if !strings.HasPrefix(twin, "/") || strings.HasPrefix(twin, "//") {
 		return "", false
 	}
-	for _, e := range s.endpoints() {
+	for _, e := range s.table {
 		if (e.method == method || (method == http.MethodHead && e.method == http.MethodGet)) && routeMatches(e.path, twin) {
 			return twin, true
 		}

@@ -50,6 +50,8 @@ type server struct {
 	publicURL string
 	// cookieSecurity is Deps.CookieSecure.
 	cookieSecurity string
+	// table is the route table the router was built from.
+	table []endpoint
 }
 
 // handlerFunc is a gin handler that returns its error, so every failure
