@@ -101,9 +101,19 @@ func (s *server) render(c *gin.Context, status int, page string, view any) error
 type pageFunc func(c *gin.Context) (page string, view any, err error)
 
 // page adapts a page builder: its error becomes an error page (logged as
-// writeProblem logs a problem), not problem+json.
+// writeProblem logs a problem), not problem+json. A parameter sent empty
+// is dropped first: a person who clears a form's field asks for its
+// default.
 func (s *server) page(h pageFunc) handlerFunc {
 	return func(c *gin.Context) error {
+		if q := c.Request.URL.Query(); len(q) > 0 {
+			for k, vs := range q {
+				if !slices.ContainsFunc(vs, func(v string) bool { return v != "" }) {
+					q.Del(k)
+				}
+			}
+			c.Request.URL.RawQuery = q.Encode()
+		}
 		name, view, err := h(c)
 		if err != nil {
 			s.errorPage(c, err)
@@ -240,13 +250,17 @@ func studySummary(st alliance.Study) dashboard.StudySummary {
 		ClientForm: formOr(st.Forms[alliance.RoleClient]), CounsellorForm: formOr(st.Forms[alliance.RoleCounsellor])}
 }
 
-// plotQueryOf is the query string that asks a plot for the same
-// selection as the page shows.
+// plotQueryOf is the query string that asks a plot, or another page, for
+// the same selection as the page shows; without a scale, every scale.
 func plotQueryOf(a alliance.StudyAgreement, scale string) url.Values {
-	return url.Values{
-		"session": {a.Selector.String()}, "scale": {scale}, "band": {num(a.Band)},
+	q := url.Values{
+		"session": {a.Selector.String()}, "band": {num(a.Band)},
 		"multiplier": {num(a.LoAMultiplier)}, "conf": {num(a.Conf)},
 	}
+	if scale != "" {
+		q.Set("scale", scale)
+	}
+	return q
 }
 
 // studyPlots are the figures of one scale and session of a study.
@@ -270,7 +284,7 @@ func studyPlots(a alliance.StudyAgreement, sc alliance.ScaleAgreement) []dashboa
 	return []dashboard.Plot{
 		plot("bland-altman.svg", "Bland–Altman plot", "Bland–Altman plot of the "+sc.Scale+" score, "+sel+": client − counsellor difference against the mean of both, n = "+n+", with bias, limits of agreement and the proportional-bias line.", "trend", "true"),
 		plot("scatter.svg", "Client against counsellor", "Scatter plot of the client's against the counsellor's "+sc.Scale+" score, "+sel+", n = "+n+", with the line of identity and Lin's CCC."),
-		plot("trajectories.svg", "Difference over sessions", "The client − counsellor difference of the "+sc.Scale+" score of every dyad over all sessions, with the mean and its confidence band per session."),
+		plot("trajectories.svg", "Difference over sessions", "The client − counsellor difference of the "+sc.Scale+" score over all sessions, dyad by dyad (or their spread, when the dyads are many), with the mean and its confidence band per session."),
 		plot("counsellors.svg", "Difference by counsellor", "Caterpillar plot: the mean client − counsellor difference of the "+sc.Scale+" score of each counsellor's dyads, "+sel+", with confidence intervals and the number of dyads."),
 	}
 }
@@ -302,7 +316,7 @@ func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 		Page:  dashboard.Page{Title: a.Study.Name, SignedIn: true, Crumbs: crumbs()},
 		Study: studySummary(a.Study), Dyads: comp.Dyads,
 		Selection: sessionLabel(a.Selector), Band: num(a.Band), Multiplier: num(a.LoAMultiplier), Conf: num(a.Conf),
-		SessionHref: studyHref(a.Study.ID) + "/sessions",
+		SessionHref: studyHref(a.Study.ID) + "/sessions?" + plotQueryOf(a, "").Encode(),
 		Warnings:    warnings(a, a.Scales...),
 	}
 	for _, sc := range comp.Sessions {
@@ -315,7 +329,7 @@ func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 		view.Figures = append(view.Figures, scaleFigures(a, sc))
 	}
 	if len(a.Scales) > 0 {
-		view.Plots = studyPlots(a, a.Scales[0])
+		view.PlotScale, view.Plots = a.Scales[0].Scale, studyPlots(a, a.Scales[0])
 	}
 	return "overview", view, nil
 }
@@ -386,11 +400,7 @@ func estimateFigure(e alliance.Estimate) dashboard.Figure {
 	if e.Value == nil {
 		return dashboard.Figure{Reason: reasonText(e.Reason)}
 	}
-	f := figure(*e.Value, e.Lower, e.Upper)
-	if e.CIReason != "" {
-		f.CI = "(no interval: " + reasonText(e.CIReason) + ")"
-	}
-	return f
+	return figure(*e.Value, e.Lower, e.Upper, e.CIReason)
 }
 
 // uiSession shows one session selection and scale, with a picker.
@@ -422,7 +432,7 @@ func (s *server) uiSession(c *gin.Context) (string, any, error) {
 		Page: dashboard.Page{Title: "Sessions of " + a.Study.Name, SignedIn: true,
 			Crumbs: crumbs(dashboard.Link{Text: a.Study.Name, Href: studyHref(a.Study.ID)})},
 		Study: studySummary(a.Study), Action: studyHref(a.Study.ID) + "/sessions",
-		Band: num(a.Band), Selection: sessionLabel(a.Selector),
+		Band: num(a.Band), Conf: num(a.Conf), Multiplier: num(a.LoAMultiplier), Selection: sessionLabel(a.Selector),
 		Figures: scaleFigures(a, sc), Warnings: warnings(a, sc), Plots: studyPlots(a, sc),
 	}
 	view.Sessions = []dashboard.Option{
@@ -444,7 +454,7 @@ func (s *server) uiSession(c *gin.Context) (string, any, error) {
 	slices.SortStableFunc(flagged, func(x, y alliance.ScorePair) int {
 		return cmp.Compare(math.Abs(y.Client-y.Counsellor), math.Abs(x.Client-x.Counsellor))
 	})
-	view.NFlagged = len(flagged)
+	view.FlaggedText = plural(len(flagged), "dyad differs", "dyads differ")
 	if len(flagged) > flagLimit {
 		view.FlaggedMore, flagged = len(flagged)-flagLimit, flagged[:flagLimit]
 	}
@@ -475,11 +485,18 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 		}
 		band = *b
 	}
-	a, err := s.svc.DyadAgreement(ctx, c.Param("id"), nil)
+	d, err := s.svc.GetDyad(ctx, c.Param("id"))
 	if err != nil {
 		return "", nil, err
 	}
-	st, err := s.svc.FindStudyByID(ctx, a.Dyad.StudyID)
+	st, err := s.svc.FindStudyByID(ctx, d.StudyID)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(st.Forms) < 2 {
+		return s.uiDyadScores(c, d, st, o.codes)
+	}
+	a, err := s.svc.DyadAgreement(ctx, d.ID, nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -521,20 +538,79 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 		}
 		view.Sessions = append(view.Sessions, row)
 	}
+	view.Withdrawal = withdrawalText(a.Dyad.Withdrawal)
+	sessions := func(n int) string { return plural(n, "session", "sessions") }
 	for _, sl := range a.Slopes {
 		line := sl.Scale + ": "
 		if v := sl.Fit.Value; v != nil {
 			line += "client − counsellor changes by " + fix2(v.Slope) + " per session"
-			if v.Lower != nil && v.Upper != nil {
-				line += " (95% CI " + ciText(*v.Lower, *v.Upper) + ")"
+			switch {
+			case v.Lower != nil && v.Upper != nil:
+				line += " (" + num(100*v.Conf) + "% CI " + ciText(*v.Lower, *v.Upper) + ")"
+			case sl.Fit.CIReason == stats.ReasonNTooSmall:
+				line += " (no interval: too few sessions)"
 			}
-			line += ", n = " + strconv.Itoa(sl.N) + " sessions"
+			line += ", from " + sessions(sl.N)
 		} else {
-			line += "no slope (" + sl.Fit.Reason + ", n = " + strconv.Itoa(sl.N) + " sessions)"
+			why := reasonText(sl.Fit.Reason)
+			if sl.Fit.Reason == stats.ReasonNTooSmall {
+				why = "too few sessions"
+			}
+			line += "no slope: " + why + " (" + sessions(sl.N) + " rated by both)"
 		}
 		view.Slopes = append(view.Slopes, line)
 	}
 	return "dyad", view, nil
+}
+
+// withdrawalText says that a dyad's consent was withdrawn, and what that
+// means for the figures; "" if it was not.
+func withdrawalText(w *alliance.Withdrawal) string {
+	if w == nil {
+		return ""
+	}
+	whose := map[string]string{"client": "the client's", "counsellor": "the counsellor's", "both": "both sides'"}[w.Scope]
+	return fmt.Sprintf("Consent withdrawn (%s) on %s: no new ratings are collected; those given are kept and count in the study's figures.",
+		whose, w.At.Format("2006-01-02"))
+}
+
+// uiDyadScores is the page of a dyad of a study in which one role rates:
+// that role's scores session by session, as its ratings have them (no
+// difference to show).
+func (s *server) uiDyadScores(c *gin.Context, d alliance.Dyad, st alliance.Study, codes bool) (string, any, error) {
+	ctx := c.Request.Context()
+	role := alliance.RoleClient
+	if st.Forms[role] == "" {
+		role = alliance.RoleCounsellor
+	}
+	form, err := s.svc.FindForm(ctx, st.Forms[role])
+	if err != nil {
+		return "", nil, err
+	}
+	rs, err := s.svc.FindDyadRatings(ctx, d.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	self := dashboard.Path + "dyads/" + url.PathEscape(d.ID)
+	view := dashboard.DyadScoresView{
+		Page: dashboard.Page{Title: "Dyad " + d.ID, SignedIn: true,
+			Crumbs: crumbs(dashboard.Link{Text: st.Name, Href: studyHref(st.ID)})},
+		DyadID: d.ID, Role: string(role), Form: form.ID, Scales: form.Scales(), StudyHref: studyHref(st.ID),
+		CodesHref: self + "?labels=codes", CodesText: "show participant codes", Withdrawal: withdrawalText(d.Withdrawal),
+	}
+	if codes {
+		view.Codes = "client " + d.ClientCode + ", counsellor " + d.CounsellorCode
+		view.CodesHref, view.CodesText = self, "hide participant codes"
+	}
+	for _, r := range rs {
+		row := dashboard.ScoreSession{Session: r.Session}
+		for _, sc := range view.Scales {
+			score := r.Scores.Of(sc)
+			row.Cells = append(row.Cells, dashboard.ScoreCell{Mean: optFix2(score.Mean), Sum: optFix2(score.Sum)})
+		}
+		view.Sessions = append(view.Sessions, row)
+	}
+	return "dyadscores", view, nil
 }
 
 // outside reports whether a difference lies outside ± band, with the
@@ -544,28 +620,35 @@ func outside(d, band float64) bool { return math.Abs(d) > band+1e-9 }
 // scaleFigures formats the headline figures of one scale.
 func scaleFigures(a alliance.StudyAgreement, sc alliance.ScaleAgreement) dashboard.ScaleFigures {
 	f := dashboard.ScaleFigures{Scale: sc.Scale, N: sc.N,
-		Href: studyHref(a.Study.ID) + "/sessions?" + url.Values{"session": {a.Selector.String()}, "scale": {sc.Scale}}.Encode()}
+		Href: studyHref(a.Study.ID) + "/sessions?" + plotQueryOf(a, sc.Scale).Encode()}
 	if v := sc.BlandAltman.Value; v != nil {
-		f.Bias = dashboard.Figure{Value: fix2(v.Bias), CI: ciText(v.BiasCI.Lower, v.BiasCI.Upper)}
-		f.LowerLoA = dashboard.Figure{Value: fix2(v.Lower), CI: ciText(v.LowerCI.Lower, v.LowerCI.Upper)}
-		f.UpperLoA = dashboard.Figure{Value: fix2(v.Upper), CI: ciText(v.UpperCI.Lower, v.UpperCI.Upper)}
+		// The intervals are values, not pointers: without CIReason they
+		// stand; with it there are none (fewer than 3 pairs).
+		ba := func(v float64, ci stats.Interval) dashboard.Figure {
+			return figure(v, &ci.Lower, &ci.Upper, "")
+		}
+		f.Bias, f.LowerLoA, f.UpperLoA = ba(v.Bias, v.BiasCI), ba(v.Lower, v.LowerCI), ba(v.Upper, v.UpperCI)
+		if why := sc.BlandAltman.CIReason; why != "" {
+			f.Bias = figure(v.Bias, nil, nil, why)
+			f.LowerLoA, f.UpperLoA = figure(v.Lower, nil, nil, why), figure(v.Upper, nil, nil, why)
+		}
 	} else {
 		f.Bias = dashboard.Figure{Reason: reasonText(sc.BlandAltman.Reason)}
 		f.LowerLoA, f.UpperLoA = f.Bias, f.Bias
 	}
 	f.CCC = dashboard.Figure{Reason: reasonText(sc.CCC.Reason)}
 	if v := sc.CCC.Value; v != nil {
-		f.CCC = figure(v.RhoC, v.Lower, v.Upper)
+		f.CCC = figure(v.RhoC, v.Lower, v.Upper, sc.CCC.CIReason)
 	}
 	f.Pearson = dashboard.Figure{Reason: reasonText(sc.Pearson.Reason)}
 	if v := sc.Pearson.Value; v != nil {
-		f.Pearson = figure(v.R, v.Lower, v.Upper)
+		f.Pearson = figure(v.R, v.Lower, v.Upper, sc.Pearson.CIReason)
 	}
 	f.ICC = dashboard.Figure{Reason: reasonText(sc.ICC.Reason)}
 	if t := sc.ICC.Value; t != nil {
 		for _, fm := range t.Forms {
 			if fm.Type == "ICC2" {
-				f.ICC = figure(fm.Value, fm.Lower, fm.Upper)
+				f.ICC = figure(fm.Value, fm.Lower, fm.Upper, sc.ICC.CIReason)
 			}
 		}
 	}
@@ -574,10 +657,15 @@ func scaleFigures(a alliance.StudyAgreement, sc alliance.ScaleAgreement) dashboa
 	return f
 }
 
-func figure(v float64, lo, hi *float64) dashboard.Figure {
+// figure is a value as shown, with its interval, or with why it has none
+// (ciReason; an interval without a reason just is not shown).
+func figure(v float64, lo, hi *float64, ciReason string) dashboard.Figure {
 	f := dashboard.Figure{Value: fix2(v)}
-	if lo != nil && hi != nil {
+	switch {
+	case lo != nil && hi != nil:
 		f.CI = ciText(*lo, *hi)
+	case ciReason != "":
+		f.CI = "(no interval: " + reasonText(ciReason) + ")"
 	}
 	return f
 }
@@ -602,14 +690,34 @@ func warnings(a alliance.StudyAgreement, scales ...alliance.ScaleAgreement) []st
 			out = append(out, fmt.Sprintf("%s: n = %d; intervals are wide and some figures are not defined.", sc.Scale, sc.N))
 		}
 		if v := sc.BlandAltman.Value; v != nil && v.Trend != nil && v.Trend.P != nil && *v.Trend.P < 0.05 {
-			out = append(out, fmt.Sprintf("%s: the difference changes with the level of the scores (proportional bias: slope %s, p = %.3f); limits of agreement assume it does not. The Bland–Altman plot shows the trend line.",
-				sc.Scale, fix2(v.Trend.Slope), *v.Trend.P))
+			out = append(out, fmt.Sprintf("%s: the difference changes with the level of the scores (proportional bias: slope %s, %s); limits of agreement assume it does not. The Bland–Altman plot shows the trend line.",
+				sc.Scale, fix2(v.Trend.Slope), pText(*v.Trend.P)))
 		}
+	}
+	// The study agreement's own warnings, but small n, said above per
+	// scale, and only those of the scales shown.
+	for _, w := range a.Warnings {
+		if w.Code == alliance.WarnSmallN || (w.Scale != "" && !slices.ContainsFunc(scales, func(sc alliance.ScaleAgreement) bool { return sc.Scale == w.Scale })) {
+			continue
+		}
+		line := w.Detail
+		if w.Scale != "" {
+			line = w.Scale + ": " + line
+		}
+		out = append(out, line)
 	}
 	if a.NComplete > 0 {
 		out = append(out, "Dyads sharing a counsellor are not independent: treat intervals and p-values as descriptive.")
 	}
 	return out
+}
+
+// pText is a p-value as a reader expects it: never "p = 0.000".
+func pText(p float64) string {
+	if p < 0.001 {
+		return "p < 0.001"
+	}
+	return fmt.Sprintf("p = %.3f", p)
 }
 
 var reasonTexts = map[string]string{

@@ -3,6 +3,7 @@ package api_test
 import (
 	"crypto/tls"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -347,4 +348,107 @@ func TestDashboardPages(t *testing.T) {
 // true minus sign.
 func fix2ForTest(v float64) string {
 	return strings.Replace(strconv.FormatFloat(v, 'f', 2, 64), "-", "−", 1)
+}
+
+// TestDashboardFollowsTheAPI: what a person meets on the pages matches
+// the JSON API and keeps their choices: no interval where the API has
+// none (a study of two dyads), the selection kept from page to page,
+// a cleared field taken as its default, every page error an HTML page,
+// the study agreement's own warnings shown, the plots' scale named, a
+// withdrawal said, and a single-role study's dyads given a page.
+func TestDashboardFollowsTheAPI(t *testing.T) {
+	e := newEnv(t)
+	two, dyads := plotStudy(t, e, 2)
+	cookie := sessionCookie(e, e.newKey(`{"name":"analyst","scopes":["analyze"]}`))
+	page := func(path string) string {
+		t.Helper()
+		rec := uiGet(e, cookie, path)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s = %d; body %.600s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+
+	// Two pairs: Bland–Altman's intervals are null with n_too_small.
+	a := decode[api.StudyAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+two+"/agreement", ""))
+	if ba := a.Scales[0].BlandAltman; ba.BiasCI != nil || ba.CIReason != "n_too_small" {
+		t.Fatalf("the API's Bland–Altman at n = 2: bias_ci %v, ci_reason %q; the test assumes null, n_too_small", ba.BiasCI, ba.CIReason)
+	}
+	for _, path := range []string{"/ui/studies/" + two, "/ui/studies/" + two + "/sessions"} {
+		body := page(path)
+		if !strings.Contains(body, fix2ForTest(*a.Scales[0].BlandAltman.Bias)+"</span> <span class=\"ci\">(no interval: too few dyads)") {
+			t.Errorf("%s: the bias is not shown without an interval, with why; body %.2000s", path, body)
+		}
+		if strings.Contains(body, "<span class=\"ci\">[") && !strings.Contains(body, "ICC") {
+			t.Errorf("%s shows an interval", path)
+		}
+	}
+
+	// The selection goes from the overview to the session page and back.
+	q := "session=1&band=0.25&conf=0.9&multiplier=2"
+	overview := page("/ui/studies/" + two + "?" + q + "&scale=bond")
+	for _, want := range []string{"Plots (bond score)", "band=0.25&amp;conf=0.9&amp;multiplier=2"} {
+		if !strings.Contains(overview, want) {
+			t.Errorf("overview at %s lacks %q", q, want)
+		}
+	}
+	sessions := page("/ui/studies/" + two + "/sessions?" + q)
+	for _, want := range []string{"Confidence level 0.9; limits of agreement at bias ± 2 SD; agreement band ±0.25.",
+		`name="conf" type="number" min="0" max="0.999999" step="any" value="0.9"`, `name="multiplier"`, `name="band" type="number" min="0" step="any"`} {
+		if !strings.Contains(sessions, want) {
+			t.Errorf("session page at %s lacks %q", q, want)
+		}
+	}
+	// A cleared field is its default, not an error.
+	if body := page("/ui/studies/" + two + "/sessions?session=1&scale=total&band=&conf=&multiplier="); !strings.Contains(body, "agreement band ±0.5.") {
+		t.Errorf("a cleared band is not the default 0.5")
+	}
+
+	// Page errors are pages, for odd bytes and unknown paths alike.
+	for _, path := range []string{"/ui/studies/" + two + "?session=%00", "/ui/studies?after=%ff", "/ui/nope", "/ui/studies/" + two + "/alerts"} {
+		rec := uiGet(e, cookie, path)
+		if rec.Code < 400 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s = %d %q, want an HTML error page", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+
+	// A withdrawal is said on the dyad's page, with what it means.
+	e.expect(http.StatusOK, http.MethodPost, "/v1/dyads/"+dyads[0].ID+"/withdraw", `{"scope":"both","reason_code":"consent_withdrawn"}`)
+	if body := page("/ui/dyads/" + dyads[0].ID); !strings.Contains(body, "Consent withdrawn (both sides&#39;)") || !strings.Contains(body, "count in the study&#39;s figures") {
+		t.Errorf("the withdrawn dyad's page does not say so; body %.1500s", body)
+	}
+	if body := page("/ui/dyads/" + dyads[0].ID); !strings.Contains(body, "no slope: too few sessions (1 session rated by both)") {
+		t.Errorf("the dyad page words a missing slope otherwise; body %.3000s", body)
+	}
+
+	// A study's own warnings, here a ceiling: answers all at the top.
+	top := e.createStudy("wai_sr_client", "wai_sr_therapist")
+	for i := range 4 {
+		d := e.createDyad(top.ID, fmt.Sprintf("T-%d", i), "K-T")
+		e.postRating(d.ID, 1, "client", `[5,5,5,5,5,5,5,5,5,5,5,5]`)
+		e.postRating(d.ID, 1, "counsellor", `[5,5,5,5,5,5,5,5,5,5,5,4]`)
+	}
+	ta := decode[api.StudyAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+top.ID+"/agreement", ""))
+	body := page("/ui/studies/" + top.ID)
+	shown := 0
+	for _, w := range ta.Warnings {
+		if w.Code == "small_n" {
+			continue
+		}
+		if !strings.Contains(body, html.EscapeString(w.Detail)) {
+			t.Errorf("the overview lacks the API's warning %s: %q", w.Code, w.Detail)
+		}
+		shown++
+	}
+	if shown == 0 {
+		t.Errorf("the API gave no warning but small_n; the test proves nothing: %+v", ta.Warnings)
+	}
+
+	// A dyad of a single-role study has its scores.
+	srs := e.createStudy("srs_client", "")
+	d := e.createDyad(srs.ID, "C-SRS1", "K-SRS")
+	e.postRating(d.ID, 1, "client", "[9,8.5,7,9.5]")
+	if body := page("/ui/dyads/" + d.ID); !strings.Contains(body, "Only the client rates") || !strings.Contains(body, "sum 34.00") {
+		t.Errorf("the single-role dyad's page lacks its scores; body %.2000s", body)
+	}
 }

@@ -157,7 +157,7 @@ func (s *server) endpoints() []endpoint {
 func (s *server) routes(r *gin.Engine) {
 	s.table = s.endpoints()
 	for _, e := range s.table {
-		chain := []gin.HandlerFunc{s.authorize(e.access), s.strictQuery(e.query), s.wrap(e.handle)}
+		chain := []gin.HandlerFunc{s.authorize(e.access), s.strictQuery(e.query, e.access.page), s.wrap(e.handle)}
 		r.Handle(e.method, e.path, chain...)
 		if e.method == http.MethodGet {
 			r.Handle(http.MethodHead, e.path, chain...)
@@ -222,8 +222,17 @@ func redirect(c *gin.Context, path string) {
 // strictQuery refuses query parameters the route does not take, and one
 // that is not text: a NUL or a byte that is not UTF-8 reaches no query
 // (PostgreSQL refuses it in any text parameter, which answered 500). An
-// id in the path that is not text names nothing, and is answered 404.
-func (s *server) strictQuery(allowed []string) gin.HandlerFunc {
+// id in the path that is not text names nothing, and is answered 404. A
+// page is refused with an error page, as people read it.
+func (s *server) strictQuery(allowed []string, page bool) gin.HandlerFunc {
+	refuse := func(c *gin.Context, err error) {
+		if page {
+			s.errorPage(c, err)
+			c.Abort()
+			return
+		}
+		writeProblem(c, s.log, err)
+	}
 	return func(c *gin.Context) {
 		anyName := len(allowed) == 1 && allowed[0] == "*"
 		for name, values := range c.Request.URL.Query() {
@@ -234,11 +243,11 @@ func (s *server) strictQuery(allowed []string) gin.HandlerFunc {
 				} else {
 					msg += "; this route takes none"
 				}
-				writeProblem(c, s.log, malformed(name, "unknown_parameter", msg))
+				refuse(c, malformed(name, "unknown_parameter", msg))
 				return
 			}
 			if slices.ContainsFunc(values, notText) {
-				writeProblem(c, s.log, malformed(name, "invalid_value", name+" is not text: it holds a NUL or a byte that is not UTF-8"))
+				refuse(c, malformed(name, "invalid_value", name+" is not text: it holds a NUL or a byte that is not UTF-8"))
 				return
 			}
 		}

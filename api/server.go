@@ -7,12 +7,14 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/dashboard"
 )
 
 // Deps is what the HTTP layer needs from the rest of the program.
@@ -102,7 +104,13 @@ func NewHandler(d Deps) http.Handler {
 			redirect(c, to)
 			return nil
 		}
-		return &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
+		err := &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
+		if strings.HasPrefix(c.Request.URL.Path, dashboard.Path) {
+			err.detail = "there is no such page"
+			s.errorPage(c, err) // people follow these links
+			return nil
+		}
+		return err
 	}))
 	r.NoMethod(s.wrap(func(c *gin.Context) error {
 		return &requestError{status: http.StatusMethodNotAllowed, typ: typeNotFound, title: "Method Not Allowed",

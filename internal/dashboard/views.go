@@ -82,6 +82,7 @@ type Overview struct {
 	Conf        string
 	Figures     []ScaleFigures
 	Warnings    []string
+	PlotScale   string // the scale the plots show
 	Plots       []Plot
 	SessionHref string
 }
@@ -148,13 +149,15 @@ type SessionView struct {
 	Sessions    []Option
 	Scales      []Option
 	Band        string
+	Conf        string
+	Multiplier  string
 	Selection   string
 	Figures     ScaleFigures
 	Warnings    []string
 	Plots       []Plot
 	Flagged     []FlaggedDyad
-	FlaggedMore int // flagged dyads not listed
-	NFlagged    int
+	FlaggedMore int    // flagged dyads not listed
+	FlaggedText string // "3 dyads differ"
 }
 
 // DyadCell is one scale of one session of a dyad.
@@ -185,6 +188,9 @@ type DyadView struct {
 	Slopes    []string
 	Plot      Plot
 	StudyHref string
+	// Withdrawal says that consent was withdrawn, and what that means for
+	// the figures; "" if it was not.
+	Withdrawal string
 }
 
 // Problem is an error page.
@@ -193,4 +199,33 @@ type Problem struct {
 	Status int
 	Detail string
 	Fields []string
+}
+
+// DyadScoresView is the page of a dyad of a study in which one role
+// rates: that role's scores per session.
+type DyadScoresView struct {
+	Page
+	DyadID    string
+	Codes     string // client and counsellor codes, only when asked for
+	CodesHref string // the same page with (or without) codes
+	CodesText string
+	Role      string
+	Form      string
+	Scales    []string
+	Sessions  []ScoreSession
+	StudyHref string
+	// Withdrawal is as in DyadView.
+	Withdrawal string
+}
+
+// ScoreSession is one session's scores, one cell per scale.
+type ScoreSession struct {
+	Session int
+	Cells   []ScoreCell
+}
+
+// ScoreCell is one scale's score: the item mean and the sum ("—" when
+// the scale has no score).
+type ScoreCell struct {
+	Mean, Sum string
 }
