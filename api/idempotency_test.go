@@ -2,14 +2,17 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/alliance-project/alliance/api"
+	"github.com/alliance-project/alliance/internal/pgtest"
 )
 
 func TestIdempotentReplay(t *testing.T) {
@@ -259,5 +262,56 @@ func TestFirstReleaseKeysReplay(t *testing.T) {
 	}
 	if hist := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, put+"/history", "")); len(hist.Items) != 3 {
 		t.Errorf("history has %d versions after the retried PUT, want 3", len(hist.Items))
+	}
+}
+
+// TestIdempotencyConcurrentOnVoidedSlot: concurrent retries with one key
+// into a slot whose rating was voided all get the one new rating. Both
+// first find the voided version in the way; the one that loses the race
+// for the next version must find its key taken, not answer 409 "already
+// has a rating" (a client would then amend, adding a version). On
+// PostgreSQL the retries go to two instances, as behind a load balancer.
+func TestIdempotencyConcurrentOnVoidedSlot(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		raceOnVoidedSlots(t, e, e.h)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		url := pgtest.Database(t)
+		a := newEnvWith(t, envOptions{databaseURL: url})
+		b := newEnvWith(t, envOptions{databaseURL: url, noMigrate: true})
+		b.h = withAdmin(b.engine, a.adminToken)
+		var n atomic.Int64
+		both := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1)%2 == 0 {
+				a.h.ServeHTTP(w, r)
+				return
+			}
+			b.h.ServeHTTP(w, r)
+		})
+		raceOnVoidedSlots(t, a, both)
+	})
+}
+
+// raceOnVoidedSlots voids a rating and sends its slot's next rating 8
+// times at once through h, with one key, for ten sessions.
+func raceOnVoidedSlots(t *testing.T, e *env, h http.Handler) {
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	path := ratingsPath(d.ID)
+	for session := 1; session <= 10; session++ {
+		body := ratingBody(session, "client", refClient)
+		e.expect(http.StatusCreated, http.MethodPost, path, body)
+		e.expect(http.StatusOK, http.MethodPost, ratingPath(d.ID, session, "client")+"/void", `{"reason_code":"wrong_dyad"}`)
+		key := fmt.Sprintf("voided-slot-%d", session)
+		res := race(t, h, 8, func(base string, _ int) *http.Request {
+			return newRequest(t, http.MethodPost, base+path, body, "Idempotency-Key", key)
+		})
+		for i, r := range res {
+			if r.err != nil || r.status != http.StatusCreated || r.id != res[0].id {
+				t.Errorf("session %d, request %d: %d %q (%v), want 201 with the one new rating %q; body %s", session, i, r.status, r.id, r.err, res[0].id, r.body)
+			}
+		}
 	}
 }
