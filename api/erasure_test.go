@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -230,4 +232,63 @@ func TestEraseDyadPostgres(t *testing.T) {
 		}
 	}
 	checkErased(t, a, victim, survivor)
+}
+
+// TestEraseDuringWritesPostgres: a dyad, or a whole study, erased on one
+// instance while both instances store the dyad's ratings is erased,
+// wholly: 204, and no rating, alert or event of it is left. Before the
+// erasure locked what it erases, a rating committed between its deletes
+// made the last one fail its foreign key: 404, and nothing erased.
+func TestEraseDuringWritesPostgres(t *testing.T) {
+	url := pgtest.Database(t)
+	a := newEnvWith(t, envOptions{databaseURL: url})
+	b := newEnvWith(t, envOptions{databaseURL: url, noMigrate: true})
+	b.h = withAdmin(b.engine, a.adminToken)
+	for round := range 6 {
+		st := a.createStudy("wai_sr_client", "wai_sr_therapist")
+		d := a.createDyad(st.ID, fmt.Sprintf("ERACE-%d", round), "K-1")
+		target := "/v1/dyads/" + d.ID + "?confirm=" + d.ID
+		if round%2 == 1 {
+			target = "/v1/studies/" + st.ID + "?confirm=" + st.ID
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var session atomic.Int64
+		for w := range 4 {
+			e := []*env{a, b}[w%2]
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					n := int(session.Add(1))
+					role := []string{"client", "counsellor"}[n%2]
+					rec := e.do(http.MethodPost, ratingsPath(d.ID), ratingBody(n/2+1, role, refClient))
+					if rec.Code != http.StatusCreated && rec.Code != http.StatusNotFound {
+						t.Errorf("a rating beside the erasure = %d, want 201 or, once erased, 404; body %s", rec.Code, rec.Body)
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(30 * time.Millisecond)
+		rec := a.do(http.MethodDelete, target, "")
+		close(stop)
+		wg.Wait()
+		if rec.Code != http.StatusNoContent {
+			t.Fatalf("round %d: DELETE %s while the dyad is rated = %d, want 204; body %s", round, target, rec.Code, rec.Body)
+		}
+		for _, table := range []string{"ratings", "alerts", "outbox_events", "dyads"} {
+			col := "dyad_id"
+			if table == "dyads" {
+				col = "id"
+			}
+			var n int
+			if err := a.store.DB().QueryRow("SELECT count(*) FROM "+table+" WHERE "+col+" = $1", d.ID).Scan(&n); err != nil || n != 0 {
+				t.Errorf("round %d: %d rows of the erased dyad in %s (%v)", round, n, table, err)
+			}
+		}
+	}
 }

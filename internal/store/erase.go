@@ -44,6 +44,19 @@ WHERE study_id = ? AND redacted_at IS NULL`
 	eraseStudyWebhooksSQL   = `DELETE FROM webhook_endpoints WHERE study_id = ?`
 	eraseStudyEventsSQL     = `DELETE FROM outbox_events WHERE study_id = ?`
 	eraseStudyAlertsSQL     = `DELETE FROM alerts WHERE study_id = ?`
+
+	// On PostgreSQL an erasure first locks what it erases, FOR UPDATE:
+	// the dyad, or the study and then its dyads in id order (the order
+	// rating writes lock dyads in). A rating write holds its dyad's lock
+	// from before its INSERTs to its commit, and its foreign-key check
+	// needs a lock this one excludes. Without it a rating committed
+	// between the erasure's DELETE of the ratings and its DELETE of the
+	// dyad: the dyad's DELETE then failed its foreign key, the erasure
+	// answered 404 and erased nothing. Now such a write waits, and finds
+	// its dyad gone. SQLite's one writer runs one transaction at a time.
+	lockDyadErasedSQL       = `SELECT 1 FROM dyads WHERE id = ? FOR UPDATE`
+	lockStudyErasedSQL      = `SELECT 1 FROM studies WHERE id = ? FOR UPDATE`
+	lockStudyDyadsErasedSQL = `SELECT 1 FROM dyads WHERE study_id = ? ORDER BY id FOR UPDATE`
 )
 
 // EraseDyad deletes a dyad with its ratings (every version), survey links,
@@ -51,7 +64,7 @@ WHERE study_id = ? AND redacted_at IS NULL`
 // their deliveries), and redacts its audit entries, in one transaction; then purges the
 // deleted bytes. ErrNotFound if there is no such dyad.
 func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	err := s.write(ctx, audit, erase(fmt.Sprintf("dyad %s", id), id, at,
+	err := s.write(ctx, audit, erase(fmt.Sprintf("dyad %s", id), id, at, []*statement{s.sql.lockDyadErased},
 		s.sql.redactDyadAudit, s.sql.eraseDyadKeys, s.sql.eraseDyadInvitations,
 		s.sql.eraseDyadAttempts, s.sql.eraseDyadDeliveries, s.sql.eraseDyadEvents, s.sql.eraseDyadAlerts,
 		s.sql.eraseDyadRatings, s.sql.eraseDyad)...)
@@ -64,7 +77,7 @@ func (s *Store) EraseDyad(ctx context.Context, id string, at time.Time, audit ..
 // EraseStudy erases a whole study the same way, its dyads, keys bound to
 // it, webhook endpoints and audit payloads included.
 func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit ...alliance.AuditEntry) error {
-	err := s.write(ctx, audit, erase(fmt.Sprintf("study %s", id), id, at,
+	err := s.write(ctx, audit, erase(fmt.Sprintf("study %s", id), id, at, []*statement{s.sql.lockStudyErased, s.sql.lockStudyDyadsErased},
 		s.sql.redactStudyAudit, s.sql.eraseStudyKeys, s.sql.eraseStudyInvitations,
 		s.sql.eraseStudyAttempts, s.sql.eraseStudyDeliveries, s.sql.eraseStudyWebhooks, s.sql.eraseStudyEvents, s.sql.eraseStudyAlerts,
 		s.sql.eraseStudyRatings,
@@ -75,11 +88,17 @@ func (s *Store) EraseStudy(ctx context.Context, id string, at time.Time, audit .
 	return s.purge(ctx)
 }
 
-// erase is the ops of an erasure: redact (at, id), then the deletes (id)
-// in order, children first; the last deletes the erased row itself, and
-// finding none is ErrNotFound.
-func erase(what, id string, at time.Time, redact *statement, deletes ...*statement) []op {
-	ops := []op{{st: redact, args: []any{at, id}}}
+// erase is the ops of an erasure: the locks (id) the dialect has, redact
+// (at, id), then the deletes (id) in order, children first; the last
+// deletes the erased row itself, and finding none is ErrNotFound.
+func erase(what, id string, at time.Time, locks []*statement, redact *statement, deletes ...*statement) []op {
+	var ops []op
+	for _, st := range locks {
+		if st != nil {
+			ops = append(ops, op{st: st, args: []any{id}})
+		}
+	}
+	ops = append(ops, op{st: redact, args: []any{at, id}})
 	for _, st := range deletes {
 		ops = append(ops, op{st: st, args: []any{id}})
 	}

@@ -264,6 +264,9 @@ type statements struct {
 	redactStudyAudit, eraseStudyKeys, eraseStudyInvitations *statement
 	eraseStudyRatings, eraseStudyDyads, eraseStudyAPIKeys   *statement
 	eraseStudyUISessions, eraseStudy                        *statement
+	// lockDyadErased, lockStudyErased and lockStudyDyadsErased begin an
+	// erasure on PostgreSQL (erase.go); nil on SQLite.
+	lockDyadErased, lockStudyErased, lockStudyDyadsErased *statement
 	insertUISession, endUISession                           *statement
 	// alerts, the outbox and webhooks (alerts.go, outbox.go, webhooks.go)
 	updateAlertThresholds, insertAlert, resolveAlert              *statement
@@ -292,10 +295,12 @@ type statements struct {
 func newStatements(d migrations.Dialect) *statements {
 	s := &statements{findDyad: rebind(d, findDyadSQL)}
 	fanOut, mark, lock := fanOutEventsSQL, markFannedOutSQL, ""
+	var eraseLocks [3]string
 	if d == migrations.Postgres {
 		// One statement that takes the events it fans out (see
 		// fanOutEventsPostgresSQL); nothing to mark afterwards.
 		fanOut, mark, lock = fanOutEventsPostgresSQL, "", alertLockSQL
+		eraseLocks = [3]string{lockDyadErasedSQL, lockStudyErasedSQL, lockStudyDyadsErasedSQL}
 	}
 	for _, f := range []struct {
 		field **statement
@@ -334,6 +339,7 @@ func newStatements(d migrations.Dialect) *statements {
 		{&s.eraseStudyWebhooks, eraseStudyWebhooksSQL}, {&s.eraseStudyEvents, eraseStudyEventsSQL},
 		{&s.eraseStudyAlerts, eraseStudyAlertsSQL},
 		{&s.insertInstrument, insertInstrumentSQL},
+		{&s.lockDyadErased, eraseLocks[0]}, {&s.lockStudyErased, eraseLocks[1]}, {&s.lockStudyDyadsErased, eraseLocks[2]},
 		{&s.alertLock, lock}, {&s.alertContext, alertContextSQL}, {&s.alertLater, alertLaterSQL},
 		{&s.activeAlerts, activeAlertsSQL},
 	} {
