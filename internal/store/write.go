@@ -267,7 +267,7 @@ type statements struct {
 	// lockDyadErased, lockStudyErased and lockStudyDyadsErased begin an
 	// erasure on PostgreSQL (erase.go); nil on SQLite.
 	lockDyadErased, lockStudyErased, lockStudyDyadsErased *statement
-	insertUISession, endUISession                           *statement
+	insertUISession, endUISession                         *statement
 	// alerts, the outbox and webhooks (alerts.go, outbox.go, webhooks.go)
 	updateAlertThresholds, insertAlert, resolveAlert              *statement
 	markRepaired, reopenRupture                                   *statement
