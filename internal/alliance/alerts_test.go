@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/benchdata"
@@ -294,6 +295,40 @@ func TestAcknowledge(t *testing.T) {
 	}
 	if _, err := f.svc.AcknowledgeAlert(f.ctx, a.ID); !errors.Is(err, alliance.ErrConflict) {
 		t.Errorf("acknowledging a resolved alert = %v, want ErrConflict", err)
+	}
+}
+
+// resolvingStore resolves an alert (by the amendment amend makes) just
+// before it records an acknowledgement: the race of an acknowledgement
+// with a write that resolves the alert.
+type resolvingStore struct {
+	alliance.Store
+	amend func()
+}
+
+func (s resolvingStore) AcknowledgeAlert(ctx context.Context, id string, at time.Time, by string, audit ...alliance.AuditEntry) error {
+	s.amend()
+	return s.Store.AcknowledgeAlert(ctx, id, at, by, audit...)
+}
+
+// TestAcknowledgeResolvedMeanwhile: an alert resolved while its
+// acknowledgement is under way cannot be acknowledged (ErrConflict, as
+// before the request), and is not reported acknowledged or returned as if
+// the acknowledgement went through.
+func TestAcknowledgeResolvedMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 1, alliance.RoleCounsellor, flat(1)...)
+	a := f.alerts(d, alliance.AlertDivergence)[0]
+	s1 := 1
+	racing := alliance.NewService(resolvingStore{Store: f.store, amend: func() {
+		if _, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &s1, Role: "counsellor", Answers: answers(flat(5))}, nil); err != nil {
+			t.Error(err)
+		}
+	}}, instrument.Builtin())
+	if got, err := racing.AcknowledgeAlert(f.ctx, a.ID); !errors.Is(err, alliance.ErrConflict) {
+		t.Errorf("acknowledging an alert resolved meanwhile = %+v, %v; want ErrConflict", got, err)
 	}
 }
 

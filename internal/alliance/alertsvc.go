@@ -297,11 +297,10 @@ func (s *Service) AcknowledgeAlert(ctx context.Context, id string) (Alert, error
 	if err != nil {
 		return Alert{}, err
 	}
-	switch a.State() {
-	case AlertAcknowledged:
+	if done, err := acknowledged(a); err != nil {
+		return Alert{}, err
+	} else if done {
 		return a, nil
-	case AlertResolved:
-		return Alert{}, fmt.Errorf("alert %s was resolved when its rating was %s: %w", id, a.ResolvedReason, ErrConflict)
 	}
 	at, by := s.now(), ActorFrom(ctx).Label()
 	a.AcknowledgedAt, a.AcknowledgedBy = &at, by
@@ -309,12 +308,32 @@ func (s *Service) AcknowledgeAlert(ctx context.Context, id string) (Alert, error
 	audit := withEvent(s.audit(ctx, "alert.acknowledge", "alert", a.ID, a.StudyID, a.DyadID, nil, map[string]any{"kind": a.Kind}), ev)
 	err = s.store.AcknowledgeAlert(ctx, id, at, by, audit)
 	if errors.Is(err, ErrConflict) { // acknowledged or resolved meanwhile
-		return s.FindAlert(ctx, id)
+		if a, err = s.FindAlert(ctx, id); err != nil {
+			return Alert{}, err
+		}
+		if _, err := acknowledged(a); err != nil {
+			return Alert{}, err
+		}
+		return a, nil
 	}
 	if err != nil {
 		return Alert{}, fmt.Errorf("acknowledge alert %s: %w", id, err)
 	}
 	return a, nil
+}
+
+// acknowledged answers an acknowledgement of a as it stands: done if it
+// was acknowledged already (acknowledging again changes nothing), a
+// conflict if it was resolved, which no one can acknowledge, whether
+// before the request or while it ran.
+func acknowledged(a Alert) (done bool, err error) {
+	switch a.State() {
+	case AlertAcknowledged:
+		return true, nil
+	case AlertResolved:
+		return true, fmt.Errorf("alert %s was resolved when its rating was %s: %w", a.ID, a.ResolvedReason, ErrConflict)
+	}
+	return false, nil
 }
 
 // AlertThresholdsInput sets a study's alert thresholds; nil fields take
