@@ -423,9 +423,12 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 		}
 		ch.resolve = append(ch.resolve, r)
 	}
-	finds := sc.findings()
+	// Ruptures are found from the ratings alone; which are repaired
+	// depends on the active alerts, so repairs are found again below,
+	// once this write's resolutions are known.
+	ruptures := sc.findings()
 	isFinding := func(key string) bool {
-		return slices.ContainsFunc(finds, func(f Alert) bool { return f.Key == key })
+		return slices.ContainsFunc(ruptures, func(f Alert) bool { return f.Key == key })
 	}
 	for _, a := range sc.active {
 		switch {
@@ -437,6 +440,11 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 			resolve(a, reason)
 		case next != nil && a.Kind == AlertRupture && a.Role == role && a.Session == next.Session && !isFinding(a.Key):
 			resolve(a, ResolvedReevaluated)
+		case a.Kind == AlertRepair && a.Role == role && sc.backBefore(a, wrote):
+			// A session rated late, between a rupture and its repair, is
+			// back itself: the repair is the first session back, so it
+			// moves there.
+			resolve(a, ResolvedReevaluated)
 		}
 	}
 	// A repair goes with its rupture.
@@ -446,16 +454,30 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 		}
 	}
 	activeKeys := map[string]bool{}
+	remaining := make([]Alert, 0, len(sc.active))
 	for _, a := range sc.active {
 		if !resolved[a.ID] {
 			activeKeys[a.Key] = true
+			remaining = append(remaining, a)
 		}
 	}
+	// An episode whose repair this write resolved is open again, and the
+	// first session back after its rupture, if the ratings have one, is
+	// its repair now (the amended version itself, when it still repairs).
+	reopened := map[string]bool{}
+	for _, r := range ch.resolve {
+		if r.Reopens != "" && !resolved[r.Reopens] {
+			reopened[r.Reopens] = true
+		}
+	}
+	after := sc
+	after.active = remaining
+	finds := after.findings()
 	newEpisodes := map[string]bool{}
 	for _, f := range finds {
 		involves := wrote != nil && slices.Contains(f.RatingIDs, wrote.ID)
 		nextRupture := next != nil && f.Kind == AlertRupture && f.Role == role && f.Session == next.Session
-		if f.Kind == AlertRepair && newEpisodes[f.EpisodeID] {
+		if f.Kind == AlertRepair && (newEpisodes[f.EpisodeID] || reopened[f.EpisodeID]) {
 			involves = true
 		}
 		if activeKeys[f.Key] || !(involves || nextRupture) {
@@ -467,6 +489,21 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 		ch.raise = append(ch.raise, f)
 	}
 	return ch
+}
+
+// backBefore reports whether wrote, a rating of repair's rater, lies
+// between repair's rupture and repair and is back within the rupture's
+// threshold: the first session back is then wrote's, not repair's.
+func (sc alertScene) backBefore(repair Alert, wrote *Rating) bool {
+	if wrote == nil || wrote.Role != repair.Role || wrote.Session >= repair.Session || wrote.Scores.Total.Mean == nil {
+		return false
+	}
+	i := slices.IndexFunc(sc.active, func(a Alert) bool { return a.ID == repair.EpisodeID })
+	if i < 0 {
+		return false
+	}
+	rup := sc.active[i]
+	return rup.Session < wrote.Session && rup.Figures.Previous-*wrote.Scores.Total.Mean < rup.Figures.Threshold-alertTolerance
 }
 
 // AlertResolution resolves one alert.

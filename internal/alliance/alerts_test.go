@@ -407,3 +407,102 @@ func TestRuptureBackAfterVoid(t *testing.T) {
 		}
 	})
 }
+
+// openRepairs is the sessions of a dyad's unresolved repairs of role,
+// with the rating version each names last (the repairing one).
+func (f *fixture) openRepairs(d alliance.Dyad) map[int]string {
+	f.t.Helper()
+	out := map[int]string{}
+	for _, a := range f.alerts(d, alliance.AlertRepair) {
+		if a.State() != alliance.AlertResolved {
+			out[a.Session] = a.RatingIDs[len(a.RatingIDs)-1]
+		}
+	}
+	return out
+}
+
+// TestRepairFollowsItsRatings: a rupture's repair is the rater's first
+// later session back within the threshold, whatever order the ratings
+// come in and whatever happens to them: amending the repairing rating to
+// one that still repairs keeps a repair there (the new version's);
+// voiding it makes the next session back the repair; a session rated
+// late, between the rupture and its repair, that is back itself takes
+// the repair; and all of it also when the rupture lies further back than
+// the sessions a write reads.
+func TestRepairFollowsItsRatings(t *testing.T) {
+	onBackends(t, func(t *testing.T, f *fixture) {
+		client := alliance.RoleClient
+		amend := func(d alliance.Dyad, session int, v []float64) string {
+			t.Helper()
+			r, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &session, Role: string(client), Answers: answers(v)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.ID
+		}
+		void := func(d alliance.Dyad, session int) {
+			t.Helper()
+			if _, err := f.svc.VoidRating(f.ctx, d.ID, session, client, "wrong_session"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(what string, d alliance.Dyad, session int, rating string) {
+			t.Helper()
+			got := f.openRepairs(d)
+			if len(got) != 1 || got[session] == "" || (rating != "" && got[session] != rating) {
+				t.Errorf("%s: open repairs (session: rating) = %v, want one at session %d %s", what, got, session, rating)
+			}
+			for _, r := range f.alerts(d, alliance.AlertRupture) {
+				if r.State() == alliance.AlertResolved {
+					t.Errorf("%s: the rupture at session %d was resolved (%s)", what, r.Session, r.ResolvedReason)
+				}
+			}
+		}
+		stillBack := append(flat(5)[:11], 4)
+
+		d := f.dyad()
+		for s, v := range []float64{5, 2, 5} {
+			f.rate(d, s+1, client, flat(v)...)
+		}
+		want("rated 5, 2, 5", d, 3, "")
+		want("session 3 amended, still back", d, 3, amend(d, 3, stillBack))
+		f.rate(d, 4, client, flat(5)...)
+		want("then session 4 back too", d, 3, "")
+
+		d = f.dyad()
+		for s, v := range []float64{5, 2, 5, 5} {
+			f.rate(d, s+1, client, flat(v)...)
+		}
+		void(d, 3)
+		want("rated 5, 2, 5, 5, session 3 voided", d, 4, "")
+
+		d = f.dyad()
+		f.rate(d, 1, client, flat(5)...)
+		f.rate(d, 2, client, flat(2)...)
+		f.rate(d, 4, client, flat(5)...)
+		want("rated 5, 2, -, 5", d, 4, "")
+		f.rate(d, 3, client, flat(5)...)
+		want("session 3 rated late, back", d, 3, "")
+
+		// The rupture at session 2, the repair at 9: a write at 9 reads
+		// its context from session 8 on.
+		d = f.dyad()
+		f.rate(d, 1, client, flat(5)...)
+		for s := 2; s <= 8; s++ {
+			f.rate(d, s, client, flat(2)...)
+		}
+		f.rate(d, 9, client, flat(5)...)
+		f.rate(d, 10, client, flat(5)...)
+		want("a long rupture repaired at 9", d, 9, "")
+		want("session 9 amended, still back", d, 9, amend(d, 9, stillBack))
+		amend(d, 9, flat(2))
+		want("session 9 amended, no longer back", d, 10, "")
+		void(d, 10)
+		if got := f.openRepairs(d); len(got) != 0 {
+			t.Errorf("session 10 voided: open repairs %v, want none", got)
+		}
+		f.rate(d, 11, client, flat(2)...)
+		f.rate(d, 12, client, flat(5)...)
+		want("back at session 12", d, 12, "")
+	})
+}

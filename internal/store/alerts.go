@@ -307,10 +307,16 @@ WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
 //   - repair an open rupture of its rater, at any session: a rupture with
 //     no unresolved repair in its episode, which the rupture's
 //     repaired_by says (alertChanges keeps it: set when a repair is raised,
-//     cleared when the repair is resolved).
+//     cleared when the repair is resolved);
+//   - move or drop the repair of an earlier rupture of its rater: a repair
+//     at a session ≥ m that it resolves (amended, voided, or a session
+//     rated late between the rupture and it that is back itself), after
+//     which the rupture's next repair is looked for at once, from the
+//     rupture's figures.
 //
-// The first two are the alerts at sessions ≥ m, the last the open ruptures
-// before m; the rules see exactly the alerts they used to. Partial indexes
+// The first two are the alerts at sessions ≥ m, the third the open
+// ruptures before m, the last the ruptures before m of the rater's
+// repairs at sessions ≥ m; the rules see every alert they use. Partial indexes
 // on the unresolved alerts serve each part (migration 00009). m is
 // computed here, so that the statement can be sent with the others,
 // before any of their results is back (pipeline.go). Of each alert it
@@ -326,7 +332,13 @@ UNION ALL
 SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, a.figures
 FROM alerts a
 WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role = ? AND a.session < ` + earliestSQL + `
-	AND a.repaired_by IS NULL`
+	AND a.repaired_by IS NULL
+UNION ALL
+SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, a.figures
+FROM alerts a
+WHERE a.id IN (SELECT r.episode_id FROM alerts r WHERE r.dyad_id = ? AND r.resolved_at IS NULL AND r.kind = 'repair' AND r.role = ?
+		AND r.session >= ` + earliestSQL + `)
+	AND a.resolved_at IS NULL AND a.session < ` + earliestSQL + ` AND a.repaired_by IS NOT NULL`
 
 // earliestSQL is m of activeAlertsSQL (arguments: dyad, session, role,
 // PreviousWindow, session): the session of the rater's nearest earlier
@@ -358,7 +370,8 @@ func (s *Store) alertReads(a *alertStep) [3]read {
 		{s.sql.alertLater, []any{d, n, r}, func(ac *alliance.AlertContext, rows rowScanner) error {
 			return scanAlertContext(ac, d, rows, true)
 		}},
-		{s.sql.activeAlerts, []any{d, d, n, r, alliance.PreviousWindow, n, d, r, d, n, r, alliance.PreviousWindow, n}, scanActiveAlerts},
+		{s.sql.activeAlerts, []any{d, d, n, r, alliance.PreviousWindow, n, d, r, d, n, r, alliance.PreviousWindow, n,
+			d, r, d, n, r, alliance.PreviousWindow, n, d, n, r, alliance.PreviousWindow, n}, scanActiveAlerts},
 	}
 }
 
