@@ -622,16 +622,14 @@ func scaleFigures(a alliance.StudyAgreement, sc alliance.ScaleAgreement) dashboa
 	f := dashboard.ScaleFigures{Scale: sc.Scale, N: sc.N,
 		Href: studyHref(a.Study.ID) + "/sessions?" + plotQueryOf(a, sc.Scale).Encode()}
 	if v := sc.BlandAltman.Value; v != nil {
-		// The intervals are values, not pointers: without CIReason they
-		// stand; with it there are none (fewer than 3 pairs).
-		ba := func(v float64, ci stats.Interval) dashboard.Figure {
+		ba := func(v float64, ci *stats.Interval) dashboard.Figure {
+			if ci == nil {
+				return figure(v, nil, nil, sc.BlandAltman.CIReason)
+			}
 			return figure(v, &ci.Lower, &ci.Upper, "")
 		}
-		f.Bias, f.LowerLoA, f.UpperLoA = ba(v.Bias, v.BiasCI), ba(v.Lower, v.LowerCI), ba(v.Upper, v.UpperCI)
-		if why := sc.BlandAltman.CIReason; why != "" {
-			f.Bias = figure(v.Bias, nil, nil, why)
-			f.LowerLoA, f.UpperLoA = figure(v.Lower, nil, nil, why), figure(v.Upper, nil, nil, why)
-		}
+		bias, lower, upper := alliance.BlandAltmanCIs(sc.BlandAltman)
+		f.Bias, f.LowerLoA, f.UpperLoA = ba(v.Bias, bias), ba(v.Lower, lower), ba(v.Upper, upper)
 	} else {
 		f.Bias = dashboard.Figure{Reason: reasonText(sc.BlandAltman.Reason)}
 		f.LowerLoA, f.UpperLoA = f.Bias, f.Bias

@@ -18,7 +18,9 @@ import (
 
 // The agreement figures as resources: SVG by default, PNG with
 // ?format=png, drawn by internal/plot from the same numbers the agreement
-// report returns (the same pairs, n, bias, limits and CCC). A study plot
+// report returns (the same pairs, n, bias, limits and CCC), and with no
+// interval where a report gives it as null: each plot input carries
+// alliance.MinNInterval, the service's rule for intervals. A study plot
 // takes the agreement report's parameters, checked by the same code, so a
 // bad one gets the same 400 or 422 problem.
 
@@ -164,10 +166,6 @@ func estimate(v float64, lo, hi *float64) plot.Estimate {
 	return e
 }
 
-func interval(v, lower, upper float64) plot.Estimate {
-	return plot.Estimate{Value: v, CI: &plot.Interval{Lower: lower, Upper: upper}}
-}
-
 // plotBlandAltman godoc
 //
 //	@Summary		Bland–Altman plot of a study's agreement
@@ -200,15 +198,20 @@ func (s *server) plotBlandAltman(c *gin.Context) error {
 	sc := a.Scales[0]
 	in := plot.BAInput{
 		Title: "Bland–Altman plot: " + scale.Name + ", " + sessionLabel(a.Selector),
-		Scale: scale, Conf: a.Conf,
+		Scale: scale, Conf: a.Conf, MinNInterval: alliance.MinNInterval,
 	}
 	in.Client, in.Counsellor = pairScores(sc.Pairs)
 	if v := sc.BlandAltman.Value; v != nil {
 		in.Limits = &plot.BALimits{
-			Bias:       interval(v.Bias, v.BiasCI.Lower, v.BiasCI.Upper),
-			Lower:      interval(v.Lower, v.LowerCI.Lower, v.LowerCI.Upper),
-			Upper:      interval(v.Upper, v.UpperCI.Lower, v.UpperCI.Upper),
+			Bias:       plot.Estimate{Value: v.Bias},
+			Lower:      plot.Estimate{Value: v.Lower},
+			Upper:      plot.Estimate{Value: v.Upper},
 			Multiplier: v.Multiplier,
+		}
+		if bias, lower, upper := alliance.BlandAltmanCIs(sc.BlandAltman); bias != nil {
+			in.Limits.Bias.CI = &plot.Interval{Lower: bias.Lower, Upper: bias.Upper}
+			in.Limits.Lower.CI = &plot.Interval{Lower: lower.Lower, Upper: lower.Upper}
+			in.Limits.Upper.CI = &plot.Interval{Lower: upper.Lower, Upper: upper.Upper}
 		}
 		if o.trend && v.Trend != nil {
 			in.Trend = &plot.Line{Intercept: v.Trend.Intercept, Slope: v.Trend.Slope}
@@ -300,7 +303,8 @@ func (s *server) plotTrajectories(c *gin.Context) error {
 	}
 	in := plot.TrajectoriesInput{
 		Title: "Client − counsellor difference by session: " + scale.Name,
-		Scale: scale, Sessions: tr.Sessions, Conf: tr.Conf, Dyads: make([][]plot.SessionValue, len(tr.Dyads)),
+		Scale: scale, Sessions: tr.Sessions, Conf: tr.Conf, MinNInterval: alliance.MinNInterval,
+		Dyads: make([][]plot.SessionValue, len(tr.Dyads)),
 	}
 	if in.Sessions == nil {
 		in.Sessions = []int{} // no session yet: an empty figure, not one inferred from no dyads
@@ -349,7 +353,7 @@ func (s *server) plotCounsellors(c *gin.Context) error {
 	}
 	in := plot.CaterpillarInput{
 		Title: "Client − counsellor difference by counsellor: " + scale.Name + ", " + sessionLabel(ca.Selector),
-		Scale: scale, HideCodes: !o.codes, Conf: ca.Conf,
+		Scale: scale, HideCodes: !o.codes, Conf: ca.Conf, MinNInterval: alliance.MinNInterval,
 		Counsellors: make([]plot.CounsellorDifferences, len(ca.Counsellors)),
 	}
 	for i, k := range ca.Counsellors {

@@ -333,3 +333,95 @@ func TestPlotPNG(t *testing.T) {
 		t.Errorf("PNG is %d × %d, want 1400 × 1000 (7 × 5 in at %d dpi)", b.Dx(), b.Dy(), plot.DPI)
 	}
 }
+
+// TestPlotsShowNoIntervalTheReportNulls: the reports give a figure from
+// fewer than 3 observations without its interval (bounds null, ci_reason
+// n_too_small); the plots of the same data draw none either and say so,
+// and where a report has an interval the plot draws that one.
+func TestPlotsShowNoIntervalTheReportNulls(t *testing.T) {
+	e := newEnv(t)
+	study, _ := plotStudy(t, e, 2)
+	a := decode[api.StudyAgreementResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+study+"/agreement", ""))
+	if b := a.Scales[0].BlandAltman; b.Bias == nil || b.BiasCI != nil || b.CIReason != "n_too_small" {
+		t.Fatalf("agreement report at n = 2: bias %v, bias_ci %v, ci_reason %q; want a bias without a CI", b.Bias, b.BiasCI, b.CIReason)
+	}
+	ba := getSVG(t, e, "/v1/studies/"+study+"/plots/bland-altman.svg")
+	if _, ok := ba.meta.Values["bias"]; !ok || strings.Contains(ba.meta.Caption, "% CI") || !strings.Contains(ba.meta.Caption, "No CIs: fewer than 3 dyads.") {
+		t.Errorf("Bland–Altman at n = 2: values %v, caption %q; want the bias, no CI and why", ba.meta.Values, ba.meta.Caption)
+	}
+
+	tr := getSVG(t, e, "/v1/studies/"+study+"/plots/trajectories.svg")
+	for _, s := range tr.meta.Sessions {
+		if s.N < 3 && (!s.NoCI || s.Lower != s.Mean || s.Upper != s.Mean) {
+			t.Errorf("trajectories: session %d (n = %d) has a CI [%v, %v]", s.Session, s.N, s.Lower, s.Upper)
+		}
+	}
+	rec := e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+study+"/plots/trajectories.svg?format=png", "")
+	if n := bandPixelsOutside(t, rec.Body, tr.meta.Panels[0]); n > 0 {
+		t.Errorf("trajectories PNG: %d band-coloured pixels outside the data area (over the title, axes or caption)", n)
+	}
+
+	// K-0 has 3 dyads, K-1 and K-2 have 2, K-9 none complete.
+	study, _ = plotStudy(t, e, 7)
+	rep := decode[api.CounsellorsResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+study+"/counsellors", ""))
+	cat := getSVG(t, e, "/v1/studies/"+study+"/plots/counsellors.svg?labels=codes")
+	if !strings.Contains(cat.meta.Caption, "none where n < 3") {
+		t.Errorf("counsellors caption %q, want it to say there is no CI where n < 3", cat.meta.Caption)
+	}
+	intervals := 0
+	for _, k := range rep.Counsellors {
+		var row *plot.RowMeta
+		for i, r := range cat.meta.Rows {
+			if strings.HasPrefix(r.Label, k.CounsellorCode+" (") {
+				row = &cat.meta.Rows[i]
+			}
+		}
+		if row == nil {
+			t.Fatalf("no row for %s in %+v", k.CounsellorCode, cat.meta.Rows)
+		}
+		d := k.Difference
+		switch {
+		case d.Lower == nil:
+			if row.Lower != row.Mean || row.Upper != row.Mean {
+				t.Errorf("%s (n = %d): the report has no interval (%s), the plot draws [%v, %v]", k.CounsellorCode, k.NDyads, d.CIReason, row.Lower, row.Upper)
+			}
+		case !d.Clipped:
+			intervals++
+			if math.Abs(row.Lower-*d.Lower) > 1e-9 || math.Abs(row.Upper-*d.Upper) > 1e-9 {
+				t.Errorf("%s: plot CI [%v, %v], the report's [%v, %v]", k.CounsellorCode, row.Lower, row.Upper, *d.Lower, *d.Upper)
+			}
+		}
+	}
+	if intervals == 0 {
+		t.Errorf("no counsellor with an unclipped interval to compare: %+v", rep.Counsellors)
+	}
+}
+
+// bandPixelsOutside counts the pixels of a trajectories PNG outside the
+// data area pn (read from the SVG's metadata) that have the colour of the
+// CI band, orange over white; nothing else in the figure is orange.
+func bandPixelsOutside(t *testing.T, r io.Reader, pn plot.Panel) int {
+	t.Helper()
+	img, err := png.Decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const px = 72.0 / plot.DPI // points per pixel
+	x0, x1 := pn.X.PxMin-2*px, pn.X.PxMax+2*px
+	y0, y1 := pn.Y.PxMax-2*px, pn.Y.PxMin+2*px
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			r, g, bl := int(cr>>8), int(cg>>8), int(cb>>8)
+			if r < 200 || r-bl < 60 || g-bl < 30 {
+				continue
+			}
+			if px*float64(x) < x0 || px*float64(x) > x1 || px*float64(y) < y0 || px*float64(y) > y1 {
+				n++
+			}
+		}
+	}
+	return n
+}

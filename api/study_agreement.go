@@ -355,9 +355,8 @@ func toScaleAgreementResponse(sc alliance.ScaleAgreement, a alliance.StudyAgreem
 	if v := sc.BlandAltman.Value; v != nil {
 		b := &out.BlandAltman
 		b.N, b.Bias, b.SDDiff, b.Multiplier, b.LowerLoA, b.UpperLoA = v.N, fin(v.Bias), fin(v.SDDiff), v.Multiplier, fin(v.Lower), fin(v.Upper)
-		if b.CIReason == "" {
-			bi, lo, up := IntervalResponse(v.BiasCI), IntervalResponse(v.LowerCI), IntervalResponse(v.UpperCI)
-			b.BiasCI, b.LowerLoACI, b.UpperLoACI = &bi, &lo, &up
+		if bi, lo, up := alliance.BlandAltmanCIs(sc.BlandAltman); bi != nil {
+			b.BiasCI, b.LowerLoACI, b.UpperLoACI = (*IntervalResponse)(bi), (*IntervalResponse)(lo), (*IntervalResponse)(up)
 		}
 		fit, conf := alliance.Figure[alliance.LinearFit]{Value: v.Trend, Reason: v.TrendReason}, a.Conf
 		if v.Trend != nil {

@@ -770,3 +770,16 @@ func itemKappas(a, b, categories []int, conf float64) (Figure[Kappas], error) {
 }
 
 func isInt(v float64) bool { return v == math.Trunc(v) && !math.IsInf(v, 0) }
+
+// BlandAltmanCIs are the intervals of a Bland–Altman figure's bias and
+// limits of agreement, or nils where it has none (CIReason: fewer than
+// MinNInterval pairs). stats gives them as values, which withCI cannot
+// clear, so every reader takes them through here: the JSON, the
+// dashboard and the plot.
+func BlandAltmanCIs(f Figure[stats.BAResult]) (bias, lower, upper *stats.Interval) {
+	if f.Value == nil || f.CIReason != "" {
+		return nil, nil, nil
+	}
+	v := f.Value
+	return &v.BiasCI, &v.LowerCI, &v.UpperCI
+}

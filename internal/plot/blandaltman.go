@@ -22,7 +22,8 @@ type BAInput struct {
 	Client, Counsellor []float64
 	// Limits are the caller's bias and limits of agreement (as reported,
 	// e.g. from stats.BlandAltman) in scale units. nil, or fewer than two
-	// dyads, draws no lines.
+	// dyads, draws no lines; below MinNInterval dyads their CIs are
+	// neither drawn nor quoted.
 	Limits *BALimits
 	// Trend, when not nil, is the proportional-bias regression
 	// difference = Intercept + Slope·mean, drawn over the observed means
@@ -30,6 +31,9 @@ type BAInput struct {
 	Trend *Line
 	// Conf is the confidence level of the CIs, for labels (0 = 0.95).
 	Conf float64
+	// MinNInterval is the fewest dyads a CI is shown for (0 =
+	// DefaultMinNInterval); callers pass the rule their report applies.
+	MinNInterval int
 }
 
 // BALimits are the reference lines of a Bland–Altman plot. Each CI is
@@ -112,6 +116,10 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	if err != nil {
 		return err
 	}
+	minN, err := minNOf(in.MinNInterval)
+	if err != nil {
+		return err
+	}
 	n := len(in.Client)
 	means, diffs := make([]float64, n), make([]float64, n)
 	for i := range in.Client {
@@ -121,6 +129,12 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	lim := in.Limits
 	if n < 2 {
 		lim = nil
+	}
+	if lim != nil && n < minN {
+		// a report gives CIs below the rule as null: drop any passed anyway
+		l := *lim
+		l.Bias.CI, l.Lower.CI, l.Upper.CI = nil, nil, nil
+		lim = &l
 	}
 	trend := in.Trend
 	if n < 3 {
@@ -201,16 +215,24 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 		if lim.Multiplier > 0 {
 			mult = " (bias ± " + num(lim.Multiplier) + " SD)"
 		}
-		caption += " Solid line: bias " + fix2(lim.Bias.Value) + " (" + cl + " CI " + ciText(lim.Bias.CI) + "). Dashed lines: limits of agreement" + mult + " " +
-			fix2(lim.Lower.Value) + " (" + cl + " CI " + ciText(lim.Lower.CI) + ") and " +
-			fix2(lim.Upper.Value) + " (" + cl + " CI " + ciText(lim.Upper.CI) + ")."
-		var bands, wide int
+		caption += " Solid line: bias " + estimateText(lim.Bias, cl) + ". Dashed lines: limits of agreement" + mult + " " +
+			estimateText(lim.Lower, cl) + " and " + estimateText(lim.Upper, cl) + "."
+		var bands, wide, missing int
 		for _, e := range []Estimate{lim.Bias, lim.Lower, lim.Upper} {
-			if shaded(e.CI, ylo, yhi) {
+			switch {
+			case shaded(e.CI, ylo, yhi):
 				bands++
-			} else if e.CI != nil {
+			case e.CI != nil:
 				wide++
+			default:
+				missing++
 			}
+		}
+		switch {
+		case missing > 0 && n < minN:
+			caption += " No CIs: fewer than " + count(minN) + " dyads."
+		case missing > 0:
+			caption += " CIs not available."
 		}
 		if bands > 0 {
 			caption += " Shaded bands: " + cl + " CIs."
@@ -239,7 +261,7 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	f := figure{w: Width, h: Height, title: title, desc: desc, meta: meta}
 	f.draw = func(dc draw.Canvas) {
 		body := layout(dc, title, caption)
-		p := newPlot(in.Scale.label("Mean of client and counsellor"), in.Scale.label("Client − counsellor"))
+		p := newPlot(in.Scale.label("Mean of client and counsellor"), in.Scale.diffLabel())
 		p.X.Min, p.X.Max = in.Scale.Min, in.Scale.Max
 		p.Y.Min, p.Y.Max = ylo, yhi
 		p.Add(hline(0, zeroStyle))
@@ -304,6 +326,15 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 		}
 	}
 	return render(w, f, format)
+}
+
+// estimateText is a value for a caption, with its CI when it has one:
+// "0.42 (95% CI 0.30 to 0.54)" or "0.42".
+func estimateText(e Estimate, cl string) string {
+	if e.CI == nil {
+		return fix2(e.Value)
+	}
+	return fix2(e.Value) + " (" + cl + " CI " + ciText(e.CI) + ")"
 }
 
 // shaded reports whether a CI is drawn as a band: only when it fits the

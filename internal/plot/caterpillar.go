@@ -25,6 +25,9 @@ type CaterpillarInput struct {
 	HideCodes bool
 	// Conf is the level of each row's CI (0 = 0.95).
 	Conf float64
+	// MinNInterval is the fewest dyads a row's CI is drawn from (0 =
+	// DefaultMinNInterval); callers pass the rule their report applies.
+	MinNInterval int
 }
 
 // CounsellorDifferences is one counsellor's dyads: one client − counsellor
@@ -61,6 +64,10 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 	if err != nil {
 		return err
 	}
+	minN, err := minNOf(in.MinNInterval)
+	if err != nil {
+		return err
+	}
 	span := in.Scale.span()
 	rows := make([]row, len(in.Counsellors))
 	nDyads := 0
@@ -73,7 +80,7 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 				return inputErr("difference %v of counsellor %q exceeds the scale's width %v", d, c.Code, span)
 			}
 		}
-		m, lo, hi, ok := meanCI(c.Differences, conf)
+		m, lo, hi, ok := meanCI(c.Differences, conf, minN)
 		rows[i] = row{label: c.Code, n: len(c.Differences), mean: m, lo: lo, hi: hi, hasCI: ok}
 		nDyads += len(c.Differences)
 	}
@@ -99,23 +106,13 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 		rows[i].label += " (n = " + count(rows[i].n) + ")"
 	}
 
-	// x range: every mean, and the CIs of rows with n ≥ 3. A two-dyad CI
-	// (t = 12.7 at 95%) would squash every other row into a sliver, so it
-	// is clipped at the axis and ends in an arrow instead.
+	// x range: every mean and CI, within ± the scale width, the most a
+	// difference can be; a CI beyond that is clipped at the axis and ends
+	// in an arrow.
 	xlo, xhi := 0.0, 0.0
-	anyWide := false
 	for _, r := range rows {
-		if r.n >= 3 {
-			anyWide = true
-		}
-	}
-	for _, r := range rows {
-		switch {
-		case r.n == 0:
-		case r.n >= 3 || !anyWide:
+		if r.n > 0 {
 			xlo, xhi = math.Min(xlo, r.lo), math.Max(xhi, r.hi)
-		default:
-			xlo, xhi = math.Min(xlo, r.mean), math.Max(xhi, r.mean)
 		}
 	}
 	xlo, xhi = math.Max(xlo, -span), math.Min(xhi, span)
@@ -134,7 +131,7 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 	cl := pct(conf)
 	caption := "k = " + plural(k, "counsellor", "counsellors") + ", n = " + plural(nDyads, "dyad", "dyads") +
 		"; difference = client − counsellor. Points: mean difference of the counsellor's dyads; bars: " + cl +
-		" CI (t distribution; none where n < 2). Sorted by mean; dashed line: no difference."
+		" CI (t distribution; none where n < " + count(minN) + "). Sorted by mean; dashed line: no difference."
 	if clipped {
 		caption += " Arrows: the CI extends beyond the axis."
 	}
@@ -173,7 +170,7 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 	f := figure{w: Width, h: h, title: title, desc: desc, meta: meta}
 	f.draw = func(dc draw.Canvas) {
 		body := layout(dc, title, caption)
-		p := newPlot(in.Scale.label("Client − counsellor"), "")
+		p := newPlot(in.Scale.diffLabel(), "")
 		p.X.Min, p.X.Max = xlo, xhi
 		p.Y.Min, p.Y.Max = -0.7, top
 		p.Y.Tick.Marker = gplot.ConstantTicks(ticks)
@@ -229,7 +226,7 @@ func Caterpillar(w io.Writer, in CaterpillarInput, format Format) error {
 			Stroke: hex(grey), StrokeWidth: zeroStyle.Width.Points()}}
 		for i := k - 1; i >= 0; i-- {
 			r := rows[i]
-			meta.Rows = append(meta.Rows, RowMeta{Label: r.label, N: r.n, Mean: r.mean, Lower: r.lo, Upper: r.hi,
+			meta.Rows = append(meta.Rows, RowMeta{Label: r.label, N: r.n, Mean: r.mean, Lower: r.lo, Upper: r.hi, NoCI: !r.hasCI,
 				Y: round4((h - pr.y(float64(r.position))).Points()), X: round4(pr.x(r.mean).Points())})
 		}
 	}

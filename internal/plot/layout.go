@@ -140,11 +140,15 @@ func hline(v float64, sty draw.LineStyle) gplot.Plotter {
 	})
 }
 
+// clampY keeps page y inside the data canvas c: a mark for a value beyond
+// the axis stops at its edge instead of running over the title, the axis
+// or the caption.
+func clampY(c draw.Canvas, y vg.Length) vg.Length { return min(max(y, c.Min.Y), c.Max.Y) }
+
 // hband shades the full width between data values lo and hi.
 func hband(lo, hi float64, fill color.Color) gplot.Plotter {
 	return funcPlotter(func(c draw.Canvas, p *gplot.Plot) {
-		clamp := func(y vg.Length) vg.Length { return min(max(y, c.Min.Y), c.Max.Y) }
-		y0, y1 := clamp(c.Y(p.Y.Norm(lo))), clamp(c.Y(p.Y.Norm(hi)))
+		y0, y1 := clampY(c, c.Y(p.Y.Norm(lo))), clampY(c, c.Y(p.Y.Norm(hi)))
 		r := vg.Rectangle{Min: vg.Point{X: c.Min.X, Y: y0}, Max: vg.Point{X: c.Max.X, Y: y1}}
 		c.SetColor(fill)
 		c.Fill(r.Path())

@@ -133,13 +133,13 @@ type SessionMeta struct {
 	Session int     `json:"session"`
 	N       int     `json:"n"`
 	Mean    float64 `json:"mean"`              // 0 when N = 0
-	Lower   float64 `json:"ci_lower"`          // = Mean when N < 2
-	Upper   float64 `json:"ci_upper"`          // = Mean when N < 2
+	Lower   float64 `json:"ci_lower"`          // = Mean when NoCI
+	Upper   float64 `json:"ci_upper"`          // = Mean when NoCI
 	Y       float64 `json:"y"`                 // page y of Mean, 0 when N = 0
 	XPx     float64 `json:"x"`                 // page x of the session
 	Label   string  `json:"label"`             // tick label drawn under the axis
 	Note    string  `json:"note,omitempty"`    // e.g. no dyads at this session
-	NoCI    bool    `json:"no_ci,omitempty"`   // N < 2 or zero spread
+	NoCI    bool    `json:"no_ci,omitempty"`   // N below the input's MinNInterval: no CI drawn
 	Missing bool    `json:"missing,omitempty"` // N = 0
 }
 
@@ -148,10 +148,11 @@ type RowMeta struct {
 	Label string  `json:"label"`
 	N     int     `json:"n"`
 	Mean  float64 `json:"mean"`
-	Lower float64 `json:"ci_lower"` // = Mean when N < 2
+	Lower float64 `json:"ci_lower"` // = Mean when NoCI
 	Upper float64 `json:"ci_upper"`
-	Y     float64 `json:"y"` // page y of the row
-	X     float64 `json:"x"` // page x of the mean
+	NoCI  bool    `json:"no_ci,omitempty"` // N below the input's MinNInterval: no CI drawn
+	Y     float64 `json:"y"`               // page y of the row
+	X     float64 `json:"x"`               // page x of the mean
 }
 
 // ReadMetadata extracts the Metadata of an SVG written by this package.

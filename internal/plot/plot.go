@@ -22,7 +22,13 @@
 //
 // n = 0, 1 or 2 never fails: the figure is drawn with its axes and says in
 // its body what it cannot show ("No complete dyads at this session",
-// "n = 1: too few for limits of agreement"). Overlapping scores on a
+// "n = 1: too few for limits of agreement"). No confidence interval is
+// drawn from fewer than an input's MinNInterval observations (default 3,
+// the service's rule in docs/statistics.md), whether computed here or
+// passed in, so a figure never shows an interval its report gives as
+// null; captions say where intervals are missing. An interval wider than
+// the axis is cut at the edge of the data area and never reaches the
+// title, the axes or the caption. Overlapping scores on a
 // discrete scale are drawn once per distinct position with point area
 // proportional to the number of dyads there; past MaxMarkers distinct
 // positions (or, for trajectories, dyad-session observations) the points
@@ -94,6 +100,12 @@ const (
 
 	// DefaultConf is the confidence level assumed when an input's Conf is 0.
 	DefaultConf = 0.95
+
+	// DefaultMinNInterval is the fewest observations an interval is drawn
+	// from when an input's MinNInterval is 0: the service's rule
+	// (docs/statistics.md). At n = 2 the t quantile has one degree of
+	// freedom and a 95% interval spans most of the axis.
+	DefaultMinNInterval = 3
 )
 
 // Width and Height are the default figure size; PNG pixels are
@@ -146,6 +158,16 @@ func (s Scale) label(what string) string {
 	return what + " (" + s.Unit + ", " + rng + ")"
 }
 
+// diffLabel is the label of an axis of client − counsellor differences,
+// e.g. "Client − counsellor difference (item mean)". It names no range:
+// a difference runs over ±(Max − Min), not over the scale.
+func (s Scale) diffLabel() string {
+	if s.Unit == "" {
+		return "Client − counsellor difference"
+	}
+	return "Client − counsellor difference (" + s.Unit + ")"
+}
+
 // span is the width of the scale, which bounds any difference.
 func (s Scale) span() float64 { return s.Max - s.Min }
 
@@ -195,6 +217,18 @@ func confOf(c float64) (float64, error) {
 		return 0, inputErr("confidence level %v is not in (0, 1)", c)
 	}
 	return c, nil
+}
+
+// minNOf is the interval rule to apply: at least n observations, or
+// DefaultMinNInterval when n is 0. No interval comes from one value.
+func minNOf(n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultMinNInterval, nil
+	case n < 2:
+		return 0, inputErr("MinNInterval %d is below 2: one value gives no interval", n)
+	}
+	return n, nil
 }
 
 // figure is one rendered picture: how to draw it, its accessible text and

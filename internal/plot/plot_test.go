@@ -193,8 +193,11 @@ func TestTrajectoriesReadBack(t *testing.T) {
 		if s.N > 0 {
 			approx(t, "session mean", s.Mean, wantMean[s.Session], 1e-12)
 			approx(t, "session mean y", s.Y, y.Px(s.Mean), 0.01)
-			if !(s.Lower < s.Mean && s.Mean < s.Upper) {
+			switch {
+			case s.N >= 3 && !(s.Lower < s.Mean && s.Mean < s.Upper):
 				t.Errorf("session %d CI [%v, %v] does not surround %v", s.Session, s.Lower, s.Upper, s.Mean)
+			case s.N < 3 && (!s.NoCI || s.Lower != s.Mean || s.Upper != s.Mean):
+				t.Errorf("session %d (n = %d) CI [%v, %v], want none below 3 dyads", s.Session, s.N, s.Lower, s.Upper)
 			}
 		} else if !s.Missing || s.Note != "No complete dyads at this session" {
 			t.Errorf("session %d: missing %v note %q", s.Session, s.Missing, s.Note)
@@ -320,7 +323,7 @@ func TestSmallN(t *testing.T) {
 	wantNote := map[string]map[int]string{
 		"bland-altman":    {0: "No complete dyads at this session", 1: "n = 1: too few for limits of agreement", 2: "n = 2: limits of agreement are very imprecise"},
 		"scatter":         {0: "No complete dyads at this session", 1: "n = 1: too few for Lin's CCC", 2: "n = 2: too few for Lin's CCC"},
-		"trajectories":    {0: "No complete dyads at any session", 1: "n ≤ 1 at every session", 2: ""},
+		"trajectories":    {0: "No complete dyads at any session", 1: "n ≤ 1 at every session", 2: "n ≤ 2 at every session"},
 		"caterpillar":     {0: "No counsellors with complete dyads at this session", 1: "n = 1: too few dyads", 2: "n = 2: too few dyads"},
 		"dyad-trajectory": {0: "No ratings for this dyad", 1: "", 2: ""},
 	}
@@ -472,6 +475,12 @@ func TestInvalidInput(t *testing.T) {
 		}},
 		{"dyad NaN", func() error {
 			return plot.DyadTrajectory(io.Discard, plot.DyadTrajectoryInput{Scales: []plot.ScaleSeries{{Scale: wai, Counsellor: []plot.SessionValue{{1, nan}}}}}, plot.SVG)
+		}},
+		{"MinNInterval 1", func() error {
+			return plot.Trajectories(io.Discard, plot.TrajectoriesInput{Scale: wai, MinNInterval: 1}, plot.SVG)
+		}},
+		{"MinNInterval negative", func() error {
+			return plot.BlandAltman(io.Discard, plot.BAInput{Scale: wai, MinNInterval: -3}, plot.SVG)
 		}},
 		{"unknown format", func() error {
 			return plot.BlandAltman(io.Discard, plot.BAInput{Scale: wai}, plot.Format(7))
@@ -675,5 +684,41 @@ func TestBlandAltmanWithoutLimits(t *testing.T) {
 	}
 	if m.Markers != 3 || doc.markers(m.MarkerFill) != 3 {
 		t.Errorf("markers %d, elements %d, want 3", m.Markers, doc.markers(m.MarkerFill))
+	}
+}
+
+// TestDifferenceAxesLabelled: an axis of client − counsellor differences
+// runs over ±(max − min), so it is labelled as a difference and never
+// with the score range (1–5), which only score axes carry.
+func TestDifferenceAxesLabelled(t *testing.T) {
+	t.Parallel()
+	const diff = "Client − counsellor difference (item mean)"
+	c, tc := synthPairs(12, 17)
+	for _, tt := range []struct {
+		name   string
+		draw   drawFunc
+		scores []string // the score axes' labels
+	}{
+		{"bland-altman", func(w io.Writer, f plot.Format) error { return plot.BlandAltman(w, baInput(c, tc), f) },
+			[]string{"Mean of client and counsellor (item mean, 1–5)"}},
+		{"trajectories", func(w io.Writer, f plot.Format) error {
+			return plot.Trajectories(w, plot.TrajectoriesInput{Scale: wai, Dyads: synthTrajectories(12, 4, 18)}, f)
+		}, nil},
+		{"caterpillar", func(w io.Writer, f plot.Format) error {
+			return plot.Caterpillar(w, plot.CaterpillarInput{Scale: wai, Counsellors: synthCounsellors(4, 19)}, f)
+		}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc := renderSVG(t, tt.draw)
+			if !slices.Contains(doc.texts, diff) {
+				t.Errorf("no axis labelled %q; texts %q", diff, doc.texts)
+			}
+			for _, txt := range doc.texts {
+				if strings.Contains(txt, "1–5") && !slices.Contains(tt.scores, txt) {
+					t.Errorf("%q quotes the score range on a difference axis", txt)
+				}
+			}
+		})
 	}
 }

@@ -34,6 +34,9 @@ type TrajectoriesInput struct {
 	Sessions []int
 	// Conf is the level of the per-session mean's CI (0 = 0.95).
 	Conf float64
+	// MinNInterval is the fewest dyads a session's CI is drawn from (0 =
+	// DefaultMinNInterval); callers pass the rule their report applies.
+	MinNInterval int
 }
 
 // sessionStat is the per-session summary drawn as the mean line and band.
@@ -47,13 +50,14 @@ type sessionStat struct {
 }
 
 // meanCI is the mean of xs with its t-based interval at conf; for fewer
-// than two values the interval collapses to the mean and ok is false.
-func meanCI(xs []float64, conf float64) (mean, lo, hi float64, ok bool) {
-	switch len(xs) {
-	case 0:
+// than minN values the interval collapses to the mean and ok is false.
+func meanCI(xs []float64, conf float64, minN int) (mean, lo, hi float64, ok bool) {
+	switch {
+	case len(xs) == 0:
 		return 0, 0, 0, false
-	case 1:
-		return xs[0], xs[0], xs[0], false
+	case len(xs) < minN:
+		m := stat.Mean(xs, nil)
+		return m, m, m, false
 	}
 	m, s := stat.MeanStdDev(xs, nil)
 	n := float64(len(xs))
@@ -77,6 +81,10 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 		return err
 	}
 	conf, err := confOf(in.Conf)
+	if err != nil {
+		return err
+	}
+	minN, err := minNOf(in.MinNInterval)
 	if err != nil {
 		return err
 	}
@@ -129,7 +137,7 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 	var empty []string
 	for i, s := range sessions {
 		xs := bySession[s]
-		m, lo, hi, ok := meanCI(xs, conf)
+		m, lo, hi, ok := meanCI(xs, conf, minN)
 		stats[i] = sessionStat{session: s, n: len(xs), mean: m, lo: lo, hi: hi, noCI: !ok,
 			tickText: strconv.Itoa(s) + "\n(" + count(len(xs)) + ")"}
 		if len(xs) == 0 {
@@ -195,7 +203,13 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 			}
 		}
 	}
-	caption += " Black line and points: mean difference per session; shaded band: its " + cl + " CI (t distribution; none where n < 2)."
+	caption += " Black line and points: mean difference per session; shaded band: its " + cl + " CI (t distribution; none where n < " + count(minN) + ")."
+	for _, st := range stats {
+		if !st.noCI && (st.lo < ylo || st.hi > yhi) {
+			caption += " Where a CI reaches beyond the axis, the band is cut at its edge."
+			break
+		}
+	}
 	tickStep := max(1, (len(stats)+maxSessionTicks-1)/maxSessionTicks)
 	if tickStep > 1 {
 		caption += " Every " + ordinal(tickStep) + " session is labelled."
@@ -210,8 +224,8 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 	switch {
 	case nObs == 0:
 		meta.Note = "No complete dyads at any session"
-	case maxN(stats) < 2:
-		meta.Note = "n ≤ 1 at every session: too few for confidence intervals"
+	case maxN(stats) < minN:
+		meta.Note = "n ≤ " + count(maxN(stats)) + " at every session: too few for confidence intervals"
 	}
 	meta.Caption = caption
 	desc := "Line chart of the client − counsellor difference in " + in.Scale.Name + " over session number, one thin line per dyad, with the mean per session. " + caption
@@ -229,7 +243,7 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 	f := figure{w: Width, h: Height, title: title, desc: desc, meta: meta}
 	f.draw = func(dc draw.Canvas) {
 		body := layout(dc, title, caption)
-		p := newPlot("Session (dyads with both ratings)", in.Scale.label("Client − counsellor"))
+		p := newPlot("Session (dyads with both ratings)", in.Scale.diffLabel())
 		p.X.Min, p.X.Max = xlo, xhi
 		p.Y.Min, p.Y.Max = ylo, yhi
 		p.X.Tick.Marker = sessionTicks(stats, tickStep)
@@ -288,6 +302,7 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 
 // drawMeanBand draws the CI band over runs of sessions that have one, then
 // the mean line (broken at sessions without dyads) with a point per mean.
+// Bands and bars are cut at the edge of the data canvas c.
 func drawMeanBand(c draw.Canvas, p *gplot.Plot, stats []sessionStat) {
 	x := func(s int) vg.Length { return c.X(p.X.Norm(float64(s))) }
 	y := func(v float64) vg.Length { return c.Y(p.Y.Norm(v)) }
@@ -303,7 +318,7 @@ func drawMeanBand(c draw.Canvas, p *gplot.Plot, stats []sessionStat) {
 		run := stats[i:j]
 		if len(run) == 1 { // a lone session: an error bar instead of a band
 			st := run[0]
-			c.StrokeLine2(draw.LineStyle{Color: sessionsCI, Width: vg.Points(6)}, x(st.session), y(st.lo), x(st.session), y(st.hi))
+			c.StrokeLine2(draw.LineStyle{Color: sessionsCI, Width: vg.Points(6)}, x(st.session), clampY(c, y(st.lo)), x(st.session), clampY(c, y(st.hi)))
 		} else {
 			var poly []vg.Point
 			for _, st := range run {
