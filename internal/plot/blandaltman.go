@@ -328,15 +328,6 @@ func BlandAltman(w io.Writer, in BAInput, format Format) error {
 	return render(w, f, format)
 }
 
-// estimateText is a value for a caption, with its CI when it has one:
-// "0.42 (95% CI 0.30 to 0.54)" or "0.42".
-func estimateText(e Estimate, cl string) string {
-	if e.CI == nil {
-		return fix2(e.Value)
-	}
-	return fix2(e.Value) + " (" + cl + " CI " + ciText(e.CI) + ")"
-}
-
 // shaded reports whether a CI is drawn as a band: only when it fits the
 // axis, since a clipped band that fills the plot shows nothing.
 func shaded(ci *Interval, ylo, yhi float64) bool {

@@ -79,7 +79,7 @@ func Scatter(w io.Writer, in ScatterInput, format Format) error {
 	var key []string
 	cccText := "Lin's CCC not available"
 	if in.CCC != nil {
-		cccText = "Lin's CCC = " + fix2(in.CCC.Value) + " (" + cl + " CI " + ciText(in.CCC.CI) + ")"
+		cccText = "Lin's CCC = " + estimateText(*in.CCC, cl)
 		key = append(key, "Lin's CCC "+fix2(in.CCC.Value))
 		if in.CCC.CI != nil {
 			key = append(key, "  "+cl+" CI "+ciText(in.CCC.CI))
@@ -88,10 +88,7 @@ func Scatter(w io.Writer, in ScatterInput, format Format) error {
 	}
 	rText := "Pearson r not available"
 	if in.Pearson != nil {
-		rText = "Pearson r = " + fix2(in.Pearson.Value)
-		if in.Pearson.CI != nil {
-			rText += " (" + cl + " CI " + ciText(in.Pearson.CI) + ")"
-		}
+		rText = "Pearson r = " + estimateText(*in.Pearson, cl)
 		key = append(key, "Pearson r "+fix2(in.Pearson.Value))
 		meta.Values["pearson_r"] = in.Pearson.Value
 	}

@@ -172,6 +172,15 @@ func count(n int) string {
 	return s
 }
 
+// estimateText is a value for a caption, with its CI when it has one:
+// "0.42 (95% CI 0.30 to 0.54)" or "0.42".
+func estimateText(e Estimate, cl string) string {
+	if e.CI == nil {
+		return fix2(e.Value)
+	}
+	return fix2(e.Value) + " (" + cl + " CI " + ciText(e.CI) + ")"
+}
+
 func ciText(ci *Interval) string {
 	if ci == nil {
 		return "CI not available"
