@@ -220,7 +220,7 @@ func (ex exporter) scoreColumns(prefix, who string) []Column {
 			col(prefix+sc+"_mean", "number", who+sc+" score, mean of answered items (item metric "+scaleRange(ex.form)+"); missing when too many items are unanswered"),
 			col(prefix+sc+"_sum", "number", who+sc+" score, sum (prorated as mean × items when items are missing)"),
 			col(prefix+sc+"_answered", "integer", who+"number of answered items of "+sc),
-			col(prefix+sc+"_prorated", "boolean", who+sc+" scored with missing items"),
+			col(prefix+sc+"_prorated", "boolean", who+sc+" scored with missing items; FALSE also when it has no score (see _mean)"),
 		)
 	}
 	return out
