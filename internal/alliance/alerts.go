@@ -424,11 +424,11 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 		ch.resolve = append(ch.resolve, r)
 	}
 	// Ruptures are found from the ratings alone; which are repaired
-	// depends on the active alerts, so repairs are found again below,
-	// once this write's resolutions are known.
-	ruptures := sc.findings()
+	// depends on the active alerts, so once this write resolves any,
+	// the findings are computed again without them.
+	found := sc.findings()
 	isFinding := func(key string) bool {
-		return slices.ContainsFunc(ruptures, func(f Alert) bool { return f.Key == key })
+		return slices.ContainsFunc(found, func(f Alert) bool { return f.Key == key })
 	}
 	for _, a := range sc.active {
 		switch {
@@ -470,9 +470,12 @@ func (sc alertScene) evaluate(wrote, gone *Rating, at time.Time) alertChange {
 			reopened[r.Reopens] = true
 		}
 	}
-	after := sc
-	after.active = remaining
-	finds := after.findings()
+	finds := found // nothing resolved: the active alerts are the same
+	if len(ch.resolve) > 0 {
+		after := sc
+		after.active = remaining
+		finds = after.findings()
+	}
 	newEpisodes := map[string]bool{}
 	for _, f := range finds {
 		involves := wrote != nil && slices.Contains(f.RatingIDs, wrote.ID)
