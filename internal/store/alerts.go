@@ -309,14 +309,17 @@ WHERE dyad_id = ? AND superseded_at IS NULL AND session > ? AND role = ?`
 //     repaired_by says (alertChanges keeps it: set when a repair is raised,
 //     cleared when the repair is resolved);
 //   - move or drop the repair of an earlier rupture of its rater: a repair
-//     at a session ≥ m that it resolves (amended, voided, or a session
-//     rated late between the rupture and it that is back itself), after
-//     which the rupture's next repair is looked for at once, from the
-//     rupture's figures.
+//     it resolves (amended, voided, or a session rated late between the
+//     rupture and it that is back itself, or the rupture of its rater's
+//     next session resolved), which is at a session ≥ s, after which the
+//     rupture's next repair is looked for at once, from the rupture's
+//     figures.
 //
 // The first two are the alerts at sessions ≥ m, the third the open
-// ruptures before m, the last the ruptures before m of the rater's
-// repairs at sessions ≥ m; the rules see every alert they use. Partial indexes
+// ruptures before m, the last the ruptures of the rater's repairs at
+// sessions ≥ s (for a write after the rater's last session, none); the
+// rules see every alert they use. A rupture at a session ≥ m comes from
+// the first part and the last; the scan keeps it once. Partial indexes
 // on the unresolved alerts serve each part (migration 00009). m is
 // computed here, so that the statement can be sent with the others,
 // before any of their results is back (pipeline.go). Of each alert it
@@ -335,10 +338,8 @@ WHERE a.dyad_id = ? AND a.resolved_at IS NULL AND a.kind = 'rupture' AND a.role 
 	AND a.repaired_by IS NULL
 UNION ALL
 SELECT a.id, a.kind, a.role, a.session, a.dedup_key, a.rating_ids, a.episode_id, a.figures
-FROM alerts a
-WHERE a.id IN (SELECT r.episode_id FROM alerts r WHERE r.dyad_id = ? AND r.resolved_at IS NULL AND r.kind = 'repair' AND r.role = ?
-		AND r.session >= ` + earliestSQL + `)
-	AND a.resolved_at IS NULL AND a.session < ` + earliestSQL + ` AND a.repaired_by IS NOT NULL`
+FROM alerts r JOIN alerts a ON a.id = r.episode_id
+WHERE r.dyad_id = ? AND r.resolved_at IS NULL AND r.session >= ? AND r.kind = 'repair' AND r.role = ? AND a.resolved_at IS NULL`
 
 // earliestSQL is m of activeAlertsSQL (arguments: dyad, session, role,
 // PreviousWindow, session): the session of the rater's nearest earlier
@@ -370,8 +371,8 @@ func (s *Store) alertReads(a *alertStep) [3]read {
 		{s.sql.alertLater, []any{d, n, r}, func(ac *alliance.AlertContext, rows rowScanner) error {
 			return scanAlertContext(ac, d, rows, true)
 		}},
-		{s.sql.activeAlerts, []any{d, d, n, r, alliance.PreviousWindow, n, d, r, d, n, r, alliance.PreviousWindow, n,
-			d, r, d, n, r, alliance.PreviousWindow, n, d, n, r, alliance.PreviousWindow, n}, scanActiveAlerts},
+		{s.sql.activeAlerts, []any{d, d, n, r, alliance.PreviousWindow, n, d, r, d, n, r, alliance.PreviousWindow, n, d, n, r},
+			scanActiveAlerts},
 	}
 }
 
@@ -464,6 +465,7 @@ func scanActiveAlerts(ac *alliance.AlertContext, rows rowScanner) error {
 		ac.Active = append(ac.Active, a)
 	}
 	slices.SortFunc(ac.Active, func(a, b alliance.Alert) int { return strings.Compare(a.ID, b.ID) })
+	ac.Active = slices.CompactFunc(ac.Active, func(a, b alliance.Alert) bool { return a.ID == b.ID })
 	return translate(rows.Err())
 }
 
