@@ -500,17 +500,14 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	self := dashboard.Path + "dyads/" + url.PathEscape(a.Dyad.ID)
 	plotSrc := "/v1/dyads/" + url.PathEscape(a.Dyad.ID) + "/plots/trajectory.svg"
 	view := dashboard.DyadView{
 		Page: dashboard.Page{Title: "Dyad " + a.Dyad.ID, SignedIn: true,
 			Crumbs: crumbs(dashboard.Link{Text: st.Name, Href: studyHref(st.ID)})},
-		DyadID: a.Dyad.ID, Band: num(band), Scales: a.Scales, StudyHref: studyHref(st.ID),
-		CodesHref: self + "?" + url.Values{"band": {num(band)}, "labels": {"codes"}}.Encode(), CodesText: "show participant codes",
+		DyadHeader: dyadHeader(a.Dyad, st, o.codes, url.Values{"band": {num(band)}}),
+		Band:       num(band), Scales: a.Scales,
 	}
 	if o.codes {
-		view.Codes = "client " + a.Dyad.ClientCode + ", counsellor " + a.Dyad.CounsellorCode
-		view.CodesHref, view.CodesText = self+"?"+url.Values{"band": {num(band)}}.Encode(), "hide participant codes"
 		plotSrc += "?labels=codes"
 	}
 	png := plotSrc + "?format=png"
@@ -538,7 +535,6 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 		}
 		view.Sessions = append(view.Sessions, row)
 	}
-	view.Withdrawal = withdrawalText(a.Dyad.Withdrawal)
 	sessions := func(n int) string { return plural(n, "session", "sessions") }
 	for _, sl := range a.Slopes {
 		line := sl.Scale + ": "
@@ -561,6 +557,30 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 		view.Slopes = append(view.Slopes, line)
 	}
 	return "dyad", view, nil
+}
+
+// dyadHeader opens a dyad's page: the dyad, its codes when asked for
+// (codes), the link that shows or hides them, keeping the page's own
+// query q, and its withdrawal.
+func dyadHeader(d alliance.Dyad, st alliance.Study, codes bool, q url.Values) dashboard.DyadHeader {
+	self := dashboard.Path + "dyads/" + url.PathEscape(d.ID)
+	h := dashboard.DyadHeader{DyadID: d.ID, StudyHref: studyHref(st.ID), Withdrawal: withdrawalText(d.Withdrawal)}
+	link := url.Values{}
+	for k, vs := range q {
+		link[k] = vs
+	}
+	if codes {
+		h.Codes = "client " + d.ClientCode + ", counsellor " + d.CounsellorCode
+		h.CodesText = "hide participant codes"
+	} else {
+		link.Set("labels", "codes")
+		h.CodesText = "show participant codes"
+	}
+	h.CodesHref = self
+	if len(link) > 0 {
+		h.CodesHref += "?" + link.Encode()
+	}
+	return h
 }
 
 // withdrawalText says that a dyad's consent was withdrawn, and what that
@@ -591,16 +611,11 @@ func (s *server) uiDyadScores(c *gin.Context, d alliance.Dyad, st alliance.Study
 	if err != nil {
 		return "", nil, err
 	}
-	self := dashboard.Path + "dyads/" + url.PathEscape(d.ID)
 	view := dashboard.DyadScoresView{
 		Page: dashboard.Page{Title: "Dyad " + d.ID, SignedIn: true,
 			Crumbs: crumbs(dashboard.Link{Text: st.Name, Href: studyHref(st.ID)})},
-		DyadID: d.ID, Role: string(role), Form: form.ID, Scales: form.Scales(), StudyHref: studyHref(st.ID),
-		CodesHref: self + "?labels=codes", CodesText: "show participant codes", Withdrawal: withdrawalText(d.Withdrawal),
-	}
-	if codes {
-		view.Codes = "client " + d.ClientCode + ", counsellor " + d.CounsellorCode
-		view.CodesHref, view.CodesText = self, "hide participant codes"
+		DyadHeader: dyadHeader(d, st, codes, nil),
+		Role:       string(role), Form: form.ID, Scales: form.Scales(),
 	}
 	for _, r := range rs {
 		row := dashboard.ScoreSession{Session: r.Session}

@@ -174,23 +174,28 @@ type DyadSession struct {
 	Flagged bool
 }
 
-// DyadView is one dyad's course.
-type DyadView struct {
-	Page
+// DyadHeader is what a dyad's page opens with, whichever study it is of.
+type DyadHeader struct {
 	DyadID    string
 	Codes     string // client and counsellor codes, only when asked for
 	CodesHref string // the same page with (or without) codes
 	CodesText string
-	Band      string
-	Scales    []string
-	Sessions  []DyadSession
-	Flagged   []int // sessions with any |difference| > band
-	Slopes    []string
-	Plot      Plot
 	StudyHref string
 	// Withdrawal says that consent was withdrawn, and what that means for
 	// the figures; "" if it was not.
 	Withdrawal string
+}
+
+// DyadView is one dyad's course.
+type DyadView struct {
+	Page
+	DyadHeader
+	Band     string
+	Scales   []string
+	Sessions []DyadSession
+	Flagged  []int // sessions with any |difference| > band
+	Slopes   []string
+	Plot     Plot
 }
 
 // Problem is an error page.
@@ -205,17 +210,11 @@ type Problem struct {
 // rates: that role's scores per session.
 type DyadScoresView struct {
 	Page
-	DyadID    string
-	Codes     string // client and counsellor codes, only when asked for
-	CodesHref string // the same page with (or without) codes
-	CodesText string
-	Role      string
-	Form      string
-	Scales    []string
-	Sessions  []ScoreSession
-	StudyHref string
-	// Withdrawal is as in DyadView.
-	Withdrawal string
+	DyadHeader
+	Role     string
+	Form     string
+	Scales   []string
+	Sessions []ScoreSession
 }
 
 // ScoreSession is one session's scores, one cell per scale.
