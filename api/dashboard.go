@@ -353,6 +353,11 @@ func (s *server) uiScores(c *gin.Context, st alliance.Study) (string, any, error
 		SummaryPath: "GET " + base + "/summary", ExportPath: "GET " + base + "/export?include=scores,items",
 	}
 	for _, w := range sum.Warnings {
+		// The summary clips only the counsellors' means, which this page
+		// does not show, and its warning names them by code.
+		if w.Code == alliance.WarnCIClipped {
+			continue
+		}
 		view.Warnings = append(view.Warnings, w.Detail)
 	}
 	for _, rs := range sum.Roles {
@@ -430,7 +435,7 @@ func (s *server) uiSession(c *gin.Context) (string, any, error) {
 	sel := a.Selector.String()
 	view := dashboard.SessionView{
 		Page: dashboard.Page{Title: "Sessions of " + a.Study.Name, SignedIn: true,
-			Crumbs: crumbs(dashboard.Link{Text: a.Study.Name, Href: studyHref(a.Study.ID)})},
+			Crumbs: crumbs(dashboard.Link{Text: a.Study.Name, Href: studyHref(a.Study.ID) + "?" + plotQueryOf(a, "").Encode()})},
 		Study: studySummary(a.Study), Action: studyHref(a.Study.ID) + "/sessions",
 		Band: num(a.Band), Conf: num(a.Conf), Multiplier: num(a.LoAMultiplier), Selection: sessionLabel(a.Selector),
 		Figures: scaleFigures(a, sc), Warnings: warnings(a, sc), Plots: studyPlots(a, sc),

@@ -394,7 +394,7 @@ func TestDashboardFollowsTheAPI(t *testing.T) {
 	}
 	sessions := page("/ui/studies/" + two + "/sessions?" + q)
 	for _, want := range []string{"Confidence level 0.9; limits of agreement at bias ± 2 SD; agreement band ±0.25.",
-		`name="conf" type="number" min="0" max="0.999999" step="any" value="0.9"`, `name="multiplier"`, `name="band" type="number" min="0" step="any"`} {
+		`name="conf" type="number" min="0.01" max="0.999999" step="any" value="0.9"`, `name="multiplier"`, `name="band" type="number" min="0" step="any"`} {
 		if !strings.Contains(sessions, want) {
 			t.Errorf("session page at %s lacks %q", q, want)
 		}
@@ -410,6 +410,9 @@ func TestDashboardFollowsTheAPI(t *testing.T) {
 		if rec.Code < 400 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 			t.Errorf("GET %s = %d %q, want an HTML error page", path, rec.Code, rec.Header().Get("Content-Type"))
 		}
+	}
+	if rec := e.do(http.MethodDelete, "/ui/studies/"+two, ""); rec.Code != http.StatusMethodNotAllowed || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("DELETE a page = %d %q, want an HTML 405 page", rec.Code, rec.Header().Get("Content-Type"))
 	}
 
 	// A withdrawal is said on the dyad's page, with what it means.
@@ -450,5 +453,18 @@ func TestDashboardFollowsTheAPI(t *testing.T) {
 	e.postRating(d.ID, 1, "client", "[9,8.5,7,9.5]")
 	if body := page("/ui/dyads/" + d.ID); !strings.Contains(body, "Only the client rates") || !strings.Contains(body, "sum 34.00") {
 		t.Errorf("the single-role dyad's page lacks its scores; body %.2000s", body)
+	}
+	// The summary clips a counsellor's mean (three dyads far apart) and
+	// names the counsellor in its warning: the page names no one.
+	for i, v := range []float64{0, 10, 10} {
+		d := e.createDyad(srs.ID, fmt.Sprintf("C-CLIP%d", i), "K-CLIPPED")
+		e.postRating(d.ID, 1, "client", fmt.Sprintf("[%g,%g,%g,%g]", v, v, v, v))
+	}
+	sum := e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+srs.ID+"/summary", "").Body.String()
+	if !strings.Contains(sum, "K-CLIPPED") || !strings.Contains(sum, "ci_clipped") {
+		t.Fatalf("the summary does not clip the counsellor's mean; the test proves nothing: %.1500s", sum)
+	}
+	if body := page("/ui/studies/" + srs.ID); strings.Contains(body, "K-CLIPPED") {
+		t.Errorf("the single-role study's page names a counsellor")
 	}
 }

@@ -68,6 +68,16 @@ func (s *server) wrap(h handlerFunc) gin.HandlerFunc {
 	}
 }
 
+// notRouted answers a request no route takes: under the dashboard's path,
+// where people follow links, with an error page; elsewhere with err.
+func (s *server) notRouted(c *gin.Context, err *requestError) error {
+	if !strings.HasPrefix(c.Request.URL.Path, dashboard.Path) {
+		return err
+	}
+	s.errorPage(c, err)
+	return nil
+}
+
 // NewHandler builds the complete HTTP handler of the service.
 func NewHandler(d Deps) http.Handler {
 	if d.MaxBodyBytes <= 0 {
@@ -104,17 +114,11 @@ func NewHandler(d Deps) http.Handler {
 			redirect(c, to)
 			return nil
 		}
-		err := &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"}
-		if strings.HasPrefix(c.Request.URL.Path, dashboard.Path) {
-			err.detail = "there is no such page"
-			s.errorPage(c, err) // people follow these links
-			return nil
-		}
-		return err
+		return s.notRouted(c, &requestError{status: http.StatusNotFound, typ: typeNotFound, title: "Not Found", detail: "no such endpoint"})
 	}))
 	r.NoMethod(s.wrap(func(c *gin.Context) error {
-		return &requestError{status: http.StatusMethodNotAllowed, typ: typeNotFound, title: "Method Not Allowed",
-			detail: "this endpoint does not support " + c.Request.Method}
+		return s.notRouted(c, &requestError{status: http.StatusMethodNotAllowed, typ: typeNotFound, title: "Method Not Allowed",
+			detail: "this endpoint does not support " + c.Request.Method})
 	}))
 	s.routes(r)
 	return r

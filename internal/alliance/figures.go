@@ -180,7 +180,11 @@ func (w *warnings) smallN(scale, what string, n int) {
 // fewClusters warns when cluster-robust inference rests on few counsellors.
 func (w *warnings) fewClusters(scale string, clusters int) {
 	if clusters < FewClusters {
-		w.add(WarnFewClusters, scale, "%d counsellors (clusters); cluster-robust intervals assume many clusters, fewer than %d makes them approximate", clusters, FewClusters)
+		what := fmt.Sprintf("%d counsellors (clusters)", clusters)
+		if clusters == 1 {
+			what = "1 counsellor (cluster)"
+		}
+		w.add(WarnFewClusters, scale, "%s; cluster-robust intervals assume many clusters, fewer than %d makes them approximate", what, FewClusters)
 	}
 }
 

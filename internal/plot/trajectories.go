@@ -228,7 +228,11 @@ func Trajectories(w io.Writer, in TrajectoriesInput, format Format) error {
 		meta.Note = "n ≤ " + count(maxN(stats)) + " at every session: too few for confidence intervals"
 	}
 	meta.Caption = caption
-	desc := "Line chart of the client − counsellor difference in " + in.Scale.Name + " over session number, one thin line per dyad, with the mean per session. " + caption
+	each := "one thin line per dyad"
+	if binned {
+		each = "the dyads' differences binned per session"
+	}
+	desc := "Line chart of the client − counsellor difference in " + in.Scale.Name + " over session number, " + each + ", with the mean per session. " + caption
 	if meta.Note != "" {
 		desc = meta.Note + ". " + desc
 	}
