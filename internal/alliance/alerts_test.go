@@ -265,14 +265,21 @@ func TestConcurrentSidesRaiseDivergence(t *testing.T) {
 	}
 }
 
+// divergentDyad is a new dyad whose first session raised a divergence
+// alert (client 5, counsellor 1), and the alert.
+func (f *fixture) divergentDyad() (alliance.Dyad, alliance.Alert) {
+	f.t.Helper()
+	d := f.dyad()
+	f.rate(d, 1, alliance.RoleClient, flat(5)...)
+	f.rate(d, 1, alliance.RoleCounsellor, flat(1)...)
+	return d, f.alerts(d, alliance.AlertDivergence)[0]
+}
+
 // TestAcknowledge: an acknowledgement is recorded once and audited; a
 // resolved alert cannot be acknowledged.
 func TestAcknowledge(t *testing.T) {
 	f := newFixture(t)
-	d := f.dyad()
-	f.rate(d, 1, alliance.RoleClient, flat(5)...)
-	f.rate(d, 1, alliance.RoleCounsellor, flat(1)...)
-	a := f.alerts(d, alliance.AlertDivergence)[0]
+	d, a := f.divergentDyad()
 	got, err := f.svc.AcknowledgeAlert(f.ctx, a.ID)
 	if err != nil || got.State() != alliance.AlertAcknowledged {
 		t.Fatalf("AcknowledgeAlert = %+v, %v", got, err)
@@ -317,10 +324,7 @@ func (s resolvingStore) AcknowledgeAlert(ctx context.Context, id string, at time
 // the acknowledgement went through.
 func TestAcknowledgeResolvedMeanwhile(t *testing.T) {
 	f := newFixture(t)
-	d := f.dyad()
-	f.rate(d, 1, alliance.RoleClient, flat(5)...)
-	f.rate(d, 1, alliance.RoleCounsellor, flat(1)...)
-	a := f.alerts(d, alliance.AlertDivergence)[0]
+	d, a := f.divergentDyad()
 	s1 := 1
 	racing := alliance.NewService(resolvingStore{Store: f.store, amend: func() {
 		if _, _, err := f.svc.AmendRating(f.ctx, d.ID, alliance.RatingInput{Session: &s1, Role: "counsellor", Answers: answers(flat(5))}, nil); err != nil {
