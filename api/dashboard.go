@@ -465,7 +465,7 @@ func (s *server) uiSession(c *gin.Context) (string, any, error) {
 	}
 	for _, p := range flagged {
 		view.Flagged = append(view.Flagged, dashboard.FlaggedDyad{
-			Dyad: p.DyadID, Href: dashboard.Path + "dyads/" + url.PathEscape(p.DyadID) + "?band=" + url.QueryEscape(num(a.Band)),
+			Dyad: p.DyadID, Href: dashboard.Path + "dyads/" + url.PathEscape(p.DyadID) + "?" + url.Values{"band": {num(a.Band)}, "conf": {num(a.Conf)}}.Encode(),
 			Client: fix2(p.Client), Counsellor: fix2(p.Counsellor), Difference: fix2(p.Client - p.Counsellor),
 		})
 	}
@@ -501,7 +501,11 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 	if len(st.Forms) < 2 {
 		return s.uiDyadScores(c, d, st, o.codes)
 	}
-	a, err := s.svc.DyadAgreement(ctx, d.ID, nil)
+	conf, err := queryFloat(c, "conf")
+	if err != nil {
+		return "", nil, err
+	}
+	a, err := s.svc.DyadAgreement(ctx, d.ID, conf)
 	if err != nil {
 		return "", nil, err
 	}
@@ -509,7 +513,7 @@ func (s *server) uiDyad(c *gin.Context) (string, any, error) {
 	view := dashboard.DyadView{
 		Page: dashboard.Page{Title: "Dyad " + a.Dyad.ID, SignedIn: true,
 			Crumbs: crumbs(dashboard.Link{Text: st.Name, Href: studyHref(st.ID)})},
-		DyadHeader: dyadHeader(a.Dyad, st, o.codes, url.Values{"band": {num(band)}}),
+		DyadHeader: dyadHeader(a.Dyad, st, o.codes, url.Values{"band": {num(band)}, "conf": {num(a.Conf)}}),
 		Band:       num(band), Scales: a.Scales,
 	}
 	if o.codes {

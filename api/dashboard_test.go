@@ -423,6 +423,15 @@ func TestDashboardFollowsTheAPI(t *testing.T) {
 	if body := page("/ui/dyads/" + dyads[0].ID); !strings.Contains(body, "no slope: too few sessions (1 session rated by both)") {
 		t.Errorf("the dyad page words a missing slope otherwise; body %.3000s", body)
 	}
+	// The dyad page takes the confidence level of the page it came from.
+	if body := page("/ui/studies/" + two + "/sessions?" + q); !strings.Contains(body, "/ui/dyads/") || !strings.Contains(body, "conf=0.9") {
+		t.Errorf("the session page's dyad links drop conf")
+	}
+	e.postRating(dyads[1].ID, 3, "client", refClient)
+	e.postRating(dyads[1].ID, 3, "counsellor", refClient)
+	if body := page("/ui/dyads/" + dyads[1].ID + "?conf=0.9"); !strings.Contains(body, "(90% CI") {
+		t.Errorf("the dyad page at conf=0.9 does not say 90%%; body %.3000s", body)
+	}
 
 	// A study's own warnings, here a ceiling: answers all at the top.
 	top := e.createStudy("wai_sr_client", "wai_sr_therapist")
