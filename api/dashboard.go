@@ -250,9 +250,9 @@ func studySummary(st alliance.Study) dashboard.StudySummary {
 		ClientForm: formOr(st.Forms[alliance.RoleClient]), CounsellorForm: formOr(st.Forms[alliance.RoleCounsellor])}
 }
 
-// plotQueryOf is the query string that asks a plot, or another page, for
+// selectionQuery is the query string that asks a plot, or another page, for
 // the same selection as the page shows; without a scale, every scale.
-func plotQueryOf(a alliance.StudyAgreement, scale string) url.Values {
+func selectionQuery(a alliance.StudyAgreement, scale string) url.Values {
 	q := url.Values{
 		"session": {a.Selector.String()}, "band": {num(a.Band)},
 		"multiplier": {num(a.LoAMultiplier)}, "conf": {num(a.Conf)},
@@ -265,7 +265,7 @@ func plotQueryOf(a alliance.StudyAgreement, scale string) url.Values {
 
 // studyPlots are the figures of one scale and session of a study.
 func studyPlots(a alliance.StudyAgreement, sc alliance.ScaleAgreement) []dashboard.Plot {
-	q := plotQueryOf(a, sc.Scale)
+	q := selectionQuery(a, sc.Scale)
 	base := "/v1/studies/" + url.PathEscape(a.Study.ID) + "/plots/"
 	sel := sessionLabel(a.Selector)
 	n := strconv.Itoa(sc.N)
@@ -316,7 +316,7 @@ func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 		Page:  dashboard.Page{Title: a.Study.Name, SignedIn: true, Crumbs: crumbs()},
 		Study: studySummary(a.Study), Dyads: comp.Dyads,
 		Selection: sessionLabel(a.Selector), Band: num(a.Band), Multiplier: num(a.LoAMultiplier), Conf: num(a.Conf),
-		SessionHref: studyHref(a.Study.ID) + "/sessions?" + plotQueryOf(a, "").Encode(),
+		SessionHref: studyHref(a.Study.ID) + "/sessions?" + selectionQuery(a, "").Encode(),
 		Warnings:    warnings(a, a.Scales...),
 	}
 	for _, sc := range comp.Sessions {
@@ -435,7 +435,7 @@ func (s *server) uiSession(c *gin.Context) (string, any, error) {
 	sel := a.Selector.String()
 	view := dashboard.SessionView{
 		Page: dashboard.Page{Title: "Sessions of " + a.Study.Name, SignedIn: true,
-			Crumbs: crumbs(dashboard.Link{Text: a.Study.Name, Href: studyHref(a.Study.ID) + "?" + plotQueryOf(a, "").Encode()})},
+			Crumbs: crumbs(dashboard.Link{Text: a.Study.Name, Href: studyHref(a.Study.ID) + "?" + selectionQuery(a, "").Encode()})},
 		Study: studySummary(a.Study), Action: studyHref(a.Study.ID) + "/sessions",
 		Band: num(a.Band), Conf: num(a.Conf), Multiplier: num(a.LoAMultiplier), Selection: sessionLabel(a.Selector),
 		Figures: scaleFigures(a, sc), Warnings: warnings(a, sc), Plots: studyPlots(a, sc),
@@ -644,7 +644,7 @@ func outside(d, band float64) bool { return math.Abs(d) > band+1e-9 }
 // scaleFigures formats the headline figures of one scale.
 func scaleFigures(a alliance.StudyAgreement, sc alliance.ScaleAgreement) dashboard.ScaleFigures {
 	f := dashboard.ScaleFigures{Scale: sc.Scale, N: sc.N,
-		Href: studyHref(a.Study.ID) + "/sessions?" + plotQueryOf(a, sc.Scale).Encode()}
+		Href: studyHref(a.Study.ID) + "/sessions?" + selectionQuery(a, sc.Scale).Encode()}
 	if v := sc.BlandAltman.Value; v != nil {
 		ba := func(v float64, ci *stats.Interval) dashboard.Figure {
 			if ci == nil {
