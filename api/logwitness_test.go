@@ -143,7 +143,8 @@ func (w *logWitness) add(v, where string) {
 }
 
 // check fails the test for every canary found in the log. A date counts
-// only where it is not the start of a log record's own timestamp.
+// only where it is not the start of a log record's own timestamp, and a
+// score only as a number of its own.
 func (w *logWitness) check() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -153,8 +154,13 @@ func (w *logWitness) check() {
 	}
 	for v, where := range w.canaries {
 		pat := regexp.QuoteMeta(v)
-		if isoDate.MatchString(v) {
+		switch {
+		case isoDate.MatchString(v):
 			pat += `($|[^T0-9])`
+		case strings.HasSuffix(where, " score"):
+			// A number on its own, not digits inside another: a score of
+			// 2.9375 is not in the timestamp 06:44:02.937515.
+			pat = `(^|[^0-9.])` + pat + `($|[^0-9])`
 		}
 		if loc := regexp.MustCompile(pat).FindStringIndex(logged); loc != nil {
 			w.tb.Errorf("participant data (%s) reached the log: %q in\n%s", where, v, excerpt(logged, v))
