@@ -81,6 +81,7 @@ var undocumentedRoutes = map[string]string{
 	"GET /ui/studies":              "dashboard page",
 	"GET /ui/studies/:id":          "dashboard page",
 	"GET /ui/studies/:id/sessions": "dashboard page",
+	"GET /ui/studies/:id/dyads":    "dashboard page",
 	"GET /ui/dyads/:id":            "dashboard page",
 }
 

@@ -314,9 +314,10 @@ func (s *server) uiOverview(c *gin.Context) (string, any, error) {
 	}
 	view := dashboard.Overview{
 		Page:  dashboard.Page{Title: a.Study.Name, SignedIn: true, Crumbs: crumbs()},
-		Study: studySummary(a.Study), Dyads: comp.Dyads,
+		Study: studySummary(a.Study), Dyads: plural(comp.Dyads, "dyad", "dyads"),
 		Selection: sessionLabel(a.Selector), Band: num(a.Band), Multiplier: num(a.LoAMultiplier), Conf: num(a.Conf),
 		SessionHref: studyHref(a.Study.ID) + "/sessions?" + selectionQuery(a, "").Encode(),
+		DyadsHref:   studyHref(a.Study.ID) + "/dyads",
 		Warnings:    warnings(a, a.Scales...),
 	}
 	for _, sc := range comp.Sessions {
@@ -351,6 +352,7 @@ func (s *server) uiScores(c *gin.Context, st alliance.Study) (string, any, error
 		Page:  dashboard.Page{Title: st.Name, SignedIn: true, Crumbs: crumbs()},
 		Study: studySummary(st), Conf: num(sum.Conf), Scale: sum.Scale,
 		SummaryPath: "GET " + base + "/summary", ExportPath: "GET " + base + "/export?include=scores,items",
+		DyadsHref: studyHref(st.ID) + "/dyads",
 	}
 	for _, w := range sum.Warnings {
 		// The summary clips only the counsellors' means, which this page
@@ -635,6 +637,68 @@ func (s *server) uiDyadScores(c *gin.Context, d alliance.Dyad, st alliance.Study
 		view.Sessions = append(view.Sessions, row)
 	}
 	return "dyadscores", view, nil
+}
+
+// uiDyads lists a study's dyads a page at a time, or finds them by a
+// client's or counsellor's code: the way to a dyad's page for a dyad the
+// overview does not flag, and in a study where one role rates, the only
+// one. Codes show when asked for, or when searched for.
+func (s *server) uiDyads(c *gin.Context) (string, any, error) {
+	ctx := c.Request.Context()
+	o, err := parsePlotOptions(c)
+	if err != nil {
+		return "", nil, err
+	}
+	list := "dyads/" + c.Param("id")
+	p, err := pageParams(c, list)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := s.svc.FindStudyByID(ctx, c.Param("id"))
+	if err != nil {
+		return "", nil, err
+	}
+	f := alliance.DyadFilter{StudyID: st.ID, ClientCode: c.Query("client_code"), CounsellorCode: c.Query("counsellor_code"), Page: p}
+	ds, err := s.svc.FindDyads(ctx, f)
+	if err != nil {
+		return "", nil, err
+	}
+	self := studyHref(st.ID) + "/dyads"
+	view := dashboard.DyadList{
+		Page: dashboard.Page{Title: "Dyads of " + st.Name, SignedIn: true,
+			Crumbs: crumbs(dashboard.Link{Text: st.Name, Href: studyHref(st.ID)})},
+		Study: studySummary(st), Action: self, ClientCode: f.ClientCode, CounsellorCode: f.CounsellorCode,
+		Searched: f.ClientCode != "" || f.CounsellorCode != "",
+	}
+	view.Codes = o.codes || view.Searched
+	// The same list with codes shown or hidden; a search shows them, so
+	// hiding them starts the list again.
+	if view.Codes {
+		view.CodesHref, view.CodesText = self, "hide participant codes"
+	} else {
+		view.CodesHref, view.CodesText = self+"?labels=codes", "show participant codes"
+	}
+	dyadQuery := ""
+	if view.Codes {
+		dyadQuery = "?labels=codes"
+	}
+	for _, d := range ds {
+		row := dashboard.DyadRow{ID: d.ID, Href: dashboard.Path + "dyads/" + url.PathEscape(d.ID) + dyadQuery,
+			Enrolled: d.CreatedAt.Format("2006-01-02")}
+		if view.Codes {
+			row.Codes = d.ClientCode + ", " + d.CounsellorCode
+		}
+		if w := d.Withdrawal; w != nil {
+			row.Withdrawal = "withdrawn (" + w.Scope + ") on " + w.At.Format("2006-01-02")
+		}
+		view.Rows = append(view.Rows, row)
+	}
+	if next := nextCursor(list, len(ds), p, func() string { return ds[len(ds)-1].ID }); next != nil {
+		q := c.Request.URL.Query()
+		q.Set("after", *next)
+		view.NextHref = self + "?" + q.Encode()
+	}
+	return "dyads", view, nil
 }
 
 // outside reports whether a difference lies outside ± band, with the

@@ -143,6 +143,28 @@ func TestBrowserDashboard(t *testing.T) {
 	checkAxe(t, tab, "single-role study")
 	screenshot(t, tab, "dashboard-scores", 1280, 820)
 
+	// Its dyads are found by code from the list, and open on their scores.
+	do(t, tab, "open the dyad list", chromedp.Click(`a[href$="/dyads"]`))
+	waitPath(t, tab, "/ui/studies/"+srs.ID+"/dyads")
+	if n := eval[int](t, tab, `document.querySelectorAll('tbody tr').length`); n != 5 {
+		t.Errorf("the dyad list shows %d dyads, want 5", n)
+	}
+	checkAxe(t, tab, "dyad list")
+	screenshot(t, tab, "dashboard-dyads", 1280, 560)
+	checkReflow(t, tab, 375)
+	do(t, tab, "find C-SRS2", chromedp.SendKeys("#client_code", "C-SRS2"), chromedp.Click("form.picker button"))
+	waitPath(t, tab, "/ui/studies/"+srs.ID+"/dyads", "client_code=C-SRS2")
+	if got := eval[string](t, tab, `document.querySelector('td.codes').textContent`); got != "C-SRS2, K-SRS" {
+		t.Errorf("the search for C-SRS2 shows %q", got)
+	}
+	found, _, _ := strings.Cut(eval[string](t, tab, `document.querySelector('tbody a').getAttribute('href')`), "?")
+	do(t, tab, "open the dyad found", chromedp.Click("tbody a"))
+	waitPath(t, tab, found, "labels=codes")
+	if n := eval[int](t, tab, `document.querySelectorAll('tbody tr').length`); n != 2 {
+		t.Errorf("the dyad's page shows %d sessions, want 2", n)
+	}
+	checkAxe(t, tab, "single-role dyad")
+
 	// The Bland–Altman plot on its own, as an analyst opens it from the overview.
 	do(t, tab, "open the Bland–Altman plot", chromedp.Navigate(srv.URL+"/v1/studies/"+d.Study.ID+"/plots/bland-altman.svg?session=first&trend=true"))
 	plotScreenshot(t, tab, "dashboard-bland-altman")

@@ -477,3 +477,95 @@ func TestDashboardFollowsTheAPI(t *testing.T) {
 		t.Errorf("the single-role study's page names a counsellor")
 	}
 }
+
+// TestDashboardDyadList: a study's dyads are listed a page at a time
+// without codes, with them when asked, found by either code, and every
+// one links to its page; a bad parameter is an error page naming it.
+func TestDashboardDyadList(t *testing.T) {
+	e := newEnv(t)
+	study, dyads := plotStudy(t, e, 12)
+	e.expect(http.StatusOK, http.MethodPost, "/v1/dyads/"+dyads[3].ID+"/withdraw", `{"scope":"client","reason_code":"consent_withdrawn"}`)
+	cookie := sessionCookie(e, e.newKey(`{"name":"analyst","scopes":["analyze"]}`))
+	list := "/ui/studies/" + study + "/dyads"
+	page := func(path string) string {
+		t.Helper()
+		rec := uiGet(e, cookie, path)
+		checkPageHeaders(t, rec, path)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s = %d; body %.500s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	if !strings.Contains(page("/ui/studies/"+study), `href="`+list+`"`) {
+		t.Error("the overview does not link to the dyad list")
+	}
+
+	// Pages of five, without codes, each dyad once and linked.
+	seen := map[string]bool{}
+	next := list + "?limit=5"
+	for pages := 0; next != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("the list does not end")
+		}
+		body := page(next)
+		for _, code := range []string{"C-0", "K-0", "C-lone"} {
+			if strings.Contains(body, code) {
+				t.Errorf("%s shows the participant code %s without labels=codes", next, code)
+			}
+		}
+		for _, m := range regexp.MustCompile(`href="/ui/dyads/([^"?]+)"`).FindAllStringSubmatch(body, -1) {
+			if seen[m[1]] {
+				t.Errorf("dyad %s listed twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		next = ""
+		if m := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(body); m != nil {
+			next = html.UnescapeString(m[1])
+		}
+	}
+	if len(seen) != 13 {
+		t.Errorf("the pages list %d dyads, want all 13", len(seen))
+	}
+	for _, d := range dyads {
+		if !seen[d.ID] {
+			t.Errorf("dyad %s is on no page", d.ID)
+		}
+	}
+
+	withCodes := page(list + "?labels=codes")
+	if !strings.Contains(withCodes, "C-003, K-0") || !strings.Contains(withCodes, "withdrawn (client) on ") ||
+		!strings.Contains(withCodes, `href="/ui/dyads/`+dyads[0].ID+`?labels=codes"`) {
+		t.Errorf("the list with labels=codes lacks a dyad's codes, its withdrawal or a link keeping the codes; body %.1500s", withCodes)
+	}
+
+	// A search by code finds exactly its dyads, and says when none has it.
+	found := page(list + "?client_code=C-007")
+	if n := strings.Count(found, `href="/ui/dyads/`); n != 1 || !strings.Contains(found, `href="/ui/dyads/`+dyads[7].ID+`?labels=codes"`) {
+		t.Errorf("client_code=C-007 lists %d dyads, want dyad %s; body %.1500s", n, dyads[7].ID, found)
+	}
+	if n := strings.Count(page(list+"?counsellor_code=K-1"), `href="/ui/dyads/`); n != 4 {
+		t.Errorf("counsellor_code=K-1 lists %d dyads, want 4", n)
+	}
+	if got := page(list + "?client_code=C-999&counsellor_code="); !strings.Contains(got, "No dyad of this study has that code.") {
+		t.Errorf("a code no dyad has: %.800s", got)
+	}
+
+	for _, tt := range []struct {
+		query  string
+		status int
+		says   string
+	}{
+		{"limit=0", 400, "limit"},
+		{"after=bogus", 400, "after"},
+		{"labels=names", 422, "labels"},
+	} {
+		rec := uiGet(e, cookie, list+"?"+tt.query)
+		if rec.Code != tt.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), tt.says) {
+			t.Errorf("GET the list with %s = %d %q, want an HTML %d page naming %s", tt.query, rec.Code, rec.Header().Get("Content-Type"), tt.status, tt.says)
+		}
+	}
+	if rec := uiGet(e, cookie, "/ui/studies/st_nope/dyads"); rec.Code != http.StatusNotFound {
+		t.Errorf("the dyad list of an unknown study = %d, want 404", rec.Code)
+	}
+}

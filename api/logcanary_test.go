@@ -26,9 +26,10 @@ const (
 // TestLogCanarySQLite and TestLogCanaryPostgres drive the paths where a
 // failing statement used to log its values (duplicate dyad, duplicate
 // rating, a survey link for a rated session, a used link, a reused
-// idempotency key, invalid answers, a statement cut off by the database)
-// with canary values, logging at every level. The log witness of newEnv
-// fails the test if any code, answer vector, date or score reaches a line.
+// idempotency key, invalid answers, a statement cut off by the database,
+// a dashboard search by code, found and refused) with canary values,
+// logging at every level. The log witness of newEnv fails the test if
+// any code, answer vector, date or score reaches a line.
 func TestLogCanarySQLite(t *testing.T) {
 	logCanaryScenario(t, newEnv(t), nil)
 }
@@ -110,6 +111,10 @@ func logCanaryScenario(t *testing.T, e *env, unavailable func(dyadID string)) {
 	// Reads that carry the codes in the query.
 	e.expect(http.StatusOK, http.MethodGet, dyads+"?counsellor_code="+canaryCounsellor, "")
 	e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/export?include=scores,items", "")
+	cookie := sessionCookie(e, e.newKey(`{"name":"analyst","scopes":["analyze"]}`))
+	for _, q := range []string{"?client_code=" + canaryClient, "?counsellor_code=" + canaryCounsellor + "&limit=0"} {
+		uiGet(e, cookie, "/ui/studies/"+st.ID+"/dyads"+q)
+	}
 
 	if unavailable != nil {
 		unavailable(d.ID)

@@ -146,6 +146,7 @@ func (s *server) endpoints() []endpoint {
 		{get, dashboard.Path + "studies", uiReaders, s.page(s.uiStudies), anyQuery},
 		{get, dashboard.Path + "studies/:id", uiReaders, s.page(s.uiOverview), anyQuery},
 		{get, dashboard.Path + "studies/:id/sessions", uiReaders, s.page(s.uiSession), anyQuery},
+		{get, dashboard.Path + "studies/:id/dyads", uiReaders, s.page(s.uiDyads), anyQuery},
 		{get, dashboard.Path + "dyads/:id", uiReaders, s.page(s.uiDyad), anyQuery},
 	}
 }

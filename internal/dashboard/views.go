@@ -74,7 +74,7 @@ type Plot struct {
 type Overview struct {
 	Page
 	Study       StudySummary
-	Dyads       int
+	Dyads       string // "13 dyads"
 	Completion  []CompletionRow
 	Selection   string // e.g. "each dyad's first session rated by both"
 	Band        string
@@ -85,6 +85,7 @@ type Overview struct {
 	PlotScale   string // the scale the plots show
 	Plots       []Plot
 	SessionHref string
+	DyadsHref   string // the list of the study's dyads
 }
 
 // ScoresView is the page of a study in which one role rates (the
@@ -105,6 +106,7 @@ type ScoresView struct {
 	// SummaryPath and ExportPath are the API calls (with a key, not
 	// this page's session) that give the same figures and the ratings.
 	SummaryPath, ExportPath string
+	DyadsHref               string // the list of the study's dyads
 }
 
 // ScoreRow is one session's scores.
@@ -158,6 +160,27 @@ type SessionView struct {
 	Flagged     []FlaggedDyad
 	FlaggedMore int    // flagged dyads not listed
 	FlaggedText string // "3 dyads differ"
+}
+
+// DyadList is a page of a study's dyads, or those a code search found.
+type DyadList struct {
+	Page
+	Study                      StudySummary
+	Action                     string // the search form's target: this page
+	ClientCode, CounsellorCode string // the codes searched for, if any
+	Searched                   bool
+	Codes                      bool // the rows show participant codes
+	CodesHref, CodesText       string
+	Rows                       []DyadRow
+	NextHref                   string // the next page, if there is one
+}
+
+// DyadRow is one dyad of the list.
+type DyadRow struct {
+	ID, Href   string
+	Codes      string
+	Enrolled   string
+	Withdrawal string // "" while consent holds
 }
 
 // DyadCell is one scale of one session of a dyad.
