@@ -93,7 +93,8 @@ func TestAlertThresholdsAudited(t *testing.T) {
 }
 
 // TestLowAllianceSRS: an SRS total below 36 is low alliance, by the
-// form's own cutoff.
+// form's own cutoff; a total of 36 is not, though its answers do not add
+// up to 36 in floating point.
 func TestLowAllianceSRS(t *testing.T) {
 	e := newEnv(t)
 	d := e.newDyad("srs_client", "")
@@ -104,6 +105,14 @@ func TestLowAllianceSRS(t *testing.T) {
 		t.Fatalf("alerts = %+v, want one low alliance", l.Items)
 	}
 	a := l.Items[0]
+	// 9.1 + 9.7 + 9.4 + 7.8 is 36: not below the cutoff, and stored as 36.
+	e.postRating(d.ID, 3, "client", `[9.1,9.7,9.4,7.8]`)
+	if l := decode[api.AlertList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/alerts", "")); len(l.Items) != 1 {
+		t.Errorf("a total of 9.1 + 9.7 + 9.4 + 7.8 raised an alert: %+v", l.Items)
+	}
+	if r := decode[api.RatingResponse](t, e.expect(http.StatusOK, http.MethodGet, ratingPath(d.ID, 3, "client"), "")); *r.Scores.Total.Sum != 36 {
+		t.Errorf("9.1 + 9.7 + 9.4 + 7.8 is stored as %v, want 36", *r.Scores.Total.Sum)
+	}
 	if a.Kind != "low_alliance" || a.Session != 1 || *a.Figures.Sum != 35.9 || *a.Figures.Cutoff != 36 || a.Figures.CutoffSource != "form" || a.Figures.Metric != "sum" {
 		t.Errorf("alert = %+v", a)
 	}

@@ -292,7 +292,7 @@ func TestCustomInstrumentScores(t *testing.T) {
 	k := e.postRating(d.ID, 1, "counsellor", `[2,5,5,1,6,6]`)
 	checkScore(t, "counsellor bond", k.Scores.Subscales["bond"], 19.0/3, 19, 3, 3, false)
 	checkScore(t, "counsellor work", k.Scores.Subscales["work"], 16.0/3, 16, 3, 3, false)
-	if c.ScoringVersion != "1/tst_client@1" || k.ScoringVersion != "1/tst_counsellor@1" || c.Instrument != "tst_client@1" {
+	if c.ScoringVersion != "2/tst_client@1" || k.ScoringVersion != "2/tst_counsellor@1" || c.Instrument != "tst_client@1" {
 		t.Errorf("scoring versions %s, %s; instrument %s", c.ScoringVersion, k.ScoringVersion, c.Instrument)
 	}
 	// The scale is the definition's: 8 is out of range, 3.5 off the grid.
@@ -426,7 +426,7 @@ func TestCustomInstrumentExports(t *testing.T) {
 				t.Errorf("long %s %s item_%d = %q, want %q", row["dyad_id"], row["role"], k+1, got, want)
 			}
 		}
-		if !strings.HasPrefix(row["scoring_version"], "1/tst_") {
+		if !strings.HasPrefix(row["scoring_version"], "2/tst_") {
 			t.Errorf("scoring_version %q", row["scoring_version"])
 		}
 	}
@@ -668,7 +668,7 @@ func TestDefineInstrumentVersions(t *testing.T) {
 	}
 	// The old study still scores with version 1.
 	r := e.postRating(old.ID, 2, "client", `[7,1,7,6,1,6]`)
-	if r.Instrument != "tst_client@1" || r.ScoringVersion != "1/tst_client@1" || *r.Scores.Subscales["bond"].Mean != 7 {
+	if r.Instrument != "tst_client@1" || r.ScoringVersion != "2/tst_client@1" || *r.Scores.Subscales["bond"].Mean != 7 {
 		t.Errorf("old study's rating: %s %s bond %v", r.Instrument, r.ScoringVersion, ptrStr(r.Scores.Subscales["bond"].Mean))
 	}
 	if r := e.postRating(e.newDyad("tst_client", "tst_counsellor").ID, 1, "client", `[7,1,7,6,1,6]`); *r.Scores.Subscales["bond"].Mean != 5 {

@@ -284,7 +284,7 @@ type RatingResponse struct {
 	Answers        []*float64        `json:"answers"`
 	Scores         ScoresResponse    `json:"scores"`
 	MissingPolicy  MissingPolicyBody `json:"missing_policy"`
-	ScoringVersion string            `json:"scoring_version" example:"1/wai_sr_client@1"`
+	ScoringVersion string            `json:"scoring_version" example:"2/wai_sr_client@1"`
 	Version        int               `json:"version" example:"1"`
 	CreatedAt      time.Time         `json:"created_at" format:"date-time"`
 	SupersededAt   *time.Time        `json:"superseded_at" format:"date-time" extensions:"x-nullable"`

@@ -7349,7 +7349,7 @@ const docTemplate = `{
                 },
                 "scoring_version": {
                     "type": "string",
-                    "example": "1/wai_sr_client@1"
+                    "example": "2/wai_sr_client@1"
                 },
                 "session": {
                     "type": "integer",

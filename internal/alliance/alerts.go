@@ -204,6 +204,12 @@ func alertKey(kind AlertKind, role Role, ratingIDs ...string) string {
 // difference of exactly the band counts however the means were summed.
 const alertTolerance = 1e-9
 
+// belowCutoff reports whether a total lies below a clinical cut-off, by
+// more than alertTolerance: a total equal to the cut-off is not below it,
+// though scored in floating point (scoring version 1) as 35.99999999999999.
+// The alerts and the study summary count with it alike.
+func belowCutoff(sum, cutoff float64) bool { return sum < cutoff-alertTolerance }
+
 // alertScene is what detection sees of one dyad: its current ratings
 // after the write, the forms and reliabilities of each role, the study's
 // thresholds, and its unresolved rupture and repair alerts.
@@ -276,7 +282,7 @@ func (sc alertScene) findings() []Alert {
 		cutoff, source, ok := sc.cutoff(role)
 		for i := range sc.ratings {
 			r := &sc.ratings[i]
-			if !ok || r.Role != role || r.Scores.Total.Sum == nil || !(*r.Scores.Total.Sum < cutoff) {
+			if !ok || r.Role != role || r.Scores.Total.Sum == nil || !belowCutoff(*r.Scores.Total.Sum, cutoff) {
 				continue
 			}
 			out = append(out, Alert{Kind: AlertLowAlliance, Role: role, Session: r.Session, RatingIDs: []string{r.ID},

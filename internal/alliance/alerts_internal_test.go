@@ -156,6 +156,7 @@ func TestLowAlliance(t *testing.T) {
 	}{
 		{"below the SRS cutoff", srs, nil, 35.9, true, "form"},
 		{"at the cutoff is not below it", srs, nil, 36, false, ""},
+		{"36 summed in floating point (scoring version 1) is not below it", srs, nil, 35.99999999999999, false, ""},
 		{"a form without a cutoff", &instrument.Form{}, nil, 10, false, ""},
 		{"the study's cutoff wins", srs, &cut, 35, false, ""},
 		{"below the study's cutoff", &instrument.Form{}, &cut, 29.5, true, "study"},

@@ -299,7 +299,7 @@ func distribution(ss []summaryScore, cutoff *ClinicalCutoff, lo, hi, conf float6
 	}
 	below := 0
 	for _, v := range x {
-		if v < cutoff.Value {
+		if belowCutoff(v, cutoff.Value) {
 			below++
 		}
 	}

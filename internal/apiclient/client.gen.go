@@ -2872,7 +2872,7 @@ type RatingResponse struct {
 	Role   RatingResponseRole `json:"role"`
 	Scores ScoresResponse     `json:"scores"`
 
-	// ScoringVersion Example: 1/wai_sr_client@1
+	// ScoringVersion Example: 2/wai_sr_client@1
 	ScoringVersion string `json:"scoring_version"`
 
 	// Session Example: 1

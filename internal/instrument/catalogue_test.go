@@ -576,10 +576,10 @@ func TestCatalogueWith(t *testing.T) {
 		t.Errorf("Len = %d → %d, want 5 → 7 (the original unchanged)", b.Len(), c.Len())
 	}
 	f := mustForm(t, c, "tst_client")
-	if f.ID != "tst_client@1" || f.Family != "tst" || f.Version != "1" || f.Builtin || f.ScoringVersion() != "1/tst_client@1" {
+	if f.ID != "tst_client@1" || f.Family != "tst" || f.Version != "1" || f.Builtin || f.ScoringVersion() != "2/tst_client@1" {
 		t.Errorf("form = %s %s %s builtin %v scoring %s", f.ID, f.Family, f.Version, f.Builtin, f.ScoringVersion())
 	}
-	if got := mustForm(t, b, "wai_sr_client").ScoringVersion(); got != "1/wai_sr_client@1" {
+	if got := mustForm(t, b, "wai_sr_client").ScoringVersion(); got != "2/wai_sr_client@1" {
 		t.Errorf("built-in ScoringVersion = %s", got)
 	}
 	if got := mustForm(t, b, "wai_sr_client@1"); got.ID != "wai_sr_client" {

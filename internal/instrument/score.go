@@ -10,7 +10,7 @@ import (
 // with every score, followed by the form definition that was scored (see
 // Form.ScoringVersion), so that results stay reproducible; bump it
 // whenever the rules (keying, proration, rounding) change.
-const ScoringVersion = "1"
+const ScoringVersion = "2"
 
 // FieldError codes, stable for API clients.
 const (
@@ -235,7 +235,8 @@ func (f *Form) Applied(p Policy) Policy {
 // but gives meaningless numbers) under the policy the form applies for p
 // (Applied). With its TotalRequiresSubscales, a total whose form has an
 // unscored subscale is unscored too (Reason subscale_missing; its
-// Answered and Items still count). Nothing is rounded.
+// Answered and Items still count). Each score is the double nearest its
+// exact value (see scoreItems); nothing else is rounded.
 func (f *Form) Score(answers []*float64, p Policy) Scores {
 	p = f.Applied(p)
 	frac, requireSubscales := p.MaxMissingFraction, p.TotalRequiresSubscales
@@ -244,9 +245,10 @@ func (f *Form) Score(answers []*float64, p Policy) Scores {
 	for i, it := range f.Items {
 		all[i] = it.Key
 	}
-	out := Scores{Total: scoreItems(keyed, all, frac), Subscales: make(map[string]Score, len(f.Subscales))}
+	grid := f.Scale.grid()
+	out := Scores{Total: scoreItems(keyed, all, frac, grid), Subscales: make(map[string]Score, len(f.Subscales))}
 	for _, s := range f.Subscales {
-		sc := scoreItems(keyed, s.Items, frac)
+		sc := scoreItems(keyed, s.Items, frac, grid)
 		out.Subscales[s.Key] = sc
 		if requireSubscales && sc.Mean == nil && out.Total.Mean != nil {
 			out.Total = Score{Answered: out.Total.Answered, Items: out.Total.Items, Reason: ReasonSubscaleMissing}
@@ -256,12 +258,21 @@ func (f *Form) Score(answers []*float64, p Policy) Scores {
 }
 
 // scoreItems scores the items with the given keys (1-based positions).
-func scoreItems(keyed []*float64, keys []int, frac float64) Score {
+// With a grid (see Scale.grid) answers are added as whole numbers of
+// 1/grid, exactly, and each score is one division of exact integers:
+// the double nearest the true decimal value, as a person would work it
+// out (9.1 + 9.7 + 9.4 + 7.8 is 36, not 35.99999999999999, so it is not
+// below a cut-off of 36). Without one, plain floating-point sums.
+func scoreItems(keyed []*float64, keys []int, frac, grid float64) Score {
 	s := Score{Items: len(keys)}
 	var sum float64
 	for _, k := range keys {
 		if i := k - 1; i >= 0 && i < len(keyed) && keyed[i] != nil {
-			sum += *keyed[i]
+			v := *keyed[i]
+			if grid > 0 {
+				v = math.Round(v * grid)
+			}
+			sum += v
 			s.Answered++
 		}
 	}
@@ -270,13 +281,36 @@ func scoreItems(keyed []*float64, keys []int, frac float64) Score {
 		s.Reason = ReasonTooManyMissing
 		return s
 	}
-	mean := sum / float64(s.Answered)
+	per := 1.0
+	if grid > 0 {
+		per = grid
+	}
+	mean := sum / (per * float64(s.Answered))
 	if missing > 0 {
 		// sum·k/answered, not mean·k: one rounding instead of two, so
 		// 23 of 5 items prorated to 6 is 27.6, not 27.599999999999998.
-		sum = sum * float64(s.Items) / float64(s.Answered)
+		sum = sum * float64(s.Items) / (per * float64(s.Answered))
 		s.Prorated = true
+	} else {
+		sum /= per
 	}
 	s.Mean, s.Sum = &mean, &sum
 	return s
+}
+
+// grid is the number of units per 1 in which every answer of the scale,
+// keyed or not, is a whole number (10 for a 0 to 10 scale in steps of
+// 0.1; 1 for the WAI-SR's 1 to 5), or 0 when its step, minimum or maximum
+// has more than nine decimals (no exact sums then). Sums stay exact
+// integers far beyond any form's size.
+func (s Scale) grid() float64 {
+	d := 0
+	for _, x := range []float64{s.Step, s.Min, s.Max} {
+		dx := decimals(x)
+		if dx < 0 {
+			return 0
+		}
+		d = max(d, dx)
+	}
+	return math.Pow(10, float64(d))
 }

@@ -3,7 +3,10 @@ package instrument_test
 import (
 	"maps"
 	"math"
+	"math/big"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -296,6 +299,48 @@ func TestScoreExactSums(t *testing.T) {
 			if want := 6*a + 6*b; *s.Total.Sum != want {
 				t.Fatalf("sum = %v, want exactly %v", *s.Total.Sum, want)
 			}
+		}
+	}
+}
+
+// TestScoreDecimalGridExact: on a form whose step is a decimal, every
+// score is the double nearest its exact value (computed here in
+// rationals), so a total that is 36 is 36 and not below a cut-off of 36:
+// 9.1 + 9.7 + 9.4 + 7.8 added in floating point is 35.99999999999999.
+func TestScoreDecimalGridExact(t *testing.T) {
+	f := mustForm(t, instrument.Builtin(), "srs_client")
+	got := f.Score(ans(9.1, 9.7, 9.4, 7.8), instrument.DefaultPolicy()).Total
+	if *got.Sum != 36 || *got.Mean != 9 {
+		t.Errorf("9.1 + 9.7 + 9.4 + 7.8: sum %v, mean %v; want 36 and 9", *got.Sum, *got.Mean)
+	}
+	nearest := func(r *big.Rat) float64 { v, _ := r.Float64(); return v }
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 20000 {
+		answers := make([]*float64, len(f.Items))
+		tenths := make([]int64, len(f.Items))
+		answered := 0
+		for i := range answers {
+			if rng.IntN(8) == 0 {
+				continue // unanswered: sometimes prorated, sometimes unscored
+			}
+			tenths[i] = rng.Int64N(101)
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(tenths[i])/10, 'f', 1, 64), 64)
+			answers[i], answered = &v, answered+1
+		}
+		sc := f.Score(f.Snap(answers), instrument.DefaultPolicy()).Total
+		if sc.Mean == nil {
+			continue
+		}
+		var sum int64
+		for i, a := range answers {
+			if a != nil {
+				sum += tenths[i]
+			}
+		}
+		mean := big.NewRat(sum, 10*int64(answered))
+		total := new(big.Rat).Mul(mean, big.NewRat(int64(len(f.Items)), 1))
+		if *sc.Mean != nearest(mean) || *sc.Sum != nearest(total) {
+			t.Fatalf("answers %v: mean %v, sum %v; want %v and %v", tenths, *sc.Mean, *sc.Sum, nearest(mean), nearest(total))
 		}
 	}
 }
