@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -115,5 +116,32 @@ func TestLowAllianceSRS(t *testing.T) {
 	}
 	if a.Kind != "low_alliance" || a.Session != 1 || *a.Figures.Sum != 35.9 || *a.Figures.Cutoff != 36 || a.Figures.CutoffSource != "form" || a.Figures.Metric != "sum" {
 		t.Errorf("alert = %+v", a)
+	}
+}
+
+// TestRuptureAtTheReliabilityThreshold: on a form without a published
+// reliability, ruptures wait for the study's own, from 30 complete
+// first-session ratings; the write after the 30th sees it at once, though
+// the writes before found none (an answer that was cached for 10 minutes).
+func TestRuptureAtTheReliabilityThreshold(t *testing.T) {
+	e := newEnv(t)
+	e.defineFamily(twinDefinition)
+	st := e.createStudy("tts_client", "tts_counsellor")
+	for i := range 29 {
+		d := e.createDyad(st.ID, fmt.Sprintf("C-R%02d", i), "K-R")
+		base := 1 + i%5
+		a := []int{base, base, base, base, base, base}
+		a[i%6]++
+		e.postRating(d.ID, 1, "client", strings.ReplaceAll(fmt.Sprint(a), " ", ","))
+	}
+	d := e.createDyad(st.ID, "C-R99", "K-R")
+	e.postRating(d.ID, 1, "client", `[7,7,7,7,7,6]`) // the 30th
+	e.postRating(d.ID, 2, "client", `[1,1,1,1,2,1]`)
+	l := decode[api.AlertList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/alerts?kind=rupture", ""))
+	if len(l.Items) != 1 {
+		t.Fatalf("ruptures = %+v, want the drop from session 1 to 2", l.Items)
+	}
+	if rel := l.Items[0].Figures.Reliability; rel == nil || rel.Source != "study" || rel.N != 30 {
+		t.Errorf("the rupture's reliability = %+v, want the study's own from 30 ratings", rel)
 	}
 }

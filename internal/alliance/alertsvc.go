@@ -202,7 +202,9 @@ type cachedReliability struct {
 // the study's own Cronbach's alpha and SD of the total item mean over each
 // dyad's first session, once ReliabilityMinN complete ratings of the form
 // exist; else the form's published reference; nil when neither exists.
-// The study's figures are cached for reliabilityTTL.
+// The answer is cached for reliabilityTTL, but for none at all while
+// fewer than ReliabilityMinN complete ratings exist (a form without a
+// published reference): then each write looks again.
 func (s *Service) reliability(ctx context.Context, st Study, role Role, f *Form) (*ReliabilityUsed, error) {
 	key := st.ID + "/" + string(role)
 	c := &s.reliabilities
@@ -240,6 +242,12 @@ func (s *Service) reliability(ctx context.Context, st Study, role Role, f *Form)
 	if ref := f.RuptureReference; out == nil && ref != nil {
 		out = &ReliabilityUsed{Alpha: ref.Alpha, SD: ref.SD, Source: ReliabilityPublished, Citation: ref.Source}
 	}
+	if out == nil && completeRows(rows) < ReliabilityMinN {
+		// No reliability at all, for want of ratings the next writes may
+		// bring: not cached, or the ruptures of the writes that reach the
+		// threshold would go unseen for a TTL, and never be raised.
+		return nil, nil
+	}
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]cachedReliability{}
@@ -247,6 +255,17 @@ func (s *Service) reliability(ctx context.Context, st Study, role Role, f *Form)
 	c.m[key] = cachedReliability{r: out, at: time.Now()}
 	c.mu.Unlock()
 	return out, nil
+}
+
+// completeRows counts the rows with every item answered.
+func completeRows(rows [][]float64) int {
+	n := 0
+	for _, row := range rows {
+		if !slices.ContainsFunc(row, math.IsNaN) {
+			n++
+		}
+	}
+	return n
 }
 
 // FindAlerts lists one page of a study's alerts (f.StudyID) or a dyad's
