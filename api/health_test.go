@@ -58,17 +58,29 @@ func TestRouting(t *testing.T) {
 func TestResponseHeaders(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	rec := e.expect(http.StatusOK, http.MethodGet, "/v1/instruments", "", "X-Request-ID", "trace-42")
-	if got := rec.Header().Get("X-Request-ID"); got != "trace-42" {
-		t.Errorf("X-Request-ID = %q, want the caller's trace-42 echoed", got)
+	const trace = "3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f"
+	rec := e.expect(http.StatusOK, http.MethodGet, "/v1/instruments", "", "X-Request-ID", trace)
+	if got := rec.Header().Get("X-Request-ID"); got != trace {
+		t.Errorf("X-Request-ID = %q, want the caller's %s echoed", got, trace)
+	}
+	// Every log line of a request carries its id: one that could hold a
+	// code or a date is replaced (the log witness also looks for them).
+	for _, id := range []string{"C-017", "2019-07-13", "CNRY-C-7Q3X", "trace-42", "ghijklmnopqrstuvwx"} {
+		rec := e.expect(http.StatusOK, http.MethodGet, "/v1/instruments", "", "X-Request-ID", id)
+		if got := rec.Header().Get("X-Request-ID"); got == id || got == "" {
+			t.Errorf("X-Request-ID %q was taken as the request's id (%q)", id, got)
+		}
+	}
+	if got := e.expect(http.StatusOK, http.MethodGet, "/v1/instruments", "", "X-Request-ID", "0123456789abcdef0123456789abcdef").Header().Get("X-Request-ID"); got != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("nginx's 32 hex digits were not taken as the request id (%q)", got)
 	}
 	if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
 	}
-	p := checkProblem(t, e.do(http.MethodGet, "/v1/studies/st_nope", "", "X-Request-ID", "trace-43"),
+	p := checkProblem(t, e.do(http.MethodGet, "/v1/studies/st_nope", "", "X-Request-ID", "00000000000000000000000000000043"),
 		"GET /v1/studies/st_nope", problemWant{status: http.StatusNotFound, typ: typeBlank})
-	if p.RequestID != "trace-43" || p.Instance != "/v1/studies/st_nope" {
-		t.Errorf("problem request_id/instance = %q/%q, want trace-43 and /v1/studies/st_nope", p.RequestID, p.Instance)
+	if p.RequestID != "00000000000000000000000000000043" || p.Instance != "/v1/studies/st_nope" {
+		t.Errorf("problem request_id/instance = %q/%q, want the caller's id and /v1/studies/st_nope", p.RequestID, p.Instance)
 	}
 }
 

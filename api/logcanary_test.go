@@ -110,6 +110,7 @@ func logCanaryScenario(t *testing.T, e *env, unavailable func(dyadID string)) {
 
 	// Reads that carry the codes in the query.
 	e.expect(http.StatusOK, http.MethodGet, dyads+"?counsellor_code="+canaryCounsellor, "")
+	e.expect(http.StatusOK, http.MethodGet, dyads+"?client_code="+canaryClient, "", "X-Request-ID", canaryClient) // a frontend's own request id
 	e.expect(http.StatusOK, http.MethodGet, "/v1/studies/"+st.ID+"/export?include=scores,items", "")
 	cookie := sessionCookie(e, e.newKey(`{"name":"analyst","scopes":["analyze"]}`))
 	for _, q := range []string{"?client_code=" + canaryClient, "?counsellor_code=" + canaryCounsellor + "&limit=0"} {

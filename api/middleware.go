@@ -14,12 +14,15 @@ import (
 
 const requestIDKey = "request_id"
 
-// validRequestID accepts a caller's X-Request-ID only when it is short and
-// plain, so it can be echoed into logs and headers safely.
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// validRequestID accepts a caller's X-Request-ID only in the shapes
+// proxies and tracing tools generate, a UUID or 16 to 64 hex digits (nginx's
+// $request_id, a trace id): every log line of the request carries it, and
+// a free text would let a frontend put a participant code or a date there.
+var validRequestID = regexp.MustCompile(`^(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{16,64})$`)
 
-// requestID tags each request with an id, taken from X-Request-ID when the
-// caller (or a proxy) sent a sane one, so a problem can be traced in logs.
+// requestID tags each request with an id, taken from X-Request-ID when a
+// proxy or tracer sent one (see validRequestID), else made here, so a
+// problem can be traced in logs.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-ID")
