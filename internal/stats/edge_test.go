@@ -146,19 +146,55 @@ func TestDefinedEdgeCases(t *testing.T) {
 		}
 		approxEqual(t, "sd", b.SDDiff, math.Sqrt2, 1e-15)
 	})
+	t.Run("slope of an exact line", func(t *testing.T) {
+		x := []float64{1, 2, 3, 4}
+		line, err := stats.Slope(x, []float64{0.5, 0.25, 0, -0.25})
+		if err != nil || line.Slope != -0.25 || line.SE == nil || *line.SE != 0 || line.T != nil || line.P == nil || *line.P != 0 || *line.Lower != -0.25 {
+			t.Errorf("exact line: %+v, %v; want SE 0, t null, p 0, interval [−0.25, −0.25]", line, err)
+		}
+		flat, err := stats.Slope(x, []float64{1, 1, 1, 1})
+		if err != nil || flat.Slope != 0 || flat.T != nil || flat.P != nil {
+			t.Errorf("constant: %+v, %v; want slope 0, t and p null", flat, err)
+		}
+	})
 	t.Run("icc constant offset: MSE = 0", func(t *testing.T) {
 		x := []float64{1, 2, 4, 5}
 		tab, err := stats.ICC(columns(x, []float64{2, 3, 5, 6}), .95)
 		if err != nil {
 			t.Fatal(err)
 		}
-		icc3 := tab.Forms[2]
-		approxEqual(t, "ICC(C,1)", icc3.Value, 1, 1e-15)
-		if icc3.F != nil || icc3.P != nil || icc3.Lower != nil {
-			t.Errorf("ICC3 with infinite F: %+v", icc3)
+		// F is infinite (null), p 0, and the intervals are the limits
+		// psych::ICC approaches as MSE goes to 0: with the counsellor's
+		// ratings c(2,3,5,6) + c(eps,-eps,0,0), at eps = 1e-8 and 1e-10 the
+		// bounds below agree to 1e-11 (psych 2.4).
+		for _, f := range []stats.ICCForm{tab.Forms[2], tab.Forms[5]} {
+			approxEqual(t, f.Name, f.Value, 1, 1e-15)
+			if f.F != nil || f.P == nil || *f.P != 0 || f.Lower == nil || *f.Lower != 1 || f.Upper == nil || *f.Upper != 1 {
+				t.Errorf("%s with infinite F: %+v, want F null, p 0 and the interval [1, 1]", f.Name, f)
+			}
+		}
+		for i, want := range map[int][2]float64{1: {0.00765553487081, 0.991474096499}, 4: {0.01519474583503, 0.995718797691}} {
+			f := tab.Forms[i]
+			if f.F != nil || f.P == nil || *f.P != 0 || f.Lower == nil || f.Upper == nil {
+				t.Fatalf("%s with infinite F_j: %+v, want F null, p 0 and an interval", f.Name, f)
+			}
+			approxEqual(t, f.Name+" lower", *f.Lower, want[0], 1e-9)
+			approxEqual(t, f.Name+" upper", *f.Upper, want[1], 1e-9)
 		}
 		if tab.Forms[0].F == nil || tab.Forms[0].Lower == nil {
 			t.Errorf("ICC1 should be fully defined: %+v", tab.Forms[0])
+		}
+	})
+	t.Run("icc perfect agreement: MSE = MSW = 0", func(t *testing.T) {
+		x := []float64{1, 2, 4, 5}
+		tab, err := stats.ICC(columns(x, x), .95)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range tab.Forms {
+			if f.Value != 1 || f.F != nil || f.P == nil || *f.P != 0 || f.Lower == nil || *f.Lower != 1 || f.Upper == nil || *f.Upper != 1 {
+				t.Errorf("%s of identical raters: %+v (p %v), want 1, F null, p 0, [1, 1]", f.Name, f, f.P)
+			}
 		}
 	})
 	t.Run("alpha drops zero-variance item and NaN rows", func(t *testing.T) {

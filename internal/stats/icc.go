@@ -1,5 +1,7 @@
 package stats
 
+import "math"
+
 // ICCForm is one intraclass correlation with its F test and confidence
 // interval, as one row of psych::ICC(x, lmer = FALSE)$results.
 type ICCForm struct {
@@ -7,7 +9,7 @@ type ICCForm struct {
 	Name         string   `json:"name"`          // McGraw & Wong (1996): ICC(1), ICC(A,1), ICC(C,1), ICC(k), ICC(A,k), ICC(C,k)
 	ShroutFleiss string   `json:"shrout_fleiss"` // Shrout & Fleiss (1979): ICC(1,1) … ICC(3,k)
 	Value        float64  `json:"value"`
-	F            *float64 `json:"f"` // nil when the error mean square is 0 (F infinite)
+	F            *float64 `json:"f"` // nil when the error mean square is 0 (F infinite; P is then 0)
 	DF1          float64  `json:"df1"`
 	DF2          float64  `json:"df2"`
 	P            *float64 `json:"p"`
@@ -119,25 +121,38 @@ func ICC(x [][]float64, conf float64) (ICCTable, error) {
 	f3U := f21 * qF(1-alpha/2, df21d, df21n)
 
 	// ICC2: psych's approximate df for the absolute-agreement interval.
-	fj := msc / mse
-	vn := (kf - 1) * (nf - 1) * sq(kf*icc2*fj+nf*(1+(kf-1)*icc2)-kf*icc2)
-	vd := (nf-1)*kf*kf*icc2*icc2*fj*fj + sq(nf*(1+(kf-1)*icc2)-kf*icc2)
-	v := vn / vd
+	// Without error variance (the raters differ by a constant, or not at
+	// all) F_j = MSC/MSE is infinite and v tends to k − 1, the limit
+	// psych's figures approach as MSE goes to 0.
+	v := kf - 1
+	if mse > 0 {
+		fj := msc / mse
+		vn := (kf - 1) * (nf - 1) * sq(kf*icc2*fj+nf*(1+(kf-1)*icc2)-kf*icc2)
+		vd := (nf-1)*kf*kf*icc2*icc2*fj*fj + sq(nf*(1+(kf-1)*icc2)-kf*icc2)
+		v = vn / vd
+	}
 	fu := qF(1-alpha/2, nf-1, v)
 	fl := qF(1-alpha/2, v, nf-1)
 	l2 := nf * (msr - fu*mse) / (fu*(kf*msc+(kf*nf-kf-nf)*mse) + nf*msr)
 	u2 := nf * (fl*msr - mse) / (kf*msc + (kf*nf-kf-nf)*mse + nf*fl*msr)
 
+	// (F − 1)/(F + k − 1), and its limit 1 when F is infinite (no error
+	// or within-target variance): the interval of a perfect agreement is
+	// [1, 1], as its average-measure twin 1 − 1/F gives.
+	single := func(f float64) float64 {
+		if math.IsInf(f, 1) {
+			return 1
+		}
+		return (f - 1) / (f + kf - 1)
+	}
 	form := func(typ, name, sf string, val, f, d1, d2, p, lo, up float64) ICCForm {
 		return ICCForm{Type: typ, Name: name, ShroutFleiss: sf, Value: val,
 			F: opt(f), DF1: d1, DF2: d2, P: opt(p), Lower: opt(lo), Upper: opt(up)}
 	}
 	forms := []ICCForm{
-		form("ICC1", "ICC(1)", "ICC(1,1)", icc1, f11, df11n, df11d, p11,
-			(f1L-1)/(f1L+kf-1), (f1U-1)/(f1U+kf-1)),
+		form("ICC1", "ICC(1)", "ICC(1,1)", icc1, f11, df11n, df11d, p11, single(f1L), single(f1U)),
 		form("ICC2", "ICC(A,1)", "ICC(2,1)", icc2, f21, df21n, df21d, p21, l2, u2),
-		form("ICC3", "ICC(C,1)", "ICC(3,1)", icc3, f21, df21n, df21d, p21,
-			(f3L-1)/(f3L+kf-1), (f3U-1)/(f3U+kf-1)),
+		form("ICC3", "ICC(C,1)", "ICC(3,1)", icc3, f21, df21n, df21d, p21, single(f3L), single(f3U)),
 		form("ICC1k", "ICC(k)", "ICC(1,k)", icc1k, f11, df11n, df11d, p11, 1-1/f1L, 1-1/f1U),
 		form("ICC2k", "ICC(A,k)", "ICC(2,k)", icc2k, f21, df21n, df21d, p21,
 			l2*kf/(1+l2*(kf-1)), u2*kf/(1+u2*(kf-1))),

@@ -234,6 +234,9 @@ func qNorm(p float64) float64 {
 // fUpper is the F upper tail P(F > f), computed directly from the incomplete
 // beta (as R's pf(lower.tail=FALSE)) to keep precision for small p.
 func fUpper(f, d1, d2 float64) float64 {
+	if math.IsInf(f, 1) && finite(d1, d2) && d1 > 0 && d2 > 0 {
+		return 0 // the limit: no error variance, an infinite F
+	}
 	if !finite(f, d1, d2) || d1 <= 0 || d2 <= 0 {
 		return math.NaN()
 	}
