@@ -629,6 +629,23 @@ func TestCORS(t *testing.T) {
 	if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("preflight from a foreign origin got Allow-Origin %q", got)
 	}
+	checkProblem(t, rec, "preflight from a foreign origin", problemWant{status: http.StatusForbidden, typ: "urn:alliance:problem:forbidden", fields: []fieldCode{{"Origin", "origin_not_allowed"}}})
+
+	// Any other request is served, without CORS headers, so the browser
+	// keeps a foreign script from reading it; this server's own pages
+	// behind a proxy that rewrites Host send their public origin, which
+	// looks foreign here, and must work (they were refused with a 403).
+	for _, path := range []string{"/s/", "/s/survey.js", "/s/i18n/en.json", "/v1/instruments", "/ui/"} {
+		rec := e.do(http.MethodGet, path, "", "Origin", "https://alliance.clinic.example")
+		if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("GET %s from the server's public origin behind a proxy = %d (Allow-Origin %q), want 200 without CORS headers",
+				path, rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+		}
+	}
+	rec = e.do(http.MethodGet, "/v1/studies", "", "Origin", "https://survey.example.org")
+	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "https://survey.example.org" {
+		t.Errorf("GET from the allowed origin = %d, Allow-Origin %q", rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+	}
 }
 
 var _ = alliance.ErrGone

@@ -7,6 +7,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,13 +101,7 @@ func NewHandler(d Deps) http.Handler {
 	r.ContextWithFallback = true
 	r.Use(requestID(), recovery(d.Log), accessLog(d.Log), s.metrics.observe(), securityHeaders())
 	if len(d.CORSOrigins) > 0 {
-		r.Use(cors.New(cors.Config{
-			AllowOrigins:  d.CORSOrigins,
-			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-			AllowHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"},
-			ExposeHeaders: []string{"Location", "Idempotent-Replayed", "Retry-After", "X-Request-ID"},
-			MaxAge:        time.Hour,
-		}))
+		r.Use(corsFor(d.CORSOrigins, d.Log))
 	}
 	r.Use(limitBody(d.MaxBodyBytes))
 	r.NoRoute(s.wrap(func(c *gin.Context) error {
@@ -122,4 +117,34 @@ func NewHandler(d Deps) http.Handler {
 	}))
 	s.routes(r)
 	return r
+}
+
+// corsFor answers the CORS requests of the listed browser origins and
+// lets every other request through as it is, without CORS headers: a
+// browser then keeps an unlisted origin's script from reading the answer.
+// Refusing such requests (gin-contrib/cors's 403) also refused this
+// server's own pages behind a proxy that rewrites Host: their Origin is
+// the public address, which the server cannot tell from a foreign one.
+// A preflight from an unlisted origin is refused with a problem naming
+// the header, so a frontend's developer sees why.
+func corsFor(origins []string, log *slog.Logger) gin.HandlerFunc {
+	allow := cors.New(cors.Config{
+		AllowOrigins:  origins,
+		AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"},
+		ExposeHeaders: []string{"Location", "Idempotent-Replayed", "Retry-After", "X-Request-ID"},
+		MaxAge:        time.Hour,
+	})
+	return func(c *gin.Context) {
+		origin := c.GetHeader("Origin")
+		switch {
+		case origin == "":
+		case slices.Contains(origins, origin):
+			allow(c)
+		case c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "":
+			writeProblem(c, log, &requestError{status: http.StatusForbidden, typ: typeForbidden, title: "Forbidden",
+				detail: "this origin may not call the API from a browser: the server's ALLIANCE_CORS_ORIGINS does not list it",
+				fields: []FieldError{{Field: "Origin", Code: "origin_not_allowed", Message: "not among the allowed browser origins"}}})
+		}
+	}
 }
