@@ -39,6 +39,15 @@ func TestIdempotentReplay(t *testing.T) {
 	if list := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, path, "")); len(list.Items) != 1 {
 		t.Errorf("GET %s has %d ratings after a replayed POST, want 1", path, len(list.Items))
 	}
+
+	// Amended, then voided: the replay is still the first answer, body for
+	// body, and tells the retrying frontend nothing of either.
+	e.expect(http.StatusOK, http.MethodPut, ratingPath(d.ID, 1, "client"), `{"answers":`+refTherapist+`}`)
+	e.expect(http.StatusOK, http.MethodPost, ratingPath(d.ID, 1, "client")+"/void", `{"reason_code":"wrong_dyad"}`)
+	third := e.expect(http.StatusCreated, http.MethodPost, path, body, key, "0b5c8e5e-7d0f-4a35-9a47-3f0f1b2c9d11")
+	if first.Body.String() != third.Body.String() || third.Header().Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the replay after an amendment and a void differs from the first answer:\n first %s\n third %s", first.Body, third.Body)
+	}
 }
 
 func TestIdempotencyKeyReuse(t *testing.T) {

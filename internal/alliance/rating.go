@@ -253,6 +253,11 @@ func (s *Service) replay(ctx context.Context, idem *Idempotency) (Rating, bool, 
 	if err != nil {
 		return Rating{}, false, fmt.Errorf("find replayed rating %s: %w", rec.RatingID, err)
 	}
+	// The first answer again, as it was: the version as it was written,
+	// not as amendments or a void have marked it since. A retry learns
+	// nothing of what happened to its rating after (a collect key may not
+	// read ratings), and the same request gets the same body.
+	r.SupersededAt, r.VoidedAt, r.VoidReason = nil, nil, ""
 	return r, true, nil
 }
 
