@@ -228,9 +228,13 @@ func Load(name string, sc Scope, args []string, getenv func(string) string, isTe
 	var c Config
 	var errs []error
 	bad := func(flag string, why string) {
+		v := get(flag)
+		if flag == "database-url" {
+			v = MaskURL(v) // a refused address may still hold a password
+		}
 		for _, s := range settings {
 			if s.flag == flag {
-				errs = append(errs, fmt.Errorf("%s (-%s) = %q: %s", s.env, flag, get(flag), why))
+				errs = append(errs, fmt.Errorf("%s (-%s) = %q: %s", s.env, flag, v, why))
 			}
 		}
 	}

@@ -88,6 +88,18 @@ func TestDatabaseURLs(t *testing.T) {
 	}
 }
 
+// TestRefusedDatabaseURLHidesPassword: the error that refuses an address
+// quotes it, but never its password.
+func TestRefusedDatabaseURLHidesPassword(t *testing.T) {
+	for _, u := range []string{"host=db password=CNRYPGPASS4 dbname=alliance", "postgress://alliance:CNRYPGPASS4@db/alliance",
+		"mysql://u:CNRYPGPASS4@db/a"} {
+		_, err := config.Load("t", config.Serve, nil, env(map[string]string{"ALLIANCE_DATABASE_URL": u}), false, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "ALLIANCE_DATABASE_URL") || strings.Contains(err.Error(), "CNRYPGPASS4") {
+			t.Errorf("Load(ALLIANCE_DATABASE_URL=%q) = %v, want a refusal without the password", u, err)
+		}
+	}
+}
+
 func TestCORSOrigins(t *testing.T) {
 	c, err := config.Load("t", config.Serve, nil, env(map[string]string{"ALLIANCE_CORS_ORIGINS": "https://a.example.org, http://localhost:5173"}), false, io.Discard)
 	if err != nil || !reflect.DeepEqual(c.CORSOrigins, []string{"https://a.example.org", "http://localhost:5173"}) {
