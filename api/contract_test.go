@@ -1372,6 +1372,11 @@ func TestContractOpenAPIJSON(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 		t.Errorf("GET /docs/index.html = %d %q, want the Swagger UI", rec.Code, rec.Header().Get("Content-Type"))
 	}
+	// Keys are pasted there: never framed, no Referer.
+	if rec.Header().Get("X-Frame-Options") != "DENY" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+		rec.Header().Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("GET /docs/index.html headers %v, want it unframeable and without Referer", rec.Header())
+	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/docs/swagger-initializer.js", nil))
 	if !strings.Contains(rec.Body.String(), `"/openapi.json"`) {

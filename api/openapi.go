@@ -23,6 +23,13 @@ func (s *server) openAPI(c *gin.Context) error {
 func docsUI() gin.HandlerFunc {
 	h := ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.URL("/openapi.json"), ginSwagger.DocExpansion("list"))
 	return func(c *gin.Context) {
+		// People paste keys into this page: it is never framed (no
+		// clickjacking of the authorize dialog) and sends no Referer.
+		// Its scripts are Swagger UI's own, inline ones included, so the
+		// policy restricts framing only.
+		c.Header("Content-Security-Policy", "frame-ancestors 'none'")
+		c.Header("X-Frame-Options", "DENY")
+		c.Header("Referrer-Policy", "no-referrer")
 		switch c.Param("any") {
 		case "/":
 			c.Redirect(http.StatusFound, "/docs/index.html")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -199,5 +200,14 @@ func TestBackupCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"alliance", "backup", "-out", copyPath}, env, &out, &out); err == nil {
 		t.Error("backup over an existing file succeeded; it must refuse")
+	}
+	// The database and the copy are the owner's only (SQLite gives the
+	// WAL and shared-memory files the database's mode).
+	for _, p := range []string{db, copyPath} {
+		if fi, err := os.Stat(p); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; want it readable by its owner only", p, fi.Mode().Perm())
+		}
 	}
 }

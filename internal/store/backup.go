@@ -25,7 +25,15 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	}
 	tmp := path + ".partial"
 	_ = os.Remove(tmp)
+	// Owner-only, as the database itself: VACUUM INTO fills an empty file
+	// it finds, and would create one readable by all.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	_ = f.Close()
 	if _, err := s.sqlDB.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("backup: %w", translate(err))
 	}
 	if err := checkCopy(ctx, tmp); err != nil {

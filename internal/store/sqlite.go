@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -35,6 +36,14 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
+	}
+	// A new database file is readable by its owner only (SQLite would
+	// make it 0644 under the usual umask); its WAL and shared-memory
+	// files take the same mode from it.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
 	}
 	dsn := SQLiteDSN(path)
 	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
