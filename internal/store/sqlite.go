@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +71,10 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	ckpt := newCheckpointer(sqlDB, log)
+	// A truncation a crash cut short is not remembered (an erasure's
+	// pages would stay in the WAL until the next write): every start
+	// truncates, as a clean close does.
+	ckpt.truncateWAL(ctx)
 	s := &Store{db: db, sqlDB: sqlDB, reads: sqlDB, dialect: migrations.SQLite, sql: newStatements(migrations.SQLite),
 		writerDB: writerDB, checkpoints: ckpt}
 	s.writer = groupcommit.New(groupcommit.Tx(writerDB, s.runWrite), groupcommit.Options{OnCommit: ckpt.committed})
@@ -80,6 +86,10 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 
 // readIdleConns is how many idle read connections SQLite's pool keeps.
 const readIdleConns = 8
+
+// busyTimeout is how long a statement waits for a lock another
+// connection holds before it fails with SQLITE_BUSY.
+const busyTimeout = 5 * time.Second
 
 // SQLiteDSN is the connection string the store opens an SQLite file with:
 // WAL journal, synchronous=FULL, foreign keys, a busy timeout and BEGIN
@@ -96,7 +106,7 @@ func SQLiteDSN(path string) string {
 	q.Set("_foreign_keys", "on")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
@@ -233,35 +243,69 @@ func (c *checkpointer) truncateWAL(ctx context.Context) {
 	c.truncateNow(ctx)
 }
 
-// truncateNow runs one TRUNCATE checkpoint. SQLite waits (up to the busy
-// timeout) for readers of older snapshots, but not for a checkpoint of
-// another connection (the writer's autocheckpoint, another process): that
-// one reports busy at once with no WAL counts (-1), and is tried again
-// for up to checkpointLockWait, as it lets go within milliseconds.
+// truncateNow tries once to copy the whole WAL into the database file and
+// truncate it to zero bytes. A TRUNCATE checkpoint holds the writer's
+// lock while it waits for readers, and with the pool's busy timeout (5 s)
+// one slow reader (a stalled export) stopped every write, again on each
+// tick, for as long as it read. So it first copies what it can without
+// waiting for anyone (PASSIVE), and truncates only when that caught up
+// with the last commit (no reader keeps an older snapshot), waiting at
+// most truncateBusyWait for the rest. SQLite does not wait for a
+// checkpoint of another connection (the writer's autocheckpoint, another
+// process): that one reports busy at once with no WAL counts (-1), and is
+// tried again for up to checkpointLockWait, as it lets go within
+// milliseconds. What is not done now, the following ticks try again.
 func (c *checkpointer) truncateNow(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	give := time.Now().Add(checkpointLockWait)
-	for {
-		var busy, frames, copied int
-		err := c.pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
-		switch {
-		case err != nil:
-			c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
-			return
-		case busy == 0:
-			c.truncate.Store(false)
-			return
-		case frames != -1 || time.Now().After(give):
-			return // the following ticks try again
+	conn, err := c.pool.Conn(ctx)
+	if err != nil {
+		c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateBusyWait.Milliseconds())); err != nil {
+		c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
+		return
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // not back to the pool with the short wait
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(10 * time.Millisecond):
+	}()
+	give := time.Now().Add(checkpointLockWait)
+	checkpoint := func(mode string) (busy, frames, copied int, err error) {
+		for {
+			err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
+			if err != nil || busy == 0 || frames != -1 || time.Now().After(give) {
+				return busy, frames, copied, err
+			}
+			select { // another connection's checkpoint: it lets go soon
+			case <-ctx.Done():
+				return busy, frames, copied, ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
 		}
 	}
+	_, frames, copied, err := checkpoint("PASSIVE")
+	if err == nil && (frames == -1 || frames > copied) {
+		return // still another's checkpoint, or a reader keeps an older snapshot
+	}
+	var busy int
+	if err == nil {
+		busy, _, _, err = checkpoint("TRUNCATE")
+	}
+	switch {
+	case err != nil:
+		c.log.Warn("WAL truncation after an erasure failed; retrying", "err", err)
+	case busy == 0:
+		c.truncate.Store(false)
+	}
 }
+
+// truncateBusyWait is how long a truncation may hold up writers while it
+// waits for readers of the last commit to leave the WAL.
+const truncateBusyWait = 20 * time.Millisecond
 
 // checkpointLockWait bounds how long an erasure's truncation waits for a
 // checkpoint of another connection to end.
