@@ -1207,3 +1207,52 @@ func TestBrowserSurveyOfflineGiveUp(t *testing.T) {
 		t.Errorf("the dyad has %d ratings, want exactly 1 with %s", len(rs.Items), fmtFloats(answers))
 	}
 }
+
+// halfStepFamily is a one-form family "<id>" of two items on 0–10 in
+// steps of 0.5 (21 points: a number field), with anchors (a JSON array).
+func halfStepFamily(id, anchors string) string {
+	return `{"id": "` + id + `", "version": "1", "name": "Half steps", "citation": "synthetic, for tests",
+  "licence_note": "no licence needed: synthetic", "items": 2,
+  "scale": {"min": 0, "max": 10, "step": 0.5, "anchors": ` + anchors + `},
+  "forms": [{"id": "` + id + `_client", "role": "client"}]}`
+}
+
+// TestBrowserSurveyRangeHint: a number field's hint names the anchor
+// labels of the scale's ends only where there are some: no empty
+// brackets on a scale without anchors ("A number from 0 () to 10 ()"), or
+// at the end of a scale that labels only its other end; in English and
+// Swedish.
+func TestBrowserSurveyRangeHint(t *testing.T) {
+	e := newEnv(t)
+	e.defineFamily(halfStepFamily("hna", `[]`))
+	e.defineFamily(halfStepFamily("hlo", `[{"value": 0, "labels": {"en": "None", "sv": "Inget"}}]`))
+	e.defineFamily(halfStepFamily("hhi", `[{"value": 5, "labels": {"en": "Half", "sv": "Hälften"}}, {"value": 10, "labels": {"en": "All", "sv": "Allt"}}]`))
+	proxy := newSurveyProxy(t, e.engine)
+	for _, tc := range []struct {
+		family, lang, key string
+		args              []string
+	}{
+		{"hna", "en", "scale.range.unlabelled", nil},
+		{"hna", "sv", "scale.range.unlabelled", nil},
+		{"hlo", "en", "scale.range.minLabel", []string{"minLabel", "None"}},
+		{"hhi", "sv", "scale.range.maxLabel", []string{"maxLabel", "Allt"}},
+	} {
+		st := decode[api.StudyResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/studies",
+			`{"name":"Half steps `+tc.family+` `+tc.lang+`","forms":{"client":"`+tc.family+`_client"},"language":"`+tc.lang+`"}`))
+		inv := e.invite(e.createDyad(st.ID, "C-001", "K-01").ID, 1, "client")
+		tab := openLink(t, proxy, inv, tc.lang)
+		waitView(t, tab, "view-form")
+		number := "0,5"
+		if tc.lang == "en" {
+			number = "0.5"
+		}
+		want := msg(t, tc.lang, tc.key, append([]string{"min", "0", "max", "10", "step", number}, tc.args...)...)
+		for _, id := range []string{"q1-value-hint", "q2-value-hint"} {
+			got := text(t, tab, id)
+			if got != want || strings.Contains(got, "()") || strings.Contains(got, "{") {
+				t.Errorf("%s %s: #%s = %q, want %q", tc.family, tc.lang, id, got, want)
+			}
+		}
+		checkAxe(t, tab, "number fields of "+tc.family+" in "+tc.lang)
+	}
+}

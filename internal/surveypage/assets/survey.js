@@ -291,6 +291,19 @@ function anchorLabel(scale, v) {
   return msg === key ? a.label : msg;
 }
 
+// rangeHint is the number field's hint, as a message key and its
+// arguments: the range and the step, with the anchor labels of the ends
+// that have one (a scale may label both, one or neither).
+function rangeHint(scale) {
+  const minLabel = anchorLabel(scale, scale.min);
+  const maxLabel = anchorLabel(scale, scale.max);
+  let key = 'scale.range.unlabelled';
+  if (minLabel && maxLabel) key = 'scale.range';
+  else if (minLabel) key = 'scale.range.minLabel';
+  else if (maxLabel) key = 'scale.range.maxLabel';
+  return [key, { min: i18n.number(scale.min), max: i18n.number(scale.max), step: i18n.number(scale.step), minLabel, maxLabel }];
+}
+
 function renderItem(item, index, total, scale) {
   const id = `q${item.key}`;
   const required = state.allowance.required.has(index);
@@ -329,10 +342,7 @@ function renderItem(item, index, total, scale) {
     // A fine-grained scale (e.g. 0-10 in steps of 0.1): a number field.
     const inputID = `${id}-value`;
     const hint = el('span', { class: 'hint', id: `${inputID}-hint` });
-    i18n.bind(hint, () => t('scale.range', {
-      min: i18n.number(scale.min), max: i18n.number(scale.max), step: i18n.number(scale.step),
-      minLabel: anchorLabel(scale, scale.min), maxLabel: anchorLabel(scale, scale.max),
-    }));
+    i18n.bind(hint, () => t(...rangeHint(scale)));
     const input = el('input', {
       type: 'number', id: inputID, inputmode: 'decimal', min: scale.min, max: scale.max, step: scale.step,
       'aria-describedby': `${inputID}-hint`, required: required || null, class: 'number',
