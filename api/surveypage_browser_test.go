@@ -80,18 +80,9 @@ var axeSource = sync.OnceValues(func() (string, error) {
 // reaches the service (cutFirst) or after the service has answered it,
 // before the answer reaches the browser (dropFirst, or holdFirst: the
 // answer is held back until the browser gives the request up). cutAll
-// cuts every submission, as a lost connection does; gone answers every
-// survey request with this 410 problem, as the service answers a link
-// openLink opens inv's survey link, through proxy, in a new browser tab
-// whose browser language is acceptLang.
-func openLink(t *testing.T, proxy *surveyProxy, inv api.InvitationResponse, acceptLang string) context.Context {
-	t.Helper()
-	tab := browserTab(t, acceptLang)
-	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
-	return tab
-}
-
-// that has expired.
+// cuts every submission and cutGets every GET of the form, as a lost
+// connection does; gone answers every survey request with this 410
+// problem, as the service answers a link that has expired.
 type surveyProxy struct {
 	front     *httptest.Server
 	posts     atomic.Int32
@@ -99,7 +90,8 @@ type surveyProxy struct {
 	cutAll    atomic.Bool
 	dropFirst atomic.Bool
 	holdFirst atomic.Bool
-	dropped   chan int // the status the browser never saw
+	cutGets   atomic.Bool // cut every GET /v1/survey, as a lost connection does
+	dropped   chan int    // the status the browser never saw
 	gone      atomic.Pointer[api.Problem]
 
 	mu   sync.Mutex
@@ -124,6 +116,12 @@ func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(http.StatusGone)
 			_ = json.NewEncoder(w).Encode(g)
+			return
+		}
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/survey" && p.cutGets.Load() {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				_ = conn.Close()
+			}
 			return
 		}
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/survey" {
@@ -160,6 +158,15 @@ func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
 	return p
 }
 
+// openLink opens inv's survey link, through proxy, in a new browser tab
+// whose browser language is acceptLang.
+func openLink(t *testing.T, proxy *surveyProxy, inv api.InvitationResponse, acceptLang string) context.Context {
+	t.Helper()
+	tab := browserTab(t, acceptLang)
+	do(t, tab, "open the link", chromedp.Navigate(proxy.front.URL+inv.URL))
+	return tab
+}
+
 // browserTab starts a headless Chromium whose Accept-Language is
 // acceptLang, with a fresh profile, and returns a tab. Uncaught page errors
 // and Content-Security-Policy violations fail the test.
@@ -189,12 +196,33 @@ func browserTab(t *testing.T, acceptLang string) context.Context {
 	t.Cleanup(acancel)
 	tab, tcancel := chromedp.NewContext(actx)
 	t.Cleanup(tcancel)
+	if err := watchTab(t, tab); err != nil {
+		t.Fatalf("start Chromium (%s): %v", exe, err)
+	}
+	return tab
+}
 
+// anotherTab opens a second tab in tab's browser: the same profile, so
+// the same localStorage, as a rater's second tab on one link has.
+func anotherTab(t *testing.T, tab context.Context) context.Context {
+	t.Helper()
+	other, cancel := chromedp.NewContext(tab)
+	t.Cleanup(cancel)
+	if err := watchTab(t, other); err != nil {
+		t.Fatalf("open another tab: %v", err)
+	}
+	return other
+}
+
+// watchTab makes uncaught page errors and Content-Security-Policy
+// violations in tab fail the test.
+func watchTab(t *testing.T, tab context.Context) error {
+	t.Helper()
 	// Report CSP violations to the console, where the listener below sees them.
 	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
 	}); err != nil {
-		t.Fatalf("start Chromium (%s): %v", exe, err)
+		return err
 	}
 	var mu sync.Mutex
 	var problems []string
@@ -237,7 +265,7 @@ func browserTab(t *testing.T, acceptLang string) context.Context {
 			t.Errorf("page error: %s", p)
 		}
 	})
-	return tab
+	return nil
 }
 
 // do runs steps in the tab or fails the test.
@@ -1254,5 +1282,62 @@ func TestBrowserSurveyRangeHint(t *testing.T) {
 			}
 		}
 		checkAxe(t, tab, "number fields of "+tc.family+" in "+tc.lang)
+	}
+}
+
+// draftCount is how many survey drafts the tab's localStorage holds.
+func draftCount(t *testing.T, tab context.Context) int {
+	t.Helper()
+	return eval[int](t, tab, `Object.keys(localStorage).filter((k) => k.startsWith('alliance.survey.')).length`)
+}
+
+// TestBrowserSurveyTwoTabs: two tabs on one link share one draft, and so
+// one Idempotency-Key. Tab A sends its answers and they are stored; tab B
+// then sends other answers under the same key, which the service refuses
+// (409, idempotency-key-reuse). Tab B must say that its answers were not
+// stored, not that the link "has now been used" with "your answers most
+// likely stored"; the rating keeps tab A's answers.
+func TestBrowserSurveyTwoTabs(t *testing.T) {
+	for _, lang := range []string{"en", "sv"} {
+		t.Run(lang, func(t *testing.T) {
+			e := newEnv(t)
+			dyad := e.studyIn(lang)
+			inv := e.invite(dyad.ID, 1, "client")
+			proxy := newSurveyProxy(t, e.engine)
+			first := floats(5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5)
+			second := floats(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+
+			tabA := openLink(t, proxy, inv, lang)
+			waitView(t, tabA, "view-form")
+			tabB := anotherTab(t, tabA)
+			do(t, tabB, "open the link in another tab", chromedp.Navigate(proxy.front.URL+inv.URL))
+			waitView(t, tabB, "view-form")
+			if n := draftCount(t, tabB); n != 1 {
+				t.Fatalf("the two tabs keep %d drafts, want the one they share", n)
+			}
+			clickAnswers(t, tabA, first)
+			clickAnswers(t, tabB, second)
+
+			do(t, tabA, "send from tab A", chromedp.Click(chromedp.CSS("#submit")))
+			waitView(t, tabA, "view-done")
+			do(t, tabB, "send other answers from tab B", chromedp.Click(chromedp.CSS("#submit")))
+			checkProblemPage(t, tabB, "notStored", lang)
+			if got := active(t, tabB); got != "h1 problem-heading" {
+				t.Errorf("focus after the refused send = %q, want the problem heading", got)
+			}
+			checkAxe(t, tabB, "answers not stored")
+			checkReflow(t, tabB, 320)
+
+			if keys := proxy.idempotencyKeys(); len(keys) != 2 || keys[0] == "" || keys[0] != keys[1] {
+				t.Errorf("Idempotency-Keys of the two sends = %q, want the shared draft's key twice", keys)
+			}
+			rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), ""))
+			if len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, first) {
+				t.Errorf("the dyad has %d ratings, want exactly 1, with tab A's answers %s", len(rs.Items), fmtFloats(first))
+			}
+			if n := draftCount(t, tabB); n != 0 {
+				t.Errorf("%d drafts left after the link was used", n)
+			}
+		})
 	}
 }

@@ -618,7 +618,16 @@ async function settle(res, recovering) {
     state.sending = false;
     return showProblem('revoked');
   }
-  if (status === 410 || (status === 409 && problem.type === 'urn:alliance:problem:idempotency-key-reuse')) {
+  if (status === 409 && problem.type === 'urn:alliance:problem:idempotency-key-reuse') {
+    // This draft's Idempotency-Key already stored other answers: another
+    // tab or window of this browser shares the draft and its key, and
+    // sent first (or at the same time). The link is used, with those
+    // answers; these were not stored.
+    state.draft.clear();
+    state.sending = false;
+    return showProblem('notStored');
+  }
+  if (status === 410) {
     // The 410's code says why. Used: answers sent through the link are
     // stored (a lost answer to this very send is replayed as a 201 by its
     // Idempotency-Key, so rather from another tab or device). Expired or
@@ -697,7 +706,8 @@ function showDone(receipt) {
 
 // showProblem explains kindly why the form cannot be shown: missing,
 // invalid, used, expired, revoked, gone (used or expired: a 410 without a
-// code), goneAfterSend or unavailable.
+// code), goneAfterSend, notStored (other answers were stored under this
+// draft's key) or unavailable.
 function showProblem(kind, { retry = false } = {}) {
   i18n.bind($('problem-heading'), () => t(`problem.${kind}.heading`));
   i18n.bind($('problem-body'), () => t(`problem.${kind}.body`));
