@@ -1292,9 +1292,10 @@ func draftCount(t *testing.T, tab context.Context) int {
 }
 
 // TestBrowserSurveyTwoTabs: two tabs on one link share one draft, and so
-// one Idempotency-Key. Tab A sends its answers and they are stored; tab B
-// then sends other answers under the same key, which the service refuses
-// (409, idempotency-key-reuse). Tab B must say that its answers were not
+// one Idempotency-Key. Tab A sends its answers and they are stored; tab B,
+// which could not learn of it (its check of the link fails, see
+// TestBrowserSurveyOtherTabSent), then sends other answers under the same
+// key, which the service refuses (409, idempotency-key-reuse). Tab B must say that its answers were not
 // stored, not that the link "has now been used" with "your answers most
 // likely stored"; the rating keeps tab A's answers.
 func TestBrowserSurveyTwoTabs(t *testing.T) {
@@ -1315,6 +1316,7 @@ func TestBrowserSurveyTwoTabs(t *testing.T) {
 			if n := draftCount(t, tabB); n != 1 {
 				t.Fatalf("the two tabs keep %d drafts, want the one they share", n)
 			}
+			proxy.cutGets.Store(true)
 			clickAnswers(t, tabA, first)
 			clickAnswers(t, tabB, second)
 
@@ -1339,5 +1341,65 @@ func TestBrowserSurveyTwoTabs(t *testing.T) {
 				t.Errorf("%d drafts left after the link was used", n)
 			}
 		})
+	}
+}
+
+// TestBrowserSurveyOtherTabSent: a tab on a link learns when another tab
+// on it has removed the draft they share. When the other tab's answers
+// are stored, the tab says the link was used at once, without the rater
+// answering again and sending for nothing; when the link still works (the
+// other tab had an incomplete link with the same id, so it removed the
+// draft as unknown), the tab keeps its answers again.
+func TestBrowserSurveyOtherTabSent(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.studyIn("sv")
+	proxy := newSurveyProxy(t, e.engine)
+	answers := floats(5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5)
+
+	inv := e.invite(dyad.ID, 1, "client")
+	tabA := openLink(t, proxy, inv, "en")
+	waitView(t, tabA, "view-form")
+	tabB := anotherTab(t, tabA)
+	do(t, tabB, "open the link in another tab", chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tabB, "view-form")
+	clickAnswers(t, tabB, floats(1, 1, 1))
+	clickAnswers(t, tabA, answers)
+	do(t, tabA, "send from tab A", chromedp.Click(chromedp.CSS("#submit")))
+	waitView(t, tabA, "view-done")
+	checkProblemPage(t, tabB, "used", "sv")
+	if got := active(t, tabB); got != "h1 problem-heading" {
+		t.Errorf("tab B's focus = %q, want the problem heading", got)
+	}
+	if n := proxy.posts.Load(); n != 1 {
+		t.Errorf("the tabs sent %d submissions, want tab A's alone", n)
+	}
+	if n := draftCount(t, tabB); n != 0 {
+		t.Errorf("%d drafts left after the link was used", n)
+	}
+	rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), ""))
+	if len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, answers) {
+		t.Errorf("the dyad has %d ratings, want exactly 1, with tab A's answers %s", len(rs.Items), fmtFloats(answers))
+	}
+
+	// Another link, and a third tab with a wrong secret under its id.
+	inv = e.invite(dyad.ID, 2, "client")
+	do(t, tabB, "open the second link", chromedp.Navigate("about:blank"), chromedp.Navigate(proxy.front.URL+inv.URL))
+	waitView(t, tabB, "view-form")
+	half := floats(2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0)
+	clickAnswers(t, tabB, half)
+	id, secret, _ := strings.Cut(inv.Token, ".")
+	tabC := anotherTab(t, tabB)
+	do(t, tabC, "open the link with a wrong secret", chromedp.Navigate(proxy.front.URL+"/s/#"+id+"."+strings.Repeat("A", len(secret))))
+	checkProblemPage(t, tabC, "invalid", "sv") // the study's language, kept under the id
+	for deadline := time.Now().Add(5 * time.Second); draftCount(t, tabB) != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("tab B never kept its draft again after the other tab removed it")
+		}
+	}
+	waitView(t, tabB, "view-form")
+	do(t, tabB, "reload tab B", chromedp.Reload())
+	waitView(t, tabB, "view-form")
+	if got := pageAnswers(t, tabB); !sameFloats(got, half) {
+		t.Errorf("after the reload tab B shows %s, want its answers %s", fmtFloats(got), fmtFloats(half))
 	}
 }

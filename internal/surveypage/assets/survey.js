@@ -49,6 +49,9 @@ async function main() {
   if (!state.token) return showProblem('missing');
   state.draft = new Draft(state.token.id);
   state.lang = new PageLang(state.token.id);
+  window.addEventListener('storage', (e) => {
+    if (e.key === state.draft.name && e.newValue === null) recheck();
+  });
   // The rater's own choice (kept by earlier pages in the draft), else the
   // study's language as the server last said it, else Accept-Language.
   state.chosenLang = state.lang.chosen ?? state.draft.lang ?? null;
@@ -104,6 +107,32 @@ async function load() {
     return showProblem('invalid');
   }
   return showProblem('unavailable', { retry: true });
+}
+
+// recheck asks the server about the link, without leaving the form, when
+// another tab or window on it has removed the draft they share: that
+// tab's answers were stored, or it found the link gone. If the link can
+// no longer be answered, the page says why now, rather than after the
+// rater has answered again for nothing (a send under the shared key
+// would be refused as not stored). If it still can (the other tab had an
+// incomplete link, say), this tab's answers are kept again. A failed
+// check changes nothing: a send will tell.
+async function recheck() {
+  const onForm = () => !state.sending && !$('view-form').hidden;
+  if (!onForm()) return;
+  let res;
+  try {
+    res = await fetch(API, { headers: authHeaders(), cache: 'no-store', credentials: 'omit' });
+  } catch {
+    return;
+  }
+  if (res.status === 200 && onForm()) return state.draft.save();
+  if (res.status !== 410) return;
+  const problem = await problemOf(res);
+  await useStudyLanguage(problem.language);
+  if (!onForm()) return; // sent meanwhile: its answer tells
+  state.draft.clear();
+  showProblem(goneKind(problem));
 }
 
 // problemOf is the application/problem+json body of res, or {}.
