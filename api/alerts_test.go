@@ -145,3 +145,28 @@ func TestRuptureAtTheReliabilityThreshold(t *testing.T) {
 		t.Errorf("the rupture's reliability = %+v, want the study's own from 30 ratings", rel)
 	}
 }
+
+// TestLowAllianceCutoffBelowZero: on a scale that runs below 0 (−3 to
+// +3), a study's cutoff may be below 0 too, as a form's own may, and
+// must lie within the totals its forms can give (was: at least 0).
+func TestLowAllianceCutoffBelowZero(t *testing.T) {
+	e := newEnv(t)
+	e.defineFamily(`{"id": "bip", "version": "1", "name": "Bipolar test family", "citation": "synthetic, for tests",
+	  "licence_note": "no licence needed: synthetic", "items": 5,
+	  "scale": {"min": -3, "max": 3, "step": 1, "anchors": [{"value": -3, "labels": {"en": "Not at all"}}, {"value": 3, "labels": {"en": "Completely"}}]},
+	  "forms": [{"id": "bip_client", "role": "client"}, {"id": "bip_counsellor", "role": "counsellor"}]}`)
+	st := e.createStudy("bip_client", "bip_counsellor")
+	path := "/v1/studies/" + st.ID + "/alert-thresholds"
+	for _, bad := range []string{"-15.5", "15.5"} {
+		checkProblem(t, e.do(http.MethodPut, path, `{"low_alliance_cutoff":`+bad+`}`), "cutoff "+bad,
+			problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"low_alliance_cutoff", "out_of_range"}}})
+	}
+	e.expect(http.StatusOK, http.MethodPut, path, `{"low_alliance_cutoff":-5}`)
+	d := e.createDyad(st.ID, "C-BIP", "K-BIP")
+	e.postRating(d.ID, 1, "client", `[-2,-2,-2,-2,-2]`)
+	e.postRating(d.ID, 2, "client", `[-1,-1,-1,-1,-1]`)
+	l := decode[api.AlertList](t, e.expect(http.StatusOK, http.MethodGet, "/v1/dyads/"+d.ID+"/alerts?kind=low_alliance", ""))
+	if len(l.Items) != 1 || l.Items[0].Session != 1 || *l.Items[0].Figures.Sum != -10 || *l.Items[0].Figures.Cutoff != -5 || l.Items[0].Figures.CutoffSource != "study" {
+		t.Errorf("low alliance alerts = %+v, want session 1's total of −10 below the study's −5", l.Items)
+	}
+}

@@ -385,17 +385,19 @@ func checkThresholds(fe *fieldErrors, prefix string, in *AlertThresholdsInput, f
 		th.RuptureZ = *v
 	}
 	if v := in.LowAllianceCutoff; v != nil {
-		// Above every total the study's forms can give, every rating
-		// would raise an alert.
-		top := 0.0
+		// Within the totals the study's forms can give: above them every
+		// rating would raise an alert, below them none. A scale may run
+		// below 0 (−3 to +3), and so may its totals.
+		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, f := range forms {
-			top = math.Max(top, float64(len(f.Items))*f.Scale.Max)
+			n := float64(len(f.Items))
+			lo, hi = math.Min(lo, n*f.Scale.Min), math.Max(hi, n*f.Scale.Max)
 		}
 		switch {
-		case !finite(*v) || *v < 0:
-			fe.add(prefix+"low_alliance_cutoff", "out_of_range", "a total sum of at least 0")
-		case top > 0 && *v > top:
-			fe.add(prefix+"low_alliance_cutoff", "out_of_range", fmt.Sprintf("a total sum of at most %g, the highest the study's forms can give", top))
+		case !finite(*v):
+			fe.add(prefix+"low_alliance_cutoff", "out_of_range", "a finite total sum")
+		case len(forms) > 0 && (*v < lo || *v > hi):
+			fe.add(prefix+"low_alliance_cutoff", "out_of_range", fmt.Sprintf("a total sum from %g to %g, the totals the study's forms can give", lo, hi))
 		}
 		c := *v
 		th.LowAllianceCutoff = &c
