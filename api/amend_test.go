@@ -118,7 +118,7 @@ func TestAmendRatingErrors(t *testing.T) {
 		{"role in the body", client, `{"role":"client","answers":` + refClient + `}`,
 			problemWant{400, typeMalformed, []fieldCode{{"role", "unknown_field"}}}},
 		{"answer is a string", client, `{"answers":["5"]}`,
-			problemWant{400, typeMalformed, []fieldCode{{"answers", "wrong_type"}}}},
+			problemWant{400, typeMalformed, []fieldCode{{"answers[0]", "wrong_type"}}}},
 		{"empty body", client, ``,
 			problemWant{400, typeMalformed, []fieldCode{{"", "empty_body"}}}},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/alliance-project/alliance/internal/alliance"
+	"github.com/alliance-project/alliance/internal/jsonfield"
 )
 
 // readJSON reads the whole (size-limited) body and decodes it strictly into
@@ -77,7 +78,7 @@ func decodeError(err error, body []byte, dst reflect.Type) error {
 	case errors.As(err, &se):
 		return malformed("", "malformed_json", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se))
 	case errors.As(err, &te):
-		field := te.Field
+		field := jsonfield.Of(te, body)
 		if field == "" {
 			field = "(body)"
 		}

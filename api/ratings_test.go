@@ -256,7 +256,11 @@ func TestRatingCreateErrors(t *testing.T) {
 			want: v(fieldCode{"session", "out_of_range"}, fieldCode{"session_date", "invalid_date"}, fieldCode{"role", "invalid_value"})},
 
 		{name: "answer is a string", body: ratingBody(2, "counsellor", `["5"]`),
-			want: m(fieldCode{"answers", "wrong_type"})},
+			want: m(fieldCode{"answers[0]", "wrong_type"})},
+		{name: "fourth answer is a string, named as the docs name it", body: ratingBody(2, "counsellor", `[4,3,4,"5",4,3,4,3,4,3,3,4]`),
+			want: m(fieldCode{"answers[3]", "wrong_type"})},
+		{name: "answer too large for a number", body: ratingBody(2, "counsellor", `[4,3,4,4,4,3,4,3,4,3,3,1e400]`),
+			want: m(fieldCode{"answers[11]", "wrong_type"})},
 		{name: "session is a string", body: `{"session":"2","role":"counsellor","answers":` + refTherapist + `}`,
 			want: m(fieldCode{"session", "wrong_type"})},
 		{name: "session is a fraction", body: `{"session":2.5,"role":"counsellor","answers":` + refTherapist + `}`,

@@ -412,6 +412,8 @@ func TestParseDefinition(t *testing.T) {
 		{"unknown field", func(m map[string]any) { m["extra"] = 1 }, "", "malformed_definition"},
 		{"item text stored", func(m map[string]any) { form(m, 0)["text"] = map[string]any{"en": "copyrighted"} }, "", "malformed_definition"},
 		{"wrong type", func(m map[string]any) { m["items"] = "six" }, "items", "malformed_definition"},
+		{"wrong type in the second form", func(m map[string]any) { form(m, 1)["role"] = 5 }, "forms[1].role", "malformed_definition"},
+		{"wrong type in a reverse key", func(m map[string]any) { form(m, 1)["reverse"] = []any{2, "5"} }, "forms[1].reverse[1]", "malformed_definition"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/alliance-project/alliance/internal/jsonfield"
 )
 
 // Definition is a family of parallel forms — a client form, a counsellor
@@ -181,7 +183,7 @@ func ParseDefinition(data []byte) (*Definition, error) {
 	dec.DisallowUnknownFields()
 	var d Definition
 	if err := dec.Decode(&d); err != nil {
-		return nil, &DefinitionError{[]FieldError{decodeFieldError(err)}}
+		return nil, &DefinitionError{[]FieldError{decodeFieldError(err, data)}}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &DefinitionError{[]FieldError{{Field: "", Code: CodeMalformed, Message: "the definition must be exactly one JSON object"}}}
@@ -193,10 +195,11 @@ func ParseDefinition(data []byte) (*Definition, error) {
 	return &d, nil
 }
 
-func decodeFieldError(err error) FieldError {
+func decodeFieldError(err error, data []byte) FieldError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return FieldError{Field: te.Field, Code: CodeMalformed, Message: fmt.Sprintf("%s: wrong type (%s)", te.Field, te.Value)}
+		field := jsonfield.Of(te, data)
+		return FieldError{Field: field, Code: CodeMalformed, Message: fmt.Sprintf("%s: wrong type (%s)", field, te.Value)}
 	}
 	return FieldError{Field: "", Code: CodeMalformed, Message: err.Error()}
 }
