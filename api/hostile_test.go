@@ -194,6 +194,10 @@ func TestHostileRequests(t *testing.T) {
 		{name: "another list's cursor", method: "GET", path: "/v1/studies?after=" + url.QueryEscape("a2V5cwBrZXlfMDFqZDh4Mms0bTVuNnA3cThyOXMwdDF2Mnc"), status: 400, field: "after", code: "invalid_cursor"},
 		{name: "a misspelt query parameter", method: "GET", path: "/v1/studies/{study}/agreement?sesion=first", status: 400, field: "sesion", code: "unknown_parameter"},
 		{name: "a parameter the route does not take", method: "GET", path: "/v1/studies/{study}/dyads?session=1", status: 400, field: "session", code: "unknown_parameter"},
+		// One value each, or which one counts is a guess (the first, silently).
+		{name: "a parameter given twice", method: "GET", path: "/v1/studies/{study}/agreement?conf=0.95&conf=0.9", status: 400, field: "conf", code: "repeated_parameter"},
+		{name: "a single scale given twice", method: "GET", path: "/v1/studies/{study}/summary?scale=goal&scale=task", status: 400, field: "scale", code: "repeated_parameter"},
+		{name: "a client code given twice", method: "GET", path: "/v1/studies/{study}/dyads?client_code=A&client_code=B", status: 400, field: "client_code", code: "repeated_parameter"},
 		{name: "a gzip-encoded body", header: http.Header{"Content-Encoding": {"gzip"}}, body: hostileRating(1, hostileAnswers),
 			status: 415, field: "Content-Encoding", code: "unsupported_encoding"},
 		// Survey links: what is missing is required, what does not parse is

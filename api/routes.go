@@ -24,7 +24,10 @@ type endpoint struct {
 	handle       handlerFunc
 	// query lists the query parameters the route takes; any other is a
 	// 400 naming it, so a misspelt parameter (agreement?sesion=first) is
-	// not silently ignored. anyQuery leaves a route unchecked.
+	// not silently ignored. A parameter given twice is refused too
+	// (conf=0.95&conf=0.9 took the first), unless its name ends in "[]":
+	// a list, given repeatedly or comma-separated (see queryList).
+	// anyQuery leaves a route unchecked.
 	query []string
 }
 
@@ -32,7 +35,7 @@ type endpoint struct {
 var (
 	anyQuery   = []string{"*"}
 	paging     = []string{"limit", "after"}
-	agreeing   = []string{"session", "scale", "band", "multiplier", "conf"}
+	agreeing   = []string{"session", "scale[]", "band", "multiplier", "conf"}
 	exporting  = []string{"format", "shape", "include", "updated_since"}
 	confirming = []string{"confirm"}
 	alerting   = append([]string{"kind", "state", "since"}, paging...)
@@ -111,7 +114,7 @@ func (s *server) endpoints() []endpoint {
 		{post, "/v1/dyads/:id/invitations", admin, s.createInvitation, nil},
 		{get, "/v1/dyads/:id/invitations", admin, s.listInvitations, nil},
 		{del, "/v1/invitations/:id", admin, s.revokeInvitation, nil},
-		{get, "/v1/dyads/:id/plots/trajectory.svg", plotReaders, s.plotDyadTrajectory, []string{"scale", "format", "labels"}},
+		{get, "/v1/dyads/:id/plots/trajectory.svg", plotReaders, s.plotDyadTrajectory, []string{"scale[]", "format", "labels"}},
 
 		{get, "/v1/survey", surveyHolder, s.getSurvey, nil},
 		{post, "/v1/survey", surveyHolder, s.submitSurvey, nil},
@@ -237,14 +240,19 @@ func (s *server) strictQuery(allowed []string, page bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		anyName := len(allowed) == 1 && allowed[0] == "*"
 		for name, values := range c.Request.URL.Query() {
-			if !anyName && !slices.Contains(allowed, name) {
+			list := slices.Contains(allowed, name+"[]")
+			if !anyName && !list && !slices.Contains(allowed, name) {
 				msg := fmt.Sprintf("unknown query parameter %q", name)
 				if len(allowed) > 0 {
-					msg += "; this route takes " + strings.Join(allowed, ", ")
+					msg += "; this route takes " + strings.ReplaceAll(strings.Join(allowed, ", "), "[]", "")
 				} else {
 					msg += "; this route takes none"
 				}
 				refuse(c, malformed(name, "unknown_parameter", msg))
+				return
+			}
+			if !anyName && !list && len(values) > 1 {
+				refuse(c, malformed(name, "repeated_parameter", fmt.Sprintf("%s is given %d times; it takes one value", name, len(values))))
 				return
 			}
 			if slices.ContainsFunc(values, notText) {
