@@ -111,7 +111,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w alliance.WebhookEndpoint, r
 		w.ConsecutiveFailures, w.ID},
 		none: fmt.Errorf("webhook %s: %w", w.ID, alliance.ErrNotFound)}}
 	if requeue {
-		now := time.Now().UTC()
+		now := time.Now().UTC().Truncate(time.Microsecond)
 		ops = append(ops, op{st: s.sql.requeueDeliveries, args: []any{now, now, w.ID}})
 	}
 	return s.write(ctx, audit, ops...)

@@ -133,7 +133,7 @@ func New(st Store, o Options) *Dispatcher {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
-		o.Now = func() time.Time { return time.Now().UTC() }
+		o.Now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) } // as the service stamps times, and PostgreSQL keeps them
 	}
 	if o.Owner == "" {
 		host, _ := os.Hostname()

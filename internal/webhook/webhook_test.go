@@ -368,6 +368,11 @@ func TestRetryUntilDelivered(t *testing.T) {
 	if len(log) != 4 || log[0].Status != 200 || log[3].Status != 503 || log[0].Attempt != 4 {
 		t.Errorf("delivery log = %+v, want 4 attempts, newest (200) first", log)
 	}
+	for _, a := range log { // stamped as every other time of the service
+		if a.At.Nanosecond()%1000 != 0 {
+			t.Errorf("attempt %d at %s: finer than a microsecond", a.Attempt, a.At.Format(time.RFC3339Nano))
+		}
+	}
 	if ep, _ = w.svc.FindWebhook(w.ctx, ep.ID); ep.ConsecutiveFailures != 0 || ep.DisabledAt != nil {
 		t.Errorf("endpoint after success = %+v, want enabled with no failures", ep)
 	}
