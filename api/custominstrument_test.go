@@ -801,3 +801,31 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestInstrumentReadsBackItsRules: what a definition says about scoring
+// and alerts is in GET /v1/instruments/{id}, so an author can check what
+// the service took (the proration rule, a total that needs its
+// subscales, the rupture reference), not only what ratings later show.
+func TestInstrumentReadsBackItsRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.defineFamily(`{"id": "rbk", "version": "1", "name": "Read-back family", "citation": "synthetic, for tests",
+	  "licence_note": "no licence needed: synthetic", "items": 4,
+	  "scale": {"min": 1, "max": 5, "step": 1},
+	  "missing_policy": {"prorate": "none", "total_requires_subscales": true},
+	  "forms": [
+	    {"id": "rbk_client", "role": "client", "subscales": [{"key": "a", "label": "A", "items": [1, 2]}, {"key": "b", "label": "B", "items": [3, 4]}],
+	     "rupture_reference": {"alpha": 0.8, "sd": 0.6, "source": "made up for a test"}},
+	    {"id": "rbk_counsellor", "role": "counsellor", "subscales": [{"key": "a", "label": "A", "items": [1, 2]}, {"key": "b", "label": "B", "items": [3, 4]}]}]}`)
+	c := decode[api.InstrumentResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/instruments/rbk_client@1", ""))
+	if c.Prorate != "none" || !c.TotalRequiresSubscales || c.RuptureReference == nil || c.RuptureReference.Alpha != 0.8 || c.RuptureReference.SD != 0.6 {
+		t.Errorf("rbk_client reads back prorate %q, total_requires_subscales %v, rupture_reference %+v", c.Prorate, c.TotalRequiresSubscales, c.RuptureReference)
+	}
+	if k := decode[api.InstrumentResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/instruments/rbk_counsellor@1", "")); k.RuptureReference != nil {
+		t.Errorf("rbk_counsellor has no rupture reference, reads back %+v", k.RuptureReference)
+	}
+	w := decode[api.InstrumentResponse](t, e.expect(http.StatusOK, http.MethodGet, "/v1/instruments/wai_sr_client", ""))
+	if w.Prorate != "person_mean" || w.TotalRequiresSubscales || w.RuptureReference == nil {
+		t.Errorf("wai_sr_client reads back prorate %q, total_requires_subscales %v, rupture_reference %+v", w.Prorate, w.TotalRequiresSubscales, w.RuptureReference)
+	}
+}

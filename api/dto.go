@@ -66,11 +66,29 @@ type InstrumentResponse struct {
 	Subscales     []SubscaleResponse `json:"subscales"`
 	// MaxMissingFraction is the form's own cap on unanswered items (null: none).
 	MaxMissingFraction *float64 `json:"max_missing_fraction" extensions:"x-nullable"`
+	// Prorate is the form's proration rule: person_mean (a scale with
+	// missing items is scored by the mean of those answered, within the
+	// caps) or none (every item must be answered, whatever a study allows).
+	Prorate string `json:"prorate" example:"person_mean" enums:"person_mean,none"`
+	// TotalRequiresSubscales: the form scores a total only when every
+	// subscale is scored, whatever a study's policy says.
+	TotalRequiresSubscales bool `json:"total_requires_subscales" example:"false"`
+	// RuptureReference is what the rupture alert uses until a study has
+	// reliability figures of its own (null: none; ruptures then wait).
+	RuptureReference *RuptureReferenceResponse `json:"rupture_reference" extensions:"x-nullable"`
 	// ClinicalCutoff is the published cut-off of the total (null: none).
 	ClinicalCutoff *CutoffResponse `json:"clinical_cutoff" extensions:"x-nullable"`
 	// Reliability is a published reliability of the total (null: none), the
 	// default r_xx of the summary's reliable change index.
 	Reliability *ReliabilityResponse `json:"reliability" extensions:"x-nullable"`
+}
+
+// RuptureReferenceResponse is a form's provisional reliability for the
+// rupture alert: Cronbach's alpha of the total and the SD of its item mean.
+type RuptureReferenceResponse struct {
+	Alpha  float64 `json:"alpha" example:"0.91"`
+	SD     float64 `json:"sd" example:"0.67"`
+	Source string  `json:"source"`
 }
 
 // ReliabilityResponse is a published reliability coefficient.
@@ -91,6 +109,7 @@ func toInstrumentResponse(f *alliance.Form, parallel []string) InstrumentRespons
 		ID: f.ID, Family: f.Family, Builtin: f.Builtin, Name: f.Name, Role: f.Role, Version: f.Version,
 		Citation: f.Citation, LicenceNote: f.LicenceNote, Unverified: f.Unverified,
 		ParallelForms: parallel, MaxMissingFraction: f.MaxMissingFraction,
+		Prorate: f.Prorate, TotalRequiresSubscales: f.TotalRequiresSubscales,
 		Scale:     ScaleResponse{Min: f.Scale.Min, Max: f.Scale.Max, Step: f.Scale.Step, Anchors: []AnchorResponse{}},
 		Items:     make([]ItemResponse, len(f.Items)),
 		Subscales: make([]SubscaleResponse, len(f.Subscales)),
@@ -103,6 +122,9 @@ func toInstrumentResponse(f *alliance.Form, parallel []string) InstrumentRespons
 	}
 	if r := f.Reliability; r != nil {
 		out.Reliability = &ReliabilityResponse{Value: r.Value, Kind: r.Kind, Source: r.Source}
+	}
+	if r := f.RuptureReference; r != nil {
+		out.RuptureReference = &RuptureReferenceResponse{Alpha: r.Alpha, SD: r.SD, Source: r.Source}
 	}
 	for _, a := range f.Scale.Anchors {
 		out.Scale.Anchors = append(out.Scale.Anchors, AnchorResponse{Value: a.Value, Label: a.Label, Labels: a.Labels})

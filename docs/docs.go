@@ -6575,6 +6575,15 @@ const docTemplate = `{
                         "wai_sr_therapist"
                     ]
                 },
+                "prorate": {
+                    "description": "Prorate is the form's proration rule: person_mean (a scale with\nmissing items is scored by the mean of those answered, within the\ncaps) or none (every item must be answered, whatever a study allows).",
+                    "type": "string",
+                    "enum": [
+                        "person_mean",
+                        "none"
+                    ],
+                    "example": "person_mean"
+                },
                 "reliability": {
                     "description": "Reliability is a published reliability of the total (null: none), the\ndefault r_xx of the summary's reliable change index.",
                     "allOf": [
@@ -6592,6 +6601,15 @@ const docTemplate = `{
                     ],
                     "example": "client"
                 },
+                "rupture_reference": {
+                    "description": "RuptureReference is what the rupture alert uses until a study has\nreliability figures of its own (null: none; ruptures then wait).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.RuptureReferenceResponse"
+                        }
+                    ],
+                    "x-nullable": true
+                },
                 "scale": {
                     "$ref": "#/definitions/api.ScaleResponse"
                 },
@@ -6600,6 +6618,11 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/api.SubscaleResponse"
                     }
+                },
+                "total_requires_subscales": {
+                    "description": "TotalRequiresSubscales: the form scores a total only when every\nsubscale is scored, whatever a study's policy says.",
+                    "type": "boolean",
+                    "example": false
                 },
                 "unverified": {
                     "type": "array",
@@ -7533,6 +7556,22 @@ const docTemplate = `{
                 "source": {
                     "type": "string",
                     "example": "Hatcher \u0026 Gillaspy (2006); sd provisional"
+                }
+            }
+        },
+        "api.RuptureReferenceResponse": {
+            "type": "object",
+            "properties": {
+                "alpha": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "sd": {
+                    "type": "number",
+                    "example": 0.67
+                },
+                "source": {
+                    "type": "string"
                 }
             }
         },

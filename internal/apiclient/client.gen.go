@@ -348,6 +348,24 @@ func (e DefinedMissingBodyProrate) Valid() bool {
 	}
 }
 
+// Defines values for InstrumentResponseProrate.
+const (
+	InstrumentResponseProrateNone       InstrumentResponseProrate = "none"
+	InstrumentResponseProratePersonMean InstrumentResponseProrate = "person_mean"
+)
+
+// Valid indicates whether the value is a known member of the InstrumentResponseProrate enum.
+func (e InstrumentResponseProrate) Valid() bool {
+	switch e {
+	case InstrumentResponseProrateNone:
+		return true
+	case InstrumentResponseProratePersonMean:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InstrumentResponseRole.
 const (
 	InstrumentResponseRoleClient     InstrumentResponseRole = "client"
@@ -2424,19 +2442,43 @@ type InstrumentResponse struct {
 	// ParallelForms Example: ["wai_sr_therapist"]
 	ParallelForms []string `json:"parallel_forms"`
 
+	// Prorate Prorate is the form's proration rule: person_mean (a scale with
+	// missing items is scored by the mean of those answered, within the
+	// caps) or none (every item must be answered, whatever a study allows).
+	//
+	// Example: person_mean
+	Prorate InstrumentResponseProrate `json:"prorate"`
+
 	// Reliability Reliability is a published reliability of the total (null: none), the
 	// default r_xx of the summary's reliable change index.
 	Reliability *ReliabilityResponse `json:"reliability"`
 
 	// Role Example: client
-	Role       InstrumentResponseRole `json:"role"`
-	Scale      ScaleResponse          `json:"scale"`
-	Subscales  []SubscaleResponse     `json:"subscales"`
-	Unverified []string               `json:"unverified"`
+	Role InstrumentResponseRole `json:"role"`
+
+	// RuptureReference RuptureReference is what the rupture alert uses until a study has
+	// reliability figures of its own (null: none; ruptures then wait).
+	RuptureReference *RuptureReferenceResponse `json:"rupture_reference"`
+	Scale            ScaleResponse             `json:"scale"`
+	Subscales        []SubscaleResponse        `json:"subscales"`
+
+	// TotalRequiresSubscales TotalRequiresSubscales: the form scores a total only when every
+	// subscale is scored, whatever a study's policy says.
+	//
+	// Example: false
+	TotalRequiresSubscales bool     `json:"total_requires_subscales"`
+	Unverified             []string `json:"unverified"`
 
 	// Version Example: 1
 	Version string `json:"version"`
 }
+
+// InstrumentResponseProrate Prorate is the form's proration rule: person_mean (a scale with
+// missing items is scored by the mean of those answered, within the
+// caps) or none (every item must be answered, whatever a study allows).
+//
+// Example: person_mean
+type InstrumentResponseProrate string
 
 // InstrumentResponseRole Example: client
 type InstrumentResponseRole string
@@ -2983,6 +3025,16 @@ type RuptureReferenceBody struct {
 
 	// Source Example: Hatcher & Gillaspy (2006); sd provisional
 	Source *string `json:"source,omitempty"`
+}
+
+// RuptureReferenceResponse defines model for RuptureReferenceResponse.
+type RuptureReferenceResponse struct {
+	// Alpha Example: 0.91
+	Alpha float64 `json:"alpha"`
+
+	// Sd Example: 0.67
+	Sd     float64 `json:"sd"`
+	Source string  `json:"source"`
 }
 
 // ScaleAgreementResponse defines model for ScaleAgreementResponse.

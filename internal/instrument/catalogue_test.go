@@ -412,6 +412,12 @@ func TestParseDefinition(t *testing.T) {
 		{"unknown field", func(m map[string]any) { m["extra"] = 1 }, "", "malformed_definition"},
 		{"item text stored", func(m map[string]any) { form(m, 0)["text"] = map[string]any{"en": "copyrighted"} }, "", "malformed_definition"},
 		{"wrong type", func(m map[string]any) { m["items"] = "six" }, "items", "malformed_definition"},
+		{"a label with a bidirectional override", func(m map[string]any) { form(m, 0)["labels"].([]any)[2] = "goals \u202eagree" }, "forms[0].labels[2]", "invalid_value"},
+		{"words joined by zero-width spaces", func(m map[string]any) {
+			form(m, 0)["labels"].([]any)[0] = "one\u200btwo\u200bthree\u200bfour\u200bfive\u200bsix\u200bseven\u200beight\u200bnine"
+		}, "forms[0].labels[0]", "invalid_value"},
+		{"a NUL in the name", func(m map[string]any) { m["name"] = "Test\u0000family" }, "name", "invalid_value"},
+		{"a label of two lines", func(m map[string]any) { form(m, 0)["labels"].([]any)[1] = "first\nsecond" }, "forms[0].labels[1]", "invalid_value"},
 		{"wrong type in the second form", func(m map[string]any) { form(m, 1)["role"] = 5 }, "forms[1].role", "malformed_definition"},
 		{"wrong type in a reverse key", func(m map[string]any) { form(m, 1)["reverse"] = []any{2, "5"} }, "forms[1].reverse[1]", "malformed_definition"},
 	}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alliance-project/alliance/internal/jsonfield"
@@ -241,13 +242,39 @@ func (l *errorList) text(field, s string, required bool, max int) {
 		l.add(field, CodeInvalidValue, "must not be blank")
 	case n > max:
 		l.add(field, CodeTooLong, "at most %d characters", max)
+	case strings.ContainsFunc(s, hidden):
+		l.add(field, CodeInvalidValue, "holds a control character or an invisible one (a bidirectional override, a zero-width space); type the text plainly")
 	}
+}
+
+// hidden reports a character a text shows differently from what it
+// holds: a control character other than a line break or tab, a
+// bidirectional override or isolate (U+202E turns "1 ,2" into "2, 1"), or
+// a zero-width space or joiner-less break, which also hides words from
+// the label's word count. Joiners (U+200C, U+200D) stay: scripts and
+// emoji need them.
+func hidden(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case unicode.IsControl(r):
+		return true
+	}
+	switch r {
+	case '\u200B', '\u200E', '\u200F', '\u2060', '\uFEFF', '\u061C',
+		'\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069':
+		return true
+	}
+	return false
 }
 
 // label checks a short label of our own: a few words, never an item's
 // wording.
 func (l *errorList) label(field, s string) {
 	l.text(field, s, true, maxLabelRunes)
+	if strings.ContainsAny(s, "\n\t") {
+		l.add(field, CodeInvalidValue, "a label is one line")
+	}
 	if len(strings.Fields(s)) > maxLabelWords {
 		l.add(field, CodeTooLong, "a label is a short paraphrase of at most %d words; item wording belongs in the licensed item-text file", maxLabelWords)
 	}
