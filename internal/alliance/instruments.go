@@ -77,7 +77,7 @@ func (s *Service) refreshForms(ctx context.Context) error {
 	}
 	cat := s.forms.base
 	for _, sd := range defs {
-		d, err := instrument.ParseDefinition(sd.Definition)
+		d, err := instrument.ParseStoredDefinition(sd.Definition)
 		if err == nil {
 			cat, err = cat.With(d)
 		}

@@ -412,12 +412,12 @@ func TestParseDefinition(t *testing.T) {
 		{"unknown field", func(m map[string]any) { m["extra"] = 1 }, "", "malformed_definition"},
 		{"item text stored", func(m map[string]any) { form(m, 0)["text"] = map[string]any{"en": "copyrighted"} }, "", "malformed_definition"},
 		{"wrong type", func(m map[string]any) { m["items"] = "six" }, "items", "malformed_definition"},
-		{"a label with a bidirectional override", func(m map[string]any) { form(m, 0)["labels"].([]any)[2] = "goals \u202eagree" }, "forms[0].labels[2]", "invalid_value"},
+		{"a label with a bidirectional override", func(m map[string]any) { form(m, 0)["labels"].([]any)[2] = "goals \u202eagree" }, "forms[0].labels[2]", "hidden_character"},
 		{"words joined by zero-width spaces", func(m map[string]any) {
 			form(m, 0)["labels"].([]any)[0] = "one\u200btwo\u200bthree\u200bfour\u200bfive\u200bsix\u200bseven\u200beight\u200bnine"
-		}, "forms[0].labels[0]", "invalid_value"},
-		{"a NUL in the name", func(m map[string]any) { m["name"] = "Test\u0000family" }, "name", "invalid_value"},
-		{"a label of two lines", func(m map[string]any) { form(m, 0)["labels"].([]any)[1] = "first\nsecond" }, "forms[0].labels[1]", "invalid_value"},
+		}, "forms[0].labels[0]", "hidden_character"},
+		{"a NUL in the name", func(m map[string]any) { m["name"] = "Test\u0000family" }, "name", "hidden_character"},
+		{"a label of two lines", func(m map[string]any) { form(m, 0)["labels"].([]any)[1] = "first\nsecond" }, "forms[0].labels[1]", "hidden_character"},
 		{"wrong type in the second form", func(m map[string]any) { form(m, 1)["role"] = 5 }, "forms[1].role", "malformed_definition"},
 		{"wrong type in a reverse key", func(m map[string]any) { form(m, 1)["reverse"] = []any{2, "5"} }, "forms[1].reverse[1]", "malformed_definition"},
 	}
@@ -655,5 +655,28 @@ func TestBuiltinRuptureReferences(t *testing.T) {
 		if r == nil || r.Alpha != w[0] || r.SD != w[1] || r.Source == "" {
 			t.Errorf("%s rupture reference = %+v, want alpha %v, sd %v with a source", id, r, w[0], w[1])
 		}
+	}
+}
+
+// TestParseStoredDefinition: a family stored before a rule on what texts
+// may hold still loads (a server must start, and its studies keep their
+// forms), while a new definition like it is refused.
+func TestParseStoredDefinition(t *testing.T) {
+	data, err := json.Marshal(testDefinition(func(m map[string]any) {
+		m["forms"].([]any)[0].(map[string]any)["labels"].([]any)[0] = "goals\u200bagreed"
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := instrument.ParseDefinition(data); err == nil {
+		t.Fatal("a new definition with a zero-width space in a label was accepted")
+	}
+	d, err := instrument.ParseStoredDefinition(data)
+	if err != nil || d.Forms[0].Labels[0] != "goals\u200bagreed" {
+		t.Fatalf("the stored definition does not load as it was: %v", err)
+	}
+	broken, _ := json.Marshal(testDefinition(func(m map[string]any) { m["items"] = 0 }))
+	if _, err := instrument.ParseStoredDefinition(broken); err == nil {
+		t.Error("a stored definition breaking an older rule loaded")
 	}
 }

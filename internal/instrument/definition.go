@@ -148,6 +148,9 @@ const (
 	CodeDuplicateID     = "duplicate_id"
 	CodeSubscalesDiffer = "subscales_differ"
 	CodeMalformed       = "malformed_definition"
+	// CodeHiddenCharacter: a text holds a character it does not show as
+	// it is (a rule since December 2026: see ParseStoredDefinition).
+	CodeHiddenCharacter = "hidden_character"
 )
 
 var (
@@ -176,6 +179,18 @@ func (e *DefinitionError) Error() string {
 // MaxDefinitionBytes of strict JSON (no unknown fields, one value), then
 // every rule of Validate. Its errors are a *DefinitionError.
 func ParseDefinition(data []byte) (*Definition, error) {
+	return parseDefinition(data, false)
+}
+
+// ParseStoredDefinition reads a definition the service accepted earlier,
+// by the rules it was accepted under: a rule added since on what texts may
+// hold (CodeHiddenCharacter) must not keep a server from starting, nor a
+// study from its form.
+func ParseStoredDefinition(data []byte) (*Definition, error) {
+	return parseDefinition(data, true)
+}
+
+func parseDefinition(data []byte, stored bool) (*Definition, error) {
 	if len(data) > MaxDefinitionBytes {
 		return nil, &DefinitionError{[]FieldError{{Field: "", Code: CodeTooLong,
 			Message: fmt.Sprintf("a definition is at most %d bytes", MaxDefinitionBytes)}}}
@@ -189,7 +204,11 @@ func ParseDefinition(data []byte) (*Definition, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &DefinitionError{[]FieldError{{Field: "", Code: CodeMalformed, Message: "the definition must be exactly one JSON object"}}}
 	}
-	if errs := d.Validate(); len(errs) > 0 {
+	errs := d.Validate()
+	if stored {
+		errs = slices.DeleteFunc(errs, func(e FieldError) bool { return e.Code == CodeHiddenCharacter })
+	}
+	if len(errs) > 0 {
 		return nil, &DefinitionError{errs}
 	}
 	d.normalize()
@@ -243,7 +262,7 @@ func (l *errorList) text(field, s string, required bool, max int) {
 	case n > max:
 		l.add(field, CodeTooLong, "at most %d characters", max)
 	case strings.ContainsFunc(s, hidden):
-		l.add(field, CodeInvalidValue, "holds a control character or an invisible one (a bidirectional override, a zero-width space); type the text plainly")
+		l.add(field, CodeHiddenCharacter, "holds a control character or an invisible one (a bidirectional override, a zero-width space); type the text plainly")
 	}
 }
 
@@ -273,7 +292,7 @@ func hidden(r rune) bool {
 func (l *errorList) label(field, s string) {
 	l.text(field, s, true, maxLabelRunes)
 	if strings.ContainsAny(s, "\n\t") {
-		l.add(field, CodeInvalidValue, "a label is one line")
+		l.add(field, CodeHiddenCharacter, "a label is one line")
 	}
 	if len(strings.Fields(s)) > maxLabelWords {
 		l.add(field, CodeTooLong, "a label is a short paraphrase of at most %d words; item wording belongs in the licensed item-text file", maxLabelWords)
