@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/alliance-project/alliance/api"
@@ -189,6 +190,8 @@ func TestAmendConcurrent(t *testing.T) {
 			applied++
 		case r.status != http.StatusConflict:
 			t.Errorf("request %d: PUT %s = %d, want 200 or 409; body %s", i, path, r.status, r.body)
+		case !strings.Contains(string(r.body), `"code":"amended_concurrently"`):
+			t.Errorf("request %d: the 409 does not say amended_concurrently, which a frontend switches on; body %s", i, r.body)
 		}
 	}
 	hist := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, path+"/history", ""))

@@ -22,7 +22,8 @@ type Problem struct {
 	Instance string       `json:"instance,omitempty" example:"/v1/dyads/dy_01j.../ratings"`
 	Errors   []FieldError `json:"errors,omitempty"`
 	// Code is a stable machine-readable reason where a status has several
-	// that a client handles differently: already_rated, dyad_withdrawn and
+	// that a client handles differently: already_rated (amend instead),
+	// amended_concurrently (fetch and decide again), dyad_withdrawn and
 	// secret_key_unset for 409; link_used (its answers are stored),
 	// link_expired and link_revoked (nothing was stored) for 410.
 	Code string `json:"code,omitempty" example:"already_rated"`
@@ -136,7 +137,10 @@ func problemFor(err error) Problem {
 			Detail: "webhooks need ALLIANCE_SECRET_KEY (32 random bytes, base64) to keep their signing secrets; the server runs without it, so no webhook can be created or rotated"}
 	case errors.Is(err, alliance.ErrAlreadyRated):
 		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "already_rated",
-			Detail: "this session already has a rating of this role; a survey link for it could never be used"}
+			Detail: trimSentinel(err, alliance.ErrAlreadyRated, "this session already has a rating of this role")}
+	case errors.Is(err, alliance.ErrAmendedConcurrently):
+		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict, Code: "amended_concurrently",
+			Detail: trimSentinel(err, alliance.ErrAmendedConcurrently, "the rating was amended concurrently; fetch it and retry")}
 	case errors.Is(err, alliance.ErrConflict):
 		return Problem{Type: typeConflict, Title: "Conflict", Status: http.StatusConflict,
 			Detail: trimSentinel(err, alliance.ErrConflict, "the request conflicts with existing data")}

@@ -381,3 +381,26 @@ func TestEveryUnknownField(t *testing.T) {
 	checkProblem(t, rec, "two unknown fields", problemWant{status: 400, typ: typeMalformed,
 		fields: []fieldCode{{"answer", "unknown_field"}, {"sesion", "unknown_field"}}})
 }
+
+// TestRatingConflictCodes: a 409 says which conflict it is, as a frontend
+// switches on it: a slot that already has a rating (amend it instead),
+// through the API and through a survey link whose session was rated
+// meanwhile.
+func TestRatingConflictCodes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	e.postRating(d.ID, 1, "client", refClient)
+	p := checkProblem(t, e.do(http.MethodPost, ratingsPath(d.ID), ratingBody(1, "client", refClient)), "a second rating of the slot",
+		problemWant{status: http.StatusConflict, typ: typeConflict})
+	if p.Code != "already_rated" || !strings.Contains(p.Detail, "amend it with PUT") {
+		t.Errorf("a second rating of the slot: code %q, detail %q; want already_rated, saying to amend", p.Code, p.Detail)
+	}
+	inv := decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+d.ID+"/invitations", `{"session":2,"role":"counsellor"}`))
+	e.postRating(d.ID, 2, "counsellor", refTherapist)
+	p = checkProblem(t, e.do(http.MethodPost, "/v1/survey", `{"answers":`+refTherapist+`}`, "Authorization", "Bearer "+inv.Token),
+		"a survey link whose session was rated meanwhile", problemWant{status: http.StatusConflict, typ: typeConflict})
+	if p.Code != "already_rated" {
+		t.Errorf("a survey link whose session was rated meanwhile: code %q, want already_rated", p.Code)
+	}
+}

@@ -30,9 +30,12 @@ var (
 	// ErrWithdrawn means the dyad's consent was withdrawn: no rating, and
 	// no survey link, is accepted for it any more.
 	ErrWithdrawn = fmt.Errorf("dyad_withdrawn: %w", ErrConflict)
-	// ErrAlreadyRated means the session and role a survey link is asked
-	// for already have a rating.
+	// ErrAlreadyRated means the session and role a rating (or a survey
+	// link) is for already have a current rating: amend it instead.
 	ErrAlreadyRated = fmt.Errorf("already_rated: %w", ErrConflict)
+	// ErrAmendedConcurrently means another amendment of the same rating
+	// committed first: fetch the rating and decide again.
+	ErrAmendedConcurrently = fmt.Errorf("amended_concurrently: %w", ErrConflict)
 )
 
 // FieldError names one invalid field of a request, so a frontend can point

@@ -103,7 +103,7 @@ func (s *Service) CreateInvitation(ctx context.Context, dyadID string, in Invita
 		return Invitation{}, "", fmt.Errorf("dyad %s: consent was withdrawn: %w", d.ID, ErrWithdrawn)
 	}
 	if _, err := s.FindRating(ctx, d.ID, session, role); err == nil {
-		return Invitation{}, "", fmt.Errorf("session %d already has a %s rating: %w", session, role, ErrAlreadyRated)
+		return Invitation{}, "", fmt.Errorf("session %d already has a %s rating; a survey link for it could never be used: %w", session, role, ErrAlreadyRated)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Invitation{}, "", err
 	}
@@ -214,7 +214,7 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
-		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, err))
+		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, ErrAlreadyRated))
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store survey rating: %w", err)
 	}

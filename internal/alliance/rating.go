@@ -94,7 +94,7 @@ func (s *Service) SubmitRating(ctx context.Context, dyadID string, in RatingInpu
 	case errors.Is(err, ErrConflict):
 		// A retry whose first attempt the first release recorded (see
 		// replay) finds the slot taken by its own rating.
-		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", c.session, c.role, err))
+		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating; amend it with PUT: %w", c.session, c.role, ErrAlreadyRated))
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store rating: %w", err)
 	}
@@ -135,7 +135,7 @@ func (s *Service) AmendRating(ctx context.Context, dyadID string, in RatingInput
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
-		return Rating{}, false, fmt.Errorf("the rating was amended concurrently; fetch it and retry: %w", err)
+		return Rating{}, false, fmt.Errorf("the rating was amended concurrently; fetch it and retry: %w", ErrAmendedConcurrently)
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("amend rating: %w", err)
 	}

@@ -2808,7 +2808,8 @@ type ParallelPairBody struct {
 // Problem defines model for Problem.
 type Problem struct {
 	// Code Code is a stable machine-readable reason where a status has several
-	// that a client handles differently: already_rated, dyad_withdrawn and
+	// that a client handles differently: already_rated (amend instead),
+	// amended_concurrently (fetch and decide again), dyad_withdrawn and
 	// secret_key_unset for 409; link_used (its answers are stored),
 	// link_expired and link_revoked (nothing was stored) for 410.
 	//
