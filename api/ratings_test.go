@@ -404,3 +404,26 @@ func TestRatingConflictCodes(t *testing.T) {
 		t.Errorf("a survey link whose session was rated meanwhile: code %q, want already_rated", p.Code)
 	}
 }
+
+// TestSurveyLinkOfARatedSlot: a link whose own session and role were
+// rated by other means since it was made says so when it is opened (410
+// link_used), not after the rater has answered everything; the other
+// side's rating changes nothing a link holder sees.
+func TestSurveyLinkOfARatedSlot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	inv := decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+d.ID+"/invitations", `{"session":1,"role":"counsellor"}`))
+	bearer := []string{"Authorization", "Bearer " + inv.Token}
+	before := e.expect(http.StatusOK, http.MethodGet, "/v1/survey", "", bearer...).Body.String()
+	e.postRating(d.ID, 1, "client", refClient)
+	if after := e.expect(http.StatusOK, http.MethodGet, "/v1/survey", "", bearer...).Body.String(); after != before {
+		t.Errorf("the client's rating changed what the counsellor's link shows:\nbefore %s\nafter  %s", before, after)
+	}
+	e.postRating(d.ID, 1, "counsellor", refTherapist)
+	p := checkProblem(t, e.do(http.MethodGet, "/v1/survey", "", bearer...), "the link of a slot rated since",
+		problemWant{status: http.StatusGone, typ: "urn:alliance:problem:survey-link-gone"})
+	if p.Code != "link_used" {
+		t.Errorf("the link of a slot rated since: code %q, want link_used", p.Code)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/alliance-project/alliance/internal/auth"
@@ -161,13 +162,22 @@ func (s *Service) gone(ctx context.Context, inv Invitation) error {
 // SurveyForm is what a survey-token holder may see: which session and
 // role the link is for, and the form to answer. Nothing of the other
 // rater, and not even the dyad's codes. A link that can no longer be
-// answered is a LinkGone.
+// answered is a LinkGone, and so is one whose own session and role were
+// rated since by other means (a tablet, an API call): the rater learns
+// it before answering, not after, and learns nothing of the other side.
 func (s *Service) SurveyForm(ctx context.Context) (Invitation, Study, error) {
 	inv, err := surveyLink(ctx)
 	if err != nil {
 		return Invitation{}, Study{}, err
 	}
 	if !inv.pending(s.now()) {
+		return Invitation{}, Study{}, s.gone(ctx, *inv)
+	}
+	rs, err := s.store.FindSessionRatings(ctx, inv.DyadID, inv.Session)
+	if err != nil {
+		return Invitation{}, Study{}, err
+	}
+	if slices.ContainsFunc(rs, func(r Rating) bool { return r.Role == inv.Role }) {
 		return Invitation{}, Study{}, s.gone(ctx, *inv)
 	}
 	st, err := s.FindStudyByID(ctx, inv.StudyID)
