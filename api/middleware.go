@@ -48,19 +48,28 @@ func routeOf(c *gin.Context) string {
 
 // accessLog writes one structured line per request. It logs the route
 // pattern, not the raw path, and never query strings or bodies, so codes
-// and answers stay out of the logs.
+// and answers stay out of the logs. A response cut off on purpose (an
+// export whose client stopped reading ends with http.ErrAbortHandler) is
+// logged too, as aborted, with the status it had begun with.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
+		aborted := true
+		defer func() {
+			attrs := []slog.Attr{
+				slog.String("request_id", c.GetString(requestIDKey)),
+				slog.String("method", c.Request.Method),
+				slog.String("route", routeOf(c)),
+				slog.Int("status", c.Writer.Status()),
+				slog.Duration("duration", time.Since(start)),
+			}
+			if aborted {
+				attrs = append(attrs, slog.Bool("aborted", true))
+			}
+			log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
+		}()
 		c.Next()
-		route := routeOf(c)
-		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", c.GetString(requestIDKey)),
-			slog.String("method", c.Request.Method),
-			slog.String("route", route),
-			slog.Int("status", c.Writer.Status()),
-			slog.Duration("duration", time.Since(start)),
-		)
+		aborted = false
 	}
 }
 
