@@ -343,7 +343,13 @@ func (d *Dispatcher) deliver(ctx context.Context, dl alliance.Delivery) {
 		if len(o.Error) > 300 {
 			o.Error = o.Error[:300]
 		}
-		if !o.At.Before(dl.RetryFrom.Add(d.o.RetryWindow)) {
+		if status == http.StatusGone {
+			// The receiver says it is gone for good: retrying for a day
+			// would only knock on its door. Disabled at once; its events
+			// wait, and are sent when it is enabled again.
+			o.GiveUp = true
+			o.DisableReason = "the receiver answered 410 Gone: it no longer takes deliveries; enable the endpoint again (PATCH with enabled: true) when it does"
+		} else if !o.At.Before(dl.RetryFrom.Add(d.o.RetryWindow)) {
 			o.GiveUp = true
 			o.DisableReason = fmt.Sprintf("deliveries kept failing for %s; fix the receiver, then enable the endpoint again (PATCH with enabled: true)", d.o.RetryWindow)
 		} else {

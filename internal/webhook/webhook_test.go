@@ -473,6 +473,46 @@ func TestGiveUpDisablesEndpoint(t *testing.T) {
 	})
 }
 
+// TestGoneDisablesAtOnce: a receiver that answers 410 Gone says it no
+// longer takes deliveries: the endpoint is disabled at the first such
+// answer (with the default day of retries, not after it), the event is
+// kept, and enabling the endpoint delivers it.
+func TestGoneDisablesAtOnce(t *testing.T) {
+	w := newWorld(t, "", newBox(t))
+	var mu sync.Mutex
+	gone := true
+	rc := newReceiver(t, func(int, string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if gone {
+			return http.StatusGone
+		}
+		return http.StatusNoContent
+	})
+	ep, secret := w.hook(rc.srv.URL, false, alliance.EventRatingCreated)
+	rc.setSecret(secret)
+	w.rate(1, alliance.RoleClient, 4)
+	d := w.dispatcher(webhook.Options{})
+	until(t, d, func() bool {
+		ep, _ = w.svc.FindWebhook(w.ctx, ep.ID)
+		return ep.DisabledAt != nil
+	})
+	if n := len(rc.all()); n != 1 || !strings.Contains(ep.DisabledReason, "410 Gone") {
+		t.Errorf("after %d attempts the endpoint is %+v; want it disabled after the first, saying 410 Gone", n, ep)
+	}
+	mu.Lock()
+	gone = false
+	mu.Unlock()
+	on := true
+	if _, err := w.svc.UpdateWebhook(w.ctx, ep.ID, alliance.WebhookUpdate{Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, d, func() bool {
+		got := rc.all()
+		return len(got) == 2 && got[1].status == http.StatusNoContent && got[1].id == got[0].id
+	})
+}
+
 // TestRotationSignsWithBoth: during a rotation's overlap every delivery
 // carries a signature under each secret, so a receiver holding either
 // verifies it.
