@@ -53,11 +53,14 @@ type AlertReliabilityResponse struct {
 // for low_alliance, whose metric is the sum.
 type AlertFiguresResponse struct {
 	Metric string `json:"metric" example:"item_mean" enums:"item_mean,sum"`
-	// divergence: client − counsellor
-	Client     *float64 `json:"client,omitempty" example:"3.25"`
+	// divergence: the client's score
+	Client *float64 `json:"client,omitempty" example:"3.25"`
+	// divergence: the counsellor's score
 	Counsellor *float64 `json:"counsellor,omitempty" example:"4.5"`
+	// divergence: client − counsellor
 	Difference *float64 `json:"difference,omitempty" example:"-1.25"`
-	Band       *float64 `json:"band,omitempty" example:"1"`
+	// divergence: the band |difference| reached (the study's divergence band when the alert was raised)
+	Band *float64 `json:"band,omitempty" example:"1"`
 	// rupture and repair: the rater's previous rated session, its score,
 	// this session's, the change, and the Jacobson–Truax figures.
 	PreviousSession *int                      `json:"previous_session,omitempty" example:"2"`

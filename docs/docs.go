@@ -4471,6 +4471,7 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "band": {
+                    "description": "divergence: the band |difference| reached (the study's divergence band when the alert was raised)",
                     "type": "number",
                     "example": 1
                 },
@@ -4479,11 +4480,12 @@ const docTemplate = `{
                     "example": -1
                 },
                 "client": {
-                    "description": "divergence: client − counsellor",
+                    "description": "divergence: the client's score",
                     "type": "number",
                     "example": 3.25
                 },
                 "counsellor": {
+                    "description": "divergence: the counsellor's score",
                     "type": "number",
                     "example": 4.5
                 },
@@ -4504,6 +4506,7 @@ const docTemplate = `{
                     "example": "form"
                 },
                 "difference": {
+                    "description": "divergence: client − counsellor",
                     "type": "number",
                     "example": -1.25
                 },

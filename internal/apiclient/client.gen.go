@@ -1211,18 +1211,22 @@ func (e GetStudySummaryParamsReliability) Valid() bool {
 
 // AlertFiguresResponse defines model for AlertFiguresResponse.
 type AlertFiguresResponse struct {
-	// Band Example: 1
+	// Band divergence: the band |difference| reached (the study's divergence band when the alert was raised)
+	//
+	// Example: 1
 	Band *float64 `json:"band,omitempty"`
 
 	// Change Example: -1
 	Change *float64 `json:"change,omitempty"`
 
-	// Client divergence: client − counsellor
+	// Client divergence: the client's score
 	//
 	// Example: 3.25
 	Client *float64 `json:"client,omitempty"`
 
-	// Counsellor Example: 4.5
+	// Counsellor divergence: the counsellor's score
+	//
+	// Example: 4.5
 	Counsellor *float64 `json:"counsellor,omitempty"`
 
 	// Current Example: 3.5
@@ -1234,7 +1238,9 @@ type AlertFiguresResponse struct {
 	// CutoffSource Example: form
 	CutoffSource *AlertFiguresResponseCutoffSource `json:"cutoff_source,omitempty"`
 
-	// Difference Example: -1.25
+	// Difference divergence: client − counsellor
+	//
+	// Example: -1.25
 	Difference *float64 `json:"difference,omitempty"`
 
 	// Metric Example: item_mean
