@@ -375,6 +375,16 @@ func TestContract(t *testing.T) {
 				return withHeader(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"session_date":"2026-11-23","answers":[5,4,5,4,5,5,4,4,5,4,4,4]}`)(s),
 					"Idempotency-Key", "contract-amend-1")
 			}},
+		{name: "amend session 1, client, replayed", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 200,
+			req: func(s *contractState) *http.Request {
+				return withHeader(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"session_date":"2026-11-23","answers":[5,4,5,4,5,5,4,4,5,4,4,4]}`)(s),
+					"Idempotency-Key", "contract-amend-1")
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if rec.Header().Get("Idempotent-Replayed") != "true" {
+					t.Error("a replay has no Idempotent-Replayed: true")
+				}
+			}},
 		{name: "amend: key reused with another body", method: "PUT", path: "/v1/dyads/{id}/sessions/{session}/ratings/{role}", want: 409,
 			req: func(s *contractState) *http.Request {
 				return withHeader(putJSON("/v1/dyads/"+s.dyad+"/sessions/1/ratings/client", `{"answers":`+contractClient+`}`)(s),
@@ -541,6 +551,15 @@ func TestContract(t *testing.T) {
 			req: func(s *contractState) *http.Request {
 				return get("/v1/studies/" + s.study + "/codebook?shape=wide&include=items")(s)
 			}},
+		{name: "codebook as CSV", method: "GET", path: "/v1/studies/{id}/codebook", want: 200,
+			req: func(s *contractState) *http.Request {
+				return get("/v1/studies/" + s.study + "/codebook?format=csv")(s)
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") || !strings.HasPrefix(rec.Body.String(), "name,type,description,values") {
+					t.Errorf("codebook CSV = %q: %.200s", rec.Header().Get("Content-Type"), rec.Body)
+				}
+			}},
 		{name: "codebook: unknown study", method: "GET", path: "/v1/studies/{id}/codebook", want: 404, req: get("/v1/studies/st_nope/codebook")},
 		{name: "codebook: unknown shape", method: "GET", path: "/v1/studies/{id}/codebook", want: 422, invalidRequest: true,
 			req: func(s *contractState) *http.Request { return get("/v1/studies/" + s.study + "/codebook?shape=tall")(s) }},
@@ -674,7 +693,23 @@ func TestContract(t *testing.T) {
 			}},
 		{name: "survey submit", method: "POST", path: "/v1/survey", want: 201,
 			req: func(s *contractState) *http.Request {
-				return bearer(postJSON("/v1/survey", `{"session_date":"2026-11-23","answers":`+contractClient+`}`)(s), s.survey)
+				return withHeader(bearer(postJSON("/v1/survey", `{"session_date":"2026-11-23","answers":`+contractClient+`}`)(s), s.survey),
+					"Idempotency-Key", "contract-survey-1")
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if rec.Header().Get("Idempotent-Replayed") != "" {
+					t.Error("a first submission says Idempotent-Replayed")
+				}
+			}},
+		{name: "survey submit, replayed", method: "POST", path: "/v1/survey", want: 201,
+			req: func(s *contractState) *http.Request {
+				return withHeader(bearer(postJSON("/v1/survey", `{"session_date":"2026-11-23","answers":`+contractClient+`}`)(s), s.survey),
+					"Idempotency-Key", "contract-survey-1")
+			},
+			check: func(t *testing.T, _ *contractState, rec *httptest.ResponseRecorder) {
+				if rec.Header().Get("Idempotent-Replayed") != "true" {
+					t.Error("a replay has no Idempotent-Replayed: true")
+				}
 			}},
 		{name: "survey: session already rated", method: "POST", path: "/v1/survey", want: 409,
 			req: func(s *contractState) *http.Request {
@@ -1053,6 +1088,68 @@ func TestContract(t *testing.T) {
 		}
 	}
 
+	// Answers of the middleware, on every operation that can give them
+	// (internal/apidoc declares them from the endpoint table):
+	//   - 400 for a query parameter the route does not take;
+	//   - 503 when the database does not answer in time: the credential
+	//     is looked up before anything else, so a fresh one (not in the
+	//     service's key cache) meets the expired deadline first;
+	//   - 413 and 415 for a body too large or not JSON, where no case
+	//     above drives them.
+	ginParam := regexp.MustCompile(`[:*]([A-Za-z0-9_]+)`)
+	anyQuery := map[string]bool{}
+	for _, r := range api.Routes() {
+		anyQuery[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = r.AnyQuery
+	}
+	freshKey := decodeField(t, h, postJSON("/v1/keys", `{"name":"unread","scopes":["admin"]}`)(s), "token")
+	freshSurvey := inviteFor(t, s, 11, "client")
+	querySurvey := inviteFor(t, s, 12, "client")
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method, op := range doc.Paths.Value(path).Operations() {
+			concrete := concretePath(path, s)
+			survey := strings.HasPrefix(path, "/v1/survey")
+			if !anyQuery[method+" "+path] {
+				c := contractCase{method: method, path: path, want: 400, invalidRequest: true}
+				req := httptest.NewRequest(method, concrete+"?sesion=1", nil)
+				if survey {
+					bearer(req, querySurvey)
+				}
+				exercised[fmt.Sprintf("%s %s 400", method, path)] = true
+				t.Run(fmt.Sprintf("%s %s: unknown query parameter", method, path), func(t *testing.T) {
+					if rec := driveContract(t, gaps, router, h, c, req); rec != nil && rec.Code == 400 && !strings.Contains(rec.Body.String(), `"code":"unknown_parameter"`) {
+						t.Errorf("400 without code unknown_parameter: %s", rec.Body)
+					}
+				})
+			}
+			if op.Responses.Status(503) != nil && len(*op.Security) > 0 {
+				c := contractCase{method: method, path: path, want: 503, invalidRequest: true}
+				req := httptest.NewRequest(method, concrete, nil)
+				if survey {
+					bearer(req, freshSurvey)
+				} else {
+					bearer(req, freshKey)
+				}
+				exercised[fmt.Sprintf("%s %s 503", method, path)] = true
+				t.Run(fmt.Sprintf("%s %s: database out of time", method, path), func(t *testing.T) {
+					driveContract(t, gaps, router, h, c, expired(req))
+				})
+			}
+			for status, body := range map[int]string{413: `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 415: `name=x`} {
+				key := fmt.Sprintf("%s %s %d", method, path, status)
+				if op.Responses.Status(status) == nil || exercised[key] {
+					continue
+				}
+				c := contractCase{method: method, path: path, want: status, invalidRequest: true}
+				req := jsonRequest(method, concrete, body)
+				if status == 415 {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				exercised[key] = true
+				t.Run(key, func(t *testing.T) { driveContract(t, gaps, router, h, c, req) })
+			}
+		}
+	}
+
 	// 503 from /readyz needs a second service over an unmigrated store.
 	t.Run("not ready: schema not migrated", func(t *testing.T) {
 		c := contractCase{method: "GET", path: "/readyz", want: 503, req: get("/readyz")}
@@ -1089,6 +1186,24 @@ func TestContract(t *testing.T) {
 	})
 
 	t.Run("known gaps still occur", gaps.checkStale)
+
+	t.Run("every documented header is sent", func(t *testing.T) {
+		for _, path := range doc.Paths.InMatchingOrder() {
+			for method, op := range doc.Paths.Value(path).Operations() {
+				for status, resp := range op.Responses.Map() {
+					key := method + " " + path + " " + status
+					if !exercised[key] {
+						continue // not exercised: listed with its reason above
+					}
+					for name := range resp.Value.Headers {
+						if !gaps.sent[key+" "+http.CanonicalHeaderKey(name)] {
+							t.Errorf("%s declares header %s, which no answer carried: add a case that gets it, or stop declaring it", key, name)
+						}
+					}
+				}
+			}
+		}
+	})
 
 	t.Run("every documented operation and status is exercised", func(t *testing.T) {
 		for _, path := range doc.Paths.InMatchingOrder() {
@@ -1198,17 +1313,44 @@ func driveContract(t *testing.T, gaps *gapTracker, router routers.Router, h http
 	if err := gaps.filter(t, c.method+" "+c.path, openapi3filter.ValidateResponse(req.Context(), resp)); err != nil {
 		t.Errorf("%s %s %d: the response breaks the document:\n%v\nbody: %.2000s", req.Method, req.URL.Path, rec.Code, err, rec.Body)
 	}
-	// kin-openapi checks documented headers only when present (the
-	// document does not mark them required: swag cannot); a documented
-	// header must be sent.
+	// Headers, both ways: one the document marks required must be sent
+	// (kin-openapi checks it too; this names the case), and one a client
+	// acts on that the service sends must be declared on the response.
 	if r := route.Operation.Responses.Status(rec.Code); r != nil && r.Value != nil {
-		for name := range r.Value.Headers {
-			if rec.Header().Get(name) == "" {
+		for name, h := range r.Value.Headers {
+			if h.Value != nil && h.Value.Required && rec.Header().Get(name) == "" {
 				t.Errorf("%s %s %d: documented header %s is missing", req.Method, req.URL.Path, rec.Code, name)
 			}
 		}
+		for _, name := range sentHeaders {
+			if rec.Header().Get(name) == "" {
+				continue
+			}
+			if declaredHeader(r.Value, name) == nil {
+				t.Errorf("%s %s %d sends %s, which the document does not declare on this response", req.Method, req.URL.Path, rec.Code, name)
+			}
+			gaps.sent[fmt.Sprintf("%s %s %d %s", c.method, c.path, rec.Code, http.CanonicalHeaderKey(name))] = true
+		}
 	}
 	return rec
+}
+
+// sentHeaders are the response headers a client acts on: the request id
+// to quote, when to retry, how to authenticate, where the new resource is,
+// whether a write was replayed, the file name of a download. Every one the
+// service sends must be declared on the response that carries it, and
+// every one declared must be seen in some answer (TestContract).
+var sentHeaders = []string{"X-Request-ID", "Retry-After", "WWW-Authenticate", "Location", "Idempotent-Replayed", "Content-Disposition"}
+
+// declaredHeader is the header name of resp, whatever the case of its
+// name in the document.
+func declaredHeader(resp *openapi3.Response, name string) *openapi3.HeaderRef {
+	for k, h := range resp.Headers {
+		if strings.EqualFold(k, name) {
+			return h
+		}
+	}
+	return nil
 }
 
 // checkExport parses an export and compares its columns with the codebook
@@ -1525,14 +1667,18 @@ func field(t *testing.T, rec *httptest.ResponseRecorder, name string) string {
 	return s
 }
 
-// gapTracker applies knownNullGaps and counts what each one excused.
+// gapTracker applies knownNullGaps and counts what each one excused. It
+// also records which sentHeaders the answers carried.
 type gapTracker struct {
 	res  map[string]*regexp.Regexp
 	hits map[string]int
+	// sent holds "METHOD /path status Header" (canonical header name) for
+	// every one of sentHeaders an answer of that status carried.
+	sent map[string]bool
 }
 
 func newGapTracker(t *testing.T) *gapTracker {
-	g := &gapTracker{res: map[string]*regexp.Regexp{}, hits: map[string]int{}}
+	g := &gapTracker{res: map[string]*regexp.Regexp{}, hits: map[string]int{}, sent: map[string]bool{}}
 	for expr := range knownNullGaps {
 		g.res[expr] = regexp.MustCompile(expr)
 	}

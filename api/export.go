@@ -436,6 +436,7 @@ func appendJSONNumber(b []byte, x float64, nums *decimals) ([]byte, error) {
 //	@Param			shape	query		string	false	"long (default) or wide"	Enums(long, wide)
 //	@Param			include	query		string	false	"comma-separated: scores (default), items"
 //	@Success		200		{object}	CodebookResponse
+//	@Header			200		{string}	Content-Disposition	"with format=csv: attachment; filename=alliance-STUDY-SHAPE-codebook.csv"
 //	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		401		{object}	Problem

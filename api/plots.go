@@ -173,16 +173,17 @@ func estimate(v float64, lo, hi *float64) plot.Estimate {
 //	@Tags			plots
 //	@Produce		image/svg+xml,image/png,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id			path		string	true	"study id"
-//	@Param			session		query		string	false	"a session number, first or last (default first)"
-//	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
-//	@Param			band		query		number	false	"agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report"
-//	@Param			multiplier	query		number	false	"limits-of-agreement multiplier (default 1.96; above 0, at most 10)"
-//	@Param			conf		query		number	false	"confidence level of the intervals (default 0.95; above 0, at most 0.999999)"
-//	@Param			trend		query		boolean	false	"draw the proportional-bias line (default false)"
-//	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
-//	@Param			labels		query		string	false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
-//	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"
+//	@Param			id			path		string				true	"study id"
+//	@Param			session		query		string				false	"a session number, first or last (default first)"
+//	@Param			scale		query		string				false	"one scale: total (default) or a subscale key"
+//	@Param			band		query		number				false	"agreement band on the item-mean metric (default 0.5, ≥ 0); checked as in the agreement report"
+//	@Param			multiplier	query		number				false	"limits-of-agreement multiplier (default 1.96; above 0, at most 10)"
+//	@Param			conf		query		number				false	"confidence level of the intervals (default 0.95; above 0, at most 0.999999)"
+//	@Param			trend		query		boolean				false	"draw the proportional-bias line (default false)"
+//	@Param			format		query		string				false	"svg (default) or png"												Enums(svg, png)
+//	@Param			labels		query		string				false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
+//	@Success		200			{file}		file				"the figure (image/svg+xml or image/png)"
+//	@Header			200			{string}	Content-Disposition	"inline; filename=bland-altman.svg (or .png)"
 //	@Failure		400			{object}	Problem
 //	@Failure		404			{object}	Problem
 //	@Failure		422			{object}	Problem
@@ -227,15 +228,16 @@ func (s *server) plotBlandAltman(c *gin.Context) error {
 //	@Tags			plots
 //	@Produce		image/svg+xml,image/png,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id			path		string	true	"study id"
-//	@Param			session		query		string	false	"a session number, first or last (default first)"
-//	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
-//	@Param			band		query		number	false	"agreement band (default 0.5, ≥ 0); checked as in the agreement report"
-//	@Param			multiplier	query		number	false	"limits-of-agreement multiplier (default 1.96; above 0, at most 10); checked as in the agreement report"
-//	@Param			conf		query		number	false	"confidence level of the intervals (default 0.95; above 0, at most 0.999999)"
-//	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
-//	@Param			labels		query		string	false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
-//	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"
+//	@Param			id			path		string				true	"study id"
+//	@Param			session		query		string				false	"a session number, first or last (default first)"
+//	@Param			scale		query		string				false	"one scale: total (default) or a subscale key"
+//	@Param			band		query		number				false	"agreement band (default 0.5, ≥ 0); checked as in the agreement report"
+//	@Param			multiplier	query		number				false	"limits-of-agreement multiplier (default 1.96; above 0, at most 10); checked as in the agreement report"
+//	@Param			conf		query		number				false	"confidence level of the intervals (default 0.95; above 0, at most 0.999999)"
+//	@Param			format		query		string				false	"svg (default) or png"												Enums(svg, png)
+//	@Param			labels		query		string				false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
+//	@Success		200			{file}		file				"the figure (image/svg+xml or image/png)"
+//	@Header			200			{string}	Content-Disposition	"inline; filename=scatter.svg (or .png)"
 //	@Failure		400			{object}	Problem
 //	@Failure		404			{object}	Problem
 //	@Failure		422			{object}	Problem
@@ -272,15 +274,16 @@ func (s *server) plotScatter(c *gin.Context) error {
 //	@Tags			plots
 //	@Produce		image/svg+xml,image/png,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id			path		string	true	"study id"
-//	@Param			session		query		string	false	"checked, not used: every session is drawn"
-//	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
-//	@Param			band		query		number	false	"checked as in the agreement report"
-//	@Param			multiplier	query		number	false	"checked as in the agreement report"
-//	@Param			conf		query		number	false	"confidence level of the per-session CIs (default 0.95; above 0, at most 0.999999)"
-//	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
-//	@Param			labels		query		string	false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
-//	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"
+//	@Param			id			path		string				true	"study id"
+//	@Param			session		query		string				false	"checked, not used: every session is drawn"
+//	@Param			scale		query		string				false	"one scale: total (default) or a subscale key"
+//	@Param			band		query		number				false	"checked as in the agreement report"
+//	@Param			multiplier	query		number				false	"checked as in the agreement report"
+//	@Param			conf		query		number				false	"confidence level of the per-session CIs (default 0.95; above 0, at most 0.999999)"
+//	@Param			format		query		string				false	"svg (default) or png"												Enums(svg, png)
+//	@Param			labels		query		string				false	"none (default) or codes; this figure shows no codes either way"	Enums(none, codes)
+//	@Success		200			{file}		file				"the figure (image/svg+xml or image/png)"
+//	@Header			200			{string}	Content-Disposition	"inline; filename=trajectories.svg (or .png)"
 //	@Failure		400			{object}	Problem
 //	@Failure		404			{object}	Problem
 //	@Failure		422			{object}	Problem
@@ -322,15 +325,16 @@ func (s *server) plotTrajectories(c *gin.Context) error {
 //	@Tags			plots
 //	@Produce		image/svg+xml,image/png,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id			path		string	true	"study id"
-//	@Param			session		query		string	false	"a session number, first or last (default first)"
-//	@Param			scale		query		string	false	"one scale: total (default) or a subscale key"
-//	@Param			band		query		number	false	"checked as in the agreement report"
-//	@Param			multiplier	query		number	false	"checked as in the agreement report"
-//	@Param			conf		query		number	false	"confidence level of the CIs (default 0.95; above 0, at most 0.999999)"
-//	@Param			format		query		string	false	"svg (default) or png"												Enums(svg, png)
-//	@Param			labels		query		string	false	"none (default: Counsellor 1..k) or codes (the counsellor codes)"	Enums(none, codes)
-//	@Success		200			{file}		file	"the figure (image/svg+xml or image/png)"
+//	@Param			id			path		string				true	"study id"
+//	@Param			session		query		string				false	"a session number, first or last (default first)"
+//	@Param			scale		query		string				false	"one scale: total (default) or a subscale key"
+//	@Param			band		query		number				false	"checked as in the agreement report"
+//	@Param			multiplier	query		number				false	"checked as in the agreement report"
+//	@Param			conf		query		number				false	"confidence level of the CIs (default 0.95; above 0, at most 0.999999)"
+//	@Param			format		query		string				false	"svg (default) or png"												Enums(svg, png)
+//	@Param			labels		query		string				false	"none (default: Counsellor 1..k) or codes (the counsellor codes)"	Enums(none, codes)
+//	@Success		200			{file}		file				"the figure (image/svg+xml or image/png)"
+//	@Header			200			{string}	Content-Disposition	"inline; filename=counsellors.svg (or .png)"
 //	@Failure		400			{object}	Problem
 //	@Failure		404			{object}	Problem
 //	@Failure		422			{object}	Problem
@@ -369,11 +373,12 @@ func (s *server) plotCounsellors(c *gin.Context) error {
 //	@Tags			plots
 //	@Produce		image/svg+xml,image/png,application/problem+json
 //	@Security		BearerAuth
-//	@Param			id		path		string		true	"dyad id"
-//	@Param			scale	query		[]string	false	"scales to draw: total and/or subscale keys (default all); repeat or comma-separate"	collectionFormat(multi)
-//	@Param			format	query		string		false	"svg (default) or png"																	Enums(svg, png)
-//	@Param			labels	query		string		false	"none (default) or codes (the dyad's codes in the title)"								Enums(none, codes)
-//	@Success		200		{file}		file		"the figure (image/svg+xml or image/png)"
+//	@Param			id		path		string				true	"dyad id"
+//	@Param			scale	query		[]string			false	"scales to draw: total and/or subscale keys (default all); repeat or comma-separate"	collectionFormat(multi)
+//	@Param			format	query		string				false	"svg (default) or png"																	Enums(svg, png)
+//	@Param			labels	query		string				false	"none (default) or codes (the dyad's codes in the title)"								Enums(none, codes)
+//	@Success		200		{file}		file				"the figure (image/svg+xml or image/png)"
+//	@Header			200		{string}	Content-Disposition	"inline; filename=trajectory.svg (or .png)"
 //	@Failure		404		{object}	Problem
 //	@Failure		422		{object}	Problem
 //	@Failure		401		{object}	Problem

@@ -814,6 +814,12 @@ const docTemplate = `{
                         "description": "the figure (image/svg+xml or image/png)",
                         "schema": {
                             "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "inline; filename=trajectory.svg (or .png)"
+                            }
                         }
                     },
                     "401": {
@@ -2761,6 +2767,12 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.CodebookResponse"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "with format=csv: attachment; filename=alliance-STUDY-SHAPE-codebook.csv"
+                            }
                         }
                     },
                     "401": {
@@ -3257,6 +3269,12 @@ const docTemplate = `{
                         "description": "the figure (image/svg+xml or image/png)",
                         "schema": {
                             "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "inline; filename=bland-altman.svg (or .png)"
+                            }
                         }
                     },
                     "400": {
@@ -3374,6 +3392,12 @@ const docTemplate = `{
                         "description": "the figure (image/svg+xml or image/png)",
                         "schema": {
                             "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "inline; filename=counsellors.svg (or .png)"
+                            }
                         }
                     },
                     "400": {
@@ -3491,6 +3515,12 @@ const docTemplate = `{
                         "description": "the figure (image/svg+xml or image/png)",
                         "schema": {
                             "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "inline; filename=scatter.svg (or .png)"
+                            }
                         }
                     },
                     "400": {
@@ -3608,6 +3638,12 @@ const docTemplate = `{
                         "description": "the figure (image/svg+xml or image/png)",
                         "schema": {
                             "type": "file"
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "type": "string",
+                                "description": "inline; filename=trajectories.svg (or .png)"
+                            }
                         }
                     },
                     "400": {

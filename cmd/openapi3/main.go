@@ -37,7 +37,7 @@ func generate(in, src, out string) error {
 	}
 	var routes []apidoc.Route
 	for _, r := range api.Routes() {
-		routes = append(routes, apidoc.Route{Method: r.Method, Path: r.Path, Public: r.Public, Survey: r.Survey, Scopes: r.Scopes})
+		routes = append(routes, apidoc.Route{Method: r.Method, Path: r.Path, Public: r.Public, Survey: r.Survey, Scopes: r.Scopes, AnyQuery: r.AnyQuery})
 	}
 	doc, err := apidoc.Build(swagger2, routes, types)
 	if err != nil {

@@ -50,6 +50,9 @@ type Route struct {
 	// survey token; the others take an API key with one of Scopes.
 	Public, Survey bool
 	Scopes         []string
+	// AnyQuery routes take any query parameters (static pages); the
+	// others refuse one they do not take with 400.
+	AnyQuery bool
 }
 
 // SecurityScheme is the name of the one security scheme, as the handler
@@ -81,6 +84,8 @@ func Build(swagger2 []byte, routes []Route, types map[string]WireType) ([]byte, 
 	errs = append(errs, parameterExamples(doc, swagger2))
 	errs = append(errs, access(doc, routes)...)
 	errs = append(errs, operationIDs(doc)...)
+	errs = append(errs, serverAnswers(doc, routes)...)
+	generalBehaviour(doc)
 	errs = append(errs, markNullableItems(doc, types)...)
 	requireAlways(doc, types)
 	splitProblemMedia(doc)

@@ -136,6 +136,7 @@ func TestBuildRefuses(t *testing.T) {
 		{"duplicate", strings.Replace(swagger2, `"putThing"`, `"getThing"`, 1), `operationId "getThing" is already used`},
 		{"not in the table", strings.Replace(swagger2, `"/healthz"`, `"/livez"`, 1), "GET /livez is documented but not in the endpoint table"},
 		{"one name twice", strings.Replace(swagger2, `"definitions": {`, `"definitions": {"other.Thing": {"type": "object"},`, 1), "both named Thing"},
+		{"no Problem schema", strings.ReplaceAll(swagger2, "api.Problem", "api.Fault"), "no Problem schema"},
 		{"no scheme", strings.Replace(swagger2, `"securityDefinitions": {"BearerAuth"`, `"securityDefinitions": {"Other"`, 1), "no security scheme BearerAuth"},
 	}
 	for _, tt := range tests {
