@@ -69,7 +69,7 @@ const indexPage = `<!doctype html>
 //	@Summary		Where the API is documented
 //	@Description	Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.
 //	@Tags			docs
-//	@Produce		json
+//	@Produce		json,html
 //	@Success		200	{object}	IndexResponse
 //	@ID				getIndex
 //	@Router			/ [get]

@@ -26,7 +26,8 @@ const docTemplate = `{
             "get": {
                 "description": "Links to the browsable documentation and the OpenAPI 3 document, so the server's address answers with something useful. A browser (Accept: text/html first) gets the same links as a small HTML page.",
                 "produces": [
-                    "application/json"
+                    "application/json",
+                    "text/html"
                 ],
                 "tags": [
                     "docs"

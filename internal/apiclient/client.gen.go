@@ -19089,6 +19089,9 @@ func ParseGetIndexResponse(rsp *http.Response) (*GetIndexResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
 	}
 
 	switch {
