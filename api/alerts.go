@@ -168,15 +168,18 @@ func alertFilter(c *gin.Context, list string) (alliance.AlertFilter, error) {
 }
 
 func (s *server) alertList(c *gin.Context, list string, f alliance.AlertFilter) error {
-	as, err := s.svc.FindAlerts(c.Request.Context(), f)
+	as, next, err := pageOf(list, f.Page, func(a alliance.Alert) string { return a.ID }, func(p alliance.Page) ([]alliance.Alert, error) {
+		g := f
+		g.Page = p
+		return s.svc.FindAlerts(c.Request.Context(), g)
+	})
 	if err != nil {
 		return err
 	}
-	out := AlertList{Items: make([]AlertResponse, len(as))}
+	out := AlertList{Items: make([]AlertResponse, len(as)), Next: next}
 	for i, a := range as {
 		out.Items[i] = toAlertResponse(a)
 	}
-	out.Next = nextCursor(list, len(as), f.Page, func() string { return as[len(as)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
 }

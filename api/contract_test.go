@@ -869,8 +869,8 @@ func TestContract(t *testing.T) {
 			},
 			check: func(t *testing.T, s *contractState, rec *httptest.ResponseRecorder) {
 				l := decode[api.AlertList](t, rec)
-				if len(l.Items) != 1 || l.Items[0].Figures.Difference == nil || *l.Items[0].Figures.Difference != 3 || l.Next == nil {
-					t.Fatalf("alerts = %s, want the divergence of 3 and a next cursor", rec.Body)
+				if len(l.Items) != 1 || l.Items[0].Figures.Difference == nil || *l.Items[0].Figures.Difference != 3 || l.Next != nil {
+					t.Fatalf("alerts = %s, want the divergence of 3, the only one: next null", rec.Body)
 				}
 				s.alert = l.Items[0].ID
 			}},

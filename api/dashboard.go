@@ -658,8 +658,7 @@ func (s *server) uiDyads(c *gin.Context) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	f := alliance.DyadFilter{StudyID: st.ID, ClientCode: c.Query("client_code"), CounsellorCode: c.Query("counsellor_code"), Page: p}
-	ds, err := s.svc.FindDyads(ctx, f)
+	ds, next, err := s.findDyads(c, p)
 	if err != nil {
 		return "", nil, err
 	}
@@ -667,9 +666,9 @@ func (s *server) uiDyads(c *gin.Context) (string, any, error) {
 	view := dashboard.DyadList{
 		Page: dashboard.Page{Title: "Dyads of " + st.Name, SignedIn: true,
 			Crumbs: crumbs(dashboard.Link{Text: st.Name, Href: studyHref(st.ID)})},
-		Study: studySummary(st), Action: self, ClientCode: f.ClientCode, CounsellorCode: f.CounsellorCode,
-		Searched: f.ClientCode != "" || f.CounsellorCode != "",
+		Study: studySummary(st), Action: self, ClientCode: c.Query("client_code"), CounsellorCode: c.Query("counsellor_code"),
 	}
+	view.Searched = view.ClientCode != "" || view.CounsellorCode != ""
 	view.Codes = o.codes || view.Searched
 	// The same list with codes shown or hidden; a search shows them, so
 	// hiding them starts the list again.
@@ -693,7 +692,7 @@ func (s *server) uiDyads(c *gin.Context) (string, any, error) {
 		}
 		view.Rows = append(view.Rows, row)
 	}
-	if next := nextCursor(list, len(ds), p, func() string { return ds[len(ds)-1].ID }); next != nil {
+	if next != nil {
 		q := c.Request.URL.Query()
 		q.Set("after", *next)
 		view.NextHref = self + "?" + q.Encode()

@@ -276,16 +276,28 @@ func readCursor(raw, list string) (string, bool) {
 	return last, ok && got == list && cursorID.MatchString(last)
 }
 
-// nextCursor returns the cursor of the next page of list, or nil when
-// this page was the last (it had fewer items than asked for).
-func nextCursor(list string, n int, p alliance.Page, last func() string) *string {
+// pageOf reads one page of list with find, and the cursor of the page
+// after it: nil on the last page. A full page asks find for one item
+// after its last, so a list whose length is a multiple of the limit ends
+// on a full page whose next is null, as the guide says, not on an empty
+// page after it.
+func pageOf[T any](list string, p alliance.Page, id func(T) string, find func(alliance.Page) ([]T, error)) ([]T, *string, error) {
+	items, err := find(p)
+	if err != nil {
+		return nil, nil, err
+	}
 	limit := p.Limit
 	if limit == 0 {
 		limit = alliance.DefaultLimit
 	}
-	if n < limit {
-		return nil
+	if len(items) < limit {
+		return items, nil, nil
 	}
-	cur := cursor(list, last())
-	return &cur
+	last := id(items[len(items)-1])
+	more, err := find(alliance.Page{Limit: 1, After: last})
+	if err != nil || len(more) == 0 {
+		return items, nil, err
+	}
+	cur := cursor(list, last)
+	return items, &cur, nil
 }

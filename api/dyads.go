@@ -68,19 +68,27 @@ func (s *server) listDyads(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := s.svc.FindDyads(c.Request.Context(), alliance.DyadFilter{
-		StudyID: c.Param("id"), ClientCode: c.Query("client_code"), CounsellorCode: c.Query("counsellor_code"), Page: p,
-	})
+	ds, next, err := s.findDyads(c, p)
 	if err != nil {
 		return err
 	}
-	out := DyadList{Items: make([]DyadResponse, len(ds))}
+	out := DyadList{Items: make([]DyadResponse, len(ds)), Next: next}
 	for i, d := range ds {
 		out.Items[i] = toDyadResponse(d)
 	}
-	out.Next = nextCursor("dyads/"+c.Param("id"), len(ds), p, func() string { return ds[len(ds)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
+}
+
+// findDyads reads a page of the study's dyads (c's id), of the codes its
+// query asks for, and the next page's cursor: the API's list and the
+// dashboard's.
+func (s *server) findDyads(c *gin.Context, p alliance.Page) ([]alliance.Dyad, *string, error) {
+	f := alliance.DyadFilter{StudyID: c.Param("id"), ClientCode: c.Query("client_code"), CounsellorCode: c.Query("counsellor_code")}
+	return pageOf("dyads/"+f.StudyID, p, func(d alliance.Dyad) string { return d.ID }, func(p alliance.Page) ([]alliance.Dyad, error) {
+		f.Page = p
+		return s.svc.FindDyads(c.Request.Context(), f)
+	})
 }
 
 // getDyad godoc

@@ -121,8 +121,13 @@ func TestDyadListFilterAndPages(t *testing.T) {
 	}
 	path := base + "?counsellor_code=K-01&limit=1&after=" + *p1.Next
 	p2 := decode[api.DyadList](t, e.expect(http.StatusOK, http.MethodGet, path, ""))
-	if got := dyadIDs(p2); len(got) != 1 || got[0] != c.ID {
-		t.Errorf("GET %s = %v, want [%s]", path, got, c.ID)
+	if got := dyadIDs(p2); len(got) != 1 || got[0] != c.ID || p2.Next != nil {
+		t.Errorf("GET %s = %v, next %v; want [%s], the last page: next null", path, got, p2.Next, c.ID)
+	}
+	// A list whose length is a multiple of the limit ends on a full page
+	// whose next is null, not on an empty page after it.
+	if l := decode[api.DyadList](t, e.expect(http.StatusOK, http.MethodGet, base+"?limit=3", "")); len(l.Items) != 3 || l.Next != nil {
+		t.Errorf("GET %s?limit=3 of 3 dyads = %d items, next %v; want 3 and null", base, len(l.Items), l.Next)
 	}
 }
 

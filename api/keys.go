@@ -101,15 +101,16 @@ func (s *server) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ks, err := s.svc.FindKeys(c.Request.Context(), p)
+	ks, next, err := pageOf("keys", p, func(k alliance.Key) string { return k.ID }, func(p alliance.Page) ([]alliance.Key, error) {
+		return s.svc.FindKeys(c.Request.Context(), p)
+	})
 	if err != nil {
 		return err
 	}
-	out := KeyList{Items: make([]KeyResponse, len(ks))}
+	out := KeyList{Items: make([]KeyResponse, len(ks)), Next: next}
 	for i, k := range ks {
 		out.Items[i] = toKeyResponse(k)
 	}
-	out.Next = nextCursor("keys", len(ks), p, func() string { return ks[len(ks)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -194,26 +195,33 @@ func (s *server) listAudit(c *gin.Context) error {
 		return err
 	}
 	f := alliance.AuditFilter{StudyID: c.Query("study_id"), Actor: c.Query("actor"), Action: c.Query("action"),
-		ResourceID: c.Query("resource_id"), Limit: p.Limit}
+		ResourceID: c.Query("resource_id")}
 	if p.After != "" {
-		if f.AfterID, err = strconv.ParseInt(p.After, 10, 64); err != nil {
+		if _, err := strconv.ParseInt(p.After, 10, 64); err != nil {
 			return malformed("after", "invalid_cursor", "after must be the next cursor of a previous page of this list")
 		}
 	}
 	if f.Since, err = queryTime(c, "since"); err != nil {
 		return err
 	}
-	es, err := s.svc.FindAudit(c.Request.Context(), f)
+	es, next, err := pageOf("audit", p, func(e alliance.AuditEntry) string { return strconv.FormatInt(e.ID, 10) },
+		func(p alliance.Page) ([]alliance.AuditEntry, error) {
+			g := f
+			g.Limit = p.Limit
+			if p.After != "" {
+				g.AfterID, _ = strconv.ParseInt(p.After, 10, 64) // checked above, or an id of this list
+			}
+			return s.svc.FindAudit(c.Request.Context(), g)
+		})
 	if err != nil {
 		return err
 	}
-	out := AuditList{Items: make([]AuditEntryResponse, len(es))}
+	out := AuditList{Items: make([]AuditEntryResponse, len(es)), Next: next}
 	for i, e := range es {
 		out.Items[i] = AuditEntryResponse{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Resource: e.Resource,
 			ResourceID: e.ResourceID, StudyID: optional(e.StudyID), DyadID: optional(e.DyadID), Before: optional(e.Before),
 			After: optional(e.After), RedactedAt: e.RedactedAt}
 	}
-	out.Next = nextCursor("audit", len(es), p, func() string { return strconv.FormatInt(es[len(es)-1].ID, 10) })
 	c.JSON(http.StatusOK, out)
 	return nil
 }

@@ -71,15 +71,16 @@ func (s *server) listStudies(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	sts, err := s.svc.FindStudies(c.Request.Context(), p)
+	sts, next, err := pageOf("studies", p, func(st alliance.Study) string { return st.ID }, func(p alliance.Page) ([]alliance.Study, error) {
+		return s.svc.FindStudies(c.Request.Context(), p)
+	})
 	if err != nil {
 		return err
 	}
-	out := StudyList{Items: make([]StudyResponse, len(sts))}
+	out := StudyList{Items: make([]StudyResponse, len(sts)), Next: next}
 	for i, st := range sts {
 		out.Items[i] = toStudyResponse(st)
 	}
-	out.Next = nextCursor("studies", len(sts), p, func() string { return sts[len(sts)-1].ID })
 	c.JSON(http.StatusOK, out)
 	return nil
 }
