@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alliance-project/alliance/api"
 )
@@ -252,6 +253,10 @@ func TestRatingCreateErrors(t *testing.T) {
 			want: v(fieldCode{"session_date", "invalid_date"})},
 		{name: "session date not ISO", body: `{"session":2,"session_date":"23/11/2026","role":"counsellor","answers":` + refTherapist + `}`,
 			want: v(fieldCode{"session_date", "invalid_date"})},
+		{name: "session date in year 1", body: `{"session":2,"session_date":"0001-01-01","role":"counsellor","answers":` + refTherapist + `}`,
+			want: v(fieldCode{"session_date", "out_of_range"})},
+		{name: "session date years ahead", body: `{"session":2,"session_date":"` + time.Now().AddDate(3, 0, 0).Format(time.DateOnly) + `","role":"counsellor","answers":` + refTherapist + `}`,
+			want: v(fieldCode{"session_date", "out_of_range"})},
 		{name: "several bad fields", body: `{"session":0,"session_date":"soon","role":"therapist","answers":[]}`,
 			want: v(fieldCode{"session", "out_of_range"}, fieldCode{"session_date", "invalid_date"}, fieldCode{"role", "invalid_value"})},
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/alliance-project/alliance/internal/instrument"
 )
@@ -261,6 +262,9 @@ func (s *Service) replay(ctx context.Context, idem *Idempotency) (Rating, bool, 
 	return r, true, nil
 }
 
+// earliestSessionDate is the earliest date a session may be recorded on.
+var earliestSessionDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // checkRating validates a submission against its dyad's study and form,
 // collecting every bad field before answering.
 func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput) (checkedRating, error) {
@@ -269,9 +273,15 @@ func (s *Service) checkRating(ctx context.Context, dyadID string, in RatingInput
 	c.session = requireSession(&fe, in.Session)
 	if in.SessionDate != "" {
 		d, err := ParseDate("session_date", in.SessionDate)
-		if err != nil {
+		switch {
+		case err != nil:
 			fe = append(fe, fieldsOf(err)...)
-		} else {
+		case d.Before(earliestSessionDate) || d.After(s.now().AddDate(0, 0, 1)):
+			// A typo (0001-01-01, 2062 for 2026) would sort and filter as a
+			// date in every export; tomorrow is allowed for a rater a
+			// time zone ahead of UTC.
+			fe.add("session_date", "out_of_range", "a session date from 1900-01-01 to tomorrow")
+		default:
 			c.date = &d
 		}
 	}
