@@ -81,7 +81,8 @@ var axeSource = sync.OnceValues(func() (string, error) {
 // before the answer reaches the browser (dropFirst, or holdFirst: the
 // answer is held back until the browser gives the request up). cutAll
 // cuts every submission and cutGets every GET of the form, as a lost
-// connection does; gone answers every survey request with this 410
+// connection does; holdGets holds every GET of the form back, as a slow
+// network does; gone answers every survey request with this 410
 // problem, as the service answers a link that has expired.
 type surveyProxy struct {
 	front     *httptest.Server
@@ -90,8 +91,9 @@ type surveyProxy struct {
 	cutAll    atomic.Bool
 	dropFirst atomic.Bool
 	holdFirst atomic.Bool
-	cutGets   atomic.Bool // cut every GET /v1/survey, as a lost connection does
-	dropped   chan int    // the status the browser never saw
+	cutGets   atomic.Bool                   // cut every GET /v1/survey, as a lost connection does
+	holdGets  atomic.Pointer[chan struct{}] // hold every GET /v1/survey until the channel is closed
+	dropped   chan int                      // the status the browser never saw
 	gone      atomic.Pointer[api.Problem]
 
 	mu   sync.Mutex
@@ -117,6 +119,13 @@ func newSurveyProxy(t *testing.T, h http.Handler) *surveyProxy {
 			w.WriteHeader(http.StatusGone)
 			_ = json.NewEncoder(w).Encode(g)
 			return
+		}
+		if hold := p.holdGets.Load(); hold != nil && r.Method == http.MethodGet && r.URL.Path == "/v1/survey" {
+			select {
+			case <-*hold:
+			case <-r.Context().Done():
+				return
+			}
 		}
 		if r.Method == http.MethodGet && r.URL.Path == "/v1/survey" && p.cutGets.Load() {
 			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
@@ -1401,5 +1410,45 @@ func TestBrowserSurveyOtherTabSent(t *testing.T) {
 	waitView(t, tabB, "view-form")
 	if got := pageAnswers(t, tabB); !sameFloats(got, half) {
 		t.Errorf("after the reload tab B shows %s, want its answers %s", fmtFloats(got), fmtFloats(half))
+	}
+}
+
+// TestBrowserSurveyNoScript: without JavaScript the page shows its notice
+// alone, not also "Loading your questionnaire…", which would never go;
+// with JavaScript the script shows the loading view while the form is on
+// its way, and never the notice.
+func TestBrowserSurveyNoScript(t *testing.T) {
+	e := newEnv(t)
+	inv := e.invite(e.newDyad("wai_sr_client", "wai_sr_therapist").ID, 1, "client")
+	proxy := newSurveyProxy(t, e.engine)
+	loading, notice := msg(t, "en", "page.loading"), msg(t, "en", "page.noscript")
+	// shown is what the page shows in its main part (innerText leaves out
+	// what is hidden).
+	shown := func(tab context.Context) string {
+		t.Helper()
+		return strings.TrimSpace(eval[string](t, tab, `document.querySelector('main').innerText`))
+	}
+
+	tab := browserTab(t, "en")
+	if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, tab, "open the link without JavaScript", chromedp.Navigate(proxy.front.URL+inv.URL))
+	if got := shown(tab); got != notice {
+		t.Errorf("without JavaScript the page shows %q, want the notice %q alone", got, notice)
+	}
+
+	hold := make(chan struct{})
+	proxy.holdGets.Store(&hold)
+	tab = openLink(t, proxy, inv, "en")
+	for deadline := time.Now().Add(10 * time.Second); shown(tab) != loading; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("while the form is on its way the page shows %q, want %q", shown(tab), loading)
+		}
+	}
+	close(hold)
+	waitView(t, tab, "view-form")
+	if got := shown(tab); strings.Contains(got, notice) || strings.Contains(got, loading) {
+		t.Errorf("the form shows the notice or the loading text: %q", got)
 	}
 }

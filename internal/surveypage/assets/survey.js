@@ -37,6 +37,9 @@ const state = {
 // --- start ---
 
 async function main() {
+  // The loading view is hidden in the page, so that a browser without
+  // JavaScript shows its notice alone; the script shows it as it starts.
+  showView('view-loading');
   await i18n.use(html.dataset.defaultLang);
   for (const b of document.querySelectorAll('button[data-lang]')) b.addEventListener('click', () => chooseLanguage(b.dataset.lang));
   $('survey-form').addEventListener('submit', onSubmit);
