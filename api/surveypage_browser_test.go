@@ -629,22 +629,89 @@ func TestBrowserSurvey(t *testing.T) {
 			if tt.screenshots {
 				screenshot(t, tab, "survey-done", 390, 1280)
 			}
+			checkReceiptKept(t, tab, stored.ID)
 
-			// The used link, opened again.
+			// Reloaded, or the link opened again, in this browser: the
+			// confirmation the rater saw, with the same reference, not
+			// "this link has already been used".
+			received := text(t, tab, "done-received")
+			do(t, tab, "reload the confirmation", chromedp.Reload())
+			checkConfirmation(t, tab, tt.lang, stored.ID, received)
+			checkAxe(t, tab, "confirmation after a reload")
 			do(t, tab, "reopen the used link", chromedp.Navigate("about:blank"), chromedp.Navigate(link))
-			waitView(t, tab, "view-problem")
-			if got, want := text(t, tab, "problem-heading"), msg(t, tt.lang, "problem.used.heading"); got != want {
+			checkConfirmation(t, tab, tt.lang, stored.ID, received)
+			checkReceiptKept(t, tab, stored.ID)
+
+			// The used link, opened in another browser (a fresh profile,
+			// which keeps no receipt): used.
+			other := browserTab(t, tt.acceptLang)
+			do(t, other, "open the used link in another browser", chromedp.Navigate(link))
+			waitView(t, other, "view-problem")
+			if got, want := text(t, other, "problem-heading"), msg(t, tt.lang, "problem.used.heading"); got != want {
 				t.Errorf("used link says %q, want %q", got, want)
 			}
-			checkAxe(t, tab, "used link")
-			checkReflow(t, tab, 320)
+			checkAxe(t, other, "used link")
+			checkReflow(t, other, 320)
 			if tt.screenshots {
-				screenshot(t, tab, "survey-used", 390)
+				screenshot(t, other, "survey-used", 390)
 			}
 			if rs := decode[api.RatingList](t, e.expect(http.StatusOK, http.MethodGet, ratingsPath(dyad.ID), "")); len(rs.Items) != 1 {
 				t.Errorf("dyad has %d ratings, want 1", len(rs.Items))
 			}
 		})
+	}
+}
+
+// checkConfirmation fails unless the page shows the confirmation in lang,
+// with the rating's id as its reference and received as the time (as the
+// page said when the rating was stored), and the focus on its heading.
+func checkConfirmation(t *testing.T, tab context.Context, lang, ratingID, received string) {
+	t.Helper()
+	waitView(t, tab, "view-done")
+	if got, want := text(t, tab, "done-heading"), msg(t, lang, "done.heading"); got != want {
+		t.Errorf("confirmation = %q, want %q", got, want)
+	}
+	if got, want := text(t, tab, "done-reference"), msg(t, lang, "done.reference", "id", ratingID); got != want {
+		t.Errorf("receipt reference = %q, want %q", got, want)
+	}
+	if got := text(t, tab, "done-received"); got != received || received == "" {
+		t.Errorf("receipt time = %q, want %q", got, received)
+	}
+	if got := active(t, tab); got != "h1 done-heading" {
+		t.Errorf("focus on the confirmation = %q, want its heading", got)
+	}
+	if got := eval[string](t, tab, `document.documentElement.lang`); got != lang {
+		t.Errorf("confirmation in %q, want %s", got, lang)
+	}
+}
+
+// checkReceiptKept fails unless the tab's localStorage keeps the receipt
+// of ratingID, its id and time and how long it is kept, and no answers:
+// no draft is left, and nothing kept holds answers.
+func checkReceiptKept(t *testing.T, tab context.Context, ratingID string) {
+	t.Helper()
+	kept := eval[[]map[string]any](t, tab, `Object.keys(localStorage).filter((k) => k.startsWith('alliance.survey-receipt.'))
+		.map((k) => JSON.parse(localStorage.getItem(k)))`)
+	if len(kept) != 1 {
+		t.Errorf("localStorage keeps %d receipts, want 1: %v", len(kept), kept)
+		return
+	}
+	var fields []string
+	for k := range kept[0] {
+		fields = append(fields, k)
+	}
+	slices.Sort(fields)
+	if !slices.Equal(fields, []string{"id", "received_at", "until", "v"}) || kept[0]["id"] != ratingID {
+		t.Errorf("kept receipt = %v, want the id %s, received_at, until and v alone", kept[0], ratingID)
+	}
+	if until, err := time.Parse(time.RFC3339, fmt.Sprint(kept[0]["until"])); err != nil || until.Before(time.Now().Add(30*24*time.Hour)) {
+		t.Errorf("receipt kept until %v, want 30 days after the link's expiry", kept[0]["until"])
+	}
+	if n := draftCount(t, tab); n != 0 {
+		t.Errorf("%d drafts left in localStorage after the rating was stored", n)
+	}
+	if eval[bool](t, tab, `Object.values(localStorage).some((v) => v.includes('answers'))`) {
+		t.Errorf("localStorage keeps answers after the rating was stored: %v", eval[map[string]string](t, tab, `({...localStorage})`))
 	}
 }
 
@@ -974,10 +1041,12 @@ func TestBrowserSurveyGoneLinks(t *testing.T) {
 }
 
 // TestBrowserSurveyLanguageKept: the page's language outlives the draft.
-// A rater who chose English on a Swedish study's page reads the "used"
-// page in English after the rating is stored (and the draft removed); a
-// page reloaded while a send's outcome is unknown confirms the recovered
-// rating in the study's language, not the browser's.
+// A rater who chose English on a Swedish study's page reads the
+// confirmation recovered after a reload in English after the rating is
+// stored (and the draft removed), and so the "used" page once the receipt
+// is no longer kept; a page reloaded while a send's outcome is unknown
+// confirms the recovered rating in the study's language, not the
+// browser's.
 func TestBrowserSurveyLanguageKept(t *testing.T) {
 	e := newEnv(t)
 	dyad := e.studyIn("sv")
@@ -993,8 +1062,25 @@ func TestBrowserSurveyLanguageKept(t *testing.T) {
 	clickAnswers(t, tab, answers)
 	do(t, tab, "send", chromedp.Click(chromedp.CSS("#submit")))
 	waitView(t, tab, "view-done")
+	ref, received := text(t, tab, "done-reference"), text(t, tab, "done-received")
+	do(t, tab, "reload", chromedp.Reload())
+	waitView(t, tab, "view-done")
+	if got, want := text(t, tab, "done-heading"), msg(t, "en", "done.heading"); got != want {
+		t.Errorf("confirmation after a reload = %q, want the chosen English %q", got, want)
+	}
+	if got, gotAt := text(t, tab, "done-reference"), text(t, tab, "done-received"); got != ref || gotAt != received {
+		t.Errorf("confirmation after a reload: %q, %q; want %q, %q", got, gotAt, ref, received)
+	}
+	// The receipt's keeping time is over: it is swept, and the link says
+	// it was used, in the chosen language all the same.
+	eval[bool](t, tab, `(() => { for (const k of Object.keys(localStorage).filter((k) => k.startsWith('alliance.survey-receipt.'))) {
+		const r = JSON.parse(localStorage.getItem(k)); r.until = new Date(Date.now() - 1000).toISOString();
+		localStorage.setItem(k, JSON.stringify(r)); } return true; })()`)
 	do(t, tab, "reload", chromedp.Reload())
 	checkProblemPage(t, tab, "used", "en")
+	if n := eval[int](t, tab, `Object.keys(localStorage).filter((k) => k.startsWith('alliance.survey-receipt.')).length`); n != 0 {
+		t.Errorf("%d receipts kept past their time", n)
+	}
 
 	held := newSurveyProxy(t, e.engine)
 	held.holdFirst.Store(true)
@@ -1349,6 +1435,7 @@ func TestBrowserSurveyTwoTabs(t *testing.T) {
 			if n := draftCount(t, tabB); n != 0 {
 				t.Errorf("%d drafts left after the link was used", n)
 			}
+			checkReceiptKept(t, tabB, rs.Items[0].ID) // tab A's, which the refusal leaves
 		})
 	}
 }
@@ -1375,6 +1462,8 @@ func TestBrowserSurveyOtherTabSent(t *testing.T) {
 	clickAnswers(t, tabA, answers)
 	do(t, tabA, "send from tab A", chromedp.Click(chromedp.CSS("#submit")))
 	waitView(t, tabA, "view-done")
+	// Tab B showed other answers than the stored ones: "used", not "your
+	// answers are stored", though tab A kept its receipt.
 	checkProblemPage(t, tabB, "used", "sv")
 	if got := active(t, tabB); got != "h1 problem-heading" {
 		t.Errorf("tab B's focus = %q, want the problem heading", got)
@@ -1389,6 +1478,12 @@ func TestBrowserSurveyOtherTabSent(t *testing.T) {
 	if len(rs.Items) != 1 || !sameFloats(rs.Items[0].Answers, answers) {
 		t.Errorf("the dyad has %d ratings, want exactly 1, with tab A's answers %s", len(rs.Items), fmtFloats(answers))
 	}
+	// Reloaded, tab B shows no answers of its own: it confirms what this
+	// browser sent, with tab A's reference.
+	checkReceiptKept(t, tabB, rs.Items[0].ID)
+	received := text(t, tabA, "done-received")
+	do(t, tabB, "reload tab B", chromedp.Reload())
+	checkConfirmation(t, tabB, "sv", rs.Items[0].ID, received)
 
 	// Another link, and a third tab with a wrong secret under its id.
 	inv = e.invite(dyad.ID, 2, "client")

@@ -5,10 +5,14 @@
 // turns out to be used or invalid, and after the link's expiry. The page's
 // language is kept beside it (PageLang), not in it, so that it outlives the
 // draft: the page that says a link was used speaks the form's language.
+// So is the receipt of a stored rating (Receipt): its id and time, never
+// the answers, so that a reload confirms what this browser sent.
 
 const PREFIX = 'alliance.survey.';
 const LANG_PREFIX = 'alliance.survey-lang.'; // not under PREFIX: a draft sweep leaves it
+const RECEIPT_PREFIX = 'alliance.survey-receipt.'; // nor this
 const LANG_KEEP_MS = 30 * 24 * 3600 * 1000; // after the link's expiry
+const RECEIPT_KEEP_MS = LANG_KEEP_MS; // as long as the link's language
 
 function storage() {
   try {
@@ -72,6 +76,8 @@ export class Draft {
   get key() { return this.rec.key; }
   get answers() { return this.rec.answers; }
   get sending() { return this.rec.sending === true; }
+  // expires is the link's expiry, once its form has loaded.
+  get expires() { return this.rec.expires; }
   // lang is the language chosen on pages that kept it in the draft.
   get lang() { return this.rec.lang; }
 
@@ -149,5 +155,53 @@ export class PageLang {
   // keeping time, or kept with none.
   dropExpired() {
     sweep(this.store, LANG_PREFIX, (r) => !(Date.parse(r?.until) >= Date.now()));
+  }
+}
+
+// Receipt is the receipt of the rating this browser sent through one
+// link: the rating's id and when it was received (nothing of the
+// answers), kept under the token's public id until 30 days after the
+// link's expiry, as its language is. A page that opens a used link (a
+// reload, Back, the link opened again) shows the confirmation from it,
+// with the same reference, instead of "already used"; a browser without
+// it (another device, a fresh profile) gets "already used".
+export class Receipt {
+  constructor(id) {
+    this.store = storage();
+    this.name = RECEIPT_PREFIX + id;
+    this.dropExpired();
+  }
+
+  // get is the kept receipt, { id, received_at }, or null.
+  get() {
+    const rec = read(this.store, this.name);
+    if (!rec || rec.v !== 1 || typeof rec.id !== 'string' || typeof rec.received_at !== 'string') return null;
+    return { id: rec.id, received_at: rec.received_at };
+  }
+
+  // keep keeps the id and time of a 201's receipt, until 30 days after
+  // expiresAt (the link's expiry; from now, if it is unknown).
+  keep(receipt, expiresAt) {
+    if (typeof receipt?.id !== 'string' || typeof receipt?.received_at !== 'string') return;
+    const exp = Date.parse(expiresAt);
+    const until = new Date((Number.isFinite(exp) ? Math.max(exp, Date.now()) : Date.now()) + RECEIPT_KEEP_MS).toISOString();
+    try {
+      this.store?.setItem(this.name, JSON.stringify({ v: 1, id: receipt.id, received_at: receipt.received_at, until }));
+    } catch {
+      // not kept: a reload says "already used", as before
+    }
+  }
+
+  clear() {
+    try {
+      this.store?.removeItem(this.name);
+    } catch {
+      // nothing to do: it was not kept
+    }
+  }
+
+  // dropExpired removes the receipts kept past their time.
+  dropExpired() {
+    sweep(this.store, RECEIPT_PREFIX, (r) => !(Date.parse(r?.until) >= Date.now()));
   }
 }

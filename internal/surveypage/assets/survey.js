@@ -2,10 +2,11 @@
 // (#als_<id>.<secret>), which browsers never send to servers, and sent only
 // as a bearer token to GET and POST /v1/survey. Texts come from the message
 // catalogues (i18n.js); answers and the Idempotency-Key are kept in a draft
-// (draft.js) until the server confirms the rating is stored.
+// (draft.js) until the server confirms the rating is stored, and then only
+// the receipt's id and time, so that a reload confirms it again.
 
 import { I18n } from './i18n.js';
-import { Draft, PageLang } from './draft.js';
+import { Draft, PageLang, Receipt } from './draft.js';
 
 const API = new URL('../v1/survey', document.baseURI);
 const TOKEN = /^als_([0-9A-Za-z]+)\.([0-9A-Za-z_-]+)$/;
@@ -25,6 +26,7 @@ const state = {
   token: null, // { raw, id }
   draft: null,
   lang: null, // PageLang: the chosen and the study's language, kept beside the draft
+  receipt: null, // Receipt: the id and time of the rating this browser sent, kept beside the draft
   survey: null,
   items: [], // { key, index, fieldset, inputs, error, clear }
   allowance: null, // { frac, groups: [{ indexes, allowed }] }
@@ -52,6 +54,7 @@ async function main() {
   if (!state.token) return showProblem('missing');
   state.draft = new Draft(state.token.id);
   state.lang = new PageLang(state.token.id);
+  state.receipt = new Receipt(state.token.id);
   window.addEventListener('storage', (e) => {
     if (e.key === state.draft.name && e.newValue === null) recheck();
   });
@@ -94,6 +97,7 @@ async function load() {
     } catch {
       return showProblem('unavailable', { retry: true });
     }
+    state.receipt.clear(); // the link can be answered: no rating of it is stored
     return showForm(survey);
   }
   if (res.status === 410) {
@@ -103,7 +107,16 @@ async function load() {
     // sending it again with the same Idempotency-Key asks for its receipt.
     if (state.draft.sending) return send({ recovering: true });
     state.draft.clear();
-    return showProblem(goneKind(problem));
+    const kind = goneKind(problem);
+    // Used (or, from an older server, used or expired) by this browser's
+    // own send: a reload, Back or the link opened again confirms it as
+    // the rater saw it, with the same reference, rather than saying the
+    // link was used "if you did not send them, contact…". Expired or
+    // revoked: nothing is stored, whatever this browser kept.
+    const receipt = state.receipt.get();
+    if (receipt && (kind === 'used' || kind === 'gone')) return showDone(receipt);
+    if (kind === 'expired' || kind === 'revoked') state.receipt.clear();
+    return showProblem(kind);
   }
   if (res.status === 401 || res.status === 403) {
     state.draft.clear();
@@ -119,7 +132,11 @@ async function load() {
 // rater has answered again for nothing (a send under the shared key
 // would be refused as not stored). If it still can (the other tab had an
 // incomplete link, say), this tab's answers are kept again. A failed
-// check changes nothing: a send will tell.
+// check changes nothing: a send will tell. A used link says "used" here
+// even when the other tab kept its receipt: the answers on this form
+// may not be the ones stored, so this tab does not say "your answers are
+// stored" (a reload of it, with no answers of its own on screen, shows
+// the confirmation of what this browser sent).
 async function recheck() {
   const onForm = () => !state.sending && !$('view-form').hidden;
   if (!onForm()) return;
@@ -638,6 +655,9 @@ async function settle(res, recovering) {
     } catch {
       receipt = {}; // stored all the same
     }
+    // Its id and time outlive the draft, so that a reload confirms the
+    // rating again; the answers go with the draft.
+    state.receipt.keep(receipt, state.survey?.expires_at ?? state.draft.expires);
     state.draft.clear();
     state.sending = false;
     return showDone(receipt);
