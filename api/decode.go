@@ -174,11 +174,17 @@ func jsonKind(kind string) string {
 // idempotency reads the Idempotency-Key header and fingerprints the request
 // (method, path, body) so a reused key with another request is detected.
 func idempotency(c *gin.Context, body []byte) (*alliance.Idempotency, error) {
-	key := c.GetHeader("Idempotency-Key")
-	if key == "" {
+	vals, sent := c.Request.Header[http.CanonicalHeaderKey("Idempotency-Key")]
+	if !sent {
 		return nil, nil
 	}
-	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+	// Sent but empty (a frontend's unset variable) is refused, not taken
+	// as no key: the frontend would believe its retries safe.
+	key := ""
+	if len(vals) == 1 {
+		key = vals[0]
+	}
+	if key == "" || len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 		return nil, malformed("Idempotency-Key", "invalid_header", "1-255 visible ASCII characters, e.g. a UUID")
 	}
 	request := c.Request.Method + " " + c.Request.URL.Path

@@ -324,3 +324,21 @@ func raceOnVoidedSlots(t *testing.T, e *env, h http.Handler) {
 		}
 	}
 }
+
+// TestIdempotencyKeyEmpty: a key header sent empty (a frontend's unset
+// variable) or twice is refused, not taken as no key: the frontend would
+// believe its retries safe, and each would store a new rating.
+func TestIdempotencyKeyEmpty(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.newDyad("wai_sr_client", "wai_sr_therapist")
+	for name, vals := range map[string][]string{"empty": {""}, "twice": {"k-1", "k-2"}} {
+		req := httptest.NewRequest(http.MethodPost, ratingsPath(d.ID), strings.NewReader(ratingBody(1, "client", refClient)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header[http.CanonicalHeaderKey("Idempotency-Key")] = vals
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		checkProblem(t, rec, "an Idempotency-Key sent "+name, problemWant{status: http.StatusBadRequest, typ: typeMalformed,
+			fields: []fieldCode{{"Idempotency-Key", "invalid_header"}}})
+	}
+}
