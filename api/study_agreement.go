@@ -143,9 +143,9 @@ type KrippendorffPairResponse struct {
 
 func toKrippendorff(p alliance.KrippendorffPair) KrippendorffPairResponse {
 	one := func(metric string, f alliance.Figure[alliance.Krippendorff]) KrippendorffResponse {
-		out := KrippendorffResponse{Metric: metric, Reason: f.Reason}
+		out := KrippendorffResponse{Metric: metric, Reason: f.Reason, Units: p.Units, N: p.N}
 		if v := f.Value; v != nil {
-			out.Units, out.N, out.Alpha, out.DO, out.DE = v.Units, v.N, fin(v.Alpha), fin(v.DO), fin(v.DE)
+			out.Alpha, out.DO, out.DE = fin(v.Alpha), fin(v.DO), fin(v.DE)
 		}
 		return out
 	}

@@ -48,8 +48,10 @@ type Krippendorff struct {
 
 // KrippendorffPair holds the interval and ordinal alphas of one scale or
 // item; each is null with a reason (n_too_small below 2 pairable units,
-// zero_variance when a single value is used throughout).
+// zero_variance when a single value is used throughout). Units and N are
+// the data's, alpha or not.
 type KrippendorffPair struct {
+	Units, N int
 	Interval Figure[Krippendorff]
 	Ordinal  Figure[Krippendorff]
 }
@@ -576,6 +578,7 @@ func krippendorffPair(units [][]float64) (KrippendorffPair, error) {
 		metric string
 	}{{&out.Interval, stats.MetricInterval}, {&out.Ordinal, stats.MetricOrdinal}} {
 		r, err := stats.KrippendorffAlpha(units, m.metric)
+		out.Units, out.N = r.Units, r.N
 		f, err := figureOf(Krippendorff{Metric: r.Metric, Alpha: r.Alpha, Units: r.Units, N: r.N, DO: r.DO, DE: r.DE}, err)
 		if err != nil {
 			return out, fmt.Errorf("krippendorff %s: %w", m.metric, err)

@@ -146,6 +146,13 @@ func TestDefinedEdgeCases(t *testing.T) {
 		}
 		approxEqual(t, "sd", b.SDDiff, math.Sqrt2, 1e-15)
 	})
+	t.Run("krippendorff of one value throughout keeps its counts", func(t *testing.T) {
+		k, err := stats.KrippendorffAlpha(columns([]float64{4, 4, 4, math.NaN()}, []float64{4, 4, 4, 4}), stats.MetricInterval)
+		var u *stats.Undefined
+		if !errors.As(err, &u) || u.Reason != stats.ReasonZeroVariance || k.Units != 3 || k.N != 6 {
+			t.Errorf("%+v, %v; want zero_variance with 3 units and 6 values", k, err)
+		}
+	})
 	t.Run("slope of an exact line", func(t *testing.T) {
 		x := []float64{1, 2, 3, 4}
 		line, err := stats.Slope(x, []float64{0.5, 0.25, 0, -0.25})

@@ -84,7 +84,7 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 		}
 	}
 	if len(start) == 1 {
-		return KrippendorffResult{}, undefined(ReasonNTooSmall)
+		return KrippendorffResult{Metric: metric, Coders: coders}, undefined(ReasonNTooSmall)
 	}
 	all := pairable
 
@@ -162,7 +162,9 @@ func KrippendorffAlpha(data [][]float64, metric string) (KrippendorffResult, err
 		}
 	}
 	if !(exp > 0) {
-		return KrippendorffResult{}, undefined(ReasonZeroVariance)
+		// Undefined, but over data that is there: the counts go with the
+		// reason, so a report says what n it has no alpha for.
+		return KrippendorffResult{Metric: metric, Units: len(start) - 1, Coders: coders, N: len(all)}, undefined(ReasonZeroVariance)
 	}
 	r := KrippendorffResult{
 		Metric: metric, Units: len(start) - 1, Coders: coders, N: len(all),
