@@ -649,8 +649,7 @@ func (s *server) uiDyads(c *gin.Context) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	list := "dyads/" + c.Param("id")
-	p, err := pageParams(c, list)
+	p, err := pageParams(c, "dyads/"+c.Param("id"))
 	if err != nil {
 		return "", nil, err
 	}
