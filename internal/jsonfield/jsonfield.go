@@ -36,11 +36,10 @@ func Of(te *json.UnmarshalTypeError, body []byte) string {
 // are searched element by element) that is of JSON kind (and, for a
 // number whose text the error gave, that text), and returns its path.
 func locate(v any, path []string, kind, text string) (string, bool) {
-	if len(path) == 0 && kindOf(v) == kind && (text == "" || kind != "number" || v.(json.Number).String() == text) {
-		return "", true
-	}
 	switch x := v.(type) {
 	case []any:
+		// An element first: in "answers":[5,[5]] the error is about the
+		// inner array, not about the answers, which are an array as asked.
 		for i, e := range x {
 			if p, ok := locate(e, path, kind, text); ok {
 				return "[" + strconv.Itoa(i) + "]" + p, true
@@ -48,7 +47,7 @@ func locate(v any, path []string, kind, text string) (string, bool) {
 		}
 	case map[string]any:
 		if len(path) == 0 {
-			return "", false
+			break
 		}
 		e, ok := x[path[0]]
 		if !ok { // encoding/json matches keys without regard to case
@@ -64,6 +63,9 @@ func locate(v any, path []string, kind, text string) (string, bool) {
 				return "." + path[0] + p, true
 			}
 		}
+	}
+	if len(path) == 0 && kindOf(v) == kind && (text == "" || kind != "number" || v.(json.Number).String() == text) {
+		return "", true
 	}
 	return "", false
 }

@@ -30,6 +30,9 @@ func TestOf(t *testing.T) {
 		{`{"forms":[{"role":"client","reverse":[1]},{"reverse":["1"]}]}`, "forms[1].reverse[0]"},
 		{`{"Forms":[{"role":"client"},{"Role":5}]}`, "forms[1].role"},
 		{`{"grid":[[1,2],[3,"x"]]}`, "grid[1][1]"},
+		{`{"answers":[5,[5],3]}`, "answers[1]"},
+		{`{"session":[1]}`, "session"},
+		{`{"forms":[{"role":"client"},{"role":["client"]}]}`, "forms[1].role"},
 	} {
 		var b body
 		var te *json.UnmarshalTypeError
