@@ -25,7 +25,9 @@ type Problem struct {
 	// that a client handles differently: already_rated (amend instead),
 	// amended_concurrently (fetch and decide again), dyad_withdrawn and
 	// secret_key_unset for 409; link_used (its answers are stored),
-	// link_expired and link_revoked (nothing was stored) for 410.
+	// link_expired and link_revoked (nothing was stored), and
+	// already_rated (its session and role were rated another way; nothing
+	// was sent through it) for 410.
 	Code string `json:"code,omitempty" example:"already_rated"`
 	// Language is, on a 410 of a survey link, its study's survey language
 	// (en, sv; absent when the study sets none), so that the page keeps
@@ -105,10 +107,12 @@ func problemFor(err error) Problem {
 		p := Problem{Type: typeGone, Title: "Gone", Status: http.StatusGone, Detail: "this survey link was already used or has expired"}
 		if errors.As(err, &gone) {
 			p.Code, p.Language = "link_"+gone.State, gone.Language
-			switch gone.State {
-			case alliance.InvitationUsed:
+			switch {
+			case gone.SlotRated:
+				p.Code, p.Detail = "already_rated", "this session and role already have a rating, given otherwise: nothing was stored through this link, and nothing more is asked of it"
+			case gone.State == alliance.InvitationUsed:
 				p.Detail = "this survey link was used: its answers are stored"
-			case alliance.InvitationExpired:
+			case gone.State == alliance.InvitationExpired:
 				p.Detail = "this survey link has expired: nothing was stored through it"
 			default:
 				p.Detail = "this survey link was withdrawn: nothing was stored through it"

@@ -412,8 +412,9 @@ func TestRatingConflictCodes(t *testing.T) {
 
 // TestSurveyLinkOfARatedSlot: a link whose own session and role were
 // rated by other means since it was made says so when it is opened (410
-// link_used), not after the rater has answered everything; the other
-// side's rating changes nothing a link holder sees.
+// already_rated: nothing was sent through it), not after the rater has
+// answered everything; the other side's rating changes nothing a link
+// holder sees.
 func TestSurveyLinkOfARatedSlot(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -428,7 +429,7 @@ func TestSurveyLinkOfARatedSlot(t *testing.T) {
 	e.postRating(d.ID, 1, "counsellor", refTherapist)
 	p := checkProblem(t, e.do(http.MethodGet, "/v1/survey", "", bearer...), "the link of a slot rated since",
 		problemWant{status: http.StatusGone, typ: "urn:alliance:problem:survey-link-gone"})
-	if p.Code != "link_used" {
-		t.Errorf("the link of a slot rated since: code %q, want link_used", p.Code)
+	if p.Code != "already_rated" {
+		t.Errorf("the link of a slot rated since: code %q, want already_rated (nothing was sent through it)", p.Code)
 	}
 }

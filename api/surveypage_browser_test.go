@@ -1462,9 +1462,10 @@ func TestBrowserSurveyOtherTabSent(t *testing.T) {
 	clickAnswers(t, tabA, answers)
 	do(t, tabA, "send from tab A", chromedp.Click(chromedp.CSS("#submit")))
 	waitView(t, tabA, "view-done")
-	// Tab B showed other answers than the stored ones: "used", not "your
-	// answers are stored", though tab A kept its receipt.
-	checkProblemPage(t, tabB, "used", "sv")
+	// Tab B showed other answers than the stored ones: these were not
+	// stored, not "used: the answers sent are stored", though tab A kept
+	// its receipt.
+	checkProblemPage(t, tabB, "notStored", "sv")
 	if got := active(t, tabB); got != "h1 problem-heading" {
 		t.Errorf("tab B's focus = %q, want the problem heading", got)
 	}
@@ -1545,5 +1546,27 @@ func TestBrowserSurveyNoScript(t *testing.T) {
 	waitView(t, tab, "view-form")
 	if got := shown(tab); strings.Contains(got, notice) || strings.Contains(got, loading) {
 		t.Errorf("the form shows the notice or the loading text: %q", got)
+	}
+}
+
+// TestBrowserSurveyRatedElsewhere: a link whose session and role were
+// rated another way since it was sent (a tablet, the API) says so when it
+// opens, in the study's language: nothing was sent through it, nothing
+// more is needed; not "used" (its rater sent nothing), and before the
+// rater answers anything.
+func TestBrowserSurveyRatedElsewhere(t *testing.T) {
+	e := newEnv(t)
+	dyad := e.studyIn("sv")
+	inv := e.invite(dyad.ID, 1, "client")
+	e.postRating(dyad.ID, 1, "client", refClient)
+	proxy := newSurveyProxy(t, e.engine)
+	tab := openLink(t, proxy, inv, "en")
+	checkProblemPage(t, tab, "rated", "sv")
+	if got := active(t, tab); got != "h1 problem-heading" {
+		t.Errorf("focus = %q, want the problem heading", got)
+	}
+	checkAxe(t, tab, "rated elsewhere")
+	if n := proxy.posts.Load(); n != 0 {
+		t.Errorf("the page sent %d submissions, want none", n)
 	}
 }

@@ -7243,7 +7243,7 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "code": {
-                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated (amend instead),\namended_concurrently (fetch and decide again), dyad_withdrawn and\nsecret_key_unset for 409; link_used (its answers are stored),\nlink_expired and link_revoked (nothing was stored) for 410.",
+                    "description": "Code is a stable machine-readable reason where a status has several\nthat a client handles differently: already_rated (amend instead),\namended_concurrently (fetch and decide again), dyad_withdrawn and\nsecret_key_unset for 409; link_used (its answers are stored),\nlink_expired and link_revoked (nothing was stored), and\nalready_rated (its session and role were rated another way; nothing\nwas sent through it) for 410.",
                     "type": "string",
                     "example": "already_rated"
                 },

@@ -138,6 +138,10 @@ func surveyLink(ctx context.Context) (*Invitation, error) {
 type LinkGone struct {
 	State    string
 	Language string
+	// SlotRated: the link was not used, but its session and role have a
+	// rating given otherwise (a tablet, the API): nothing was stored
+	// through it, and nothing more is asked of its rater.
+	SlotRated bool
 }
 
 func (e *LinkGone) Error() string { return "survey link " + e.State }
@@ -150,9 +154,7 @@ func (s *Service) gone(ctx context.Context, inv Invitation) error {
 		inv = cur
 	}
 	g := &LinkGone{State: inv.State(s.now())}
-	if g.State == InvitationPending { // a slot rated meanwhile by other means
-		g.State = InvitationUsed
-	}
+	g.SlotRated = g.State == InvitationPending // a slot rated meanwhile by other means
 	if st, err := s.FindStudyByID(ctx, inv.StudyID); err == nil {
 		g.Language = st.Language
 	}

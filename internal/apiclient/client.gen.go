@@ -2817,7 +2817,9 @@ type Problem struct {
 	// that a client handles differently: already_rated (amend instead),
 	// amended_concurrently (fetch and decide again), dyad_withdrawn and
 	// secret_key_unset for 409; link_used (its answers are stored),
-	// link_expired and link_revoked (nothing was stored) for 410.
+	// link_expired and link_revoked (nothing was stored), and
+	// already_rated (its session and role were rated another way; nothing
+	// was sent through it) for 410.
 	//
 	// Example: already_rated
 	Code *string `json:"code,omitempty"`

@@ -203,7 +203,7 @@ func TestCatalogues(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"used", "expired", "revoked", "gone", "goneAfterSend", "notStored", "invalid", "missing", "unavailable"} {
+	for _, want := range []string{"used", "expired", "revoked", "gone", "goneAfterSend", "notStored", "rated", "invalid", "missing", "unavailable"} {
 		if !slices.Contains(kinds, want) {
 			t.Errorf("no problem page %q found in survey.js: has the extraction gone stale?", want)
 		}

@@ -15,7 +15,7 @@ const MAX_RADIO_POINTS = 11; // larger scales get a number field
 // Why a link can no longer be answered (the 410's code), and the problem
 // page that explains it (problem.<kind>.*): used (its answers are stored),
 // expired or revoked (nothing was stored through it).
-const GONE_KINDS = { link_used: 'used', link_expired: 'expired', link_revoked: 'revoked' };
+const GONE_KINDS = { link_used: 'used', link_expired: 'expired', link_revoked: 'revoked', already_rated: 'rated' };
 
 const $ = (id) => document.getElementById(id);
 const html = document.documentElement;
@@ -132,11 +132,11 @@ async function load() {
 // rater has answered again for nothing (a send under the shared key
 // would be refused as not stored). If it still can (the other tab had an
 // incomplete link, say), this tab's answers are kept again. A failed
-// check changes nothing: a send will tell. A used link says "used" here
-// even when the other tab kept its receipt: the answers on this form
-// may not be the ones stored, so this tab does not say "your answers are
-// stored" (a reload of it, with no answers of its own on screen, shows
-// the confirmation of what this browser sent).
+// check changes nothing: a send will tell. A link used by the other tab
+// says that these answers were not stored (notStored), not "used: the
+// answers sent are stored": the answers on this form may not be the ones
+// stored (a reload of it, with no answers of its own on screen, shows the
+// confirmation of what this browser sent).
 async function recheck() {
   const onForm = () => !state.sending && !$('view-form').hidden;
   if (!onForm()) return;
@@ -152,7 +152,8 @@ async function recheck() {
   await useStudyLanguage(problem.language);
   if (!onForm()) return; // sent meanwhile: its answer tells
   state.draft.clear();
-  showProblem(goneKind(problem));
+  const kind = goneKind(problem);
+  showProblem(kind === 'used' ? 'notStored' : kind);
 }
 
 // problemOf is the application/problem+json body of res, or {}.
@@ -166,7 +167,9 @@ async function problemOf(res) {
 }
 
 // goneKind is the problem page of a 410: used, expired or revoked by its
-// code; a server that gives no code gets the old "used or expired".
+// code, or rated (the session and role were rated another way, nothing
+// was sent through the link); a server that gives no code gets the old
+// "used or expired".
 function goneKind(problem, fallback = 'gone') {
   return GONE_KINDS[problem.code] ?? fallback;
 }
