@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -156,7 +157,15 @@ func Slope(x, y []float64) (LinearFit, error) {
 // SE). Used for difference trajectories over sessions and Bland–Altman
 // proportional bias. n < 2 is Undefined{n_too_small}; constant x is
 // Undefined{zero_variance}; a perfect fit has SE 0, an infinite t (nil),
-// p 0 and a zero-width interval.
+// p 0 and a zero-width interval, and a constant y a slope of 0 with t and p
+// nil (0/0).
+//
+// y within lineTolerance of a constant or of a line counts as exactly so:
+// scores are the doubles nearest their exact values, so client − counsellor
+// differences that are equal in exact arithmetic (11/12 at every session)
+// differ in their last bits, and a fit through them would report that
+// rounding as an SE, a t and a p (R's lm does, warning "essentially perfect
+// fit: summary may be unreliable").
 func SlopeConf(x, y []float64, conf float64) (LinearFit, error) {
 	if err := checkConf(conf); err != nil {
 		return LinearFit{}, err
@@ -171,6 +180,10 @@ func SlopeConf(x, y []float64, conf float64) (LinearFit, error) {
 	if !finite(a, b) {
 		return LinearFit{}, undefined(ReasonUndefined)
 	}
+	tol := lineTolerance * maxAbs(y)
+	if lo, hi := floats.Min(y), floats.Max(y); hi-lo <= tol {
+		a, b = stat.Mean(y, nil), 0
+	}
 	fit := LinearFit{N: len(x), Slope: b, Intercept: a, Conf: conf}
 	if n := float64(len(x)); n > 2 {
 		xm := stat.Mean(x, nil)
@@ -178,6 +191,9 @@ func SlopeConf(x, y []float64, conf float64) (LinearFit, error) {
 		for i := range x {
 			sse += sq(y[i] - a - b*x[i])
 			sxx += sq(x[i] - xm)
+		}
+		if math.Sqrt(sse/(n-2)) <= tol {
+			sse = 0
 		}
 		s2 := sse / (n - 2)
 		se := math.Sqrt(s2 / sxx)

@@ -164,6 +164,34 @@ func TestDefinedEdgeCases(t *testing.T) {
 			t.Errorf("constant: %+v, %v; want slope 0, t and p null", flat, err)
 		}
 	})
+	t.Run("slope of differences constant or linear up to rounding", func(t *testing.T) {
+		// Totals as scored (the double nearest each mean of 12 items),
+		// client − counsellor 11/12 at each session in exact arithmetic:
+		// 50/12 − 39/12 and 55/12 − 44/12 differ in their last bits.
+		d := func(client, counsellor float64) float64 { return client/12 - counsellor/12 }
+		x := []float64{1, 2, 3}
+		y := []float64{d(50, 39), d(54, 43), d(55, 44)}
+		if y[0] == y[2] {
+			t.Fatalf("differences %v are exactly equal: the case is not exercised", y)
+		}
+		flat, err := stats.Slope(x, y)
+		if err != nil || flat.Slope != 0 || flat.SE == nil || *flat.SE != 0 || flat.T != nil || flat.P != nil {
+			t.Errorf("constant up to rounding: %+v, %v; want slope 0, SE 0, t and p null", flat, err)
+		}
+		approxEqual(t, "intercept", flat.Intercept, 11.0/12, 1e-15)
+		// 11/12 + s/3 at session s, each a difference of two scores.
+		y = []float64{d(54, 39), d(59, 40), d(63, 40)}
+		line, err := stats.Slope(x, y)
+		if err != nil || line.SE == nil || *line.SE != 0 || line.T != nil || line.P == nil || *line.P != 0 {
+			t.Errorf("line up to rounding: %+v, %v; want SE 0, t null, p 0", line, err)
+		}
+		approxEqual(t, "slope", line.Slope, 1.0/3, 1e-15)
+		// A real slope far below the scores' grid is not rounding.
+		tiny, err := stats.Slope([]float64{1, 2, 3, 4}, []float64{1, 1 + 1e-7, 1 + 3e-7, 1 + 2e-7})
+		if err != nil || tiny.Slope == 0 || tiny.SE == nil || *tiny.SE == 0 || tiny.T == nil {
+			t.Errorf("small real slope: %+v, %v; want its SE and t", tiny, err)
+		}
+	})
 	t.Run("icc constant offset: MSE = 0", func(t *testing.T) {
 		x := []float64{1, 2, 4, 5}
 		tab, err := stats.ICC(columns(x, []float64{2, 3, 5, 6}), .95)

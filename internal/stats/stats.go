@@ -123,6 +123,20 @@ func finite(vs ...float64) bool {
 
 // constant reports whether all values are equal (zero variance without
 // relying on a rounded variance being exactly 0).
+// lineTolerance is the share of the data's magnitude within which values
+// computed in floating point count as exactly equal, or exactly on a line:
+// far below any difference of scores on a form's grid, far above rounding.
+const lineTolerance = 1e-9
+
+// maxAbs is the largest |v| of x.
+func maxAbs(x []float64) float64 {
+	var m float64
+	for _, v := range x {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
+
 func constant(x []float64) bool {
 	for _, v := range x {
 		if v != x[0] {
