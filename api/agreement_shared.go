@@ -41,7 +41,7 @@ const (
 	rNaiveMean     = "t.test(client - counsellor, conf.level = conf)"
 	rClusterMean   = "fit <- lm(d ~ 1); sandwich::vcovCL(fit, cluster = counsellor_code, type = \"HC1\"); interval with qt((1 + conf) / 2, G - 1)"
 	rRandom        = "lme4::lmer(score ~ 1 + (1 | counsellor_code), REML = TRUE) (exact one-way ANOVA when balanced); ICC interval from anova(lm(score ~ factor(counsellor_code)))'s F"
-	rKrippendorff  = "Krippendorff (2011) coincidence-matrix alpha over dyads (units) × {client, counsellor}, as in internal/stats/testdata/gen_fixtures.R (irr::kripp.alpha(t(cbind(client, counsellor)), method) gives the same)"
+	rKrippendorff  = "Krippendorff (2011) coincidence-matrix alpha over dyads (units) × {client, counsellor}, as in internal/stats/testdata/gen_fixtures.R, checked against Krippendorff's published examples (irr::kripp.alpha(t(cbind(client, counsellor)), method) implements the same algorithm; not run here)"
 	metricItemMean = "item_mean"
 	directionCMinT = "client_minus_counsellor"
 )

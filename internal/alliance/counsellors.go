@@ -114,7 +114,7 @@ func (s *Service) CounsellorAgreement(ctx context.Context, studyID string, q Cou
 	if out.Clustered, err = clustered(sp, d, conf); err != nil {
 		return out, err
 	}
-	w.smallN(scale, "pairs of scale scores", out.NPairs)
+	w.smallN(scale, "pairs of scale scores", out.NPairs, false)
 	w.fewClusters(scale, out.Clustered.Clusters)
 	out.Warnings = w
 	return out, nil

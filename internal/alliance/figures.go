@@ -166,10 +166,14 @@ func (w *warnings) add(code, scale, format string, a ...any) {
 	*w = append(*w, Warning{Code: code, Scale: scale, Detail: fmt.Sprintf(format, a...)})
 }
 
-// smallN warns when a figure rests on fewer than SmallN observations.
-func (w *warnings) smallN(scale, what string, n int) {
+// smallN warns when a figure rests on fewer than SmallN observations;
+// noValue when n was too few for the figure itself (reason n_too_small),
+// not only for its interval.
+func (w *warnings) smallN(scale, what string, n int, noValue bool) {
 	switch {
 	case n >= SmallN:
+	case noValue:
+		w.add(WarnSmallN, scale, "%s: n = %d is too few for a value (null, reason n_too_small); fewer than %d is unstable", what, n, SmallN)
 	case n < MinNInterval:
 		w.add(WarnSmallN, scale, "%s: n = %d; fewer than %d gives no interval (bounds are null) and fewer than %d is unstable", what, n, MinNInterval, SmallN)
 	default:

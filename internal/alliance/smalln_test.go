@@ -79,6 +79,19 @@ func TestStudyAgreementMinimumN(t *testing.T) {
 					t.Errorf("%s alpha from two ratings = %+v, want null with n 2, k 12", ra.Role, ra)
 				}
 			}
+			// α itself is null, not only its bounds: its warning says so.
+			var alphaWarned bool
+			for _, w := range a.Warnings {
+				if w.Code == alliance.WarnSmallN && strings.HasPrefix(w.Detail, "Cronbach's alpha") {
+					alphaWarned = true
+					if !strings.Contains(w.Detail, "too few for a value") || strings.Contains(w.Detail, "bounds are null") {
+						t.Errorf("alpha's small_n warning %q, want it to say alpha has no value", w.Detail)
+					}
+				}
+			}
+			if !alphaWarned {
+				t.Errorf("warnings %+v lack alpha's small_n", a.Warnings)
+			}
 			k := a.Kappas[0]
 			if k.N != 2 || k.Kappa.Value == nil || k.Kappa.CIReason != stats.ReasonNTooSmall || k.Kappa.Value.Quadratic.Lower != nil {
 				t.Errorf("item 1 kappa from two pairs = %+v, want values with null bounds", k.Kappa)

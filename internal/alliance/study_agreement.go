@@ -524,7 +524,7 @@ func scaleAgreement(scale string, f, tf *instrument.Form, pairs []dyadPair, q St
 	if err := errors.Join(errs[:]...); err != nil {
 		return a, fmt.Errorf("agreement of scale %s: %w", scale, err)
 	}
-	w.smallN(scale, "pairs of scale scores", a.N)
+	w.smallN(scale, "pairs of scale scores", a.N, false)
 	for _, side := range []scoreSet{
 		{who: string(RoleClient), scores: c, items: sp.cItems},
 		{who: string(RoleCounsellor), scores: t, items: sp.tItems},
@@ -615,7 +615,7 @@ func (s *Service) roleAlphas(ctx context.Context, st Study, pairs []dyadPair, me
 		if err != nil {
 			return nil, err
 		}
-		w.smallN("", fmt.Sprintf("Cronbach's alpha of the %s form (%s)", role, method), ra.N)
+		w.smallN("", fmt.Sprintf("Cronbach's alpha of the %s form (%s)", role, method), ra.N, ra.Alpha.Reason == stats.ReasonNTooSmall)
 		out = append(out, ra)
 	}
 	return out, nil
@@ -741,7 +741,7 @@ func (s *Service) itemAgreement(ctx context.Context, out *StudyAgreement, st Stu
 		out.Kappas = append(out.Kappas, ik)
 	}
 	if minN >= 0 {
-		w.smallN("", "item kappas and Krippendorff's alpha (fewest pairs on one item)", minN)
+		w.smallN("", "item kappas and Krippendorff's alpha (fewest pairs on one item)", minN, false)
 	}
 	if len(clipped) > 0 {
 		w.add(WarnCIClipped, "", "kappa intervals truncated to [-1, 1]: %s", strings.Join(clipped, ", "))
