@@ -14,7 +14,6 @@ import (
 
 	"github.com/alliance-project/alliance/internal/alliance"
 	"github.com/alliance-project/alliance/internal/auth"
-	"github.com/alliance-project/alliance/internal/dashboard"
 )
 
 // rule says who may call a route: anyone (public), holders of an API key
@@ -58,9 +57,6 @@ func (r rule) allows(a alliance.Actor) bool {
 // per client address.
 func (s *server) authorize(rl rule) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if rl.page {
-			dashboard.Headers(c.Writer.Header())
-		}
 		if rl.public {
 			c.Next()
 			return

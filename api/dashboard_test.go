@@ -14,6 +14,7 @@ import (
 
 	"github.com/alliance-project/alliance/api"
 	"github.com/alliance-project/alliance/internal/dashboard"
+	"github.com/alliance-project/alliance/internal/surveypage"
 )
 
 // uiOrigin is the origin of httptest requests (host example.com).
@@ -66,6 +67,54 @@ func checkPageHeaders(t *testing.T, rec *httptest.ResponseRecorder, what string)
 		if got := rec.Header().Get(name); got != want {
 			t.Errorf("%s: %s = %q, want %q", what, name, got, want)
 		}
+	}
+}
+
+// TestPageHeadersOnEveryAnswer: the pages' security headers are on every
+// answer under their paths, also those no page handler makes: a 404, a
+// 405 and the redirect to the page's slash.
+func TestPageHeadersOnEveryAnswer(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/ui/no-such-page", http.StatusNotFound},
+		{http.MethodGet, "/ui/sign-out", http.StatusMethodNotAllowed},
+		{http.MethodPut, "/ui/studies", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/ui", http.StatusMovedPermanently},
+	} {
+		rec := e.do(tt.method, tt.path, "", "Authorization", "")
+		if rec.Code != tt.status {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, rec.Code, tt.status)
+		}
+		checkPageHeaders(t, rec, tt.method+" "+tt.path)
+	}
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodPost, "/s/", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/s", http.StatusMovedPermanently},
+		{http.MethodGet, "/s/no-such-file.js", http.StatusNotFound},
+	} {
+		rec := e.do(tt.method, tt.path, "", "Authorization", "")
+		if rec.Code != tt.status {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, rec.Code, tt.status)
+		}
+		for name, want := range map[string]string{
+			"Content-Security-Policy": surveypage.ContentSecurityPolicy,
+			"X-Frame-Options":         "DENY",
+			"Referrer-Policy":         "no-referrer",
+		} {
+			if got := rec.Header().Get(name); got != want {
+				t.Errorf("%s %s: %s = %q, want %q", tt.method, tt.path, name, got, want)
+			}
+		}
+	}
+	// The API's answers keep theirs: no page policy on JSON.
+	if rec := e.do(http.MethodGet, "/v1/no-such", ""); rec.Header().Get("Content-Security-Policy") != "" {
+		t.Errorf("an API 404 carries a page's policy %q", rec.Header().Get("Content-Security-Policy"))
 	}
 }
 

@@ -7,8 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/alliance-project/alliance/internal/dashboard"
+	"github.com/alliance-project/alliance/internal/surveypage"
+	"github.com/alliance-project/alliance/internal/webasset"
 	"github.com/gin-gonic/gin"
 )
 
@@ -100,12 +104,27 @@ func limitBody(max int64) gin.HandlerFunc {
 	}
 }
 
-// securityHeaders are safe defaults for a JSON API holding health data.
+// securityHeaders are safe defaults for a JSON API holding health data,
+// and the pages' own headers on every answer under their paths: by path,
+// not by route, so that a 404, a 405 or a redirect there carries them too
+// (a page's error page is never framed either).
 func securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
+		switch p := c.Request.URL.Path; {
+		case under(p, dashboard.Path):
+			dashboard.Headers(h)
+		case under(p, surveypage.Path):
+			webasset.SecurityHeaders(h, surveypage.ContentSecurityPolicy)
+		}
 		c.Next()
 	}
+}
+
+// under reports whether path is dir ("/ui/") or below it, or dir without
+// its slash ("/ui", which is redirected to it).
+func under(path, dir string) bool {
+	return strings.HasPrefix(path, dir) || path == strings.TrimSuffix(dir, "/")
 }
