@@ -385,3 +385,33 @@ func TestWithdrawalWidenedAtBackfilled(t *testing.T) {
 		}
 	})
 }
+
+// TestLinksOfWithdrawnDyadsRevoked: migration 00017 revokes, as of the
+// withdrawal, the pending links a withdrawal raced past before it; used and
+// revoked links, and the links of other dyads, stay as they were.
+func TestLinksOfWithdrawnDyadsRevoked(t *testing.T) {
+	t.Parallel()
+	onDialects(t, func(t *testing.T, ctx context.Context, d dialectCase, db *sql.DB, p *goose.Provider) {
+		exec, now := before(t, ctx, db, p, 16)
+		withdrawn, earlier := now.Truncate(time.Millisecond), now.Add(-time.Hour).Truncate(time.Millisecond)
+		exec(`INSERT INTO dyads (id, study_id, client_code, counsellor_code, created_at) VALUES ('dy_2', 'st_1', 'C2', 'K1', $1)`, now)
+		exec(`UPDATE dyads SET withdrawn_at = $1, withdrawn_scope = 'both', withdrawal_reason = 'other' WHERE id = 'dy_1'`, withdrawn)
+		const link = `INSERT INTO invitations (id, study_id, dyad_id, session, role, hash, created_at, created_by, expires_at, revoked_at)
+VALUES ($1, 'st_1', $2, $3, 'client', $1, $4, 'test', $5, $6)`
+		exec(link, "iv_raced", "dy_1", 1, now, now.Add(time.Hour), nil)
+		exec(link, "iv_revoked", "dy_1", 2, now, now.Add(time.Hour), earlier)
+		exec(link, "iv_other", "dy_2", 1, now, now.Add(time.Hour), nil)
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		for id, want := range map[string]*time.Time{"iv_raced": &withdrawn, "iv_revoked": &earlier, "iv_other": nil} {
+			var at sql.NullTime
+			if err := db.QueryRowContext(ctx, `SELECT revoked_at FROM invitations WHERE id = $1`, id).Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			if (want == nil) != !at.Valid || (want != nil && !at.Time.Equal(*want)) {
+				t.Errorf("%s: revoked_at = %v, want %v", id, at, want)
+			}
+		}
+	})
+}

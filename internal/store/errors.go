@@ -15,8 +15,8 @@ import (
 	"github.com/alliance-project/alliance/internal/alliance"
 )
 
-// withdrawnConstraint names the trigger that refuses ratings of a
-// withdrawn dyad (migration 00004), in its error.
+// withdrawnConstraint names the triggers that refuse ratings (migration
+// 00004) and survey links (00017) of a withdrawn dyad, in their errors.
 const withdrawnConstraint = "dyad_withdrawn"
 
 // translate maps driver and GORM errors onto the domain's sentinels, so no
