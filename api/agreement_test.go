@@ -156,7 +156,7 @@ func TestStudyAgreementEndpoint(t *testing.T) {
 	}{
 		{"?band=wide", problemWant{status: 400, typ: typeMalformed, fields: []fieldCode{{"band", "invalid_value"}}}},
 		{"?conf=high", problemWant{status: 400, typ: typeMalformed, fields: []fieldCode{{"conf", "invalid_value"}}}},
-		{"?multiplier=", problemWant{status: 400, typ: typeMalformed, fields: []fieldCode{{"multiplier", "invalid_value"}}}},
+		{"?multiplier=", problemWant{status: 400, typ: typeMalformed, fields: []fieldCode{{"multiplier", "empty_value"}}}},
 		{"?session=middle", problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"session", "invalid_value"}}}},
 		{"?scale=alliance", problemWant{status: 422, typ: typeValidation, fields: []fieldCode{{"scale", "unknown_scale"}}}},
 		{"?band=-1&conf=1.5&multiplier=0", problemWant{status: 422, typ: typeValidation,

@@ -726,12 +726,18 @@ func TestContract(t *testing.T) {
 					t.Error("a replay has no Idempotent-Replayed: true")
 				}
 			}},
-		{name: "survey: session already rated", method: "POST", path: "/v1/survey", want: 409,
+		{name: "survey: session already rated", method: "POST", path: "/v1/survey", want: 410,
 			req: func(s *contractState) *http.Request {
 				// A link for a session and role rated by other means meanwhile.
 				tok := inviteFor(t, s, 9, "client")
 				decodeField(t, s.h, postJSON("/v1/dyads/"+s.dyad+"/ratings", `{"session":9,"role":"client","answers":`+contractClient+`}`)(s), "id")
 				return bearer(postJSON("/v1/survey", `{"answers":`+contractClient+`}`)(s), tok)
+			}},
+		{name: "survey: idempotency key of other answers", method: "POST", path: "/v1/survey", want: 409,
+			req: func(s *contractState) *http.Request {
+				// Another tab of the browser that sent first, under the same key.
+				return withHeader(bearer(postJSON("/v1/survey", `{"answers":`+contractTherapist+`}`)(s), s.survey),
+					"Idempotency-Key", "contract-survey-1")
 			}},
 		{name: "use a link up", method: "POST", path: "/v1/survey", want: 201,
 			req: func(s *contractState) *http.Request {

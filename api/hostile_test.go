@@ -197,6 +197,11 @@ func TestHostileRequests(t *testing.T) {
 		// One value each, or which one counts is a guess (the first, silently).
 		{name: "a parameter given twice", method: "GET", path: "/v1/studies/{study}/agreement?conf=0.95&conf=0.9", status: 400, field: "conf", code: "repeated_parameter"},
 		{name: "a single scale given twice", method: "GET", path: "/v1/studies/{study}/summary?scale=goal&scale=task", status: 400, field: "scale", code: "repeated_parameter"},
+		// An unset variable in a frontend's URL is not "no filter": the
+		// first dyad of the whole study would be taken for the one meant.
+		{name: "an empty client code", method: "GET", path: "/v1/studies/{study}/dyads?client_code=", status: 400, field: "client_code", code: "empty_value"},
+		{name: "an empty session", method: "GET", path: "/v1/studies/{study}/agreement?session=", status: 400, field: "session", code: "empty_value"},
+		{name: "an empty item of a list", method: "GET", path: "/v1/studies/{study}/agreement?scale=goal&scale=", status: 400, field: "scale", code: "empty_value"},
 		{name: "a client code given twice", method: "GET", path: "/v1/studies/{study}/dyads?client_code=A&client_code=B", status: 400, field: "client_code", code: "repeated_parameter"},
 		{name: "a gzip-encoded body", header: http.Header{"Content-Encoding": {"gzip"}}, body: hostileRating(1, hostileAnswers),
 			status: 415, field: "Content-Encoding", code: "unsupported_encoding"},

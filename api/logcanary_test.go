@@ -98,8 +98,8 @@ func logCanaryScenario(t *testing.T, e *env, unavailable func(dyadID string)) {
 		`{"session":4,"role":"client"}`))
 	e.expect(http.StatusCreated, http.MethodPost, ratingsPath(d.ID), canaryRating(4, "client", canaryAnswers2))
 	rec := e.do(http.MethodPost, "/v1/survey", fmt.Sprintf(`{"session_date":%q,"answers":%s}`, canaryDate, canaryAnswers), "Authorization", "Bearer "+inv.Token)
-	if rec.Code != http.StatusConflict {
-		t.Errorf("survey for a session rated meanwhile = %d, want 409; body %s", rec.Code, rec.Body)
+	if rec.Code != http.StatusGone {
+		t.Errorf("survey for a session rated meanwhile = %d, want 410; body %s", rec.Code, rec.Body)
 	}
 	inv = decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+d.ID+"/invitations",
 		`{"session":2,"role":"counsellor"}`))

@@ -388,9 +388,9 @@ func TestEveryUnknownField(t *testing.T) {
 }
 
 // TestRatingConflictCodes: a 409 says which conflict it is, as a frontend
-// switches on it: a slot that already has a rating (amend it instead),
-// through the API and through a survey link whose session was rated
-// meanwhile.
+// switches on it: a slot that already has a rating (amend it instead);
+// sent through a survey link whose session was rated meanwhile it is the
+// link's 410 already_rated, as opening the link says.
 func TestRatingConflictCodes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -404,7 +404,7 @@ func TestRatingConflictCodes(t *testing.T) {
 	inv := decode[api.InvitationResponse](t, e.expect(http.StatusCreated, http.MethodPost, "/v1/dyads/"+d.ID+"/invitations", `{"session":2,"role":"counsellor"}`))
 	e.postRating(d.ID, 2, "counsellor", refTherapist)
 	p = checkProblem(t, e.do(http.MethodPost, "/v1/survey", `{"answers":`+refTherapist+`}`, "Authorization", "Bearer "+inv.Token),
-		"a survey link whose session was rated meanwhile", problemWant{status: http.StatusConflict, typ: typeConflict})
+		"a survey link whose session was rated meanwhile", problemWant{status: http.StatusGone, typ: "urn:alliance:problem:survey-link-gone"})
 	if p.Code != "already_rated" {
 		t.Errorf("a survey link whose session was rated meanwhile: code %q, want already_rated", p.Code)
 	}

@@ -223,8 +223,8 @@ func redirect(c *gin.Context, path string) {
 	c.Status(code)
 }
 
-// strictQuery refuses query parameters the route does not take, and one
-// that is not text: a NUL or a byte that is not UTF-8 reaches no query
+// strictQuery refuses query parameters the route does not take, one
+// given twice but for a list, one given empty, and one that is not text: a NUL or a byte that is not UTF-8 reaches no query
 // (PostgreSQL refuses it in any text parameter, which answered 500). An
 // id in the path that is not text names nothing, and is answered 404. A
 // page is refused with an error page, as people read it.
@@ -253,6 +253,13 @@ func (s *server) strictQuery(allowed []string, page bool) gin.HandlerFunc {
 			}
 			if !anyName && !list && len(values) > 1 {
 				refuse(c, malformed(name, "repeated_parameter", fmt.Sprintf("%s is given %d times; it takes one value", name, len(values))))
+				return
+			}
+			// Empty is not the default: a frontend's unset variable
+			// (client_code=$CODE) would otherwise list every dyad, and its
+			// first item is not the dyad meant. Pages take what forms send.
+			if !page && !anyName && slices.Contains(values, "") {
+				refuse(c, malformed(name, "empty_value", name+" is given without a value; leave it out for the default"))
 				return
 			}
 			if slices.ContainsFunc(values, notText) {

@@ -3989,7 +3989,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell \"stored\" from \"expired\".",
+                "description": "Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell \"stored\" from \"expired\".",
                 "consumes": [
                     "application/json"
                 ],

@@ -226,7 +226,9 @@ func (s *Service) SubmitSurvey(ctx context.Context, in SurveyInput, idem *Idempo
 	case errors.Is(err, ErrWithdrawn):
 		return Rating{}, false, fmt.Errorf("consent for this dyad was withdrawn; no new ratings: %w", err)
 	case errors.Is(err, ErrConflict):
-		return s.replayOr(ctx, idem, fmt.Errorf("session %d already has a %s rating: %w", r.Session, r.Role, ErrAlreadyRated))
+		// The slot was rated another way (a tablet, the API) since the
+		// link was sent: the link has nothing more to ask, as its GET says.
+		return s.replayOr(ctx, idem, s.gone(ctx, *inv))
 	case err != nil:
 		return Rating{}, false, fmt.Errorf("store survey rating: %w", err)
 	}

@@ -4653,7 +4653,7 @@ type ClientInterface interface {
 
 	// SubmitSurveyWithBody Submit the rating a survey link is for
 	//
-	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 	//
 	// Called with a one-time survey token.
 	//
@@ -4664,7 +4664,7 @@ type ClientInterface interface {
 
 	// SubmitSurvey Submit the rating a survey link is for
 	//
-	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 	//
 	// Called with a one-time survey token.
 	//
@@ -5889,7 +5889,7 @@ func (c *Client) GetSurvey(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // SubmitSurveyWithBody Submit the rating a survey link is for
 //
-// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 //
 // Called with a one-time survey token.
 //
@@ -5910,7 +5910,7 @@ func (c *Client) SubmitSurveyWithBody(ctx context.Context, params *SubmitSurveyP
 
 // SubmitSurvey Submit the rating a survey link is for
 //
-// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 //
 // Called with a one-time survey token.
 //
@@ -10152,7 +10152,7 @@ type ClientWithResponsesInterface interface {
 
 	// SubmitSurveyWithBodyWithResponse Submit the rating a survey link is for
 	//
-	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 	//
 	// Called with a one-time survey token.
 	//
@@ -10163,7 +10163,7 @@ type ClientWithResponsesInterface interface {
 
 	// SubmitSurveyWithResponse Submit the rating a survey link is for
 	//
-	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+	// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 	//
 	// Called with a one-time survey token.
 	//
@@ -18916,7 +18916,7 @@ func (c *ClientWithResponses) GetSurveyWithResponse(ctx context.Context, reqEdit
 
 // SubmitSurveyWithBodyWithResponse Submit the rating a survey link is for
 //
-// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 //
 // Called with a one-time survey token.
 //
@@ -18933,7 +18933,7 @@ func (c *ClientWithResponses) SubmitSurveyWithBodyWithResponse(ctx context.Conte
 
 // SubmitSurveyWithResponse Submit the rating a survey link is for
 //
-// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
+// Validated and scored like any rating; the link is used up in the same transaction, so of two concurrent submissions exactly one is stored and the other gets 410; a link whose session and role were rated another way since it was sent gets 410 with code already_rated. The answer is a receipt: neither the scores nor anything of the other rater. Send an Idempotency-Key: a retry with the same key after the rating was stored gets the same receipt again (with Idempotent-Replayed: true) instead of 410, so a frontend on a flaky network can tell "stored" from "expired".
 //
 // Called with a one-time survey token.
 //

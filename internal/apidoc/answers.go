@@ -49,9 +49,9 @@ func sharedHeaders() openapi3.Headers {
 // (and none can forget one):
 //
 //   - 400 on every route that checks its query (all but the static
-//     pages): an unknown or repeated query parameter, or one that is not
-//     text, is refused before the handler (code unknown_parameter,
-//     repeated_parameter, invalid_value);
+//     pages): an unknown, repeated or empty query parameter, or one that
+//     is not text, is refused before the handler (code unknown_parameter,
+//     repeated_parameter, empty_value, invalid_value);
 //   - 401 and 403 on every route that takes a credential, and 503 there
 //     too: the credential is looked up in the database, so when the
 //     database is unreachable, times out or has no free connection the
@@ -173,7 +173,7 @@ const generalRules = "Every GET operation also answers HEAD, with the status and
 	"a path no route has 404, and a path with a stray trailing slash is redirected to the route meant " +
 	"(301 for GET and HEAD, 308 for the others, which keeps the method and the body). " +
 	"Every operation refuses a query parameter it does not take (code unknown_parameter), one given twice but for a list " +
-	"(repeated_parameter) and one that is not text (invalid_value) with 400. " +
+	"(repeated_parameter), one given empty (empty_value) and one that is not text (invalid_value) with 400. " +
 	"Every response carries X-Request-ID. An unexpected failure is a 500 problem whose request_id finds it in the server's log."
 
 // generalBehaviour adds generalRules to the document's description.
